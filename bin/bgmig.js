@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// The bgmig executable: runs the esbuild bundle built by `npm ci` (prepare) or `npm run build`.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const entry = new URL('../dist/cli/main.js', import.meta.url);
+if (!existsSync(fileURLToPath(entry))) {
+  process.stderr.write('error: bgmig is not built: run `npm ci` (or `npm run build`) in the bgmig checkout first.\n');
+  process.exit(1);
+}
+const { main } = await import(entry.href);
+try {
+  process.exit(await main(process.argv));
+} catch (e) {
+  process.stderr.write(`error: unexpected failure: ${e instanceof Error ? e.message : String(e)} (re-run with --verbose for details)\n`);
+  if (process.argv.includes('--verbose') && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,68 @@
+/**
+ * Turns AWS SDK failures into one sentence an operator can act on. Applied at the top level, so commands only
+ * translate the errors they understand better (a missing stack, a missing listener).
+ */
+import { BgmigError, ExitCode, messageOf } from '../core/errors.js';
+
+interface AwsLikeError {
+  name?: string;
+  code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+  $fault?: string;
+}
+
+function codesOf(e: unknown): string[] {
+  const out: string[] = [];
+  let cur: unknown = e;
+  for (let i = 0; i < 5 && cur && typeof cur === 'object'; i++) {
+    const x = cur as AwsLikeError & { cause?: unknown; errors?: unknown[] };
+    if (x.name) out.push(x.name);
+    if (x.code) out.push(x.code);
+    if (Array.isArray(x.errors)) for (const inner of x.errors) out.push(...codesOf(inner));
+    cur = x.cause;
+  }
+  return out;
+}
+
+export function describeAwsError(e: unknown, ctx: { endpoint?: string | undefined; region: string }): BgmigError | undefined {
+  const codes = codesOf(e);
+  const has = (...names: string[]) => names.some((n) => codes.includes(n));
+  const where = ctx.endpoint ? `the AWS endpoint ${ctx.endpoint}` : `AWS in ${ctx.region}`;
+  if (has('CredentialsProviderError', 'CredentialsError')) {
+    return new BgmigError(
+      'No AWS credentials found: set AWS_PROFILE or pass --profile, export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or log in with `aws sso login`.',
+      ExitCode.Failure,
+      { cause: e },
+    );
+  }
+  if (has('ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EHOSTUNREACH', 'ETIMEDOUT', 'TimeoutError')) {
+    return new BgmigError(`Cannot reach ${where}: check --endpoint-url / AWS_ENDPOINT_URL and your network, then retry.`, ExitCode.Failure, { cause: e });
+  }
+  if (has('ExpiredToken', 'ExpiredTokenException', 'RequestExpired')) {
+    return new BgmigError('Your AWS session has expired: refresh your credentials (e.g. `aws sso login`) and retry.', ExitCode.Failure, { cause: e });
+  }
+  if (has('InvalidClientTokenId', 'UnrecognizedClientException', 'SignatureDoesNotMatch')) {
+    return new BgmigError('AWS rejected the credentials (invalid key or signature): check the profile or keys you are using.', ExitCode.Failure, { cause: e });
+  }
+  if (has('AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation')) {
+    return new BgmigError(
+      `AWS denied the request (${firstLine(messageOf(e))}): use the stack's operator role (--role-arn) or ask for the missing permission.`,
+      ExitCode.Failure,
+      { cause: e },
+    );
+  }
+  if (has('ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded')) {
+    return new BgmigError('AWS kept throttling the request after retries: wait a minute and retry.', ExitCode.Failure, { cause: e });
+  }
+  const meta = (e as AwsLikeError | undefined)?.$metadata;
+  if (meta && typeof meta.httpStatusCode === 'number') {
+    return new BgmigError(`AWS request failed (${codes[0] ?? 'error'}): ${firstLine(messageOf(e))}`, ExitCode.Failure, { cause: e });
+  }
+  return undefined;
+}
+
+function firstLine(s: string): string {
+  const line = s.split('\n')[0]?.trim() ?? '';
+  return line.length > 300 ? `${line.slice(0, 297)}...` : line;
+}

@@ -1,0 +1,16 @@
+// PLACEHOLDER — replaced by the work stream that owns `bgmig destroy`.
+import type { Command } from 'commander';
+import { action } from '../context.js';
+import { BgmigError } from '../../core/errors.js';
+
+export function register(program: Command): void {
+  program
+    .command('destroy')
+    .description('(under construction)')
+    .allowUnknownOption()
+    .action(
+      action(async () => {
+        throw new BgmigError('bgmig destroy is not built yet.');
+      }),
+    );
+}

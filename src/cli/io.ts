@@ -1,0 +1,103 @@
+/**
+ * Terminal IO for every command. Human text and machine output are kept apart so that with --json stdout carries
+ * only the JSON document (human progress then goes to stderr). Tests construct an Io over memory streams.
+ */
+import { Chalk, type ChalkInstance } from 'chalk';
+import { createInterface } from 'node:readline/promises';
+import type { Readable, Writable } from 'node:stream';
+import { BgmigError, ExitCode } from '../core/errors.js';
+
+export interface IoOptions {
+  json: boolean;
+  color: boolean;
+  verbose: boolean;
+  yes: boolean;
+}
+
+export interface IoStreams {
+  stdout: Writable & { isTTY?: boolean; columns?: number };
+  stderr: Writable & { isTTY?: boolean };
+  stdin: Readable & { isTTY?: boolean };
+}
+
+export class Io {
+  readonly json: boolean;
+  readonly verbose: boolean;
+  readonly yes: boolean;
+  /** Colours for text going to the human stream. */
+  readonly style: ChalkInstance;
+  readonly streams: IoStreams;
+
+  constructor(opts: IoOptions, streams: IoStreams = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }) {
+    this.json = opts.json;
+    this.verbose = opts.verbose;
+    this.yes = opts.yes;
+    this.streams = streams;
+    const noColorEnv = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '';
+    const colorOk = opts.color && !noColorEnv && Boolean(this.humanStream.isTTY);
+    this.style = new Chalk({ level: colorOk ? 1 : 0 });
+  }
+
+  /** Where human-readable text goes: stdout normally, stderr under --json. */
+  get humanStream(): Writable & { isTTY?: boolean } {
+    return this.json ? this.streams.stderr : this.streams.stdout;
+  }
+
+  /** True when a person is at the terminal (spinners, redraws and prompts make sense). */
+  get interactive(): boolean {
+    return Boolean(this.humanStream.isTTY) && !this.json && process.env.CI !== 'true';
+  }
+
+  /** Human text (a line is appended). */
+  info(text: string): void {
+    this.humanStream.write(`${text}\n`);
+  }
+
+  warn(text: string): void {
+    this.streams.stderr.write(`${this.style.yellow('warning:')} ${text}\n`);
+  }
+
+  /** Only with --verbose; never pass secrets. */
+  debug(text: string): void {
+    if (this.verbose) this.streams.stderr.write(`${this.style.dim(`debug: ${text}`)}\n`);
+  }
+
+  error(text: string): void {
+    this.streams.stderr.write(`${this.style.red('error:')} ${text}\n`);
+  }
+
+  /** The command's result: JSON on stdout with --json, otherwise the human rendering. */
+  result(data: unknown, human: () => string): void {
+    if (this.json) this.streams.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+    else {
+      const text = human();
+      if (text) this.streams.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    }
+  }
+
+  /**
+   * Asks a yes/no question. --yes answers yes; without a terminal there is nobody to ask, so it refuses rather
+   * than guessing (exit 3), telling the caller to pass --yes.
+   */
+  async confirm(question: string): Promise<boolean> {
+    if (this.yes) return true;
+    if (!this.streams.stdin.isTTY) {
+      throw new BgmigError(`Confirmation needed ("${question}") but there is no terminal to ask: re-run with --yes to proceed.`, ExitCode.Refused);
+    }
+    const answer = (await this.ask(`${question} [y/N] `)).trim().toLowerCase();
+    return answer === 'y' || answer === 'yes';
+  }
+
+  /** Reads one line from the operator (the prompt goes to stderr so stdout stays clean). */
+  async ask(prompt: string): Promise<string> {
+    if (!this.streams.stdin.isTTY && this.streams.stdin === process.stdin) {
+      throw new BgmigError(`Input needed ("${prompt.trim()}") but there is no terminal to ask: re-run with --yes.`, ExitCode.Refused);
+    }
+    const rl = createInterface({ input: this.streams.stdin, output: this.streams.stderr, terminal: false });
+    try {
+      return await rl.question(prompt);
+    } finally {
+      rl.close();
+    }
+  }
+}

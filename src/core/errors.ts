@@ -1,0 +1,51 @@
+/**
+ * The one error type for user-facing failures. Everything an operator can see as a refusal or a failure is a
+ * BgmigError: a single sentence saying what happened and what to do next, plus the documented exit code.
+ */
+export const ExitCode = {
+  /** Success. */
+  Ok: 0,
+  /** The operation failed (an AWS/database error, an aborted cutover, a failed check). */
+  Failure: 1,
+  /** Bad input: an invalid option, suffix, ARN, URL or weight. Nothing was changed. */
+  BadInput: 2,
+  /** Refused by a safety gate, or the system is degraded/incompatible. Nothing was changed. */
+  Refused: 3,
+} as const;
+
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export class BgmigError extends Error {
+  readonly exitCode: ExitCode;
+  /** Optional structured details rendered with --json (never secrets). */
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(message: string, exitCode: ExitCode = ExitCode.Failure, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'BgmigError';
+    this.exitCode = exitCode;
+    this.details = options?.details;
+  }
+}
+
+export function badInput(message: string): BgmigError {
+  return new BgmigError(message, ExitCode.BadInput);
+}
+
+export function refused(message: string, details?: Record<string, unknown>): BgmigError {
+  return new BgmigError(message, ExitCode.Refused, { details });
+}
+
+export function failure(message: string, cause?: unknown): BgmigError {
+  return new BgmigError(message, ExitCode.Failure, { cause });
+}
+
+export function isBgmigError(e: unknown): e is BgmigError {
+  return e instanceof BgmigError;
+}
+
+/** Best-effort message of an unknown thrown value. */
+export function messageOf(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}

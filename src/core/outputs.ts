@@ -1,0 +1,44 @@
+/**
+ * CloudFormation output keys of the bgmig stack: the contract between the CDK app (which emits them) and the CLI
+ * (which locates every resource through them). Change a key here and both sides follow.
+ */
+export const OutputKey = {
+  HttpsListenerArn: 'HttpsListenerArn',
+  HttpListenerArn: 'HttpListenerArn',
+  TestListenerArn: 'TestListenerArn',
+  LoadBalancerArn: 'LoadBalancerArn',
+  LoadBalancerDnsName: 'LoadBalancerDnsName',
+  BlueTargetGroupArn: 'BlueTargetGroupArn',
+  GreenTargetGroupArn: 'GreenTargetGroupArn',
+  ValidatorFunctionName: 'ValidatorFunctionName',
+  CutoverFunctionName: 'CutoverFunctionName',
+  BlueDbSecretArn: 'BlueDbSecretArn',
+  GreenDbSecretArn: 'GreenDbSecretArn',
+  AppDbSecretArn: 'AppDbSecretArn',
+  BlueClusterIdentifier: 'BlueClusterIdentifier',
+  GreenClusterIdentifier: 'GreenClusterIdentifier',
+  BlueClusterEndpoint: 'BlueClusterEndpoint',
+  GreenClusterEndpoint: 'GreenClusterEndpoint',
+  EcsClusterName: 'EcsClusterName',
+  BlueServiceName: 'BlueServiceName',
+  GreenServiceName: 'GreenServiceName',
+  /** Comma-separated alarm names of each color. */
+  BlueAlarmNames: 'BlueAlarmNames',
+  GreenAlarmNames: 'GreenAlarmNames',
+  ArtifactsBucketName: 'ArtifactsBucketName',
+  OperatorRoleArn: 'OperatorRoleArn',
+  HostedZoneId: 'HostedZoneId',
+  DbRecordName: 'DbRecordName',
+  DashboardName: 'DashboardName',
+  Environment: 'Environment',
+} as const;
+
+export type OutputKey = (typeof OutputKey)[keyof typeof OutputKey];
+
+/** S3 layout of the artifacts bucket. */
+export const ArtifactKeys = {
+  /** The newest validation report (JSON ValidationReport). */
+  latestReport: 'reports/latest.json',
+  /** A timestamped copy of every report. */
+  report: (isoTimestamp: string) => `reports/${isoTimestamp.replace(/[:.]/g, '-')}.json`,
+} as const;
