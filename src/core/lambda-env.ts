@@ -1,0 +1,28 @@
+/**
+ * Environment variable names of the two Lambda functions: the contract between the CDK app (which sets them)
+ * and the handlers (which read them).
+ */
+export const ValidatorEnv = {
+  BlueSecretArn: 'BLUE_SECRET_ARN',
+  GreenSecretArn: 'GREEN_SECRET_ARN',
+  ArtifactsBucket: 'ARTIFACTS_BUCKET',
+} as const;
+
+export const CutoverEnv = {
+  BlueSecretArn: 'BLUE_SECRET_ARN',
+  GreenSecretArn: 'GREEN_SECRET_ARN',
+  AppSecretArn: 'APP_SECRET_ARN',
+  HostedZoneId: 'HOSTED_ZONE_ID',
+  DbRecordName: 'DB_RECORD_NAME',
+  BlueClusterEndpoint: 'BLUE_CLUSTER_ENDPOINT',
+  GreenClusterEndpoint: 'GREEN_CLUSTER_ENDPOINT',
+  ArtifactsBucket: 'ARTIFACTS_BUCKET',
+} as const;
+
+/** Lambda's Node.js 20+ runtimes do not trust the RDS CAs by default; this bundle does. */
+export const RDS_CA_BUNDLE = '/var/runtime/ca-cert.pem';
+
+/** The application database role bgmig creates on both clusters (`bgmig db init`), stored in secret-db-app-{suffix}. */
+export const APP_DB_USERNAME = 'bgmig_app';
+/** The database the application uses on both clusters. */
+export const APP_DB_NAME = 'app';
