@@ -1,0 +1,184 @@
+/**
+ * One way to reach PostgreSQL for every part of bgmig (validator, replication, rotation), from the CLI and from
+ * the Lambdas: a parsed target (from a URL or an RDS secret), a connection with connect/statement/lock timeouts,
+ * and database errors turned into one sentence that never contains a password.
+ */
+import type pg from 'pg';
+import { BgmigError, ExitCode, badInput, messageOf } from '../core/errors.js';
+import { scrub } from '../core/redact.js';
+
+export interface DbTarget {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  password: string;
+  /** false: plain TCP (local tests); otherwise TLS verifying the server certificate against `ca` (or the system store). */
+  ssl: false | { ca?: string | undefined; servername?: string | undefined };
+}
+
+export interface ConnectOptions {
+  connectTimeoutMs?: number;
+  /** Every statement on this connection is bounded (statement_timeout). */
+  statementTimeoutMs?: number;
+  /** Every lock wait on this connection is bounded (lock_timeout), so no step can hang behind a lock. */
+  lockTimeoutMs?: number;
+  /** Start each session read-only (validator). */
+  readOnly?: boolean;
+  applicationName?: string;
+}
+
+export const DEFAULT_TIMEOUTS = { connectTimeoutMs: 10_000, statementTimeoutMs: 30_000, lockTimeoutMs: 5_000 } as const;
+
+/** Parses an admin connection URL (postgres:// or postgresql://). sslmode=disable → plain TCP; otherwise TLS. */
+export function parseDbUrl(url: string, option: string): DbTarget {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw badInput(`${option} is not a valid connection URL: use postgres://USER:PASSWORD@HOST:PORT/DATABASE.`);
+  }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
+    throw badInput(`${option} must start with postgres:// or postgresql://, got "${u.protocol}//…".`);
+  }
+  if (!u.hostname) throw badInput(`${option} has no host: use postgres://USER:PASSWORD@HOST:PORT/DATABASE.`);
+  const port = u.port ? Number(u.port) : 5432;
+  const database = decodeURIComponent(u.pathname.replace(/^\//, '')) || 'postgres';
+  const sslmode = u.searchParams.get('sslmode') ?? (isLoopback(u.hostname) ? 'disable' : 'verify-full');
+  if (!['disable', 'require', 'verify-ca', 'verify-full'].includes(sslmode)) {
+    throw badInput(`${option} has sslmode=${sslmode}; bgmig supports disable, require, verify-ca and verify-full.`);
+  }
+  return {
+    host: u.hostname.replace(/^\[|\]$/g, ''),
+    port,
+    database,
+    user: decodeURIComponent(u.username) || 'postgres',
+    password: decodeURIComponent(u.password),
+    // bgmig always verifies the certificate when TLS is on: "require" without verification would let a
+    // man-in-the-middle read the admin password.
+    ssl: sslmode === 'disable' ? false : {},
+  };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
+}
+
+/** The RDS-managed secret JSON shape ({username, password, host, port, dbname}). */
+export interface DbSecretValue {
+  username: string;
+  password: string;
+  host?: string;
+  port?: number | string;
+  dbname?: string;
+  engine?: string;
+}
+
+export function parseSecretValue(secretString: string, secretName: string): DbSecretValue {
+  let v: unknown;
+  try {
+    v = JSON.parse(secretString);
+  } catch {
+    throw new BgmigError(`Secret ${secretName} is not JSON: it must hold {"username","password",…} as RDS writes it.`, ExitCode.Failure);
+  }
+  const o = v as Partial<DbSecretValue>;
+  if (typeof o.username !== 'string' || typeof o.password !== 'string') {
+    throw new BgmigError(`Secret ${secretName} has no username/password fields: it must hold {"username","password",…}.`, ExitCode.Failure);
+  }
+  return o as DbSecretValue;
+}
+
+/** A target from a DB secret; host/port/database may be overridden (e.g. the cluster endpoint from stack outputs). */
+export function targetFromSecret(
+  secret: DbSecretValue,
+  overrides: { host?: string | undefined; port?: number | undefined; database?: string | undefined; ca?: string | undefined } = {},
+): DbTarget {
+  const host = overrides.host ?? secret.host;
+  if (!host) throw new BgmigError('The database secret has no host and none was given: pass the cluster endpoint.', ExitCode.Failure);
+  return {
+    host,
+    port: overrides.port ?? (secret.port !== undefined ? Number(secret.port) : 5432),
+    database: overrides.database ?? secret.dbname ?? 'postgres',
+    user: secret.username,
+    password: secret.password,
+    ssl: { ca: overrides.ca },
+  };
+}
+
+/** user@host:port/database — safe to print. */
+export function describeTarget(t: DbTarget): string {
+  return `${t.user}@${t.host}:${t.port}/${t.database}`;
+}
+
+/** A URL for the target without its password (for messages and reports). */
+export function redactedUrl(t: DbTarget): string {
+  return `postgres://${encodeURIComponent(t.user)}:***@${t.host}:${t.port}/${encodeURIComponent(t.database)}`;
+}
+
+/** libpq-style conninfo (for CREATE SUBSCRIPTION … CONNECTION). Contains the password: never print it. */
+export function conninfo(t: DbTarget): string {
+  const q = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  const parts = [`host=${q(t.host)}`, `port=${t.port}`, `dbname=${q(t.database)}`, `user=${q(t.user)}`, `password=${q(t.password)}`];
+  parts.push(t.ssl === false ? 'sslmode=disable' : 'sslmode=verify-full');
+  return parts.join(' ');
+}
+
+export function withDatabase(t: DbTarget, database: string): DbTarget {
+  return { ...t, database };
+}
+
+/** Opens a connection with bounded connect, statement and lock waits. Errors become one scrubbed sentence. */
+export async function connect(target: DbTarget, opts: ConnectOptions = {}): Promise<pg.Client> {
+  const { default: pgmod } = await import('pg');
+  const statementTimeout = opts.statementTimeoutMs ?? DEFAULT_TIMEOUTS.statementTimeoutMs;
+  const lockTimeout = opts.lockTimeoutMs ?? DEFAULT_TIMEOUTS.lockTimeoutMs;
+  const options = [`-c statement_timeout=${statementTimeout}`, `-c lock_timeout=${lockTimeout}`];
+  if (opts.readOnly) options.push('-c default_transaction_read_only=on');
+  const client = new pgmod.Client({
+    host: target.host,
+    port: target.port,
+    database: target.database,
+    user: target.user,
+    password: target.password,
+    ssl: target.ssl === false ? false : { rejectUnauthorized: true, ...(target.ssl.ca ? { ca: target.ssl.ca } : {}), ...(target.ssl.servername ? { servername: target.ssl.servername } : {}) },
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? DEFAULT_TIMEOUTS.connectTimeoutMs,
+    application_name: opts.applicationName ?? 'bgmig',
+    options: options.join(' '),
+  });
+  // An idle connection dropped by the server emits 'error' on the client; without a listener that would crash
+  // the process. Queries in flight still reject with the error.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (e) {
+    await client.end().catch(() => undefined);
+    throw describeDbError(e, target);
+  }
+  return client;
+}
+
+interface PgLikeError {
+  code?: string;
+  message?: string;
+  errno?: string;
+}
+
+/** One sentence for a database failure, without the password, naming the target and what to do. */
+export function describeDbError(e: unknown, target: DbTarget, doing = 'connect to'): BgmigError {
+  if (e instanceof BgmigError) return e;
+  const err = (e ?? {}) as PgLikeError;
+  const where = describeTarget(target);
+  const raw = scrub(messageOf(e), [target.password]);
+  const code = err.code ?? '';
+  let msg: string;
+  if (code === '28P01' || code === '28000') msg = `PostgreSQL rejected the credentials for ${where}: check the password in the secret or URL.`;
+  else if (code === '3D000') msg = `Database "${target.database}" does not exist on ${target.host}:${target.port}: check the database name.`;
+  else if (code === 'ECONNREFUSED') msg = `Cannot ${doing} ${where}: connection refused — is the server running and the port right?`;
+  else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') msg = `Cannot ${doing} ${where}: host name "${target.host}" does not resolve.`;
+  else if (code === 'ETIMEDOUT' || /timeout expired|Connection terminated due to connection timeout/i.test(raw)) msg = `Timed out trying to ${doing} ${where}: check the network path (security groups, tunnel) and retry.`;
+  else if (code === '57014') msg = `A statement on ${where} hit its statement timeout (${raw}).`;
+  else if (code === '55P03') msg = `A statement on ${where} could not get a lock within its lock timeout (${raw}).`;
+  else if (/self[- ]signed|certificate|SSL|TLS/i.test(raw)) msg = `TLS to ${where} failed (${raw}): pass the RDS CA bundle or check sslmode.`;
+  else msg = `Database error on ${where}: ${raw}`;
+  return new BgmigError(msg, ExitCode.Failure, { cause: e });
+}
