@@ -1,44 +1,67 @@
 // Builds the CLI (code-split ESM, dependencies external so heavy ones stay lazily loaded) and the Lambda bundles
 // (fully self-contained, the artifacts that ship). Runs in `npm ci` via the prepare script; takes well under a second.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-rmSync(path.join(root, 'dist'), { recursive: true, force: true });
+// Build into a private staging directory and swap each output into place with rename(2): several test runs may
+// share a checkout, and a bgmig process reading dist/ must never see it missing or half-written.
+const stage = path.join(root, `.dist-build-${process.pid}`);
+rmSync(stage, { recursive: true, force: true });
 
 const started = Date.now();
-await Promise.all([
-  build({
-    absWorkingDir: root,
-    entryPoints: { main: 'src/cli/main.ts' },
-    outdir: 'dist/cli',
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    sourcemap: true,
-    logLevel: 'warning',
-  }),
-  ...['schema-validator', 'db-cutover'].map((name) =>
+try {
+  await Promise.all([
     build({
       absWorkingDir: root,
-      entryPoints: [`src/lambda/${name}.ts`],
-      outfile: `dist/lambda/${name}/index.mjs`,
+      entryPoints: { main: 'src/cli/main.ts' },
+      outdir: path.join(stage, 'cli'),
       bundle: true,
+      splitting: true,
       format: 'esm',
       platform: 'node',
-      target: 'node22',
-      minify: true,
-      sourcemap: 'inline',
-      external: ['pg-native'],
-      // Some bundled CommonJS dependencies call require(); give the ESM bundle one.
-      banner: { js: "import { createRequire as __bgmigCreateRequire } from 'node:module'; const require = __bgmigCreateRequire(import.meta.url);" },
+      target: 'node20',
+      packages: 'external',
+      sourcemap: true,
       logLevel: 'warning',
     }),
-  ),
-]);
+    ...['schema-validator', 'db-cutover'].map((name) =>
+      build({
+        absWorkingDir: root,
+        entryPoints: [`src/lambda/${name}.ts`],
+        outfile: path.join(stage, 'lambda', name, 'index.mjs'),
+        bundle: true,
+        format: 'esm',
+        platform: 'node',
+        target: 'node22',
+        minify: true,
+        sourcemap: 'inline',
+        external: ['pg-native'],
+        // Some bundled CommonJS dependencies call require(); give the ESM bundle one.
+        banner: { js: "import { createRequire as __bgmigCreateRequire } from 'node:module'; const require = __bgmigCreateRequire(import.meta.url);" },
+        logLevel: 'warning',
+      }),
+    ),
+  ]);
+  for (const part of ['cli', path.join('lambda', 'schema-validator'), path.join('lambda', 'db-cutover')]) {
+    const target = path.join(root, 'dist', part);
+    const old = path.join(stage, `old-${part.replace(/[\\/]/g, '-')}`);
+    mkdirSync(path.dirname(target), { recursive: true });
+    // Another build may swap its output in between our two renames: retry a few times.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (existsSync(target)) renameSync(target, old);
+        renameSync(path.join(stage, part), target);
+        break;
+      } catch (e) {
+        if (attempt >= 5) throw e;
+        rmSync(old, { recursive: true, force: true });
+      }
+    }
+  }
+} finally {
+  rmSync(stage, { recursive: true, force: true });
+}
 if (process.env.BGMIG_BUILD_QUIET !== '1') process.stderr.write(`bgmig: built dist/ in ${Date.now() - started} ms\n`);
