@@ -56,6 +56,8 @@ export function names(suffix: string) {
     cutoverSecurityGroup: `sg-db-cutover-${s}`,
     /** Globally unique; account and region are tokens at synth time. */
     artifactsBucket: (account: string, region: string) => `s3-artifacts-${s}-${account}-${region}`,
+    /** ALB access logs and the artifacts bucket's server access logs (SSE-S3: ALB log delivery cannot use KMS). */
+    accessLogsBucket: (account: string, region: string) => `s3-logs-${s}-${account}-${region}`,
     alarm: (c: Color, kind: AlarmKind) => `alarm-${c}-${kind}-${s}`,
     alarmTopic: `sns-alarms-${s}`,
     dashboard: `dashboard-${s}`,

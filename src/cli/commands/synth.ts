@@ -1,16 +1,123 @@
-// PLACEHOLDER — replaced by the work stream that owns `bgmig synth`.
+/**
+ * `bgmig synth`: builds the bgmig-{suffix} CloudFormation template through @aws-cdk/toolkit-lib (the same
+ * fromAssemblyBuilder path deploy uses), checks it with cdk-nag (AwsSolutions, NIST 800-53 rev 5) and, with
+ * --validate, CDK's built-in template validator, and prints a summary. Needs no AWS credentials.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
-import { action } from '../context.js';
-import { BgmigError } from '../../core/errors.js';
+import { type StackConfig } from '../../core/config.js';
+import { names } from '../../core/naming.js';
+import { type StackOptionValues, addStackOptions, assemblySource, checkSynthResult, createToolkit, ioHostTo, stackConfigFromOptions, templatePath, unwrapSynthError } from '../cdk.js';
+import { type CommandContext, action } from '../context.js';
+
+export interface SynthOptions extends StackOptionValues {
+  output: string;
+  validate: boolean;
+}
+
+export interface SynthResult {
+  stack: string;
+  outdir: string;
+  template: string;
+  environment: string;
+  certificatePlaceholder: boolean;
+  resources: { total: number; byType: Record<string, number> };
+  nag: { packs: string[]; unacknowledged: number; acknowledged: number };
+  templateValidation: 'on' | 'off';
+  durationMs: number;
+}
+
+interface Template {
+  Resources?: Record<string, { Type: string }>;
+}
+
+/** Resource counts by type, most frequent first (ties by name). */
+export function countResources(template: Template): SynthResult['resources'] {
+  const byType: Record<string, number> = {};
+  for (const r of Object.values(template.Resources ?? {})) byType[r.Type] = (byType[r.Type] ?? 0) + 1;
+  const sorted = Object.fromEntries(Object.entries(byType).sort(([a, x], [b, y]) => y - x || a.localeCompare(b)));
+  return { total: Object.values(byType).reduce((s, n) => s + n, 0), byType: sorted };
+}
+
+export function renderSynth(r: SynthResult): string {
+  const width = Math.max(...Object.keys(r.resources.byType).map((t) => t.length));
+  const lines = [
+    `Synthesized ${r.stack} (${r.environment}) in ${(r.durationMs / 1000).toFixed(1)} s`,
+    `  template: ${r.template}`,
+    `  cdk-nag (${r.nag.packs.join(', ')}): ${r.nag.unacknowledged} unacknowledged finding(s), ${r.nag.acknowledged} acknowledged with reasons`,
+    `  CDK template validation: ${r.templateValidation === 'on' ? 'passed' : 'skipped (use --validate; deploy always validates)'}`,
+    `  ${r.resources.total} resources:`,
+    ...Object.entries(r.resources.byType).map(([t, n]) => `    ${t.padEnd(width)}  ${String(n).padStart(3)}`),
+  ];
+  return lines.join('\n');
+}
+
+export interface SynthDeps {
+  /** For tests: a fixed clock. */
+  now?: () => number;
+}
+
+export async function runSynth(ctx: CommandContext, opts: SynthOptions, deps: SynthDeps = {}): Promise<SynthResult> {
+  const now = deps.now ?? Date.now;
+  // Every input is validated here, before anything is built or written (exit 2).
+  const suffix = ctx.suffix();
+  const config: StackConfig = stackConfigFromOptions(suffix, ctx.globals.region, opts);
+  if (config.certificateIsPlaceholder) {
+    ctx.io.warn(`no --certificate-arn: the HTTPS listeners use the placeholder ${config.certificateArn}, which deploy refuses.`);
+  }
+  const outdir = path.resolve(opts.output);
+  const started = now();
+  const toolkit = await createToolkit(
+    ioHostTo((level, text) => {
+      if (level === 'error' || level === 'warn') ctx.io.debug(`cdk ${level}: ${text}`);
+      else ctx.io.debug(`cdk: ${text}`);
+    }),
+  );
+  const source = await assemblySource(toolkit, config, { outdir, validate: opts.validate, nag: true, log: (t) => ctx.io.debug(t) });
+  try {
+    const assembly = await toolkit.synth(source);
+    await assembly.dispose();
+  } catch (e) {
+    throw unwrapSynthError(e);
+  }
+  const template = templatePath(outdir, suffix);
+  const parsed = JSON.parse(readFileSync(template, 'utf8')) as Template;
+  const { nag } = checkSynthResult(outdir, { nag: true });
+  const packs = nag?.packs ?? [];
+  return {
+    stack: names(suffix).stack,
+    outdir,
+    template,
+    environment: config.environment,
+    certificatePlaceholder: config.certificateIsPlaceholder,
+    resources: countResources(parsed),
+    nag: { packs: packs.map((p) => p.name), unacknowledged: packs.reduce((sum, p) => sum + p.violations, 0), acknowledged: nag?.acknowledgements ?? 0 },
+    templateValidation: opts.validate ? 'on' : 'off',
+    durationMs: now() - started,
+  };
+}
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('synth')
-    .description('(under construction)')
-    .allowUnknownOption()
+    .description('Synthesize the bgmig-<suffix> CloudFormation template and check it (cdk-nag; CDK validation with --validate). No AWS credentials needed.');
+  addStackOptions(cmd)
+    .option('--output <dir>', 'cloud assembly directory (the template is <dir>/bgmig-<suffix>.template.json)', 'cdk.out')
+    .option('--validate', "also run CDK's built-in CloudFormation template validation (slower; deploy always does)", false)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ bgmig synth --suffix demo
+  $ bgmig synth --suffix shop --environment prod --certificate-arn arn:aws:acm:us-east-1:123456789012:certificate/abcd-1234 --ha-nat --validate --json
+
+Exit codes: 0 synthesized and every check passed, 1 a check failed (cdk-nag finding, template validation), 2 bad input (nothing synthesized).`,
+    )
     .action(
-      action(async () => {
-        throw new BgmigError('bgmig synth is not built yet.');
+      action<SynthOptions>(async (ctx, opts) => {
+        const result = await runSynth(ctx, opts);
+        ctx.io.result(result, () => renderSynth(result));
       }),
     );
 }

@@ -1,0 +1,238 @@
+/**
+ * The toolkit-lib wiring shared by synth, deploy and diff: one Toolkit factory, one assembly source that builds
+ * the embedded app in-process (`fromAssemblyBuilder`), and the stack options every one of those verbs accepts.
+ * @aws-cdk/toolkit-lib and aws-cdk-lib are imported lazily so `bgmig --help` stays fast.
+ */
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import type { ICloudAssemblySource, IIoHost, IoMessage, IoRequest, Toolkit } from '@aws-cdk/toolkit-lib';
+import { type Command, Option } from 'commander';
+import { type AlarmThresholds, type StackConfig, defaultAzs, makeStackConfig } from '../core/config.js';
+import { BgmigError, ExitCode, badInput, messageOf } from '../core/errors.js';
+import { names } from '../core/naming.js';
+import { NAG_SUMMARY_FILE, type NagSummary, VALIDATION_REPORT_FILE, readNagSummary, readViolations } from '../infra/nag-summary.js';
+import { parseIntStrict } from './context.js';
+
+/** Toolkit messages bgmig shows: errors and warnings to the given sink; progress chatter is dropped. */
+export function ioHostTo(sink: (level: 'error' | 'warn' | 'debug', text: string) => void): IIoHost {
+  return {
+    async notify(msg: IoMessage<unknown>): Promise<void> {
+      if (msg.level === 'error') sink('error', msg.message);
+      else if (msg.level === 'warn') sink('warn', msg.message);
+      else if (msg.level === 'debug' || msg.level === 'info' || msg.level === 'result') sink('debug', msg.message);
+    },
+    async requestResponse<T>(msg: IoRequest<unknown, T>): Promise<T> {
+      // Never prompt from inside the toolkit: bgmig asks its own questions (with --yes) before calling it.
+      return msg.defaultResponse;
+    },
+  };
+}
+
+export async function createToolkit(ioHost?: IIoHost): Promise<Toolkit> {
+  const { Toolkit } = await import('@aws-cdk/toolkit-lib');
+  return new Toolkit({
+    ioHost: ioHost ?? ioHostTo((level, text) => {
+      if (level !== 'debug') process.stderr.write(`${level}: ${text}\n`);
+    }),
+    emojis: false,
+    color: false,
+  });
+}
+
+/** The template file of the bgmig stack inside an assembly directory. */
+export function templatePath(outdir: string, suffix: string): string {
+  return path.join(outdir, `${names(suffix).stack}.template.json`);
+}
+
+/**
+ * The checks' verdict on a finished synth: a BgmigError (exit 1, one sentence) when any finding is left, or when
+ * nag was asked for and left no summary (a check that did not run cannot be claimed).
+ */
+export function checkSynthResult(outdir: string, opts: { nag: boolean }): { nag: NagSummary | undefined } {
+  const violations = readViolations(outdir);
+  if (violations.length > 0) {
+    const first = violations[0];
+    const rules = [...new Set(violations.map((v) => v.rule))];
+    throw new BgmigError(
+      `The template failed ${violations.length} check(s) (${rules.slice(0, 5).join(', ')}${rules.length > 5 ? ', …' : ''}; first at ${first.constructs[0] ?? first.plugin}): fix each or acknowledge it with its reason in src/infra/nag-acknowledgements.ts — details in ${path.join(outdir, VALIDATION_REPORT_FILE)}.`,
+      ExitCode.Failure,
+      { details: { violations } },
+    );
+  }
+  const nag = readNagSummary(outdir);
+  if (opts.nag && (!nag || nag.packs.length === 0)) {
+    throw new BgmigError(`cdk-nag left no ${NAG_SUMMARY_FILE} in ${outdir}, so its checks cannot be claimed: re-run with --verbose to see why.`, ExitCode.Failure);
+  }
+  return { nag };
+}
+
+/**
+ * The cloud assembly of the bgmig stack, built in-process from `config`. `validate` is CDK's built-in template
+ * validation (CDK_VALIDATION semantics: off skips it, nag still runs); `nag` adds the cdk-nag packs.
+ * `log` receives what aws-cdk-lib prints to the console while synthesizing (the validation report).
+ */
+export async function assemblySource(
+  toolkit: Toolkit,
+  config: StackConfig,
+  opts: { outdir: string; validate: boolean; nag?: boolean; log?: (text: string) => void },
+): Promise<ICloudAssemblySource> {
+  const outdir = path.resolve(opts.outdir);
+  // Reports of an earlier synth into the same directory must not be mistaken for this one's.
+  for (const f of [VALIDATION_REPORT_FILE, NAG_SUMMARY_FILE]) rmSync(path.join(outdir, f), { force: true });
+  return toolkit.fromAssemblyBuilder(
+    async (props) => {
+      const { buildApp } = await import('../infra/app.js');
+      const dir = props.outdir ?? outdir;
+      const captured: string[] = [];
+      const original = console.error;
+      // aws-cdk-lib writes validation reports straight to console.error; keep them out of bgmig's output.
+      console.error = (...args: unknown[]) => {
+        captured.push(args.map((a) => (typeof a === 'string' ? a : messageOf(a))).join(' '));
+      };
+      try {
+        const assembly = buildApp(config, { outdir: dir, nag: opts.nag ?? false }).synth();
+        // The toolkit sets failSynthOnValidationErrors=false, so findings do not throw: judge the reports here,
+        // so deploy and diff can never proceed with a template that failed a check.
+        checkSynthResult(dir, { nag: opts.nag ?? false });
+        return assembly;
+      } catch (e) {
+        if (e instanceof BgmigError) throw e;
+        checkSynthResult(dir, { nag: false });
+        throw new BgmigError(`Synthesizing the stack failed: ${messageOf(e)} (re-run with --verbose for details).`, ExitCode.Failure, { cause: e });
+      } finally {
+        console.error = original;
+        if (opts.log && captured.length > 0) opts.log(captured.join('\n'));
+      }
+    },
+    {
+      outdir,
+      // bgmig's app needs no context lookups and no account: synth works without credentials.
+      lookups: false,
+      resolveDefaultEnvironment: false,
+      synthOptions: { validation: opts.validate },
+    },
+  );
+}
+
+/** Unwraps the BgmigError the builder threw (the toolkit may wrap it). */
+export function unwrapSynthError(e: unknown): unknown {
+  let cur: unknown = e;
+  for (let i = 0; i < 5 && cur instanceof Error; i++) {
+    if (cur instanceof BgmigError) return cur;
+    cur = cur.cause;
+  }
+  return e;
+}
+
+// ---- Stack options shared by synth, deploy and diff ----
+
+export interface StackOptionValues {
+  environment?: string;
+  certificateArn?: string;
+  azs?: string;
+  haNat?: boolean;
+  blueImage?: string;
+  greenImage?: string;
+  containerPort?: string;
+  healthCheckPath?: string;
+  testCidr?: string;
+  alarmEmail?: string;
+  costCenter?: string;
+  cpuThreshold?: string;
+  memoryThreshold?: string;
+  dbConnectionsThreshold?: string;
+  /** commander's attribute name for --5xx-threshold. */
+  '5xxThreshold'?: string;
+  unhealthyHostsThreshold?: string;
+}
+
+/** Adds the stack options (what the template is built from) to a command. */
+export function addStackOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--environment <env>', 'dev, staging or prod (prod turns on database deletion protection)').default('dev'))
+    .addOption(new Option('--certificate-arn <arn>', 'ACM certificate for the HTTPS listeners (default: a placeholder that deploy refuses)'))
+    .addOption(new Option('--azs <list>', 'three comma-separated availability zones (default: REGIONa,b,c)'))
+    .addOption(new Option('--ha-nat', 'one NAT gateway per AZ instead of one').default(false))
+    .addOption(new Option('--blue-image <image>', 'container image of the blue service'))
+    .addOption(new Option('--green-image <image>', 'container image of the green service'))
+    .addOption(new Option('--container-port <port>', 'port the application listens on'))
+    .addOption(new Option('--health-check-path <path>', 'target-group health check path'))
+    .addOption(new Option('--test-cidr <cidr>', 'CIDR admitted to the green test listener on 8443'))
+    .addOption(new Option('--alarm-email <address>', 'send alarm notifications to this address (SNS)'))
+    .addOption(new Option('--cost-center <value>', 'CostCenter tag on every resource'))
+    .addOption(new Option('--cpu-threshold <percent>', 'service CPU alarm threshold (%)'))
+    .addOption(new Option('--memory-threshold <percent>', 'service memory alarm threshold (%)'))
+    .addOption(new Option('--db-connections-threshold <percent>', "DB connections alarm, as % of the instance class's max_connections"))
+    .addOption(new Option('--5xx-threshold <count>', 'target 5xx responses per minute that raise the alarm'))
+    .addOption(new Option('--unhealthy-hosts-threshold <count>', 'unhealthy targets that raise the alarm'));
+}
+
+const CIDR_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** AWS tag values: letters, digits, spaces and _ . : / = + - @, at most 256 characters. */
+const TAG_VALUE_RE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$/u;
+/** registry/repository[:tag|@digest], no whitespace. */
+const IMAGE_RE = /^[a-z0-9][a-z0-9._\-/:@]*$/i;
+
+export function validateCidr(value: string, option: string): string {
+  const m = CIDR_RE.exec(value);
+  if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 32) {
+    throw badInput(`${option} must be an IPv4 CIDR like 203.0.113.0/24, got "${value}".`);
+  }
+  return value;
+}
+
+function validateImage(value: string, option: string): string {
+  if (!IMAGE_RE.test(value)) throw badInput(`${option} must be a container image reference like public.ecr.aws/nginx/nginx:1.27, got "${value}".`);
+  return value;
+}
+
+function parseAzs(value: string, region: string): string[] {
+  const azs = value.split(',').map((a) => a.trim()).filter((a) => a !== '');
+  const re = new RegExp(`^${region.replace(/[-]/g, '\\-')}[a-z]$`);
+  const bad = azs.find((a) => !re.test(a));
+  if (bad !== undefined) throw badInput(`--azs must list availability zones of ${region} (like ${defaultAzs(region).join(',')}), got "${bad}".`);
+  if (new Set(azs).size !== azs.length) throw badInput(`--azs must name three different availability zones, got "${value}".`);
+  return azs;
+}
+
+/** Builds and validates the StackConfig (exit 2 with one sentence on any bad value, before anything is built). */
+export function stackConfigFromOptions(
+  suffix: string,
+  region: string,
+  o: StackOptionValues,
+  live: { weights?: StackConfig['weights']; activeDatabase?: StackConfig['activeDatabase']; account?: string } = {},
+): StackConfig {
+  const thresholds: Partial<AlarmThresholds> = {};
+  if (o.cpuThreshold !== undefined) thresholds.cpuPercent = parseIntStrict(o.cpuThreshold, '--cpu-threshold', 1, 100);
+  if (o.memoryThreshold !== undefined) thresholds.memoryPercent = parseIntStrict(o.memoryThreshold, '--memory-threshold', 1, 100);
+  if (o.dbConnectionsThreshold !== undefined) thresholds.dbConnectionsFraction = parseIntStrict(o.dbConnectionsThreshold, '--db-connections-threshold', 1, 100) / 100;
+  if (o['5xxThreshold'] !== undefined) thresholds.http5xxCount = parseIntStrict(o['5xxThreshold'], '--5xx-threshold', 1, 1_000_000);
+  if (o.unhealthyHostsThreshold !== undefined) thresholds.unhealthyHosts = parseIntStrict(o.unhealthyHostsThreshold, '--unhealthy-hosts-threshold', 1, 100);
+  if (o.healthCheckPath !== undefined && !/^\/[\x21-\x7e]{0,1023}$/.test(o.healthCheckPath)) {
+    throw badInput(`--health-check-path must start with "/" and contain no spaces, got "${o.healthCheckPath}".`);
+  }
+  if (o.alarmEmail !== undefined && !EMAIL_RE.test(o.alarmEmail)) throw badInput(`--alarm-email must be an e-mail address, got "${o.alarmEmail}".`);
+  if (o.costCenter !== undefined && !TAG_VALUE_RE.test(o.costCenter)) {
+    throw badInput(`--cost-center must be 1–256 letters, digits, spaces or _ . : / = + - @ (an AWS tag value), got "${o.costCenter}".`);
+  }
+  return makeStackConfig({
+    suffix,
+    region,
+    account: live.account,
+    environment: o.environment as StackConfig['environment'] | undefined,
+    certificateArn: o.certificateArn,
+    availabilityZones: o.azs !== undefined ? parseAzs(o.azs, region) : undefined,
+    haNat: o.haNat ?? false,
+    blueImage: o.blueImage !== undefined ? validateImage(o.blueImage, '--blue-image') : undefined,
+    greenImage: o.greenImage !== undefined ? validateImage(o.greenImage, '--green-image') : undefined,
+    containerPort: o.containerPort !== undefined ? parseIntStrict(o.containerPort, '--container-port', 1, 65535) : undefined,
+    healthCheckPath: o.healthCheckPath,
+    testCidr: o.testCidr !== undefined ? validateCidr(o.testCidr, '--test-cidr') : undefined,
+    weights: live.weights,
+    activeDatabase: live.activeDatabase,
+    alarmEmail: o.alarmEmail,
+    costCenter: o.costCenter,
+    thresholds: thresholds as AlarmThresholds,
+  });
+}

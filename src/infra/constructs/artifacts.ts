@@ -1,0 +1,105 @@
+/**
+ * Buckets: the artifacts bucket (validation reports under reports/, the cutover journal under journal/),
+ * encrypted with the S3 key; and the access-logs bucket (ALB access logs and the artifacts bucket's server access
+ * logs), SSE-S3 because ALB log delivery cannot write SSE-KMS objects. Both are emptied and deleted on destroy.
+ */
+import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { Names } from '../../core/naming.js';
+import { ExplicitBucket } from '../explicit-actions.js';
+import type { Keys } from './keys.js';
+
+export const REPORTS_PREFIX = 'reports/';
+export const JOURNAL_PREFIX = 'journal/';
+
+export interface AccessLogsBucketProps {
+  names: Names;
+}
+
+export class AccessLogsBucket extends Construct {
+  readonly bucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: AccessLogsBucketProps) {
+    super(scope, id);
+    this.bucket = new ExplicitBucket(this, 'Bucket', {
+      bucketName: props.names.accessLogsBucket(Aws.ACCOUNT_ID, Aws.REGION),
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      // No ACLs: ALB log delivery and S3 server access logging are authorized by the bucket policy.
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ id: 'expire-logs', expiration: Duration.days(90), noncurrentVersionExpiration: Duration.days(7) }],
+      removalPolicy: RemovalPolicy.DESTROY,
+      autoDeleteObjects: true,
+    });
+  }
+}
+
+export interface ArtifactsBucketProps {
+  names: Names;
+  keys: Keys;
+  accessLogs: s3.IBucket;
+}
+
+export class ArtifactsBucket extends Construct {
+  readonly bucket: s3.Bucket;
+  private readonly keys: Keys;
+
+  constructor(scope: Construct, id: string, props: ArtifactsBucketProps) {
+    super(scope, id);
+    this.keys = props.keys;
+    this.bucket = new ExplicitBucket(this, 'Bucket', {
+      bucketName: props.names.artifactsBucket(Aws.ACCOUNT_ID, Aws.REGION),
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: props.keys.s3,
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      serverAccessLogsBucket: props.accessLogs,
+      serverAccessLogsPrefix: 's3-access/artifacts/',
+      // Old report and journal versions are only forensic once superseded.
+      lifecycleRules: [{ id: 'expire-old-versions', noncurrentVersionExpiration: Duration.days(30) }],
+      removalPolicy: RemovalPolicy.DESTROY,
+      autoDeleteObjects: true,
+    });
+  }
+
+  private objects(prefix: string): string {
+    return this.bucket.arnForObjects(`${prefix}*`);
+  }
+
+  private grantList(grantee: iam.IGrantable, prefixes: string[]): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [this.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': prefixes.map((p) => `${p}*`) } },
+      }),
+    );
+  }
+
+  /** The validator writes reports/latest.json and a timestamped copy. */
+  grantWriteReports(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [this.objects(REPORTS_PREFIX)] }));
+    this.keys.grantUse('s3', grantee, { encrypt: true });
+  }
+
+  grantReadReports(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [this.objects(REPORTS_PREFIX)] }));
+    this.grantList(grantee, [REPORTS_PREFIX]);
+    this.keys.grantUse('s3', grantee, { encrypt: false });
+  }
+
+  /** The migration journal: where an interrupted cutover's state lives so any later run can finish or undo it. */
+  grantReadWriteJournal(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: [this.objects(JOURNAL_PREFIX)] }),
+    );
+    this.grantList(grantee, [JOURNAL_PREFIX]);
+    this.keys.grantUse('s3', grantee, { encrypt: true });
+  }
+}

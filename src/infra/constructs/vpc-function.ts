@@ -1,0 +1,118 @@
+/**
+ * A bgmig Lambda function: the esbuild bundle from dist/lambda/<name>/, Node.js 22, in the private subnets with
+ * its own security group (egress only to the two clusters on 5432 and to HTTPS for AWS APIs through NAT), its own
+ * role with hand-written permissions (no managed policies) and its own log group with retention.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { failure } from '../../core/errors.js';
+import { RDS_CA_BUNDLE } from '../../core/lambda-env.js';
+import { type LambdaName, lambdaBundleDir } from '../../core/paths.js';
+import type { ColorDatabase } from './database.js';
+import { DB_PORT } from './database.js';
+
+export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_22_X;
+
+export interface VpcFunctionProps {
+  bundle: LambdaName;
+  functionName: string;
+  roleName: string;
+  logGroupName: string;
+  securityGroupName: string;
+  description: string;
+  vpc: ec2.IVpc;
+  subnets: ec2.SubnetSelection;
+  databases: ColorDatabase[];
+  environment: Record<string, string>;
+  timeout: Duration;
+  memorySize: number;
+  logRetention: logs.RetentionDays;
+}
+
+/** The bundle directory, or a one-sentence failure telling how to produce it. */
+export function requireBundle(name: LambdaName): string {
+  const dir = lambdaBundleDir(name);
+  if (!existsSync(path.join(dir, 'index.mjs'))) {
+    throw failure(`The ${name} Lambda bundle is missing (${dir}/index.mjs): run \`npm run build\` in the bgmig checkout, then synthesize again.`);
+  }
+  return dir;
+}
+
+export class VpcFunction extends Construct {
+  readonly function: lambda.Function;
+  readonly role: iam.Role;
+  readonly securityGroup: ec2.SecurityGroup;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: VpcFunctionProps) {
+    super(scope, id);
+    const code = lambda.Code.fromAsset(requireBundle(props.bundle));
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      logGroupName: props.logGroupName,
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.role = new iam.Role(this, 'Role', {
+      roleName: props.roleName,
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `${props.functionName}: ${props.description}`,
+    });
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn] }),
+    );
+    // Hyperplane ENIs for the VPC attachment. The Describe call has no resource-level permission, and the ENI ids
+    // are created by Lambda at run time, so these are scoped by account and region instead.
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:RequestedRegion': Stack.of(this).region } },
+      }),
+    );
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      securityGroupName: props.securityGroupName,
+      description: `${props.functionName}: PostgreSQL to both clusters, HTTPS to AWS APIs`,
+      allowAllOutbound: false,
+    });
+    // AWS APIs (Secrets Manager, S3, Route 53) through NAT: there are no VPC endpoints in this stack.
+    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to AWS APIs via NAT');
+    for (const db of props.databases) {
+      this.securityGroup.addEgressRule(db.securityGroup, ec2.Port.tcp(DB_PORT), `PostgreSQL to aurora-${db.color}`);
+      db.allowPostgresFrom(this.securityGroup, props.functionName);
+    }
+
+    this.function = new lambda.Function(this, 'Function', {
+      functionName: props.functionName,
+      description: props.description,
+      runtime: LAMBDA_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'index.handler',
+      code,
+      role: this.role,
+      timeout: props.timeout,
+      memorySize: props.memorySize,
+      vpc: props.vpc,
+      vpcSubnets: props.subnets,
+      securityGroups: [this.securityGroup],
+      allowPublicSubnet: false,
+      logGroup: this.logGroup,
+      // The Node.js 20+ runtimes do not trust the RDS certificate authorities unless told to.
+      environment: { ...props.environment, NODE_EXTRA_CA_CERTS: RDS_CA_BUNDLE },
+    });
+  }
+
+  grantInvoke(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.function.functionArn] }),
+    );
+  }
+}
