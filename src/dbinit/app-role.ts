@@ -1,0 +1,380 @@
+/**
+ * `bgmig db init`: the application role (APP_DB_USERNAME) with the SAME password on both databases, the
+ * application database (APP_DB_NAME) created when missing, and the grants the application needs — both or
+ * neither, idempotent (a re-run sets the password again and re-applies the grants).
+ *
+ * How "both or neither" is kept:
+ * 1. Both servers are reached and inspected before anything changes (a wrong password or an unreachable host
+ *    changes nothing anywhere).
+ * 2. The database is created where missing (CREATE DATABASE cannot run in a transaction); if that fails on the
+ *    second server, the database created on the first is dropped.
+ * 3. Role, password and grants run in one transaction per server, both open at once; any error rolls both back.
+ * 4. Commit the first, then the second. If the second commit fails, the first is compensated: a role bgmig created
+ *    is dropped (DROP OWNED + DROP ROLE), a role that existed gets its previous password verifier back (when the
+ *    admin may read pg_authid — a superuser; Aurora's rds_superuser may not, and then the report says so), and a
+ *    database bgmig created is dropped.
+ *
+ * The password never appears in SQL text: the client computes a SCRAM-SHA-256 verifier and sends that
+ * (`PASSWORD 'SCRAM-SHA-256$…'`), so server statement logs (log_statement, pgaudit) never see the clear password.
+ */
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import { BgmigError, ExitCode, badInput, messageOf } from '../core/errors.js';
+import { APP_DB_NAME, APP_DB_USERNAME } from '../core/lambda-env.js';
+import type { Color } from '../core/naming.js';
+import { scrub } from '../core/redact.js';
+import { connect, describeDbError, describeTarget, type DbTarget, withDatabase } from '../db/connection.js';
+
+export interface AppRoleTargets {
+  blue: DbTarget;
+  green: DbTarget;
+}
+
+export interface AppRoleOptions {
+  /** Role name (default APP_DB_USERNAME). */
+  role?: string;
+  /** Application database (default APP_DB_NAME), created when missing. */
+  database?: string;
+  /** Schemas the application uses (default ["public"]); created when missing. */
+  schemas?: string[];
+  statementTimeoutMs?: number;
+  lockTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  /** Fault injection for tests: called after a side's transaction committed. */
+  afterCommit?: (color: Color) => Promise<void>;
+}
+
+export interface AppRoleSideReport {
+  color: Color;
+  /** user@host:port/database of the admin connection (no password). */
+  server: string;
+  roleCreated: boolean;
+  databaseCreated: boolean;
+  schemas: string[];
+  /** Tables and sequences the grants covered at the time of the run (default privileges cover future ones). */
+  tables: number;
+  sequences: number;
+  /** A login as the role with the password succeeded after the change; null: not tried, the side is fenced. */
+  loginVerified: boolean | null;
+  /** The side is fenced by a running sync (passive): CONNECT is given to the role when it becomes active. */
+  fenced: boolean;
+}
+
+export interface AppRoleReport {
+  operation: 'init';
+  role: string;
+  database: string;
+  schemas: string[];
+  blue: AppRoleSideReport;
+  green: AppRoleSideReport;
+  durationMs: number;
+}
+
+const IDENT_MAX = 63;
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+function quoteLiteral(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** Checks the password bgmig is about to set (bad input, nothing changed). */
+export function validateAppPassword(password: string): void {
+  if (password.length < 8) throw badInput('The application password must be at least 8 characters long.');
+  if (password.length > 1024) throw badInput('The application password must be at most 1024 characters long.');
+  // Printable ASCII only: SCRAM normalises non-ASCII passwords with SASLprep, which the client side would have to
+  // reproduce exactly; Secrets Manager's generated passwords are ASCII anyway.
+  if (!/^[\x21-\x7e]+$/.test(password)) throw badInput('The application password must be printable ASCII without spaces.');
+}
+
+/** PostgreSQL's SCRAM-SHA-256 password verifier (what pg_authid.rolpassword stores). */
+export function scramVerifier(password: string, salt: Buffer = randomBytes(16), iterations = 4096): string {
+  const salted = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, 32, 'sha256');
+  const clientKey = createHmac('sha256', salted).update('Client Key').digest();
+  const storedKey = createHash('sha256').update(clientKey).digest();
+  const serverKey = createHmac('sha256', salted).update('Server Key').digest();
+  return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
+}
+
+interface SideState {
+  color: Color;
+  fenced: boolean;
+  target: DbTarget;
+  admin?: pg.Client;
+  app?: pg.Client;
+  roleExisted: boolean;
+  /** The previous verifier when readable (superuser), for compensation. */
+  previousVerifier: string | undefined;
+  databaseExisted: boolean;
+  databaseCreated: boolean;
+  inTx: boolean;
+  committed: boolean;
+  tables: number;
+  sequences: number;
+}
+
+/** A maintenance database to run CREATE DATABASE from (the target's own, unless that is the app database). */
+function maintenanceTarget(t: DbTarget, appDb: string): DbTarget {
+  return t.database === appDb ? withDatabase(t, 'postgres') : t;
+}
+
+/** True when bgmig's write fence is on this database (read-only default and/or CONNECT revoked, see replication/fence.ts). */
+async function fencedByBgmig(c: pg.Client): Promise<boolean> {
+  const r = await c.query(
+    `SELECT to_regclass('bgmig.fence') IS NOT NULL AS has_table,
+            EXISTS (SELECT 1 FROM pg_db_role_setting rs JOIN pg_database d ON d.oid = rs.setdatabase
+                     WHERE d.datname = current_database() AND rs.setrole = 0
+                       AND EXISTS (SELECT 1 FROM unnest(rs.setconfig) x WHERE lower(x) IN ('default_transaction_read_only=on', 'default_transaction_read_only=true', 'default_transaction_read_only=1'))) AS ro`,
+  );
+  const row = r.rows[0] as { has_table: boolean; ro: boolean };
+  if (!row.has_table) return false;
+  if (row.ro) return true;
+  const n = await c.query('SELECT count(*)::int AS n FROM bgmig.fence');
+  return (n.rows[0] as { n: number }).n > 0;
+}
+
+async function endQuietly(c: pg.Client | undefined): Promise<void> {
+  if (c) await c.end().catch(() => undefined);
+}
+
+export async function initAppRole(targets: AppRoleTargets, password: string, opts: AppRoleOptions = {}): Promise<AppRoleReport> {
+  const started = Date.now();
+  validateAppPassword(password);
+  const role = opts.role ?? APP_DB_USERNAME;
+  const database = opts.database ?? APP_DB_NAME;
+  const schemas = opts.schemas && opts.schemas.length > 0 ? [...new Set(opts.schemas)] : ['public'];
+  for (const n of [role, database, ...schemas]) {
+    if (n.length === 0 || n.length > IDENT_MAX) throw badInput(`"${n}" is not a valid PostgreSQL name (1 to ${IDENT_MAX} characters).`);
+  }
+  const copts = {
+    statementTimeoutMs: opts.statementTimeoutMs ?? 60_000,
+    lockTimeoutMs: opts.lockTimeoutMs ?? 5_000,
+    connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
+    applicationName: 'bgmig db init',
+  };
+  const secrets = [password, targets.blue.password, targets.green.password];
+  const sides: SideState[] = (['blue', 'green'] as const).map((color) => ({
+    color,
+    fenced: false,
+    target: targets[color],
+    roleExisted: false,
+    previousVerifier: undefined,
+    databaseExisted: false,
+    databaseCreated: false,
+    inTx: false,
+    committed: false,
+    tables: 0,
+    sequences: 0,
+  }));
+  const fail = (side: SideState, doing: string, e: unknown): BgmigError => {
+    const d = describeDbError(e, side.target, 'reach');
+    return new BgmigError(scrub(`db init failed on ${side.color} (${describeTarget(side.target)}) while ${doing}: ${d.message}`, secrets), ExitCode.Failure, { cause: e });
+  };
+
+  try {
+    // 1. Reach and inspect both before changing anything.
+    await Promise.all(
+      sides.map(async (s) => {
+        try {
+          s.admin = await connect(maintenanceTarget(s.target, database), copts);
+        } catch (e) {
+          throw fail(s, 'connecting', e);
+        }
+        try {
+          const r = await s.admin.query(
+            `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS db,
+                    EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $2) AS role,
+                    (SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user) AS can_create_role,
+                    (SELECT rolsuper FROM pg_roles WHERE rolname = $2) AS role_is_super`,
+            [database, role],
+          );
+          const row = r.rows[0] as { db: boolean; role: boolean; can_create_role: boolean; role_is_super: boolean | null };
+          s.databaseExisted = row.db;
+          s.roleExisted = row.role;
+          if (!row.can_create_role) {
+            throw new BgmigError(
+              `db init needs an admin that may create roles, but ${describeTarget(s.target)} on ${s.color} has neither SUPERUSER nor CREATEROLE: use the cluster's master user.`,
+              ExitCode.Failure,
+            );
+          }
+          if (row.role_is_super) {
+            throw new BgmigError(`Role ${role} on ${s.color} is a superuser: the application role must not be one — drop or alter it and re-run db init.`, ExitCode.Refused);
+          }
+          if (s.roleExisted) {
+            // Readable by a superuser only; on Aurora (rds_superuser) this is denied and compensation cannot restore it.
+            s.previousVerifier = await s.admin
+              .query('SELECT rolpassword FROM pg_authid WHERE rolname = $1', [role])
+              .then((x) => (x.rows[0] as { rolpassword: string | null } | undefined)?.rolpassword ?? undefined)
+              .catch(() => undefined);
+          }
+        } catch (e) {
+          if (e instanceof BgmigError) throw e;
+          throw fail(s, 'inspecting the server', e);
+        }
+      }),
+    );
+
+    // 2. The application database where missing (not transactional: undone by hand on failure).
+    for (const s of sides) {
+      if (s.databaseExisted) continue;
+      try {
+        await s.admin!.query(`CREATE DATABASE ${quoteIdent(database)}`);
+        s.databaseCreated = true;
+      } catch (e) {
+        // Created concurrently since the inspection: fine.
+        if ((e as { code?: string }).code === '42P04') continue;
+        throw fail(s, `creating database ${database}`, e);
+      }
+    }
+
+    // 3. Role, password and grants: one open transaction per side.
+    const verifier = scramVerifier(password);
+    for (const s of sides) {
+      try {
+        s.app = await connect(withDatabase(s.target, database), copts);
+        // A fenced side starts sessions read-only; roles and grants are per server and must be set on both.
+        await s.app.query('SET default_transaction_read_only = off');
+        await s.app.query('BEGIN');
+        s.inTx = true;
+        // Serialise concurrent db init runs on this server.
+        await s.app.query("SELECT pg_advisory_xact_lock(hashtext('bgmig db init'))");
+        const exists = (await s.app.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role])).rowCount === 1;
+        if (exists) await s.app.query(`ALTER ROLE ${quoteIdent(role)} WITH LOGIN PASSWORD ${quoteLiteral(verifier)}`);
+        else await s.app.query(`CREATE ROLE ${quoteIdent(role)} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD ${quoteLiteral(verifier)}`);
+        s.roleExisted = exists;
+        const r = quoteIdent(role);
+        // A side fenced by bgmig (the passive side of a running sync) must keep refusing the application: the fence
+        // revoked CONNECT and records whom to give it back to at unfence (bgmig.fence). There, record the role
+        // instead of granting CONNECT now; it gets CONNECT when that side becomes active.
+        s.fenced = await fencedByBgmig(s.app);
+        if (s.fenced) {
+          await s.app.query('INSERT INTO bgmig.fence (grantee) VALUES ($1) ON CONFLICT DO NOTHING', [role]);
+          await s.app.query(`GRANT TEMPORARY ON DATABASE ${quoteIdent(database)} TO ${r}`);
+        } else {
+          await s.app.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${quoteIdent(database)} TO ${r}`);
+        }
+        for (const schema of schemas) {
+          const sc = quoteIdent(schema);
+          await s.app.query(`CREATE SCHEMA IF NOT EXISTS ${sc}`);
+          await s.app.query(`GRANT USAGE, CREATE ON SCHEMA ${sc} TO ${r}`);
+          await s.app.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${sc} TO ${r}`);
+          await s.app.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${sc} TO ${r}`);
+          // Objects the admin (migrations run as the master user) creates later; the role's own objects are its own.
+          await s.app.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA ${sc} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${r}`);
+          await s.app.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA ${sc} GRANT USAGE, SELECT ON SEQUENCES TO ${r}`);
+        }
+        const counts = await s.app.query(
+          `SELECT count(*) FILTER (WHERE c.relkind IN ('r','p','v','m','f'))::int AS tables, count(*) FILTER (WHERE c.relkind = 'S')::int AS sequences
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1::text[])`,
+          [schemas],
+        );
+        s.tables = (counts.rows[0] as { tables: number }).tables;
+        s.sequences = (counts.rows[0] as { sequences: number }).sequences;
+      } catch (e) {
+        throw fail(s, `creating role ${role} and its grants`, e);
+      }
+    }
+
+    // 4. Commit both; compensate the first if the second does not commit.
+    for (const s of sides) {
+      try {
+        await s.app!.query('COMMIT');
+        s.inTx = false;
+        s.committed = true;
+        if (opts.afterCommit) await opts.afterCommit(s.color);
+      } catch (e) {
+        throw fail(s, 'committing', e);
+      }
+    }
+  } catch (e) {
+    const undo = await undoAll(sides, role, database, copts);
+    await Promise.all(sides.flatMap((s) => [endQuietly(s.app), endQuietly(s.admin)]));
+    const base = e instanceof BgmigError ? e : new BgmigError(scrub(`db init failed: ${messageOf(e)}`, secrets), ExitCode.Failure, { cause: e });
+    if (undo.length === 0) throw base;
+    throw new BgmigError(`${base.message.replace(/\.?$/, '')}; ${undo.join('; ')}.`, base.exitCode, { cause: e });
+  }
+  await Promise.all(sides.flatMap((s) => [endQuietly(s.app), endQuietly(s.admin)]));
+
+  // Prove the password works on both (after commit; a failure here is reported, not undone).
+  const verified = await Promise.all(
+    sides.map(async (s): Promise<boolean | null> => {
+      if (s.fenced) return null; // applications may not connect to the passive side: nothing to prove there
+      try {
+        const c = await connect({ ...withDatabase(s.target, database), user: role, password }, { connectTimeoutMs: copts.connectTimeoutMs, applicationName: 'bgmig db init check' });
+        await c.end().catch(() => undefined);
+        return true;
+      } catch {
+        return false;
+      }
+    }),
+  );
+  const side = (s: SideState, i: number): AppRoleSideReport => ({
+    color: s.color,
+    server: describeTarget(s.target),
+    roleCreated: !s.roleExisted,
+    databaseCreated: s.databaseCreated,
+    schemas,
+    tables: s.tables,
+    sequences: s.sequences,
+    loginVerified: verified[i],
+    fenced: s.fenced,
+  });
+  return { operation: 'init', role, database, schemas, blue: side(sides[0], 0), green: side(sides[1], 1), durationMs: Date.now() - started };
+}
+
+/** Rolls back open transactions and compensates committed sides; returns what it did, in words. */
+async function undoAll(
+  sides: SideState[],
+  role: string,
+  database: string,
+  copts: { statementTimeoutMs: number; lockTimeoutMs: number; connectTimeoutMs: number; applicationName: string },
+): Promise<string[]> {
+  const said: string[] = [];
+  for (const s of sides) {
+    if (s.inTx && s.app) {
+      await s.app.query('ROLLBACK').catch(() => undefined);
+      s.inTx = false;
+    }
+  }
+  for (const s of sides) {
+    if (s.committed) {
+      let c: pg.Client | undefined;
+      try {
+        c = await connect(withDatabase(s.target, database), copts);
+        await c.query('SET default_transaction_read_only = off');
+        if (!s.roleExisted) {
+          await c.query('BEGIN');
+          await c.query(`DROP OWNED BY ${quoteIdent(role)}`);
+          await c.query(`DROP ROLE ${quoteIdent(role)}`);
+          await c.query('COMMIT');
+          said.push(`the role created on ${s.color} was dropped again`);
+        } else if (s.previousVerifier) {
+          await c.query(`ALTER ROLE ${quoteIdent(role)} WITH PASSWORD ${quoteLiteral(s.previousVerifier)}`);
+          said.push(`the previous password of ${role} on ${s.color} was restored`);
+        } else {
+          said.push(
+            `${role} on ${s.color} already had the new password and its previous one could not be read back (not a superuser) — re-run db init to make both sides match`,
+          );
+        }
+      } catch (e) {
+        said.push(`undoing the change on ${s.color} failed too (${describeDbError(e, s.target).message.replace(/\.$/, '')}) — re-run db init`);
+      } finally {
+        await endQuietly(c);
+      }
+    }
+  }
+  for (const s of sides) {
+    if (!s.databaseCreated) continue;
+    await endQuietly(s.app);
+    s.app = undefined;
+    try {
+      await s.admin!.query(`DROP DATABASE IF EXISTS ${quoteIdent(database)} WITH (FORCE)`);
+      said.push(`database ${database} created on ${s.color} was dropped again`);
+    } catch (e) {
+      said.push(`dropping database ${database} created on ${s.color} failed (${describeDbError(e, s.target).message.replace(/\.$/, '')})`);
+    }
+  }
+  return said;
+}

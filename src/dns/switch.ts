@@ -1,0 +1,193 @@
+/**
+ * The database switch in AWS mode: the Route 53 private record (names(s).dbRecord, a CNAME with TTL 5 s) that both
+ * services use to reach the active database. Writing it (UPSERT to the active cluster's writer endpoint, then
+ * waiting until Route 53 reports the change INSYNC, bounded) is the cutover's switch step; reading it back tells
+ * which colour is live — the cutover function, `deploy` (preserve the live database), `promote` and `status` use it.
+ *
+ * Everything takes a Route53Client so the Lambda (its own client) and the CLI (AwsClients.route53()) share it.
+ */
+import type { Route53Client } from '@aws-sdk/client-route-53';
+import { BgmigError, ExitCode } from '../core/errors.js';
+import type { Color } from '../core/naming.js';
+import { OutputKey } from '../core/outputs.js';
+
+/** The record's TTL: short, so applications that resolve at connect follow a switch within seconds. */
+export const DB_RECORD_TTL = 5;
+
+export interface DbRecordRef {
+  /** Z123… or /hostedzone/Z123… (as CloudFormation outputs it). */
+  hostedZoneId: string;
+  /** db.{suffix}.bgmig.internal (with or without the trailing dot). */
+  recordName: string;
+}
+
+/** Writer endpoints of the two clusters (stack outputs Blue/GreenClusterEndpoint). */
+export interface ClusterEndpoints {
+  blue: string;
+  green: string;
+}
+
+export interface DbRecord {
+  name: string;
+  type: string;
+  ttl: number | undefined;
+  /** The CNAME target without its trailing dot. */
+  value: string;
+}
+
+export interface ActiveDatabase {
+  recordName: string;
+  /** What the record points at today; undefined when the record does not exist. */
+  value: string | undefined;
+  ttl: number | undefined;
+  /** The colour whose writer endpoint the record names; undefined when missing or pointing elsewhere. */
+  color: Color | undefined;
+  state: 'blue' | 'green' | 'missing' | 'unknown';
+}
+
+export interface SwitchResult {
+  recordName: string;
+  value: string;
+  ttl: number;
+  changeId: string;
+  /** INSYNC when Route 53 confirmed the change within the bound. */
+  status: string;
+  /** From the UPSERT to INSYNC. */
+  waitedMs: number;
+}
+
+export interface SwitchOptions {
+  ttl?: number;
+  /** Upper bound on waiting for INSYNC (default 60 s). */
+  waitTimeoutMs?: number;
+  /** GetChange poll interval (default 1 s; Route 53 usually reports INSYNC within seconds). */
+  pollMs?: number;
+  comment?: string;
+}
+
+/** Z123 from /hostedzone/Z123. */
+export function normalizeZoneId(id: string): string {
+  return id.replace(/^\/?hostedzone\//, '');
+}
+
+/** Lowercase, no trailing dot: how record names and CNAME targets are compared. */
+export function normalizeHost(name: string): string {
+  return name.trim().replace(/\.$/, '').toLowerCase();
+}
+
+/** Which colour a CNAME target names (by the clusters' writer endpoints), or undefined. */
+export function colorOfEndpoint(value: string | undefined, endpoints: ClusterEndpoints): Color | undefined {
+  if (value === undefined) return undefined;
+  const v = normalizeHost(value);
+  if (v === normalizeHost(endpoints.blue)) return 'blue';
+  if (v === normalizeHost(endpoints.green)) return 'green';
+  return undefined;
+}
+
+/** Reads the CNAME record; undefined when it does not exist. */
+export async function readDbRecord(r53: Route53Client, ref: DbRecordRef): Promise<DbRecord | undefined> {
+  const { ListResourceRecordSetsCommand } = await import('@aws-sdk/client-route-53');
+  const want = normalizeHost(ref.recordName);
+  const res = await r53.send(
+    new ListResourceRecordSetsCommand({ HostedZoneId: normalizeZoneId(ref.hostedZoneId), StartRecordName: want, StartRecordType: 'CNAME', MaxItems: 1 }),
+  );
+  const rr = res.ResourceRecordSets?.[0];
+  if (!rr || normalizeHost(rr.Name ?? '') !== want || rr.Type !== 'CNAME') return undefined;
+  const value = rr.ResourceRecords?.[0]?.Value;
+  if (value === undefined) return undefined;
+  return { name: want, type: rr.Type, ttl: rr.TTL, value: normalizeHost(value) };
+}
+
+/** Reads the live active database: the record and the colour it names. */
+export async function readActiveDatabase(r53: Route53Client, ref: DbRecordRef, endpoints: ClusterEndpoints): Promise<ActiveDatabase> {
+  const rec = await readDbRecord(r53, ref);
+  const color = colorOfEndpoint(rec?.value, endpoints);
+  return {
+    recordName: normalizeHost(ref.recordName),
+    value: rec?.value,
+    ttl: rec?.ttl,
+    color,
+    state: rec === undefined ? 'missing' : (color ?? 'unknown'),
+  };
+}
+
+/** The record reference and endpoints from the bgmig stack's outputs (throws naming the missing output). */
+export function dbRecordFromOutputs(outputs: Partial<Record<string, string>>, stackName = 'the stack'): { ref: DbRecordRef; endpoints: ClusterEndpoints } {
+  const get = (k: OutputKey): string => {
+    const v = outputs[k];
+    if (v === undefined || v === '') {
+      throw new BgmigError(`${stackName} has no output ${k}: it was deployed by an older bgmig — redeploy it with \`bgmig deploy\`.`, ExitCode.Failure);
+    }
+    return v;
+  };
+  return {
+    ref: { hostedZoneId: get(OutputKey.HostedZoneId), recordName: get(OutputKey.DbRecordName) },
+    endpoints: { blue: get(OutputKey.BlueClusterEndpoint), green: get(OutputKey.GreenClusterEndpoint) },
+  };
+}
+
+/** "Read the live active database" for commands that hold the stack outputs (deploy, promote, status). */
+export async function readActiveDatabaseFromOutputs(r53: Route53Client, outputs: Partial<Record<string, string>>, stackName?: string): Promise<ActiveDatabase> {
+  const { ref, endpoints } = dbRecordFromOutputs(outputs, stackName);
+  return readActiveDatabase(r53, ref, endpoints);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** UPSERTs the CNAME to `host` (TTL 5 s) and waits, bounded, until Route 53 reports the change INSYNC. */
+export async function upsertDbRecord(r53: Route53Client, ref: DbRecordRef, host: string, opts: SwitchOptions = {}): Promise<SwitchResult> {
+  const { ChangeResourceRecordSetsCommand, GetChangeCommand } = await import('@aws-sdk/client-route-53');
+  const ttl = opts.ttl ?? DB_RECORD_TTL;
+  const waitTimeoutMs = opts.waitTimeoutMs ?? 60_000;
+  const pollMs = opts.pollMs ?? 1_000;
+  const value = normalizeHost(host);
+  const recordName = normalizeHost(ref.recordName);
+  const started = Date.now();
+  const res = await r53.send(
+    new ChangeResourceRecordSetsCommand({
+      HostedZoneId: normalizeZoneId(ref.hostedZoneId),
+      ChangeBatch: {
+        Comment: opts.comment ?? `bgmig: ${recordName} -> ${value}`,
+        Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: recordName, Type: 'CNAME', TTL: ttl, ResourceRecords: [{ Value: value }] } }],
+      },
+    }),
+  );
+  const changeId = (res.ChangeInfo?.Id ?? '').replace(/^\/?change\//, '');
+  let status = res.ChangeInfo?.Status ?? 'PENDING';
+  while (status !== 'INSYNC') {
+    if (Date.now() - started >= waitTimeoutMs) {
+      throw new BgmigError(
+        `Route 53 change ${changeId} (${recordName} -> ${value}) was still ${status} after ${Math.round(waitTimeoutMs / 1000)} s: the record is written but not yet confirmed everywhere — check it with \`bgmig db sync status\`.`,
+        ExitCode.Failure,
+      );
+    }
+    await sleep(Math.min(pollMs, Math.max(0, waitTimeoutMs - (Date.now() - started))));
+    const c = await r53.send(new GetChangeCommand({ Id: changeId }));
+    status = c.ChangeInfo?.Status ?? status;
+  }
+  return { recordName, value, ttl, changeId, status, waitedMs: Date.now() - started };
+}
+
+/**
+ * Switches the record to `color`'s writer endpoint, waits for INSYNC and reads it back: fails (one sentence) when
+ * the read-back does not name that endpoint.
+ */
+export async function switchActiveDatabase(
+  r53: Route53Client,
+  ref: DbRecordRef,
+  endpoints: ClusterEndpoints,
+  color: Color,
+  opts: SwitchOptions = {},
+): Promise<SwitchResult & { color: Color }> {
+  const host = endpoints[color];
+  if (!host) throw new BgmigError(`No writer endpoint is known for the ${color} cluster: the switch cannot be made.`, ExitCode.Failure);
+  const result = await upsertDbRecord(r53, ref, host, opts);
+  const back = await readDbRecord(r53, ref);
+  if (back?.value !== normalizeHost(host)) {
+    throw new BgmigError(
+      `Route 53 reports the change INSYNC but ${result.recordName} reads back as ${back?.value ?? 'missing'} instead of ${normalizeHost(host)}: check the hosted zone ${normalizeZoneId(ref.hostedZoneId)}.`,
+      ExitCode.Failure,
+    );
+  }
+  return { ...result, color };
+}
