@@ -1,16 +1,175 @@
-// PLACEHOLDER — replaced by the work stream that owns `bgmig rotate-secret-manual`.
+/**
+ * `bgmig rotate-secret-manual`: walks docs/runbooks/credential-rotation.md — create / set / test / finish / roll —
+ * for a colour's master secret, or with --app for the application secret on both clusters. This module only wires
+ * options to the rotation runner (src/rotation/): which secret, which databases (and how to reach them), which
+ * services to roll.
+ */
 import type { Command } from 'commander';
-import { action } from '../context.js';
-import { BgmigError } from '../../core/errors.js';
+import { badInput } from '../../core/errors.js';
+import { APP_DB_USERNAME } from '../../core/lambda-env.js';
+import { type Color, names, validateColor } from '../../core/naming.js';
+import { OutputKey } from '../../core/outputs.js';
+import { parseDuration } from '../../core/units.js';
+import { parseDbUrl } from '../../db/connection.js';
+import { RdsMasterPasswordApplier, type WaitOptions } from '../../rotation/rds.js';
+import { EcsServiceRoller, type ServiceRef } from '../../rotation/roll.js';
+import { type RotationHooks, type RotationReport, type RotationSpec, Rotation } from '../../rotation/rotate.js';
+import { SecretStore } from '../../rotation/secret-store.js';
+import { type DbSide, DirectLoginTester, SqlPasswordApplier } from '../../rotation/targets.js';
+import { type CommandContext, action } from '../context.js';
+import { output, requireStack } from '../stack.js';
+
+export interface RotateOptions {
+  color?: string;
+  app?: boolean;
+  dbUrl?: string;
+  blueUrl?: string;
+  greenUrl?: string;
+  dryRun?: boolean;
+  waitTimeout?: string;
+}
+
+export interface RotateDeps {
+  /** Simulated interruptions (tests). */
+  hooks?: RotationHooks;
+  /** Lets a test wrap the databases (e.g. a concurrent password change) while keeping everything else real. */
+  decorate?: (spec: RotationSpec) => RotationSpec;
+}
+
+const DEFAULT_WAIT = '15m';
+
+interface Resolved {
+  kind: { app: true } | { app: false; color: Color };
+  mode: 'aws' | 'direct';
+  wait: WaitOptions;
+}
+
+/** Validates the option combination before any AWS call (exit 2, nothing changed). */
+export function resolveOptions(o: RotateOptions): Resolved {
+  const timeoutMs = parseDuration(o.waitTimeout ?? DEFAULT_WAIT, '--wait-timeout');
+  // Poll often enough to notice a quick change, rarely enough not to be throttled on a long wait.
+  const wait = { timeoutMs, pollMs: Math.min(10_000, Math.max(200, Math.round(timeoutMs / 20))) };
+  if (o.app) {
+    if (o.color !== undefined) throw badInput('--app rotates the application secret used by both colours: drop --color.');
+    if (o.dbUrl !== undefined) throw badInput('--app applies the password on both clusters: pass --blue-url and --green-url instead of --db-url.');
+    if (o.blueUrl === undefined && o.greenUrl === undefined) {
+      // The cutover function (lambda-db-cutover) is the only thing in AWS that reaches both clusters' SQL, and its
+      // operations (src/lambda/db-cutover-contract.ts) have none that applies a *given* secret version: `init` sets
+      // the AWSCURRENT password, which is the wrong one for the set step and the right one only for a rollback.
+      // What this needs from it: {operation: 'setAppPassword', options: {versionId, versionStage}} — the function
+      // reads that version of the app secret itself (no password in the payload), applies it on both clusters,
+      // both or neither, and reports per colour; plus a login check for the test step. Until then: direct mode.
+      throw badInput("--app needs --blue-url and --green-url (admin URLs, e.g. through a tunnel): the cutover function offers no operation to set the application role's password yet.");
+    }
+    if (o.blueUrl === undefined || o.greenUrl === undefined) throw badInput('--app needs both --blue-url and --green-url (both clusters change together).');
+    return { kind: { app: true }, mode: 'direct', wait };
+  }
+  if (o.blueUrl !== undefined || o.greenUrl !== undefined) throw badInput('--blue-url/--green-url belong to --app; for a colour\'s master secret pass --db-url.');
+  const color = validateColor(o.color, '--color');
+  return { kind: { app: false, color }, mode: o.dbUrl !== undefined ? 'direct' : 'aws', wait };
+}
+
+export async function runRotate(ctx: CommandContext, o: RotateOptions, deps: RotateDeps = {}): Promise<RotationReport> {
+  const r = resolveOptions(o);
+  const suffix = ctx.suffix();
+  const n = names(suffix);
+  const stack = await requireStack(ctx.aws, suffix);
+  const progress = (t: string) => ctx.io.debug(t);
+
+  const ecsCluster = output(stack, OutputKey.EcsClusterName);
+  const serviceOf = (c: Color): ServiceRef => ({ cluster: ecsCluster, service: output(stack, c === 'blue' ? OutputKey.BlueServiceName : OutputKey.GreenServiceName) });
+  const secretId = r.kind.app ? output(stack, OutputKey.AppDbSecretArn) : output(stack, r.kind.color === 'blue' ? OutputKey.BlueDbSecretArn : OutputKey.GreenDbSecretArn);
+
+  let databases: DbSide[];
+  let label: string;
+  let rerun = `bgmig rotate-secret-manual --suffix ${suffix}`;
+  if (r.kind.app) {
+    label = `the application secret ${n.appDbSecret} (role ${APP_DB_USERNAME} on both clusters)`;
+    rerun += ' --app';
+    rerun += ' --blue-url URL --green-url URL';
+    databases = (['blue', 'green'] as const).map((c) => {
+      const admin = parseDbUrl(c === 'blue' ? (o.blueUrl ?? '') : (o.greenUrl ?? ''), `--${c}-url`);
+      return { name: n.auroraCluster(c), applier: new SqlPasswordApplier(admin, n.auroraCluster(c)), tester: new DirectLoginTester(admin, n.auroraCluster(c)) };
+    });
+  } else {
+    const color = r.kind.color;
+    label = `the ${color} master secret ${n.dbSecret(color)}`;
+    rerun += ` --color ${color}`;
+    const clusterId = output(stack, color === 'blue' ? OutputKey.BlueClusterIdentifier : OutputKey.GreenClusterIdentifier);
+    if (r.mode === 'direct') {
+      rerun += ' --db-url URL';
+      const admin = parseDbUrl(o.dbUrl ?? '', '--db-url');
+      databases = [{ name: clusterId, applier: new SqlPasswordApplier(admin, clusterId), tester: new DirectLoginTester(admin, clusterId) }];
+    } else {
+      const rds = await ctx.aws.rds();
+      const { DescribeDBClustersCommand } = await import('@aws-sdk/client-rds');
+      const cluster = (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: clusterId }))).DBClusters?.[0];
+      const endpoint = cluster?.Endpoint ?? output(stack, color === 'blue' ? OutputKey.BlueClusterEndpoint : OutputKey.GreenClusterEndpoint);
+      const secrets = new SecretStore(await ctx.aws.secrets(), secretId);
+      const dbname = await secrets.state().then((s) => secrets.read(s.currentVersionId, 'AWSCURRENT')).then((v) => v.value.dbname ?? 'postgres');
+      databases = [
+        {
+          name: clusterId,
+          applier: new RdsMasterPasswordApplier(rds, clusterId, r.wait, progress),
+          // The validator function has no connection-check operation, so the test step logs in directly to the
+          // writer endpoint (TLS verified: set NODE_EXTRA_CA_CERTS to the RDS CA bundle). Aurora applies a new
+          // master password a few seconds after the cluster reports available, hence the retries.
+          tester: new DirectLoginTester({ host: endpoint, port: cluster?.Port ?? 5432, database: dbname, ssl: {} }, clusterId, { attempts: 6, delayMs: 5_000 }),
+        },
+      ];
+    }
+  }
+
+  let spec: RotationSpec = {
+    label,
+    secret: new SecretStore(await ctx.aws.secrets(), secretId),
+    databases,
+    services: r.kind.app ? [serviceOf('blue'), serviceOf('green')] : [serviceOf(r.kind.color)],
+    roller: new EcsServiceRoller(await ctx.aws.ecs(), r.wait, progress),
+    rerun,
+  };
+  if (deps.decorate) spec = deps.decorate(spec);
+  return new Rotation(spec, ctx.io, deps.hooks).run({ dryRun: Boolean(o.dryRun) });
+}
+
+function renderReport(r: RotationReport): string {
+  if (r.dryRun) return `Dry run complete: no change was made to ${r.secret}, its databases or its services.`;
+  return [
+    `Rotated ${r.secret}: AWSCURRENT is version ${r.currentVersionId}, AWSPREVIOUS is ${r.previousVersionId}, no AWSPENDING.`,
+    `Databases: ${r.databases.join(', ')}; rolled: ${r.services.join(', ')}.`,
+  ].join('\n');
+}
 
 export function register(program: Command): void {
   program
     .command('rotate-secret-manual')
-    .description('(under construction)')
-    .allowUnknownOption()
-    .action(
-      action(async () => {
-        throw new BgmigError('bgmig rotate-secret-manual is not built yet.');
-      }),
-    );
+    .description('rotate a database secret by hand, step by step (create, set, test, finish, roll); resumable')
+    .option('--color <color>', "rotate this colour's master secret (blue|green)")
+    .option('--app', 'rotate the application secret on both clusters and roll both services', false)
+    .option('--db-url <url>', "direct mode: admin URL of the colour's database (set with ALTER ROLE, test by logging in)")
+    .option('--blue-url <url>', 'direct mode with --app: admin URL of the blue database')
+    .option('--green-url <url>', 'direct mode with --app: admin URL of the green database')
+    .option('--dry-run', 'print the plan with every API call; change nothing', false)
+    .option('--wait-timeout <duration>', 'bound on each wait (cluster available, service stable), e.g. 90s, 15m', DEFAULT_WAIT)
+    .addHelpText(
+      'after',
+      `
+Steps (docs/runbooks/credential-rotation.md): 1 create (AWSPENDING) → 2 set → 3 test → 4 finish (AWSCURRENT) → 5 roll.
+An interrupted run is continued by running the same command again; it never generates a second password.
+
+Examples:
+  bgmig rotate-secret-manual --suffix demo --color blue --dry-run
+  bgmig rotate-secret-manual --suffix demo --color green --yes
+  bgmig rotate-secret-manual --suffix demo --app --blue-url "$BLUE_ADMIN_URL" --green-url "$GREEN_ADMIN_URL"`,
+    )
+    .action((...params: unknown[]) => {
+      // The global --no-color flag shares the attribute name "color" and wins in optsWithGlobals(): read this
+      // command's own --color from its local options.
+      const cmd = params[params.length - 1] as Command;
+      const color = (cmd.opts() as { color?: unknown }).color;
+      return action<RotateOptions>(async (ctx, opts) => {
+        const report = await runRotate(ctx, { ...opts, color: typeof color === 'string' ? color : undefined });
+        ctx.io.result(report, () => renderReport(report));
+      })(...params);
+    });
 }

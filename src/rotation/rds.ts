@@ -1,0 +1,56 @@
+/**
+ * AWS-mode "set" for a colour's master secret: ModifyDBCluster MasterUserPassword with ApplyImmediately, then a
+ * bounded wait until the cluster is available with no master password change pending.
+ */
+import type { RDSClient } from '@aws-sdk/client-rds';
+import { BgmigError, ExitCode } from '../core/errors.js';
+import { formatMs } from '../core/units.js';
+import type { PasswordApplier } from './targets.js';
+
+export interface WaitOptions {
+  timeoutMs: number;
+  pollMs: number;
+}
+
+export class RdsMasterPasswordApplier implements PasswordApplier {
+  readonly target: string;
+  readonly call: string;
+  constructor(
+    private readonly rds: RDSClient,
+    private readonly clusterIdentifier: string,
+    private readonly wait: WaitOptions,
+    private readonly onProgress: (text: string) => void = () => undefined,
+  ) {
+    this.target = clusterIdentifier;
+    this.call = `rds:ModifyDBCluster --db-cluster-identifier ${clusterIdentifier} --master-user-password … --apply-immediately, then rds:DescribeDBClusters until available`;
+  }
+
+  async apply(_username: string, password: string): Promise<void> {
+    const { ModifyDBClusterCommand } = await import('@aws-sdk/client-rds');
+    // The master user name is fixed on Aurora: only the password can change, so the username is not sent.
+    await this.rds.send(new ModifyDBClusterCommand({ DBClusterIdentifier: this.clusterIdentifier, MasterUserPassword: password, ApplyImmediately: true }));
+    await this.waitAvailable();
+  }
+
+  /** Available and nothing pending: right after ModifyDBCluster the status may still read "available" for a moment. */
+  async waitAvailable(): Promise<void> {
+    const { DescribeDBClustersCommand } = await import('@aws-sdk/client-rds');
+    const started = Date.now();
+    let status = 'unknown';
+    for (;;) {
+      const res = await this.rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: this.clusterIdentifier }));
+      const c = res.DBClusters?.[0];
+      status = c?.Status ?? 'unknown';
+      const pending = c?.PendingModifiedValues?.MasterUserPassword !== undefined;
+      if (status === 'available' && !pending) return;
+      this.onProgress(`${this.clusterIdentifier} is ${status}${pending ? ' (password change pending)' : ''}; waiting`);
+      if (Date.now() - started + this.wait.pollMs > this.wait.timeoutMs) {
+        throw new BgmigError(
+          `Cluster ${this.clusterIdentifier} was still "${status}" after ${formatMs(this.wait.timeoutMs)}: check it in the RDS console, then re-run (the run resumes at this step).`,
+          ExitCode.Failure,
+        );
+      }
+      await new Promise((r) => setTimeout(r, this.wait.pollMs));
+    }
+  }
+}

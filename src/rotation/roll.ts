@@ -1,0 +1,67 @@
+/**
+ * The "roll" step: ECS tasks read their secrets at start, so after AWSCURRENT moved each service gets a forced new
+ * deployment and bgmig waits (bounded) until it is stable — ECS's own definition (the servicesStable waiter): one
+ * deployment left and runningCount equal to desiredCount. A deployment ECS marks FAILED (circuit breaker) fails
+ * the step at once instead of waiting out the timeout.
+ */
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import { BgmigError, ExitCode } from '../core/errors.js';
+import { formatMs } from '../core/units.js';
+import type { WaitOptions } from './rds.js';
+
+export interface ServiceRef {
+  cluster: string;
+  service: string;
+}
+
+export interface ServiceRoller {
+  /** Starts a new deployment; returns its id. */
+  forceNewDeployment(ref: ServiceRef): Promise<string | undefined>;
+  waitStable(ref: ServiceRef, deploymentId: string | undefined): Promise<void>;
+}
+
+export class EcsServiceRoller implements ServiceRoller {
+  constructor(
+    private readonly ecs: ECSClient,
+    private readonly wait: WaitOptions,
+    private readonly onProgress: (text: string) => void = () => undefined,
+  ) {}
+
+  async forceNewDeployment(ref: ServiceRef): Promise<string | undefined> {
+    const { UpdateServiceCommand } = await import('@aws-sdk/client-ecs');
+    const res = await this.ecs.send(new UpdateServiceCommand({ cluster: ref.cluster, service: ref.service, forceNewDeployment: true }));
+    return res.service?.deployments?.find((d) => d.status === 'PRIMARY')?.id;
+  }
+
+  async waitStable(ref: ServiceRef, deploymentId: string | undefined): Promise<void> {
+    const { DescribeServicesCommand } = await import('@aws-sdk/client-ecs');
+    const started = Date.now();
+    let last = 'not described yet';
+    for (;;) {
+      const res = await this.ecs.send(new DescribeServicesCommand({ cluster: ref.cluster, services: [ref.service] }));
+      const s = res.services?.[0];
+      if (!s || s.status !== 'ACTIVE') {
+        throw new BgmigError(`ECS service ${ref.service} in ${ref.cluster} is ${s?.status ?? 'missing'}: check the stack outputs and the service, then re-run to roll it.`, ExitCode.Failure);
+      }
+      const deployments = s.deployments ?? [];
+      const primary = deployments.find((d) => d.status === 'PRIMARY');
+      if (primary?.rolloutState === 'FAILED') {
+        throw new BgmigError(
+          `The new deployment of ${ref.service} failed (${primary.rolloutStateReason ?? 'rollout FAILED'}): the secret is already rotated — fix the service and re-run to roll it again.`,
+          ExitCode.Failure,
+        );
+      }
+      const ours = deploymentId === undefined || primary?.id === deploymentId;
+      if (ours && deployments.length === 1 && s.runningCount === s.desiredCount) return;
+      last = `${deployments.length} deployment(s), ${s.runningCount ?? 0}/${s.desiredCount ?? 0} tasks running`;
+      this.onProgress(`${ref.service}: ${last}; waiting`);
+      if (Date.now() - started + this.wait.pollMs > this.wait.timeoutMs) {
+        throw new BgmigError(
+          `${ref.service} did not become stable within ${formatMs(this.wait.timeoutMs)} (${last}): the secret is already rotated — check the service's events, then re-run to finish rolling.`,
+          ExitCode.Failure,
+        );
+      }
+      await new Promise((r) => setTimeout(r, this.wait.pollMs));
+    }
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * The Secrets Manager side of a rotation: version stages, the pending version, the stage moves of the finish step,
+ * and the marker that says a finished rotation still has to roll its services.
+ *
+ * Every value is read by explicit VersionId (after DescribeSecret says which version holds which stage) and the
+ * returned VersionId is checked: a plain GetSecretValue can return a stale version right after a stage move (seen
+ * on moto, and Secrets Manager is eventually consistent too), and a rotation must never act on the wrong password.
+ */
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { BgmigError, ExitCode } from '../core/errors.js';
+import { type DbSecretValue, parseSecretValue } from '../db/connection.js';
+
+export const Stage = { Current: 'AWSCURRENT', Pending: 'AWSPENDING', Previous: 'AWSPREVIOUS' } as const;
+
+/**
+ * A custom staging label put on the new version just before AWSCURRENT moves and removed once the services have
+ * rolled: the only durable trace of "finished but not yet rolled" (AWSCURRENT/AWSPREVIOUS alone look exactly like
+ * a completed rotation). A staging label rather than a tag because moving labels is the permission the operator
+ * role already has for rotation (secretsmanager:UpdateSecretVersionStage).
+ */
+export const ROLL_PENDING_STAGE = 'BGMIG_ROLL_PENDING';
+
+/**
+ * Characters that break connection URLs, libpq conninfo strings, shell quoting or JSON, excluded from generated
+ * passwords (a superset of what AWS's own RDS rotation templates exclude: / @ " ' \).
+ */
+export const PASSWORD_EXCLUDED_CHARACTERS = `/@"'\\:?#[]%&+=;,<>{}|^~\`$!*() `;
+export const PASSWORD_LENGTH = 32;
+
+export interface SecretState {
+  arn: string;
+  name: string;
+  /** Version id → its staging labels. */
+  stages: Record<string, string[]>;
+  currentVersionId: string;
+  /** The version labelled AWSPENDING, if any (it may be the current version when a finish was interrupted). */
+  pendingVersionId: string | undefined;
+  previousVersionId: string | undefined;
+  /** Version id of a finished rotation whose services have not rolled yet (ROLL_PENDING_STAGE). */
+  rollPendingVersionId: string | undefined;
+}
+
+export interface VersionValue {
+  versionId: string;
+  value: DbSecretValue;
+}
+
+function versionWith(stages: Record<string, string[]>, stage: string): string | undefined {
+  return Object.entries(stages).find(([, labels]) => labels.includes(stage))?.[0];
+}
+
+export class SecretStore {
+  constructor(
+    private readonly client: SecretsManagerClient,
+    /** ARN or name, as the stack outputs give it. */
+    readonly secretId: string,
+  ) {}
+
+  async state(): Promise<SecretState> {
+    const { DescribeSecretCommand } = await import('@aws-sdk/client-secrets-manager');
+    const d = await this.client.send(new DescribeSecretCommand({ SecretId: this.secretId }));
+    const stages = d.VersionIdsToStages ?? {};
+    const currentVersionId = versionWith(stages, Stage.Current);
+    const name = d.Name ?? this.secretId;
+    if (!currentVersionId) {
+      throw new BgmigError(`Secret ${name} has no AWSCURRENT version: restore one (aws secretsmanager update-secret-version-stage) before rotating.`, ExitCode.Failure);
+    }
+    return {
+      arn: d.ARN ?? this.secretId,
+      name,
+      stages,
+      currentVersionId,
+      pendingVersionId: versionWith(stages, Stage.Pending),
+      previousVersionId: versionWith(stages, Stage.Previous),
+      rollPendingVersionId: versionWith(stages, ROLL_PENDING_STAGE),
+    };
+  }
+
+  /** Reads one version by id and stage, checking that Secrets Manager answered with exactly that version. */
+  async read(versionId: string, stage: string): Promise<VersionValue> {
+    const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+    const res = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId, VersionId: versionId, VersionStage: stage }));
+    if (res.VersionId !== versionId || !(res.VersionStages ?? []).includes(stage)) {
+      throw new BgmigError(
+        `Secrets Manager returned version ${res.VersionId ?? '?'} when asked for ${stage} version ${versionId} of ${this.secretId}: wait a few seconds and re-run (the run resumes where it stopped).`,
+        ExitCode.Failure,
+      );
+    }
+    if (res.SecretString === undefined) throw new BgmigError(`Secret ${this.secretId} version ${versionId} has no string value: it must hold {"username","password",…}.`, ExitCode.Failure);
+    return { versionId, value: parseSecretValue(res.SecretString, this.secretId) };
+  }
+
+  /** Secrets Manager's own generator (the password never exists anywhere before it is stored as AWSPENDING). */
+  async generatePassword(): Promise<string> {
+    const { GetRandomPasswordCommand } = await import('@aws-sdk/client-secrets-manager');
+    const res = await this.client.send(
+      new GetRandomPasswordCommand({ PasswordLength: PASSWORD_LENGTH, ExcludeCharacters: PASSWORD_EXCLUDED_CHARACTERS, IncludeSpace: false, RequireEachIncludedType: true }),
+    );
+    const pw = res.RandomPassword ?? '';
+    // Trust but verify: a password with a URL-breaking character would pass the test step and then break clients.
+    if (pw.length !== PASSWORD_LENGTH || [...pw].some((ch) => PASSWORD_EXCLUDED_CHARACTERS.includes(ch))) {
+      throw new BgmigError('Secrets Manager GetRandomPassword returned a password that does not meet the requested rules: re-run to generate another.', ExitCode.Failure);
+    }
+    return pw;
+  }
+
+  /** Stores a new version staged AWSPENDING only (AWSCURRENT untouched). The token makes a retried call idempotent. */
+  async putPending(value: DbSecretValue, clientRequestToken: string): Promise<string> {
+    const { PutSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+    const res = await this.client.send(
+      new PutSecretValueCommand({ SecretId: this.secretId, ClientRequestToken: clientRequestToken, SecretString: JSON.stringify(value), VersionStages: [Stage.Pending] }),
+    );
+    return res.VersionId ?? clientRequestToken;
+  }
+
+  /** Labels `versionId` ROLL_PENDING_STAGE (taking the label from `fromVersionId` if an older rotation left it). */
+  async setRollPending(versionId: string, fromVersionId: string | undefined): Promise<void> {
+    if (fromVersionId === versionId) return;
+    const { UpdateSecretVersionStageCommand } = await import('@aws-sdk/client-secrets-manager');
+    await this.client.send(
+      new UpdateSecretVersionStageCommand({ SecretId: this.secretId, VersionStage: ROLL_PENDING_STAGE, MoveToVersionId: versionId, ...(fromVersionId ? { RemoveFromVersionId: fromVersionId } : {}) }),
+    );
+  }
+
+  async clearRollPending(fromVersionId: string): Promise<void> {
+    const { UpdateSecretVersionStageCommand } = await import('@aws-sdk/client-secrets-manager');
+    await this.client.send(new UpdateSecretVersionStageCommand({ SecretId: this.secretId, VersionStage: ROLL_PENDING_STAGE, RemoveFromVersionId: fromVersionId }));
+  }
+
+  /** Moves AWSCURRENT from one version to another (Secrets Manager relabels the old one AWSPREVIOUS). */
+  async moveCurrent(toVersionId: string, fromVersionId: string): Promise<void> {
+    const { UpdateSecretVersionStageCommand } = await import('@aws-sdk/client-secrets-manager');
+    await this.client.send(new UpdateSecretVersionStageCommand({ SecretId: this.secretId, VersionStage: Stage.Current, MoveToVersionId: toVersionId, RemoveFromVersionId: fromVersionId }));
+  }
+
+  async removePending(fromVersionId: string): Promise<void> {
+    const { UpdateSecretVersionStageCommand } = await import('@aws-sdk/client-secrets-manager');
+    await this.client.send(new UpdateSecretVersionStageCommand({ SecretId: this.secretId, VersionStage: Stage.Pending, RemoveFromVersionId: fromVersionId }));
+  }
+}
