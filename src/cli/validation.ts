@@ -4,16 +4,12 @@
  */
 import { BgmigError, ExitCode, messageOf } from '../core/errors.js';
 import { ArtifactKeys, OutputKey } from '../core/outputs.js';
-import type { ValidationReport } from '../schema/report.js';
+import type { ValidationReport, ValidatorEvent } from '../schema/report.js';
 import type { AwsClients } from './aws.js';
 import { output, type StackInfo } from './stack.js';
 
-/** What the validator Lambda accepts (all optional). */
-export interface ValidatorEvent {
-  includeSchemas?: string[];
-  excludeSchemas?: string[];
-  ignoreCodes?: string[];
-}
+/** What the validator Lambda accepts (all optional); defined next to the report so the handler shares it. */
+export type { ValidatorEvent };
 
 function isReport(v: unknown): v is ValidationReport {
   const r = v as Partial<ValidationReport> | null;

@@ -23,6 +23,18 @@ export interface DatabaseSummary {
   serverVersion: string;
   /** Object counts by kind (tables, columns, indexes, views, …). */
   counts: Record<string, number>;
+  /** user@host:port/database that was read (never a password). Absent in reports of older versions. */
+  target?: string;
+}
+
+/** What the validator Lambda accepts (all optional); `bgmig validate` passes its options through it. */
+export interface ValidatorEvent {
+  /** Only these schemas (exact names). */
+  includeSchemas?: string[];
+  /** Never these schemas. */
+  excludeSchemas?: string[];
+  /** Difference codes to leave out of the report (and the verdict). */
+  ignoreCodes?: string[];
 }
 
 export interface ValidationReport {
@@ -35,4 +47,10 @@ export interface ValidationReport {
   generatedAt: string;
   /** Present when verdict is "error": one sentence, never a credential. */
   error?: string;
+  /** Differences per severity, after ignoring (absent in reports of older versions). */
+  totals?: Record<Severity, number>;
+  /** The options the report was produced with (absent in reports of older versions). */
+  options?: { includeSchemas: string[]; excludeSchemas: string[]; ignoreCodes: string[] };
+  /** How many differences `ignoreCodes` left out. */
+  ignored?: number;
 }

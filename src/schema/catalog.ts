@@ -1,0 +1,301 @@
+/**
+ * The typed catalog model: plain data describing one PostgreSQL database's schema, as read by read-catalog.ts and
+ * compared by diff.ts. No I/O and no behaviour here, so the replication preflight (src/replication) and the
+ * validator share one picture of a database.
+ *
+ * Names are raw identifiers (unquoted, case preserved). Expressions and definitions are deparsed by the server
+ * with an empty search_path, so every user object in them is schema-qualified and the text of two databases is
+ * comparable verbatim.
+ */
+
+/** A column's (or domain's, or attribute's) type, enough to judge whether values of one type fit another. */
+export interface ColumnType {
+  /** format_type(oid, typmod): `character varying(40)`, `numeric(12,2)`, `public.mood`, `integer[]`. */
+  name: string;
+  /** format_type(oid, NULL) of the element type for arrays, of the type itself otherwise: `character varying`. */
+  base: string;
+  /** atttypmod (-1 when none). For arrays this is the element's typmod. */
+  typmod: number;
+  /** pg_type.typcategory of the (element) type: N numeric, S string, D date/time, B boolean, E enum, U user … */
+  category: string;
+  /** pg_type.typtype of the (element) type: b base, d domain, e enum, c composite, r range, m multirange, p pseudo. */
+  kind: string;
+  /** True for array types (the other fields then describe the element type). */
+  isArray: boolean;
+}
+
+export type IdentityKind = 'always' | 'by default';
+
+export interface Column {
+  name: string;
+  /** attnum: the physical position, 1-based (gaps where columns were dropped). */
+  position: number;
+  type: ColumnType;
+  notNull: boolean;
+  /** Deparsed default expression; null when none. For generated columns this is null and `generated` is set. */
+  default: string | null;
+  identity: IdentityKind | null;
+  /** Deparsed generation expression of a STORED generated column; null otherwise. */
+  generated: string | null;
+  /** Explicit collation when it differs from the type's default collation (qualified name); null otherwise. */
+  collation: string | null;
+  comment: string | null;
+}
+
+export type ConstraintKind = 'primary key' | 'unique' | 'foreign key' | 'check' | 'exclusion';
+
+export interface Constraint {
+  name: string;
+  kind: ConstraintKind;
+  /** pg_get_constraintdef: `PRIMARY KEY (id)`, `FOREIGN KEY (a) REFERENCES public.t(id) ON DELETE CASCADE`. */
+  definition: string;
+  /** Column names in key order (conkey); empty for table checks that reference no column. */
+  columns: string[];
+  /** NOT VALID constraints are not yet enforced on existing rows (but are enforced on new writes). */
+  validated: boolean;
+  /** Inherited from a partitioned parent (conislocal false): reported once, on the parent. */
+  inherited: boolean;
+}
+
+export interface Index {
+  name: string;
+  /**
+   * pg_get_indexdef without the index name, so renamed indexes compare equal (`CREATE INDEX ON public.t USING btree (a)`).
+   * Empty for constraint-backed indexes: their constraint's definition is what gets compared (and deparsing them
+   * would double the cost of the index query).
+   */
+  definition: string;
+  unique: boolean;
+  primary: boolean;
+  /** Has a WHERE clause. */
+  partial: boolean;
+  /** Has an expression key. */
+  expression: boolean;
+  /** Backs a PRIMARY KEY, UNIQUE or EXCLUDE constraint (the constraint is what gets compared). */
+  constraintBacked: boolean;
+  /** Invalid (a failed CREATE INDEX CONCURRENTLY): not used by the planner, not enforcing uniqueness. */
+  valid: boolean;
+  /** A partition's index attached to an index of its partitioned parent. */
+  inherited: boolean;
+}
+
+export interface Trigger {
+  name: string;
+  /** pg_get_triggerdef. */
+  definition: string;
+  /** tgenabled: O origin/local, D disabled, R replica, A always. */
+  enabled: string;
+}
+
+export interface Policy {
+  name: string;
+  /** ALL, SELECT, INSERT, UPDATE, DELETE. */
+  command: string;
+  permissive: boolean;
+  /** Role names; `public` for PUBLIC. Sorted. */
+  roles: string[];
+  using: string | null;
+  withCheck: string | null;
+}
+
+/** One privilege held by one grantee on a relation (table, view, sequence). */
+export interface Privilege {
+  /** Role name, or `PUBLIC`. */
+  grantee: string;
+  /** SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER, USAGE … */
+  privilege: string;
+  grantable: boolean;
+}
+
+/** pg_class.relreplident: which old-row values UPDATE/DELETE write to WAL for logical replication. */
+export type ReplicaIdentity = 'default' | 'full' | 'index' | 'nothing';
+
+export type TableKind = 'table' | 'partitioned table' | 'foreign table';
+
+export interface Table {
+  schema: string;
+  name: string;
+  kind: TableKind;
+  columns: Column[];
+  constraints: Constraint[];
+  indexes: Index[];
+  triggers: Trigger[];
+  policies: Policy[];
+  privileges: Privilege[];
+  /** Owner role name. */
+  owner: string;
+  comment: string | null;
+  rlsEnabled: boolean;
+  rlsForced: boolean;
+  replicaIdentity: ReplicaIdentity;
+  /** The index used when replicaIdentity is 'index'; null otherwise. */
+  replicaIdentityIndex: string | null;
+  /** True when the table has a PRIMARY KEY (what replica identity 'default' uses). */
+  hasPrimaryKey: boolean;
+  /** For partitions: the qualified parent `{schema, name}` and the bound (`FOR VALUES FROM (…) TO (…)`). */
+  partitionOf: { schema: string; name: string } | null;
+  partitionBound: string | null;
+  /** For partitioned tables: pg_get_partkeydef (`RANGE (created_at)`). */
+  partitionKey: string | null;
+}
+
+export type ViewKind = 'view' | 'materialized view';
+
+export interface View {
+  schema: string;
+  name: string;
+  kind: ViewKind;
+  /** pg_get_viewdef, whitespace-normalised. */
+  definition: string;
+  columns: Column[];
+  /** Indexes (materialized views only). */
+  indexes: Index[];
+  triggers: Trigger[];
+  privileges: Privilege[];
+  owner: string;
+  comment: string | null;
+}
+
+export interface Sequence {
+  schema: string;
+  name: string;
+  /** smallint, integer or bigint. */
+  dataType: string;
+  start: string;
+  increment: string;
+  min: string;
+  max: string;
+  cache: string;
+  cycle: boolean;
+  /** The column owning it (serial / OWNED BY / identity), or null. */
+  ownedBy: { schema: string; table: string; column: string } | null;
+  /** Backs an identity column (compared through the column, not as a standalone sequence). */
+  identity: boolean;
+  privileges: Privilege[];
+}
+
+export interface EnumType {
+  schema: string;
+  name: string;
+  /** Labels in sort order. */
+  values: string[];
+}
+
+export interface DomainType {
+  schema: string;
+  name: string;
+  baseType: ColumnType;
+  notNull: boolean;
+  default: string | null;
+  /** CHECK constraints: name → definition. */
+  constraints: Array<{ name: string; definition: string }>;
+}
+
+export interface CompositeType {
+  schema: string;
+  name: string;
+  attributes: Column[];
+}
+
+export type RoutineKind = 'function' | 'procedure' | 'aggregate' | 'window';
+
+export interface Routine {
+  schema: string;
+  name: string;
+  kind: RoutineKind;
+  /** pg_get_function_identity_arguments: the argument types that identify the overload (`a integer, b text`). */
+  identityArguments: string;
+  /** The argument types alone, names dropped (`integer, text`): what callers bind to. */
+  argumentTypes: string;
+  /** pg_get_function_arguments: with names and defaults. */
+  arguments: string;
+  /** pg_get_function_result; null for procedures. */
+  returns: string | null;
+  /** immutable | stable | volatile */
+  volatility: string;
+  securityDefiner: boolean;
+  strict: boolean;
+  language: string;
+  /** md5 of the body (prosrc), to notice changed behaviour without shipping whole bodies around. */
+  bodyHash: string;
+}
+
+export interface Extension {
+  name: string;
+  schema: string;
+  version: string;
+}
+
+export interface SchemaInfo {
+  name: string;
+  owner: string;
+  comment: string | null;
+}
+
+export interface Catalog {
+  /** server_version, e.g. `15.10 (Debian 15.10-1.pgdg120+1)` shortened to `15.10`. */
+  serverVersion: string;
+  /** server_version_num, e.g. 150010. */
+  serverVersionNum: number;
+  database: string;
+  schemas: SchemaInfo[];
+  tables: Table[];
+  views: View[];
+  sequences: Sequence[];
+  enums: EnumType[];
+  domains: DomainType[];
+  compositeTypes: CompositeType[];
+  routines: Routine[];
+  extensions: Extension[];
+}
+
+/** Which schemas to read. Both lists hold exact (case-sensitive) schema names. */
+export interface SchemaFilter {
+  /** Only these schemas (empty or absent: every non-system schema). */
+  includeSchemas?: string[] | undefined;
+  /** Never these schemas. */
+  excludeSchemas?: string[] | undefined;
+}
+
+/** Object counts of a catalog, for report summaries. Keys are stable. */
+export function catalogCounts(c: Catalog): Record<string, number> {
+  const sum = (f: (t: Table) => number) => c.tables.reduce((n, t) => n + f(t), 0);
+  return {
+    schemas: c.schemas.length,
+    tables: c.tables.filter((t) => t.partitionOf === null).length,
+    partitions: c.tables.filter((t) => t.partitionOf !== null).length,
+    columns: sum((t) => t.columns.length),
+    constraints: sum((t) => t.constraints.length),
+    indexes: sum((t) => t.indexes.length) + c.views.reduce((n, v) => n + v.indexes.length, 0),
+    views: c.views.filter((v) => v.kind === 'view').length,
+    materializedViews: c.views.filter((v) => v.kind === 'materialized view').length,
+    sequences: c.sequences.length,
+    enums: c.enums.length,
+    domains: c.domains.length,
+    compositeTypes: c.compositeTypes.length,
+    routines: c.routines.length,
+    triggers: sum((t) => t.triggers.length) + c.views.reduce((n, v) => n + v.triggers.length, 0),
+    policies: sum((t) => t.policies.length),
+    extensions: c.extensions.length,
+  };
+}
+
+/** Quotes an identifier the way PostgreSQL's quote_ident does (lower-case plain names stay bare). */
+export function quoteIdent(name: string): string {
+  return /^[a-z_][a-z0-9_$]*$/.test(name) && !RESERVED.has(name) ? name : `"${name.replace(/"/g, '""')}"`;
+}
+
+/** `schema.table.column` with each part quoted only when needed, as operators would type it in psql. */
+export function qualify(...parts: string[]): string {
+  return parts.map(quoteIdent).join('.');
+}
+
+// The reserved key words that quote_ident quotes (a subset that shows up as table/column names in practice).
+const RESERVED = new Set([
+  'all', 'analyse', 'analyze', 'and', 'any', 'array', 'as', 'asc', 'asymmetric', 'both', 'case', 'cast', 'check', 'collate', 'column',
+  'constraint', 'create', 'current_catalog', 'current_date', 'current_role', 'current_time', 'current_timestamp', 'current_user',
+  'default', 'deferrable', 'desc', 'distinct', 'do', 'else', 'end', 'except', 'false', 'fetch', 'for', 'foreign', 'from', 'grant',
+  'group', 'having', 'in', 'initially', 'intersect', 'into', 'lateral', 'leading', 'limit', 'localtime', 'localtimestamp', 'not',
+  'null', 'offset', 'on', 'only', 'or', 'order', 'placing', 'primary', 'references', 'returning', 'select', 'session_user', 'some',
+  'symmetric', 'table', 'then', 'to', 'trailing', 'true', 'union', 'unique', 'user', 'using', 'variadic', 'when', 'where', 'window', 'with',
+]);

@@ -1,0 +1,670 @@
+/**
+ * Compares two catalogs and classifies every difference from the blue application's point of view running
+ * against green. Pure: catalogs in, differences out (sorted, stable). No I/O.
+ *
+ * Objects inside a schema that exists on only one side are not listed one by one: the schema difference (DS101 /
+ * SA101) says it all, and a thousand DS102 lines would bury it.
+ */
+import type {
+  Catalog,
+  Column,
+  CompositeType,
+  Constraint,
+  ConstraintKind,
+  DomainType,
+  EnumType,
+  Index,
+  Privilege,
+  Routine,
+  Sequence,
+  Table,
+  Trigger,
+  View,
+} from './catalog.js';
+import { qualify } from './catalog.js';
+import { CODES, SEVERITY_ORDER, type Code } from './codes.js';
+import type { Difference } from './report.js';
+import { classifyTypeChange } from './type-compat.js';
+
+export { canAssign, classifyTypeChange, type TypeChange, type TypeCompatibility } from './type-compat.js';
+
+class Collector {
+  readonly out: Difference[] = [];
+  add(code: Code, object: string, detail: string, blue: string | null, green: string | null): void {
+    this.out.push({ code, severity: CODES[code].severity, object, detail, blue, green });
+  }
+}
+
+/** Every difference between blue and green, sorted (severity, object, code, detail). */
+export function diffCatalogs(blue: Catalog, green: Catalog): Difference[] {
+  const c = new Collector();
+  const blueSchemas = new Map(blue.schemas.map((s) => [s.name, s]));
+  const greenSchemas = new Map(green.schemas.map((s) => [s.name, s]));
+  for (const [name, s] of blueSchemas) {
+    const g = greenSchemas.get(name);
+    if (!g) c.add('DS101', qualify(name), `schema ${qualify(name)} is missing on green: everything the blue application uses in it fails`, 'schema', null);
+    else if (s.comment !== g.comment) c.add('CM101', qualify(name), `comment on schema ${qualify(name)} changed`, s.comment, g.comment);
+  }
+  for (const name of greenSchemas.keys()) {
+    if (!blueSchemas.has(name)) c.add('SA101', qualify(name), `schema ${qualify(name)} is new on green`, null, 'schema');
+  }
+  // Only objects of schemas present on both sides are compared one by one.
+  const common = (o: { schema: string }) => blueSchemas.has(o.schema) && greenSchemas.has(o.schema);
+  const pick = (cat: Catalog) => ({
+    tables: cat.tables.filter(common),
+    views: cat.views.filter(common),
+    sequences: cat.sequences.filter(common),
+    enums: cat.enums.filter(common),
+    domains: cat.domains.filter(common),
+    compositeTypes: cat.compositeTypes.filter(common),
+    routines: cat.routines.filter(common),
+    extensions: cat.extensions.filter(common),
+  });
+  const b = pick(blue);
+  const g = pick(green);
+
+  diffTables(c, b.tables, g.tables);
+  diffViews(c, b.views, g.views);
+  diffSequences(c, b.sequences, g.sequences, b.tables);
+  diffEnums(c, b.enums, g.enums);
+  diffDomains(c, b.domains, g.domains);
+  diffComposites(c, b.compositeTypes, g.compositeTypes);
+  diffRoutines(c, b.routines, g.routines);
+
+  const bx = new Map(b.extensions.map((e) => [e.name, e]));
+  const gx = new Map(g.extensions.map((e) => [e.name, e]));
+  for (const [name, e] of bx) {
+    const o = gx.get(name);
+    if (!o) c.add('DS109', qualify(name), `extension ${name} is missing on green: its types and functions are gone`, `${name} ${e.version}`, null);
+    else if (o.version !== e.version) c.add('EX101', qualify(name), `extension ${name} is version ${o.version} on green, ${e.version} on blue`, e.version, o.version);
+  }
+  for (const [name, e] of gx) if (!bx.has(name)) c.add('SA110', qualify(name), `extension ${name} is new on green`, null, `${name} ${e.version}`);
+
+  return sortDifferences(c.out);
+}
+
+/** The report order: breaking → risky → safe, then by object, code and detail. */
+export function sortDifferences(list: Difference[]): Difference[] {
+  const rank = (d: Difference) => SEVERITY_ORDER.indexOf(d.severity);
+  return [...list].sort((x, y) => rank(x) - rank(y) || cmp(x.object, y.object) || cmp(x.code, y.code) || cmp(x.detail, y.detail));
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const key = (o: { schema: string; name: string }) => `${o.schema}\u0000${o.name}`;
+const qname = (o: { schema: string; name: string }) => qualify(o.schema, o.name);
+
+function columnSignature(cols: Column[]): string {
+  return cols
+    .map((col) => `${col.name}:${col.type.name}`)
+    .sort()
+    .join(',');
+}
+
+// ------------------------------------------------------------------------------------------------- tables & columns
+
+function diffTables(c: Collector, blue: Table[], green: Table[]): void {
+  const gm = new Map(green.map((t) => [key(t), t]));
+  const bm = new Map(blue.map((t) => [key(t), t]));
+  const dropped = blue.filter((t) => !gm.has(key(t)));
+  const added = green.filter((t) => !bm.has(key(t)));
+
+  // Probable renames: a dropped and an added table in the same schema with identical columns, when the pairing is
+  // unambiguous (exactly one candidate each way).
+  const renamedTo = new Map<Table, Table>();
+  for (const d of dropped) {
+    const sig = columnSignature(d.columns);
+    if (d.columns.length === 0) continue;
+    const candidates = added.filter((a) => a.schema === d.schema && columnSignature(a.columns) === sig);
+    if (candidates.length !== 1) continue;
+    const back = dropped.filter((x) => x.schema === d.schema && columnSignature(x.columns) === sig);
+    if (back.length !== 1) continue;
+    renamedTo.set(d, candidates[0]);
+  }
+  const renamedTargets = new Set(renamedTo.values());
+  for (const d of dropped) {
+    const to = renamedTo.get(d);
+    const what = d.partitionOf ? 'partition' : d.kind;
+    if (to) {
+      c.add('BC101', qname(d), `${what} ${qname(d)} is probably renamed to ${qname(to)} on green (identical columns): statements naming ${qname(d)} fail`, qname(d), qname(to));
+    } else {
+      const extra = d.partitionOf ? ` (of ${qname(d.partitionOf)}): rows in its range have nowhere to go` : ': every statement using it fails';
+      c.add('DS102', qname(d), `${what} ${qname(d)} is missing on green${extra}`, describeTable(d), null);
+    }
+  }
+  for (const a of added) {
+    if (renamedTargets.has(a)) continue;
+    const what = a.partitionOf ? `partition of ${qname(a.partitionOf)}` : a.kind;
+    c.add('SA102', qname(a), `${what} ${qname(a)} is new on green`, null, describeTable(a));
+  }
+  for (const bt of blue) {
+    const gt = gm.get(key(bt));
+    if (gt) diffTable(c, bt, gt);
+  }
+}
+
+function describeTable(t: Table): string {
+  return `${t.partitionOf ? 'partition' : t.kind} (${t.columns.length} columns)`;
+}
+
+function diffTable(c: Collector, b: Table, g: Table): void {
+  const t = qname(b);
+  if (b.kind !== g.kind) c.add('TB101', t, `${t} is a ${g.kind} on green, a ${b.kind} on blue`, b.kind, g.kind);
+  if (b.partitionKey !== g.partitionKey && b.kind === 'partitioned table' && g.kind === 'partitioned table') {
+    c.add('TB102', t, `partition key of ${t} changed: rows route to other partitions`, b.partitionKey, g.partitionKey);
+  }
+  const bParent = b.partitionOf ? qname(b.partitionOf) : null;
+  const gParent = g.partitionOf ? qname(g.partitionOf) : null;
+  if (bParent !== gParent) {
+    const detail = gParent === null ? `${t} is detached from ${bParent} on green: rows for its range are rejected through the parent` : bParent === null ? `${t} is attached as a partition of ${gParent} on green` : `${t} moved from partition of ${bParent} to partition of ${gParent}`;
+    c.add('TB102', t, detail, bParent && `partition of ${bParent} ${b.partitionBound ?? ''}`.trim(), gParent && `partition of ${gParent} ${g.partitionBound ?? ''}`.trim());
+  } else if (bParent !== null && b.partitionBound !== g.partitionBound) {
+    c.add('TB102', t, `partition bound of ${t} changed: rows outside the new bound are rejected or go elsewhere`, b.partitionBound, g.partitionBound);
+  }
+  if (b.replicaIdentity !== g.replicaIdentity || b.replicaIdentityIndex !== g.replicaIdentityIndex) {
+    const show = (x: Table) => (x.replicaIdentity === 'index' ? `index ${x.replicaIdentityIndex ?? '?'}` : x.replicaIdentity);
+    c.add('TB103', t, `replica identity of ${t} is ${show(g)} on green, ${show(b)} on blue`, show(b), show(g));
+  }
+  if (!b.rlsEnabled && g.rlsEnabled) c.add('RL101', t, `row-level security is enabled on ${t} on green: rows no policy allows are invisible to the blue application's role`, 'disabled', 'enabled');
+  if (b.rlsEnabled && !g.rlsEnabled) c.add('RL102', t, `row-level security is disabled on ${t} on green: every row is visible to every role with SELECT`, 'enabled', 'disabled');
+  if (b.rlsForced !== g.rlsForced) c.add('RL103', t, `FORCE ROW LEVEL SECURITY on ${t} is ${g.rlsForced ? 'on' : 'off'} on green`, b.rlsForced ? 'forced' : 'not forced', g.rlsForced ? 'forced' : 'not forced');
+  if (b.comment !== g.comment) c.add('CM101', t, `comment on ${t} changed`, b.comment, g.comment);
+
+  // A partition's columns are its parent's: the parent's differences are the ones to report, once.
+  if (!(b.partitionOf && g.partitionOf)) diffColumns(c, t, b.columns, g.columns);
+  diffConstraints(c, b, g);
+  diffIndexes(c, b.schema, b.indexes, g.indexes);
+  diffTriggers(c, t, b.triggers, g.triggers);
+  diffPolicies(c, t, b, g);
+  diffPrivileges(c, t, b.privileges, g.privileges);
+}
+
+function diffColumns(c: Collector, t: string, blue: Column[], green: Column[]): void {
+  // Most tables are unchanged: the same columns in the same order need no maps, renames or order check.
+  if (blue.length === green.length && blue.every((x, i) => x.name === green[i].name && sameColumn(x, green[i]))) return;
+  const gm = new Map(green.map((x) => [x.name, x]));
+  const bm = new Map(blue.map((x) => [x.name, x]));
+  const dropped = blue.filter((x) => !gm.has(x.name));
+  const added = green.filter((x) => !bm.has(x.name));
+
+  // Probable renames: a dropped and an added column of the same type, unambiguous both ways; with several
+  // candidates of one type, the one at the same position wins.
+  const renamed = new Map<Column, Column>();
+  for (const d of dropped) {
+    const candidates = added.filter((a) => a.type.name === d.type.name && ![...renamed.values()].includes(a));
+    const rivals = dropped.filter((x) => x.type.name === d.type.name);
+    let match: Column | undefined;
+    if (candidates.length === 1 && rivals.length === 1) match = candidates[0];
+    else match = candidates.find((a) => a.position === d.position);
+    if (match) renamed.set(d, match);
+  }
+  const renamedTargets = new Set(renamed.values());
+  for (const d of dropped) {
+    const to = renamed.get(d);
+    const o = `${t}.${qualify(d.name)}`;
+    if (to) c.add('BC102', o, `column ${o} is probably renamed to ${qualify(to.name)} on green (same type ${d.type.name}): statements naming ${qualify(d.name)} fail`, `${d.name} ${d.type.name}`, `${to.name} ${to.type.name}`);
+    else c.add('DS103', o, `column ${o} is missing on green: statements naming it fail`, describeColumn(d), null);
+  }
+  for (const a of added) {
+    if (renamedTargets.has(a)) continue;
+    const o = `${t}.${qualify(a.name)}`;
+    const required = a.notNull && a.default === null && a.identity === null && a.generated === null;
+    if (required) c.add('MF103', o, `column ${o} is new on green, NOT NULL without a default: blue inserts, which do not name it, fail`, null, describeColumn(a));
+    else c.add('SA103', o, `column ${o} is new on green (${a.notNull ? 'with a default' : 'nullable'})`, null, describeColumn(a));
+  }
+  for (const bc of blue) {
+    const gc = gm.get(bc.name);
+    // Most columns are unchanged: skip building names and classifying types for them.
+    if (gc && !sameColumn(bc, gc)) diffColumn(c, `${t}.${qualify(bc.name)}`, bc, gc);
+  }
+  // Relative order of the columns both sides have (renames aside).
+  const bOrder = blue.filter((x) => gm.has(x.name)).map((x) => x.name);
+  const gOrder = green.filter((x) => bm.has(x.name)).map((x) => x.name);
+  if (bOrder.join('\u0000') !== gOrder.join('\u0000')) {
+    c.add('CO101', t, `columns of ${t} are in another order on green`, bOrder.map(qualifyName).join(', '), gOrder.map(qualifyName).join(', '));
+  }
+}
+
+function sameColumn(a: Column, b: Column): boolean {
+  return (
+    a.type.name === b.type.name &&
+    a.notNull === b.notNull &&
+    a.default === b.default &&
+    a.identity === b.identity &&
+    a.generated === b.generated &&
+    a.collation === b.collation &&
+    a.comment === b.comment
+  );
+}
+
+function qualifyName(n: string): string {
+  return qualify(n);
+}
+
+function describeColumn(x: Column): string {
+  const parts = [x.type.name];
+  if (x.notNull) parts.push('NOT NULL');
+  if (x.identity) parts.push(`GENERATED ${x.identity.toUpperCase()} AS IDENTITY`);
+  if (x.generated) parts.push(`GENERATED ALWAYS AS ${x.generated} STORED`);
+  if (x.default !== null) parts.push(`DEFAULT ${x.default}`);
+  return parts.join(' ');
+}
+
+function diffColumn(c: Collector, o: string, b: Column, g: Column): void {
+  diffType(c, o, 'column', b.type, g.type);
+  if (!b.notNull && g.notNull && !(g.identity && !b.identity)) {
+    c.add('MF104', o, `column ${o} is NOT NULL on green: blue writes of NULL fail`, 'NULL allowed', 'NOT NULL');
+  }
+  if (b.notNull && !g.notNull) c.add('NN101', o, `column ${o} allows NULL on green: blue readers may get NULLs they never saw`, 'NOT NULL', 'NULL allowed');
+
+  // Generated columns.
+  if (b.generated === null && g.generated !== null) c.add('GC101', o, `column ${o} is generated on green: blue writes to it fail`, describeColumn(b), describeColumn(g));
+  else if (b.generated !== null && g.generated !== b.generated) {
+    c.add('GC102', o, g.generated === null ? `column ${o} is no longer generated on green: nothing fills it` : `generation expression of ${o} changed`, b.generated, g.generated);
+  }
+
+  // Identity.
+  if (b.identity !== g.identity) {
+    if (b.identity !== null && g.identity === null && g.default === null) c.add('ID101', o, `column ${o} lost its identity on green and has no default: blue inserts, which omit it, fail`, describeColumn(b), describeColumn(g));
+    else if (g.identity === 'always') c.add('ID102', o, `column ${o} is GENERATED ALWAYS AS IDENTITY on green: blue inserts that supply a value fail`, describeColumn(b), describeColumn(g));
+    else c.add('ID103', o, `identity of ${o} changed on green`, describeColumn(b), describeColumn(g));
+  }
+
+  // Defaults (identity and generated columns have none; their changes are reported above).
+  const involved = b.identity !== null || g.identity !== null || b.generated !== null || g.generated !== null;
+  if (!involved && b.default !== g.default) {
+    if (b.default === null) c.add('DF104', o, `column ${o} has a default on green`, null, g.default);
+    else if (g.default === null && g.notNull) c.add('DF103', o, `column ${o} lost its default on green and is NOT NULL: blue inserts that omit it fail`, b.default, null);
+    else if (g.default === null) c.add('DF102', o, `column ${o} lost its default on green: blue inserts that omit it store NULL`, b.default, null);
+    else c.add('DF101', o, `default of ${o} changed on green`, b.default, g.default);
+  }
+  if (b.collation !== g.collation) c.add('CL101', o, `collation of ${o} changed on green: sorting and uniqueness may differ`, b.collation ?? 'default', g.collation ?? 'default');
+  if (b.comment !== g.comment) c.add('CM101', o, `comment on ${o} changed`, b.comment, g.comment);
+}
+
+function diffType(c: Collector, o: string, what: string, b: Column['type'], g: Column['type']): void {
+  const compat = classifyTypeChange(b, g);
+  if (compat.change === 'same') return;
+  const detail = `${what} ${o} is ${g.name} on green, ${b.name} on blue: ${compat.reason}`;
+  if (compat.change === 'lossless') c.add('CT103', o, detail, b.name, g.name);
+  else if (compat.change === 'observable') c.add('CT102', o, detail, b.name, g.name);
+  else c.add('CT101', o, detail, b.name, g.name);
+}
+
+// ------------------------------------------------------------------------------------------- constraints & indexes
+
+const ADDED_CODE: Record<Exclude<ConstraintKind, 'primary key'>, Code> = { unique: 'MF105', check: 'MF106', 'foreign key': 'MF107', exclusion: 'MF108' };
+
+function diffConstraints(c: Collector, b: Table, g: Table): void {
+  // Both lists are sorted by name: identical lists (the common case) need no matching.
+  if (b.constraints.length === g.constraints.length && b.constraints.every((x, i) => x.name === g.constraints[i].name && x.definition === g.constraints[i].definition && x.kind === g.constraints[i].kind && x.inherited === g.constraints[i].inherited)) return;
+  const t = qname(b);
+  const own = (x: Constraint) => !x.inherited;
+  const bpk = b.constraints.find((x) => x.kind === 'primary key');
+  const gpk = g.constraints.find((x) => x.kind === 'primary key');
+  if (bpk && !gpk && own(bpk)) c.add('PK101', t, `primary key of ${t} is missing on green: blue upserts (ON CONFLICT) and row identity break`, bpk.definition, null);
+  else if (bpk && gpk && bpk.definition !== gpk.definition && own(bpk)) c.add('PK101', t, `primary key of ${t} changed on green: row identity and ON CONFLICT targets differ`, bpk.definition, gpk.definition);
+  else if (!bpk && gpk && own(gpk)) c.add('PK102', t, `${t} has a primary key on green: blue writes of duplicate or NULL keys fail`, null, gpk.definition);
+
+  const bl = b.constraints.filter((x) => x.kind !== 'primary key' && own(x));
+  const gl = g.constraints.filter((x) => x.kind !== 'primary key' && own(x));
+  const matchedB = new Set<Constraint>();
+  const matchedG = new Set<Constraint>();
+  // Same kind and definition: the same constraint (perhaps under another name).
+  for (const x of bl) {
+    const y = gl.find((z) => !matchedG.has(z) && z.kind === x.kind && z.definition === x.definition && z.name === x.name) ?? gl.find((z) => !matchedG.has(z) && z.kind === x.kind && z.definition === x.definition);
+    if (!y) continue;
+    matchedB.add(x);
+    matchedG.add(y);
+    if (y.name !== x.name) c.add('CN102', `${t}.${qualify(x.name)}`, `${x.kind} constraint ${qualify(x.name)} on ${t} is named ${qualify(y.name)} on green`, x.name, y.name);
+  }
+  // Same name, other definition: changed.
+  for (const x of bl) {
+    if (matchedB.has(x)) continue;
+    const y = gl.find((z) => !matchedG.has(z) && z.name === x.name && z.kind === x.kind);
+    if (!y) continue;
+    matchedB.add(x);
+    matchedG.add(y);
+    c.add(ADDED_CODE[x.kind as Exclude<ConstraintKind, 'primary key'>], `${t}.${qualify(x.name)}`, `${x.kind} constraint ${qualify(x.name)} on ${t} changed on green: existing writers may violate it`, x.definition, y.definition);
+  }
+  for (const x of bl) {
+    if (!matchedB.has(x)) c.add('CN101', `${t}.${qualify(x.name)}`, `${x.kind} constraint ${qualify(x.name)} on ${t} is missing on green`, x.definition, null);
+  }
+  for (const y of gl) {
+    if (!matchedG.has(y)) c.add(ADDED_CODE[y.kind as Exclude<ConstraintKind, 'primary key'>], `${t}.${qualify(y.name)}`, `${y.kind} constraint ${qualify(y.name)} on ${t} is new on green: existing writers may violate it`, null, y.definition);
+  }
+}
+
+function diffIndexes(c: Collector, schema: string, blueAll: Index[], greenAll: Index[]): void {
+  if (blueAll.length === greenAll.length && blueAll.every((x, i) => x.name === greenAll[i].name && x.definition === greenAll[i].definition && x.constraintBacked === greenAll[i].constraintBacked && x.inherited === greenAll[i].inherited)) return;
+  // Indexes backing a constraint are compared as the constraint; a partition's copy of its parent's index is
+  // compared as the parent's index.
+  const bl = blueAll.filter((i) => !i.constraintBacked && !i.inherited);
+  const gl = greenAll.filter((i) => !i.constraintBacked && !i.inherited);
+  const matchedB = new Set<Index>();
+  const matchedG = new Set<Index>();
+  const o = (i: Index) => qualify(schema, i.name);
+  for (const x of bl) {
+    const y = gl.find((z) => !matchedG.has(z) && z.definition === x.definition && z.name === x.name) ?? gl.find((z) => !matchedG.has(z) && z.definition === x.definition);
+    if (!y) continue;
+    matchedB.add(x);
+    matchedG.add(y);
+    if (y.name !== x.name) c.add('IX103', o(x), `index ${o(x)} is named ${qualify(y.name)} on green`, x.name, y.name);
+  }
+  for (const x of bl) {
+    if (matchedB.has(x)) continue;
+    const y = gl.find((z) => !matchedG.has(z) && z.name === x.name);
+    if (!y) continue;
+    matchedB.add(x);
+    matchedG.add(y);
+    if (y.unique && !x.unique) c.add('MF101', o(x), `index ${o(x)} is unique on green: blue writes of duplicates fail`, x.definition, y.definition);
+    else c.add('IX102', o(x), `index ${o(x)} has another definition on green`, x.definition, y.definition);
+  }
+  for (const x of bl) if (!matchedB.has(x)) c.add('IX101', o(x), `index ${o(x)} is missing on green: queries that used it get slower`, x.definition, null);
+  for (const y of gl) {
+    if (matchedG.has(y)) continue;
+    if (y.unique) c.add('MF101', o(y), `unique index ${o(y)} is new on green: blue writes of duplicates fail`, null, y.definition);
+    else c.add('SA104', o(y), `index ${o(y)} is new on green`, null, y.definition);
+  }
+}
+
+// ------------------------------------------------------------------------------- triggers, policies, privileges
+
+function diffTriggers(c: Collector, t: string, blue: Trigger[], green: Trigger[]): void {
+  const gm = new Map(green.map((x) => [x.name, x]));
+  const bm = new Map(blue.map((x) => [x.name, x]));
+  const show = (x: Trigger) => (x.enabled === 'D' ? `${x.definition} (disabled)` : x.definition);
+  for (const x of blue) {
+    const o = `${t}.${qualify(x.name)}`;
+    const y = gm.get(x.name);
+    if (!y) c.add('TG102', o, `trigger ${qualify(x.name)} on ${t} is missing on green: its side effects stop`, show(x), null);
+    else if (x.definition !== y.definition || x.enabled !== y.enabled) c.add('TG103', o, `trigger ${qualify(x.name)} on ${t} changed on green`, show(x), show(y));
+  }
+  for (const y of green) if (!bm.has(y.name)) c.add('TG101', `${t}.${qualify(y.name)}`, `trigger ${qualify(y.name)} on ${t} is new on green: blue writes run it`, null, show(y));
+}
+
+function diffPolicies(c: Collector, t: string, b: Table, g: Table): void {
+  const show = (p: Table['policies'][number]) =>
+    `${p.permissive ? 'PERMISSIVE' : 'RESTRICTIVE'} FOR ${p.command} TO ${p.roles.join(', ')}${p.using ? ` USING ${p.using}` : ''}${p.withCheck ? ` WITH CHECK ${p.withCheck}` : ''}`;
+  const gm = new Map(g.policies.map((x) => [x.name, x]));
+  const bm = new Map(b.policies.map((x) => [x.name, x]));
+  for (const x of b.policies) {
+    const o = `${t}.${qualify(x.name)}`;
+    const y = gm.get(x.name);
+    if (!y) c.add('RL105', o, `policy ${qualify(x.name)} on ${t} is missing on green: rows it allowed may become invisible`, show(x), null);
+    else if (show(x) !== show(y)) c.add('RL106', o, `policy ${qualify(x.name)} on ${t} changed on green: other rows are visible or writable`, show(x), show(y));
+  }
+  for (const y of g.policies) if (!bm.has(y.name)) c.add('RL104', `${t}.${qualify(y.name)}`, `policy ${qualify(y.name)} on ${t} is new on green`, null, show(y));
+}
+
+function diffPrivileges(c: Collector, o: string, blue: Privilege[], green: Privilege[]): void {
+  // Both lists are sorted by the reader: equal lists (the common case) need no grouping.
+  if (blue.length === green.length && blue.every((p, i) => p.grantee === green[i].grantee && p.privilege === green[i].privilege)) return;
+  const byGrantee = (list: Privilege[]) => {
+    const m = new Map<string, Set<string>>();
+    for (const p of list) {
+      const s = m.get(p.grantee) ?? new Set<string>();
+      s.add(p.privilege);
+      m.set(p.grantee, s);
+    }
+    return m;
+  };
+  const bm = byGrantee(blue);
+  const gm = byGrantee(green);
+  const grantees = [...new Set([...bm.keys(), ...gm.keys()])].sort();
+  for (const role of grantees) {
+    const bs = bm.get(role) ?? new Set<string>();
+    const gs = gm.get(role) ?? new Set<string>();
+    const lost = [...bs].filter((p) => !gs.has(p)).sort();
+    const gained = [...gs].filter((p) => !bs.has(p)).sort();
+    const show = (s: Set<string>) => (s.size ? `${role}: ${[...s].sort().join(', ')}` : `${role}: none`);
+    if (lost.length) c.add('PV101', o, `role ${role} lost ${lost.join(', ')} on ${o} on green: those statements fail with permission denied`, show(bs), show(gs));
+    if (gained.length) c.add('SA111', o, `role ${role} gained ${gained.join(', ')} on ${o} on green`, show(bs), show(gs));
+  }
+}
+
+// ------------------------------------------------------------------------------------------------------ views
+
+function diffViews(c: Collector, blue: View[], green: View[]): void {
+  const gm = new Map(green.map((v) => [key(v), v]));
+  const bm = new Map(blue.map((v) => [key(v), v]));
+  for (const b of blue) {
+    const o = qname(b);
+    const g = gm.get(key(b));
+    if (!g) {
+      c.add('DS104', o, `${b.kind} ${o} is missing on green: queries using it fail`, `${b.kind} (${b.columns.length} columns)`, null);
+      continue;
+    }
+    const gcols = new Map(g.columns.map((x) => [x.name, x]));
+    const broken: string[] = [];
+    for (const col of b.columns) {
+      const y = gcols.get(col.name);
+      if (!y) broken.push(`${qualify(col.name)} missing`);
+      else {
+        const compat = classifyTypeChange(col.type, y.type);
+        if (compat.change === 'narrowing' || compat.change === 'incompatible') broken.push(`${qualify(col.name)} ${col.type.name} → ${y.type.name}`);
+      }
+    }
+    if (b.kind !== g.kind) c.add('VW101', o, `${o} is a ${g.kind} on green, a ${b.kind} on blue`, b.kind, g.kind);
+    if (broken.length) c.add('BC106', o, `${b.kind} ${o} changed its columns on green (${broken.join('; ')}): blue queries reading them fail`, b.columns.map((x) => x.name).join(', '), g.columns.map((x) => x.name).join(', '));
+    else if (b.definition !== g.definition) c.add('VW101', o, `definition of ${b.kind} ${o} changed on green: results may differ`, b.definition, g.definition);
+    if (b.comment !== g.comment) c.add('CM101', o, `comment on ${o} changed`, b.comment, g.comment);
+    diffIndexes(c, b.schema, b.indexes, g.indexes);
+    diffTriggers(c, o, b.triggers, g.triggers);
+    diffPrivileges(c, o, b.privileges, g.privileges);
+  }
+  for (const g of green) if (!bm.has(key(g))) c.add('SA105', qname(g), `${g.kind} ${qname(g)} is new on green`, null, `${g.kind} (${g.columns.length} columns)`);
+}
+
+// -------------------------------------------------------------------------------------------------- sequences
+
+/** Parses `a.b`, `"A"."b"` (regclass text inside nextval('…'::regclass)) into raw name parts. */
+export function parseQualifiedName(text: string): string[] {
+  const parts: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    if (text[i] === '"') {
+      let s = '';
+      i++;
+      while (i < text.length) {
+        if (text[i] === '"' && text[i + 1] === '"') {
+          s += '"';
+          i += 2;
+        } else if (text[i] === '"') {
+          i++;
+          break;
+        } else s += text[i++];
+      }
+      parts.push(s);
+    } else {
+      let s = '';
+      while (i < text.length && text[i] !== '.') s += text[i++];
+      parts.push(s.toLowerCase());
+    }
+    if (text[i] === '.') i++;
+  }
+  return parts;
+}
+
+/** The sequences a column default calls nextval() on, as [schema, name] pairs. */
+export function sequencesUsedBy(defaultExpr: string): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const m of defaultExpr.matchAll(/nextval\('((?:[^']|'')+)'::regclass\)/g)) {
+    const parts = parseQualifiedName(m[1].replace(/''/g, "'"));
+    if (parts.length === 2) out.push([parts[0], parts[1]]);
+    else if (parts.length === 1) out.push(['public', parts[0]]);
+  }
+  return out;
+}
+
+function diffSequences(c: Collector, blue: Sequence[], green: Sequence[], blueTables: Table[]): void {
+  // Which blue column defaults call nextval() on which sequence.
+  const usedBy = new Map<string, string[]>();
+  for (const t of blueTables) {
+    for (const col of t.columns) {
+      if (!col.default) continue;
+      for (const [schema, name] of sequencesUsedBy(col.default)) {
+        const k = key({ schema, name });
+        usedBy.set(k, [...(usedBy.get(k) ?? []), `${qname(t)}.${qualify(col.name)}`]);
+      }
+    }
+  }
+  const gm = new Map(green.map((s) => [key(s), s]));
+  const bm = new Map(blue.map((s) => [key(s), s]));
+  const describe = (s: Sequence) =>
+    `${s.dataType} START ${s.start} INCREMENT ${s.increment} MINVALUE ${s.min} MAXVALUE ${s.max} CACHE ${s.cache}${s.cycle ? ' CYCLE' : ''}${s.ownedBy ? ` OWNED BY ${qualify(s.ownedBy.schema, s.ownedBy.table, s.ownedBy.column)}` : ''}`;
+  for (const b of blue) {
+    const o = qname(b);
+    const g = gm.get(key(b));
+    // Identity sequences are compared through their column (ID1xx).
+    if (b.identity) continue;
+    if (!g) {
+      const users = usedBy.get(key(b));
+      if (users) c.add('SQ101', o, `sequence ${o} is missing on green but the default of ${users.join(', ')} calls nextval on it: blue inserts fail`, describe(b), null);
+      else c.add('DS107', o, `sequence ${o} is missing on green: blue calls to nextval on it fail`, describe(b), null);
+      continue;
+    }
+    if (describe(b) !== describe(g)) c.add('SQ102', o, `sequence ${o} changed on green`, describe(b), describe(g));
+    diffPrivileges(c, o, b.privileges, g.privileges);
+  }
+  for (const g of green) if (!g.identity && !bm.has(key(g))) c.add('SA106', qname(g), `sequence ${qname(g)} is new on green`, null, describe(g));
+}
+
+// ---------------------------------------------------------------------------------------------------- types
+
+function diffEnums(c: Collector, blue: EnumType[], green: EnumType[]): void {
+  const gm = new Map(green.map((x) => [key(x), x]));
+  const bm = new Map(blue.map((x) => [key(x), x]));
+  const show = (values: string[]) => values.map((v) => `'${v.replace(/'/g, "''")}'`).join(', ');
+  for (const b of blue) {
+    const o = qname(b);
+    const g = gm.get(key(b));
+    if (!g) {
+      c.add('DS108', o, `enum ${o} is missing on green: columns and casts using it fail`, `enum (${show(b.values)})`, null);
+      continue;
+    }
+    const removed = b.values.filter((v) => !g.values.includes(v));
+    const added = g.values.filter((v) => !b.values.includes(v));
+    const renamedFrom = new Set<string>();
+    const renamedTo = new Set<string>();
+    // A value removed and another added at the same index (and only that) is a rename.
+    if (removed.length === added.length) {
+      for (const r of removed) {
+        const i = b.values.indexOf(r);
+        const a = g.values[i];
+        if (a !== undefined && added.includes(a) && !renamedTo.has(a)) {
+          renamedFrom.add(r);
+          renamedTo.add(a);
+          c.add('BC103', o, `enum value '${r}' of ${o} is probably renamed to '${a}' on green: blue writes of '${r}' fail`, `'${r}'`, `'${a}'`);
+        }
+      }
+    }
+    for (const r of removed) if (!renamedFrom.has(r)) c.add('DS105', o, `enum value '${r}' of ${o} is missing on green: blue writes of it fail`, `'${r}'`, null);
+    for (const a of added) if (!renamedTo.has(a)) c.add('SA107', o, `enum value '${a}' of ${o} is new on green (blue never writes it, but blue readers may meet it)`, null, `'${a}'`);
+    const bOrder = b.values.filter((v) => g.values.includes(v));
+    const gOrder = g.values.filter((v) => b.values.includes(v));
+    if (bOrder.join('\u0000') !== gOrder.join('\u0000')) c.add('EN101', o, `values of enum ${o} are in another order on green: comparisons and ORDER BY change`, show(b.values), show(g.values));
+  }
+  for (const g of green) if (!bm.has(key(g))) c.add('SA108', qname(g), `enum ${qname(g)} is new on green`, null, `enum (${show(g.values)})`);
+}
+
+function diffDomains(c: Collector, blue: DomainType[], green: DomainType[]): void {
+  const gm = new Map(green.map((x) => [key(x), x]));
+  const bm = new Map(blue.map((x) => [key(x), x]));
+  for (const b of blue) {
+    const o = qname(b);
+    const g = gm.get(key(b));
+    if (!g) {
+      c.add('DS108', o, `domain ${o} is missing on green: columns and casts using it fail`, `domain over ${b.baseType.name}`, null);
+      continue;
+    }
+    diffType(c, o, 'domain', b.baseType, g.baseType);
+    if (!b.notNull && g.notNull) c.add('MF104', o, `domain ${o} is NOT NULL on green: blue writes of NULL fail`, 'NULL allowed', 'NOT NULL');
+    if (b.notNull && !g.notNull) c.add('NN101', o, `domain ${o} allows NULL on green`, 'NOT NULL', 'NULL allowed');
+    if (b.default !== g.default) {
+      if (b.default === null) c.add('DF104', o, `domain ${o} has a default on green`, null, g.default);
+      else if (g.default === null) c.add('DF102', o, `domain ${o} lost its default on green`, b.default, null);
+      else c.add('DF101', o, `default of domain ${o} changed on green`, b.default, g.default);
+    }
+    const gc = new Map(g.constraints.map((x) => [x.name, x.definition]));
+    const bc = new Map(b.constraints.map((x) => [x.name, x.definition]));
+    const gDefs = new Set(gc.values());
+    const bDefs = new Set(bc.values());
+    for (const [name, def] of bc) {
+      if (gDefs.has(def)) continue;
+      const y = gc.get(name);
+      if (y !== undefined && !bDefs.has(y)) c.add('DM102', o, `check ${qualify(name)} of domain ${o} changed on green: blue writes may violate it`, def, y);
+      else c.add('CN101', o, `check ${qualify(name)} of domain ${o} is missing on green`, def, null);
+    }
+    for (const [name, def] of gc) {
+      if (bDefs.has(def)) continue;
+      const x = bc.get(name);
+      if (x !== undefined && !gDefs.has(x)) continue; // reported as changed above
+      c.add('DM102', o, `check ${qualify(name)} of domain ${o} is new on green: blue writes may violate it`, null, def);
+    }
+  }
+  for (const g of green) if (!bm.has(key(g))) c.add('SA108', qname(g), `domain ${qname(g)} is new on green`, null, `domain over ${g.baseType.name}`);
+}
+
+function diffComposites(c: Collector, blue: CompositeType[], green: CompositeType[]): void {
+  const gm = new Map(green.map((x) => [key(x), x]));
+  const bm = new Map(blue.map((x) => [key(x), x]));
+  const show = (t: CompositeType) => `(${t.attributes.map((a) => `${a.name} ${a.type.name}`).join(', ')})`;
+  for (const b of blue) {
+    const o = qname(b);
+    const g = gm.get(key(b));
+    if (!g) {
+      c.add('DS108', o, `composite type ${o} is missing on green: columns and functions using it fail`, show(b), null);
+      continue;
+    }
+    const ga = new Map(g.attributes.map((a) => [a.name, a]));
+    const ba = new Map(b.attributes.map((a) => [a.name, a]));
+    for (const a of b.attributes) {
+      const y = ga.get(a.name);
+      const ao = `${o}.${qualify(a.name)}`;
+      if (!y) c.add('CP101', ao, `attribute ${qualify(a.name)} of composite type ${o} is missing on green`, `${a.name} ${a.type.name}`, null);
+      else diffType(c, ao, 'attribute', a.type, y.type);
+    }
+    for (const y of g.attributes) if (!ba.has(y.name)) c.add('CP102', `${o}.${qualify(y.name)}`, `attribute ${qualify(y.name)} of composite type ${o} is new on green`, null, `${y.name} ${y.type.name}`);
+  }
+  for (const g of green) if (!bm.has(key(g))) c.add('SA108', qname(g), `composite type ${qname(g)} is new on green`, null, show(g));
+}
+
+// ------------------------------------------------------------------------------------------------- routines
+
+function diffRoutines(c: Collector, blue: Routine[], green: Routine[]): void {
+  const sig = (r: Routine) => `${key(r)}(${r.argumentTypes})`;
+  const o = (r: Routine) => `${qname(r)}(${r.argumentTypes})`;
+  const gm = new Map(green.map((r) => [sig(r), r]));
+  const bm = new Map(blue.map((r) => [sig(r), r]));
+  const greenByName = new Map<string, Routine[]>();
+  for (const r of green) greenByName.set(key(r), [...(greenByName.get(key(r)) ?? []), r]);
+  const consumed = new Set<Routine>();
+  for (const b of blue) {
+    const g = gm.get(sig(b));
+    if (!g) {
+      // Other overloads under the same name that blue does not have: the signature changed.
+      const others = (greenByName.get(key(b)) ?? []).filter((r) => !bm.has(sig(r)));
+      if (others.length > 0) {
+        for (const x of others) consumed.add(x);
+        c.add('BC104', o(b), `${b.kind} ${o(b)} has another signature on green (${others.map(o).join('; ')}): blue calls fail`, `${b.kind} ${o(b)}`, others.map((x) => `${x.kind} ${o(x)}`).join('; '));
+      } else c.add('DS106', o(b), `${b.kind} ${o(b)} is missing on green: blue calls fail`, `${b.kind} ${o(b)}`, null);
+      continue;
+    }
+    if (b.kind !== g.kind) {
+      c.add('BC104', o(b), `${o(b)} is a ${g.kind} on green, a ${b.kind} on blue: blue calls use the wrong syntax`, b.kind, g.kind);
+      continue;
+    }
+    if (b.returns !== g.returns) c.add('BC105', o(b), `${b.kind} ${o(b)} returns ${g.returns ?? 'nothing'} on green, ${b.returns ?? 'nothing'} on blue`, b.returns, g.returns);
+    if (b.arguments !== g.arguments) c.add('FN102', o(b), `argument names or defaults of ${o(b)} changed on green`, b.arguments, g.arguments);
+    const behaviour = (r: Routine) => [r.volatility, r.securityDefiner ? 'SECURITY DEFINER' : 'SECURITY INVOKER', r.strict ? 'STRICT' : 'CALLED ON NULL INPUT', `LANGUAGE ${r.language}`];
+    const bb = behaviour(b);
+    const gb = behaviour(g);
+    const changed = bb.map((v, i) => (v !== gb[i] ? `${v} → ${gb[i]}` : null)).filter((x): x is string => x !== null);
+    if (b.bodyHash !== g.bodyHash) changed.push('body');
+    if (changed.length) c.add('FN101', o(b), `${b.kind} ${o(b)} changed on green (${changed.join(', ')})`, `${bb.join(' ')} body md5 ${b.bodyHash}`, `${gb.join(' ')} body md5 ${g.bodyHash}`);
+  }
+  for (const g of green) if (!bm.has(sig(g)) && !consumed.has(g)) c.add('SA109', o(g), `${g.kind} ${o(g)} is new on green`, null, `${g.kind} ${o(g)}`);
+}

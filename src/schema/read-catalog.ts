@@ -1,0 +1,542 @@
+/**
+ * Reads one database's catalog into the plain model of catalog.ts. I/O only: no judgement here.
+ *
+ * Sixteen set-based queries (never one per object) run in one REPEATABLE READ READ ONLY transaction, so every
+ * query sees the same snapshot even while a migration runs, and with an empty search_path, so the server deparses
+ * every user object schema-qualified and the text of two databases compares verbatim. System schemas
+ * (pg_catalog, information_schema, pg_toast, pg_temp_N, pg_toast_temp_N) and objects that belong to an extension
+ * are left out: an extension is compared as one object (name + version).
+ */
+import type pg from 'pg';
+import type {
+  Catalog,
+  Column,
+  ColumnType,
+  CompositeType,
+  Constraint,
+  ConstraintKind,
+  DomainType,
+  EnumType,
+  Extension,
+  Index,
+  Policy,
+  Privilege,
+  ReplicaIdentity,
+  Routine,
+  RoutineKind,
+  SchemaFilter,
+  SchemaInfo,
+  Sequence,
+  Table,
+  Trigger,
+  View,
+} from './catalog.js';
+
+export type ReadCatalogOptions = SchemaFilter;
+
+// ---------------------------------------------------------------------------------------------------------------
+// SQL. `$1` is always the array of in-scope namespace oids, decided once from the schema query and the filter.
+// Type fields: `elem` is the array element type when the type is an array, the type itself otherwise.
+
+const SQL_SERVER = `select current_setting('server_version') as version, current_setting('server_version_num')::int as num, current_database() as db`;
+
+const SQL_SCHEMAS = `
+select n.oid::int8::text as oid, n.nspname as name, pg_get_userbyid(n.nspowner) as owner, d.description as comment
+from pg_namespace n
+left join pg_description d on d.objoid = n.oid and d.classoid = 'pg_namespace'::regclass and d.objsubid = 0
+where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast')
+  and n.nspname !~ '^pg_(toast_)?temp_'
+order by n.nspname`;
+
+const SQL_EXTENSION_MEMBERS = `
+select classid::regclass::text as cls, objid::int8::text as oid from pg_depend where deptype = 'e'`;
+
+const SQL_RELATIONS = `
+select c.oid::int8::text as oid, n.nspname as schema, c.relname as name, c.relkind as kind, pg_get_userbyid(c.relowner) as owner,
+       d.description as comment, c.relrowsecurity as rls, c.relforcerowsecurity as rls_forced, c.relreplident as replident,
+       ri.relname as replident_index, c.relacl is null as default_acl, pn.nspname as parent_schema, pc.relname as parent_name,
+       case when c.relispartition then pg_get_expr(c.relpartbound, c.oid) end as bound,
+       case when c.relkind = 'p' then pg_get_partkeydef(c.oid) end as partkey,
+       case when c.relkind in ('v', 'm') then pg_get_viewdef(c.oid) end as viewdef
+from pg_class c
+join pg_namespace n on n.oid = c.relnamespace
+left join pg_description d on d.objoid = c.oid and d.classoid = 'pg_class'::regclass and d.objsubid = 0
+left join pg_index rx on rx.indrelid = c.oid and rx.indisreplident
+left join pg_class ri on ri.oid = rx.indexrelid
+left join pg_inherits ih on c.relispartition and ih.inhrelid = c.oid
+left join pg_class pc on pc.oid = ih.inhparent
+left join pg_namespace pn on pn.oid = pc.relnamespace
+where c.relnamespace = any($1::oid[]) and c.relkind in ('r', 'p', 'f', 'v', 'm', 'S', 'c')`;
+
+// Columns come in three set-based queries joined here: the raw attributes, the formatted types (format_type once
+// per distinct type/typmod pair rather than once per column) and the deparsed defaults. Defaults are deparsed
+// without opening their table (relid 0: a default cannot reference columns), except generation expressions, which
+// do; opening thousands of tables would take thousands of locks. Measured on 2,000 tables this is about half the
+// time of one query doing it all per row.
+const COLUMN_SCOPE = `c.relnamespace = any($1::oid[]) and c.relkind in ('r', 'p', 'f', 'v', 'm', 'c') and a.attnum > 0 and not a.attisdropped`;
+
+const SQL_COLUMNS = `
+select a.attrelid::int8::text as rel, a.attname as name, a.attnum as position, a.atttypid::int8::text as typid, a.atttypmod as typmod,
+       a.attnotnull as not_null, a.attidentity as identity, a.attgenerated as generated,
+       case when a.attcollation <> t.typcollation then quote_ident(cn.nspname) || '.' || quote_ident(co.collname) end as collation,
+       d.description as comment
+from pg_attribute a
+join pg_class c on c.oid = a.attrelid
+join pg_type t on t.oid = a.atttypid
+left join pg_collation co on co.oid = a.attcollation and a.attcollation <> t.typcollation
+left join pg_namespace cn on cn.oid = co.collnamespace
+left join pg_description d on d.objoid = a.attrelid and d.classoid = 'pg_class'::regclass and d.objsubid = a.attnum
+where ${COLUMN_SCOPE}`;
+
+const SQL_COLUMN_TYPES = `
+select x.atttypid::int8::text as typid, x.atttypmod as typmod, format_type(x.atttypid, x.atttypmod) as type, format_type(e.oid, null) as base,
+       e.typcategory as category, e.typtype as typkind, t.typcategory = 'A' as is_array
+from (select distinct a.atttypid, a.atttypmod from pg_attribute a join pg_class c on c.oid = a.attrelid where ${COLUMN_SCOPE}) x
+join pg_type t on t.oid = x.atttypid
+join pg_type e on e.oid = case when t.typcategory = 'A' and t.typelem <> 0 then t.typelem else t.oid end`;
+
+const SQL_DEFAULTS = `
+select ad.adrelid::int8::text as rel, ad.adnum as position,
+       case when a.attgenerated = '' then pg_get_expr(ad.adbin, 0) else pg_get_expr(ad.adbin, ad.adrelid) end as expr
+from pg_attrdef ad
+join pg_class c on c.oid = ad.adrelid
+join pg_attribute a on a.attrelid = ad.adrelid and a.attnum = ad.adnum
+where ${COLUMN_SCOPE}`;
+
+const SQL_CONSTRAINTS = `
+select co.conrelid::int8::text as rel, co.contypid::int8::text as typ, co.conname as name, co.contype as kind,
+       pg_get_constraintdef(co.oid) as def, co.convalidated as validated, (co.conparentid <> 0 or not co.conislocal) as inherited,
+       co.conkey::int[] as conkey
+from pg_constraint co
+where co.connamespace = any($1::oid[]) and co.contype in ('p', 'u', 'f', 'c', 'x')`;
+
+const SQL_INDEXES = `
+select i.indrelid::int8::text as rel, ic.relname as name, case when b.conindid is null then pg_get_indexdef(i.indexrelid) else '' end as def,
+       i.indisunique as "unique",
+       i.indisprimary as "primary", i.indpred is not null as partial, i.indexprs is not null as expression, i.indisvalid as valid,
+       b.conindid is not null as backed, ih.inhparent is not null as inherited
+from pg_index i
+join pg_class ic on ic.oid = i.indexrelid
+join pg_class c on c.oid = i.indrelid
+left join (select distinct conindid from pg_constraint where contype in ('p', 'u', 'x') and connamespace = any($1::oid[])) b on b.conindid = i.indexrelid
+left join pg_inherits ih on ih.inhrelid = i.indexrelid
+where c.relnamespace = any($1::oid[])`;
+
+const SQL_TRIGGERS = `
+select t.tgrelid::int8::text as rel, t.tgname as name, pg_get_triggerdef(t.oid) as def, t.tgenabled as enabled
+from pg_trigger t
+join pg_class c on c.oid = t.tgrelid
+where c.relnamespace = any($1::oid[]) and not t.tgisinternal and t.tgparentid = 0`;
+
+const SQL_POLICIES = `
+select p.polrelid::int8::text as rel, p.polname as name, p.polcmd as cmd, p.polpermissive as permissive,
+       array(select case when r = 0 then 'public' else pg_get_userbyid(r) end from unnest(p.polroles) r order by 1)::text[] as roles,
+       pg_get_expr(p.polqual, p.polrelid) as using, pg_get_expr(p.polwithcheck, p.polrelid) as with_check
+from pg_policy p
+join pg_class c on c.oid = p.polrelid
+where c.relnamespace = any($1::oid[])`;
+
+// Only explicit ACLs are exploded here; a NULL relacl means the default privileges (the owner holds everything),
+// which readInTransaction fills in, so that an owner change shows up as privileges moving between roles.
+const SQL_PRIVILEGES = `
+select c.oid::int8::text as rel, case when a.grantee = 0 then 'PUBLIC' else pg_get_userbyid(a.grantee) end as grantee,
+       a.privilege_type as privilege, a.is_grantable as grantable
+from pg_class c
+cross join lateral aclexplode(c.relacl) a
+where c.relnamespace = any($1::oid[]) and c.relkind in ('r', 'p', 'f', 'v', 'm', 'S') and c.relacl is not null`;
+
+const SQL_SEQUENCES = `
+select s.seqrelid::int8::text as rel, format_type(s.seqtypid, null) as type, s.seqstart::text as start, s.seqincrement::text as increment,
+       s.seqmin::text as min, s.seqmax::text as max, s.seqcache::text as cache, s.seqcycle as cycle,
+       dn.nspname as owner_schema, dc.relname as owner_table, da.attname as owner_column, dep.deptype as deptype
+from pg_sequence s
+join pg_class c on c.oid = s.seqrelid
+left join pg_depend dep on dep.classid = 'pg_class'::regclass and dep.objid = s.seqrelid and dep.refclassid = 'pg_class'::regclass
+                       and dep.deptype in ('a', 'i') and dep.refobjsubid > 0
+left join pg_class dc on dc.oid = dep.refobjid
+left join pg_namespace dn on dn.oid = dc.relnamespace
+left join pg_attribute da on da.attrelid = dep.refobjid and da.attnum = dep.refobjsubid
+where c.relnamespace = any($1::oid[])`;
+
+const SQL_TYPES = `
+select t.oid::int8::text as oid, n.nspname as schema, t.typname as name, t.typtype as kind, t.typrelid::int8::text as relid,
+       t.typnotnull as not_null, pg_get_expr(t.typdefaultbin, 0) as "default",
+       case when t.typtype = 'd' then format_type(t.typbasetype, t.typtypmod) end as base_type,
+       format_type(e.oid, null) as base_base, t.typtypmod as base_typmod, e.typcategory as base_category, e.typtype as base_kind,
+       bt.typcategory = 'A' as base_is_array,
+       case when t.typtype = 'e' then array(select l.enumlabel::text from pg_enum l where l.enumtypid = t.oid order by l.enumsortorder) end as labels
+from pg_type t
+join pg_namespace n on n.oid = t.typnamespace
+left join pg_class rc on rc.oid = t.typrelid
+left join pg_type bt on bt.oid = t.typbasetype
+left join pg_type e on e.oid = case when bt.typcategory = 'A' and bt.typelem <> 0 then bt.typelem else bt.oid end
+where t.typnamespace = any($1::oid[]) and (t.typtype in ('e', 'd') or (t.typtype = 'c' and rc.relkind = 'c'))`;
+
+const SQL_ROUTINES = `
+select p.oid::int8::text as oid, n.nspname as schema, p.proname as name, p.prokind as kind,
+       pg_get_function_identity_arguments(p.oid) as identity_args, oidvectortypes(p.proargtypes) as arg_types,
+       pg_get_function_arguments(p.oid) as args, case when p.prokind <> 'p' then pg_get_function_result(p.oid) end as result,
+       p.provolatile as volatility, p.prosecdef as secdef, p.proisstrict as strict, l.lanname as language, md5(p.prosrc) as hash
+from pg_proc p
+join pg_namespace n on n.oid = p.pronamespace
+join pg_language l on l.oid = p.prolang
+where p.pronamespace = any($1::oid[])`;
+
+const SQL_EXTENSIONS = `
+select e.extname as name, n.nspname as schema, e.extversion as version
+from pg_extension e join pg_namespace n on n.oid = e.extnamespace
+where e.extnamespace = any($1::oid[])`;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Row shapes (what pg returns for the queries above; int8 is cast to text so oids stay exact strings).
+
+interface SchemaRow { oid: string; name: string; owner: string; comment: string | null }
+interface MemberRow { cls: string; oid: string }
+interface RelationRow {
+  oid: string; schema: string; name: string; kind: string; owner: string; comment: string | null; rls: boolean; rls_forced: boolean;
+  replident: string; replident_index: string | null; default_acl: boolean; parent_schema: string | null; parent_name: string | null; bound: string | null;
+  partkey: string | null; viewdef: string | null;
+}
+interface ColumnRow {
+  rel: string; name: string; position: number; typid: string; typmod: number; not_null: boolean; identity: string; generated: string;
+  collation: string | null; comment: string | null;
+}
+interface ColumnTypeRow { typid: string; typmod: number; type: string; base: string; category: string; typkind: string; is_array: boolean }
+interface DefaultRow { rel: string; position: number; expr: string | null }
+interface ConstraintRow { rel: string; typ: string; name: string; kind: string; def: string; validated: boolean; inherited: boolean; conkey: number[] | null }
+interface IndexRow { rel: string; name: string; def: string; unique: boolean; primary: boolean; partial: boolean; expression: boolean; valid: boolean; backed: boolean; inherited: boolean }
+interface TriggerRow { rel: string; name: string; def: string; enabled: string }
+interface PolicyRow { rel: string; name: string; cmd: string; permissive: boolean; roles: string[]; using: string | null; with_check: string | null }
+interface PrivilegeRow { rel: string; grantee: string; privilege: string; grantable: boolean }
+interface SequenceRow {
+  rel: string; type: string; start: string; increment: string; min: string; max: string; cache: string; cycle: boolean;
+  owner_schema: string | null; owner_table: string | null; owner_column: string | null; deptype: string | null;
+}
+interface TypeRow {
+  oid: string; schema: string; name: string; kind: string; relid: string; not_null: boolean; default: string | null; base_type: string | null;
+  base_base: string | null; base_typmod: number; base_category: string | null; base_kind: string | null; base_is_array: boolean | null;
+  labels: string[] | null;
+}
+interface RoutineRow {
+  oid: string; schema: string; name: string; kind: string; identity_args: string; arg_types: string; args: string; result: string | null;
+  volatility: string; secdef: boolean; strict: boolean; language: string; hash: string;
+}
+interface ExtensionRow { name: string; schema: string; version: string }
+
+const CONSTRAINT_KINDS: Record<string, ConstraintKind> = { p: 'primary key', u: 'unique', f: 'foreign key', c: 'check', x: 'exclusion' };
+const REPLICA_IDENTITY: Record<string, ReplicaIdentity> = { d: 'default', f: 'full', i: 'index', n: 'nothing' };
+const ROUTINE_KINDS: Record<string, RoutineKind> = { f: 'function', p: 'procedure', a: 'aggregate', w: 'window' };
+const VOLATILITY: Record<string, string> = { i: 'immutable', s: 'stable', v: 'volatile' };
+const POLICY_COMMANDS: Record<string, string> = { '*': 'ALL', r: 'SELECT', a: 'INSERT', w: 'UPDATE', d: 'DELETE' };
+
+/** The schemas a filter keeps, out of the non-system schemas of a database (exact names, case-sensitive). */
+export function schemaInScope(name: string, filter: SchemaFilter): boolean {
+  if (filter.includeSchemas && filter.includeSchemas.length > 0 && !filter.includeSchemas.includes(name)) return false;
+  if (filter.excludeSchemas && filter.excludeSchemas.includes(name)) return false;
+  return true;
+}
+
+/**
+ * Reads the catalog of the database `client` is connected to. The caller owns the connection (timeouts, TLS,
+ * read-only session); this opens and always closes its own read-only transaction on it.
+ */
+export async function readCatalog(client: pg.Client, opts: ReadCatalogOptions = {}): Promise<Catalog> {
+  await client.query('begin isolation level repeatable read read only');
+  try {
+    await client.query(`set local search_path = ''`);
+    const catalog = await readInTransaction(client, opts);
+    await client.query('commit');
+    return catalog;
+  } catch (e) {
+    // The session may be broken (timeout, dropped connection): rolling back is best effort, the first error wins.
+    await client.query('rollback').catch(() => undefined);
+    throw e;
+  }
+}
+
+async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): Promise<Catalog> {
+  const server = (await client.query<{ version: string; num: number; db: string }>(SQL_SERVER)).rows[0];
+  const members = (await client.query<MemberRow>(SQL_EXTENSION_MEMBERS)).rows;
+  const memberOf = new Set(members.map((m) => `${m.cls}:${m.oid}`));
+  const isMember = (cls: string, oid: string) => memberOf.has(`${cls}:${oid}`);
+
+  const schemaRows = (await client.query<SchemaRow>(SQL_SCHEMAS)).rows.filter(
+    (s) => schemaInScope(s.name, opts) && !isMember('pg_namespace', s.oid),
+  );
+  const schemas: SchemaInfo[] = schemaRows.map((s) => ({ name: s.name, owner: s.owner, comment: s.comment }));
+  const nsp = [schemaRows.map((s) => s.oid)];
+
+  const q = <R extends pg.QueryResultRow>(sql: string) => client.query<R>(sql, nsp).then((r) => r.rows);
+  // Sequential on purpose: one connection runs one query at a time; two databases are read in parallel instead.
+  const relations = await q<RelationRow>(SQL_RELATIONS);
+  const columnRows = await q<ColumnRow>(SQL_COLUMNS);
+  const columnTypeRows = await q<ColumnTypeRow>(SQL_COLUMN_TYPES);
+  const defaultRows = await q<DefaultRow>(SQL_DEFAULTS);
+  const constraintRows = await q<ConstraintRow>(SQL_CONSTRAINTS);
+  const indexRows = await q<IndexRow>(SQL_INDEXES);
+  const triggerRows = await q<TriggerRow>(SQL_TRIGGERS);
+  const policyRows = await q<PolicyRow>(SQL_POLICIES);
+  const privilegeRows = await q<PrivilegeRow>(SQL_PRIVILEGES);
+  const sequenceRows = await q<SequenceRow>(SQL_SEQUENCES);
+  const typeRows = await q<TypeRow>(SQL_TYPES);
+  const routineRows = await q<RoutineRow>(SQL_ROUTINES);
+  const extensionRows = await q<ExtensionRow>(SQL_EXTENSIONS);
+
+  const rels = new Map<string, RelationRow>();
+  for (const r of relations) if (!isMember('pg_class', r.oid)) rels.set(r.oid, r);
+
+  const group = <R extends { rel: string }>(rows: R[]) => {
+    const m = new Map<string, R[]>();
+    for (const row of rows) {
+      if (!rels.has(row.rel)) continue;
+      const list = m.get(row.rel);
+      if (list) list.push(row);
+      else m.set(row.rel, [row]);
+    }
+    return m;
+  };
+  const columnsBy = group(columnRows);
+  const constraintsBy = group(constraintRows.filter((c) => c.rel !== '0'));
+  const indexesBy = group(indexRows);
+  const triggersBy = group(triggerRows);
+  const policiesBy = group(policyRows);
+  const privilegesBy = group(privilegeRows);
+  const privilegesOf = (r: RelationRow): Privilege[] => {
+    if (!r.default_acl) return (privilegesBy.get(r.oid) ?? []).map(toPrivilege).sort(byPrivilege);
+    // What acldefault() gives the owner: every privilege of the object kind (PostgreSQL 17 added MAINTAIN).
+    const all = r.kind === 'S' ? ['SELECT', 'UPDATE', 'USAGE'] : ['DELETE', 'INSERT', ...(server.num >= 170000 ? ['MAINTAIN'] : []), 'REFERENCES', 'SELECT', 'TRIGGER', 'TRUNCATE', 'UPDATE'];
+    return all.map((privilege) => ({ grantee: r.owner, privilege, grantable: false }));
+  };
+
+  // Nested maps rather than composite string keys: tens of thousands of lookups per catalog, no key strings.
+  const typeOf = new Map<string, Map<number, ColumnType>>();
+  for (const t of columnTypeRows) {
+    const byMod = typeOf.get(t.typid) ?? new Map<number, ColumnType>();
+    byMod.set(t.typmod, { name: t.type, base: t.base, typmod: t.typmod, category: t.category, kind: t.typkind, isArray: t.is_array });
+    typeOf.set(t.typid, byMod);
+  }
+  const defaultOf = new Map<string, Map<number, string | null>>();
+  for (const d of defaultRows) {
+    const byPos = defaultOf.get(d.rel) ?? new Map<number, string | null>();
+    byPos.set(d.position, d.expr);
+    defaultOf.set(d.rel, byPos);
+  }
+  const toColumn = (c: ColumnRow): Column => {
+    const expr = defaultOf.get(c.rel)?.get(c.position) ?? null;
+    const generated = c.generated === 's' ? expr : null;
+    return {
+      name: c.name,
+      position: c.position,
+      // Every (type, typmod) pair of an in-scope column is in typeOf: the two queries share one snapshot and scope.
+      type: typeOf.get(c.typid)?.get(c.typmod) ?? { name: `oid ${c.typid}`, base: `oid ${c.typid}`, typmod: c.typmod, category: '', kind: '', isArray: false },
+      notNull: c.not_null,
+      default: generated === null ? expr : null,
+      identity: c.identity === 'a' ? 'always' : c.identity === 'd' ? 'by default' : null,
+      generated,
+      collation: c.collation,
+      comment: c.comment,
+    };
+  };
+  const columnsOf = (oid: string): Column[] => (columnsBy.get(oid) ?? []).sort((a, b) => a.position - b.position).map(toColumn);
+  const attnames = (oid: string) => new Map((columnsBy.get(oid) ?? []).map((c) => [c.position, c.name]));
+
+  const tables: Table[] = [];
+  const views: View[] = [];
+  const compositeRels = new Map<string, RelationRow>();
+  const seqRels = new Map<string, RelationRow>();
+  for (const r of rels.values()) {
+    if (r.kind === 'c') {
+      compositeRels.set(r.oid, r);
+      continue;
+    }
+    if (r.kind === 'S') {
+      seqRels.set(r.oid, r);
+      continue;
+    }
+    const indexes = (indexesBy.get(r.oid) ?? []).map(toIndex).sort(byName);
+    const triggers = (triggersBy.get(r.oid) ?? []).map((t): Trigger => ({ name: t.name, definition: t.def, enabled: t.enabled })).sort(byName);
+    const privileges = privilegesOf(r);
+    if (r.kind === 'v' || r.kind === 'm') {
+      views.push({
+        schema: r.schema,
+        name: r.name,
+        kind: r.kind === 'v' ? 'view' : 'materialized view',
+        definition: normalizeSpace(r.viewdef ?? ''),
+        columns: columnsOf(r.oid),
+        indexes,
+        triggers,
+        privileges,
+        owner: r.owner,
+        comment: r.comment,
+      });
+      continue;
+    }
+    const names = attnames(r.oid);
+    const constraints = (constraintsBy.get(r.oid) ?? [])
+      .map((c): Constraint => ({
+        name: c.name,
+        kind: CONSTRAINT_KINDS[c.kind],
+        definition: c.def,
+        columns: (c.conkey ?? []).map((n) => names.get(n) ?? `#${n}`),
+        validated: c.validated,
+        inherited: c.inherited,
+      }))
+      .sort(byName);
+    tables.push({
+      schema: r.schema,
+      name: r.name,
+      kind: r.kind === 'p' ? 'partitioned table' : r.kind === 'f' ? 'foreign table' : 'table',
+      columns: columnsOf(r.oid),
+      constraints,
+      indexes,
+      triggers,
+      policies: (policiesBy.get(r.oid) ?? []).map(toPolicy).sort(byName),
+      privileges,
+      owner: r.owner,
+      comment: r.comment,
+      rlsEnabled: r.rls,
+      rlsForced: r.rls_forced,
+      replicaIdentity: REPLICA_IDENTITY[r.replident] ?? 'default',
+      replicaIdentityIndex: r.replident === 'i' ? r.replident_index : null,
+      hasPrimaryKey: constraints.some((c) => c.kind === 'primary key'),
+      partitionOf: r.parent_schema !== null && r.parent_name !== null ? { schema: r.parent_schema, name: r.parent_name } : null,
+      partitionBound: r.bound,
+      partitionKey: r.partkey,
+    });
+  }
+
+  const sequences: Sequence[] = [];
+  for (const s of sequenceRows) {
+    const r = seqRels.get(s.rel);
+    if (!r) continue;
+    sequences.push({
+      schema: r.schema,
+      name: r.name,
+      dataType: s.type,
+      start: s.start,
+      increment: s.increment,
+      min: s.min,
+      max: s.max,
+      cache: s.cache,
+      cycle: s.cycle,
+      ownedBy: s.owner_schema !== null && s.owner_table !== null && s.owner_column !== null ? { schema: s.owner_schema, table: s.owner_table, column: s.owner_column } : null,
+      identity: s.deptype === 'i',
+      privileges: privilegesOf(r),
+    });
+  }
+
+  const domainChecks = new Map<string, Array<{ name: string; definition: string }>>();
+  for (const c of constraintRows) {
+    if (c.typ === '0') continue;
+    const list = domainChecks.get(c.typ) ?? [];
+    list.push({ name: c.name, definition: c.def });
+    domainChecks.set(c.typ, list);
+  }
+  const enums: EnumType[] = [];
+  const domains: DomainType[] = [];
+  const compositeTypes: CompositeType[] = [];
+  for (const t of typeRows) {
+    if (isMember('pg_type', t.oid)) continue;
+    if (t.kind === 'e') enums.push({ schema: t.schema, name: t.name, values: t.labels ?? [] });
+    else if (t.kind === 'd') {
+      domains.push({
+        schema: t.schema,
+        name: t.name,
+        baseType: {
+          name: t.base_type ?? '',
+          base: t.base_base ?? '',
+          typmod: t.base_typmod,
+          category: t.base_category ?? '',
+          kind: t.base_kind ?? '',
+          isArray: t.base_is_array === true,
+        },
+        notNull: t.not_null,
+        default: t.default,
+        constraints: (domainChecks.get(t.oid) ?? []).sort(byName),
+      });
+    } else if (t.kind === 'c' && compositeRels.has(t.relid)) {
+      compositeTypes.push({ schema: t.schema, name: t.name, attributes: columnsOf(t.relid) });
+    }
+  }
+
+  const routines: Routine[] = routineRows
+    .filter((p) => !isMember('pg_proc', p.oid))
+    .map((p) => ({
+      schema: p.schema,
+      name: p.name,
+      kind: ROUTINE_KINDS[p.kind] ?? 'function',
+      identityArguments: p.identity_args,
+      argumentTypes: p.arg_types,
+      arguments: p.args,
+      returns: p.result,
+      volatility: VOLATILITY[p.volatility] ?? p.volatility,
+      securityDefiner: p.secdef,
+      strict: p.strict,
+      language: p.language,
+      bodyHash: p.hash,
+    }));
+
+  const extensions: Extension[] = extensionRows.map((e) => ({ name: e.name, schema: e.schema, version: e.version }));
+
+  const byQualified = (a: { schema: string; name: string }, b: { schema: string; name: string }) => cmp(a.schema, b.schema) || cmp(a.name, b.name);
+  return {
+    serverVersion: server.version.split(' ')[0],
+    serverVersionNum: server.num,
+    database: server.db,
+    schemas,
+    tables: tables.sort(byQualified),
+    views: views.sort(byQualified),
+    sequences: sequences.sort(byQualified),
+    enums: enums.sort(byQualified),
+    domains: domains.sort(byQualified),
+    compositeTypes: compositeTypes.sort(byQualified),
+    routines: routines.sort((a, b) => byQualified(a, b) || cmp(a.identityArguments, b.identityArguments)),
+    extensions: extensions.sort((a, b) => cmp(a.name, b.name)),
+  };
+}
+
+function toIndex(i: IndexRow): Index {
+  return {
+    name: i.name,
+    // The name is dropped from the definition so that an index recreated under another name compares equal.
+    definition: i.def.replace(/^(CREATE (?:UNIQUE )?INDEX )(?:"(?:[^"]|"")+"|\S+) (ON )/, '$1$2'),
+    unique: i.unique,
+    primary: i.primary,
+    partial: i.partial,
+    expression: i.expression,
+    constraintBacked: i.backed,
+    valid: i.valid,
+    inherited: i.inherited,
+  };
+}
+
+function toPolicy(p: PolicyRow): Policy {
+  return {
+    name: p.name,
+    command: POLICY_COMMANDS[p.cmd] ?? p.cmd,
+    permissive: p.permissive,
+    roles: p.roles,
+    using: p.using,
+    withCheck: p.with_check,
+  };
+}
+
+function toPrivilege(p: PrivilegeRow): Privilege {
+  return { grantee: p.grantee, privilege: p.privilege, grantable: p.grantable };
+}
+
+function normalizeSpace(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function byName(a: { name: string }, b: { name: string }): number {
+  return cmp(a.name, b.name);
+}
+
+function byPrivilege(a: Privilege, b: Privilege): number {
+  return cmp(a.grantee, b.grantee) || cmp(a.privilege, b.privilege);
+}
