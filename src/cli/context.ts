@@ -40,7 +40,7 @@ export function makeContext(globals: GlobalOptions, io?: Io): CommandContext {
 }
 
 /** Maps any thrown value to a user-facing BgmigError (stack traces stay behind --verbose). */
-export function toBgmigError(e: unknown, ctx: CommandContext): BgmigError {
+export function toBgmigError(e: unknown, ctx: Pick<CommandContext, 'aws'>): BgmigError {
   if (isBgmigError(e)) return e;
   const aws = describeAwsError(e, { endpoint: ctx.aws.endpoint, region: ctx.aws.region });
   if (aws) return aws;

@@ -1,16 +1,159 @@
-// PLACEHOLDER — replaced by the work stream that owns `bgmig deploy`.
+/**
+ * `bgmig deploy`: synthesizes the embedded app in-process and deploys it with @aws-cdk/toolkit-lib. A deploy never
+ * moves live traffic or the database: the live listener weights and the active database are read first and
+ * synthesized into the template, and the weights are read again afterwards to prove it.
+ */
 import type { Command } from 'commander';
+import { Option } from 'commander';
+import type { Weights } from '../../core/config.js';
+import { BgmigError, ExitCode } from '../../core/errors.js';
+import type { Color } from '../../core/naming.js';
+import { addStackOptions, stackConfigFromOptions, type StackOptionValues, unwrapSynthError } from '../cdk.js';
 import { action } from '../context.js';
-import { BgmigError } from '../../core/errors.js';
+import { findStack } from '../stack.js';
+import { parseRequireApproval, type RequireApproval, ToolkitIoHost } from '../toolkit-io.js';
+import {
+  callerAccount,
+  defaultAssemblyFactory,
+  defaultToolkitFactory,
+  prepareToolkitEnvironment,
+  requireBootstrapped,
+  toolkitFailure,
+  type ToolkitDeps,
+  withLiveState,
+  withOutdir,
+} from '../toolkit-session.js';
+import { formatWeights, readWeights, sameWeights, trafficTarget } from '../traffic.js';
+
+export type DeploymentMethodName = 'change-set' | 'direct';
+
+export interface DeployOptions {
+  suffix: string;
+  stack: StackOptionValues;
+  requireApproval?: RequireApproval;
+  outputsFile?: string | undefined;
+  /** change-set (default, as the CDK CLI) or direct (UpdateStack; for emulators without change-set updates). */
+  method?: DeploymentMethodName;
+  /** How often the toolkit polls stack events (ms). */
+  pollingIntervalMs?: number;
+}
+
+export interface DeployResult {
+  stack: string;
+  account: string;
+  region: string;
+  /** Weights synthesized into the template (the live ones for an existing stack). */
+  weights: Weights;
+  activeDatabase: Color;
+  outputs: Record<string, string>;
+  durationMs: number;
+}
+
+export async function runDeploy(opts: DeployOptions, deps: ToolkitDeps): Promise<ExitCode> {
+  const started = Date.now();
+  const { io, aws } = deps;
+  let config = stackConfigFromOptions(opts.suffix, aws.region, opts.stack);
+  if (config.certificateIsPlaceholder) {
+    throw new BgmigError(
+      'Deploy needs a real ACM certificate for the HTTPS listeners: pass --certificate-arn arn:aws:acm:REGION:ACCOUNT:certificate/ID (`bgmig synth` works without one).',
+      ExitCode.BadInput,
+    );
+  }
+  const account = await callerAccount(aws);
+  await requireBootstrapped(aws, account);
+
+  const existing = await findStack(aws, opts.suffix);
+  if (existing && /_IN_PROGRESS$/.test(existing.status)) {
+    throw new BgmigError(`Stack ${existing.name} is ${existing.status}: wait for it to finish (\`bgmig status --watch\`), then deploy again.`, ExitCode.Refused);
+  }
+  config = await withLiveState(aws, io, config, existing);
+
+  await prepareToolkitEnvironment(aws);
+  const ioHost = new ToolkitIoHost(io, opts.requireApproval ?? 'broadening');
+  const createToolkit = deps.createToolkit ?? defaultToolkitFactory;
+  const assembly = deps.assembly ?? defaultAssemblyFactory;
+  const { StackSelectionStrategy } = await import('@aws-cdk/toolkit-lib');
+
+  const result = await withOutdir(async (outdir) => {
+    const toolkit = await createToolkit(ioHost);
+    const cx = await assembly(toolkit, config, { outdir });
+    try {
+      return await toolkit.deploy(cx, {
+        stacks: { strategy: StackSelectionStrategy.PATTERN_MUST_MATCH_SINGLE, patterns: [`bgmig-${opts.suffix}`] },
+        deploymentMethod: opts.method === 'direct' ? { method: 'direct' } : { method: 'change-set' },
+        ...(opts.outputsFile ? { outputsFile: opts.outputsFile } : {}),
+        ...(opts.pollingIntervalMs ? { stackEventPollingInterval: opts.pollingIntervalMs } : {}),
+      });
+    } catch (e) {
+      ioHost.dispose();
+      if (ioHost.declined) throw new BgmigError('Deployment not approved: nothing was deployed.', ExitCode.Refused);
+      throw toolkitFailure(unwrapSynthError(e), 'Deployment', `bgmig-${opts.suffix}`);
+    }
+  });
+  if (ioHost.declined) throw new BgmigError('Deployment not approved: nothing was deployed.', ExitCode.Refused);
+
+  const deployed = result.stacks.find((s) => s.stackName === `bgmig-${opts.suffix}`) ?? result.stacks[0];
+  const outputs = deployed?.outputs ?? {};
+
+  // Prove the promise: the listener still has the weights we synthesized (i.e. the live ones).
+  const after = await findStack(aws, opts.suffix);
+  if (after) {
+    let live: Weights | undefined;
+    try {
+      live = await readWeights(aws, trafficTarget(after));
+    } catch (e) {
+      // A stack without the listener outputs (e.g. a partial first deploy) has no traffic to verify.
+      if (!(e instanceof BgmigError)) throw e;
+    }
+    if (live && !sameWeights(live, config.weights)) {
+      throw new BgmigError(
+        `After the deployment the listener has ${formatWeights(live)}, not the ${formatWeights(config.weights)} it had before: restore traffic now with \`bgmig promote --weight ${config.weights.green}\` (or \`bgmig rollback\`).`,
+        ExitCode.Failure,
+      );
+    }
+  }
+
+  const res: DeployResult = {
+    stack: `bgmig-${opts.suffix}`,
+    account,
+    region: aws.region,
+    weights: config.weights,
+    activeDatabase: config.activeDatabase,
+    outputs,
+    durationMs: Date.now() - started,
+  };
+  io.result(res, () =>
+    [
+      // The toolkit has already printed the outputs above; --json carries them in the result.
+      `${io.style.green('✔')} Deployed ${res.stack} to aws://${account}/${aws.region} in ${Math.round(res.durationMs / 1000)} s — traffic ${formatWeights(res.weights)}, active database ${res.activeDatabase} (unchanged).`,
+      opts.outputsFile ? `Outputs written to ${opts.outputsFile}.` : '',
+    ]
+      .filter((l) => l !== '')
+      .join('\n'),
+  );
+  return ExitCode.Ok;
+}
 
 export function register(program: Command): void {
-  program
-    .command('deploy')
-    .description('(under construction)')
-    .allowUnknownOption()
+  const cmd = program.command('deploy').description('synthesize and deploy the stack; never moves live traffic or the active database');
+  addStackOptions(cmd)
+    .addOption(new Option('--require-approval <level>', 'ask before deploying: never, broadening (IAM/security widening) or any-change').default('broadening'))
+    .option('--outputs-file <file>', 'write the stack outputs to this JSON file')
+    .addOption(new Option('--method <method>', 'CloudFormation deployment method').choices(['change-set', 'direct']).default('change-set'))
+    .addHelpText(
+      'after',
+      `
+Before synthesizing, deploy reads the live listener weights and the active database (the db record) and puts
+them in the template, because CloudFormation would otherwise reset them (aws/aws-cdk#36649).
+
+Example:
+  $ bgmig deploy --suffix shop-prod --environment prod \\
+      --certificate-arn arn:aws:acm:us-east-1:111122223333:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab`,
+    )
     .action(
-      action(async () => {
-        throw new BgmigError('bgmig deploy is not built yet.');
+      action<StackOptionValues & { requireApproval: string; outputsFile?: string; method: DeploymentMethodName }>(async (ctx, o) => {
+        const requireApproval = parseRequireApproval(o.requireApproval);
+        return runDeploy({ suffix: ctx.suffix(), stack: o, requireApproval, outputsFile: o.outputsFile, method: o.method }, ctx);
       }),
     );
 }

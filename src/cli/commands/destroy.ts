@@ -1,16 +1,118 @@
-// PLACEHOLDER — replaced by the work stream that owns `bgmig destroy`.
+/**
+ * `bgmig destroy`: deletes the stack through @aws-cdk/toolkit-lib. The operator must type the suffix (unless --yes);
+ * when termination or deletion protection is on (prod databases), it explains what is protected and stops — turning
+ * protection off is a deliberate, separate act.
+ */
 import type { Command } from 'commander';
+import { BgmigError, ExitCode } from '../../core/errors.js';
+import { COLORS } from '../../core/naming.js';
+import { OutputKey } from '../../core/outputs.js';
+import { stackConfigFromOptions, unwrapSynthError } from '../cdk.js';
 import { action } from '../context.js';
-import { BgmigError } from '../../core/errors.js';
+import { optionalOutput, requireStack, type StackInfo } from '../stack.js';
+import { ToolkitIoHost } from '../toolkit-io.js';
+import { defaultAssemblyFactory, defaultToolkitFactory, prepareToolkitEnvironment, toolkitFailure, type ToolkitDeps, withOutdir } from '../toolkit-session.js';
+import type { AwsClients } from '../aws.js';
+
+export interface DestroyOptions {
+  suffix: string;
+  /** Polling interval of stack events (ms). */
+  pollingIntervalMs?: number;
+}
+
+export interface DestroyResult {
+  stack: string;
+  destroyed: boolean;
+  durationMs: number;
+}
+
+/** What protection is on, one phrase each (empty when nothing is protected). */
+export async function protections(aws: AwsClients, stack: StackInfo): Promise<string[]> {
+  const cfn = await aws.cloudformation();
+  const { DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
+  const rds = await aws.rds();
+  const { DescribeDBClustersCommand } = await import('@aws-sdk/client-rds');
+  const found: string[] = [];
+  const [desc, clusters] = await Promise.all([
+    cfn.send(new DescribeStacksCommand({ StackName: stack.name })),
+    Promise.all(
+      COLORS.map(async (c) => {
+        const id = optionalOutput(stack, c === 'blue' ? OutputKey.BlueClusterIdentifier : OutputKey.GreenClusterIdentifier);
+        if (!id) return undefined;
+        try {
+          return (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id }))).DBClusters?.[0];
+        } catch (e) {
+          if ((e as { name?: string }).name === 'DBClusterNotFoundFault') return undefined;
+          throw e;
+        }
+      }),
+    ),
+  ]);
+  if (desc.Stacks?.[0]?.EnableTerminationProtection) {
+    found.push(`stack ${stack.name} has termination protection (aws cloudformation update-termination-protection --no-enable-termination-protection --stack-name ${stack.name})`);
+  }
+  for (const c of clusters) {
+    if (c?.DeletionProtection) {
+      found.push(`cluster ${c.DBClusterIdentifier} has deletion protection (aws rds modify-db-cluster --db-cluster-identifier ${c.DBClusterIdentifier} --no-deletion-protection)`);
+    }
+  }
+  return found;
+}
+
+export async function runDestroy(opts: DestroyOptions, deps: ToolkitDeps): Promise<ExitCode> {
+  const started = Date.now();
+  const { io, aws } = deps;
+  const stack = await requireStack(aws, opts.suffix);
+  const protectedBy = await protections(aws, stack);
+  if (protectedBy.length > 0) {
+    throw new BgmigError(
+      `${stack.name} is protected against deletion — ${protectedBy.join('; ')} — nothing was deleted: if you really mean to destroy it (its databases go with it), turn protection off with the command(s) shown and re-run.`,
+      ExitCode.Refused,
+      { details: { protections: protectedBy } },
+    );
+  }
+  if (!io.yes) {
+    io.warn(`This deletes ${stack.name} and everything in it, both databases included.`);
+    const typed = (await io.ask(`Type the suffix "${opts.suffix}" to confirm: `)).trim();
+    if (typed !== opts.suffix) {
+      throw new BgmigError(`Confirmation did not match (typed "${typed}", expected "${opts.suffix}"): nothing was deleted.`, ExitCode.Refused);
+    }
+  }
+
+  // The toolkit destroys the stacks of an assembly; the config's content does not matter for deletion.
+  const config = stackConfigFromOptions(opts.suffix, aws.region, {});
+  await prepareToolkitEnvironment(aws);
+  const ioHost = new ToolkitIoHost(io, 'never');
+  const { StackSelectionStrategy } = await import('@aws-cdk/toolkit-lib');
+  await withOutdir(async (outdir) => {
+    const toolkit = await (deps.createToolkit ?? defaultToolkitFactory)(ioHost);
+    const cx = await (deps.assembly ?? defaultAssemblyFactory)(toolkit, config, { outdir });
+    try {
+      await toolkit.destroy(cx, {
+        stacks: { strategy: StackSelectionStrategy.PATTERN_MUST_MATCH_SINGLE, patterns: [stack.name] },
+        ...(opts.pollingIntervalMs ? { stackEventPollingInterval: opts.pollingIntervalMs } : {}),
+      });
+    } catch (e) {
+      ioHost.dispose();
+      throw toolkitFailure(unwrapSynthError(e), 'Destroy', stack.name);
+    }
+  });
+  const result: DestroyResult = { stack: stack.name, destroyed: true, durationMs: Date.now() - started };
+  io.result(result, () => `${io.style.green('✔')} Destroyed ${stack.name} in ${Math.round(result.durationMs / 1000)} s.`);
+  return ExitCode.Ok;
+}
 
 export function register(program: Command): void {
   program
     .command('destroy')
-    .description('(under construction)')
-    .allowUnknownOption()
-    .action(
-      action(async () => {
-        throw new BgmigError('bgmig destroy is not built yet.');
-      }),
-    );
+    .description('delete the stack (asks you to type the suffix unless --yes; stops when deletion protection is on)')
+    .addHelpText(
+      'after',
+      `
+Example:
+  $ bgmig destroy --suffix pr-1234
+  warning: This deletes bgmig-pr-1234 and everything in it, both databases included.
+  Type the suffix "pr-1234" to confirm: pr-1234`,
+    )
+    .action(action(async (ctx) => runDestroy({ suffix: ctx.suffix() }, ctx)));
 }

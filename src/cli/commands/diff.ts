@@ -1,16 +1,76 @@
-// PLACEHOLDER — replaced by the work stream that owns `bgmig diff`.
+/**
+ * `bgmig diff`: what a deploy would change, computed with the live weights and active database in the template
+ * (exactly what deploy would synthesize), so a diff never shows a spurious traffic change. `--fail` exits 1 when
+ * there are changes (for CI gates).
+ */
 import type { Command } from 'commander';
+import { ExitCode } from '../../core/errors.js';
+import { addStackOptions, stackConfigFromOptions, type StackOptionValues, unwrapSynthError } from '../cdk.js';
 import { action } from '../context.js';
-import { BgmigError } from '../../core/errors.js';
+import { findStack } from '../stack.js';
+import { ToolkitIoHost } from '../toolkit-io.js';
+import { defaultAssemblyFactory, defaultToolkitFactory, prepareToolkitEnvironment, toolkitFailure, type ToolkitDeps, withLiveState, withOutdir } from '../toolkit-session.js';
+
+export interface DiffCommandOptions {
+  suffix: string;
+  stack: StackOptionValues;
+  fail?: boolean;
+}
+
+export interface DiffResult {
+  stack: string;
+  exists: boolean;
+  differenceCount: number;
+  /** Security-relevant changes (IAM statements, security-group rules). */
+  securityChanges: boolean;
+}
+
+export async function runDiff(opts: DiffCommandOptions, deps: ToolkitDeps): Promise<ExitCode> {
+  const { io, aws } = deps;
+  const stackName = `bgmig-${opts.suffix}`;
+  let config = stackConfigFromOptions(opts.suffix, aws.region, opts.stack);
+  const existing = await findStack(aws, opts.suffix);
+  config = await withLiveState(aws, io, config, existing);
+  await prepareToolkitEnvironment(aws);
+  const ioHost = new ToolkitIoHost(io, 'never');
+  const createToolkit = deps.createToolkit ?? defaultToolkitFactory;
+  const assembly = deps.assembly ?? defaultAssemblyFactory;
+  const { DiffMethod, StackSelectionStrategy } = await import('@aws-cdk/toolkit-lib');
+
+  const diffs = await withOutdir(async (outdir) => {
+    const toolkit = await createToolkit(ioHost);
+    const cx = await assembly(toolkit, config, { outdir });
+    try {
+      // Template comparison: no change set is created, so diff needs only read access and no bootstrap.
+      return await toolkit.diff(cx, { stacks: { strategy: StackSelectionStrategy.PATTERN_MUST_MATCH_SINGLE, patterns: [stackName] }, method: DiffMethod.TemplateOnly() });
+    } catch (e) {
+      throw toolkitFailure(unwrapSynthError(e), 'Diff', stackName);
+    }
+  });
+  const d = diffs[stackName] ?? Object.values(diffs)[0];
+  const result: DiffResult = {
+    stack: stackName,
+    exists: existing !== undefined,
+    differenceCount: d?.differenceCount ?? 0,
+    securityChanges: Boolean(d && (d.iamChanges.hasChanges || d.securityGroupChanges.hasChanges)),
+  };
+  io.result(result, () =>
+    result.differenceCount === 0
+      ? `${stackName}: no differences.`
+      : `${stackName}: ${result.differenceCount} difference(s)${result.securityChanges ? ', including IAM or security-group changes' : ''}${existing ? '' : ' (the stack does not exist yet)'}.`,
+  );
+  return opts.fail && result.differenceCount > 0 ? ExitCode.Failure : ExitCode.Ok;
+}
 
 export function register(program: Command): void {
-  program
-    .command('diff')
-    .description('(under construction)')
-    .allowUnknownOption()
-    .action(
-      action(async () => {
-        throw new BgmigError('bgmig diff is not built yet.');
-      }),
-    );
+  const cmd = program.command('diff').description('show what a deploy would change (live traffic and database preserved, as deploy does)');
+  addStackOptions(cmd)
+    .option('--fail', 'exit 1 when there are differences', false)
+    .addHelpText(
+      'after',
+      `
+Example:
+  $ bgmig diff --suffix shop-prod --blue-image registry.example.com/shop:1.42 --fail`,
+    )
+    .action(action<StackOptionValues & { fail: boolean }>(async (ctx, o) => runDiff({ suffix: ctx.suffix(), stack: o, fail: o.fail }, ctx)));
 }

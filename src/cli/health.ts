@@ -1,0 +1,85 @@
+/**
+ * Health of one color: its target group's target states and its CloudWatch alarms. Shared by promote's gates and
+ * status, so both judge "healthy" the same way.
+ */
+import type { Color } from '../core/naming.js';
+import { OutputKey } from '../core/outputs.js';
+import type { AwsClients } from './aws.js';
+import { output, type StackInfo } from './stack.js';
+
+export interface TargetHealthSummary {
+  healthy: number;
+  /** Targets that do not serve: unhealthy, unhealthy.draining, unavailable, unused. */
+  unhealthy: number;
+  draining: number;
+  /** Registering targets whose first health checks have not passed yet. */
+  initial: number;
+  total: number;
+  /** Every target: id:port and its state (and reason when not healthy). */
+  targets: Array<{ id: string; state: string; reason?: string | undefined }>;
+}
+
+/**
+ * States that count against a color. "unused" is here too: a target the load balancer will not send traffic to
+ * (stopped instance, AZ not enabled) must not be mistaken for capacity.
+ */
+const NOT_SERVING = new Set(['unhealthy', 'unhealthy.draining', 'unavailable', 'unused']);
+
+export async function targetHealth(aws: AwsClients, targetGroupArn: string): Promise<TargetHealthSummary> {
+  const elbv2 = await aws.elbv2();
+  const { DescribeTargetHealthCommand } = await import('@aws-sdk/client-elastic-load-balancing-v2');
+  const res = await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
+  const s: TargetHealthSummary = { healthy: 0, unhealthy: 0, draining: 0, initial: 0, total: 0, targets: [] };
+  for (const d of res.TargetHealthDescriptions ?? []) {
+    const state = d.TargetHealth?.State ?? 'unknown';
+    s.total++;
+    if (state === 'healthy') s.healthy++;
+    else if (state === 'draining') s.draining++;
+    else if (state === 'initial') s.initial++;
+    else if (NOT_SERVING.has(state)) s.unhealthy++;
+    else s.unhealthy++; // An unknown state is not evidence of health.
+    s.targets.push({ id: `${d.Target?.Id ?? '?'}:${d.Target?.Port ?? '?'}`, state, ...(d.TargetHealth?.Reason ? { reason: d.TargetHealth.Reason } : {}) });
+  }
+  return s;
+}
+
+export interface AlarmState {
+  name: string;
+  state: string;
+  reason?: string | undefined;
+}
+
+export function alarmNamesOf(stack: StackInfo, color: Color): string[] {
+  const raw = output(stack, color === 'blue' ? OutputKey.BlueAlarmNames : OutputKey.GreenAlarmNames);
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+/**
+ * States of the named alarms, in the given order. An alarm listed by the stack but missing in CloudWatch is
+ * reported as "MISSING" (a deleted alarm cannot protect anything, so it counts as a problem).
+ */
+export async function alarmStates(aws: AwsClients, alarmNames: string[]): Promise<AlarmState[]> {
+  if (alarmNames.length === 0) return [];
+  const cw = await aws.cloudwatch();
+  const { DescribeAlarmsCommand } = await import('@aws-sdk/client-cloudwatch');
+  const found = new Map<string, AlarmState>();
+  // DescribeAlarms accepts at most 100 names per call.
+  for (let i = 0; i < alarmNames.length; i += 100) {
+    let token: string | undefined;
+    do {
+      const res = await cw.send(new DescribeAlarmsCommand({ AlarmNames: alarmNames.slice(i, i + 100), NextToken: token, AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] }));
+      for (const a of [...(res.MetricAlarms ?? []), ...(res.CompositeAlarms ?? [])]) {
+        if (a.AlarmName) found.set(a.AlarmName, { name: a.AlarmName, state: a.StateValue ?? 'UNKNOWN', reason: a.StateReason });
+      }
+      token = res.NextToken;
+    } while (token);
+  }
+  return alarmNames.map((name) => found.get(name) ?? { name, state: 'MISSING' });
+}
+
+export function firing(alarms: AlarmState[]): AlarmState[] {
+  return alarms.filter((a) => a.state === 'ALARM');
+}

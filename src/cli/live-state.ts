@@ -1,0 +1,61 @@
+/**
+ * The live state a deploy must carry over into the template so that CloudFormation never moves traffic or the
+ * database by itself (aws/aws-cdk#36649): the listener weights and the active database (the db CNAME). Also
+ * used by promote and status to say which database both colors use.
+ */
+import type { Weights } from '../core/config.js';
+import { BgmigError, ExitCode } from '../core/errors.js';
+import type { Color } from '../core/naming.js';
+import { OutputKey } from '../core/outputs.js';
+import type { AwsClients } from './aws.js';
+import { optionalOutput, output, type StackInfo } from './stack.js';
+import { readWeights, trafficTarget } from './traffic.js';
+
+export interface ActiveDatabase {
+  color: Color;
+  clusterIdentifier: string;
+  endpoint: string;
+}
+
+/**
+ * Which cluster the db record points at (read through src/dns/switch.ts, the one reader of that record).
+ * Undefined when the stack has no hosted zone/record outputs (a stack from before the record existed). Fails when
+ * the record is missing or points at neither cluster — then nobody knows which database is authoritative, and a
+ * deploy must not guess.
+ */
+export async function readActiveDatabase(aws: AwsClients, stack: StackInfo): Promise<ActiveDatabase | undefined> {
+  const zoneId = optionalOutput(stack, OutputKey.HostedZoneId);
+  const recordName = optionalOutput(stack, OutputKey.DbRecordName);
+  if (!zoneId || !recordName) return undefined;
+  const { readActiveDatabaseFromOutputs } = await import('../dns/switch.js');
+  const live = await readActiveDatabaseFromOutputs(await aws.route53(), stack.outputs, stack.name);
+  if (live.state === 'missing') {
+    throw new BgmigError(
+      `The database record ${recordName} is missing from hosted zone ${zoneId}: find out which cluster is active (\`bgmig db sync status\`) before deploying or promoting.`,
+      ExitCode.Failure,
+    );
+  }
+  if (!live.color) {
+    throw new BgmigError(
+      `The database record ${recordName} points at ${live.value ?? '?'}, which is neither cluster's writer endpoint: fix the record (or finish the cutover with \`bgmig db cutover\`) before deploying.`,
+      ExitCode.Failure,
+    );
+  }
+  const color = live.color;
+  return {
+    color,
+    endpoint: output(stack, color === 'blue' ? OutputKey.BlueClusterEndpoint : OutputKey.GreenClusterEndpoint),
+    clusterIdentifier: output(stack, color === 'blue' ? OutputKey.BlueClusterIdentifier : OutputKey.GreenClusterIdentifier),
+  };
+}
+
+export interface LiveState {
+  weights: Weights;
+  activeDatabase: Color | undefined;
+}
+
+/** Weights and active database of a deployed stack, read in parallel. */
+export async function readLiveState(aws: AwsClients, stack: StackInfo): Promise<LiveState> {
+  const [weights, db] = await Promise.all([readWeights(aws, trafficTarget(stack)), readActiveDatabase(aws, stack)]);
+  return { weights, activeDatabase: db?.color };
+}

@@ -1,0 +1,127 @@
+/**
+ * What deploy, diff, destroy and bootstrap share around @aws-cdk/toolkit-lib: the stack config from options plus
+ * the live state (so a template never moves traffic or the database), the toolkit's AWS environment (same region,
+ * endpoint and credentials as bgmig's own clients), the bootstrap check, and toolkit errors in one sentence.
+ *
+ * toolkit-lib and aws-cdk-lib are imported lazily (through src/cli/cdk.ts): rollback/status/promote never load them.
+ */
+import type { ICloudAssemblySource, IIoHost, Toolkit } from '@aws-cdk/toolkit-lib';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { StackConfig } from '../core/config.js';
+import { BgmigError, ExitCode, messageOf } from '../core/errors.js';
+import { names } from '../core/naming.js';
+import type { AwsClients } from './aws.js';
+import type { Io } from './io.js';
+import { readLiveState } from './live-state.js';
+import type { StackInfo } from './stack.js';
+import { formatWeights } from './traffic.js';
+
+/** Builds the toolkit (production: src/cli/cdk.ts createToolkit). Injectable so tests can use their own. */
+export type ToolkitFactory = (ioHost: IIoHost) => Promise<Toolkit>;
+/** Builds the cloud assembly for a config (production: src/cli/cdk.ts assemblySource, always validating). */
+export type AssemblyFactory = (toolkit: Toolkit, config: StackConfig, opts: { outdir: string }) => Promise<ICloudAssemblySource>;
+
+export interface ToolkitDeps {
+  io: Io;
+  aws: AwsClients;
+  createToolkit?: ToolkitFactory;
+  assembly?: AssemblyFactory;
+}
+
+export const defaultToolkitFactory: ToolkitFactory = async (ioHost) => (await import('./cdk.js')).createToolkit(ioHost);
+export const defaultAssemblyFactory: AssemblyFactory = async (toolkit, config, opts) =>
+  (await import('./cdk.js')).assemblySource(toolkit, config, { outdir: opts.outdir, validate: true });
+
+export const CDK_TOOLKIT_STACK = 'CDKToolkit';
+
+/**
+ * Puts the live weights and active database into the config (aws/aws-cdk#36649: CloudFormation resets a
+ * listener's weights to the template's on every update). A new stack keeps the defaults (blue 100, blue DB).
+ */
+export async function withLiveState(aws: AwsClients, io: Io, config: StackConfig, stack: StackInfo | undefined): Promise<StackConfig> {
+  if (!stack) return config;
+  const live = await readLiveState(aws, stack);
+  if (live.weights.blue + live.weights.green !== 100) {
+    throw new BgmigError(
+      `The live listener weights are ${formatWeights(live.weights)} (not 100 in total): fix traffic first with \`bgmig rollback\` or \`bgmig promote\`, then deploy.`,
+      ExitCode.Refused,
+    );
+  }
+  io.info(`Preserving live traffic (${formatWeights(live.weights)})${live.activeDatabase ? ` and the active database (${live.activeDatabase})` : ''} in the template.`);
+  return { ...config, weights: live.weights, activeDatabase: live.activeDatabase ?? config.activeDatabase };
+}
+
+/** The account the credentials belong to (for the bootstrap environment and messages). */
+export async function callerAccount(aws: AwsClients): Promise<string> {
+  const sts = await aws.sts();
+  const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+  const res = await sts.send(new GetCallerIdentityCommand({}));
+  if (!res.Account) throw new BgmigError('AWS did not say which account these credentials belong to: check your credentials.', ExitCode.Failure);
+  return res.Account;
+}
+
+/** Fails with how to bootstrap when the region has no CDK toolkit stack. */
+export async function requireBootstrapped(aws: AwsClients, account: string): Promise<void> {
+  const cfn = await aws.cloudformation();
+  const { DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
+  let ok = false;
+  try {
+    const res = await cfn.send(new DescribeStacksCommand({ StackName: CDK_TOOLKIT_STACK }));
+    ok = /_COMPLETE$/.test(res.Stacks?.[0]?.StackStatus ?? '') && !/^(DELETE|ROLLBACK)_COMPLETE$/.test(res.Stacks?.[0]?.StackStatus ?? '');
+  } catch (e) {
+    if (!/does not exist/i.test(messageOf(e))) throw e;
+  }
+  if (!ok) {
+    throw new BgmigError(
+      `aws://${account}/${aws.region} is not bootstrapped for the CDK (no ${CDK_TOOLKIT_STACK} stack): run \`bgmig bootstrap --region ${aws.region}\` once, then deploy again.`,
+      ExitCode.Failure,
+    );
+  }
+}
+
+/**
+ * The toolkit builds its own SDK clients from the environment: give it bgmig's region, endpoint and (for
+ * --profile/--role-arn) the same resolved credentials, so it acts as the same identity on the same endpoint.
+ */
+export async function prepareToolkitEnvironment(aws: AwsClients): Promise<void> {
+  process.env.AWS_REGION = aws.region;
+  process.env.AWS_DEFAULT_REGION = aws.region;
+  if (aws.endpoint) process.env.AWS_ENDPOINT_URL = aws.endpoint;
+  const provider = await aws.credentialProvider();
+  if (provider) {
+    const c = await provider();
+    process.env.AWS_ACCESS_KEY_ID = c.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = c.secretAccessKey;
+    if (c.sessionToken) process.env.AWS_SESSION_TOKEN = c.sessionToken;
+    else delete process.env.AWS_SESSION_TOKEN;
+    delete process.env.AWS_PROFILE;
+  }
+}
+
+/** A fresh assembly directory, removed afterwards. */
+export async function withOutdir<T>(fn: (outdir: string) => Promise<T>): Promise<T> {
+  const outdir = mkdtempSync(path.join(os.tmpdir(), 'bgmig-cdk-'));
+  try {
+    return await fn(outdir);
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/** Turns a toolkit failure into one sentence (the toolkit's own error lines were already shown). */
+export function toolkitFailure(e: unknown, what: string, stackName: string): BgmigError {
+  if (e instanceof BgmigError) return e;
+  const first = (messageOf(e).split('\n').find((l) => l.trim() !== '') ?? 'unknown error').replace(/^❌\s*/, '').trim();
+  if (/bootstrap/i.test(first)) {
+    return new BgmigError(`${what} failed because the environment is not bootstrapped (${first}): run \`bgmig bootstrap\`, then retry.`, ExitCode.Failure, { cause: e });
+  }
+  return new BgmigError(`${what} of ${stackName} failed: ${first.length > 300 ? `${first.slice(0, 297)}...` : first} — see the events above (or run \`bgmig status\`) and retry.`, ExitCode.Failure, {
+    cause: e,
+  });
+}
+
+export function stackNameOf(suffix: string): string {
+  return names(suffix).stack;
+}
