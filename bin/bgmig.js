@@ -3,6 +3,11 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+// The AWS SDK warns on every run under Node 20 that *future* SDK releases will need Node 22. bgmig pins its SDK
+// (package-lock.json), so the notice tells an operator mid-migration nothing actionable; set the variable to
+// "false" to see it anyway.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const entry = new URL('../dist/cli/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(entry))) {
   process.stderr.write('error: bgmig is not built: run `npm ci` (or `npm run build`) in the bgmig checkout first.\n');
