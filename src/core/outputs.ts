@@ -31,6 +31,11 @@ export const OutputKey = {
   DbRecordName: 'DbRecordName',
   DashboardName: 'DashboardName',
   Environment: 'Environment',
+  /**
+   * The colour the deployed template points the db record at. A cutover moves the record out of band, and
+   * CloudFormation can only delete a record whose value matches its template, so destroy re-points it here first.
+   */
+  DeployedActiveDatabase: 'DeployedActiveDatabase',
 } as const;
 
 export type OutputKey = (typeof OutputKey)[keyof typeof OutputKey];

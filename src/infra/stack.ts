@@ -222,5 +222,6 @@ export class BgmigStack extends Stack {
     out(OutputKey.DbRecordName, this.dns.recordName, 'database host name both services use');
     out(OutputKey.DashboardName, n.dashboard, 'CloudWatch dashboard');
     out(OutputKey.Environment, this.config.environment, 'dev, staging or prod');
+    out(OutputKey.DeployedActiveDatabase, this.config.activeDatabase, 'colour the template points the db record at (destroy restores it before deleting)');
   }
 }

@@ -412,6 +412,7 @@ export async function provisionFixture(moto: Moto, suffix: string, opts: Provisi
     [OutputKey.DbRecordName]: n.dbRecord,
     [OutputKey.DashboardName]: n.dashboard,
     [OutputKey.Environment]: 'dev',
+    [OutputKey.DeployedActiveDatabase]: 'blue',
   };
   if (!opts.withoutStack) {
     await c.cloudformation.send(new CreateStackCommand({ StackName: n.stack, TemplateBody: JSON.stringify(fixtureTemplate(suffix, outputs)) }));

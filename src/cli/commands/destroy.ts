@@ -13,6 +13,7 @@ import { optionalOutput, requireStack, type StackInfo } from '../stack.js';
 import { ToolkitIoHost } from '../toolkit-io.js';
 import { defaultAssemblyFactory, defaultToolkitFactory, prepareToolkitEnvironment, toolkitFailure, type ToolkitDeps, withOutdir } from '../toolkit-session.js';
 import type { AwsClients } from '../aws.js';
+import type { Io } from '../io.js';
 
 export interface DestroyOptions {
   suffix: string;
@@ -59,6 +60,23 @@ export async function protections(aws: AwsClients, stack: StackInfo): Promise<st
   return found;
 }
 
+/**
+ * CloudFormation deletes a Route 53 record by the value in its template; after a `bgmig db cutover` the live
+ * record names the other cluster and the delete would fail half-way (DELETE_FAILED). Point it back at the colour
+ * the deployed template names first — the stack is going away, so where the record points no longer matters.
+ */
+export async function realignDbRecord(aws: AwsClients, stack: StackInfo, io: Io): Promise<void> {
+  const deployed = optionalOutput(stack, OutputKey.DeployedActiveDatabase);
+  if (deployed !== 'blue' && deployed !== 'green') return; // stacks from before this output: nothing to compare
+  const { dbRecordFromOutputs, readActiveDatabase, upsertDbRecord } = await import('../../dns/switch.js');
+  const { ref, endpoints } = dbRecordFromOutputs(stack.outputs, stack.name);
+  const r53 = await aws.route53();
+  const live = await readActiveDatabase(r53, ref, endpoints);
+  if (live.state === 'missing' || live.color === deployed) return;
+  io.info(`Pointing ${ref.recordName} back at the ${deployed} cluster (as deployed) so CloudFormation can delete the record.`);
+  await upsertDbRecord(r53, ref, endpoints[deployed]);
+}
+
 export async function runDestroy(opts: DestroyOptions, deps: ToolkitDeps): Promise<ExitCode> {
   const started = Date.now();
   const { io, aws } = deps;
@@ -78,6 +96,8 @@ export async function runDestroy(opts: DestroyOptions, deps: ToolkitDeps): Promi
       throw new BgmigError(`Confirmation did not match (typed "${typed}", expected "${opts.suffix}"): nothing was deleted.`, ExitCode.Refused);
     }
   }
+
+  await realignDbRecord(aws, stack, io);
 
   // The toolkit destroys the stacks of an assembly; the config's content does not matter for deletion.
   const config = stackConfigFromOptions(opts.suffix, aws.region, {});
