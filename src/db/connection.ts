@@ -182,3 +182,45 @@ export function describeDbError(e: unknown, target: DbTarget, doing = 'connect t
   else msg = `Database error on ${where}: ${raw}`;
   return new BgmigError(msg, ExitCode.Failure, { cause: e });
 }
+
+/** The outcome of a login probe: never a password, one sentence on failure. */
+export type LoginCheck =
+  | {
+      ok: true;
+      latencyMs: number;
+      /**
+       * PostgreSQL accepted the password but refused the session because the role has no CONNECT on the database
+       * (bgmig's write fence revokes it on the passive side). Authentication runs before that privilege check, so
+       * this still proves the password.
+       */
+      connectRevoked: boolean;
+    }
+  | { ok: false; rejected: boolean; error: string };
+
+/** SQLSTATEs meaning "these credentials are not accepted" (as opposed to an unreachable server). */
+export const REJECTED_LOGIN_CODES: ReadonlySet<string> = new Set(['28P01', '28000']);
+/** insufficient_privilege at connect time: "permission denied for database" (CONNECT revoked), after authentication. */
+const CONNECT_REVOKED_CODE = '42501';
+
+/**
+ * Proves a login: connect with `target`'s credentials (same TLS and timeouts as every other bgmig connection) and
+ * run SELECT 1. Used by the rotation's test step, directly from the CLI and inside the Lambda functions.
+ */
+export async function checkLogin(target: DbTarget, opts: Pick<ConnectOptions, 'connectTimeoutMs' | 'applicationName'> = {}): Promise<LoginCheck> {
+  const started = Date.now();
+  let client: pg.Client | undefined;
+  try {
+    client = await connect(target, { connectTimeoutMs: opts.connectTimeoutMs, statementTimeoutMs: 10_000, lockTimeoutMs: 1_000, applicationName: opts.applicationName ?? 'bgmig-login-check' });
+    await client.query('SELECT 1');
+    return { ok: true, latencyMs: Date.now() - started, connectRevoked: false };
+  } catch (e) {
+    // connect() wraps driver errors in a one-sentence BgmigError whose cause is the driver's error (with the SQLSTATE).
+    const driver: unknown = e instanceof BgmigError && e.cause !== undefined ? e.cause : e;
+    const code = (driver as { code?: string } | undefined)?.code ?? '';
+    if (code === CONNECT_REVOKED_CODE) return { ok: true, latencyMs: Date.now() - started, connectRevoked: true };
+    const sentence = describeDbError(driver, target, 'log in to').message;
+    return { ok: false, rejected: REJECTED_LOGIN_CODES.has(code), error: scrub(sentence, [target.password]) };
+  } finally {
+    await client?.end().catch(() => undefined);
+  }
+}

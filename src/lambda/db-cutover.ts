@@ -1,4 +1,266 @@
-// PLACEHOLDER — replaced by the db cutover work stream.
-export const handler = async (): Promise<never> => {
-  throw new Error('not implemented');
-};
+/**
+ * The cutover function `lambda-db-cutover-{suffix}`: runs the SQL side of every `bgmig db` step in AWS mode and
+ * makes the switch through Route 53.
+ *
+ * Event `{operation, options}` (src/lambda/db-cutover-contract.ts). It resolves the two admin targets from the
+ * clusters' master secrets (ARNs in the environment, read at AWSCURRENT), runs the replication engine's operation
+ * with a switch hook that UPSERTs the db record to the new active cluster's writer endpoint and waits for INSYNC,
+ * and returns the report. Every failure becomes `{ok: false, error: {message, exitCode}}` — never an unhandled
+ * exception — and logs are structured JSON (Powertools) that never carry a credential or a connection string.
+ *
+ * Two operations serve `rotate-secret-manual --app` in AWS mode: `setAppPassword` reads the named version of the
+ * application secret (no password in the event) and applies it on both clusters with `db init`'s code (both or
+ * neither, a SCRAM verifier); `checkAppLogin` logs in as the application role on both clusters with that version.
+ *
+ * Where it connects: to the host/port in each master secret when the secret has them (RDS-attached secrets hold
+ * the cluster's writer endpoint), otherwise to the cluster endpoint from the environment; TLS verifying the RDS CA
+ * (BGMIG_DB_SSL=disable only for local plain-TCP servers in tests). What the record names: always the cluster
+ * endpoint from the environment — the name the applications must reach — never the connection address.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Route53Client } from '@aws-sdk/client-route-53';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { BgmigError, ExitCode, isBgmigError, messageOf } from '../core/errors.js';
+import { APP_DB_NAME, APP_DB_USERNAME, CutoverEnv } from '../core/lambda-env.js';
+import type { Color } from '../core/naming.js';
+import { scrub } from '../core/redact.js';
+import { checkLogin, describeTarget, targetFromSecret, type DbTarget } from '../db/connection.js';
+import { lambdaSsl } from '../db/lambda-tls.js';
+import { initAppRole } from '../dbinit/app-role.js';
+import { type ClusterEndpoints, type DbRecordRef, readActiveDatabase, switchActiveDatabase } from '../dns/switch.js';
+import type { Executor, ProgressEvent, Targets } from '../replication/api.js';
+import type { SecretVersionSelector } from '../schema/report.js';
+import {
+  CUTOVER_OPERATIONS,
+  type CheckAppLoginReport,
+  type CutoverEvent,
+  type CutoverFailure,
+  type CutoverOperation,
+  type CutoverResult,
+  type CutoverSuccess,
+  type InitOptions,
+  type SetAppPasswordOptions,
+  type SetAppPasswordReport,
+  isCutoverOperation,
+} from '../remote/db-cutover-contract.js';
+import { type SecretVersion, parseVersionSelector, readSecretVersion } from './secret-version.js';
+
+export type { CutoverEvent, CutoverResult } from '../remote/db-cutover-contract.js';
+
+/** The subset of the Lambda context the handler uses. */
+export interface LambdaContextLike {
+  awsRequestId?: string;
+  getRemainingTimeInMillis?: () => number;
+}
+
+export interface HandlerDeps {
+  env?: NodeJS.ProcessEnv;
+  secrets?: () => Promise<SecretsManagerClient>;
+  route53?: () => Promise<Route53Client>;
+  /** Builds the engine over the two targets (default: the replication engine's LocalExecutor). */
+  engine?: (targets: Targets) => Promise<Executor>;
+  logger?: Logger;
+  /** Upper bound on waiting for the Route 53 change to be INSYNC (default 60 s). */
+  switchWaitMs?: number;
+  /** GetChange poll interval (default 500 ms). */
+  switchPollMs?: number;
+}
+
+const MAX_PROGRESS = 500;
+
+interface Resolved {
+  targets: Targets;
+  endpoints: ClusterEndpoints;
+  record: DbRecordRef;
+  passwords: string[];
+}
+
+function requireEnv(env: NodeJS.ProcessEnv, name: string): string {
+  const v = env[name];
+  if (!v) throw new BgmigError(`The cutover function's environment has no ${name}: redeploy the stack with \`bgmig deploy\`.`, ExitCode.Failure);
+  return v;
+}
+
+/** One version of the application secret, checked to name the role bgmig manages. */
+async function readAppSecret(env: NodeJS.ProcessEnv, sm: SecretsManagerClient, selector: SecretVersionSelector): Promise<SecretVersion> {
+  const v = await readSecretVersion(sm, requireEnv(env, CutoverEnv.AppSecretArn), selector, 'cutover function', 'application');
+  if (v.value.username !== APP_DB_USERNAME) {
+    throw new BgmigError(`The application secret names user "${v.value.username}" but bgmig manages "${APP_DB_USERNAME}": fix the secret's username.`, ExitCode.Failure);
+  }
+  return v;
+}
+
+function recordEnv(env: NodeJS.ProcessEnv): { endpoints: ClusterEndpoints; record: DbRecordRef } {
+  return {
+    endpoints: { blue: requireEnv(env, CutoverEnv.BlueClusterEndpoint), green: requireEnv(env, CutoverEnv.GreenClusterEndpoint) },
+    record: { hostedZoneId: requireEnv(env, CutoverEnv.HostedZoneId), recordName: requireEnv(env, CutoverEnv.DbRecordName) },
+  };
+}
+
+async function resolve(env: NodeJS.ProcessEnv, sm: SecretsManagerClient, logger: Logger): Promise<Resolved> {
+  const { endpoints, record } = recordEnv(env);
+  const ssl = lambdaSsl(env);
+  const arns: Record<Color, string> = { blue: requireEnv(env, CutoverEnv.BlueSecretArn), green: requireEnv(env, CutoverEnv.GreenSecretArn) };
+  const [blue, green] = await Promise.all(
+    (['blue', 'green'] as const).map(async (color) => {
+      // Explicit stage: read exactly the current version (see FIELD-NOTES on stage moves).
+      const secret = (await readSecretVersion(sm, arns[color], { versionStage: 'AWSCURRENT' }, 'cutover function', `${color} master`)).value;
+      const host = secret.host ?? endpoints[color];
+      if (secret.host && secret.host.toLowerCase() !== endpoints[color].toLowerCase()) {
+        logger.warn('the master secret names another host than the cluster endpoint; connecting to the secret\'s host', { color, secretHost: secret.host, clusterEndpoint: endpoints[color] });
+      }
+      const t: DbTarget = { ...targetFromSecret(secret, { host, database: APP_DB_NAME }), ssl };
+      return t;
+    }),
+  );
+  return { targets: { blue, green }, endpoints, record, passwords: [blue.password, green.password] };
+}
+
+function schemaList(v: unknown): string[] {
+  if (!Array.isArray(v) || !v.every((x): x is string => typeof x === 'string')) throw new BgmigError('The option "schemas" must be a list of schema names.', ExitCode.BadInput);
+  return v;
+}
+
+/**
+ * The application role's login on both clusters with one version of its secret, at the address the function uses
+ * for the cluster (the master secret's host and port) and the application database. Both are tried even when the
+ * first fails, so the report says exactly which side accepts the version.
+ */
+async function checkAppLogin(targets: Targets, app: SecretVersion): Promise<CheckAppLoginReport> {
+  const as = (t: DbTarget): DbTarget => ({ ...t, database: APP_DB_NAME, user: app.value.username, password: app.value.password });
+  const [blue, green] = await Promise.all([checkLogin(as(targets.blue), { applicationName: 'bgmig-app-login-check' }), checkLogin(as(targets.green), { applicationName: 'bgmig-app-login-check' })]);
+  return { operation: 'checkAppLogin', versionId: app.versionId, stages: app.stages, blue, green };
+}
+
+function loginSummary(l: CheckAppLoginReport['blue']): Record<string, unknown> {
+  return l.ok ? { ok: true, latencyMs: l.latencyMs, connectRevoked: l.connectRevoked } : { ok: false, rejected: l.rejected, error: l.error };
+}
+
+async function defaultEngine(targets: Targets): Promise<Executor> {
+  const { LocalExecutor } = await import('../replication/executor.js');
+  return new LocalExecutor(targets);
+}
+
+function summarize(operation: CutoverOperation, report: unknown): Record<string, unknown> {
+  const r = (report ?? {}) as Record<string, unknown>;
+  const keep = ['outcome', 'active', 'from', 'to', 'pauseMs', 'state', 'healthy', 'direction', 'durationMs', 'error', 'resumed'];
+  const out: Record<string, unknown> = { operation };
+  for (const k of keep) if (r[k] !== undefined) out[k] = r[k];
+  return out;
+}
+
+export function makeHandler(deps: HandlerDeps = {}) {
+  const env = deps.env ?? process.env;
+  const logger = deps.logger ?? new Logger({ serviceName: 'bgmig-db-cutover' });
+  let smClient: Promise<SecretsManagerClient> | undefined;
+  let r53Client: Promise<Route53Client> | undefined;
+  const secrets = () =>
+    (smClient ??= deps.secrets ? deps.secrets() : import('@aws-sdk/client-secrets-manager').then((m) => new m.SecretsManagerClient({})));
+  const route53 = () => (r53Client ??= deps.route53 ? deps.route53() : import('@aws-sdk/client-route-53').then((m) => new m.Route53Client({})));
+  const engine = deps.engine ?? defaultEngine;
+
+  return async function handler(event: CutoverEvent, context?: LambdaContextLike): Promise<CutoverResult> {
+    const started = Date.now();
+    const progress: ProgressEvent[] = [];
+    const operation = (event as Partial<CutoverEvent> | null)?.operation;
+    let known: string[] = [];
+    if (context?.awsRequestId) logger.appendKeys({ requestId: context.awsRequestId });
+    try {
+      if (!isCutoverOperation(operation)) {
+        throw new BgmigError(`Unknown operation "${String(operation)}": expected one of ${CUTOVER_OPERATIONS.join(', ')}.`, ExitCode.BadInput);
+      }
+      const options = (event.options ?? {}) as Record<string, unknown>;
+      if (typeof options !== 'object' || Array.isArray(options)) throw new BgmigError('The event\'s "options" must be an object.', ExitCode.BadInput);
+      // Options are plain JSON without secrets (schemas, durations, sizes): safe to log.
+      logger.info('operation started', { operation, options });
+
+      const r53 = await route53();
+      if (operation === 'active') {
+        const { endpoints, record } = recordEnv(env);
+        const report = { ...(await readActiveDatabase(r53, record, endpoints)), endpoints };
+        logger.info('operation finished', { operation, record: report.value, recordColor: report.color });
+        return { ok: true, operation, report, progress, durationMs: Date.now() - started } as CutoverSuccess;
+      }
+      const sm = await secrets();
+      const resolved = await resolve(env, sm, logger);
+      known = resolved.passwords;
+      logger.info('targets resolved', { blue: describeTarget(resolved.targets.blue), green: describeTarget(resolved.targets.green), tls: resolved.targets.blue.ssl !== false });
+
+      const onProgress = (e: ProgressEvent) => {
+        progress.push(e);
+        if (progress.length > MAX_PROGRESS) progress.shift();
+        const safe = e.kind === 'log' ? { ...e, text: scrub(e.text, known) } : e.kind === 'step' && e.detail ? { ...e, detail: scrub(e.detail, known) } : e;
+        logger.info('progress', { event: safe });
+      };
+      const onSwitch = async (active: Color) => {
+        const res = await switchActiveDatabase(r53, resolved.record, resolved.endpoints, active, { waitTimeoutMs: deps.switchWaitMs ?? 60_000, pollMs: deps.switchPollMs ?? 500 });
+        logger.info('database record switched', { active, record: res.recordName, value: res.value, ttl: res.ttl, changeId: res.changeId, status: res.status, waitedMs: res.waitedMs });
+      };
+
+      let report: unknown;
+      let dns: CutoverSuccess['dns'];
+      switch (operation) {
+        case 'init': {
+          const app = (await readAppSecret(env, sm, { versionStage: 'AWSCURRENT' })).value;
+          known = [...known, app.password];
+          const o = options as InitOptions;
+          report = await initAppRole(resolved.targets, app.password, { role: APP_DB_USERNAME, database: APP_DB_NAME, schemas: o.schemas });
+          break;
+        }
+        case 'setAppPassword': {
+          const o = options as SetAppPasswordOptions;
+          const selector = parseVersionSelector(options);
+          const schemas = o.schemas === undefined ? undefined : schemaList(o.schemas);
+          const app = await readAppSecret(env, sm, selector);
+          known = [...known, app.value.password];
+          logger.info('applying an application secret version', { versionId: app.versionId, stages: app.stages });
+          const appRole = await initAppRole(resolved.targets, app.value.password, { role: APP_DB_USERNAME, database: APP_DB_NAME, schemas });
+          report = { operation: 'setAppPassword', versionId: app.versionId, stages: app.stages, appRole } satisfies SetAppPasswordReport;
+          break;
+        }
+        case 'checkAppLogin': {
+          const app = await readAppSecret(env, sm, parseVersionSelector(options));
+          known = [...known, app.value.password];
+          report = await checkAppLogin(resolved.targets, app);
+          logger.info('application login checked', { versionId: app.versionId, blue: loginSummary((report as CheckAppLoginReport).blue), green: loginSummary((report as CheckAppLoginReport).green) });
+          break;
+        }
+        default: {
+          const ex = await engine(resolved.targets);
+          if (operation === 'syncStart') report = await ex.syncStart({ ...options, waitForCopy: false }, { progress: onProgress });
+          else if (operation === 'syncStatus') report = await ex.syncStatus(options);
+          else if (operation === 'syncStop') report = await ex.syncStop(options, { progress: onProgress });
+          else if (operation === 'cutover') report = await ex.cutover(options, { progress: onProgress, onSwitch });
+          else report = await ex.rollback(options, { progress: onProgress, onSwitch });
+          if (operation !== 'syncStatus') {
+            // Informational read-back: the operation's outcome stands even if this read fails.
+            dns = await readActiveDatabase(r53, resolved.record, resolved.endpoints).catch((e: unknown) => {
+              logger.warn('could not read the database record back', { error: messageOf(e).split('\n')[0] });
+              return undefined;
+            });
+          }
+        }
+      }
+      const result = { ok: true, operation, report, progress, ...(dns ? { dns } : {}), durationMs: Date.now() - started } as CutoverSuccess;
+      logger.info('operation finished', { ...summarize(operation, report), ...(dns ? { record: dns.value, recordColor: dns.color } : {}), durationMs: result.durationMs });
+      // A final scrub of the whole document: no report may carry a password, whatever the engine put in it.
+      return JSON.parse(scrub(JSON.stringify(result), known)) as CutoverResult;
+    } catch (e) {
+      const err = isBgmigError(e)
+        ? e
+        : new BgmigError(`The cutover function failed unexpectedly: ${messageOf(e).split('\n')[0]}`, ExitCode.Failure, { cause: e });
+      const failure: CutoverFailure = {
+        ok: false,
+        operation: String(operation),
+        error: { message: scrub(err.message, known), exitCode: err.exitCode, ...(err.details ? { details: JSON.parse(scrub(JSON.stringify(err.details), known)) as Record<string, unknown> } : {}) },
+        progress: JSON.parse(scrub(JSON.stringify(progress), known)) as ProgressEvent[],
+        durationMs: Date.now() - started,
+      };
+      logger.error('operation failed', { operation: String(operation), message: failure.error.message, exitCode: failure.error.exitCode, durationMs: failure.durationMs });
+      return failure;
+    }
+  };
+}
+
+/** The Lambda entry point (index.handler in the bundle). */
+export const handler = makeHandler();

@@ -1,16 +1,27 @@
-// PLACEHOLDER — replaced by the work stream that owns `bgmig db`.
+/**
+ * `bgmig db`: the database side of a blue-green migration. Subcommands live in ./db/: init (application role),
+ * sync start|status|stop, cutover, rollback. Each works in direct mode (--blue-url/--green-url, the engine runs
+ * here) and AWS mode (--suffix, the engine runs in the cutover function).
+ */
 import type { Command } from 'commander';
-import { action } from '../context.js';
-import { BgmigError } from '../../core/errors.js';
+import { register as registerInit } from './db/init.js';
+import { register as registerSwitch } from './db/switch.js';
+import { register as registerSync } from './db/sync.js';
 
 export function register(program: Command): void {
-  program
+  const db = program
     .command('db')
-    .description('(under construction)')
-    .allowUnknownOption()
-    .action(
-      action(async () => {
-        throw new BgmigError('bgmig db is not built yet.');
-      }),
+    .description('database replication and cutover: init, sync start|status|stop, cutover, rollback')
+    .addHelpText(
+      'after',
+      `
+Procedure: bgmig db init → bgmig db sync start → bgmig validate → bgmig db cutover → bgmig promote … → bgmig db sync stop
+
+Examples:
+  $ bgmig db sync status --suffix shop-prod
+  $ BGMIG_BLUE_URL=postgres://… BGMIG_GREEN_URL=postgres://… bgmig db cutover --on-switch './repoint.sh'`,
     );
+  registerInit(db);
+  registerSync(db);
+  registerSwitch(db);
 }

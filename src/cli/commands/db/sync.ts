@@ -1,0 +1,108 @@
+/** `bgmig db sync start | status | stop`. */
+import type { Command } from 'commander';
+import { ExitCode, refused } from '../../../core/errors.js';
+import { formatBytes, formatMs, parseSize } from '../../../core/units.js';
+import { REPLICATION_DEFAULTS, type SyncStartReport, type SyncStopReport } from '../../../replication/api.js';
+import { renderSyncStatus, statusExitCode } from '../../../replication/status.js';
+import { action, collect, type CommandContext } from '../../context.js';
+import { progressPrinter, resolveMode, withModeOptions, type ModeOptions } from './common.js';
+
+export interface SyncStartCommandOptions extends ModeOptions {
+  schema?: string[] | undefined;
+}
+
+export async function runSyncStart(ctx: CommandContext, opts: SyncStartCommandOptions): Promise<ExitCode> {
+  const mode = await resolveMode(ctx, opts);
+  const d = mode.executor.describe();
+  const schemas = opts.schema && opts.schema.length > 0 ? opts.schema : [...REPLICATION_DEFAULTS.schemas];
+  if (!(await ctx.io.confirm(`Start replicating schema ${schemas.join(', ')} from ${d.blue} to ${d.green} (green becomes read-only for applications)?`))) {
+    throw refused('Sync start cancelled: nothing was changed.');
+  }
+  ctx.io.info(`Starting replication (${mode.kind} mode): blue ${d.blue} → green ${d.green}`);
+  const p = progressPrinter(ctx.io);
+  let report: SyncStartReport;
+  try {
+    report = await mode.executor.syncStart({ schemas }, { progress: p.progress });
+  } finally {
+    p.stop();
+  }
+  ctx.io.result(report, () =>
+    [
+      `Replication ${report.direction.replace('_to_', ' → ')} is running: ${report.tables.length} table(s) via ${report.publication} / ${report.subscription}.`,
+      `Initial copy: ${report.copy.finished ? 'finished' : 'running'} — ${report.copy.tablesDone}/${report.copy.tablesTotal} tables, ${report.copy.rows.toLocaleString('en-US')} rows, ${formatBytes(report.copy.bytes)} in ${formatMs(report.copy.durationMs)}.`,
+      `${report.active} stays active and writable; the other side is fenced (read-only for applications). Next: \`bgmig validate\`, then \`bgmig db cutover\`.`,
+    ].join('\n'),
+  );
+  return ExitCode.Ok;
+}
+
+export interface SyncStatusCommandOptions extends ModeOptions {
+  watch?: boolean | undefined;
+  maxLag?: string | undefined;
+}
+
+export async function runSyncStatus(ctx: CommandContext, opts: SyncStatusCommandOptions): Promise<ExitCode> {
+  const maxLagBytes = opts.maxLag !== undefined ? parseSize(opts.maxLag, '--max-lag') : REPLICATION_DEFAULTS.maxLagBytes;
+  const mode = await resolveMode(ctx, opts);
+  for (;;) {
+    const report = await mode.executor.syncStatus({ maxLagBytes });
+    const code = statusExitCode(report);
+    if (!opts.watch) {
+      ctx.io.result(report, () => renderSyncStatus(report));
+      return code;
+    }
+    // --watch: redraw in place on a terminal, one block per round otherwise; Ctrl-C ends it.
+    if (ctx.io.interactive) ctx.io.streams.stdout.write('\x1b[H\x1b[2J');
+    ctx.io.result(report, () => `${renderSyncStatus(report)}\n(${new Date().toISOString()}, every 2 s, Ctrl-C to stop)`);
+    await new Promise((r) => setTimeout(r, 2_000));
+  }
+}
+
+export interface SyncStopCommandOptions extends ModeOptions {
+  unfencePassive?: boolean | undefined;
+}
+
+export async function runSyncStop(ctx: CommandContext, opts: SyncStopCommandOptions): Promise<ExitCode> {
+  const mode = await resolveMode(ctx, opts);
+  if (!(await ctx.io.confirm('Stop replication and drop every bgmig subscription, slot and publication on both sides?'))) {
+    throw refused('Sync stop cancelled: nothing was changed.');
+  }
+  const p = progressPrinter(ctx.io);
+  let report: SyncStopReport;
+  try {
+    report = await mode.executor.syncStop({ unfencePassive: opts.unfencePassive ?? false }, { progress: p.progress });
+  } finally {
+    p.stop();
+  }
+  const other = report.active === 'blue' ? 'green' : 'blue';
+  ctx.io.result(report, () =>
+    [
+      `Replication stopped. Dropped: ${[...report.dropped.subscriptions.map((x) => `subscription ${x}`), ...report.dropped.slots.map((x) => `slot ${x}`), ...report.dropped.publications.map((x) => `publication ${x}`)].join(', ') || 'nothing (none was left)'}.`,
+      `${report.active} is the active database and writable.`,
+      report.passiveFenced
+        ? `${other} stays fenced (read-only for applications) so nobody writes to a copy that no longer receives changes; \`bgmig db sync stop --unfence-passive\` lifts it.`
+        : `${other} is writable too: it no longer receives changes.`,
+    ].join('\n'),
+  );
+  return ExitCode.Ok;
+}
+
+export function register(db: Command): void {
+  const sync = db.command('sync').description('replication between blue and green: start, status, stop');
+  withModeOptions(sync.command('start'))
+    .description('preflight, then publish the application schemas on the active side, fence the other and subscribe it (initial copy)')
+    .option('--schema <name>', 'application schema to replicate (repeatable; default public)', collect)
+    .addHelpText('after', '\nExamples:\n  $ bgmig db sync start --suffix shop-prod --schema app --yes\n  $ BGMIG_BLUE_URL=postgres://… BGMIG_GREEN_URL=postgres://… bgmig db sync start --yes')
+    .action(action<SyncStartCommandOptions>((ctx, opts) => runSyncStart(ctx, opts)));
+  withModeOptions(sync.command('status'))
+    .description('direction, active side, fences, per-table state, lag, WAL retained, apply errors (exit 3 when degraded)')
+    .option('--watch', 'redraw every 2 s until Ctrl-C', false)
+    .option('--max-lag <size>', 'lag above this is degraded (default 16MB)')
+    .addHelpText('after', '\nExamples:\n  $ bgmig db sync status --suffix shop-prod\n  $ bgmig db sync status --suffix shop-prod --watch --max-lag 64MB')
+    .action(action<SyncStatusCommandOptions>((ctx, opts) => runSyncStatus(ctx, opts)));
+  withModeOptions(sync.command('stop'))
+    .description('end replication: drop subscriptions, slots and publications on both sides; the active side stays writable')
+    .option('--unfence-passive', 'also lift the passive side\'s fence', false)
+    .addHelpText('after', '\nExample:\n  $ bgmig db sync stop --suffix shop-prod --yes')
+    .action(action<SyncStopCommandOptions>((ctx, opts) => runSyncStop(ctx, opts)));
+}

@@ -1,0 +1,283 @@
+/**
+ * The replication engine's public contract: what `bgmig db …` asks for and what it gets back, in both modes.
+ *
+ * Direct mode runs the engine in-process (LocalExecutor, src/replication/executor.ts). AWS mode runs the same
+ * engine inside the cutover Lambda (src/cli/db-remote.ts implements Executor by invoking it), so every option and
+ * report here is plain JSON data: no functions, no Dates, no class instances. Callbacks (progress, switch hook)
+ * live beside the options, never inside them, because they do not cross the Lambda boundary.
+ *
+ * Errors: the engine throws BgmigError. A refusal (gate, preflight, nothing changed) has exit code 3, bad input 2,
+ * a failure 1. An aborted cutover/rollback does NOT throw: it returns a SwitchReport with outcome 'aborted' (the
+ * CLI exits 1 and still prints the report). A remote executor should carry `{message, exitCode, details}` across
+ * and rethrow a BgmigError with the same fields.
+ *
+ * This file is stable: changes are additive only.
+ */
+import type { Color } from '../core/naming.js';
+import type { DbTarget } from '../db/connection.js';
+
+/** The two admin connections (an owner/rds_superuser-level role on each side, same database name on both). */
+export interface Targets {
+  blue: DbTarget;
+  green: DbTarget;
+}
+
+/** Replication direction: `from` publishes, `to` subscribes. */
+export type Direction = 'blue_to_green' | 'green_to_blue';
+
+export function directionOf(from: Color): Direction {
+  return from === 'blue' ? 'blue_to_green' : 'green_to_blue';
+}
+
+/**
+ * Called by cutover/rollback at the switch step, after the new side has everything and before its fence is lifted.
+ * Direct mode: runs the `--on-switch` shell command (BGMIG_ACTIVE, BGMIG_ACTIVE_HOST, _PORT, _DATABASE).
+ * AWS mode: Route 53 UPSERT of the db record to `target.host`, then wait for INSYNC.
+ * Throwing fails the switch: the engine undoes (and calls the hook again with the old side, best effort).
+ * Must be idempotent: a re-run after an interruption may call it again with the same arguments.
+ */
+export type SwitchHook = (active: Color, target: DbTarget) => Promise<void>;
+
+/** The steps of a cutover (blue→green) or rollback (green→blue), in order. Journaled after each one completes. */
+export const SWITCH_STEPS = ['started', 'fenced', 'drained', 'sequences', 'forward_dropped', 'reverse_started', 'switched', 'unfenced'] as const;
+export type SwitchStep = (typeof SWITCH_STEPS)[number];
+
+/** Steps of `sync start`. */
+export const SYNC_START_STEPS = ['started', 'published', 'fenced', 'subscribed', 'copied'] as const;
+export type SyncStartStep = (typeof SYNC_START_STEPS)[number];
+
+/** Progress events (for ora / plain lines / the Lambda's log). */
+export type ProgressEvent =
+  | { kind: 'step'; step: string; status: 'start' | 'done' | 'undone' | 'failed'; ms?: number; detail?: string }
+  | { kind: 'copy'; tablesDone: number; tablesTotal: number; rowsCopied: number; bytesCopied: number }
+  | { kind: 'log'; level: 'info' | 'warn' | 'debug'; text: string };
+
+export type ProgressFn = (event: ProgressEvent) => void;
+
+/** Callbacks that stay on the calling side of an executor. */
+export interface Callbacks {
+  progress?: ProgressFn | undefined;
+}
+
+export interface SwitchCallbacks extends Callbacks {
+  /** The switch step. Absent: nothing to switch (the application follows by other means). */
+  onSwitch?: SwitchHook | undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// sync start
+
+export interface SyncStartOptions {
+  /** Application schemas to replicate (default ['public']). The `bgmig` schema is never replicated. */
+  schemas?: string[] | undefined;
+  /** Wait for the initial copy to finish (default true). AWS mode may pass false and poll syncStatus. */
+  waitForCopy?: boolean | undefined;
+  /** Upper bound for that wait (default 6 h). */
+  copyTimeoutMs?: number | undefined;
+}
+
+export interface SyncStartReport {
+  direction: Direction;
+  active: Color;
+  publication: string;
+  subscription: string;
+  schemas: string[];
+  /** Qualified table names replicated. */
+  tables: string[];
+  /** Initial copy: done when waitForCopy, otherwise what was seen at return. */
+  copy: { finished: boolean; tablesDone: number; tablesTotal: number; durationMs: number; rows: number; bytes: number };
+  durationMs: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// sync status
+
+export interface SyncStatusOptions {
+  /** Lag above this many bytes is degraded (default 16 MiB). */
+  maxLagBytes?: number | undefined;
+}
+
+export interface FenceState {
+  /** Applications cannot write here (read-only default and/or CONNECT revoked). */
+  fenced: boolean;
+  /** ALTER DATABASE … SET default_transaction_read_only = on is in place. */
+  readOnlyDefault: boolean;
+  /** Roles (or PUBLIC) whose CONNECT privilege bgmig revoked and will give back. */
+  connectRevokedFrom: string[];
+}
+
+export interface SideStatus {
+  color: Color;
+  /** user@host:port/database (never a password). */
+  target: string;
+  reachable: boolean;
+  /** One sentence when not reachable. */
+  error?: string | undefined;
+  serverVersion?: string | undefined;
+  fence: FenceState | null;
+  publication: string | null;
+  subscription: string | null;
+}
+
+export interface TableSyncState {
+  table: string;
+  /** pg_subscription_rel.srsubstate spelled out. */
+  state: 'init' | 'copying' | 'finishing' | 'synced' | 'ready' | 'unknown';
+}
+
+export interface SlotStatus {
+  side: Color;
+  name: string;
+  active: boolean;
+  /** pg_current_wal_lsn() − restart_lsn: WAL this slot keeps on disk. */
+  walRetainedBytes: number;
+  confirmedFlushLsn: string | null;
+}
+
+export interface SubscriptionStatus {
+  name: string;
+  /** Where the subscription lives (the subscriber). */
+  on: Color;
+  enabled: boolean;
+  workerRunning: boolean;
+  /** Publisher's current LSN minus the slot's confirmed flush LSN. */
+  lagBytes: number | null;
+  /** Seconds behind (publisher's replay_lag; 0 when caught up; null when unknown). */
+  lagSeconds: number | null;
+  latestEndLsn: string | null;
+  /** The apply worker's last problem as far as the catalogs tell (PG15 keeps the text only in the server log). */
+  lastError: string | null;
+  applyErrorCount: number;
+  syncErrorCount: number;
+}
+
+/** An operation that started and did not finish (the process was killed, or undo itself failed). */
+export interface PendingOperation {
+  operation: 'sync_start' | 'cutover' | 'rollback' | 'sync_stop';
+  from: Color;
+  to: Color;
+  /** Last completed step. */
+  step: string;
+  opId: string;
+  startedAt: string;
+  updatedAt: string;
+  /** One sentence: what to run to finish or undo it. */
+  hint: string;
+}
+
+export interface SyncStatusReport {
+  generatedAt: string;
+  /** none: no sync; copying: initial copy running; streaming: healthy replication; stopped: sync stopped. */
+  state: 'none' | 'copying' | 'streaming' | 'interrupted' | 'stopped' | 'broken';
+  direction: Direction | null;
+  /** The side applications write to, per bgmig's journal; null when bgmig never ran here. */
+  active: Color | null;
+  pending: PendingOperation | null;
+  sides: { blue: SideStatus; green: SideStatus };
+  subscription: SubscriptionStatus | null;
+  tables: TableSyncState[];
+  slots: SlotStatus[];
+  healthy: boolean;
+  /** One sentence each; empty when healthy. */
+  problems: string[];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// sync stop
+
+export interface SyncStopOptions {
+  /** Also lift the passive side's fence (default false: it stays read-only so nobody writes to a stale copy). */
+  unfencePassive?: boolean | undefined;
+}
+
+export interface SyncStopReport {
+  active: Color;
+  dropped: { subscriptions: string[]; slots: string[]; publications: string[] };
+  /** The passive side is still fenced (unless unfencePassive). */
+  passiveFenced: boolean;
+  durationMs: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// cutover / rollback
+
+export interface SwitchOptions {
+  /** Budget from the fence to the point of no return (the switch); exceeded → undo. Default 10 s. */
+  maxPauseMs?: number | undefined;
+  /** Gate: replication lag must be under this (default 16 MiB). */
+  maxLagBytes?: number | undefined;
+  /** Gate: no transaction on the old active side older than this (default 30 s). */
+  maxTransactionAgeMs?: number | undefined;
+}
+
+export type CutoverOptions = SwitchOptions;
+export type RollbackOptions = SwitchOptions;
+
+export interface StepTiming {
+  step: string;
+  ms: number;
+  detail?: string | undefined;
+}
+
+export interface SequenceMove {
+  /** Qualified sequence name. */
+  sequence: string;
+  /** last_value on the old side (null: never used). */
+  from: string | null;
+  /** Value set on the new side (with headroom), or null when the new side was already ahead. */
+  to: string | null;
+  kind: 'owned' | 'identity' | 'standalone';
+}
+
+export interface SwitchReport {
+  operation: 'cutover' | 'rollback';
+  from: Color;
+  to: Color;
+  /**
+   * completed: the requested side is active and writable (for a resumed run: the interrupted operation was finished,
+   * or undone when the opposite command was run — see `active` and `resumed`). aborted: undone, the old side is
+   * active and writable, forward replication intact (the CLI exits 1). noop: the requested side was already active.
+   */
+  outcome: 'completed' | 'aborted' | 'noop';
+  /** Which side is active after this run. */
+  active: Color;
+  /** This run finished or undid an operation an earlier (killed) run left behind. */
+  resumed: boolean;
+  /** Fence lifted → writable again, in ms (old side's fence to whichever side became writable). null: no pause. */
+  pauseMs: number | null;
+  steps: StepTiming[];
+  lsn: { fence: string | null; drained: string | null; reverseSlot: string | null };
+  sequences: SequenceMove[];
+  /** Undo steps when aborted. */
+  undo: StepTiming[];
+  /** Why it aborted (one sentence). */
+  error?: string | undefined;
+  durationMs: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * What the `bgmig db` commands call. LocalExecutor (src/replication/executor.ts, direct mode and inside the
+ * cutover Lambda) runs the engine in-process; RemoteExecutor (src/cli/db-remote.ts, AWS mode) invokes the Lambda,
+ * which makes the Route 53 switch itself, so it ignores `onSwitch`.
+ */
+export interface Executor {
+  /** Human description of where the SQL runs, for messages ("direct", "lambda-db-cutover-demo"). */
+  readonly mode: 'direct' | 'aws';
+  describe(): { blue: string; green: string };
+  syncStart(opts: SyncStartOptions, cb?: Callbacks): Promise<SyncStartReport>;
+  syncStatus(opts: SyncStatusOptions): Promise<SyncStatusReport>;
+  syncStop(opts: SyncStopOptions, cb?: Callbacks): Promise<SyncStopReport>;
+  cutover(opts: CutoverOptions, cb?: SwitchCallbacks): Promise<SwitchReport>;
+  rollback(opts: RollbackOptions, cb?: SwitchCallbacks): Promise<SwitchReport>;
+}
+
+/** Defaults shared by the CLI and the Lambda. */
+export const REPLICATION_DEFAULTS = {
+  schemas: ['public'] as readonly string[],
+  maxPauseMs: 10_000,
+  maxLagBytes: 16 * 1024 * 1024,
+  maxTransactionAgeMs: 30_000,
+  copyTimeoutMs: 6 * 3600_000,
+} as const;

@@ -1,0 +1,557 @@
+/**
+ * Cutover (blue→green) and rollback (green→blue): one algorithm, mirrored. Within `maxPauseMs` from the fence:
+ *
+ *   fence old → drain (marker row) → sequences → drop forward subscription and slot → reverse replication
+ *   (copy_data=false, column lists) → switch hook → unfence new
+ *
+ * Every step is journaled on both sides after it completes and is idempotent, so a run killed after any step is
+ * finished by running the same command again (or undone by running the opposite one). Any failure before the
+ * switch, or the budget running out, undoes: the old side unfenced and active, forward replication intact, the
+ * new side fenced, the switch not made (or switched back).
+ */
+import { randomUUID } from 'node:crypto';
+import { BgmigError, ExitCode, failure, messageOf, refused } from '../core/errors.js';
+import { otherColor, type Color } from '../core/naming.js';
+import type { Catalog } from '../schema/catalog.js';
+import {
+  REPLICATION_DEFAULTS,
+  SWITCH_STEPS,
+  directionOf,
+  type ProgressFn,
+  type SequenceMove,
+  type StepTiming,
+  type SwitchCallbacks,
+  type SwitchOptions,
+  type SwitchReport,
+  type SwitchStep,
+  type Targets,
+} from './api.js';
+import { fence, readFence, unfence } from './fence.js';
+import { pendingOf, readJournal, writeJournal, type Journal } from './journal.js';
+import { createPublication, createSubscription, dropPublication, dropSubscription, findSubscription, planPublication, publicationExists } from './objects.js';
+import { refusalSentence, type Offender } from './preflight.js';
+import { DEFAULT_STATEMENT_MS, closeSessions, openSessions, qualified, quoteIdent, side, type Session, type Sessions } from './session.js';
+import { OBJ, readCatalogs } from './sync.js';
+
+type Operation = 'cutover' | 'rollback';
+
+/** Sequences get this many increments of headroom on the new side (a margin, never a step backwards). */
+export const SEQUENCE_HEADROOM = 1000n;
+
+/** How long preparing the reverse slot may wait for transactions open on the new side. */
+const PREPARE_SLOT_MS = 2_000;
+
+/**
+ * The pause, as groups of steps that may run concurrently: once the old side is fenced its sequences are final,
+ * so they are set while the drain is proven; once drained, dropping forward replication and starting the reverse
+ * one touch different objects (and both sides are quiet, so nothing can loop).
+ */
+const STEP_GROUPS: SwitchStep[][] = [['fenced'], ['drained', 'sequences'], ['forward_dropped', 'reverse_started'], ['switched'], ['unfenced']];
+
+const stepIndex = (s: string | null): number => (s === null ? -1 : SWITCH_STEPS.indexOf(s as SwitchStep));
+
+interface Ctx {
+  s: Sessions;
+  /** A second connection per side, so that independent steps of the pause run concurrently. */
+  aux: Sessions;
+  targets: Targets;
+  op: Operation;
+  from: Color;
+  to: Color;
+  schemas: string[];
+  opId: string;
+  startedAt: string;
+  journal: Journal | null;
+  progress: ProgressFn;
+  report: SwitchReport;
+  /** performance.now() at the fence (null until fenced in this run). */
+  fencedAt: number | null;
+  maxPauseMs: number;
+  /** fencedAt + maxPauseMs: past it, the run undoes instead of switching. */
+  deadline: number;
+  catalogs: Record<Color, Catalog> | null;
+}
+
+export async function cutover(targets: Targets, opts: SwitchOptions = {}, cb: SwitchCallbacks = {}): Promise<SwitchReport> {
+  return runSwitch('cutover', targets, opts, cb);
+}
+
+export async function rollback(targets: Targets, opts: SwitchOptions = {}, cb: SwitchCallbacks = {}): Promise<SwitchReport> {
+  return runSwitch('rollback', targets, opts, cb);
+}
+
+async function runSwitch(op: Operation, targets: Targets, opts: SwitchOptions, cb: SwitchCallbacks): Promise<SwitchReport> {
+  const t0 = performance.now();
+  const progress = cb.progress ?? (() => undefined);
+  const from: Color = op === 'cutover' ? 'blue' : 'green';
+  const to = otherColor(from);
+  const maxPauseMs = opts.maxPauseMs ?? REPLICATION_DEFAULTS.maxPauseMs;
+  const s = await openSessions(targets);
+  let aux: Sessions | null = null;
+  try {
+    aux = await openSessions(targets);
+    let journal = await readJournal(s);
+    const pending = pendingOf(journal);
+    let resumedReport: SwitchReport | null = null;
+    if (pending && (pending.operation === 'sync_start' || pending.operation === 'sync_stop')) throw refused(pending.hint);
+    if (pending && journal) {
+      const pendingOp = pending.operation as Operation;
+      const ctx = makeCtx(s, aux, targets, pendingOp, pending.from, pending.to, journal, progress, maxPauseMs, t0);
+      ctx.report.resumed = true;
+      if (pendingOp === op) {
+        // Same operation interrupted: finish it from the step after the last one journaled.
+        progress({ kind: 'log', level: 'info', text: `resuming the ${op} interrupted after step "${pending.step}"` });
+        return await finishAndReport(ctx, stepIndex(pending.step), cb, t0);
+      }
+      if (stepIndex(pending.step) < stepIndex('switched')) {
+        // The opposite operation never reached its switch: undoing it is exactly what this command asks for.
+        progress({ kind: 'log', level: 'info', text: `undoing the ${pendingOp} interrupted after step "${pending.step}"` });
+        ctx.fencedAt = performance.now();
+        await undo(ctx, pending.step as SwitchStep, cb, `an interrupted ${pendingOp} was undone`);
+        const r = ctx.report;
+        return { ...r, operation: op, from, to, outcome: 'completed', active: ctx.from, error: undefined, durationMs: Math.round(performance.now() - t0) };
+      }
+      // The opposite operation switched already: finish it, then run this one normally.
+      progress({ kind: 'log', level: 'info', text: `finishing the ${pendingOp} interrupted after step "${pending.step}" first` });
+      resumedReport = await finishAndReport(ctx, stepIndex(pending.step), cb, t0);
+      journal = await readJournal(s);
+    }
+    if (!journal || journal.direction === null) {
+      throw refused('No replication runs between blue and green: start it with `bgmig db sync start` (and let the initial copy finish) before a cutover or rollback.');
+    }
+    if (journal.active === to) {
+      return {
+        operation: op, from, to, outcome: 'noop', active: to, resumed: resumedReport !== null, pauseMs: null, steps: [], undo: [],
+        lsn: { fence: null, drained: null, reverseSlot: null }, sequences: [], durationMs: Math.round(performance.now() - t0),
+      };
+    }
+    const ctx = makeCtx(s, aux, targets, op, from, to, journal, progress, maxPauseMs, t0);
+    ctx.opId = randomUUID();
+    ctx.startedAt = new Date().toISOString();
+    await gates(ctx, opts);
+    ctx.journal = await writeJournal(s, ctx.journal, journalOf(ctx, 'started'));
+    return await finishAndReport(ctx, stepIndex('started'), cb, t0);
+  } finally {
+    await closeSessions(s);
+    if (aux) await closeSessions(aux);
+  }
+}
+
+function makeCtx(s: Sessions, aux: Sessions, targets: Targets, op: Operation, from: Color, to: Color, journal: Journal, progress: ProgressFn, maxPauseMs: number, t0: number): Ctx {
+  return {
+    s, aux, targets, op, from, to, progress, journal,
+    schemas: journal.schemas,
+    opId: journal.opId ?? randomUUID(),
+    startedAt: journal.startedAt ?? new Date().toISOString(),
+    fencedAt: null,
+    maxPauseMs,
+    deadline: t0 + maxPauseMs,
+    catalogs: null,
+    report: {
+      operation: op, from, to, outcome: 'completed', active: from, resumed: false, pauseMs: null, steps: [], undo: [],
+      lsn: { fence: null, drained: null, reverseSlot: null }, sequences: [], durationMs: 0,
+    },
+  };
+}
+
+function journalOf(ctx: Ctx, step: SwitchStep): Parameters<typeof writeJournal>[2] {
+  return {
+    active: ctx.from, direction: directionOf(ctx.from), schemas: ctx.schemas, operation: ctx.op, from: ctx.from, to: ctx.to, step,
+    opId: ctx.opId, startedAt: ctx.startedAt,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Gates: nothing is changed until every one passes.
+
+async function gates(ctx: Ctx, opts: SwitchOptions): Promise<void> {
+  const { s, from, to } = ctx;
+  const maxLag = opts.maxLagBytes ?? REPLICATION_DEFAULTS.maxLagBytes;
+  const maxAgeMs = opts.maxTransactionAgeMs ?? REPLICATION_DEFAULTS.maxTransactionAgeMs;
+  const subName = OBJ.subscription(from, to);
+  const offenders: Offender[] = [];
+  const sub = await findSubscription(side(s, to), subName);
+  if (!sub) {
+    offenders.push({ problem: `subscription ${subName} is missing on ${to}`, fix: 'check `bgmig db sync status`; restart replication with `bgmig db sync stop` and `bgmig db sync start`' });
+    throw refused(refusalSentence(`Cannot ${ctx.op}`, offenders), { offenders });
+  }
+  if (!sub.enabled) offenders.push({ problem: `subscription ${subName} on ${to} is disabled`, fix: `enable it (ALTER SUBSCRIPTION ${subName} ENABLE) and let it catch up` });
+  // A subscription created moments ago (the previous switch) starts its apply worker within a second or two.
+  const workerDeadline = performance.now() + 5_000;
+  let worker = await applyWorker(side(s, to), subName);
+  while (!worker && sub.enabled && performance.now() < workerDeadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    worker = await applyWorker(side(s, to), subName);
+  }
+  if (!worker && sub.enabled) offenders.push({ problem: `the apply worker of ${subName} on ${to} is not running`, fix: `read ${to}'s server log for its error and fix it (\`bgmig db sync status\` shows the error counts)` });
+  const notReady = await side(s, to).q<{ rel: string; state: string }>(
+    `SELECT sr.srrelid::regclass::text AS rel, sr.srsubstate AS state FROM pg_subscription_rel sr JOIN pg_subscription su ON su.oid = sr.srsubid WHERE su.subname = $1 AND sr.srsubstate NOT IN ('r', 's') ORDER BY 1`,
+    [subName],
+  );
+  if (notReady.rows.length > 0) offenders.push({ problem: `the initial copy is not finished (${notReady.rows.map((r) => r.rel).join(', ')})`, fix: 'wait for it (`bgmig db sync status --watch`)' });
+  const lag = await side(s, from).q<{ lag: string | null }>(
+    `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint AS lag FROM pg_replication_slots WHERE slot_name = $1`,
+    [subName],
+  );
+  const lagBytes = lag.rows[0]?.lag === undefined || lag.rows[0].lag === null ? null : Number(lag.rows[0].lag);
+  if (lagBytes === null) offenders.push({ problem: `replication slot ${subName} is missing on ${from}`, fix: 'restart replication with `bgmig db sync stop` and `bgmig db sync start`' });
+  else if (lagBytes > maxLag) offenders.push({ problem: `replication lag is ${lagBytes} bytes, above --max-lag ${maxLag}`, fix: 'wait for it to catch up or raise --max-lag' });
+  const longTx = await side(s, from).q<{ pid: number; usename: string | null; age_s: string }>(
+    `SELECT pid, usename, round(extract(epoch FROM now() - xact_start))::text AS age_s FROM pg_stat_activity
+      WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()
+        AND xact_start < now() - make_interval(secs => $1::double precision / 1000) ORDER BY xact_start`,
+    [maxAgeMs],
+  );
+  for (const r of longTx.rows) offenders.push({ problem: `a transaction on ${from} has been open for ${r.age_s} s (pid ${r.pid}, role ${r.usename ?? '?'})`, fix: 'let it finish or end it (pg_terminate_backend) first' });
+  const [fFrom, fTo] = await Promise.all([readFence(side(s, from)), readFence(side(s, to))]);
+  if (!fTo.fenced) offenders.push({ problem: `${to} is not fenced, so applications may have written to it`, fix: `check its data, then re-fence it by restarting replication (\`bgmig db sync stop\`, \`bgmig db sync start\`)` });
+  if (fFrom.fenced) offenders.push({ problem: `${from} (the active side) is fenced`, fix: 'check `bgmig db sync status`; run `bgmig db sync stop` to lift it' });
+  ctx.catalogs = await readCatalogs(s, ctx.schemas);
+  const reverse = planPublication(ctx.catalogs[to], ctx.catalogs[from], ctx.schemas);
+  for (const t of reverse.identityNotOnSubscriber) offenders.push({ problem: `the replica-identity columns of ${t} on ${to} do not all exist on ${from}`, fix: `add them on ${from} or change ${t}'s replica identity` });
+  if (offenders.length > 0) throw refused(refusalSentence(`Cannot ${ctx.op} from ${from} to ${to}`, offenders), { offenders });
+  for (const t of reverse.missingOnSubscriber) ctx.progress({ kind: 'log', level: 'warn', text: `table ${t} exists on ${to} only: its rows will not replicate back to ${from}` });
+  await prepareReverse(ctx, reverse);
+}
+
+/**
+ * Prepares the reverse replication before the pause, because creating a logical slot is the slowest part of it
+ * (it waits for a consistent snapshot): the publication on the new side, its slot, and a DISABLED subscription on
+ * the old side using that slot. While disabled, nothing flows; the slot does see what the forward apply worker
+ * writes on the new side meanwhile, so the reverse step advances it to the new side's current LSN — after the
+ * drain, when nothing more arrives — before enabling the subscription. Undo drops all three.
+ */
+async function prepareReverse(ctx: Ctx, plan: ReturnType<typeof planPublication>): Promise<void> {
+  const { s, from, to } = ctx;
+  const t = performance.now();
+  const pubName = OBJ.publication(to);
+  const subName = OBJ.subscription(to, from);
+  await createPublication(side(s, to), pubName, plan);
+  try {
+    // Slot creation waits for every transaction open on the new side; do not wait long for it here.
+    await side(s, to).bound(PREPARE_SLOT_MS);
+    try {
+      await side(s, to).q(
+        `SELECT pg_create_logical_replication_slot($1, 'pgoutput') WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)`,
+        [subName],
+        `create replication slot ${subName} on ${to}`,
+      );
+    } finally {
+      await side(s, to).bound(DEFAULT_STATEMENT_MS);
+    }
+    if (!(await findSubscription(side(s, from), subName))) {
+      await createSubscription(side(s, from), subName, side(s, to).target, pubName, false, { createSlot: false, enabled: false });
+    }
+  } catch (e) {
+    // Only an optimisation: without it the reverse replication is created inside the pause (slower, same result).
+    await dropSubscription(side(s, from), side(s, to), subName).catch(() => undefined);
+    ctx.progress({ kind: 'log', level: 'warn', text: `could not prepare the reverse replication before the pause (${messageOf(e)}); it will be created during the pause` });
+  }
+  ctx.report.steps.push({ step: 'prepare reverse replication', ms: Math.round((performance.now() - t) * 10) / 10, detail: `${pubName} and slot on ${to}, ${subName} on ${from} (disabled)` });
+}
+
+/** Waits (outside any pause) until the subscription's apply worker runs; warns after 10 s. */
+async function awaitApplyWorker(s: Session, subName: string, progress: ProgressFn): Promise<void> {
+  const until = performance.now() + 10_000;
+  while (!(await applyWorker(s, subName))) {
+    if (performance.now() > until) {
+      progress({ kind: 'log', level: 'warn', text: `the apply worker of ${subName} on ${s.color} has not started after 10 s: check \`bgmig db sync status\`` });
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function applyWorker(s: Session, subName: string): Promise<boolean> {
+  const r = await s.q<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_subscription WHERE subname = $1 AND relid IS NULL AND pid IS NOT NULL`, [subName]);
+  return r.rows[0].n > 0;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The steps
+
+async function finishAndReport(ctx: Ctx, lastDone: number, cb: SwitchCallbacks, t0: number): Promise<SwitchReport> {
+  let current: SwitchStep = SWITCH_STEPS[Math.max(0, lastDone)];
+  let attempting = '';
+  // The catalog reader runs a read-only transaction on its connection: load it now, never beside another step.
+  if (!ctx.catalogs) ctx.catalogs = await readCatalogs(ctx.s, ctx.schemas);
+  if (lastDone >= stepIndex('fenced')) {
+    // Resuming with the old side already fenced: the pause budget counts from now.
+    ctx.fencedAt = performance.now();
+    ctx.deadline = ctx.fencedAt + ctx.maxPauseMs;
+  }
+  try {
+    for (const group of STEP_GROUPS) {
+      const todo = group.filter((name) => stepIndex(name) > lastDone);
+      if (todo.length === 0) continue;
+      if (!todo.includes('unfenced') && stepIndex(current) < stepIndex('switched')) checkBudget(ctx, todo[0]);
+      attempting = todo.join(' + ');
+      // Steps of one group are independent of each other: run them at once, and wait for all before judging.
+      const results = await Promise.allSettled(todo.map((name) => runStep(ctx, name, cb)));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      for (const name of todo) {
+        current = name;
+        if (name !== 'unfenced') ctx.journal = await writeJournal(ctx.s, ctx.journal, journalOf(ctx, name));
+      }
+    }
+  } catch (e) {
+    if (stepIndex(current) >= stepIndex('switched')) {
+      // Past the switch there is no going back: the new side is (or is about to be) the one applications use.
+      throw failure(`The ${ctx.op} switched to ${ctx.to} but could not finish step after "${current}" (${messageOf(e)}): run \`bgmig db ${ctx.op}\` again to finish it.`, e);
+    }
+    ctx.progress({ kind: 'step', step: attempting || current, status: 'failed', detail: messageOf(e) });
+    await undo(ctx, current, cb, messageOf(e));
+    ctx.report.outcome = 'aborted';
+    ctx.report.error = `The ${ctx.op} was aborted and undone — ${ctx.from} is active and writable, replication ${ctx.from}→${ctx.to} intact: ${messageOf(e)}`;
+    ctx.report.durationMs = Math.round(performance.now() - t0);
+    return ctx.report;
+  }
+  // Done: the journal says so last, so a run killed before this line is finished by the next one.
+  ctx.journal = await writeJournal(ctx.s, ctx.journal, {
+    active: ctx.to, direction: directionOf(ctx.to), schemas: ctx.schemas, operation: null, from: null, to: null, step: null, opId: null, startedAt: null,
+  });
+  ctx.report.outcome = 'completed';
+  ctx.report.active = ctx.to;
+  // After the pause: make sure the new replication's apply worker came up, so the command ends in a healthy state.
+  await awaitApplyWorker(side(ctx.s, ctx.from), OBJ.subscription(ctx.to, ctx.from), ctx.progress);
+  ctx.report.durationMs = Math.round(performance.now() - t0);
+  return ctx.report;
+}
+
+class BudgetExceeded extends BgmigError {}
+
+function checkBudget(ctx: Ctx, next: string): void {
+  if (ctx.fencedAt !== null && performance.now() > ctx.deadline) {
+    const spent = Math.round(performance.now() - ctx.fencedAt);
+    throw new BudgetExceeded(`--max-pause ran out after ${spent} ms, before step "${next}"`, ExitCode.Failure);
+  }
+}
+
+/** What is left of the pause budget (for statement/lock timeouts inside the pause). */
+function remaining(ctx: Ctx): number {
+  return Math.max(1, ctx.deadline - performance.now());
+}
+
+async function timed(ctx: Ctx, list: StepTiming[], name: string, fn: () => Promise<string | undefined | void>): Promise<void> {
+  const t = performance.now();
+  ctx.progress({ kind: 'step', step: name, status: 'start' });
+  const detail = (await fn()) ?? undefined;
+  const ms = Math.round((performance.now() - t) * 10) / 10;
+  list.push({ step: name, ms, ...(detail ? { detail } : {}) });
+  ctx.progress({ kind: 'step', step: name, status: 'done', ms, ...(detail ? { detail } : {}) });
+}
+
+async function runStep(ctx: Ctx, name: SwitchStep, cb: SwitchCallbacks): Promise<void> {
+  const { s, from, to } = ctx;
+  const old = side(s, from);
+  const neu = side(s, to);
+  const steps = ctx.report.steps;
+  switch (name) {
+    case 'started':
+      return;
+    case 'fenced':
+      await timed(ctx, steps, `fence ${from}`, async () => {
+        ctx.fencedAt = performance.now();
+        ctx.deadline = ctx.fencedAt + ctx.maxPauseMs;
+        const r = await fence(old, Math.min(2_000, remaining(ctx)));
+        const lsn = await old.q<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+        ctx.report.lsn.fence = lsn.rows[0].lsn;
+        return `${r.terminated} session(s) ended`;
+      });
+      return;
+    case 'drained':
+      await timed(ctx, steps, 'drain', async () => {
+        const token = `${ctx.op}:${ctx.opId}:${Date.now()}`;
+        // Committed after the fence, so after every application commit on the old side: once the new side shows
+        // it, the apply worker (which applies in commit order) has applied everything before it.
+        const m = await old.q<{ lsn: string }>(
+          `WITH u AS (UPDATE bgmig.marker SET token = $1, at = clock_timestamp() WHERE id = 1 RETURNING 1) SELECT pg_current_wal_lsn()::text AS lsn FROM u`,
+          [token],
+          `write the drain marker on ${from}`,
+        );
+        if (m.rows.length === 0) throw failure(`the drain marker row is missing on ${from} (bgmig.marker): restart replication with \`bgmig db sync stop\` and \`bgmig db sync start\``);
+        ctx.report.lsn.drained = m.rows[0].lsn;
+        let polls = 0;
+        for (;;) {
+          polls++;
+          const r = await neu.q<{ token: string }>('SELECT token FROM bgmig.marker WHERE id = 1');
+          if (r.rows[0]?.token === token) break;
+          if (performance.now() > ctx.deadline) {
+            throw new BudgetExceeded(`${to} did not apply everything ${from} committed within --max-pause (drain marker not seen after ${polls} polls; is the apply worker stalled or blocked by a lock on ${to}?)`, ExitCode.Failure);
+          }
+          await new Promise((r2) => setTimeout(r2, 2));
+        }
+        return `marker at ${m.rows[0].lsn} seen on ${to} after ${polls} poll(s)`;
+      });
+      return;
+    case 'sequences':
+      await timed(ctx, steps, 'sequences', async () => {
+        const [oldA, neuA] = [side(ctx.aux, from), side(ctx.aux, to)];
+        await neuA.bound(remaining(ctx));
+        try {
+          ctx.report.sequences = await copySequences(ctx, oldA, neuA);
+        } finally {
+          await neuA.bound(30_000);
+        }
+        return `${ctx.report.sequences.filter((x) => x.to !== null).length} of ${ctx.report.sequences.length} moved`;
+      });
+      return;
+    case 'forward_dropped':
+      await timed(ctx, steps, 'drop forward replication', async () => {
+        const r = await dropSubscription(neu, old, OBJ.subscription(from, to));
+        return `${r.subscription ?? 'subscription already gone'}; slots dropped: ${r.slots.join(', ') || 'none'}`;
+      });
+      return;
+    case 'reverse_started':
+      await timed(ctx, steps, 'start reverse replication', async () => {
+        if (!ctx.catalogs) throw failure('internal: catalogs not loaded before the pause');
+        const plan = planPublication(ctx.catalogs[to], ctx.catalogs[from], ctx.schemas);
+        const pubName = OBJ.publication(to);
+        const subName = OBJ.subscription(to, from);
+        const [oldA, neuA] = [side(ctx.aux, from), side(ctx.aux, to)];
+        // Prepared before the pause; re-created here only when a resumed run finds it missing (both sides are
+        // quiet now, so a slot created now starts exactly at the drain point).
+        if (!(await publicationExists(neuA, pubName))) await createPublication(neuA, pubName, plan);
+        const sub = await findSubscription(oldA, subName);
+        if (!sub) await createSubscription(oldA, subName, neuA.target, pubName, false);
+        else if (!sub.enabled) {
+          // Skip what the forward apply worker wrote on the new side (all of it came from the old side).
+          await neuA.q('SELECT pg_replication_slot_advance($1, pg_current_wal_lsn())', [subName], `advance slot ${subName} on ${to}`);
+          await oldA.q(`ALTER SUBSCRIPTION ${quoteIdent(subName)} ENABLE`, undefined, `enable subscription ${subName} on ${from}`);
+        }
+        const slot = await neuA.q<{ lsn: string | null }>('SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1', [subName]);
+        ctx.report.lsn.reverseSlot = slot.rows[0]?.lsn ?? null;
+        return `${subName} on ${from} from ${pubName} (${plan.tables.length} tables, copy_data=false)`;
+      });
+      return;
+    case 'switched':
+      await timed(ctx, steps, 'switch', async () => {
+        if (!cb.onSwitch) return 'no switch hook';
+        await cb.onSwitch(to, ctx.targets[to]);
+        return `active=${to}`;
+      });
+      return;
+    case 'unfenced':
+      await timed(ctx, steps, `unfence ${to}`, async () => {
+        await unfence(neu);
+        if (ctx.fencedAt !== null) ctx.report.pauseMs = Math.round((performance.now() - ctx.fencedAt) * 10) / 10;
+      });
+      ctx.journal = await writeJournal(s, ctx.journal, journalOf(ctx, 'unfenced'));
+      return;
+  }
+}
+
+interface SeqRow {
+  schemaname: string;
+  sequencename: string;
+  last_value: string | null;
+  increment_by: string;
+  min_value: string;
+  max_value: string;
+}
+
+const SEQ_SQL = `SELECT schemaname, sequencename, last_value::text, increment_by::text, min_value::text, max_value::text
+  FROM pg_sequences WHERE schemaname = ANY($1::text[])`;
+
+/** Pure: where the new side's sequence must be set, or null when it is already at or beyond the old side. */
+export function sequenceTarget(old: { last: bigint; inc: bigint }, current: bigint | null, bounds: { min: bigint; max: bigint }): bigint | null {
+  let target = old.last + old.inc * SEQUENCE_HEADROOM;
+  if (target > bounds.max) target = bounds.max;
+  if (target < bounds.min) target = bounds.min;
+  if (current !== null && (old.inc > 0n ? current >= target : current <= target)) return null;
+  return target;
+}
+
+async function copySequences(ctx: Ctx, old: Session, neu: Session): Promise<SequenceMove[]> {
+  const [o, n] = await Promise.all([old.q<SeqRow>(SEQ_SQL, [ctx.schemas]), neu.q<SeqRow>(SEQ_SQL, [ctx.schemas])]);
+  const newByName = new Map(n.rows.map((r) => [qualified(r.schemaname, r.sequencename), r]));
+  const catalog = ctx.catalogs?.[ctx.to];
+  const kindOf = (key: string): SequenceMove['kind'] => {
+    const sq = catalog?.sequences.find((x) => qualified(x.schema, x.name) === key);
+    return sq?.identity ? 'identity' : sq?.ownedBy ? 'owned' : 'standalone';
+  };
+  const moves: SequenceMove[] = [];
+  const names: string[] = [];
+  const values: string[] = [];
+  for (const r of o.rows) {
+    const key = qualified(r.schemaname, r.sequencename);
+    const target = newByName.get(key);
+    if (!target) {
+      ctx.progress({ kind: 'log', level: 'warn', text: `sequence ${key} exists on ${ctx.from} only: not set on ${ctx.to}` });
+      continue;
+    }
+    if (r.last_value === null) {
+      moves.push({ sequence: key, from: null, to: null, kind: kindOf(key) });
+      continue;
+    }
+    const inc = BigInt(target.increment_by);
+    const v = sequenceTarget({ last: BigInt(r.last_value), inc }, target.last_value === null ? null : BigInt(target.last_value), { min: BigInt(target.min_value), max: BigInt(target.max_value) });
+    moves.push({ sequence: key, from: r.last_value, to: v === null ? null : v.toString(), kind: kindOf(key) });
+    if (v !== null) {
+      names.push(key);
+      values.push(v.toString());
+    }
+  }
+  if (names.length > 0) {
+    await neu.q(`SELECT count(setval(x.seq::regclass, x.v, true)) FROM unnest($1::text[], $2::bigint[]) AS x(seq, v)`, [names, values], `set the sequences on ${ctx.to}`);
+  }
+  return moves.sort((a, b) => a.sequence.localeCompare(b.sequence));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Undo: back to "from active and writable, replication from→to intact, to fenced, no switch".
+
+async function undo(ctx: Ctx, lastDone: SwitchStep, cb: SwitchCallbacks, why: string): Promise<void> {
+  const { s, from, to } = ctx;
+  const old = side(s, from);
+  const neu = side(s, to);
+  const u = ctx.report.undo;
+  await Promise.all([old.bound(30_000), neu.bound(30_000)]).catch(() => undefined);
+  ctx.progress({ kind: 'log', level: 'warn', text: `undoing the ${ctx.op}: ${why}` });
+  try {
+    const done = stepIndex(lastDone);
+    {
+      // Always (idempotent): a concurrent group may have created it before its sibling step failed.
+      await timed(ctx, u, 'drop reverse replication', async () => {
+        const r = await dropSubscription(old, neu, OBJ.subscription(to, from));
+        return r.subscription ? `dropped ${r.subscription}` : 'none';
+      });
+    }
+    if (!(await findSubscription(neu, OBJ.subscription(from, to)))) {
+      await timed(ctx, u, 'restore forward replication', async () => {
+        // The old side has been fenced since before the drain, so the new side already holds everything: a new
+        // subscription without initial copy continues exactly where the dropped one stopped.
+        const catalogs = ctx.catalogs ?? (ctx.catalogs = await readCatalogs(s, ctx.schemas));
+        if (!(await publicationExists(old, OBJ.publication(from)))) await createPublication(old, OBJ.publication(from), planPublication(catalogs[from], catalogs[to], ctx.schemas));
+        await createSubscription(neu, OBJ.subscription(from, to), old.target, OBJ.publication(from), false);
+        return `${OBJ.subscription(from, to)} on ${to} (copy_data=false)`;
+      });
+    }
+    if (done >= stepIndex('reverse_started') && cb.onSwitch) {
+      // The switch hook may have run partly (it failed, or the run was killed in it): point back to the old side.
+      await timed(ctx, u, 'switch back', async () => {
+        await cb.onSwitch?.(from, ctx.targets[from]);
+        return `active=${from}`;
+      });
+    }
+    await timed(ctx, u, `drop ${OBJ.publication(to)}`, async () => {
+      await dropPublication(neu, OBJ.publication(to));
+    });
+    await timed(ctx, u, `fence ${to}`, async () => {
+      await fence(neu);
+    });
+    await timed(ctx, u, `unfence ${from}`, async () => {
+      await unfence(old);
+      if (ctx.fencedAt !== null) ctx.report.pauseMs = Math.round((performance.now() - ctx.fencedAt) * 10) / 10;
+    });
+    ctx.journal = await writeJournal(s, ctx.journal, {
+      active: from, direction: directionOf(from), schemas: ctx.schemas, operation: null, from: null, to: null, step: null, opId: null, startedAt: null,
+    });
+  } catch (e) {
+    throw failure(`The ${ctx.op} failed (${why}) and undoing it failed too (${messageOf(e)}): run \`bgmig db ${ctx.op === 'cutover' ? 'rollback' : 'cutover'}\` to retry the undo, and check \`bgmig db sync status\`.`, e);
+  }
+  ctx.report.active = from;
+  await awaitApplyWorker(neu, OBJ.subscription(from, to), ctx.progress);
+}
+

@@ -1,0 +1,123 @@
+/**
+ * Aborts: the drain cannot finish within --max-pause (a lock held on the subscriber stalls its apply worker), and
+ * the switch hook fails after the forward replication was already dropped. Both leave blue active and writable,
+ * green fenced, replication blue → green intact, the switch not made — with writers running and no acknowledged
+ * write lost.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BgmigError } from '../../src/core/errors.js';
+import { parseDbUrl } from '../../src/db/connection.js';
+import { rollback } from '../../src/replication/switch.js';
+import type { SwitchReport, SyncStatusReport } from '../../src/replication/api.js';
+import { activeOf, appCanWrite, appUrl, bgmig, parseJson, replicationObjects, startPair, startWriters, waitConverged, type Pair } from './helpers.js';
+
+let pair: Pair;
+
+beforeAll(async () => {
+  pair = await startPair();
+  const r = await bgmig(pair, ['db', 'sync', 'start', '--yes']);
+  expect(r.code, r.stderr).toBe(0);
+});
+afterAll(async () => {
+  await pair?.stop();
+});
+
+async function expectBlueIntact(): Promise<void> {
+  expect({ blue: await appCanWrite(pair.blue), green: await appCanWrite(pair.green) }).toEqual({ blue: true, green: false });
+  expect(activeOf(pair)).toBe('blue');
+  expect(await replicationObjects(pair.blue)).toEqual(['pub bgmig_pub_blue', 'slot bgmig_sub_blue_to_green']);
+  expect(await replicationObjects(pair.green)).toEqual(['sub bgmig_sub_blue_to_green']);
+  const st = await bgmig(pair, ['db', 'sync', 'status', '--json']);
+  const status = parseJson<SyncStatusReport>(st);
+  expect(status.problems).toEqual([]);
+  expect(status).toMatchObject({ state: 'streaming', active: 'blue', direction: 'blue_to_green', pending: null });
+}
+
+describe('abort and undo', () => {
+  it('aborts when the drain cannot finish within --max-pause (the apply worker on green blocked by a lock), losing nothing', async () => {
+    const writers = startWriters(pair, 4);
+    const lock = await pair.green.connect('app');
+    let r;
+    try {
+      while (writers.acks.length < 50) await new Promise((res) => setTimeout(res, 10));
+      // An uncommitted transaction on green holding the next order ids: the apply worker's insert of blue's next
+      // order waits on it (a row lock, so bgmig's own DDL on green is not blocked — only the apply stalls).
+      const next = Number((await pair.blue.sql('SELECT last_value FROM public.orders_id_seq', 'app')).rows[0].last_value);
+      await lock.query('BEGIN READ WRITE');
+      await lock.query(`INSERT INTO public.orders (id, writer, n) SELECT g, -1, -1 FROM generate_series(${next + 1}, ${next + 100_000}) g ON CONFLICT DO NOTHING`);
+      r = await bgmig(pair, ['db', 'cutover', '--yes', '--json', '--skip-validation', '--max-pause', '1500ms', '--on-switch', pair.onSwitch]);
+      await lock.query('ROLLBACK');
+      const before = writers.acks.length;
+      while (writers.acks.length < before + 50) await new Promise((res) => setTimeout(res, 10));
+    } finally {
+      await lock.end();
+      await writers.stop();
+    }
+    expect(r.code, r.stderr).toBe(1);
+    const rep = parseJson<SwitchReport>(r);
+    expect(rep).toMatchObject({ operation: 'cutover', outcome: 'aborted', active: 'blue' });
+    expect(rep.error).toMatch(/did not apply everything blue committed within --max-pause/);
+    expect(r.stderr).toContain('error: The cutover was aborted and undone');
+    expect(rep.undo.map((u) => u.step)).toContain('unfence blue');
+    expect(rep.pauseMs as number).toBeGreaterThanOrEqual(1500);
+
+    const rows = await waitConverged(pair);
+    const ids = new Set((JSON.parse(rows.orders) as Array<{ id: number }>).map((o) => o.id));
+    for (const a of writers.acks) expect(ids.has(a.orderId)).toBe(true);
+    await expectBlueIntact();
+  });
+
+  it('aborts when the switch hook fails after forward replication was dropped, and restores it', async () => {
+    const writers = startWriters(pair, 4);
+    let r;
+    try {
+      while (writers.acks.length < 50) await new Promise((res) => setTimeout(res, 10));
+      // The hook refuses to point at green but accepts pointing back at blue.
+      const hook = `[ "$BGMIG_ACTIVE" = blue ] && printf %s "$BGMIG_ACTIVE" > ${pair.activeFile}`;
+      r = await bgmig(pair, ['db', 'cutover', '--yes', '--json', '--skip-validation', '--on-switch', hook]);
+      const before = writers.acks.length;
+      while (writers.acks.length < before + 50) await new Promise((res) => setTimeout(res, 10));
+    } finally {
+      await writers.stop();
+    }
+    expect(r.code, r.stderr).toBe(1);
+    const rep = parseJson<SwitchReport>(r);
+    expect(rep).toMatchObject({ outcome: 'aborted', active: 'blue' });
+    expect(rep.error).toContain('--on-switch command exited with code 1');
+    expect(rep.undo.map((u) => u.step)).toEqual(
+      expect.arrayContaining(['drop reverse replication', 'restore forward replication', 'switch back', 'fence green', 'unfence blue']),
+    );
+    const rows = await waitConverged(pair);
+    const ids = new Set((JSON.parse(rows.orders) as Array<{ id: number }>).map((o) => o.id));
+    for (const a of writers.acks) expect(ids.has(a.orderId)).toBe(true);
+    expect(writers.errors.get('23505') ?? 0).toBe(0);
+    await expectBlueIntact();
+
+    // And the next cutover goes through.
+    const ok = await bgmig(pair, ['db', 'cutover', '--yes', '--json', '--skip-validation', '--on-switch', pair.onSwitch]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(activeOf(pair)).toBe('green');
+  });
+
+  it('refuses, changing nothing, while a long transaction is open on the active side (engine, in-process)', async () => {
+    const app = new pg.Client({ connectionString: appUrl(pair.green) });
+    await app.connect();
+    try {
+      await app.query('BEGIN');
+      await app.query('SELECT count(*) FROM public.orders');
+      await new Promise((res) => setTimeout(res, 400));
+      const targets = { blue: parseDbUrl(pair.blueUrl, 'blue'), green: parseDbUrl(pair.greenUrl, 'green') };
+      const err = await rollback(targets, { maxTransactionAgeMs: 200 }).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(BgmigError);
+      expect((err as BgmigError).exitCode).toBe(3);
+      expect((err as BgmigError).message).toMatch(/Cannot rollback from green to blue: a transaction on green has been open for \d+ s \(pid \d+, role app_rw\) — let it finish or end it/);
+      await app.query('ROLLBACK');
+    } finally {
+      await app.end();
+    }
+    expect({ blue: await appCanWrite(pair.blue), green: await appCanWrite(pair.green) }).toEqual({ blue: false, green: true });
+    expect(await replicationObjects(pair.blue)).toEqual(['pub bgmig_pub_blue', 'sub bgmig_sub_green_to_blue']);
+    expect(await replicationObjects(pair.green)).toEqual(['pub bgmig_pub_green', 'slot bgmig_sub_green_to_blue']);
+  });
+});
