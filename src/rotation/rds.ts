@@ -5,7 +5,7 @@
 import type { RDSClient } from '@aws-sdk/client-rds';
 import { BgmigError, ExitCode } from '../core/errors.js';
 import { formatMs } from '../core/units.js';
-import type { PasswordApplier } from './targets.js';
+import type { Credentials, PasswordApplier } from './targets.js';
 
 export interface WaitOptions {
   timeoutMs: number;
@@ -25,7 +25,7 @@ export class RdsMasterPasswordApplier implements PasswordApplier {
     this.call = `rds:ModifyDBCluster --db-cluster-identifier ${clusterIdentifier} --master-user-password … --apply-immediately, then rds:DescribeDBClusters until available`;
   }
 
-  async apply(_username: string, password: string): Promise<void> {
+  async apply({ password }: Credentials): Promise<void> {
     const { ModifyDBClusterCommand } = await import('@aws-sdk/client-rds');
     // The master user name is fixed on Aurora: only the password can change, so the username is not sent.
     await this.rds.send(new ModifyDBClusterCommand({ DBClusterIdentifier: this.clusterIdentifier, MasterUserPassword: password, ApplyImmediately: true }));

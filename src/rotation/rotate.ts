@@ -17,7 +17,7 @@ import type { DbSecretValue } from '../db/connection.js';
 import { type Observation, type PlanContext, STEPS, type StartDecision, type StepName, decideStart, describeStep, stepNumber } from './plan.js';
 import type { ServiceRef, ServiceRoller } from './roll.js';
 import { type SecretState, type SecretStore, Stage, type VersionValue } from './secret-store.js';
-import { type DbSide, applierFailure } from './targets.js';
+import { type Credentials, type DbSide, type LoginResult, applierFailure } from './targets.js';
 
 /** The slice of Io the runner needs (tests may pass the real Io over memory streams). */
 export interface RotationIo {
@@ -173,7 +173,7 @@ export class Rotation {
       const pending = await this.readPending(state.pendingVersionId, current);
       pendingAccepted = [];
       for (const db of this.spec.databases) {
-        const r = await db.tester.check(pending.value.username, pending.value.password);
+        const r = await db.tester.check(credentials(pending, Stage.Pending));
         this.io.debug(`${db.name} ${r.ok ? 'accepts' : 'does not accept'} the pending password${r.ok ? '' : ` (${r.reason})`}`);
         if (!r.ok && !r.rejected) {
           throw new BgmigError(
@@ -190,7 +190,7 @@ export class Rotation {
   /** Before a fresh rotation: the databases must accept AWSCURRENT now, or a rollback could not restore a working state. */
   private async preflight(current: VersionValue): Promise<void> {
     for (const db of this.spec.databases) {
-      const r = await db.tester.check(current.value.username, current.value.password);
+      const r = await db.tester.check(credentials(current, Stage.Current));
       if (r.ok) continue;
       if (r.rejected) {
         throw new BgmigError(
@@ -224,7 +224,7 @@ export class Rotation {
     const applied: DbSide[] = [];
     for (const db of this.spec.databases) {
       try {
-        await db.applier.apply(pending.value.username, pending.value.password, this.secrets);
+        await db.applier.apply(credentials(pending, Stage.Pending), this.secrets);
       } catch (e) {
         const cause = applierFailure(db, e, this.secrets);
         if (applied.length === 0) throw cause;
@@ -250,7 +250,7 @@ export class Rotation {
   private async test(current: VersionValue, pendingVersionId: string): Promise<void> {
     const pending = await this.readPending(pendingVersionId, current);
     for (const db of this.spec.databases) {
-      const r = await db.tester.check(pending.value.username, pending.value.password, { settle: true });
+      const r = await this.testLogin(db, credentials(pending, Stage.Pending));
       if (r.ok) {
         this.io.info(`  ${db.name}: login with the pending password succeeded.`);
         continue;
@@ -276,6 +276,24 @@ export class Rotation {
       throw new BgmigError(
         `${db.name} rejected the pending password, so the rotation was rolled back: the database accepts the AWSCURRENT password again and AWSPENDING was removed — find out why the password was rejected, then run the rotation again.`,
         ExitCode.Failure,
+      );
+    }
+  }
+
+  /**
+   * The test step's probe. A tester that could not run at all (a Lambda that does not exist, crashed or answered no
+   * result) throws its own one sentence; here it gains what matters at this point: the database may already hold
+   * the pending password, and how to go on.
+   */
+  private async testLogin(db: DbSide, pending: Credentials): Promise<LoginResult> {
+    try {
+      return await db.tester.check(pending, { settle: true });
+    } catch (e) {
+      const why = scrub(messageOf(e), this.secrets).replace(/\.$/, '');
+      throw new BgmigError(
+        `${why}; step 3 (test) could not run, and ${db.name} may hold the pending password while AWSCURRENT has the old one: fix that and re-run \`${this.spec.rerun}\` (it resumes here), or roll back as in docs/runbooks/credential-rotation.md.`,
+        isBgmigError(e) ? e.exitCode : ExitCode.Failure,
+        { cause: e },
       );
     }
   }
@@ -334,8 +352,8 @@ export class Rotation {
   private async restore(dbs: DbSide[], current: VersionValue): Promise<{ ok: true } | { ok: false; failed: string; reason: string }> {
     for (const db of dbs) {
       try {
-        await db.applier.apply(current.value.username, current.value.password, this.secrets);
-        const r = await db.tester.check(current.value.username, current.value.password, { settle: true });
+        await db.applier.apply(credentials(current, Stage.Current), this.secrets);
+        const r = await db.tester.check(credentials(current, Stage.Current), { settle: true });
         if (!r.ok) return { ok: false, failed: db.name, reason: r.reason };
       } catch (e) {
         return { ok: false, failed: db.name, reason: applierFailure(db, e, this.secrets).message };
@@ -418,6 +436,11 @@ export class Rotation {
     if (isBgmigError(e)) return new BgmigError(scrub(e.message, this.secrets), e.exitCode, { details: e.details });
     return new BgmigError(`Unexpected failure: ${scrub(messageOf(e), this.secrets)}`, ExitCode.Failure);
   }
+}
+
+/** The credentials of a version read at `stage` (remote testers and appliers send only the version reference). */
+function credentials(v: VersionValue, stage: string): Credentials {
+  return { username: v.value.username, password: v.value.password, versionId: v.versionId, stage };
 }
 
 function leaks(e: unknown, secrets: string[]): boolean {

@@ -1,18 +1,31 @@
 /**
  * The two database-facing steps of a rotation, behind small interfaces so that the same step logic runs against
- * Aurora (RDS API), against any PostgreSQL over an admin connection (direct mode, tests), or through a Lambda.
+ * Aurora (RDS API), against any PostgreSQL over an admin connection (direct mode, tests), or through the Lambda
+ * functions (src/rotation/remote.ts: AWS mode, where the clusters sit in isolated subnets).
  *
  * - PasswordApplier: the "set" step — make the database accept a password for a role.
- * - LoginTester: the "test" step — prove a login with a username/password, distinguishing "the database rejected
- *   the credentials" (a rollback question) from "could not reach it" (retry later).
+ * - LoginTester: the "test" step — prove a login, distinguishing "the database rejected the credentials" (a
+ *   rollback question) from "could not reach it" (retry later).
  *
- * Implementations never put a password in a message: errors go through describeDbError/scrub.
+ * Both receive Credentials: the username and password AND the secret version they come from. Local implementations
+ * use the password; remote ones send only the version reference, and the function reads that version itself, so
+ * no password travels in the event. Implementations never put a password in a message: errors go through
+ * describeDbError/scrub.
  */
 import { BgmigError, ExitCode, messageOf } from '../core/errors.js';
 import { scrub } from '../core/redact.js';
 import type pg from 'pg';
-import { type DbTarget, connect, describeDbError, describeTarget } from '../db/connection.js';
+import { type DbTarget, REJECTED_LOGIN_CODES, checkLogin, connect, describeDbError, describeTarget } from '../db/connection.js';
 import { quoteIdent, scramVerifier } from '../dbinit/app-role.js';
+
+/** A password of the rotated role and the secret version that holds it (read by id and stage). */
+export interface Credentials {
+  username: string;
+  password: string;
+  versionId: string;
+  /** The stage it was read at: AWSCURRENT or AWSPENDING. */
+  stage: string;
+}
 
 export interface PasswordApplier {
   /** What it changes, for messages ("aurora-blue-demo", "bgmig_app on green (postgres@host:5432/app)"). */
@@ -23,7 +36,7 @@ export interface PasswordApplier {
    * `knownPasswords`: every password of this role the rotation knows (AWSCURRENT, AWSPENDING). An applier that
    * logs in as the rotated role itself may need whichever one the database holds right now.
    */
-  apply(username: string, password: string, knownPasswords?: readonly string[]): Promise<void>;
+  apply(credentials: Credentials, knownPasswords?: readonly string[]): Promise<void>;
 }
 
 export type LoginResult = { ok: true } | { ok: false; rejected: boolean; reason: string };
@@ -35,7 +48,7 @@ export interface LoginTester {
    * `settle`: the password was just changed — allow the database the time it needs to apply it (Aurora takes a few
    * seconds after "available"). Probes of the current state pass false and get one attempt.
    */
-  check(username: string, password: string, opts?: { settle: boolean }): Promise<LoginResult>;
+  check(credentials: Credentials, opts?: { settle: boolean }): Promise<LoginResult>;
 }
 
 /** One database a rotation keeps in sync with the secret: how to set the password there and how to prove it. */
@@ -46,8 +59,26 @@ export interface DbSide {
   tester: LoginTester;
 }
 
-/** PostgreSQL SQLSTATEs meaning "these credentials are not accepted" (as opposed to an unreachable server). */
-const REJECTED_CODES = new Set(['28P01', '28000']);
+/** How long to keep proving a login after a password change (Aurora applies a master password asynchronously). */
+export interface Settle {
+  attempts: number;
+  delayMs: number;
+}
+
+/**
+ * Runs a login probe until it succeeds, up to `settle.attempts` times when the password was just changed, once
+ * otherwise. Shared by the direct and the Lambda-backed testers so both wait the same way.
+ */
+export async function probeSettled(settle: Settle, opts: { settle: boolean }, probe: () => Promise<LoginResult>): Promise<LoginResult> {
+  const attempts = opts.settle ? Math.max(1, settle.attempts) : 1;
+  let last: LoginResult = { ok: false, rejected: false, reason: 'not tried' };
+  for (let i = 0; i < attempts; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, settle.delayMs));
+    last = await probe();
+    if (last.ok) return last;
+  }
+  return last;
+}
 
 /**
  * Direct mode "set": ALTER ROLE … PASSWORD over an admin connection (what ModifyDBCluster does for the master
@@ -65,7 +96,7 @@ export class SqlPasswordApplier implements PasswordApplier {
     this.call = `SQL on ${describeTarget(admin)}: ALTER ROLE <user> PASSWORD '<SCRAM-SHA-256 verifier>'`;
   }
 
-  async apply(username: string, password: string, knownPasswords: readonly string[] = []): Promise<void> {
+  async apply({ username, password }: Credentials, knownPasswords: readonly string[] = []): Promise<void> {
     const client = await this.connectAdmin(username, knownPasswords);
     try {
       // Utility statements take no bind parameters; the verifier is base64 and '$' only, safe inside a literal.
@@ -87,7 +118,7 @@ export class SqlPasswordApplier implements PasswordApplier {
     try {
       return await connect(this.admin, { applicationName: 'bgmig-rotation' });
     } catch (e) {
-      const rejected = REJECTED_CODES.has(((e as { cause?: { code?: string } }).cause?.code) ?? '');
+      const rejected = REJECTED_LOGIN_CODES.has(((e as { cause?: { code?: string } }).cause?.code) ?? '');
       if (!rejected || this.admin.user !== username) throw e;
       for (const pw of knownPasswords) {
         if (pw === this.admin.password) continue;
@@ -109,49 +140,19 @@ export class DirectLoginTester implements LoginTester {
   constructor(
     private readonly where: Omit<DbTarget, 'user' | 'password'>,
     label: string,
-    /** Retries for a database that applies a new password asynchronously (Aurora after ModifyDBCluster). */
-    private readonly settle: { attempts: number; delayMs: number } = { attempts: 1, delayMs: 0 },
+    /** Retries for a database that applies a new password asynchronously. */
+    private readonly settle: Settle = { attempts: 1, delayMs: 0 },
   ) {
     this.target = `${label} (${where.host}:${where.port}/${where.database})`;
     this.call = `PostgreSQL login to ${where.host}:${where.port}/${where.database} as <user>, SELECT 1`;
   }
 
-  async check(username: string, password: string, opts: { settle: boolean } = { settle: false }): Promise<LoginResult> {
+  async check({ username, password }: Credentials, opts: { settle: boolean } = { settle: false }): Promise<LoginResult> {
     const target: DbTarget = { ...this.where, user: username, password };
-    let last: LoginResult = { ok: false, rejected: false, reason: 'not tried' };
-    const attempts = opts.settle ? Math.max(1, this.settle.attempts) : 1;
-    for (let i = 0; i < attempts; i++) {
-      if (i > 0) await new Promise((r) => setTimeout(r, this.settle.delayMs));
-      last = await loginOnce(target);
-      if (last.ok) return last;
-    }
-    return last;
-  }
-}
-
-async function loginOnce(target: DbTarget): Promise<LoginResult> {
-  const { default: pgmod } = await import('pg');
-  const client = new pgmod.Client({
-    host: target.host,
-    port: target.port,
-    database: target.database,
-    user: target.user,
-    password: target.password,
-    ssl: target.ssl === false ? false : { rejectUnauthorized: true, ...(target.ssl.ca ? { ca: target.ssl.ca } : {}) },
-    connectionTimeoutMillis: 10_000,
-    application_name: 'bgmig-rotation-test',
-  });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return { ok: true };
-  } catch (e) {
-    const code = (e as { code?: string }).code ?? '';
-    const reason = describeDbError(e, target, 'log in to').message;
-    return { ok: false, rejected: REJECTED_CODES.has(code), reason: scrub(reason, [target.password]) };
-  } finally {
-    await client.end().catch(() => undefined);
+    return probeSettled(this.settle, opts, async () => {
+      const r = await checkLogin(target, { applicationName: 'bgmig-rotation-test' });
+      return r.ok ? { ok: true } : { ok: false, rejected: r.rejected, reason: r.error };
+    });
   }
 }
 

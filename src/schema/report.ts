@@ -27,7 +27,10 @@ export interface DatabaseSummary {
   target?: string;
 }
 
-/** What the validator Lambda accepts (all optional); `bgmig validate` passes its options through it. */
+/**
+ * What the validator Lambda accepts for a validation (all optional; `kind` absent or "validate"); `bgmig validate`
+ * passes its options through it. The other event kind is ConnectionCheckEvent below.
+ */
 export interface ValidatorEvent {
   /** Only these schemas (exact names). */
   includeSchemas?: string[];
@@ -35,6 +38,43 @@ export interface ValidatorEvent {
   excludeSchemas?: string[];
   /** Difference codes to leave out of the report (and the verdict). */
   ignoreCodes?: string[];
+}
+
+/**
+ * The validator's second event kind: prove a login with one version of a colour's master secret (the rotation's
+ * test step in AWS mode — the clusters sit in isolated subnets that only the functions reach). The function reads
+ * that version itself, so no password travels in the event or the result. Without versionId/versionStage it reads
+ * AWSCURRENT; with both, Secrets Manager must answer with that version holding that stage.
+ */
+export interface ConnectionCheckEvent {
+  kind: 'connection-check';
+  color: 'blue' | 'green';
+  versionStage?: string;
+  versionId?: string;
+}
+
+/**
+ * What a connection check returns; it never throws. `rejected`: PostgreSQL refused the credentials (as opposed to
+ * a secret that could not be read or a server that could not be reached), which is what decides whether the
+ * rotation offers its rollback.
+ */
+export type ConnectionCheckResult =
+  | { ok: true; latencyMs: number; versionId: string; target: string }
+  | { ok: false; rejected: boolean; error: string };
+
+/** Which version of a secret an operation reads (the functions read it themselves: no password on the wire). */
+export interface SecretVersionSelector {
+  versionStage?: string | undefined;
+  versionId?: string | undefined;
+}
+
+/** Structural check of a connection-check result decoded from the function's payload. */
+export function isConnectionCheckResult(v: unknown): v is ConnectionCheckResult {
+  if (!v || typeof v !== 'object') return false;
+  const r = v as Record<string, unknown>;
+  if (r.ok === true) return typeof r.latencyMs === 'number' && typeof r.versionId === 'string' && typeof r.target === 'string';
+  if (r.ok === false) return typeof r.error === 'string' && typeof r.rejected === 'boolean';
+  return false;
 }
 
 export interface ValidationReport {

@@ -63,15 +63,17 @@ describe('resolveOptions', () => {
     expect(resolveOptions({ color: 'blue' }).mode).toBe('aws');
     expect(resolveOptions({ color: 'green', dbUrl: 'postgres://a:b@h/d' }).mode).toBe('direct');
     expect(resolveOptions({ app: true, blueUrl: 'postgres://a:b@h/d', greenUrl: 'postgres://a:b@h/d' }).mode).toBe('direct');
+    // --app without URLs: the cutover function sets and tests the password on both clusters.
+    expect(resolveOptions({ app: true })).toMatchObject({ mode: 'aws', kind: { app: true } });
     expect(resolveOptions({ color: 'blue', waitTimeout: '90s' }).wait.timeoutMs).toBe(90_000);
   });
   it('refuses contradictory or incomplete options with exit 2', () => {
     expect(bad({})).toBe(ExitCode.BadInput);
     expect(bad({ color: 'red' })).toBe(ExitCode.BadInput);
     expect(bad({ app: true, color: 'blue' })).toBe(ExitCode.BadInput);
-    expect(bad({ app: true })).toBe(ExitCode.BadInput);
     expect(bad({ app: true, dbUrl: 'postgres://a:b@h/d' })).toBe(ExitCode.BadInput);
     expect(bad({ app: true, blueUrl: 'postgres://a:b@h/d' })).toBe(ExitCode.BadInput);
+    expect(bad({ app: true, greenUrl: 'postgres://a:b@h/d' })).toBe(ExitCode.BadInput);
     expect(bad({ color: 'blue', greenUrl: 'postgres://a:b@h/d' })).toBe(ExitCode.BadInput);
     expect(bad({ color: 'blue', waitTimeout: 'soon' })).toBe(ExitCode.BadInput);
   });

@@ -11,8 +11,7 @@ import { type RotateOptions, runRotate } from '../../src/cli/commands/rotate-sec
 import { ExitCode } from '../../src/core/errors.js';
 import type { Checkpoint, RotationReport, RotationSpec } from '../../src/rotation/rotate.js';
 import { ROLL_PENDING_STAGE } from '../../src/rotation/secret-store.js';
-import { DirectLoginTester, type PasswordApplier, SqlPasswordApplier } from '../../src/rotation/targets.js';
-import { parseDbUrl } from '../../src/db/connection.js';
+import type { Credentials } from '../../src/rotation/targets.js';
 import { scramVerifier } from '../../src/dbinit/app-role.js';
 import { type Fixture, provisionFixture } from '../harness/aws-fixture.js';
 import { BGMIG_BIN, REPO_ROOT, runBgmig } from '../harness/cli.js';
@@ -280,8 +279,8 @@ describe('rotate-secret-manual when the database rejects the new password', () =
       applier: {
         target: db.applier.target,
         call: db.applier.call,
-        apply: async (user: string, password: string) => {
-          await db.applier.apply(user, password);
+        apply: async (credentials: Credentials) => {
+          await db.applier.apply(credentials);
           if (!applyCalls++) await blue.sql(`ALTER ROLE ${MASTER_USER} PASSWORD 'changed-behind-our-back'`);
         },
       },
@@ -383,46 +382,5 @@ describe('rotate-secret-manual --app (both clusters, both services)', () => {
     expect(ok.code).toBe(0);
     const { newVersion } = await expectRotated(fx.secretArn.app, before, [blue, green], APP_USER);
     expect(newVersion).toBe(pending);
-  });
-});
-
-describe('rotate-secret-manual in AWS mode (no --db-url)', () => {
-  it('sets the password with ModifyDBCluster on the colour\'s cluster and tests at its writer endpoint', async () => {
-    const before = await snapshotSecret(fx, fx.secretArn.blue);
-    let rds: PasswordApplier | undefined;
-    let testerTarget = '';
-    const admin = parseDbUrl(blue.url(), 'test');
-    const report = await inProcess({ color: 'blue', waitTimeout: '5s' }, new CapturedIo({ yes: true }), {
-      // moto's cluster has no database behind it: keep the real RDS applier and mirror the password onto the local
-      // server, which also stands in for the writer endpoint in the test step.
-      decorate: (spec) => {
-        const [db] = spec.databases;
-        rds = db.applier;
-        testerTarget = db.tester.target;
-        const sql = new SqlPasswordApplier(admin, 'local stand-in');
-        return {
-          ...spec,
-          databases: [
-            {
-              name: db.name,
-              applier: { target: db.applier.target, call: db.applier.call, apply: async (u, p) => (await db.applier.apply(u, p), sql.apply(u, p)) },
-              tester: new DirectLoginTester(admin, 'local stand-in'),
-            },
-          ],
-        };
-      },
-    });
-    expect(report.outcome).toBe('rotated');
-    expect(rds?.call).toContain('rds:ModifyDBCluster --db-cluster-identifier aurora-blue-rot');
-    expect(testerTarget).toContain(fx.clusterEndpoint.blue);
-    await expectRotated(fx.secretArn.blue, before, [blue], MASTER_USER);
-  });
-
-  it('refuses --app without --blue-url/--green-url, since the cutover function offers no password operation (exit 2, nothing changed)', async () => {
-    const before = await snapshotSecret(fx, fx.secretArn.app);
-    const err = await inProcess({ app: true }, new CapturedIo({ yes: true })).catch((e: unknown) => e);
-    expect((err as { exitCode?: number }).exitCode).toBe(ExitCode.BadInput);
-    expect((err as Error).message).toContain('--app needs --blue-url and --green-url');
-    expect(await snapshotSecret(fx, fx.secretArn.app)).toEqual(before);
   });
 });

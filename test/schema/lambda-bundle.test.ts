@@ -4,7 +4,7 @@
  * databases by a throwaway PostgreSQL.
  */
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -178,6 +178,22 @@ describe('schema-validator Lambda bundle', () => {
     expect(badEvent.report).toMatchObject({ verdict: 'error', error: 'The event field includeSchemas must be a list of strings.' });
     // The last of them is what gates will read.
     expect((await s3Objects())['reports/latest.json']).toEqual(badEvent.report);
+  });
+
+  it('answers a connection check (the rotation\'s AWS-mode test step) from the shipped bundle, without a password in any output', async () => {
+    const arn = await createSecret('secret-db-blue-cc', { username: 'postgres', password: server.password, host: '127.0.0.1', port: server.port, dbname: 'postgres' });
+    const wrong = 'Wr0ng-Bundle-Passw0rd';
+    const sm = new SecretsManagerClient(clientConfig());
+    const pending = await sm.send(
+      new PutSecretValueCommand({ SecretId: arn, SecretString: JSON.stringify({ username: 'postgres', password: wrong, host: '127.0.0.1', port: server.port, dbname: 'postgres' }), VersionStages: ['AWSPENDING'] }),
+    );
+    const env = { BLUE_SECRET_ARN: arn, GREEN_SECRET_ARN: 'g', ARTIFACTS_BUCKET: BUCKET, BGMIG_DB_SSL: 'disable' };
+    const ok = await invokeBundle(env, { kind: 'connection-check', color: 'blue', versionStage: 'AWSCURRENT' });
+    expect(ok.report as unknown).toMatchObject({ ok: true, target: `postgres@127.0.0.1:${server.port}/postgres` });
+    const rejected = await invokeBundle(env, { kind: 'connection-check', color: 'blue', versionStage: 'AWSPENDING', versionId: pending.VersionId });
+    expect(rejected.report as unknown).toMatchObject({ ok: false, rejected: true, error: expect.stringMatching(/PostgreSQL rejected the credentials for postgres@127\.0\.0\.1:\d+\/postgres/) });
+    for (const run of [ok, rejected]) expectCleanJsonLogs(run, [server.password, wrong]);
+    expect(JSON.stringify(rejected.report)).not.toContain(wrong);
   });
 
   it('a bucket it cannot write to turns the verdict into error (a gate must not read a stale pass)', async () => {

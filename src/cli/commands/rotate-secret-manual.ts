@@ -3,6 +3,15 @@
  * for a colour's master secret, or with --app for the application secret on both clusters. This module only wires
  * options to the rotation runner (src/rotation/): which secret, which databases (and how to reach them), which
  * services to roll.
+ *
+ * How the databases are reached:
+ * - AWS mode (no URL): the clusters sit in isolated subnets, so nothing logs in from the operator's machine. A
+ *   colour's master password is set with ModifyDBCluster and tested by the validator function's connection check;
+ *   the application password is set and tested by the cutover function (setAppPassword / checkAppLogin). The
+ *   functions read the secret version they are told about, so no password travels in an event and nothing logs in
+ *   from the operator's machine.
+ * - Direct mode (--db-url, or --blue-url and --green-url with --app): admin URLs, e.g. through a tunnel or for a
+ *   self-managed PostgreSQL — ALTER ROLE with a SCRAM verifier and a real login from this machine.
  */
 import type { Command } from 'commander';
 import { badInput } from '../../core/errors.js';
@@ -12,11 +21,14 @@ import { OutputKey } from '../../core/outputs.js';
 import { parseDuration } from '../../core/units.js';
 import { parseDbUrl } from '../../db/connection.js';
 import { RdsMasterPasswordApplier, type WaitOptions } from '../../rotation/rds.js';
+import { CutoverAppLoginTester, CutoverAppPasswordApplier, ValidatorLoginTester, rotationCutoverAdvice } from '../../rotation/remote.js';
 import { EcsServiceRoller, type ServiceRef } from '../../rotation/roll.js';
 import { type RotationHooks, type RotationReport, type RotationSpec, Rotation } from '../../rotation/rotate.js';
 import { SecretStore } from '../../rotation/secret-store.js';
-import { type DbSide, DirectLoginTester, SqlPasswordApplier } from '../../rotation/targets.js';
+import { type DbSide, DirectLoginTester, type Settle, SqlPasswordApplier } from '../../rotation/targets.js';
 import { type CommandContext, action } from '../context.js';
+import { RemoteExecutor } from '../db-remote.js';
+import { type FunctionInvoker, LambdaFunctionInvoker } from '../../remote/function-invoker.js';
 import { output, requireStack } from '../stack.js';
 
 export interface RotateOptions {
@@ -34,9 +46,15 @@ export interface RotateDeps {
   hooks?: RotationHooks;
   /** Lets a test wrap the databases (e.g. a concurrent password change) while keeping everything else real. */
   decorate?: (spec: RotationSpec) => RotationSpec;
+  /** How AWS mode reaches the functions (default: Lambda's Invoke API); tests route events to the real handlers. */
+  invoker?: FunctionInvoker;
+  /** How long AWS mode keeps re-testing a master password Aurora has not applied yet (default 6 × 5 s). */
+  masterSettle?: Settle;
 }
 
 const DEFAULT_WAIT = '15m';
+/** Aurora applies a new master password a few seconds after the cluster reports available again. */
+const AURORA_SETTLE: Settle = { attempts: 6, delayMs: 5_000 };
 
 interface Resolved {
   kind: { app: true } | { app: false; color: Color };
@@ -51,17 +69,10 @@ export function resolveOptions(o: RotateOptions): Resolved {
   const wait = { timeoutMs, pollMs: Math.min(10_000, Math.max(200, Math.round(timeoutMs / 20))) };
   if (o.app) {
     if (o.color !== undefined) throw badInput('--app rotates the application secret used by both colours: drop --color.');
-    if (o.dbUrl !== undefined) throw badInput('--app applies the password on both clusters: pass --blue-url and --green-url instead of --db-url.');
-    if (o.blueUrl === undefined && o.greenUrl === undefined) {
-      // The cutover function (lambda-db-cutover) is the only thing in AWS that reaches both clusters' SQL, and its
-      // operations (src/lambda/db-cutover-contract.ts) have none that applies a *given* secret version: `init` sets
-      // the AWSCURRENT password, which is the wrong one for the set step and the right one only for a rollback.
-      // What this needs from it: {operation: 'setAppPassword', options: {versionId, versionStage}} — the function
-      // reads that version of the app secret itself (no password in the payload), applies it on both clusters,
-      // both or neither, and reports per colour; plus a login check for the test step. Until then: direct mode.
-      throw badInput("--app needs --blue-url and --green-url (admin URLs, e.g. through a tunnel): the cutover function offers no operation to set the application role's password yet.");
-    }
-    if (o.blueUrl === undefined || o.greenUrl === undefined) throw badInput('--app needs both --blue-url and --green-url (both clusters change together).');
+    if (o.dbUrl !== undefined) throw badInput('--app applies the password on both clusters: pass --blue-url and --green-url instead of --db-url (or neither, for AWS mode).');
+    // AWS mode: the cutover function (the one thing in AWS that reaches both clusters' SQL) sets and tests it.
+    if (o.blueUrl === undefined && o.greenUrl === undefined) return { kind: { app: true }, mode: 'aws', wait };
+    if (o.blueUrl === undefined || o.greenUrl === undefined) throw badInput('--app needs both --blue-url and --green-url (both clusters change together), or neither for AWS mode.');
     return { kind: { app: true }, mode: 'direct', wait };
   }
   if (o.blueUrl !== undefined || o.greenUrl !== undefined) throw badInput('--blue-url/--green-url belong to --app; for a colour\'s master secret pass --db-url.');
@@ -83,14 +94,29 @@ export async function runRotate(ctx: CommandContext, o: RotateOptions, deps: Rot
   let databases: DbSide[];
   let label: string;
   let rerun = `bgmig rotate-secret-manual --suffix ${suffix}`;
+  const invoker = deps.invoker ?? new LambdaFunctionInvoker(() => ctx.aws.lambda());
   if (r.kind.app) {
     label = `the application secret ${n.appDbSecret} (role ${APP_DB_USERNAME} on both clusters)`;
     rerun += ' --app';
-    rerun += ' --blue-url URL --green-url URL';
-    databases = (['blue', 'green'] as const).map((c) => {
-      const admin = parseDbUrl(c === 'blue' ? (o.blueUrl ?? '') : (o.greenUrl ?? ''), `--${c}-url`);
-      return { name: n.auroraCluster(c), applier: new SqlPasswordApplier(admin, n.auroraCluster(c)), tester: new DirectLoginTester(admin, n.auroraCluster(c)) };
-    });
+    if (r.mode === 'direct') {
+      rerun += ' --blue-url URL --green-url URL';
+      databases = (['blue', 'green'] as const).map((c) => {
+        const admin = parseDbUrl(c === 'blue' ? (o.blueUrl ?? '') : (o.greenUrl ?? ''), `--${c}-url`);
+        return { name: n.auroraCluster(c), applier: new SqlPasswordApplier(admin, n.auroraCluster(c)), tester: new DirectLoginTester(admin, n.auroraCluster(c)) };
+      });
+    } else {
+      // One call changes both clusters (both or neither, inside the function), so they are one side here.
+      const functionName = output(stack, OutputKey.CutoverFunctionName);
+      const clusters = `${output(stack, OutputKey.BlueClusterIdentifier)} and ${output(stack, OutputKey.GreenClusterIdentifier)}`;
+      const executor = new RemoteExecutor({
+        lambda: () => ctx.aws.lambda(),
+        invoker,
+        functionName,
+        logGroup: n.cutoverLogGroup,
+        advice: rotationCutoverAdvice(n.cutoverLogGroup),
+      });
+      databases = [{ name: clusters, applier: new CutoverAppPasswordApplier(executor, functionName, clusters), tester: new CutoverAppLoginTester(executor, functionName, clusters) }];
+    }
   } else {
     const color = r.kind.color;
     label = `the ${color} master secret ${n.dbSecret(color)}`;
@@ -101,20 +127,19 @@ export async function runRotate(ctx: CommandContext, o: RotateOptions, deps: Rot
       const admin = parseDbUrl(o.dbUrl ?? '', '--db-url');
       databases = [{ name: clusterId, applier: new SqlPasswordApplier(admin, clusterId), tester: new DirectLoginTester(admin, clusterId) }];
     } else {
-      const rds = await ctx.aws.rds();
-      const { DescribeDBClustersCommand } = await import('@aws-sdk/client-rds');
-      const cluster = (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: clusterId }))).DBClusters?.[0];
-      const endpoint = cluster?.Endpoint ?? output(stack, color === 'blue' ? OutputKey.BlueClusterEndpoint : OutputKey.GreenClusterEndpoint);
-      const secrets = new SecretStore(await ctx.aws.secrets(), secretId);
-      const dbname = await secrets.state().then((s) => secrets.read(s.currentVersionId, 'AWSCURRENT')).then((v) => v.value.dbname ?? 'postgres');
       databases = [
         {
           name: clusterId,
-          applier: new RdsMasterPasswordApplier(rds, clusterId, r.wait, progress),
-          // The validator function has no connection-check operation, so the test step logs in directly to the
-          // writer endpoint (TLS verified: set NODE_EXTRA_CA_CERTS to the RDS CA bundle). Aurora applies a new
-          // master password a few seconds after the cluster reports available, hence the retries.
-          tester: new DirectLoginTester({ host: endpoint, port: cluster?.Port ?? 5432, database: dbname, ssl: {} }, clusterId, { attempts: 6, delayMs: 5_000 }),
+          applier: new RdsMasterPasswordApplier(await ctx.aws.rds(), clusterId, r.wait, progress),
+          // The writer endpoint is in an isolated subnet: the validator function (which reaches both clusters) logs in.
+          tester: new ValidatorLoginTester({
+            invoker,
+            functionName: output(stack, OutputKey.ValidatorFunctionName),
+            logGroup: n.validatorLogGroup,
+            color,
+            cluster: clusterId,
+            settle: deps.masterSettle ?? AURORA_SETTLE,
+          }),
         },
       ];
     }
@@ -146,8 +171,8 @@ export function register(program: Command): void {
     .description('rotate a database secret by hand, step by step (create, set, test, finish, roll); resumable')
     .option('--color <color>', "rotate this colour's master secret (blue|green)")
     .option('--app', 'rotate the application secret on both clusters and roll both services', false)
-    .option('--db-url <url>', "direct mode: admin URL of the colour's database (set with ALTER ROLE, test by logging in)")
-    .option('--blue-url <url>', 'direct mode with --app: admin URL of the blue database')
+    .option('--db-url <url>', "direct mode: admin URL of the colour's database (set with ALTER ROLE, test by logging in); without it the RDS API sets and the validator function tests")
+    .option('--blue-url <url>', 'direct mode with --app: admin URL of the blue database (without both URLs the cutover function sets and tests)')
     .option('--green-url <url>', 'direct mode with --app: admin URL of the green database')
     .option('--dry-run', 'print the plan with every API call; change nothing', false)
     .option('--wait-timeout <duration>', 'bound on each wait (cluster available, service stable), e.g. 90s, 15m', DEFAULT_WAIT)
@@ -156,10 +181,13 @@ export function register(program: Command): void {
       `
 Steps (docs/runbooks/credential-rotation.md): 1 create (AWSPENDING) → 2 set → 3 test → 4 finish (AWSCURRENT) → 5 roll.
 An interrupted run is continued by running the same command again; it never generates a second password.
+AWS mode never connects from this machine: the test step (and with --app the set step) runs in the stack's
+functions, which read the secret version themselves.
 
 Examples:
   bgmig rotate-secret-manual --suffix demo --color blue --dry-run
   bgmig rotate-secret-manual --suffix demo --color green --yes
+  bgmig rotate-secret-manual --suffix demo --app --yes
   bgmig rotate-secret-manual --suffix demo --app --blue-url "$BLUE_ADMIN_URL" --green-url "$GREEN_ADMIN_URL"`,
     )
     .action((...params: unknown[]) => {
