@@ -172,13 +172,13 @@ describe('faults moto cannot produce', () => {
     elbv2.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [{ Target: { Id: '10.0.1.10', Port: 80 }, TargetHealth: { State: 'healthy' } }] });
     rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: n.auroraCluster('blue') }).resolves({ DBClusters: [{ DBClusterIdentifier: n.auroraCluster('blue'), Status: 'available' }] });
     rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: n.auroraCluster('green') }).resolves({ DBClusters: [{ DBClusterIdentifier: n.auroraCluster('green'), Status: 'storage-full' }] });
-    const s = await readStatus(aws(), S);
+    const s = await readStatus(aws(), S, { replication: false });
     expect(s.degraded).toEqual(['green cluster aurora-green-flt is storage-full']);
   });
 
   it('status counts a color that takes traffic with no healthy target as degraded', async () => {
     elbv2.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
-    const s = await readStatus(aws(), S);
+    const s = await readStatus(aws(), S, { replication: false });
     expect(s.degraded).toContain('blue takes 100 % of traffic but has no healthy target');
     expect(s.degraded.filter((d) => /green/.test(d))).toEqual([]); // green takes 0 %: no targets is fine there
   });
@@ -189,7 +189,7 @@ describe('faults moto cannot produce', () => {
       TargetHealthDescriptions: [{ Target: { Id: '10.0.2.20', Port: 80 }, TargetHealth: { State: 'unhealthy', Reason: 'Target.Timeout' } }],
     });
     cw.on(DescribeAlarmsCommand).rejects(awsError('ThrottlingException', 'Rate exceeded'));
-    const s = await readStatus(aws(), S);
+    const s = await readStatus(aws(), S, { replication: false });
     expect(s.healthy).toBe(false);
     expect(s.degraded).toEqual(expect.arrayContaining(['1 unhealthy green target(s)', 'could not read alarms.blue', 'could not read alarms.green']));
     expect(s.errors['alarms.green']).toBe('AWS kept throttling the request after retries: wait a minute and retry.');

@@ -51,7 +51,7 @@ describe('status', () => {
   it('reports a healthy system with exit 0, and --json puts only the snapshot on stdout', async () => {
     await f.setWeights({ blue: 70, green: 30 });
     await f.putReport(makeReport('compatible', '2026-11-25T01:00:00.000Z'));
-    const human = await bgmig(['status', '--no-color']);
+    const human = await bgmig(['status', '--no-replication', '--no-color']);
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toContain('blue ██████████ 70 % │ green ████ 30 %');
     expect(human.stdout).toMatch(/green 2 healthy, 0 unhealthy, 0 draining/);
@@ -59,7 +59,7 @@ describe('status', () => {
     expect(human.stdout).toMatch(/Validation\s+compatible \(2026-11-25T01:00:00.000Z/);
     expect(human.stdout).toMatch(/Overall\s+healthy/);
 
-    const json = await bgmig(['status', '--json']);
+    const json = await bgmig(['status', '--no-replication', '--json']);
     expect(json.code).toBe(0);
     const snap = JSON.parse(json.stdout);
     expect(snap.weights).toEqual({ blue: 70, green: 30 });
@@ -76,20 +76,20 @@ describe('status', () => {
 
   it('exits 3 (degraded) when an alarm fires or a target does not serve, naming why', async () => {
     await f.setAlarm('blue', 'cpu', 'ALARM');
-    const r = await bgmig(['status', '--no-color']);
+    const r = await bgmig(['status', '--no-replication', '--no-color']);
     expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/Alarms\s+blue\s+ALARM alarm-blue-cpu-ops, OK ×4/);
     expect(r.stdout).toMatch(/DEGRADED: alarm-blue-cpu-ops is in ALARM/);
 
     await f.setAlarm('blue', 'cpu', 'OK');
     await f.setTargetHealth('green', 'not-serving');
-    const j = await bgmig(['status', '--json']);
+    const j = await bgmig(['status', '--no-replication', '--json']);
     expect(j.code).toBe(3);
     expect(JSON.parse(j.stdout).degraded).toEqual(['1 unhealthy green target(s)']);
   });
 
   it('--watch prints one snapshot per interval without a terminal and stops on Ctrl-C (SIGINT)', async () => {
-    const child = spawn(process.execPath, [BGMIG_BIN, '--suffix', S, 'status', '--watch', '--interval', '1', '--no-color'], {
+    const child = spawn(process.execPath, [BGMIG_BIN, '--suffix', S, 'status', '--no-replication', '--watch', '--interval', '1', '--no-color'], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...f.env, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -152,7 +152,7 @@ describe('status', () => {
     process.env.AWS_ACCESS_KEY_ID = 'testing';
     process.env.AWS_SECRET_ACCESS_KEY = 'testing';
     const aws = new AwsClients({ region: 'us-east-1', endpointUrl: moto.endpoint });
-    expect(await runStatus({ suffix: S, watch: true, intervalSeconds: 1, maxSnapshots: 2 }, { io, aws })).toBe(0);
+    expect(await runStatus({ suffix: S, watch: true, intervalSeconds: 1, maxSnapshots: 2, replication: false }, { io, aws })).toBe(0);
     const lines = stdout().trim().split('\n');
     expect(lines).toHaveLength(2);
     for (const l of lines) expect(JSON.parse(l)).toMatchObject({ healthy: true, weights: { blue: 100, green: 0 } });
@@ -201,7 +201,7 @@ describe('promote', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(`warning: traffic moved, but which database both colours use is unknown: The database record ${f.dbRecordName} points at old-db.example.com, which is neither cluster's writer endpoint`);
     expect(await f.readWeights()).toEqual({ blue: 80, green: 20 });
-    const s = await bgmig(['status', '--json']);
+    const s = await bgmig(['status', '--no-replication', '--json']);
     expect(s.code).toBe(3);
     expect(JSON.parse(s.stdout).degraded).toEqual(['could not read database.active']);
   });

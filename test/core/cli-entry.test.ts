@@ -31,11 +31,12 @@ describe('the bgmig executable', () => {
     expect(r.stderr).toMatch(/unknown option/);
   });
 
-  it('every verb has its own help with an example, exit 0', async () => {
-    for (const v of VERBS) {
-      const r = await runBgmig([v, '--help']);
-      expect(r.code, v).toBe(0);
-      expect(r.stdout, v).toMatch(/Example/i);
+  it('every verb and db subcommand has its own help with an example, exit 0', async () => {
+    const subcommands = [['db', 'init'], ['db', 'sync', 'start'], ['db', 'sync', 'status'], ['db', 'sync', 'stop'], ['db', 'cutover'], ['db', 'rollback']];
+    for (const v of [...VERBS.map((x) => [x]), ...subcommands]) {
+      const r = await runBgmig([...v, '--help']);
+      expect(r.code, v.join(' ')).toBe(0);
+      expect(r.stdout, v.join(' ')).toMatch(/Example/i);
     }
   });
 

@@ -17,6 +17,7 @@ import { type ActiveDatabase, readActiveDatabase } from '../live-state.js';
 import { output, requireStack, type StackInfo } from '../stack.js';
 import { readWeights, type TrafficTarget, trafficTarget, weightBar } from '../traffic.js';
 import { readLatestReport } from '../validation.js';
+import type { Executor } from '../../replication/api.js';
 
 export interface ClusterStatus {
   color: Color;
@@ -27,8 +28,9 @@ export interface ClusterStatus {
 }
 
 /**
- * The database section. `replication` is the slot for `bgmig db sync status` (src/replication, issue 7): until that
- * module provides it, status reports it as not available rather than guessing.
+ * The database section: which cluster the db record names, both clusters, and the live replication state that
+ * `bgmig db sync status` shows (read through the cutover function, which is the only thing that can reach the
+ * isolated clusters).
  */
 export interface DatabaseSection {
   active?: ActiveDatabase | undefined;
@@ -71,16 +73,27 @@ async function clusterStatuses(aws: AwsClients, stack: StackInfo): Promise<Clust
   );
 }
 
-/**
- * The replication part of the database section. Placeholder for issue 7's `src/replication` status provider:
- * wire it in here (and only here) when it lands; it returns lines, degraded reasons and data.
- */
-async function replicationSection(): Promise<DatabaseSection['replication']> {
-  return { available: false, hint: 'replication status is shown by `bgmig db sync status`' };
+/** Where the replication section comes from: the cutover function in AWS mode; tests may inject a local executor. */
+export type ReplicationExecutorFactory = (aws: AwsClients, stack: StackInfo, suffix: string) => Promise<Executor>;
+
+const remoteExecutor: ReplicationExecutorFactory = async (aws, stack, suffix) => (await import('../db-remote.js')).remoteExecutorFor(aws, stack, suffix);
+
+/** The replication part of the database section (what `bgmig db sync status` reports). */
+async function replicationSection(aws: AwsClients, stack: StackInfo, suffix: string, opts: ReadStatusOptions): Promise<DatabaseSection['replication']> {
+  if (opts.replication === false) return { available: false, hint: 'skipped (--no-replication); see `bgmig db sync status`' };
+  const { databaseSection } = await import('../../replication/status.js');
+  const section = await databaseSection(await (opts.executorFactory ?? remoteExecutor)(aws, stack, suffix));
+  return { available: true, degraded: section.report.problems, lines: section.text.split('\n').filter((l) => l.trim() !== ''), data: section.report };
+}
+
+export interface ReadStatusOptions {
+  /** false: skip the replication section (it invokes the cutover function). Default true. */
+  replication?: boolean;
+  executorFactory?: ReplicationExecutorFactory;
 }
 
 /** Reads everything in parallel. A section that fails is reported (and counts as degraded), not fatal. */
-export async function readStatus(aws: AwsClients, suffix: string): Promise<StatusSnapshot> {
+export async function readStatus(aws: AwsClients, suffix: string, opts: ReadStatusOptions = {}): Promise<StatusSnapshot> {
   const stack = await requireStack(aws, suffix);
   const errors: Record<string, string> = {};
   const guard = async <T>(section: string, p: () => Promise<T>): Promise<T | undefined> => {
@@ -104,7 +117,7 @@ export async function readStatus(aws: AwsClients, suffix: string): Promise<Statu
     guard('database.clusters', () => clusterStatuses(aws, stack)),
     guard('database.active', () => readActiveDatabase(aws, stack)),
     guard('validation', () => readLatestReport(aws, stack)),
-    guard('database.replication', () => replicationSection()),
+    guard('database.replication', () => replicationSection(aws, stack, suffix, opts)),
   ]);
 
   const degraded: string[] = [];
@@ -194,6 +207,9 @@ export interface StatusOptions {
   maxSnapshots?: number;
   /** Aborts --watch (Ctrl-C). */
   signal?: AbortSignal;
+  /** false: skip the replication section (--no-replication). */
+  replication?: boolean;
+  executorFactory?: ReplicationExecutorFactory;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -219,7 +235,7 @@ function aborted(signal?: AbortSignal): Promise<undefined> {
 export async function runStatus(opts: StatusOptions, deps: { io: Io; aws: AwsClients }): Promise<ExitCode> {
   const { io, aws } = deps;
   if (!opts.watch) {
-    const s = await readStatus(aws, opts.suffix);
+    const s = await readStatus(aws, opts.suffix, { replication: opts.replication, executorFactory: opts.executorFactory });
     io.result(s, () => renderStatus(s, io));
     return s.healthy ? ExitCode.Ok : ExitCode.Refused;
   }
@@ -233,7 +249,7 @@ export async function runStatus(opts: StatusOptions, deps: { io: Io; aws: AwsCli
     let json: unknown;
     try {
       // Ctrl-C must end the watch at once, even while a read is still waiting on a slow endpoint.
-      const s = await Promise.race([readStatus(aws, opts.suffix), aborted(opts.signal)]);
+      const s = await Promise.race([readStatus(aws, opts.suffix, { replication: opts.replication, executorFactory: opts.executorFactory }), aborted(opts.signal)]);
       if (s === undefined) break;
       last = s.healthy ? ExitCode.Ok : ExitCode.Refused;
       text = renderStatus(s, io);
@@ -265,25 +281,26 @@ export function register(program: Command): void {
     .description('stack, traffic, target health, alarms, databases and the last validation verdict; exit 3 when degraded')
     .option('--watch', 'keep refreshing until Ctrl-C (redraws in place on a terminal)', false)
     .option('--interval <seconds>', 'seconds between refreshes with --watch', '5')
+    .option('--no-replication', 'skip the live replication section (it invokes lambda-db-cutover-S, which queries both clusters)')
     .addHelpText(
       'after',
       `
-Exit codes: 0 healthy, 3 degraded (an alarm in ALARM, an unhealthy target, a failed stack, a cluster not available),
-1 when the status cannot be read.
+Exit codes: 0 healthy, 3 degraded (an alarm in ALARM, an unhealthy target, a failed stack, a cluster not available,
+replication stalled or erroring, a section that cannot be read), 1 when the status cannot be read at all.
 
 Example:
   $ bgmig status --suffix shop-prod
   $ bgmig status --suffix shop-prod --watch --interval 2`,
     )
     .action(
-      action<{ watch: boolean; interval: string }>(async (ctx, o) => {
+      action<{ watch: boolean; interval: string; replication: boolean }>(async (ctx, o) => {
         const intervalSeconds = parseIntStrict(o.interval, '--interval', 1, 3600);
         const suffix = ctx.suffix();
         const ac = new AbortController();
         const onSigint = () => ac.abort();
         if (o.watch) process.once('SIGINT', onSigint);
         try {
-          return await runStatus({ suffix, watch: o.watch, intervalSeconds, signal: ac.signal }, ctx);
+          return await runStatus({ suffix, watch: o.watch, intervalSeconds, signal: ac.signal, replication: o.replication }, ctx);
         } finally {
           process.removeListener('SIGINT', onSigint);
         }
