@@ -4,7 +4,6 @@
  * versions) served by moto. The function reads the version it is told about: no password in any event or result.
  */
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CutoverEnv } from '../../src/core/lambda-env.js';
@@ -13,7 +12,7 @@ import type { CheckAppLoginReport, CutoverEvent, CutoverResult, SetAppPasswordRe
 import { makeHandler } from '../../src/lambda/db-cutover.js';
 import { type Captured, captureProcessOutput } from '../harness/capture.js';
 import { type Moto, startMoto } from '../harness/moto.js';
-import { type PgServer, startPostgres } from '../harness/postgres.js';
+import { type PgServer, canLogin as canLoginAs, startPostgres } from '../harness/postgres.js';
 
 const APP_USER = 'bgmig_app';
 const INITIAL = 'App-Initial-Pw-3a4b5c6d';
@@ -49,18 +48,8 @@ async function putPending(password: string, username = APP_USER): Promise<string
 }
 
 /** A real login as the application role: true accepted, false rejected by PostgreSQL. */
-async function canLogin(color: Color, password: string): Promise<boolean> {
-  const c = new pg.Client({ connectionString: servers[color].url('app', APP_USER, password) });
-  c.on('error', () => undefined);
-  try {
-    await c.connect();
-    return true;
-  } catch (e) {
-    if ((e as { code?: string }).code === '28P01') return false;
-    throw e;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
+function canLogin(color: Color, password: string): Promise<boolean> {
+  return canLoginAs(servers[color], APP_USER, password, 'app');
 }
 
 beforeAll(async () => {

@@ -14,7 +14,7 @@ import { BgmigError } from '../../src/core/errors.js';
 import { parseDbUrl, type DbTarget } from '../../src/db/connection.js';
 import { initAppRole, scramVerifier } from '../../src/dbinit/app-role.js';
 import { runBgmig } from '../harness/cli.js';
-import { startPostgres, type PgServer } from '../harness/postgres.js';
+import { canLogin as canLoginAs, startPostgres, type PgServer } from '../harness/postgres.js';
 
 let blue: PgServer;
 let green: PgServer;
@@ -25,16 +25,8 @@ function admin(s: PgServer, user = 'postgres', password = s.password): DbTarget 
   return parseDbUrl(s.url('postgres', user, password), '--url');
 }
 
-async function canLogin(s: PgServer, password: string, database = 'app'): Promise<boolean> {
-  const c = new pg.Client({ connectionString: s.url(database, 'bgmig_app', password) });
-  try {
-    await c.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
+function canLogin(s: PgServer, password: string, database = 'app'): Promise<boolean> {
+  return canLoginAs(s, 'bgmig_app', password, database);
 }
 
 async function state(s: PgServer): Promise<{ role: boolean; db: boolean }> {

@@ -174,3 +174,23 @@ export async function startPostgres(opts: PgServerOptions = {}): Promise<PgServe
     };
   }
 }
+
+/**
+ * A real login attempt: true when accepted, false when PostgreSQL rejects the password (28P01). Anything else
+ * (server down, database missing) throws, so a test asserting "the old password no longer works" cannot pass
+ * because the server was unreachable.
+ */
+export async function canLogin(server: PgServer, user: string, password: string, database = 'postgres'): Promise<boolean> {
+  const c = new pg.Client({ host: server.host, port: server.port, user, password, database });
+  c.on('error', () => undefined);
+  try {
+    await c.connect();
+    await c.query('SELECT 1');
+    return true;
+  } catch (e) {
+    if ((e as { code?: string }).code === '28P01') return false;
+    throw e;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}

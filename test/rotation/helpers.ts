@@ -5,13 +5,11 @@
  */
 import { DescribeSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import pg from 'pg';
 import { PassThrough, Writable } from 'node:stream';
 import { type GlobalOptions, type CommandContext, makeContext } from '../../src/cli/context.js';
 import { Io } from '../../src/cli/io.js';
 import type { Color } from '../../src/core/naming.js';
 import type { Fixture } from '../harness/aws-fixture.js';
-import type { PgServer } from '../harness/postgres.js';
 
 export const MASTER_USER = 'bgmig_admin';
 export const APP_USER = 'bgmig_app';
@@ -64,21 +62,8 @@ export async function setSecret(fx: Fixture, secretId: string, value: Record<str
   await fx.clients.secrets.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: JSON.stringify(value) }));
 }
 
-/** A real login attempt: true when accepted, false when PostgreSQL rejects the password (anything else throws). */
-export async function canLogin(server: PgServer, user: string, password: string, database = 'postgres'): Promise<boolean> {
-  const c = new pg.Client({ host: server.host, port: server.port, user, password, database });
-  c.on('error', () => undefined);
-  try {
-    await c.connect();
-    await c.query('SELECT 1');
-    return true;
-  } catch (e) {
-    if ((e as { code?: string }).code === '28P01') return false;
-    throw e;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
+/** The harness's strict login probe (28P01 → false, anything else throws). */
+export { canLogin } from '../harness/postgres.js';
 
 /**
  * moto creates services with 0 of N tasks running (so never "stable"); an UpdateService with a desired count
