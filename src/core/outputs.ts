@@ -46,4 +46,7 @@ export const ArtifactKeys = {
   latestReport: 'reports/latest.json',
   /** A timestamped copy of every report. */
   report: (isoTimestamp: string) => `reports/${isoTimestamp.replace(/[:.]/g, '-')}.json`,
+  /** The cutover function's audit trail: one object per state-changing operation, success or failure. */
+  journalPrefix: 'journal/',
+  journal: (isoTimestamp: string, operation: string) => `journal/${isoTimestamp.replace(/[:.]/g, '-')}-${operation}.json`,
 } as const;

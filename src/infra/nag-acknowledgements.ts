@@ -51,13 +51,13 @@ export function acknowledgeFindings(stack: BgmigStack): void {
       'The functions are only invoked synchronously by the bgmig CLI, which receives and reports every failure; there are no asynchronous events to dead-letter.');
   }
   ack(stack.validator.fn.role, [reports], 'The validator writes report objects whose names are timestamps, confined to the reports/ prefix of the artifacts bucket.');
-  ack(stack.cutover.fn.role, [journal], 'The cutover function keeps one journal object per run, confined to the journal/ prefix of the artifacts bucket.');
+  ack(stack.cutover.fn.role, [journal], 'The cutover function appends one audit object per operation, named by its timestamp, confined to the journal/ prefix of the artifacts bucket.');
   ack(stack.cutover.fn.role, ['AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:route53:::change/*]'],
     'Route 53 change ids exist only after ChangeResourceRecordSets returns, so GetChange can be scoped to the change resource type but not to one id.');
   ack(stack.operator.role, ['AwsSolutions-IAM5[Resource::*]'],
     'The ELB Describe calls and secretsmanager:GetRandomPassword have no resource-level permissions; every call that changes something is scoped to this stack\'s resources.');
   ack(stack.operator.role, [reports, journal],
-    'The operator reads validation reports and reads/writes the cutover journal, each confined to its prefix of the artifacts bucket.');
+    'The operator reads validation reports and the cutover audit journal, each confined to its prefix of the artifacts bucket.');
 
   // Secrets: rotation must change the password on both clusters together, which `bgmig rotate-secret-manual` does.
   for (const secret of [stack.databases.blue.masterSecret, stack.databases.green.masterSecret, stack.appSecret.secret]) {

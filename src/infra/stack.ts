@@ -156,7 +156,7 @@ export class BgmigStack extends Stack {
     this.cutover.fn.grantInvoke(op);
     this.monitoring.grantDescribeAlarms(op);
     this.artifacts.grantReadReports(op);
-    this.artifacts.grantReadWriteJournal(op);
+    this.artifacts.grantReadJournal(op);
     grantStageSecret(op, [this.databases.blue.secret, this.databases.green.secret, this.appSecret.secret], this.keys);
     for (const c of COLORS) {
       this.databases[c].grantOperate(op);

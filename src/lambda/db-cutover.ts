@@ -19,9 +19,11 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Route53Client } from '@aws-sdk/client-route-53';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { BgmigError, ExitCode, isBgmigError, messageOf } from '../core/errors.js';
 import { APP_DB_NAME, APP_DB_USERNAME, CutoverEnv } from '../core/lambda-env.js';
+import { ArtifactKeys } from '../core/outputs.js';
 import type { Color } from '../core/naming.js';
 import { scrub } from '../core/redact.js';
 import { checkLogin, describeTarget, targetFromSecret, type DbTarget } from '../db/connection.js';
@@ -31,6 +33,7 @@ import { type ClusterEndpoints, type DbRecordRef, readActiveDatabase, switchActi
 import type { Executor, ProgressEvent, Targets } from '../replication/api.js';
 import type { SecretVersionSelector } from '../schema/report.js';
 import {
+  type AuditRecord,
   CUTOVER_OPERATIONS,
   type CheckAppLoginReport,
   type CutoverEvent,
@@ -57,6 +60,7 @@ export interface HandlerDeps {
   env?: NodeJS.ProcessEnv;
   secrets?: () => Promise<SecretsManagerClient>;
   route53?: () => Promise<Route53Client>;
+  s3?: () => Promise<S3Client>;
   /** Builds the engine over the two targets (default: the replication engine's LocalExecutor). */
   engine?: (targets: Targets) => Promise<Executor>;
   logger?: Logger;
@@ -149,6 +153,9 @@ function summarize(operation: CutoverOperation, report: unknown): Record<string,
   return out;
 }
 
+/** Operations that change something: each leaves an audit record in the artifacts bucket, succeeded or not. */
+const AUDITED: ReadonlySet<string> = new Set<CutoverOperation>(['init', 'setAppPassword', 'syncStart', 'syncStop', 'cutover', 'rollback']);
+
 export function makeHandler(deps: HandlerDeps = {}) {
   const env = deps.env ?? process.env;
   const logger = deps.logger ?? new Logger({ serviceName: 'bgmig-db-cutover' });
@@ -157,6 +164,29 @@ export function makeHandler(deps: HandlerDeps = {}) {
   const secrets = () =>
     (smClient ??= deps.secrets ? deps.secrets() : import('@aws-sdk/client-secrets-manager').then((m) => new m.SecretsManagerClient({})));
   const route53 = () => (r53Client ??= deps.route53 ? deps.route53() : import('@aws-sdk/client-route-53').then((m) => new m.Route53Client({})));
+  let s3Client: Promise<S3Client> | undefined;
+  const s3 = () => (s3Client ??= deps.s3 ? deps.s3() : import('@aws-sdk/client-s3').then((m) => new m.S3Client({})));
+
+  /**
+   * Appends the (already scrubbed) result to journal/ — the record an engineer reads after an incident: what ran,
+   * when, with which outcome, pause and steps. The authoritative state of a run lives in the databases' bgmig
+   * schema, so a failed write is logged and reported but never changes the operation's outcome.
+   */
+  const audit = async (operation: string, doc: CutoverResult, requestId: string | undefined): Promise<AuditRecord | undefined> => {
+    const bucket = env[CutoverEnv.ArtifactsBucket];
+    if (!bucket || !AUDITED.has(operation)) return undefined;
+    const key = ArtifactKeys.journal(new Date().toISOString(), operation);
+    try {
+      const { PutObjectCommand } = await import('@aws-sdk/client-s3');
+      const body = JSON.stringify({ ...doc, requestId, recordedAt: new Date().toISOString() }, null, 2);
+      await (await s3()).send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json' }));
+      return { bucket, key };
+    } catch (e) {
+      const error = messageOf(e).split('\n')[0];
+      logger.warn('could not write the audit record', { bucket, key, error });
+      return { bucket, key, error };
+    }
+  };
   const engine = deps.engine ?? defaultEngine;
 
   return async function handler(event: CutoverEvent, context?: LambdaContextLike): Promise<CutoverResult> {
@@ -244,7 +274,9 @@ export function makeHandler(deps: HandlerDeps = {}) {
       const result = { ok: true, operation, report, progress, ...(dns ? { dns } : {}), durationMs: Date.now() - started } as CutoverSuccess;
       logger.info('operation finished', { ...summarize(operation, report), ...(dns ? { record: dns.value, recordColor: dns.color } : {}), durationMs: result.durationMs });
       // A final scrub of the whole document: no report may carry a password, whatever the engine put in it.
-      return JSON.parse(scrub(JSON.stringify(result), known)) as CutoverResult;
+      const scrubbed = JSON.parse(scrub(JSON.stringify(result), known)) as CutoverSuccess;
+      const record = await audit(operation, scrubbed, context?.awsRequestId);
+      return record ? { ...scrubbed, audit: record } : scrubbed;
     } catch (e) {
       const err = isBgmigError(e)
         ? e
@@ -257,7 +289,8 @@ export function makeHandler(deps: HandlerDeps = {}) {
         durationMs: Date.now() - started,
       };
       logger.error('operation failed', { operation: String(operation), message: failure.error.message, exitCode: failure.error.exitCode, durationMs: failure.durationMs });
-      return failure;
+      const record = await audit(String(operation), failure, context?.awsRequestId);
+      return record ? { ...failure, audit: record } : failure;
     }
   };
 }

@@ -98,6 +98,15 @@ export interface CutoverSuccess<O extends CutoverOperation = CutoverOperation> {
   /** The record as read back after the operation (cutover, rollback, syncStart, syncStop). */
   dns?: ActiveDatabase | undefined;
   durationMs: number;
+  /** Where the audit record of this operation went (state-changing operations, when the bucket is configured). */
+  audit?: AuditRecord | undefined;
+}
+
+/** The audit record's S3 key, or why it could not be written (the operation's outcome stands either way). */
+export interface AuditRecord {
+  bucket: string;
+  key: string;
+  error?: string | undefined;
 }
 
 export interface CutoverFailure {
@@ -106,6 +115,7 @@ export interface CutoverFailure {
   error: { message: string; exitCode: number; details?: Record<string, unknown> | undefined };
   progress: ProgressEvent[];
   durationMs: number;
+  audit?: AuditRecord | undefined;
 }
 
 export type CutoverResult<O extends CutoverOperation = CutoverOperation> = CutoverSuccess<O> | CutoverFailure;

@@ -13,6 +13,7 @@
 import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateVpcCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -36,6 +37,7 @@ const ENDPOINT: Record<Color, string> = {
 };
 const RECORD = 'db.hx.bgmig.internal';
 const APP_PASSWORD = 'App-Secret-Pw-7f3a9c21';
+const BUCKET = 's3-artifacts-hx-123456789012-us-east-1';
 
 let moto: Moto;
 let servers: Record<Color, PgServer>;
@@ -169,8 +171,10 @@ beforeAll(async () => {
     secret('secret-db-green-hx', master(g)),
     secret('secret-db-app-hx', { username: 'bgmig_app', password: APP_PASSWORD }),
   ]);
+  await new S3Client({ ...cfg, forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: BUCKET }));
   Object.assign(process.env, {
     ...moto.env,
+    [CutoverEnv.ArtifactsBucket]: BUCKET,
     [CutoverEnv.BlueSecretArn]: blueArn,
     [CutoverEnv.GreenSecretArn]: greenArn,
     [CutoverEnv.AppSecretArn]: appArn,
@@ -406,6 +410,27 @@ describe('cutover function handler (local PostgreSQL, moto Route 53 + Secrets Ma
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('every state-changing operation left an audit record in journal/, failures included, with no password', async () => {
+    const s3 = new S3Client({ region: 'us-east-1', endpoint: moto.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'journal/' }));
+    const keys = (listed.Contents ?? []).map((o) => o.Key!).sort();
+    const docs = await Promise.all(
+      keys.map(async (Key) => (await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key }))).Body!.transformToString()) as string),
+    );
+    const records = docs.map((d) => JSON.parse(d) as CutoverResult & { requestId?: string; recordedAt: string });
+    const ops = records.map((r) => r.operation);
+    for (const op of ['init', 'syncStart', 'cutover', 'rollback', 'syncStop']) expect(ops, keys.join(', ')).toContain(op);
+    // Reads leave no record.
+    expect(ops).not.toContain('syncStatus');
+    expect(ops).not.toContain('active');
+    // The aborted cutover is on record with its outcome, like the completed one.
+    const cutovers = records.filter((r) => r.operation === 'cutover' && r.ok) as CutoverSuccess[];
+    expect(cutovers.map((c) => (c.report as SwitchReport).outcome)).toEqual(expect.arrayContaining(['aborted', 'completed']));
+    for (const k of keys) expect(k).toMatch(/^journal\/\d{4}-\d\d-\d\dT[\d-]+Z-[a-zA-Z]+\.json$/);
+    const all = docs.join('\n');
+    for (const secret of [APP_PASSWORD, servers.blue.password, servers.green.password]) expect(all).not.toContain(secret);
   });
 
   it('the function logged structured JSON and never a password', () => {

@@ -384,7 +384,7 @@ describe('IAM', () => {
       'lambda:InvokeFunction',
       'rds:DescribeDBClusters', 'rds:ModifyDBCluster',
       'route53:GetHostedZone', 'route53:ListResourceRecordSets',
-      's3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject',
+      's3:GetObject', 's3:ListBucket',
       'secretsmanager:DescribeSecret', 'secretsmanager:GetRandomPassword', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue',
       'secretsmanager:UpdateSecretVersionStage',
     ]);
@@ -400,8 +400,10 @@ describe('IAM', () => {
     expect(resourcesFor('secretsmanager:PutSecretValue')).toHaveLength(3);
     expect(JSON.stringify(resourcesFor('cloudwatch:DescribeAlarms'))).toContain(':alarm:alarm-green-unhealthy-hosts-demo');
     expect(resourcesFor('cloudwatch:DescribeAlarms')).toHaveLength(10);
-    expect(JSON.stringify(resourcesFor('s3:PutObject'))).toContain('/journal/*');
-    expect(JSON.stringify(resourcesFor('s3:PutObject'))).not.toContain('/reports/*');
+    // Operators read reports and the audit journal; they write neither.
+    expect(resourcesFor('s3:PutObject')).toEqual([]);
+    expect(JSON.stringify(resourcesFor('s3:GetObject'))).toContain('/journal/*');
+    expect(JSON.stringify(resourcesFor('s3:GetObject'))).toContain('/reports/*');
     // `*` only where AWS has no resource-level permission.
     const star = statements.filter((s) => s.Resource === '*').flatMap(actionsOf).sort();
     expect(star).toEqual(['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeLoadBalancers', 'elasticloadbalancing:DescribeRules',
@@ -463,7 +465,7 @@ describe('functions', () => {
     expect(JSON.stringify(st.find((s) => actionsOf(s).includes('s3:PutObject'))?.Resource)).toMatch(/\/reports\/\*"/);
   });
 
-  it('cutover lambda-db-cutover-{suffix}: Node.js 22, CutoverEnv variables, reads both master secrets and the app secret, journal/ read/write', () => {
+  it('cutover lambda-db-cutover-{suffix}: Node.js 22, CutoverEnv variables, reads both master secrets and the app secret, appends to journal/', () => {
     const f = fn(dev, n.cutoverFunction);
     expect(f).toMatchObject({ Runtime: 'nodejs22.x', Handler: 'index.handler' });
     const env = (f.Environment as { Variables: Record<string, unknown> }).Variables;
@@ -476,7 +478,8 @@ describe('functions', () => {
     expect(secrets).toHaveLength(3);
     expect(secrets.join()).toMatch(/AppSecret/);
     const journal = st.find((s) => actionsOf(s).includes('s3:PutObject'));
-    expect(actionsOf(journal as Statement).sort()).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:PutObject']);
+    // Append-only audit trail: the function never reads or deletes it.
+    expect(actionsOf(journal as Statement).sort()).toEqual(['s3:PutObject']);
     expect(JSON.stringify(journal?.Resource)).toMatch(/\/journal\/\*"/);
   });
 

@@ -1,5 +1,5 @@
 /**
- * Buckets: the artifacts bucket (validation reports under reports/, the cutover journal under journal/),
+ * Buckets: the artifacts bucket (validation reports under reports/, the cutover function's audit trail under journal/),
  * encrypted with the S3 key; and the access-logs bucket (ALB access logs and the artifacts bucket's server access
  * logs), SSE-S3 because ALB log delivery cannot write SSE-KMS objects. Both are emptied and deleted on destroy.
  */
@@ -94,12 +94,19 @@ export class ArtifactsBucket extends Construct {
     this.keys.grantUse('s3', grantee, { encrypt: false });
   }
 
-  /** The migration journal: where an interrupted cutover's state lives so any later run can finish or undo it. */
-  grantReadWriteJournal(grantee: iam.IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: [this.objects(JOURNAL_PREFIX)] }),
-    );
-    this.grantList(grantee, [JOURNAL_PREFIX]);
+  /**
+   * The cutover function's audit trail: one object per state-changing operation. Append-only — the function never
+   * reads or deletes it (a run's authoritative state lives in the databases' bgmig schema).
+   */
+  grantWriteJournal(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [this.objects(JOURNAL_PREFIX)] }));
     this.keys.grantUse('s3', grantee, { encrypt: true });
+  }
+
+  /** Operators read the audit trail after an incident. */
+  grantReadJournal(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [this.objects(JOURNAL_PREFIX)] }));
+    this.grantList(grantee, [JOURNAL_PREFIX]);
+    this.keys.grantUse('s3', grantee, { encrypt: false });
   }
 }

@@ -1,6 +1,6 @@
 /**
  * lambda-db-cutover-{suffix}: runs the SQL side of every `bgmig db` step in AWS mode and switches the db record.
- * Separate from the validator for least privilege: only this function may change the record or the journal.
+ * Separate from the validator for least privilege: only this function may change the record or write the audit journal.
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -60,7 +60,7 @@ export class CutoverFunction extends Construct {
     props.green.grantReadMasterSecret(this.fn.role);
     props.appSecret.grantRead(this.fn.role);
     props.dns.grantUpsertDbRecord(this.fn.role);
-    props.artifacts.grantReadWriteJournal(this.fn.role);
+    props.artifacts.grantWriteJournal(this.fn.role);
   }
 
   get functionName(): string {
