@@ -2,7 +2,7 @@
  * Turns AWS SDK failures into one sentence an operator can act on. Applied at the top level, so commands only
  * translate the errors they understand better (a missing stack, a missing listener).
  */
-import { BgmigError, ExitCode, messageOf } from '../core/errors.js';
+import { BgmigError, ExitCode, firstLine, messageOf } from '../core/errors.js';
 
 interface AwsLikeError {
   name?: string;
@@ -47,7 +47,7 @@ export function describeAwsError(e: unknown, ctx: { endpoint?: string | undefine
   }
   if (has('AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation')) {
     return new BgmigError(
-      `AWS denied the request (${firstLine(messageOf(e))}): use the stack's operator role (--role-arn) or ask for the missing permission.`,
+      `AWS denied the request (${firstLine(messageOf(e), 300)}): use the stack's operator role (--role-arn) or ask for the missing permission.`,
       ExitCode.Failure,
       { cause: e },
     );
@@ -57,12 +57,7 @@ export function describeAwsError(e: unknown, ctx: { endpoint?: string | undefine
   }
   const meta = (e as AwsLikeError | undefined)?.$metadata;
   if (meta && typeof meta.httpStatusCode === 'number') {
-    return new BgmigError(`AWS request failed (${codes[0] ?? 'error'}): ${firstLine(messageOf(e))}`, ExitCode.Failure, { cause: e });
+    return new BgmigError(`AWS request failed (${codes[0] ?? 'error'}): ${firstLine(messageOf(e), 300)}`, ExitCode.Failure, { cause: e });
   }
   return undefined;
-}
-
-function firstLine(s: string): string {
-  const line = s.split('\n')[0]?.trim() ?? '';
-  return line.length > 300 ? `${line.slice(0, 297)}...` : line;
 }

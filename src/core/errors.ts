@@ -44,6 +44,12 @@ export function isBgmigError(e: unknown): e is BgmigError {
   return e instanceof BgmigError;
 }
 
+/** The first line of a message, trimmed and cut to `max` characters (AWS and driver errors can span pages). */
+export function firstLine(s: string, max = 200): string {
+  const line = s.split('\n')[0]?.trim() ?? '';
+  return line.length > max ? `${line.slice(0, max - 3)}...` : line;
+}
+
 /** Best-effort message of an unknown thrown value. */
 export function messageOf(e: unknown): string {
   if (e instanceof Error) return e.message;

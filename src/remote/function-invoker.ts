@@ -8,7 +8,7 @@
  * function code (moto answers FunctionError "Handled" with "error running docker: …").
  */
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import { BgmigError, ExitCode, messageOf } from '../core/errors.js';
+import { BgmigError, ExitCode, firstLine, messageOf } from '../core/errors.js';
 
 /** What an invocation returned: the payload text, and Lambda's FunctionError when the function itself failed. */
 export interface Invocation {
@@ -31,11 +31,6 @@ export class LambdaFunctionInvoker implements FunctionInvoker {
     const res = await client.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(JSON.stringify(event)) }));
     return { payload: res.Payload ? new TextDecoder().decode(res.Payload) : '', functionError: res.FunctionError };
   }
-}
-
-export function firstLine(s: string, max = 200): string {
-  const line = s.split('\n')[0]?.trim() ?? '';
-  return line.length > max ? `${line.slice(0, max - 3)}...` : line;
 }
 
 /** How messages name the call and what they advise (the advice differs between `bgmig db` and a rotation). */

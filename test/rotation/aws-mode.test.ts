@@ -22,13 +22,13 @@ import { scramVerifier } from '../../src/dbinit/app-role.js';
 import { type CutoverEvent, makeHandler as makeCutoverHandler } from '../../src/lambda/db-cutover.js';
 import { makeHandler as makeValidatorHandler } from '../../src/lambda/schema-validator.js';
 import type { RotationReport, RotationSpec } from '../../src/rotation/rotate.js';
-import { type Credentials, SqlPasswordApplier } from '../../src/rotation/targets.js';
+import { SqlPasswordApplier } from '../../src/rotation/targets.js';
 import { type Fixture, provisionFixture } from '../harness/aws-fixture.js';
 import { type Captured, captureProcessOutput } from '../harness/capture.js';
 import { runBgmig } from '../harness/cli.js';
 import { type Moto, startMoto } from '../harness/moto.js';
 import { type PgServer, startPostgres } from '../harness/postgres.js';
-import { APP_USER, CapturedIo, MASTER_USER, allPasswords, canLogin, context, makeServiceStable, passwordAt, primaryDeploymentId, setSecret, snapshotSecret, versionWith } from './helpers.js';
+import { APP_USER, CapturedIo, afterEachApply, MASTER_USER, allPasswords, canLogin, context, makeServiceStable, passwordAt, primaryDeploymentId, setSecret, snapshotSecret, versionWith } from './helpers.js';
 
 let moto: Moto;
 let fx: Fixture;
@@ -79,21 +79,11 @@ function inProcessInvoker(): FunctionInvoker {
  */
 function mirrorMaster(color: Color, after?: () => Promise<void>) {
   const local = new SqlPasswordApplier(parseDbUrl(servers[color].url(), 'test'), `local ${color}`);
-  return (spec: RotationSpec): RotationSpec => ({
-    ...spec,
-    databases: spec.databases.map((db) => ({
-      ...db,
-      applier: {
-        target: db.applier.target,
-        call: db.applier.call,
-        apply: async (c: Credentials) => {
-          await db.applier.apply(c);
-          await local.apply(c);
-          await after?.();
-        },
-      },
-    })),
-  });
+  return (spec: RotationSpec): RotationSpec =>
+    afterEachApply(spec, async (c) => {
+      await local.apply(c);
+      await after?.();
+    });
 }
 
 async function rotate(o: RotateOptions, io: CapturedIo, deps: RotateDeps = {}): Promise<RotationReport> {

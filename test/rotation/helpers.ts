@@ -9,6 +9,8 @@ import { PassThrough, Writable } from 'node:stream';
 import { type GlobalOptions, type CommandContext, makeContext } from '../../src/cli/context.js';
 import { Io } from '../../src/cli/io.js';
 import type { Color } from '../../src/core/naming.js';
+import type { RotationSpec } from '../../src/rotation/rotate.js';
+import type { Credentials } from '../../src/rotation/targets.js';
 import type { Fixture } from '../harness/aws-fixture.js';
 
 export const MASTER_USER = 'bgmig_admin';
@@ -109,4 +111,25 @@ export class CapturedIo {
 export function context(fx: Fixture, io: Io): CommandContext {
   const globals: GlobalOptions = { suffix: fx.suffix, region: fx.region, endpointUrl: fx.env.AWS_ENDPOINT_URL, json: io.json, color: false, verbose: io.verbose, yes: io.yes };
   return makeContext(globals, io);
+}
+
+/**
+ * Decorates a rotation so that `after` runs right after each database's real set step: another actor, or a local
+ * server that mirrors an emulated cluster's password.
+ */
+export function afterEachApply(spec: RotationSpec, after: (c: Credentials) => Promise<void>): RotationSpec {
+  return {
+    ...spec,
+    databases: spec.databases.map((db) => ({
+      ...db,
+      applier: {
+        target: db.applier.target,
+        call: db.applier.call,
+        apply: async (c: Credentials) => {
+          await db.applier.apply(c);
+          await after(c);
+        },
+      },
+    })),
+  };
 }

@@ -11,7 +11,6 @@ import { type RotateOptions, runRotate } from '../../src/cli/commands/rotate-sec
 import { ExitCode } from '../../src/core/errors.js';
 import type { Checkpoint, RotationReport, RotationSpec } from '../../src/rotation/rotate.js';
 import { ROLL_PENDING_STAGE } from '../../src/rotation/secret-store.js';
-import type { Credentials } from '../../src/rotation/targets.js';
 import { scramVerifier } from '../../src/dbinit/app-role.js';
 import { type Fixture, provisionFixture } from '../harness/aws-fixture.js';
 import { BGMIG_BIN, REPO_ROOT, runBgmig } from '../harness/cli.js';
@@ -22,6 +21,7 @@ import {
   CapturedIo,
   MASTER_USER,
   type SecretSnapshot,
+  afterEachApply,
   allPasswords,
   canLogin,
   context,
@@ -272,20 +272,10 @@ describe('rotate-secret-manual keeps the database and AWSCURRENT in sync when it
 
 describe('rotate-secret-manual when the database rejects the new password', () => {
   /** Another actor changes the role's password right after bgmig's set step: the test step's real login fails. */
-  const interfering = (spec: RotationSpec): RotationSpec => ({
-    ...spec,
-    databases: spec.databases.map((db) => ({
-      ...db,
-      applier: {
-        target: db.applier.target,
-        call: db.applier.call,
-        apply: async (credentials: Credentials) => {
-          await db.applier.apply(credentials);
-          if (!applyCalls++) await blue.sql(`ALTER ROLE ${MASTER_USER} PASSWORD 'changed-behind-our-back'`);
-        },
-      },
-    })),
-  });
+  const interfering = (spec: RotationSpec): RotationSpec =>
+    afterEachApply(spec, async () => {
+      if (!applyCalls++) await blue.sql(`ALTER ROLE ${MASTER_USER} PASSWORD 'changed-behind-our-back'`);
+    });
   let applyCalls = 0;
 
   it('stops at the test step, offers the rollback and, when accepted, leaves the database and AWSCURRENT in sync', async () => {
