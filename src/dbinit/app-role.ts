@@ -24,6 +24,7 @@ import { APP_DB_NAME, APP_DB_USERNAME } from '../core/lambda-env.js';
 import type { Color } from '../core/naming.js';
 import { scrub } from '../core/redact.js';
 import { connect, describeDbError, describeTarget, type DbTarget, withDatabase } from '../db/connection.js';
+import { quoteIdent, quoteLiteral } from '../db/sql.js';
 
 export interface AppRoleTargets {
   blue: DbTarget;
@@ -71,14 +72,6 @@ export interface AppRoleReport {
 }
 
 const IDENT_MAX = 63;
-
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-function quoteLiteral(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}
 
 /** Checks the password bgmig is about to set (bad input, nothing changed). */
 export function validateAppPassword(password: string): void {

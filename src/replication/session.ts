@@ -7,7 +7,7 @@ import type pg from 'pg';
 import type { Color } from '../core/naming.js';
 import { connect, describeDbError, describeTarget, type DbTarget } from '../db/connection.js';
 import { scrub } from '../core/redact.js';
-import { quoteIdent } from '../schema/catalog.js';
+import { quoteIdent, quoteLiteral } from '../db/sql.js';
 
 /** Every bgmig admin session carries this application_name, so the fence never terminates bgmig itself. */
 export const APP_NAME = 'bgmig';
@@ -93,11 +93,7 @@ export function qualified(schema: string, name: string): string {
 }
 
 /** A string literal for statements that cannot take parameters (DDL). */
-export function literal(v: string): string {
-  return `'${v.replace(/'/g, "''")}'`;
-}
-
-export { quoteIdent };
+export { quoteLiteral as literal, quoteIdent };
 
 /** Milliseconds since `t0` (performance clock). */
 export function since(t0: number): number {

@@ -16,7 +16,8 @@ import { BgmigError, ExitCode, messageOf } from '../core/errors.js';
 import { scrub } from '../core/redact.js';
 import type pg from 'pg';
 import { type DbTarget, REJECTED_LOGIN_CODES, checkLogin, connect, describeDbError, describeTarget } from '../db/connection.js';
-import { quoteIdent, scramVerifier } from '../dbinit/app-role.js';
+import { quoteIdent } from '../db/sql.js';
+import { scramVerifier } from '../dbinit/app-role.js';
 
 /** A password of the rotated role and the secret version that holds it (read by id and stage). */
 export interface Credentials {

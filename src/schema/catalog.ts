@@ -280,22 +280,5 @@ export function catalogCounts(c: Catalog): Record<string, number> {
   };
 }
 
-/** Quotes an identifier the way PostgreSQL's quote_ident does (lower-case plain names stay bare). */
-export function quoteIdent(name: string): string {
-  return /^[a-z_][a-z0-9_$]*$/.test(name) && !RESERVED.has(name) ? name : `"${name.replace(/"/g, '""')}"`;
-}
-
-/** `schema.table.column` with each part quoted only when needed, as operators would type it in psql. */
-export function qualify(...parts: string[]): string {
-  return parts.map(quoteIdent).join('.');
-}
-
-// The reserved key words that quote_ident quotes (a subset that shows up as table/column names in practice).
-const RESERVED = new Set([
-  'all', 'analyse', 'analyze', 'and', 'any', 'array', 'as', 'asc', 'asymmetric', 'both', 'case', 'cast', 'check', 'collate', 'column',
-  'constraint', 'create', 'current_catalog', 'current_date', 'current_role', 'current_time', 'current_timestamp', 'current_user',
-  'default', 'deferrable', 'desc', 'distinct', 'do', 'else', 'end', 'except', 'false', 'fetch', 'for', 'foreign', 'from', 'grant',
-  'group', 'having', 'in', 'initially', 'intersect', 'into', 'lateral', 'leading', 'limit', 'localtime', 'localtimestamp', 'not',
-  'null', 'offset', 'on', 'only', 'or', 'order', 'placing', 'primary', 'references', 'returning', 'select', 'session_user', 'some',
-  'symmetric', 'table', 'then', 'to', 'trailing', 'true', 'union', 'unique', 'user', 'using', 'variadic', 'when', 'where', 'window', 'with',
-]);
+// Report text names objects as psql would show them; the one quoting implementation lives with the SQL helpers.
+export { qualify, quoteIdent } from '../db/sql.js';
