@@ -70,8 +70,8 @@ describe('ToolkitIoHost', () => {
   });
 
   it('--require-approval: never approves, broadening asks only for broadening, any-change always asks', async () => {
-    const yes = memoryIo({ yes: true });
-    expect(await new ToolkitIoHost(yes.io, 'never').requestResponse(request('broadening'))).toBe(true);
+    // No --yes and no terminal: had 'never' asked, it would have refused instead of approving.
+    expect(await new ToolkitIoHost(memoryIo().io, 'never').requestResponse(request('broadening'))).toBe(true);
     expect(await new ToolkitIoHost(memoryIo().io, 'broadening').requestResponse(request('none'))).toBe(true);
     // Asking without a terminal and without --yes refuses (exit 3).
     await expect(new ToolkitIoHost(memoryIo().io, 'broadening').requestResponse(request('broadening'))).rejects.toThrow(/no terminal to ask: re-run with --yes/);

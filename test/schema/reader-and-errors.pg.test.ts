@@ -103,10 +103,18 @@ describe('readCatalog', () => {
   it('refuses nothing but writes nothing: the transaction is read-only', async () => {
     await withPair(server, { blue: 'create table t (id int)' }, async (p) => {
       const client = await server.connect(p.blueDb);
+      const seen: string[] = [];
+      const original = client.query.bind(client) as (...args: unknown[]) => unknown;
+      (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+        seen.push(String(args[0]).trim().replace(/\s+/g, ' ').toLowerCase());
+        return original(...args);
+      };
       try {
         await readCatalog(client);
-        // A write inside a transaction opened the same way fails: proves the mode, not just the intent.
-        await client.query('begin isolation level repeatable read read only');
+        // The reader's own transaction is the read-only one (not just one this test opens).
+        expect(seen[0]).toBe('begin isolation level repeatable read read only');
+        // And that mode really refuses writes: the statement the reader opened with, replayed.
+        await client.query(seen[0]);
         await expect(client.query('insert into t values (1)')).rejects.toThrow(/read-only transaction/);
         await client.query('rollback');
       } finally {
