@@ -8,7 +8,7 @@
  * - the payload is not a result at all (an emulator that cannot run code answers "Handled error running docker"):
  *   "returned no result";
  * - the function does not exist: "deploy the stack".
- * The invocation and its decoding are shared with the rotation (src/cli/function-invoker.ts).
+ * The invocation and its decoding are shared with the rotation (src/remote/function-invoker.ts).
  * Progress events the function collected are replayed to the caller's progress callback. The switch is made by the
  * function itself (Route 53), so `onSwitch` is not called here.
  */
@@ -170,7 +170,13 @@ export class RemoteExecutor implements Executor {
 }
 
 /** The remote executor of a deployed stack (function name and endpoints from its outputs). */
-export function remoteExecutorFor(aws: AwsClients, stack: StackInfo, suffix: string, invoker?: FunctionInvoker): RemoteExecutor {
+export function remoteExecutorFor(
+  aws: AwsClients,
+  stack: StackInfo,
+  suffix: string,
+  invoker?: FunctionInvoker,
+  advice?: RemoteExecutorOptions['advice'],
+): RemoteExecutor {
   const functionName = output(stack, OutputKey.CutoverFunctionName);
   const blue = stack.outputs[OutputKey.BlueClusterEndpoint];
   const green = stack.outputs[OutputKey.GreenClusterEndpoint];
@@ -180,5 +186,6 @@ export function remoteExecutorFor(aws: AwsClients, stack: StackInfo, suffix: str
     functionName,
     logGroup: names(suffix).cutoverLogGroup,
     endpoints: blue && green ? { blue, green } : undefined,
+    advice,
   });
 }

@@ -3,7 +3,7 @@
  * status, so both judge "healthy" the same way.
  */
 import type { Color } from '../core/naming.js';
-import { OutputKey } from '../core/outputs.js';
+import { ColorOutputKey } from '../core/outputs.js';
 import type { AwsClients } from './aws.js';
 import { output, type StackInfo } from './stack.js';
 
@@ -19,12 +19,6 @@ export interface TargetHealthSummary {
   targets: Array<{ id: string; state: string; reason?: string | undefined }>;
 }
 
-/**
- * States that count against a color. "unused" is here too: a target the load balancer will not send traffic to
- * (stopped instance, AZ not enabled) must not be mistaken for capacity.
- */
-const NOT_SERVING = new Set(['unhealthy', 'unhealthy.draining', 'unavailable', 'unused']);
-
 export async function targetHealth(aws: AwsClients, targetGroupArn: string): Promise<TargetHealthSummary> {
   const elbv2 = await aws.elbv2();
   const { DescribeTargetHealthCommand } = await import('@aws-sdk/client-elastic-load-balancing-v2');
@@ -36,8 +30,10 @@ export async function targetHealth(aws: AwsClients, targetGroupArn: string): Pro
     if (state === 'healthy') s.healthy++;
     else if (state === 'draining') s.draining++;
     else if (state === 'initial') s.initial++;
-    else if (NOT_SERVING.has(state)) s.unhealthy++;
-    else s.unhealthy++; // An unknown state is not evidence of health.
+    // Everything else counts against the color: unhealthy, unhealthy.draining, unavailable, and "unused" — a target
+    // the load balancer will not send traffic to (stopped instance, AZ not enabled) is not capacity — and any
+    // state this code does not know, which is no evidence of health.
+    else s.unhealthy++;
     s.targets.push({ id: `${d.Target?.Id ?? '?'}:${d.Target?.Port ?? '?'}`, state, ...(d.TargetHealth?.Reason ? { reason: d.TargetHealth.Reason } : {}) });
   }
   return s;
@@ -50,7 +46,7 @@ export interface AlarmState {
 }
 
 export function alarmNamesOf(stack: StackInfo, color: Color): string[] {
-  const raw = output(stack, color === 'blue' ? OutputKey.BlueAlarmNames : OutputKey.GreenAlarmNames);
+  const raw = output(stack, ColorOutputKey[color].alarmNames);
   return raw
     .split(',')
     .map((s) => s.trim())

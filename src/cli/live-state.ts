@@ -6,7 +6,7 @@
 import type { Weights } from '../core/config.js';
 import { BgmigError, ExitCode } from '../core/errors.js';
 import type { Color } from '../core/naming.js';
-import { OutputKey } from '../core/outputs.js';
+import { ColorOutputKey, OutputKey } from '../core/outputs.js';
 import type { AwsClients } from './aws.js';
 import { optionalOutput, output, type StackInfo } from './stack.js';
 import { readWeights, trafficTarget } from './traffic.js';
@@ -44,8 +44,8 @@ export async function readActiveDatabase(aws: AwsClients, stack: StackInfo): Pro
   const color = live.color;
   return {
     color,
-    endpoint: output(stack, color === 'blue' ? OutputKey.BlueClusterEndpoint : OutputKey.GreenClusterEndpoint),
-    clusterIdentifier: output(stack, color === 'blue' ? OutputKey.BlueClusterIdentifier : OutputKey.GreenClusterIdentifier),
+    endpoint: output(stack, ColorOutputKey[color].clusterEndpoint),
+    clusterIdentifier: output(stack, ColorOutputKey[color].clusterIdentifier),
   };
 }
 

@@ -11,6 +11,8 @@ export interface StackInfo {
   status: string;
   statusReason?: string | undefined;
   lastUpdated?: Date | undefined;
+  /** CloudFormation termination protection (destroy refuses while it is on). */
+  terminationProtection?: boolean | undefined;
   outputs: Partial<Record<string, string>>;
 }
 
@@ -25,7 +27,14 @@ export async function findStack(aws: AwsClients, suffix: string): Promise<StackI
     if (!s || s.StackStatus === 'DELETE_COMPLETE') return undefined;
     const outputs: Record<string, string> = {};
     for (const o of s.Outputs ?? []) if (o.OutputKey && o.OutputValue !== undefined) outputs[o.OutputKey] = o.OutputValue;
-    return { name, status: s.StackStatus ?? 'UNKNOWN', statusReason: s.StackStatusReason, lastUpdated: s.LastUpdatedTime ?? s.CreationTime, outputs };
+    return {
+      name,
+      status: s.StackStatus ?? 'UNKNOWN',
+      statusReason: s.StackStatusReason,
+      lastUpdated: s.LastUpdatedTime ?? s.CreationTime,
+      terminationProtection: s.EnableTerminationProtection,
+      outputs,
+    };
   } catch (e) {
     const err = e as { name?: string; message?: string };
     if (err.name === 'ValidationError' && /does not exist/i.test(err.message ?? '')) return undefined;

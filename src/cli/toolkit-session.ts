@@ -10,8 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { StackConfig } from '../core/config.js';
-import { BgmigError, ExitCode, messageOf } from '../core/errors.js';
-import { names } from '../core/naming.js';
+import { BgmigError, ExitCode, firstLine, messageOf } from '../core/errors.js';
 import type { AwsClients } from './aws.js';
 import type { Io } from './io.js';
 import { readLiveState } from './live-state.js';
@@ -20,8 +19,11 @@ import { formatWeights } from './traffic.js';
 
 /** Builds the toolkit (production: src/cli/cdk.ts createToolkit). Injectable so tests can use their own. */
 export type ToolkitFactory = (ioHost: IIoHost) => Promise<Toolkit>;
-/** Builds the cloud assembly for a config (production: src/cli/cdk.ts assemblySource, always validating). */
-export type AssemblyFactory = (toolkit: Toolkit, config: StackConfig, opts: { outdir: string }) => Promise<ICloudAssemblySource>;
+/**
+ * Builds the cloud assembly for a config (production: src/cli/cdk.ts assemblySource). Validation is on unless the
+ * caller only needs the stack's identity (destroy), where CDK's template validator would cost 5–6 s for nothing.
+ */
+export type AssemblyFactory = (toolkit: Toolkit, config: StackConfig, opts: { outdir: string; validate?: boolean }) => Promise<ICloudAssemblySource>;
 
 export interface ToolkitDeps {
   io: Io;
@@ -32,7 +34,7 @@ export interface ToolkitDeps {
 
 export const defaultToolkitFactory: ToolkitFactory = async (ioHost) => (await import('./cdk.js')).createToolkit(ioHost);
 export const defaultAssemblyFactory: AssemblyFactory = async (toolkit, config, opts) =>
-  (await import('./cdk.js')).assemblySource(toolkit, config, { outdir: opts.outdir, validate: true });
+  (await import('./cdk.js')).assemblySource(toolkit, config, { outdir: opts.outdir, validate: opts.validate ?? true });
 
 export const CDK_TOOLKIT_STACK = 'CDKToolkit';
 
@@ -117,11 +119,7 @@ export function toolkitFailure(e: unknown, what: string, stackName: string): Bgm
   if (/bootstrap/i.test(first)) {
     return new BgmigError(`${what} failed because the environment is not bootstrapped (${first}): run \`bgmig bootstrap\`, then retry.`, ExitCode.Failure, { cause: e });
   }
-  return new BgmigError(`${what} of ${stackName} failed: ${first.length > 300 ? `${first.slice(0, 297)}...` : first} — see the events above (or run \`bgmig status\`) and retry.`, ExitCode.Failure, {
+  return new BgmigError(`${what} of ${stackName} failed: ${firstLine(first, 300)} — see the events above (or run \`bgmig status\`) and retry.`, ExitCode.Failure, {
     cause: e,
   });
-}
-
-export function stackNameOf(suffix: string): string {
-  return names(suffix).stack;
 }

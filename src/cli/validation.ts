@@ -4,6 +4,7 @@
  */
 import { BgmigError, ExitCode, messageOf } from '../core/errors.js';
 import { ArtifactKeys, OutputKey } from '../core/outputs.js';
+import { LambdaFunctionInvoker } from '../remote/function-invoker.js';
 import type { ValidationReport, ValidatorEvent } from '../schema/report.js';
 import type { AwsClients } from './aws.js';
 import { output, type StackInfo } from './stack.js';
@@ -45,12 +46,10 @@ export async function readLatestReport(aws: AwsClients, stack: StackInfo): Promi
 /** Invokes the deployed validator Lambda and returns its report (the Lambda also stores it as the latest). */
 export async function invokeValidator(aws: AwsClients, stack: StackInfo, event: ValidatorEvent = {}): Promise<ValidationReport> {
   const fn = output(stack, OutputKey.ValidatorFunctionName);
-  const lambda = await aws.lambda();
-  const { InvokeCommand } = await import('@aws-sdk/client-lambda');
-  const res = await lambda.send(new InvokeCommand({ FunctionName: fn, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(JSON.stringify(event)) }));
-  const text = res.Payload ? new TextDecoder().decode(res.Payload) : '';
-  if (res.FunctionError) {
-    throw new BgmigError(`The validator function ${fn} failed (${res.FunctionError}): see its CloudWatch logs (log-lambda-schema-validator-*).`, ExitCode.Failure);
+  // The shared transport; the decoding stays here because promote turns a missing function into its own advice.
+  const { payload: text, functionError } = await new LambdaFunctionInvoker(() => aws.lambda()).invoke(fn, event);
+  if (functionError) {
+    throw new BgmigError(`The validator function ${fn} failed (${functionError}): see its CloudWatch logs (log-${fn}).`, ExitCode.Failure);
   }
   let parsed: unknown;
   try {

@@ -49,6 +49,12 @@ export interface StackConfig {
   thresholds: AlarmThresholds;
 }
 
+/**
+ * TTL of the db CNAME. The template and every UPSERT must agree: CloudFormation deletes a record by its template
+ * definition, so a record re-pointed with another TTL could not be deleted by `destroy`.
+ */
+export const DB_RECORD_TTL_SECONDS = 5;
+
 export const PLACEHOLDER_CERTIFICATE_ARN = 'arn:aws:acm:us-east-1:000000000000:certificate/00000000-0000-0000-0000-placeholder0';
 
 export const DEFAULTS = {

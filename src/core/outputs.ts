@@ -2,6 +2,8 @@
  * CloudFormation output keys of the bgmig stack: the contract between the CDK app (which emits them) and the CLI
  * (which locates every resource through them). Change a key here and both sides follow.
  */
+import type { Color } from './naming.js';
+
 export const OutputKey = {
   HttpsListenerArn: 'HttpsListenerArn',
   HttpListenerArn: 'HttpListenerArn',
@@ -39,6 +41,26 @@ export const OutputKey = {
 } as const;
 
 export type OutputKey = (typeof OutputKey)[keyof typeof OutputKey];
+
+/** The outputs that exist once per colour, so code that holds a colour never spells out the blue/green choice. */
+export const ColorOutputKey = {
+  blue: {
+    clusterIdentifier: OutputKey.BlueClusterIdentifier,
+    clusterEndpoint: OutputKey.BlueClusterEndpoint,
+    dbSecretArn: OutputKey.BlueDbSecretArn,
+    serviceName: OutputKey.BlueServiceName,
+    alarmNames: OutputKey.BlueAlarmNames,
+    targetGroupArn: OutputKey.BlueTargetGroupArn,
+  },
+  green: {
+    clusterIdentifier: OutputKey.GreenClusterIdentifier,
+    clusterEndpoint: OutputKey.GreenClusterEndpoint,
+    dbSecretArn: OutputKey.GreenDbSecretArn,
+    serviceName: OutputKey.GreenServiceName,
+    alarmNames: OutputKey.GreenAlarmNames,
+    targetGroupArn: OutputKey.GreenTargetGroupArn,
+  },
+} as const satisfies Record<Color, Record<string, OutputKey>>;
 
 /** S3 layout of the artifacts bucket. */
 export const ArtifactKeys = {

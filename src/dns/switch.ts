@@ -6,13 +6,14 @@
  *
  * Everything takes a Route53Client so the Lambda (its own client) and the CLI (AwsClients.route53()) share it.
  */
+import { DB_RECORD_TTL_SECONDS } from '../core/config.js';
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import { BgmigError, ExitCode } from '../core/errors.js';
 import type { Color } from '../core/naming.js';
 import { OutputKey } from '../core/outputs.js';
 
 /** The record's TTL: short, so applications that resolve at connect follow a switch within seconds. */
-export const DB_RECORD_TTL = 5;
+export const DB_RECORD_TTL = DB_RECORD_TTL_SECONDS;
 
 export interface DbRecordRef {
   /** Z123… or /hostedzone/Z123… (as CloudFormation outputs it). */

@@ -2,7 +2,7 @@
  * The cutover function `lambda-db-cutover-{suffix}`: runs the SQL side of every `bgmig db` step in AWS mode and
  * makes the switch through Route 53.
  *
- * Event `{operation, options}` (src/lambda/db-cutover-contract.ts). It resolves the two admin targets from the
+ * Event `{operation, options}` (src/remote/db-cutover-contract.ts). It resolves the two admin targets from the
  * clusters' master secrets (ARNs in the environment, read at AWSCURRENT), runs the replication engine's operation
  * with a switch hook that UPSERTs the db record to the new active cluster's writer endpoint and waits for INSYNC,
  * and returns the report. Every failure becomes `{ok: false, error: {message, exitCode}}` — never an unhandled

@@ -32,7 +32,8 @@ export function directionOf(from: Color): Direction {
 /**
  * Called by cutover/rollback at the switch step, after the new side has everything and before its fence is lifted.
  * Direct mode: runs the `--on-switch` shell command (BGMIG_ACTIVE, BGMIG_ACTIVE_HOST, _PORT, _DATABASE).
- * AWS mode: Route 53 UPSERT of the db record to `target.host`, then wait for INSYNC.
+ * AWS mode: Route 53 UPSERT of the db record to the new active cluster's writer endpoint (from the function's
+ * environment, not `target.host`, which is where the function connects), then wait for INSYNC.
  * Throwing fails the switch: the engine undoes (and calls the hook again with the old side, best effort).
  * Must be idempotent: a re-run after an interruption may call it again with the same arguments.
  */

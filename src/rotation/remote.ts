@@ -7,7 +7,7 @@
  *   (`{kind: 'connection-check', color, versionId, versionStage}`, src/schema/report.ts).
  * - CutoverAppPasswordApplier / CutoverAppLoginTester: the application secret (`--app`) — the cutover function's
  *   `setAppPassword` (both clusters, both or neither) and `checkAppLogin` operations
- *   (src/lambda/db-cutover-contract.ts). Both clusters change in one call, so the rotation sees them as one DbSide.
+ *   (src/remote/db-cutover-contract.ts). Both clusters change in one call, so the rotation sees them as one DbSide.
  *
  * A function that cannot run (missing, crashed, an emulator answering "error running docker") throws one sentence;
  * a login the database refused is a LoginResult, so the rotation can offer its rollback.

@@ -117,9 +117,5 @@ export function isCode(s: string): s is Code {
   return Object.prototype.hasOwnProperty.call(CODES, s);
 }
 
-export function severityOf(code: Code): Severity {
-  return CODES[code].severity;
-}
-
 /** breaking first: the order reports and tables are grouped in. */
 export const SEVERITY_ORDER: readonly Severity[] = ['breaking', 'risky', 'safe'];

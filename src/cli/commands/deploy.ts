@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { Weights } from '../../core/config.js';
 import { BgmigError, ExitCode } from '../../core/errors.js';
-import type { Color } from '../../core/naming.js';
+import { type Color, names } from '../../core/naming.js';
 import { addStackOptions, stackConfigFromOptions, type StackOptionValues, unwrapSynthError } from '../cdk.js';
 import { action } from '../context.js';
 import { findStack } from '../stack.js';
@@ -52,6 +52,7 @@ export interface DeployResult {
 export async function runDeploy(opts: DeployOptions, deps: ToolkitDeps): Promise<ExitCode> {
   const started = Date.now();
   const { io, aws } = deps;
+  const stackName = names(opts.suffix).stack;
   let config = stackConfigFromOptions(opts.suffix, aws.region, opts.stack);
   if (config.certificateIsPlaceholder) {
     throw new BgmigError(
@@ -79,7 +80,7 @@ export async function runDeploy(opts: DeployOptions, deps: ToolkitDeps): Promise
     const cx = await assembly(toolkit, config, { outdir });
     try {
       return await toolkit.deploy(cx, {
-        stacks: { strategy: StackSelectionStrategy.PATTERN_MUST_MATCH_SINGLE, patterns: [`bgmig-${opts.suffix}`] },
+        stacks: { strategy: StackSelectionStrategy.PATTERN_MUST_MATCH_SINGLE, patterns: [stackName] },
         deploymentMethod: opts.method === 'direct' ? { method: 'direct' } : { method: 'change-set' },
         ...(opts.outputsFile ? { outputsFile: opts.outputsFile } : {}),
         ...(opts.pollingIntervalMs ? { stackEventPollingInterval: opts.pollingIntervalMs } : {}),
@@ -87,12 +88,12 @@ export async function runDeploy(opts: DeployOptions, deps: ToolkitDeps): Promise
     } catch (e) {
       ioHost.dispose();
       if (ioHost.declined) throw new BgmigError('Deployment not approved: nothing was deployed.', ExitCode.Refused);
-      throw toolkitFailure(unwrapSynthError(e), 'Deployment', `bgmig-${opts.suffix}`);
+      throw toolkitFailure(unwrapSynthError(e), 'Deployment', stackName);
     }
   });
   if (ioHost.declined) throw new BgmigError('Deployment not approved: nothing was deployed.', ExitCode.Refused);
 
-  const deployed = result.stacks.find((s) => s.stackName === `bgmig-${opts.suffix}`) ?? result.stacks[0];
+  const deployed = result.stacks.find((s) => s.stackName === stackName) ?? result.stacks[0];
   const outputs = deployed?.outputs ?? {};
 
   // Prove the promise: the listener still has the weights we synthesized (i.e. the live ones).
@@ -114,7 +115,7 @@ export async function runDeploy(opts: DeployOptions, deps: ToolkitDeps): Promise
   }
 
   const res: DeployResult = {
-    stack: `bgmig-${opts.suffix}`,
+    stack: stackName,
     account,
     region: aws.region,
     weights: config.weights,

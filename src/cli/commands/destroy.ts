@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { BgmigError, ExitCode } from '../../core/errors.js';
 import { COLORS } from '../../core/naming.js';
-import { OutputKey } from '../../core/outputs.js';
+import { ColorOutputKey, OutputKey } from '../../core/outputs.js';
 import { stackConfigFromOptions, unwrapSynthError } from '../cdk.js';
 import { action } from '../context.js';
 import { optionalOutput, requireStack, type StackInfo } from '../stack.js';
@@ -29,16 +29,12 @@ export interface DestroyResult {
 
 /** What protection is on, one phrase each (empty when nothing is protected). */
 export async function protections(aws: AwsClients, stack: StackInfo): Promise<string[]> {
-  const cfn = await aws.cloudformation();
-  const { DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
   const rds = await aws.rds();
   const { DescribeDBClustersCommand } = await import('@aws-sdk/client-rds');
   const found: string[] = [];
-  const [desc, clusters] = await Promise.all([
-    cfn.send(new DescribeStacksCommand({ StackName: stack.name })),
-    Promise.all(
+  const clusters = await Promise.all(
       COLORS.map(async (c) => {
-        const id = optionalOutput(stack, c === 'blue' ? OutputKey.BlueClusterIdentifier : OutputKey.GreenClusterIdentifier);
+        const id = optionalOutput(stack, ColorOutputKey[c].clusterIdentifier);
         if (!id) return undefined;
         try {
           return (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id }))).DBClusters?.[0];
@@ -47,9 +43,8 @@ export async function protections(aws: AwsClients, stack: StackInfo): Promise<st
           throw e;
         }
       }),
-    ),
-  ]);
-  if (desc.Stacks?.[0]?.EnableTerminationProtection) {
+  );
+  if (stack.terminationProtection) {
     found.push(`stack ${stack.name} has termination protection (aws cloudformation update-termination-protection --no-enable-termination-protection --stack-name ${stack.name})`);
   }
   for (const c of clusters) {
@@ -106,7 +101,7 @@ export async function runDestroy(opts: DestroyOptions, deps: ToolkitDeps): Promi
   const { StackSelectionStrategy } = await import('@aws-cdk/toolkit-lib');
   await withOutdir(async (outdir) => {
     const toolkit = await (deps.createToolkit ?? defaultToolkitFactory)(ioHost);
-    const cx = await (deps.assembly ?? defaultAssemblyFactory)(toolkit, config, { outdir });
+    const cx = await (deps.assembly ?? defaultAssemblyFactory)(toolkit, config, { outdir, validate: false });
     try {
       await toolkit.destroy(cx, {
         stacks: { strategy: StackSelectionStrategy.PATTERN_MUST_MATCH_SINGLE, patterns: [stack.name] },

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { ExitCode } from '../../core/errors.js';
+import { names } from '../../core/naming.js';
 import { addStackOptions, stackConfigFromOptions, type StackOptionValues, unwrapSynthError } from '../cdk.js';
 import { action } from '../context.js';
 import { findStack } from '../stack.js';
@@ -27,7 +28,7 @@ export interface DiffResult {
 
 export async function runDiff(opts: DiffCommandOptions, deps: ToolkitDeps): Promise<ExitCode> {
   const { io, aws } = deps;
-  const stackName = `bgmig-${opts.suffix}`;
+  const stackName = names(opts.suffix).stack;
   let config = stackConfigFromOptions(opts.suffix, aws.region, opts.stack);
   const existing = await findStack(aws, opts.suffix);
   config = await withLiveState(aws, io, config, existing);

@@ -17,7 +17,7 @@ import type { Command } from 'commander';
 import { badInput } from '../../core/errors.js';
 import { APP_DB_USERNAME } from '../../core/lambda-env.js';
 import { type Color, names, validateColor } from '../../core/naming.js';
-import { OutputKey } from '../../core/outputs.js';
+import { ColorOutputKey, OutputKey } from '../../core/outputs.js';
 import { parseDuration } from '../../core/units.js';
 import { parseDbUrl } from '../../db/connection.js';
 import { RdsMasterPasswordApplier, type WaitOptions } from '../../rotation/rds.js';
@@ -27,7 +27,7 @@ import { type RotationHooks, type RotationReport, type RotationSpec, Rotation } 
 import { SecretStore } from '../../rotation/secret-store.js';
 import { type DbSide, DirectLoginTester, type Settle, SqlPasswordApplier } from '../../rotation/targets.js';
 import { type CommandContext, action } from '../context.js';
-import { RemoteExecutor } from '../db-remote.js';
+import { remoteExecutorFor } from '../db-remote.js';
 import { type FunctionInvoker, LambdaFunctionInvoker } from '../../remote/function-invoker.js';
 import { output, requireStack } from '../stack.js';
 
@@ -88,8 +88,8 @@ export async function runRotate(ctx: CommandContext, o: RotateOptions, deps: Rot
   const progress = (t: string) => ctx.io.debug(t);
 
   const ecsCluster = output(stack, OutputKey.EcsClusterName);
-  const serviceOf = (c: Color): ServiceRef => ({ cluster: ecsCluster, service: output(stack, c === 'blue' ? OutputKey.BlueServiceName : OutputKey.GreenServiceName) });
-  const secretId = r.kind.app ? output(stack, OutputKey.AppDbSecretArn) : output(stack, r.kind.color === 'blue' ? OutputKey.BlueDbSecretArn : OutputKey.GreenDbSecretArn);
+  const serviceOf = (c: Color): ServiceRef => ({ cluster: ecsCluster, service: output(stack, ColorOutputKey[c].serviceName) });
+  const secretId = r.kind.app ? output(stack, OutputKey.AppDbSecretArn) : output(stack, ColorOutputKey[r.kind.color].dbSecretArn);
 
   let databases: DbSide[];
   let label: string;
@@ -108,20 +108,14 @@ export async function runRotate(ctx: CommandContext, o: RotateOptions, deps: Rot
       // One call changes both clusters (both or neither, inside the function), so they are one side here.
       const functionName = output(stack, OutputKey.CutoverFunctionName);
       const clusters = `${output(stack, OutputKey.BlueClusterIdentifier)} and ${output(stack, OutputKey.GreenClusterIdentifier)}`;
-      const executor = new RemoteExecutor({
-        lambda: () => ctx.aws.lambda(),
-        invoker,
-        functionName,
-        logGroup: n.cutoverLogGroup,
-        advice: rotationCutoverAdvice(n.cutoverLogGroup),
-      });
+      const executor = remoteExecutorFor(ctx.aws, stack, n.suffix, invoker, rotationCutoverAdvice(n.cutoverLogGroup));
       databases = [{ name: clusters, applier: new CutoverAppPasswordApplier(executor, functionName, clusters), tester: new CutoverAppLoginTester(executor, functionName, clusters) }];
     }
   } else {
     const color = r.kind.color;
     label = `the ${color} master secret ${n.dbSecret(color)}`;
     rerun += ` --color ${color}`;
-    const clusterId = output(stack, color === 'blue' ? OutputKey.BlueClusterIdentifier : OutputKey.GreenClusterIdentifier);
+    const clusterId = output(stack, ColorOutputKey[color].clusterIdentifier);
     if (r.mode === 'direct') {
       rerun += ' --db-url URL';
       const admin = parseDbUrl(o.dbUrl ?? '', '--db-url');

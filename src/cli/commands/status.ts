@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import type { Weights } from '../../core/config.js';
 import { ExitCode, messageOf } from '../../core/errors.js';
 import { type Color, COLORS } from '../../core/naming.js';
-import { OutputKey } from '../../core/outputs.js';
+import { ColorOutputKey } from '../../core/outputs.js';
 import type { ValidationReport } from '../../schema/report.js';
 import type { AwsClients } from '../aws.js';
 import { action, parseIntStrict, toBgmigError } from '../context.js';
@@ -60,7 +60,7 @@ async function clusterStatuses(aws: AwsClients, stack: StackInfo): Promise<Clust
   const { DescribeDBClustersCommand } = await import('@aws-sdk/client-rds');
   return Promise.all(
     COLORS.map(async (color) => {
-      const identifier = output(stack, color === 'blue' ? OutputKey.BlueClusterIdentifier : OutputKey.GreenClusterIdentifier);
+      const identifier = output(stack, ColorOutputKey[color].clusterIdentifier);
       try {
         const res = await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: identifier }));
         const c = res.DBClusters?.[0];
@@ -174,7 +174,7 @@ export function renderStatus(s: StatusSnapshot, io: Io): string {
     }
     lines.push(`${i === 0 ? 'Alarms' : '      '}      ${c.padEnd(5)} ${text}`);
   });
-  // Database section (issue 7 adds replication here).
+  // Database section: the active database, both clusters, live replication.
   const db = s.database;
   lines.push(`Database    ${db.active ? `both colours use the ${db.active.color} database (${db.active.clusterIdentifier})` : s.errors['database.active'] ? st.red(`active database unknown: ${s.errors['database.active']}`) : 'active database not recorded'}`);
   for (const c of db.clusters) {

@@ -8,7 +8,7 @@
 import { type Command, Option } from 'commander';
 import { ExitCode, badInput } from '../../core/errors.js';
 import { parseDbUrl } from '../../db/connection.js';
-import { CODES, isCode, SEVERITY_ORDER } from '../../schema/codes.js';
+import { isCode, SEVERITY_ORDER } from '../../schema/codes.js';
 import type { Difference, Severity, ValidationReport, ValidatorEvent } from '../../schema/report.js';
 import type { AwsClients } from '../aws.js';
 import { action, collect } from '../context.js';
@@ -160,9 +160,4 @@ export function renderReport(r: ValidationReport, s: Style): string {
 function row(d: Difference, width: number, s: Style): string {
   const obj = d.object.length > width ? d.object : d.object.padEnd(width);
   return `  ${SEVERITY_STYLE[d.severity](s)(d.code)}  ${obj}  ${d.detail}`;
-}
-
-/** Every code with its severity and meaning (for docs and `--ignore` messages). */
-export function codesTable(): Array<{ code: string; severity: Severity; meaning: string }> {
-  return Object.entries(CODES).map(([code, info]) => ({ code, severity: info.severity, meaning: info.meaning }));
 }

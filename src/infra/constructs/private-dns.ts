@@ -8,9 +8,10 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
+import { DB_RECORD_TTL_SECONDS } from '../../core/config.js';
 import type { Names } from '../../core/naming.js';
 
-export const DB_RECORD_TTL = Duration.seconds(5);
+export const DB_RECORD_TTL = Duration.seconds(DB_RECORD_TTL_SECONDS);
 
 export interface PrivateDnsProps {
   names: Names;

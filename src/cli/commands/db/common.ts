@@ -52,6 +52,7 @@ export async function resolveMode(ctx: CommandContext, opts: ModeOptions): Promi
 export function progressPrinter(io: Io): { progress: ProgressFn; stop: () => void } {
   let spinner: { text: string; stop: () => void } | null = null;
   let lastCopyLine = 0;
+  let stopped = false;
   const copyText = (e: Extract<ProgressEvent, { kind: 'copy' }>) =>
     `initial copy: ${e.tablesDone}/${e.tablesTotal} tables ready, ${e.rowsCopied.toLocaleString('en-US')} rows / ${formatBytes(e.bytesCopied)} in flight`;
   const progress: ProgressFn = (e) => {
@@ -65,7 +66,8 @@ export function progressPrinter(io: Io): { progress: ProgressFn; stop: () => voi
         if (!spinner) {
           // ora is loaded only when a person watches a copy.
           void import('ora').then(({ default: ora }) => {
-            if (!spinner) spinner = ora({ text: copyText(e), stream: io.streams.stderr }).start();
+            // The copy may have finished (stop() ran) while ora was loading: then no spinner at all.
+            if (!spinner && !stopped) spinner = ora({ text: copyText(e), stream: io.streams.stderr }).start();
           });
         } else spinner.text = copyText(e);
       } else if (Date.now() - lastCopyLine > 5_000 || e.tablesDone === e.tablesTotal) {
@@ -76,7 +78,15 @@ export function progressPrinter(io: Io): { progress: ProgressFn; stop: () => voi
     else if (e.level === 'info') io.info(`  ${e.text}`);
     else io.debug(e.text);
   };
-  return { progress, stop: () => { const s = spinner as { stop: () => void } | null; s?.stop(); spinner = null; } };
+  return {
+    progress,
+    stop: () => {
+      stopped = true;
+      const s = spinner as { stop: () => void } | null;
+      s?.stop();
+      spinner = null;
+    },
+  };
 }
 
 /**
