@@ -61,7 +61,7 @@ Examples:
 
 Exit codes: 0 compatible, 3 incompatible (a breaking difference), 1 error, 2 bad input.
 Passing URLs through BGMIG_BLUE_URL/BGMIG_GREEN_URL keeps passwords out of the process list.
-Codes: README.md, section "Schema-compatibility validator".`,
+Codes: docs/validator.md, section "Codes".`,
     )
     .action(
       action<ValidateCommandOptions>(async (ctx, opts, _args) => {
@@ -84,7 +84,7 @@ export async function runValidate(opts: ValidateCommandOptions, deps: ValidateDe
   }
   const unknown = (opts.ignore ?? []).filter((c) => !isCode(c));
   if (unknown.length > 0) {
-    throw badInput(`--ignore ${unknown.join(', ')} is not a validator code: see the codes table in README.md (e.g. IX101).`);
+    throw badInput(`--ignore ${unknown.join(', ')} is not a validator code: see the codes table in docs/validator.md (e.g. IX101).`);
   }
   for (const [flag, list] of [['--schema', opts.schema], ['--exclude-schema', opts.excludeSchema]] as const) {
     if ((list ?? []).some((s) => s.trim() === '')) throw badInput(`${flag} needs a schema name, got an empty one.`);
