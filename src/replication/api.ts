@@ -228,6 +228,8 @@ export interface SequenceMove {
   /** Value set on the new side (with headroom), or null when the new side was already ahead. */
   to: string | null;
   kind: 'owned' | 'identity' | 'standalone';
+  /** The old side's sequence it continues, when its name differs (paired through the column both serve). */
+  source?: string | undefined;
 }
 
 export interface SwitchReport {

@@ -18,7 +18,6 @@ import {
   SWITCH_STEPS,
   directionOf,
   type ProgressFn,
-  type SequenceMove,
   type StepTiming,
   type SwitchCallbacks,
   type SwitchOptions,
@@ -30,13 +29,11 @@ import { fence, readFence, unfence } from './fence.js';
 import { pendingOf, readJournal, writeJournal, type Journal } from './journal.js';
 import { createPublication, createSubscription, dropPublication, dropSubscription, findSubscription, planPublication, publicationExists } from './objects.js';
 import { refusalSentence, type Offender } from './preflight.js';
-import { DEFAULT_STATEMENT_MS, closeSessions, openSessions, qualified, quoteIdent, side, type Session, type Sessions } from './session.js';
+import { moveSequences, planSequences } from './sequences.js';
+import { DEFAULT_STATEMENT_MS, closeSessions, openSessions, quoteIdent, side, type Session, type Sessions } from './session.js';
 import { OBJ, readCatalogs } from './sync.js';
 
 type Operation = 'cutover' | 'rollback';
-
-/** Sequences get this many increments of headroom on the new side (a margin, never a step backwards). */
-export const SEQUENCE_HEADROOM = 1000n;
 
 /** How long preparing the reverse slot may wait for transactions open on the new side. */
 const PREPARE_SLOT_MS = 2_000;
@@ -207,6 +204,8 @@ async function gates(ctx: Ctx, opts: SwitchOptions): Promise<void> {
   if (!fTo.fenced) offenders.push({ problem: `${to} is not fenced, so applications may have written to it`, fix: `check its data, then re-fence it by restarting replication (\`bgmig db sync stop\`, \`bgmig db sync start\`)` });
   if (fFrom.fenced) offenders.push({ problem: `${from} (the active side) is fenced`, fix: 'check `bgmig db sync status`; run `bgmig db sync stop` to lift it' });
   ctx.catalogs = await readCatalogs(s, ctx.schemas);
+  // Sequences are judged before the fence: one that serves a column on the new side and cannot be set is a refusal.
+  offenders.push(...(await planSequences(side(s, from), side(s, to), ctx.schemas, ctx.catalogs[from])).offenders);
   const reverse = planPublication(ctx.catalogs[to], ctx.catalogs[from], ctx.schemas);
   for (const t of reverse.identityNotOnSubscriber) offenders.push({ problem: `the replica-identity columns of ${t} on ${to} do not all exist on ${from}`, fix: `add them on ${from} or change ${t}'s replica identity` });
   if (offenders.length > 0) throw refused(refusalSentence(`Cannot ${ctx.op} from ${from} to ${to}`, offenders), { offenders });
@@ -390,7 +389,8 @@ async function runStep(ctx: Ctx, name: SwitchStep, cb: SwitchCallbacks): Promise
         const [oldA, neuA] = [side(ctx.aux, from), side(ctx.aux, to)];
         await neuA.bound(remaining(ctx));
         try {
-          ctx.report.sequences = await copySequences(ctx, oldA, neuA);
+          if (!ctx.catalogs) throw failure('internal: catalogs not loaded before the pause');
+          ctx.report.sequences = await moveSequences(oldA, neuA, ctx.schemas, ctx.catalogs[from], to);
         } finally {
           await neuA.bound(30_000);
         }
@@ -440,63 +440,6 @@ async function runStep(ctx: Ctx, name: SwitchStep, cb: SwitchCallbacks): Promise
       ctx.journal = await writeJournal(s, ctx.journal, journalOf(ctx, 'unfenced'));
       return;
   }
-}
-
-interface SeqRow {
-  schemaname: string;
-  sequencename: string;
-  last_value: string | null;
-  increment_by: string;
-  min_value: string;
-  max_value: string;
-}
-
-const SEQ_SQL = `SELECT schemaname, sequencename, last_value::text, increment_by::text, min_value::text, max_value::text
-  FROM pg_sequences WHERE schemaname = ANY($1::text[])`;
-
-/** Pure: where the new side's sequence must be set, or null when it is already at or beyond the old side. */
-export function sequenceTarget(old: { last: bigint; inc: bigint }, current: bigint | null, bounds: { min: bigint; max: bigint }): bigint | null {
-  let target = old.last + old.inc * SEQUENCE_HEADROOM;
-  if (target > bounds.max) target = bounds.max;
-  if (target < bounds.min) target = bounds.min;
-  if (current !== null && (old.inc > 0n ? current >= target : current <= target)) return null;
-  return target;
-}
-
-async function copySequences(ctx: Ctx, old: Session, neu: Session): Promise<SequenceMove[]> {
-  const [o, n] = await Promise.all([old.q<SeqRow>(SEQ_SQL, [ctx.schemas]), neu.q<SeqRow>(SEQ_SQL, [ctx.schemas])]);
-  const newByName = new Map(n.rows.map((r) => [qualified(r.schemaname, r.sequencename), r]));
-  const catalog = ctx.catalogs?.[ctx.to];
-  const kindOf = (key: string): SequenceMove['kind'] => {
-    const sq = catalog?.sequences.find((x) => qualified(x.schema, x.name) === key);
-    return sq?.identity ? 'identity' : sq?.ownedBy ? 'owned' : 'standalone';
-  };
-  const moves: SequenceMove[] = [];
-  const names: string[] = [];
-  const values: string[] = [];
-  for (const r of o.rows) {
-    const key = qualified(r.schemaname, r.sequencename);
-    const target = newByName.get(key);
-    if (!target) {
-      ctx.progress({ kind: 'log', level: 'warn', text: `sequence ${key} exists on ${ctx.from} only: not set on ${ctx.to}` });
-      continue;
-    }
-    if (r.last_value === null) {
-      moves.push({ sequence: key, from: null, to: null, kind: kindOf(key) });
-      continue;
-    }
-    const inc = BigInt(target.increment_by);
-    const v = sequenceTarget({ last: BigInt(r.last_value), inc }, target.last_value === null ? null : BigInt(target.last_value), { min: BigInt(target.min_value), max: BigInt(target.max_value) });
-    moves.push({ sequence: key, from: r.last_value, to: v === null ? null : v.toString(), kind: kindOf(key) });
-    if (v !== null) {
-      names.push(key);
-      values.push(v.toString());
-    }
-  }
-  if (names.length > 0) {
-    await neu.q(`SELECT count(setval(x.seq::regclass, x.v, true)) FROM unnest($1::text[], $2::bigint[]) AS x(seq, v)`, [names, values], `set the sequences on ${ctx.to}`);
-  }
-  return moves.sort((a, b) => a.sequence.localeCompare(b.sequence));
 }
 
 // ---------------------------------------------------------------------------------------------------------------

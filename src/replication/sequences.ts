@@ -1,0 +1,109 @@
+/**
+ * Sequences at the switch, I/O beside the pure pairing of sequence-plan.ts: read every sequence with the columns it
+ * serves on both sides, judge before the fence (a sequence that serves a column on the new side and cannot be set
+ * is a refusal, never a warning after the fence), and inside the pause set each new-side sequence past its old-side
+ * counterpart with one setval statement.
+ */
+import { failure } from '../core/errors.js';
+import type { Color } from '../core/naming.js';
+import type { Catalog } from '../schema/catalog.js';
+import type { SequenceMove } from './api.js';
+import { tableKey, tablesInScope } from './objects.js';
+import { refusalSentence } from './preflight.js';
+import { pairSequences, sequenceMoves, type SequenceFacts, type SequencePlan, type ServeKind } from './sequence-plan.js';
+import { qualified, type Session } from './session.js';
+
+/**
+ * Every sequence in the replicated schemas or serving a column there, with last_value, bounds and the columns it
+ * serves: owned-by and identity links from pg_depend (deptype 'a' and 'i') and column defaults that reference it
+ * (pg_attrdef's dependency on the sequence, which `nextval('…'::regclass)` records). One statement.
+ */
+const SEQ_FACTS_SQL = `
+WITH served AS (
+  SELECT d.objid AS seq, d.refobjid AS rel, d.refobjsubid AS att, CASE d.deptype WHEN 'i' THEN 'identity' ELSE 'owned' END AS how
+    FROM pg_depend d
+   WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0 AND d.deptype IN ('a', 'i')
+  UNION
+  SELECT d.refobjid, ad.adrelid, ad.adnum, 'default'
+    FROM pg_depend d JOIN pg_attrdef ad ON ad.oid = d.objid
+   WHERE d.classid = 'pg_attrdef'::regclass AND d.refclassid = 'pg_class'::regclass
+), cols AS (
+  SELECT s.seq, tn.nspname AS tschema, t.relname AS tname, a.attname AS col, s.how
+    FROM served s JOIN pg_class t ON t.oid = s.rel JOIN pg_namespace tn ON tn.oid = t.relnamespace
+    JOIN pg_attribute a ON a.attrelid = s.rel AND a.attnum = s.att AND NOT a.attisdropped
+)
+SELECT n.nspname AS schema, c.relname AS name, ps.last_value::text AS last, ps.increment_by::text AS inc,
+       ps.min_value::text AS min, ps.max_value::text AS max,
+       coalesce((SELECT json_agg(json_build_object('schema', x.tschema, 'table', x.tname, 'column', x.col, 'how', x.how))
+                   FROM cols x WHERE x.seq = c.oid), '[]'::json) AS serves
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_sequences ps ON ps.schemaname = n.nspname AND ps.sequencename = c.relname
+ WHERE c.relkind = 'S'
+   AND (n.nspname = ANY($1::text[]) OR EXISTS (SELECT 1 FROM cols x WHERE x.seq = c.oid AND x.tschema = ANY($1::text[])))`;
+
+interface SeqFactsRow {
+  schema: string;
+  name: string;
+  last: string | null;
+  inc: string;
+  min: string;
+  max: string;
+  serves: Array<{ schema: string; table: string; column: string; how: ServeKind }>;
+}
+
+/** Reads the sequences of a side (see SEQ_FACTS_SQL). Errors: a BgmigError naming the side (Session.q). */
+export async function readSequenceFacts(s: Session, schemas: readonly string[]): Promise<SequenceFacts[]> {
+  const r = await s.q<SeqFactsRow>(SEQ_FACTS_SQL, [schemas], `read the sequences on ${s.color}`);
+  return r.rows.map((x) => ({
+    key: qualified(x.schema, x.name),
+    schema: x.schema,
+    last: x.last,
+    increment: x.inc,
+    min: x.min,
+    max: x.max,
+    serves: dedupe(x.serves.map((c) => ({ table: qualified(c.schema, c.table), column: c.column, how: c.how }))),
+  }));
+}
+
+/** A serial column is both owned-by and defaulted: keep one entry per column, the strongest link. */
+function dedupe(list: SequenceFacts['serves']): SequenceFacts['serves'] {
+  const rank: Record<ServeKind, number> = { identity: 3, owned: 2, default: 1 };
+  const by = new Map<string, SequenceFacts['serves'][number]>();
+  for (const c of list) {
+    const k = `${c.table}.${c.column}`;
+    const prev = by.get(k);
+    if (!prev || rank[c.how] > rank[prev.how]) by.set(k, c);
+  }
+  return [...by.values()].sort((a, b) => `${a.table}.${a.column}`.localeCompare(`${b.table}.${b.column}`));
+}
+
+/** The replicated tables of the old side and their (non-generated) columns: whose rows arrive from there. */
+export function replicatedColumns(oldCatalog: Catalog, schemas: readonly string[]): Map<string, Set<string>> {
+  return new Map(tablesInScope(oldCatalog, schemas).map((t) => [tableKey(t), new Set(t.columns.filter((c) => c.generated === null).map((c) => c.name))]));
+}
+
+/** Reads both sides and pairs their sequences (used by the gate before the fence and by the step inside it). */
+export async function planSequences(old: Session, neu: Session, schemas: readonly string[], oldCatalog: Catalog): Promise<SequencePlan> {
+  const [o, n] = await Promise.all([readSequenceFacts(old, schemas), readSequenceFacts(neu, schemas)]);
+  return pairSequences({ from: old.color, to: neu.color, old: o, neu: n, oldColumns: replicatedColumns(oldCatalog, schemas) });
+}
+
+/**
+ * The switch's sequences step: pairs again (inside the pause the old side is fenced, so its values are final), and
+ * sets every new-side sequence that is behind. A problem found now (the schema changed after the gate) throws, so
+ * the switch undoes before the point of no return. Returns what was moved, for the report.
+ */
+export async function moveSequences(old: Session, neu: Session, schemas: readonly string[], oldCatalog: Catalog, to: Color): Promise<SequenceMove[]> {
+  const plan = await planSequences(old, neu, schemas, oldCatalog);
+  if (plan.offenders.length > 0) throw failure(refusalSentence(`The sequences on ${to} cannot be set`, plan.offenders));
+  const moves = sequenceMoves(plan);
+  const set = moves.filter((m) => m.set !== null);
+  if (set.length > 0) {
+    await neu.q(
+      `SELECT count(setval(x.seq::regclass, x.v, true)) FROM unnest($1::text[], $2::bigint[]) AS x(seq, v)`,
+      [set.map((m) => m.sequence), set.map((m) => m.set)],
+      `set the sequences on ${to}`,
+    );
+  }
+  return moves.map(({ set: _set, ...m }) => m);
+}
