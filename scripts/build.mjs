@@ -1,6 +1,7 @@
 // Builds the CLI (code-split ESM, dependencies external so heavy ones stay lazily loaded) and the Lambda bundles
 // (fully self-contained, the artifacts that ship). Runs in `npm ci` via the prepare script; takes well under a second.
 import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,15 @@ const stage = path.join(root, `.dist-build-${process.pid}`);
 rmSync(stage, { recursive: true, force: true });
 
 const started = Date.now();
+/** The commit this build is made from, for `bgmig --version` ("unknown" outside a git checkout). */
+function buildCommit() {
+  try {
+    const git = (...args) => execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return `${git('rev-parse', '--short=12', 'HEAD')}${git('status', '--porcelain', '--untracked-files=no') ? '-dirty' : ''}`;
+  } catch {
+    return 'unknown';
+  }
+}
 try {
   await Promise.all([
     build({
@@ -25,6 +35,7 @@ try {
       target: 'node20',
       packages: 'external',
       sourcemap: true,
+      define: { __BGMIG_COMMIT__: JSON.stringify(buildCommit()) },
       logLevel: 'warning',
     }),
     ...['schema-validator', 'db-cutover'].map((name) =>

@@ -3,6 +3,7 @@
  * translate the errors they understand better (a missing stack, a missing listener).
  */
 import { BgmigError, ExitCode, firstLine, messageOf } from '../core/errors.js';
+import { AwsCallTimeout } from './aws.js';
 
 interface AwsLikeError {
   name?: string;
@@ -36,8 +37,10 @@ export function describeAwsError(e: unknown, ctx: { endpoint?: string | undefine
       { cause: e },
     );
   }
-  if (has('ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EHOSTUNREACH', 'ETIMEDOUT', 'TimeoutError')) {
-    return new BgmigError(`Cannot reach ${where}: check --endpoint-url / AWS_ENDPOINT_URL and your network, then retry.`, ExitCode.Failure, { cause: e });
+  if (has('ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EHOSTUNREACH', 'ETIMEDOUT', 'TimeoutError', 'RequestTimeout', 'AbortError')) {
+    // Say which call gave up and after how long, so the operator knows the bound held and what it was.
+    const bound = e instanceof AwsCallTimeout ? ` (${e.what} got no answer within ${Math.round(e.boundMs / 1000)} s — the bound set by --timeout / BGMIG_AWS_TIMEOUT)` : '';
+    return new BgmigError(`Cannot reach ${where}${bound}: check --endpoint-url / AWS_ENDPOINT_URL and your network, then retry.`, ExitCode.Failure, { cause: e });
   }
   if (has('ExpiredToken', 'ExpiredTokenException', 'RequestExpired')) {
     return new BgmigError('Your AWS session has expired: refresh your credentials (e.g. `aws sso login`) and retry.', ExitCode.Failure, { cause: e });

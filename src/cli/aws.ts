@@ -1,7 +1,18 @@
 /**
  * The one place that builds AWS SDK clients: region, credentials (profile, or an assumed operator role with a
- * named session), endpoint (--endpoint-url / AWS_ENDPOINT_URL, e.g. an emulator) and adaptive retries.
+ * named session), endpoint (--endpoint-url / AWS_ENDPOINT_URL, e.g. an emulator), adaptive retries — and bounds.
  * Every client module is imported lazily so commands load only the SDKs they use.
+ *
+ * Bounds (issue 16: an endpoint that accepts the TCP connection and never answers must not hang a command):
+ * - each attempt: connect within min(5 s, bound), response within the bound (NodeHttpHandler connectionTimeout /
+ *   requestTimeout with throwOnRequestTimeout — without it @smithy/node-http-handler only logs a warning), and a
+ *   socket idle for the bound is closed (socketTimeout);
+ * - each call, all retries included: the bound (`--timeout`, BGMIG_AWS_TIMEOUT, default 20 s), enforced by a
+ *   middleware at the initialize step, outside the retry middleware, so retries cannot stretch it;
+ * - Lambda invocations run the function: their bound is the Lambda maximum (900 s) plus 30 s, or the bound if larger;
+ * - a call still waiting after 2 s is announced once ("waiting for CloudFormation DescribeStacks, up to 20 s").
+ * Docs: https://docs.aws.amazon.com/sdk-for-javascript/v3/developer-guide/node-configuring-maxsockets.html and the
+ * @smithy/node-http-handler NodeHttpHandlerOptions.
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
@@ -22,8 +33,83 @@ export interface AwsOptions {
   /** Assume this role (the stack's operator role) with a named session before every call. */
   roleArn?: string | undefined;
   endpointUrl?: string | undefined;
-  /** Overall attempts per call under adaptive retry (throttling backs off client-side). */
+  /** Overall attempts per call under adaptive retry (throttling backs off client-side). Default 3. */
   maxAttempts?: number;
+  /** Bound on one AWS call in ms, all attempts included (default DEFAULT_AWS_TIMEOUT_MS). */
+  timeoutMs?: number;
+  /** Told once when a call has waited SLOW_CALL_NOTICE_MS: what it waits for and its bound (ms). */
+  onSlowCall?: (what: string, boundMs: number) => void;
+}
+
+/** Default bound on one AWS call (all retries included), in ms: `--timeout` / BGMIG_AWS_TIMEOUT override it. */
+export const DEFAULT_AWS_TIMEOUT_MS = 20_000;
+/** Default attempts per AWS call (the first try plus two retries). */
+export const DEFAULT_MAX_ATTEMPTS = 3;
+/** Lambda's maximum function duration (900 s) plus a margin: a synchronous Invoke waits for the function. */
+export const LAMBDA_INVOKE_BOUND_MS = 930_000;
+/** After this long a waiting call says what it waits for. */
+export const SLOW_CALL_NOTICE_MS = 2_000;
+/** Connecting never needs more than this, whatever the call's bound. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/** What the bound middleware throws: the name the SDK and describeAwsError use for timeouts. */
+export class AwsCallTimeout extends Error {
+  constructor(readonly what: string, readonly boundMs: number) {
+    super(`${what} did not answer within ${Math.round(boundMs / 1000)} s`);
+    this.name = 'TimeoutError';
+  }
+}
+
+interface HandlerOptions {
+  connectionTimeout: number;
+  requestTimeout: number;
+  socketTimeout: number;
+  throwOnRequestTimeout: true;
+}
+
+/** The part of a smithy client the bound needs (every SDK v3 client has it). */
+interface BoundableClient {
+  middlewareStack: {
+    add(
+      mw: (next: (args: unknown) => Promise<unknown>, context: { clientName?: string; commandName?: string }) => (args: unknown) => Promise<unknown>,
+      opts: { step: 'initialize'; name: string; priority: 'high' },
+    ): void;
+  };
+}
+
+/** "CloudFormationClient" + "DescribeStacksCommand" → "CloudFormation DescribeStacks". */
+function callName(context: { clientName?: string; commandName?: string }): string {
+  const client = (context.clientName ?? 'AWS').replace(/Client$/, '');
+  return `${client} ${(context.commandName ?? 'call').replace(/Command$/, '')}`;
+}
+
+/**
+ * Bounds every call of `client` to `boundMs` (all attempts) and announces calls slower than SLOW_CALL_NOTICE_MS.
+ * The request itself is cut by the handler's own timeouts; this bound is what the operator can rely on.
+ */
+export function boundCalls<T>(client: T, boundMs: number, onSlow?: (what: string, boundMs: number) => void): T {
+  (client as unknown as BoundableClient).middlewareStack.add(
+    (next, context) => (args) =>
+      new Promise((resolve, reject) => {
+        const what = callName(context);
+        const slow = onSlow ? setTimeout(() => onSlow(what, boundMs), Math.min(SLOW_CALL_NOTICE_MS, boundMs)) : undefined;
+        const timer = setTimeout(() => reject(new AwsCallTimeout(what, boundMs)), boundMs);
+        next(args).then(
+          (v) => {
+            clearTimeout(timer);
+            clearTimeout(slow);
+            resolve(v);
+          },
+          (e: unknown) => {
+            clearTimeout(timer);
+            clearTimeout(slow);
+            reject(e);
+          },
+        );
+      }),
+    { step: 'initialize', name: 'bgmigCallBound', priority: 'high' },
+  );
+  return client;
 }
 
 interface CommonConfig {
@@ -32,6 +118,11 @@ interface CommonConfig {
   credentials?: AwsCredentialIdentityProvider;
   retryMode: 'adaptive';
   maxAttempts: number;
+  requestHandler: HandlerOptions;
+}
+
+function handlerOptions(boundMs: number): HandlerOptions {
+  return { connectionTimeout: Math.min(CONNECT_TIMEOUT_MS, boundMs), requestTimeout: boundMs, socketTimeout: boundMs, throwOnRequestTimeout: true };
 }
 
 export function sessionName(): string {
@@ -62,12 +153,18 @@ export class AwsClients {
     return this.options.region;
   }
 
+  /** The bound on one call (ms, all attempts included). */
+  get timeoutMs(): number {
+    return this.options.timeoutMs ?? DEFAULT_AWS_TIMEOUT_MS;
+  }
+
   private common(): Promise<CommonConfig> {
     this.commonPromise ??= (async () => {
       const cfg: CommonConfig = {
         region: this.options.region,
         retryMode: 'adaptive',
-        maxAttempts: this.options.maxAttempts ?? 5,
+        maxAttempts: this.options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+        requestHandler: handlerOptions(this.timeoutMs),
       };
       if (this.endpoint) cfg.endpoint = this.endpoint;
       if (this.options.profile || this.options.roleArn) {
@@ -77,7 +174,12 @@ export class AwsClients {
           ? cp.fromTemporaryCredentials({
               params: { RoleArn: this.options.roleArn, RoleSessionName: sessionName(), DurationSeconds: 3600 },
               ...(base ? { masterCredentials: base } : {}),
-              clientConfig: { region: this.options.region, ...(this.endpoint ? { endpoint: this.endpoint } : {}) },
+              clientConfig: {
+                region: this.options.region,
+                maxAttempts: this.options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+                requestHandler: handlerOptions(this.timeoutMs),
+                ...(this.endpoint ? { endpoint: this.endpoint } : {}),
+              },
             })
           : base;
       }
@@ -89,7 +191,10 @@ export class AwsClients {
   private async client<T>(key: string, make: (cfg: CommonConfig) => Promise<T>): Promise<T> {
     const hit = this.cache.get(key);
     if (hit) return hit as T;
-    const c = await make(await this.common());
+    const common = await this.common();
+    // A synchronous Invoke lasts as long as the function runs: its bound is Lambda's, not the API round trip's.
+    const bound = key === 'lambda' ? Math.max(this.timeoutMs, LAMBDA_INVOKE_BOUND_MS) : this.timeoutMs;
+    const c = boundCalls(await make({ ...common, requestHandler: handlerOptions(bound) }), bound, this.options.onSlowCall);
     this.cache.set(key, c);
     return c;
   }

@@ -7,6 +7,7 @@ import { BgmigError, ExitCode, isBgmigError, messageOf } from '../core/errors.js
 import { validateSuffix } from '../core/naming.js';
 import { describeAwsError } from './aws-errors.js';
 import { AwsClients } from './aws.js';
+import { parseAwsTimeout, validateEndpointUrl, validateProfile, validateRegion, validateRoleArn } from './global-inputs.js';
 import { Io } from './io.js';
 
 export interface GlobalOptions {
@@ -15,6 +16,8 @@ export interface GlobalOptions {
   profile?: string;
   roleArn?: string;
   endpointUrl?: string;
+  /** Bound on one AWS call, all retries included (a duration or whole seconds; BGMIG_AWS_TIMEOUT). */
+  timeout?: string;
   json: boolean;
   color: boolean;
   verbose: boolean;
@@ -29,14 +32,55 @@ export interface CommandContext {
   suffix(): string;
 }
 
-export function makeContext(globals: GlobalOptions, io?: Io): CommandContext {
+/**
+ * Checks the global options before a command does anything (exit 2, one sentence): a known region, an existing
+ * profile (also AWS_PROFILE), an IAM role ARN, an http(s) endpoint, a bounded timeout. Returns the bound in ms.
+ */
+export function checkGlobals(globals: GlobalOptions, env: NodeJS.ProcessEnv = process.env): { timeoutMs: number | undefined } {
+  validateRegion(globals.region, env);
+  if (globals.profile !== undefined) validateProfile(globals.profile, '--profile', env);
+  else if (env.AWS_PROFILE) validateProfile(env.AWS_PROFILE, 'AWS_PROFILE', env);
+  if (globals.roleArn !== undefined) validateRoleArn(globals.roleArn);
+  if (globals.endpointUrl !== undefined) validateEndpointUrl(globals.endpointUrl, '--endpoint-url / AWS_ENDPOINT_URL');
+  return { timeoutMs: globals.timeout !== undefined ? parseAwsTimeout(globals.timeout, '--timeout / BGMIG_AWS_TIMEOUT') : undefined };
+}
+
+export function makeContext(globals: GlobalOptions, io?: Io, timeoutMs?: number): CommandContext {
+  const theIo = io ?? new Io({ json: globals.json, color: globals.color, verbose: globals.verbose, yes: globals.yes });
   const ctx: CommandContext = {
-    io: io ?? new Io({ json: globals.json, color: globals.color, verbose: globals.verbose, yes: globals.yes }),
-    aws: new AwsClients({ region: globals.region, profile: globals.profile, roleArn: globals.roleArn, endpointUrl: globals.endpointUrl }),
+    io: theIo,
+    aws: new AwsClients({
+      region: globals.region,
+      profile: globals.profile,
+      roleArn: globals.roleArn,
+      endpointUrl: globals.endpointUrl,
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      // A wait longer than a moment says what it waits for and for how long (stderr: never mixed into --json).
+      onSlowCall: (what, boundMs) => theIo.waiting(`waiting for ${what} (gives up after ${Math.round(boundMs / 1000)} s)…`),
+    }),
     globals,
     suffix: () => validateSuffix(globals.suffix),
   };
   return ctx;
+}
+
+/** The --json error document: always these keys, `null` when a value does not apply. */
+export interface ErrorDocument {
+  error: {
+    message: string;
+    exitCode: ExitCode;
+    /** "failure" (1), "bad-input" (2), "refused" (3). */
+    kind: 'failure' | 'bad-input' | 'refused';
+    /** A stable machine code when one applies (e.g. "unknown-option"), else null. */
+    code: string | null;
+    details: Record<string, unknown> | null;
+  };
+}
+
+const KIND: Record<number, ErrorDocument['error']['kind']> = { [ExitCode.Failure]: 'failure', [ExitCode.BadInput]: 'bad-input', [ExitCode.Refused]: 'refused' };
+
+export function errorDocument(message: string, exitCode: ExitCode, code: string | null = null, details: Record<string, unknown> | null = null): ErrorDocument {
+  return { error: { message, exitCode, kind: KIND[exitCode] ?? 'failure', code, details } };
 }
 
 /** Maps any thrown value to a user-facing BgmigError (stack traces stay behind --verbose). */
@@ -55,9 +99,7 @@ export function reportError(e: unknown, ctx: CommandContext): ExitCode {
     const cause = err.cause ?? e;
     if (cause instanceof Error && cause.stack) ctx.io.streams.stderr.write(`${cause.stack}\n`);
   }
-  if (ctx.io.json) {
-    ctx.io.streams.stdout.write(`${JSON.stringify({ error: { message: err.message, exitCode: err.exitCode, ...(err.details ? { details: err.details } : {}) } }, null, 2)}\n`);
-  }
+  if (ctx.io.json) ctx.io.streams.stdout.write(`${JSON.stringify(errorDocument(err.message, err.exitCode, null, err.details ?? null), null, 2)}\n`);
   return err.exitCode;
 }
 
@@ -68,9 +110,12 @@ export function action<O extends object>(fn: ActionFn<O>): (...params: unknown[]
   return async (...params: unknown[]) => {
     const cmd = params[params.length - 1] as Command;
     const all = cmd.optsWithGlobals() as O & GlobalOptions;
-    const ctx = makeContext(all);
+    let ctx = makeContext(all);
     let code: ExitCode;
     try {
+      // Every global input is checked before the command does anything.
+      const { timeoutMs } = checkGlobals(all);
+      if (timeoutMs !== undefined) ctx = makeContext(all, ctx.io, timeoutMs);
       code = (await fn(ctx, all, cmd.args)) ?? ExitCode.Ok;
     } catch (e) {
       code = reportError(e, ctx);

@@ -7,6 +7,24 @@ import { createInterface } from 'node:readline/promises';
 import type { Readable, Writable } from 'node:stream';
 import { BgmigError, ExitCode } from '../core/errors.js';
 
+/**
+ * Colour level for human text. In order: `--no-color` turns it off; FORCE_COLOR (force-color.org) turns it on even
+ * off a terminal — "0"/"false" off, "2"/"3" for 256/true colour, anything else basic; NO_COLOR (no-color.org) turns
+ * it off; TERM=dumb (a terminal that cannot show escapes, e.g. Emacs shell) turns it off; otherwise on for a TTY.
+ */
+export function colorLevel(flag: boolean, env: NodeJS.ProcessEnv, isTTY: boolean): 0 | 1 | 2 | 3 {
+  if (!flag) return 0;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== '') {
+    if (force === '0' || force.toLowerCase() === 'false') return 0;
+    if (force === '2' || force === '3') return Number(force) as 2 | 3;
+    return 1;
+  }
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return 0;
+  if (env.TERM === 'dumb') return 0;
+  return isTTY ? 1 : 0;
+}
+
 export interface IoOptions {
   json: boolean;
   color: boolean;
@@ -33,9 +51,14 @@ export class Io {
     this.verbose = opts.verbose;
     this.yes = opts.yes;
     this.streams = streams;
-    const noColorEnv = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '';
-    const colorOk = opts.color && !noColorEnv && Boolean(this.humanStream.isTTY);
-    this.style = new Chalk({ level: colorOk ? 1 : 0 });
+    this.style = new Chalk({ level: colorLevel(opts.color, process.env, Boolean(this.humanStream.isTTY)) });
+  }
+
+  /**
+   * A wait that outlasts a moment: what it waits for and for how long, once, on stderr (never in --json's stdout).
+   */
+  waiting(text: string): void {
+    this.streams.stderr.write(`${this.style.dim(text)}\n`);
   }
 
   /** Where human-readable text goes: stdout normally, stderr under --json. */
@@ -45,7 +68,8 @@ export class Io {
 
   /** True when a person is at the terminal (spinners, redraws and prompts make sense). */
   get interactive(): boolean {
-    return Boolean(this.humanStream.isTTY) && !this.json && process.env.CI !== 'true';
+    // TERM=dumb: the terminal cannot move the cursor, so no spinner and no redraw either.
+    return Boolean(this.humanStream.isTTY) && !this.json && process.env.CI !== 'true' && process.env.TERM !== 'dumb';
   }
 
   /** Human text (a line is appended). */
