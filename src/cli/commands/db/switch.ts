@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { badInput, ExitCode, refused } from '../../../core/errors.js';
 import { otherColor } from '../../../core/naming.js';
 import { formatMs, parseDuration, parseSize } from '../../../core/units.js';
-import { REPLICATION_DEFAULTS, type SwitchReport } from '../../../replication/api.js';
+import { REPLICATION_DEFAULTS, type SwitchHook, type SwitchReport } from '../../../replication/api.js';
 import { action, type CommandContext } from '../../context.js';
 import { progressPrinter, resolveMode, shellSwitchHook, withModeOptions, type Mode, type ModeOptions } from './common.js';
 
@@ -11,6 +11,8 @@ export interface SwitchCommandOptions extends ModeOptions {
   maxPause?: string | undefined;
   maxLag?: string | undefined;
   onSwitch?: string | undefined;
+  /** Direct mode, for in-process callers (`bgmig rehearse`): the switch hook itself instead of a shell command. */
+  switchHook?: SwitchHook | undefined;
   skipValidation?: boolean | undefined;
   force?: boolean | undefined;
 }
@@ -82,7 +84,7 @@ export async function runSwitch(op: Operation, ctx: CommandContext, opts: Switch
   try {
     report = await mode.executor[op](
       { maxPauseMs, maxLagBytes },
-      { progress: p.progress, onSwitch: mode.kind === 'direct' && opts.onSwitch ? shellSwitchHook(opts.onSwitch, ctx.io) : undefined },
+      { progress: p.progress, onSwitch: mode.kind !== 'direct' ? undefined : (opts.switchHook ?? (opts.onSwitch ? shellSwitchHook(opts.onSwitch, ctx.io) : undefined)) },
     );
   } finally {
     p.stop();
