@@ -15,6 +15,12 @@ export interface PublishedTable {
   name: string;
   /** Columns sent: the publisher's non-generated columns that the subscriber also has. */
   columns: string[];
+  /**
+   * Whether the publication names them (a column list). A column list must cover the replica identity (for
+   * REPLICA IDENTITY FULL: every column) or PostgreSQL refuses the publisher's UPDATE and DELETE, so a table is
+   * published without one wherever the subscriber has every column; the shape is judged in carry.ts.
+   */
+  columnList: boolean;
 }
 
 export interface PublicationPlan {
@@ -46,6 +52,17 @@ export function identityColumns(t: Table): string[] | null {
   return null;
 }
 
+/**
+ * The column list a publication needs for `t` towards a subscriber holding `other`: null (no list, every column)
+ * when the subscriber has all of the publisher's non-generated columns; otherwise those it has. Generated columns
+ * are never published (PostgreSQL 15/16), so they never need a list.
+ */
+export function publishedColumns(t: Table, other: Table): string[] | null {
+  const subCols = new Set(other.columns.filter((c) => c.generated === null).map((c) => c.name));
+  const plain = t.columns.filter((c) => c.generated === null).map((c) => c.name);
+  return plain.every((c) => subCols.has(c)) ? null : plain.filter((c) => subCols.has(c));
+}
+
 /** Tables of the replicated schemas that a publication carries (partitions travel through their root). */
 export function tablesInScope(c: Catalog, schemas: readonly string[]): Table[] {
   return c.tables
@@ -64,10 +81,10 @@ export function planPublication(pub: Catalog, sub: Catalog, schemas: readonly st
       continue;
     }
     const subCols = new Set(other.columns.filter((c) => c.generated === null).map((c) => c.name));
-    const columns = t.columns.filter((c) => c.generated === null && subCols.has(c.name)).map((c) => c.name);
     const ident = identityColumns(t) ?? [];
     if (ident.some((c) => !subCols.has(c))) plan.identityNotOnSubscriber.push(tableKey(t));
-    plan.tables.push({ schema: t.schema, name: t.name, columns });
+    const list = publishedColumns(t, other);
+    plan.tables.push({ schema: t.schema, name: t.name, columns: list ?? t.columns.filter((c) => c.generated === null).map((c) => c.name), columnList: list !== null });
   }
   return plan;
 }
@@ -79,7 +96,7 @@ export async function publicationExists(s: Session, name: string): Promise<boole
 
 /** (Re)creates the publication on the publisher from the plan. */
 export async function createPublication(s: Session, name: string, plan: PublicationPlan): Promise<void> {
-  const items = plan.tables.map((t) => `${qualified(t.schema, t.name)} (${t.columns.map(quoteIdent).join(', ')})`);
+  const items = plan.tables.map((t) => `${qualified(t.schema, t.name)}${t.columnList ? ` (${t.columns.map(quoteIdent).join(', ')})` : ''}`);
   items.push(qualified(MARKER_TABLE.schema, MARKER_TABLE.name));
   await s.q(
     `DROP PUBLICATION IF EXISTS ${quoteIdent(name)}; CREATE PUBLICATION ${quoteIdent(name)} FOR TABLE ${items.join(', ')} WITH (publish_via_partition_root = true)`,

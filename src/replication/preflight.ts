@@ -1,12 +1,14 @@
 /**
  * Pure judgement for `db sync start`: given what was read from both servers (catalogs from the validator's
- * catalog reader, server settings, existing bgmig objects), every reason to refuse, each naming the offender and
- * the fix. No I/O here.
+ * catalog reader, server settings, existing bgmig objects, carry facts), every reason to refuse, each naming the
+ * offender and the fix. What replication can carry, per table and column and in both directions, is decided in
+ * carry.ts. No I/O here.
  */
 import type { Color } from '../core/naming.js';
 import type { Catalog, ColumnType } from '../schema/catalog.js';
 import { canAssign } from '../schema/type-compat.js';
-import { identityColumns, tableKey, tablesInScope } from './objects.js';
+import { judgeBothDirections, type CarryFacts } from './carry.js';
+import { tablesInScope } from './objects.js';
 
 export interface ServerFacts {
   walLevel: string;
@@ -28,6 +30,8 @@ export interface PreflightInput {
   existing: string[];
   /** Subscriber tables that already hold rows (the initial copy would collide with them). */
   nonEmptyOnSubscriber: string[];
+  /** What each side holds beyond the catalog model (carry-facts.ts). */
+  carry: Record<Color, CarryFacts>;
 }
 
 export interface Offender {
@@ -76,7 +80,6 @@ export function preflightSyncStart(input: PreflightInput): Offender[] {
   for (const e of input.existing) out.push({ problem: `a sync is already set up (${e})`, fix: 'check it with `bgmig db sync status` or end it with `bgmig db sync stop`' });
 
   const pubCat = input.catalogs[from];
-  const subCat = input.catalogs[to];
   for (const s of input.schemas) {
     if (!pubCat.schemas.some((x) => x.name === s)) out.push({ problem: `schema ${s} does not exist on ${from}`, fix: 'pass an existing schema with --schema' });
   }
@@ -84,30 +87,9 @@ export function preflightSyncStart(input: PreflightInput): Offender[] {
   if (pubTables.length === 0 && input.schemas.every((s) => pubCat.schemas.some((x) => x.name === s))) {
     out.push({ problem: `there are no tables to replicate in schema ${input.schemas.join(', ')} on ${from}`, fix: 'pass the application schemas with --schema' });
   }
-  const subTables = new Map(tablesInScope(subCat, input.schemas).map((t) => [tableKey(t), t]));
-  for (const t of pubTables) {
-    const key = tableKey(t);
-    if (identityColumns(t) === null || (t.replicaIdentity === 'default' && !t.hasPrimaryKey)) {
-      out.push({ problem: `table ${key} has no replica identity`, fix: `add a primary key or run ALTER TABLE ${key} REPLICA IDENTITY FULL on ${from}` });
-    }
-    const other = subTables.get(key);
-    if (!other) {
-      out.push({ problem: `table ${key} is missing on ${to}`, fix: `create it on ${to} (apply the schema migrations there first)` });
-      continue;
-    }
-    const subCols = new Map(other.columns.map((c) => [c.name, c]));
-    for (const col of t.columns) {
-      if (col.generated !== null) continue;
-      const sc = subCols.get(col.name);
-      if (!sc) {
-        out.push({ problem: `column ${key}.${col.name} is missing on ${to}`, fix: `add it on ${to} (replication would stop at the first row)` });
-      } else if (sc.generated !== null) {
-        out.push({ problem: `column ${key}.${col.name} is generated on ${to} but not on ${from}`, fix: `make it a plain column on ${to}` });
-      } else if (!subscriberAccepts(col.type, sc.type)) {
-        out.push({ problem: `column ${key}.${col.name} is ${col.type.name} on ${from} but ${sc.type.name} on ${to}, which cannot hold every value`, fix: `change it on ${to} to ${col.type.name} or a wider type` });
-      }
-    }
-  }
+  // What logical replication can carry, both ways: the reverse publication is prepared while the forward apply
+  // worker still writes on the new side, and then serves the new side's application (carry.ts).
+  out.push(...judgeBothDirections(from, to, input.schemas, input.catalogs, input.carry).offenders);
   for (const t of input.nonEmptyOnSubscriber) {
     out.push({ problem: `table ${t} on ${to} already holds rows`, fix: `empty it on ${to} (TRUNCATE) so the initial copy can fill it` });
   }

@@ -20,6 +20,8 @@ import {
 import { fence, readFence, unfence } from './fence.js';
 import { ensureSchema, pendingOf, readJournal, writeJournal, type Journal } from './journal.js';
 import { createPublication, createSubscription, dropPublication, dropSubscription, dropSlots, planPublication, tableKey, tablesInScope } from './objects.js';
+import type { CarryFacts } from './carry.js';
+import { readCarryFacts } from './carry-facts.js';
 import { preflightSyncStart, refusalSentence, type ServerFacts } from './preflight.js';
 import { closeSessions, openSessions, qualified, side, type Session, type Sessions } from './session.js';
 
@@ -92,6 +94,7 @@ export async function syncStart(targets: Targets, opts: SyncStartOptions = {}, c
     const catalogs = await readCatalogs(s, schemas);
     const [factsFrom, factsTo] = await Promise.all([serverFacts(side(s, from)), serverFacts(side(s, to))]);
     const [objFrom, objTo] = await Promise.all([bgmigObjects(side(s, from)), bgmigObjects(side(s, to))]);
+    const [carryFrom, carryTo] = await Promise.all([readCarryFacts(side(s, from), schemas), readCarryFacts(side(s, to), schemas)]);
     const existing = [...objFrom, ...objTo];
     if (journal?.direction) existing.push(`the bgmig journal says replication runs ${journal.direction.replace(/_/g, ' ')}`);
     const subTables = tablesInScope(catalogs[to], schemas).map((t) => tableKey(t));
@@ -104,6 +107,7 @@ export async function syncStart(targets: Targets, opts: SyncStartOptions = {}, c
       facts: { [from]: factsFrom, [to]: factsTo } as Record<Color, ServerFacts>,
       existing,
       nonEmptyOnSubscriber: await nonEmptyTables(side(s, to), subTables.filter((k) => pubKeys.has(k))),
+      carry: { [from]: carryFrom, [to]: carryTo } as Record<Color, CarryFacts>,
     });
     if (offenders.length > 0) {
       throw refused(refusalSentence(`Cannot start replication from ${from} to ${to}`, offenders), { offenders });

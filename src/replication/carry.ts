@@ -1,0 +1,330 @@
+/**
+ * What logical replication can carry from one side to the other, and the shape of the publication that carries it.
+ * Pure: the judgement of one direction (publisher → subscriber) from both catalogs and a few facts the catalog model
+ * does not hold (CarryFacts, read by carry-facts.ts). Sources: PostgreSQL 15/16 docs, "Logical Replication →
+ * Restrictions", "→ Column Lists", "→ Publication" (replica identity), CREATE PUBLICATION's notes, and the apply
+ * worker's checks in src/backend/replication/logical/relation.c and executor/execReplication.c.
+ *
+ * Each member of the class "replication would break or lose something" is either an Offender here (refused before
+ * anything is created, naming the object and the fix) or carried by the shape:
+ *
+ * - Shape: a table whose subscriber has every published column is published WITHOUT a column list (a list must
+ *   cover the replica identity — for REPLICA IDENTITY FULL every column — or PostgreSQL refuses the publisher's
+ *   UPDATE and DELETE). A list is used only where the subscriber lacks columns (the reverse direction, green's
+ *   new columns), and then it must cover the identity: a FULL table with columns the subscriber lacks is refused.
+ * - Replica identity on the publisher (and on every leaf partition of a published partitioned table).
+ * - The subscriber must find the rows: its identity key (replica-identity index or primary key) must be among what
+ *   the publisher sends as the old row's key; without one, the publisher must be FULL, and then every column is
+ *   compared with its type's default equality operator (btree or hash opclass): json, xml, point … have none.
+ * - Generated columns are not replicated: generated on the publisher but plain on the subscriber leaves NULLs.
+ * - Unlogged tables cannot be published; large objects are not replicated; TRUNCATE fails on a subscriber whose
+ *   tables are referenced by foreign keys from tables outside the subscription.
+ * - Values the subscriber refuses (forward only; the reverse is the validator's rollback verdict, accepted or
+ *   fixed at `db cutover`): narrower types, enum labels it lacks, NOT NULL where the publisher allows NULL, and
+ *   subscriber-only NOT NULL columns without a default.
+ */
+import type { Color } from '../core/naming.js';
+import type { Catalog, Column, Table } from '../schema/catalog.js';
+import { qualify } from '../db/sql.js';
+import { canAssign } from '../schema/type-compat.js';
+import { identityColumns, publishedColumns, tableKey, tablesInScope } from './objects.js';
+import type { Offender } from './preflight.js';
+
+/** One type as the equality check needs it (pg_type plus whether a default btree/hash opclass accepts it). */
+export interface TypeFacts {
+  /** format_type(oid, NULL). */
+  name: string;
+  /** pg_type.typtype: b base, d domain, e enum, c composite, r range, m multirange, p pseudo. */
+  kind: string;
+  /** Domains: the base type's oid (0 otherwise). */
+  base: number;
+  /** Arrays: the element type's oid (null otherwise). */
+  element: number | null;
+  /** Composites: the attribute types' oids (null otherwise). */
+  attributes: number[] | null;
+  /** A default btree or hash operator class accepts this type (directly, binary-coercibly or polymorphically). */
+  defaultOpclass: boolean;
+}
+
+/** What a side holds beyond the catalog model. Keys: qualified table names as tableKey() spells them. */
+export interface CarryFacts {
+  /** UNLOGGED tables in the replicated schemas. */
+  unlogged: string[];
+  /** `table` → column name → type oid, for every table column in the replicated schemas. */
+  columnTypes: Map<string, Map<string, number>>;
+  /** Every type reachable from those columns (domains, arrays and composites followed). */
+  types: Map<number, TypeFacts>;
+  /** pg_largeobject_metadata rows in the database. */
+  largeObjects: number;
+  /** Foreign keys that reference a table of the replicated schemas (from anywhere in the database). */
+  foreignKeys: Array<{ constraint: string; from: string; to: string }>;
+}
+
+export type DirectionRole = 'forward' | 'reverse';
+
+export interface DirectionInput {
+  /** forward: the active side publishes now; reverse: the publication the switch will create the other way. */
+  role: DirectionRole;
+  pub: Color;
+  sub: Color;
+  schemas: readonly string[];
+  pubCatalog: Catalog;
+  subCatalog: Catalog;
+  pubFacts: CarryFacts;
+  subFacts: CarryFacts;
+}
+
+export interface TableShape {
+  schema: string;
+  name: string;
+  /** Columns sent; null: no column list (every column, which is what keeps FULL identities valid). */
+  columns: string[] | null;
+}
+
+export interface DirectionJudgement {
+  tables: TableShape[];
+  /** Publisher tables the subscriber lacks (not published). */
+  missingOnSubscriber: string[];
+  offenders: Offender[];
+}
+
+const OID_TYPE = 26;
+
+/**
+ * Whether PostgreSQL's type cache finds an equality operator for the type (lookup_type_cache with
+ * TYPECACHE_EQ_OPR): domains use their base type, arrays need it for their element, composites for every
+ * attribute; otherwise a default btree or hash opclass must accept the type.
+ */
+export function hasEquality(oid: number, types: ReadonlyMap<number, TypeFacts>, seen: Set<number> = new Set()): boolean {
+  const t = types.get(oid);
+  if (!t) return true; // not read (outside the closure): do not refuse on a guess
+  if (seen.has(oid)) return true;
+  seen.add(oid);
+  if (t.kind === 'd') return hasEquality(t.base, types, seen);
+  if (t.element !== null) return hasEquality(t.element, types, seen);
+  if (t.kind === 'c') return (t.attributes ?? []).every((a) => hasEquality(a, types, seen));
+  return t.defaultOpclass;
+}
+
+/** The type a column resolves to through domains (for the large-object check: `lo` is a domain over oid). */
+function resolvesTo(oid: number, target: number, types: ReadonlyMap<number, TypeFacts>): boolean {
+  for (let cur = oid, i = 0; i < 20; i++) {
+    if (cur === target) return true;
+    const t = types.get(cur);
+    if (!t || t.kind !== 'd') return false;
+    cur = t.base;
+  }
+  return false;
+}
+
+/** The subscriber's key for finding rows: replica-identity index, else primary key (relation.c), else null. */
+export function subscriberKey(t: Table): string[] | null {
+  if (t.replicaIdentity === 'index' || (t.replicaIdentity === 'default' && t.hasPrimaryKey)) {
+    const cols = identityColumns(t);
+    if (cols) return cols;
+  }
+  const pk = t.constraints.find((c) => c.kind === 'primary key');
+  return pk ? pk.columns : null;
+}
+
+/** Leaf and intermediate partitions of a partitioned table, from the catalog (every level). */
+function partitionsOf(c: Catalog, root: Table): Table[] {
+  const out: Table[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    const p = queue.shift() as Table;
+    for (const t of c.tables) {
+      if (t.partitionOf && t.partitionOf.schema === p.schema && t.partitionOf.name === p.name) {
+        out.push(t);
+        queue.push(t);
+      }
+    }
+  }
+  return out;
+}
+
+const hasUsableIdentity = (t: Table): boolean => identityColumns(t) !== null && !(t.replicaIdentity === 'default' && !t.hasPrimaryKey);
+const plain = (cols: Column[]): Column[] => cols.filter((c) => c.generated === null);
+
+/** Judges one direction: the publication's shape and everything that would break or lose data. */
+export function judgeDirection(input: DirectionInput): DirectionJudgement {
+  const { role, pub, sub, schemas, pubCatalog, subCatalog, pubFacts, subFacts } = input;
+  const out: DirectionJudgement = { tables: [], missingOnSubscriber: [], offenders: [] };
+  const refuse = (problem: string, fix: string) => out.offenders.push({ problem, fix });
+  const subTables = new Map(tablesInScope(subCatalog, schemas).map((t) => [tableKey(t), t]));
+  const pubTables = tablesInScope(pubCatalog, schemas);
+  const unlogged = new Set(pubFacts.unlogged);
+  const replicated = new Set(pubTables.map(tableKey).filter((k) => subTables.has(k)));
+  const enumLabels = (c: Catalog) => new Map(c.enums.map((e) => [qualify(e.schema, e.name), e.values]));
+  const [pubEnums, subEnums] = [enumLabels(pubCatalog), enumLabels(subCatalog)];
+
+  for (const t of pubTables) {
+    const key = tableKey(t);
+    const other = subTables.get(key);
+    if (!other) {
+      out.missingOnSubscriber.push(key);
+      if (role === 'forward') refuse(`table ${key} is missing on ${sub}`, `create it on ${sub} (apply the schema migrations there first)`);
+      continue;
+    }
+
+    if (unlogged.has(key)) {
+      refuse(`table ${key} is UNLOGGED on ${pub}, and logical replication cannot publish unlogged tables`, `run ALTER TABLE ${key} SET LOGGED on ${pub}`);
+    }
+    if (!hasUsableIdentity(t)) {
+      refuse(`table ${key} on ${pub} has no replica identity, so its UPDATE and DELETE would fail once it is published`, `add a primary key or run ALTER TABLE ${key} REPLICA IDENTITY FULL on ${pub}`);
+    }
+    const parts = t.kind === 'partitioned table' ? partitionsOf(pubCatalog, t).filter((p) => p.kind !== 'partitioned table') : [];
+    for (const p of parts) {
+      // Replica identity is per partition: FULL on the root does not reach its partitions.
+      if (!hasUsableIdentity(p)) {
+        refuse(`partition ${tableKey(p)} of ${key} on ${pub} has no replica identity, so UPDATE and DELETE on it would fail once ${key} is published`, `add a primary key on ${key} or run ALTER TABLE ${tableKey(p)} REPLICA IDENTITY FULL on ${pub}`);
+      }
+    }
+    // Columns: what is sent, what the subscriber does with it.
+    const subCols = new Map(other.columns.map((c) => [c.name, c]));
+    const pubCols = new Map(t.columns.map((c) => [c.name, c]));
+    const missing: string[] = [];
+    for (const col of t.columns) {
+      const sc = subCols.get(col.name);
+      if (col.generated !== null) {
+        if (sc && sc.generated === null) {
+          refuse(
+            `column ${key}.${col.name} is generated on ${pub} but a plain column on ${sub}: generated columns are not replicated, so ${sub}'s column would be NULL (or its default) in every replicated row`,
+            `make it GENERATED ALWAYS AS (${col.generated}) STORED on ${sub} too`,
+          );
+        }
+        continue;
+      }
+      if (!sc) {
+        missing.push(col.name);
+        if (role === 'forward') refuse(`column ${key}.${col.name} is missing on ${sub}`, `add it on ${sub} (replication would stop at the first row)`);
+        continue;
+      }
+      if (sc.generated !== null) {
+        refuse(`column ${key}.${col.name} is generated on ${sub} but not on ${pub}, so the value ${pub} sends cannot be applied`, `make it a plain column on ${sub}, or generated on both`);
+        continue;
+      }
+      if (role !== 'forward') continue;
+      // Values the subscriber refuses stop its apply worker (the reverse is judged by the validator's rollback verdict).
+      if (!canAssign(col.type, sc.type)) {
+        refuse(`column ${key}.${col.name} is ${col.type.name} on ${pub} but ${sc.type.name} on ${sub}, which cannot hold every value`, `change it on ${sub} to ${col.type.name} or a wider type`);
+      } else if (col.type.kind === 'e' && col.type.name === sc.type.name) {
+        const lacking = (pubEnums.get(col.type.base) ?? []).filter((l) => !(subEnums.get(sc.type.base) ?? []).includes(l));
+        if (lacking.length > 0) {
+          refuse(`column ${key}.${col.name} is of enum ${col.type.base}, whose label(s) ${lacking.map((l) => `'${l}'`).join(', ')} ${sub}'s ${sc.type.base} lacks`, `add them on ${sub} (ALTER TYPE ${sc.type.base} ADD VALUE …)`);
+        }
+      }
+      if (sc.notNull && !col.notNull && !isKeyColumn(t, col.name)) {
+        refuse(`column ${key}.${col.name} is NOT NULL on ${sub} but nullable on ${pub}, so a NULL written on ${pub} would stop replication`, `make it NOT NULL on ${pub} first, or nullable on ${sub}`);
+      }
+    }
+    for (const sc of plain(other.columns)) {
+      if (!pubCols.has(sc.name) && sc.notNull && sc.default === null && sc.identity === null) {
+        refuse(`column ${key}.${sc.name} exists only on ${sub}, is NOT NULL and has no default, so every row from ${pub} would be refused`, `give it a default on ${sub} or make it nullable`);
+      }
+    }
+
+    // Shape: no column list unless the subscriber lacks columns; a list must cover the replica identity.
+    const pubFull = t.replicaIdentity === 'full' || parts.some((p) => p.replicaIdentity === 'full');
+    const columns = publishedColumns(t, other);
+    const sent = columns ?? plain(t.columns).map((c) => c.name);
+    if (missing.length > 0 && role === 'reverse') {
+      // (Forward, a missing column is refused above already.)
+      const ident = identityColumns(t) ?? [];
+      if (pubFull) {
+        refuse(
+          `table ${key} is REPLICA IDENTITY FULL on ${pub} and has column(s) ${missing.join(', ')} that ${sub} lacks: a publication column list cannot cover a FULL identity, so ${pub}'s UPDATE and DELETE on it would fail`,
+          `give ${key} a primary key (or REPLICA IDENTITY USING INDEX) on ${pub}, or add the column(s) on ${sub}`,
+        );
+      } else if (ident.some((c) => missing.includes(c))) {
+        refuse(`the replica-identity columns of ${key} on ${pub} do not all exist on ${sub}`, `add them on ${sub} or change ${key}'s replica identity on ${pub}`);
+      }
+    }
+    out.tables.push({ schema: t.schema, name: t.name, columns });
+
+    // Finding the rows on the subscriber.
+    const subKey = subscriberKey(other);
+    const pubSendsKey = pubFull ? sent : (identityColumns(t) ?? []);
+    if (subKey === null) {
+      if (!pubFull) {
+        if (hasUsableIdentity(t)) {
+          refuse(`table ${key} on ${sub} has no primary key or replica-identity index and ${key} on ${pub} is not REPLICA IDENTITY FULL, so ${sub} cannot find the rows ${pub}'s UPDATE and DELETE change`, `give ${key} the same primary key on ${sub}, or run ALTER TABLE ${key} REPLICA IDENTITY FULL on ${pub}`);
+        }
+      } else {
+        // Matched by comparing every column with its type's default equality operator.
+        const typesOf = subFacts.columnTypes.get(key) ?? new Map<string, number>();
+        for (const sc of other.columns) {
+          const oid = typesOf.get(sc.name);
+          if (oid !== undefined && !hasEquality(oid, subFacts.types)) {
+            refuse(
+              `table ${key} is matched on ${sub} by comparing every column (REPLICA IDENTITY FULL, no key), but column ${sc.name} is ${sc.type.name}, which has no equality operator, so ${sub} cannot apply UPDATE or DELETE`,
+              `give ${key} a primary key or a unique index used as replica identity (REPLICA IDENTITY USING INDEX) on both sides${sc.type.base === 'json' ? ', or make the column jsonb' : ''}`,
+            );
+          }
+        }
+      }
+    } else {
+      const lacking = subKey.filter((c) => !pubSendsKey.includes(c));
+      if (lacking.length > 0) {
+        refuse(
+          `the key of ${key} on ${sub} (${subKey.join(', ')}) has column(s) ${lacking.join(', ')} that ${pub}'s replica identity (${pubFull ? 'FULL' : (identityColumns(t) ?? []).join(', ')}) does not send, so every UPDATE and DELETE would fail on ${sub}'s apply worker`,
+          `give ${key} the same primary key on both sides, or run ALTER TABLE ${key} REPLICA IDENTITY FULL on ${pub}`,
+        );
+      }
+    }
+
+    // Large objects are not replicated: only their oids travel.
+    if (pubFacts.largeObjects > 0) {
+      const typesOf = pubFacts.columnTypes.get(key) ?? new Map<string, number>();
+      for (const col of plain(t.columns)) {
+        const oid = typesOf.get(col.name);
+        if (oid !== undefined && resolvesTo(oid, OID_TYPE, pubFacts.types)) {
+          refuse(
+            `column ${key}.${col.name} holds large-object references (${col.type.name}) and ${pub} has ${pubFacts.largeObjects} large object(s): logical replication does not carry large objects, so ${sub} would hold references to nothing`,
+            `move their contents into a bytea column on both sides (lo_get) before replicating`,
+          );
+        }
+      }
+    }
+  }
+
+  // TRUNCATE: the subscriber truncates the same tables; a foreign key from a table outside the subscription fails it.
+  for (const fk of subFacts.foreignKeys) {
+    if (replicated.has(fk.to) && !replicated.has(fk.from)) {
+      refuse(
+        `foreign key ${fk.constraint} of ${fk.from} on ${sub} references ${fk.to}, but ${fk.from} is not replicated from ${pub}, so a TRUNCATE of ${fk.to} on ${pub} would stop replication`,
+        `replicate ${fk.from} too (create it on ${pub}, or add its schema with --schema), or drop the constraint on ${sub}`,
+      );
+    }
+  }
+  return out;
+}
+
+/** Primary-key columns are NOT NULL by definition on both sides; not worth a separate sentence. */
+function isKeyColumn(t: Table, col: string): boolean {
+  return t.constraints.some((c) => c.kind === 'primary key' && c.columns.includes(col));
+}
+
+/**
+ * Both directions at once, as `db sync start` and the switch gates need them: the forward publication now, and
+ * the reverse one the switch will create (it is prepared while the forward apply worker still writes on the new
+ * side, and then serves the new side's application), so a problem in either refuses before anything is created.
+ */
+export function judgeBothDirections(
+  from: Color,
+  to: Color,
+  schemas: readonly string[],
+  catalogs: Record<Color, Catalog>,
+  facts: Record<Color, CarryFacts>,
+): { forward: DirectionJudgement; reverse: DirectionJudgement; offenders: Offender[] } {
+  const forward = judgeDirection({ role: 'forward', pub: from, sub: to, schemas, pubCatalog: catalogs[from], subCatalog: catalogs[to], pubFacts: facts[from], subFacts: facts[to] });
+  const reverse = judgeDirection({ role: 'reverse', pub: to, sub: from, schemas, pubCatalog: catalogs[to], subCatalog: catalogs[from], pubFacts: facts[to], subFacts: facts[from] });
+  const seen = new Set<string>();
+  const offenders = [...forward.offenders, ...reverse.offenders].filter((o) => {
+    const k = `${o.problem}|${o.fix}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+  return { forward, reverse, offenders };
+}
