@@ -141,7 +141,13 @@ export async function connect(target: DbTarget, opts: ConnectOptions = {}): Prom
     user: target.user,
     password: target.password,
     ssl: target.ssl === false ? false : { rejectUnauthorized: true, ...(target.ssl.ca ? { ca: target.ssl.ca } : {}), ...(target.ssl.servername ? { servername: target.ssl.servername } : {}) },
+    // Bounds the whole start-up (TCP, TLS, authentication, first ReadyForQuery): a server that accepts the
+    // connection and never answers fails here, with "Timed out trying to connect".
     connectionTimeoutMillis: opts.connectTimeoutMs ?? DEFAULT_TIMEOUTS.connectTimeoutMs,
+    // A peer that vanishes mid-session (no FIN, no RST) is noticed by TCP keepalive instead of waiting forever;
+    // statements themselves are bounded server-side by statement_timeout and lock_timeout above.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     application_name: opts.applicationName ?? 'bgmig',
     options: options.join(' '),
   });

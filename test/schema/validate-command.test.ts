@@ -76,7 +76,8 @@ describe('bgmig validate --suffix (through the deployed Lambda)', () => {
     lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify({ ...REPORT, verdict: 'error', differences: [], error: 'Blue database: Timed out.' })) as never });
     const m = memoryIo(false);
     expect(await runValidate({ suffix: 'prod' }, deps(m.io))).toBe(ExitCode.Failure);
-    expect(m.out()).toMatch(/^ERROR {2}Blue database: Timed out\./);
+    // Issue 16: every error line on stderr.
+    expect(m.err()).toMatch(/^error: Blue database: Timed out\./);
   });
 
   it('a function error (crash, timeout) is a failure with where to look', async () => {

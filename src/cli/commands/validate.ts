@@ -11,7 +11,7 @@ import { parseDbUrl } from '../../db/connection.js';
 import { isCode, SEVERITY_ORDER } from '../../schema/codes.js';
 import type { Difference, Severity, ValidationReport, ValidatorEvent } from '../../schema/report.js';
 import type { AwsClients } from '../aws.js';
-import { action, collect } from '../context.js';
+import { action, collect, errorDocument } from '../context.js';
 import type { Io } from '../io.js';
 import { requireStack } from '../stack.js';
 import { invokeValidator } from '../validation.js';
@@ -109,8 +109,16 @@ export async function runValidate(opts: ValidateCommandOptions, deps: ValidateDe
     deps.io.debug(`invoking the validator Lambda of ${stack.name}`);
     report = await invokeValidator(deps.aws, stack, event);
   }
+  if (report.verdict === 'error') {
+    // One machine contract (issue 16): an error is one sentence on stderr and, with --json, {"error": {…}} on
+    // stdout — the report that could not be completed rides along in details.
+    const message = report.error ?? 'the validation failed';
+    deps.io.error(message);
+    if (deps.io.json) deps.io.streams.stdout.write(`${JSON.stringify(errorDocument(message, ExitCode.Failure, 'validation-error', { report }), null, 2)}\n`);
+    else if (report.blue || report.green) deps.io.info(renderReport(report, deps.io.style).split('\n').slice(1).join('\n'));
+    return ExitCode.Failure;
+  }
   deps.io.result(report, () => renderReport(report, deps.io.style));
-  if (report.verdict === 'error' && deps.io.json) deps.io.error(report.error ?? 'the validation failed');
   return VERDICT_EXIT[report.verdict];
 }
 

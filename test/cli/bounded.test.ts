@@ -1,0 +1,114 @@
+/**
+ * Issue 16, kind 1: every call bounded, every wait visible. The endpoint here is the worst kind: a TCP server that
+ * accepts the connection and never answers (no refusal, no reset — what a black-holed proxy or a hung emulator
+ * does). The real bgmig executable must exit 1 with its "Cannot reach" sentence within the documented bound, and
+ * say what it waits for while it waits.
+ */
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AwsClients, DEFAULT_AWS_TIMEOUT_MS, LAMBDA_INVOKE_BOUND_MS } from '../../src/cli/aws.js';
+import { toBgmigError } from '../../src/cli/context.js';
+import { checkLogin, parseDbUrl } from '../../src/db/connection.js';
+import { runBgmig } from '../harness/cli.js';
+
+let server: net.Server;
+let port: number;
+const sockets = new Set<net.Socket>();
+
+beforeAll(async () => {
+  server = net.createServer((s) => {
+    sockets.add(s);
+    s.on('data', () => undefined); // read and never answer
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as net.AddressInfo).port;
+});
+afterAll(async () => {
+  for (const s of sockets) s.destroy();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+const env = () => ({ AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_ENDPOINT_URL: `http://127.0.0.1:${port}` });
+/** Process start-up and module loading on a loaded 2-core machine, on top of the bound. */
+const STARTUP_MARGIN_MS = 4_000;
+
+describe('an AWS endpoint that accepts and never answers', () => {
+  it('rollback, status and promote exit 1 with "Cannot reach" within --timeout, saying what they waited for', async () => {
+    const results = await Promise.all(
+      [['rollback'], ['status', '--no-replication'], ['promote', '--weight', '10']].map((args) =>
+        runBgmig(['--suffix', 'hang', '--timeout', '3s', ...args], { env: env(), timeoutMs: 60_000 }),
+      ),
+    );
+    for (const r of results) {
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/^error: Cannot reach the AWS endpoint http:\/\/127\.0\.0\.1:\d+ \(CloudFormation DescribeStacks got no answer within 3 s/m);
+      // The wait was announced before it ended (after 2 s, with its bound).
+      expect(r.stderr).toContain('waiting for CloudFormation DescribeStacks (gives up after 3 s)');
+      expect(r.durationMs).toBeLessThan(3_000 + STARTUP_MARGIN_MS);
+      expect(r.durationMs).toBeGreaterThanOrEqual(2_900);
+    }
+  });
+
+  it('BGMIG_AWS_TIMEOUT sets the bound too, and --json gets the error document with every key', async () => {
+    const r = await runBgmig(['--suffix', 'hang', '--json', 'rollback'], { env: { ...env(), BGMIG_AWS_TIMEOUT: '2' }, timeoutMs: 60_000 });
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout) as { error: Record<string, unknown> };
+    expect(Object.keys(doc.error).sort()).toEqual(['code', 'details', 'exitCode', 'kind', 'message']);
+    expect(doc.error).toMatchObject({ exitCode: 1, kind: 'failure', code: null, details: null });
+    expect(doc.error.message).toMatch(/within 2 s/);
+    expect(r.durationMs).toBeLessThan(2_000 + STARTUP_MARGIN_MS);
+  });
+
+  it('the default bound is 20 s per call and Lambda invocations get the Lambda maximum plus a margin', async () => {
+    expect(DEFAULT_AWS_TIMEOUT_MS).toBe(20_000);
+    expect(LAMBDA_INVOKE_BOUND_MS).toBe(930_000);
+    // In-process: one call against the hung endpoint with a 1.5 s bound fails as a one-sentence "Cannot reach".
+    const aws = new AwsClients({ region: 'us-east-1', endpointUrl: `http://127.0.0.1:${port}`, timeoutMs: 1_500 });
+    process.env.AWS_ACCESS_KEY_ID ??= 'testing';
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'testing';
+    const started = Date.now();
+    const { DescribeListenersCommand } = await import('@aws-sdk/client-elastic-load-balancing-v2');
+    const err = await (await aws.elbv2()).send(new DescribeListenersCommand({ ListenerArns: ['arn:x'] })).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(toBgmigError(err, { aws }).message).toMatch(/^Cannot reach the AWS endpoint .* \(ElasticLoadBalancingV2 DescribeListeners got no answer within 2 s/);
+  });
+
+  it('a malformed --timeout is bad input before any call', async () => {
+    for (const t of ['soon', '0', '2h']) {
+      const r = await runBgmig(['--suffix', 'hang', '--timeout', t, 'rollback'], { env: env() });
+      expect(r.code, t).toBe(2);
+      expect(r.stderr).toMatch(/--timeout \/ BGMIG_AWS_TIMEOUT must be/);
+      expect(r.stderr).not.toContain('waiting for');
+    }
+  });
+});
+
+describe('a PostgreSQL endpoint that accepts and never answers', () => {
+  it('a login check gives up within its connect timeout with one sentence', async () => {
+    const started = Date.now();
+    const r = await checkLogin(parseDbUrl(`postgres://admin:s3cret@127.0.0.1:${port}/app`, '--db-url'), { connectTimeoutMs: 1_000 });
+    expect(Date.now() - started).toBeLessThan(2_500);
+    expect(r).toMatchObject({ ok: false, rejected: false });
+    expect(r.ok ? '' : r.error).toMatch(/^Timed out trying to log in to admin@127\.0\.0\.1:\d+\/app/);
+    expect(JSON.stringify(r)).not.toContain('s3cret');
+  });
+
+  it('validate and db sync status in direct mode exit 1 within the 10 s connect bound', async () => {
+    const url = `postgres://admin:s3cret@127.0.0.1:${port}/app`;
+    const [validate, sync] = await Promise.all([
+      runBgmig(['validate'], { env: { BGMIG_BLUE_URL: url, BGMIG_GREEN_URL: url.replace('/app', '/other') }, timeoutMs: 60_000 }),
+      runBgmig(['db', 'sync', 'status'], { env: { BGMIG_BLUE_URL: url, BGMIG_GREEN_URL: url.replace('/app', '/other') }, timeoutMs: 60_000 }),
+    ]);
+    for (const r of [validate, sync]) {
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/Timed out trying to/);
+      expect(r.durationMs).toBeLessThan(10_000 + STARTUP_MARGIN_MS);
+      expect(r.stdout + r.stderr).not.toContain('s3cret');
+    }
+  });
+});
