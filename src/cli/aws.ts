@@ -7,7 +7,7 @@
  * - each attempt: connect within min(5 s, bound), response within the bound (NodeHttpHandler connectionTimeout /
  *   requestTimeout with throwOnRequestTimeout — without it @smithy/node-http-handler only logs a warning), and a
  *   socket idle for the bound is closed (socketTimeout);
- * - each call, all retries included: the bound (`--timeout`, BGMIG_AWS_TIMEOUT, default 20 s), enforced by a
+ * - each call, all retries included: the bound (`--call-timeout`, BGMIG_AWS_TIMEOUT, default 20 s), enforced by a
  *   middleware at the initialize step, outside the retry middleware, so retries cannot stretch it;
  * - Lambda invocations run the function: their bound is the Lambda maximum (900 s) plus 30 s, or the bound if larger;
  * - a call still waiting after 2 s is announced once ("waiting for CloudFormation DescribeStacks, up to 20 s").
@@ -18,6 +18,7 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { RDSClient } from '@aws-sdk/client-rds';
 import type { Route53Client } from '@aws-sdk/client-route-53';
@@ -41,7 +42,7 @@ export interface AwsOptions {
   onSlowCall?: (what: string, boundMs: number) => void;
 }
 
-/** Default bound on one AWS call (all retries included), in ms: `--timeout` / BGMIG_AWS_TIMEOUT override it. */
+/** Default bound on one AWS call (all retries included), in ms: `--call-timeout` / BGMIG_AWS_TIMEOUT override it. */
 export const DEFAULT_AWS_TIMEOUT_MS = 20_000;
 /** Default attempts per AWS call (the first try plus two retries). */
 export const DEFAULT_MAX_ATTEMPTS = 3;
@@ -226,6 +227,9 @@ export class AwsClients {
   }
   route53(): Promise<Route53Client> {
     return this.client('r53', async (cfg) => new (await import('@aws-sdk/client-route-53')).Route53Client(cfg));
+  }
+  eventbridge(): Promise<EventBridgeClient> {
+    return this.client('events', async (cfg) => new (await import('@aws-sdk/client-eventbridge')).EventBridgeClient(cfg));
   }
   sts(): Promise<STSClient> {
     return this.client('sts', async (cfg) => new (await import('@aws-sdk/client-sts')).STSClient(cfg));

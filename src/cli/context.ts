@@ -17,7 +17,7 @@ export interface GlobalOptions {
   roleArn?: string;
   endpointUrl?: string;
   /** Bound on one AWS call, all retries included (a duration or whole seconds; BGMIG_AWS_TIMEOUT). */
-  timeout?: string;
+  callTimeout?: string;
   json: boolean;
   color: boolean;
   verbose: boolean;
@@ -42,7 +42,7 @@ export function checkGlobals(globals: GlobalOptions, env: NodeJS.ProcessEnv = pr
   else if (env.AWS_PROFILE) validateProfile(env.AWS_PROFILE, 'AWS_PROFILE', env);
   if (globals.roleArn !== undefined) validateRoleArn(globals.roleArn);
   if (globals.endpointUrl !== undefined) validateEndpointUrl(globals.endpointUrl, '--endpoint-url / AWS_ENDPOINT_URL');
-  return { timeoutMs: globals.timeout !== undefined ? parseAwsTimeout(globals.timeout, '--timeout / BGMIG_AWS_TIMEOUT') : undefined };
+  return { timeoutMs: globals.callTimeout !== undefined ? parseAwsTimeout(globals.callTimeout, '--call-timeout / BGMIG_AWS_TIMEOUT') : undefined };
 }
 
 export function makeContext(globals: GlobalOptions, io?: Io, timeoutMs?: number): CommandContext {

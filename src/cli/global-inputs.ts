@@ -58,7 +58,7 @@ export function validateEndpointUrl(value: string, source: string): string {
   return value;
 }
 
-/** `--timeout`: a duration (20s, 2m, 500ms) or whole seconds; 1 s to 1 h. Returns ms. */
+/** `--call-timeout`: a duration (20s, 2m, 500ms) or whole seconds; 1 s to 1 h. Returns ms. */
 export function parseAwsTimeout(value: string, source: string): number {
   const v = value.trim();
   const ms = /^\d+$/.test(v) ? Number(v) * 1000 : parseDuration(v, source);

@@ -14,6 +14,7 @@ import { register as registerDeploy } from './commands/deploy.js';
 import { register as registerDestroy } from './commands/destroy.js';
 import { register as registerDiff } from './commands/diff.js';
 import { register as registerPromote } from './commands/promote.js';
+import { register as registerRehearse } from './commands/rehearse.js';
 import { register as registerRollback } from './commands/rollback.js';
 import { register as registerRotate } from './commands/rotate-secret-manual.js';
 import { register as registerStatus } from './commands/status.js';
@@ -28,7 +29,7 @@ declare const __BGMIG_COMMIT__: string | undefined;
 
 const EXIT_CODES_TABLE = `Exit codes:
   0  success
-  1  failure (AWS or database error, aborted cutover, failed check, a call that got no answer within --timeout)
+  1  failure (AWS or database error, aborted cutover, failed check, a call that got no answer within --call-timeout)
   2  bad input (nothing was changed)
   3  refused by a safety gate, or degraded/incompatible (nothing was changed)`;
 
@@ -38,7 +39,7 @@ ${EXIT_CODES_TABLE}
 With --json every error, including a mistyped option, is {"error": {"message", "exitCode", "kind", "code",
 "details"}} on stdout (keys always present, null when they do not apply); the sentence is also on stderr.
 
-Environment: BGMIG_SUFFIX (--suffix), BGMIG_AWS_TIMEOUT (--timeout), AWS_ENDPOINT_URL (--endpoint-url), AWS_PROFILE,
+Environment: BGMIG_SUFFIX (--suffix), BGMIG_AWS_TIMEOUT (--call-timeout), AWS_ENDPOINT_URL (--endpoint-url), AWS_PROFILE,
 NO_COLOR, FORCE_COLOR, TERM=dumb (no colour).`;
 
 /** Commands whose help states their own, more specific exit codes. */
@@ -123,7 +124,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--role-arn <arn>', "assume this role (the stack's operator role) with a named session"))
     .addOption(new Option('--endpoint-url <url>', 'AWS endpoint override (an emulator)').env('AWS_ENDPOINT_URL'))
     .addOption(
-      new Option('--timeout <duration>', `give up on one AWS call after this long, retries included (e.g. 20s, 2m; Lambda invocations: up to 15m30s)`)
+      new Option('--call-timeout <duration>', `give up on one AWS call after this long, retries included (e.g. 20s, 2m; Lambda invocations: up to 15m30s)`)
         .env('BGMIG_AWS_TIMEOUT')
         .default(`${DEFAULT_AWS_TIMEOUT_MS / 1000}s`),
     )
@@ -149,6 +150,7 @@ export function buildProgram(): Command {
     registerRollback,
     registerRotate,
     registerDb,
+    registerRehearse,
   ]) {
     register(program);
   }

@@ -35,10 +35,10 @@ const env = () => ({ AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testi
 const STARTUP_MARGIN_MS = 4_000;
 
 describe('an AWS endpoint that accepts and never answers', () => {
-  it('rollback, status and promote exit 1 with "Cannot reach" within --timeout, saying what they waited for', async () => {
+  it('rollback, status and promote exit 1 with "Cannot reach" within --call-timeout, saying what they waited for', async () => {
     const results = await Promise.all(
       [['rollback'], ['status', '--no-replication'], ['promote', '--weight', '10']].map((args) =>
-        runBgmig(['--suffix', 'hang', '--timeout', '3s', ...args], { env: env(), timeoutMs: 60_000 }),
+        runBgmig(['--suffix', 'hang', '--call-timeout', '3s', ...args], { env: env(), timeoutMs: 60_000 }),
       ),
     );
     for (const r of results) {
@@ -78,11 +78,11 @@ describe('an AWS endpoint that accepts and never answers', () => {
     expect(toBgmigError(err, { aws }).message).toMatch(/^Cannot reach the AWS endpoint .* \(ElasticLoadBalancingV2 DescribeListeners got no answer within 2 s/);
   });
 
-  it('a malformed --timeout is bad input before any call', async () => {
+  it('a malformed --call-timeout is bad input before any call', async () => {
     for (const t of ['soon', '0', '2h']) {
-      const r = await runBgmig(['--suffix', 'hang', '--timeout', t, 'rollback'], { env: env() });
+      const r = await runBgmig(['--suffix', 'hang', '--call-timeout', t, 'rollback'], { env: env() });
       expect(r.code, t).toBe(2);
-      expect(r.stderr).toMatch(/--timeout \/ BGMIG_AWS_TIMEOUT must be/);
+      expect(r.stderr).toMatch(/--call-timeout \/ BGMIG_AWS_TIMEOUT must be/);
       expect(r.stderr).not.toContain('waiting for');
     }
   });
