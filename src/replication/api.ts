@@ -30,17 +30,45 @@ export function directionOf(from: Color): Direction {
 }
 
 /**
- * Called by cutover/rollback at the switch step, after the new side has everything and before its fence is lifted.
+ * Called by cutover/rollback at the switch step: after the new side is unfenced (the write pause is over — the old
+ * side stays fenced, so exactly one side takes writes whatever the switch is doing) and after the client tier, if
+ * any, was released onto it. Its time is therefore not part of the write pause and not bounded by `--max-pause`.
  * Direct mode: runs the `--on-switch` shell command (BGMIG_ACTIVE, BGMIG_ACTIVE_HOST, _PORT, _DATABASE).
  * AWS mode: Route 53 UPSERT of the db record to the new active cluster's writer endpoint (from the function's
- * environment, not `target.host`, which is where the function connects), then wait for INSYNC.
- * Throwing fails the switch: the engine undoes (and calls the hook again with the old side, best effort).
- * Must be idempotent: a re-run after an interruption may call it again with the same arguments.
+ * environment, not `target.host`, which is where the function connects), wait for INSYNC, then wait until the
+ * VPC's resolver answers the new writer (reported as `clientsFollowAt`).
+ * Throwing fails the command AFTER the point of no return: the new side is active and holds everything, the old
+ * side stays fenced, and re-running the same command retries the hook (the forward path). Must be idempotent.
  */
-export type SwitchHook = (active: Color, target: DbTarget) => Promise<void>;
+export type SwitchHook = (active: Color, target: DbTarget) => Promise<void | SwitchHookResult>;
 
-/** The steps of a cutover (blue→green) or rollback (green→blue), in order. Journaled after each one completes. */
-export const SWITCH_STEPS = ['started', 'fenced', 'drained', 'sequences', 'forward_dropped', 'reverse_started', 'switched', 'unfenced'] as const;
+/** What a switch hook may report back (plain data). */
+export interface SwitchHookResult {
+  /** One line for the step's detail ("record INSYNC after 4.1 s, resolved in the VPC after 4.3 s"). */
+  detail?: string | undefined;
+  /** performance.now() at which clients resolve (or otherwise reach) the new writer, when the hook knows it. */
+  clientsFollowAt?: number | undefined;
+}
+
+/**
+ * A tier between the applications and the databases that holds client queries through the write pause instead of
+ * letting them fail (PgBouncer poolers: src/pooler). Every method is idempotent and bounded, returns one line for
+ * the step's detail, and throws a BgmigError when it cannot do its part.
+ */
+export interface ClientTier {
+  /** Before the fence: hold new client queries (running transactions finish first). Throws after releasing what it held. */
+  hold(): Promise<string>;
+  /** Inside the pause, before the new side is unfenced: point the tier at `active` (no client query runs meanwhile). */
+  repoint(active: Color, target: DbTarget): Promise<string>;
+  /** Point at `active` (if not already) and let the held queries run there. */
+  release(active: Color, target: DbTarget): Promise<string>;
+}
+
+/**
+ * The steps of a cutover (blue→green) or rollback (green→blue), in order; journaled after each one completes.
+ * `unfenced` is the point of no return (the new side takes writes); `switched` (the switch hook) comes after it.
+ */
+export const SWITCH_STEPS = ['started', 'fenced', 'drained', 'sequences', 'forward_dropped', 'reverse_started', 'unfenced', 'switched'] as const;
 export type SwitchStep = (typeof SWITCH_STEPS)[number];
 
 /** Steps of `sync start`. */
@@ -50,7 +78,19 @@ export type SyncStartStep = (typeof SYNC_START_STEPS)[number];
 /** Progress events (for ora / plain lines / the Lambda's log). */
 export type ProgressEvent =
   | { kind: 'step'; step: string; status: 'start' | 'done' | 'undone' | 'failed'; ms?: number; detail?: string }
-  | { kind: 'copy'; tablesDone: number; tablesTotal: number; rowsCopied: number; bytesCopied: number }
+  | {
+      kind: 'copy';
+      tablesDone: number;
+      tablesTotal: number;
+      rowsCopied: number;
+      bytesCopied: number;
+      /** Rows to copy in all (estimate from the publisher's pg_class.reltuples); null when unknown. */
+      rowsTotal?: number | null | undefined;
+      /** 0–100 from rowsCopied/rowsTotal; null when unknown. */
+      percent?: number | null | undefined;
+      /** Seconds left at the rate so far; null until there is a rate. */
+      etaSeconds?: number | null | undefined;
+    }
   | { kind: 'log'; level: 'info' | 'warn' | 'debug'; text: string };
 
 export type ProgressFn = (event: ProgressEvent) => void;
@@ -63,6 +103,8 @@ export interface Callbacks {
 export interface SwitchCallbacks extends Callbacks {
   /** The switch step. Absent: nothing to switch (the application follows by other means). */
   onSwitch?: SwitchHook | undefined;
+  /** Poolers that hold client queries through the pause (absent: clients see the fence). */
+  clients?: ClientTier | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -75,6 +117,10 @@ export interface SyncStartOptions {
   waitForCopy?: boolean | undefined;
   /** Upper bound for that wait (default 6 h). */
   copyTimeoutMs?: number | undefined;
+  /** How long creating the replication slot may wait for transactions open on the publisher (default 30 s). */
+  slotWaitMs?: number | undefined;
+  /** A table copy that failed this many times is given up with its table and cause named (default 3). */
+  maxCopyErrors?: number | undefined;
 }
 
 export interface SyncStartReport {
@@ -94,6 +140,8 @@ export interface SyncStartReport {
 // sync status
 
 export interface SyncStatusOptions {
+  /** Longest window over which progress is observed (default 1 s; ends as soon as the stream is proven to apply). */
+  windowMs?: number | undefined;
   /** Lag above this many bytes is degraded (default 16 MiB). */
   maxLagBytes?: number | undefined;
 }
@@ -181,6 +229,31 @@ export interface SyncStatusReport {
   healthy: boolean;
   /** One sentence each; empty when healthy. */
   problems: string[];
+  /** The stream's health judged over a window (src/replication/health.ts); null when no replication runs. */
+  health?: StreamHealth | null | undefined;
+  /** Tables/columns in scope that replication does not carry (src/replication/scope.ts); empty when none. */
+  scope?: ScopeDriftItem[] | undefined;
+}
+
+/** A verdict over a window of observations: see HealthVerdict in src/replication/health.ts. */
+export interface StreamHealth {
+  verdict: 'applying' | 'catching_up' | 'copying' | 'failing' | 'copy_failing' | 'stalled' | 'not_running' | 'disabled' | 'missing' | 'unknown';
+  applying: boolean;
+  notes: string[];
+  /** Window length (ms), error counters (cumulative and within the window), WAL not yet confirmed (bytes). */
+  evidence: { windowMs: number; observations: number; applyErrorsInWindow: number; syncErrorsInWindow: number; applyErrorCount: number; syncErrorCount: number; pendingBytes: number | null };
+  /** For copy failures and apply failures: the likely causes found by comparing both sides (one sentence each). */
+  causes?: string[] | undefined;
+}
+
+/** One table or column in scope that replication does not carry. */
+export interface ScopeDriftItem {
+  kind: 'table_not_published' | 'columns_not_published' | 'table_not_subscribed' | 'table_missing_on_subscriber' | 'column_missing_on_subscriber';
+  table: string;
+  columns: string[];
+  problem: string;
+  fix: string;
+  refreshable: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -196,6 +269,35 @@ export interface SyncStopReport {
   dropped: { subscriptions: string[]; slots: string[]; publications: string[] };
   /** The passive side is still fenced (unless unfencePassive). */
   passiveFenced: boolean;
+  /** Sides that could not be reached (their objects are listed in `left`). */
+  unreachable?: Color[] | undefined;
+  /** Objects left behind on an unreachable side, each with the statement that removes it there. */
+  left?: Array<{ side: Color; object: string; remove: string }> | undefined;
+  durationMs: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// sync refresh
+
+export interface SyncRefreshOptions {
+  /** Upper bound for the copy of the tables brought in (default 6 h). */
+  copyTimeoutMs?: number | undefined;
+  /** Only report what would be done. */
+  dryRun?: boolean | undefined;
+}
+
+export interface SyncRefreshReport {
+  direction: Direction;
+  /** Tables newly published and copied. */
+  added: string[];
+  /** Tables re-copied whole because columns were added to their column list. */
+  recopied: string[];
+  /** Rows removed on the subscriber before the copy refilled those tables. */
+  subscriberRowsReplaced: number;
+  /** Drift this command cannot fix (the subscriber lacks a table or column); each with its fix. */
+  remaining: ScopeDriftItem[];
+  copy: { finished: boolean; tablesDone: number; tablesTotal: number; durationMs: number; rows: number; bytes: number } | null;
+  dryRun: boolean;
   durationMs: number;
 }
 
@@ -203,12 +305,17 @@ export interface SyncStopReport {
 // cutover / rollback
 
 export interface SwitchOptions {
-  /** Budget from the fence to the point of no return (the switch); exceeded → undo. Default 10 s. */
+  /** Budget from the fence to the point of no return (the new side unfenced); exceeded → undo. Default 10 s. The switch hook (DNS) runs after it, outside the budget. */
   maxPauseMs?: number | undefined;
   /** Gate: replication lag must be under this (default 16 MiB). */
   maxLagBytes?: number | undefined;
   /** Gate: no transaction on the old active side older than this (default 30 s). */
   maxTransactionAgeMs?: number | undefined;
+  /**
+   * Cutover: columns whose green values blue cannot hold that the operator accepted (`--accept-rollback-risk`,
+   * after the validator's rollback verdict); recorded in the report, so the audit trail says who took the risk.
+   */
+  acceptedRollbackRisk?: string[] | undefined;
 }
 
 export type CutoverOptions = SwitchOptions;
@@ -253,9 +360,18 @@ export interface SwitchReport {
   sequences: SequenceMove[];
   /** Undo steps when aborted. */
   undo: StepTiming[];
+  /** Rollback blockers the operator accepted for this cutover (see SwitchOptions.acceptedRollbackRisk). */
+  acceptedRollbackRisk?: string[] | undefined;
   /** Why it aborted (one sentence). */
   error?: string | undefined;
   durationMs: number;
+  /**
+   * From the old side's fence until clients reach the new writer: the client tier released onto it, or the switch
+   * hook reporting that the record resolves to it (else when the hook returned). null/absent when not completed.
+   */
+  clientsFollowMs?: number | null | undefined;
+  /** How long the client tier held queries (hold → release), when there is one. */
+  holdMs?: number | null | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -272,6 +388,8 @@ export interface Executor {
   syncStart(opts: SyncStartOptions, cb?: Callbacks): Promise<SyncStartReport>;
   syncStatus(opts: SyncStatusOptions): Promise<SyncStatusReport>;
   syncStop(opts: SyncStopOptions, cb?: Callbacks): Promise<SyncStopReport>;
+  /** Brings tables/columns created after sync start into replication (absent: not available in this mode). */
+  syncRefresh?(opts: SyncRefreshOptions, cb?: Callbacks): Promise<SyncRefreshReport>;
   cutover(opts: CutoverOptions, cb?: SwitchCallbacks): Promise<SwitchReport>;
   rollback(opts: RollbackOptions, cb?: SwitchCallbacks): Promise<SwitchReport>;
 }
