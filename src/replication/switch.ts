@@ -1,13 +1,18 @@
 /**
  * Cutover (blue→green) and rollback (green→blue): one algorithm, mirrored. Within `maxPauseMs` from the fence:
  *
- *   fence old → drain (marker row) → sequences → drop forward subscription and slot → reverse replication
- *   (copy_data=false, column lists) → switch hook → unfence new
+ *   [hold clients] → fence old → drain (marker row) → sequences → drop forward subscription and slot → reverse
+ *   replication (copy_data=false, column lists) → [repoint clients] → unfence new
+ *
+ * and then, outside the write pause, the switch: release the client tier onto the new side and run the switch hook
+ * (Route 53 in AWS mode: propagation no longer counts as write pause — the old side stays fenced, so exactly one
+ * side takes writes while DNS catches up). Client tier and hook are orchestrated in src/pooler/handoff.ts.
  *
  * Every step is journaled on both sides after it completes and is idempotent, so a run killed after any step is
  * finished by running the same command again (or undone by running the opposite one). Any failure before the
- * switch, or the budget running out, undoes: the old side unfenced and active, forward replication intact, the
- * new side fenced, the switch not made (or switched back).
+ * new side is unfenced, or the budget running out, undoes: the old side unfenced and active, forward replication
+ * intact, the new side fenced, the client tier released onto the old side. After the unfence the only way is
+ * forward: a failing switch hook is retried by running the same command again.
  */
 import { randomUUID } from 'node:crypto';
 import { BgmigError, ExitCode, failure, messageOf, refused } from '../core/errors.js';
@@ -28,6 +33,7 @@ import {
 import { fence, readFence, unfence } from './fence.js';
 import { pendingOf, readJournal, writeJournal, type Journal } from './journal.js';
 import { createPublication, createSubscription, dropPublication, dropSubscription, findSubscription, planPublication, publicationExists } from './objects.js';
+import { holdClients, handBack, handOver } from '../pooler/handoff.js';
 import { refusalSentence, type Offender } from './preflight.js';
 import { moveSequences, planSequences } from './sequences.js';
 import { DEFAULT_STATEMENT_MS, closeSessions, openSessions, quoteIdent, side, type Session, type Sessions } from './session.js';
@@ -43,7 +49,7 @@ const PREPARE_SLOT_MS = 2_000;
  * so they are set while the drain is proven; once drained, dropping forward replication and starting the reverse
  * one touch different objects (and both sides are quiet, so nothing can loop).
  */
-const STEP_GROUPS: SwitchStep[][] = [['fenced'], ['drained', 'sequences'], ['forward_dropped', 'reverse_started'], ['switched'], ['unfenced']];
+const STEP_GROUPS: SwitchStep[][] = [['fenced'], ['drained', 'sequences'], ['forward_dropped', 'reverse_started'], ['unfenced'], ['switched']];
 
 const stepIndex = (s: string | null): number => (s === null ? -1 : SWITCH_STEPS.indexOf(s as SwitchStep));
 
@@ -100,15 +106,15 @@ async function runSwitch(op: Operation, targets: Targets, opts: SwitchOptions, c
         progress({ kind: 'log', level: 'info', text: `resuming the ${op} interrupted after step "${pending.step}"` });
         return await finishAndReport(ctx, stepIndex(pending.step), cb, t0);
       }
-      if (stepIndex(pending.step) < stepIndex('switched')) {
-        // The opposite operation never reached its switch: undoing it is exactly what this command asks for.
+      if (stepIndex(pending.step) < stepIndex('unfenced')) {
+        // The opposite operation never unfenced its new side: undoing it is exactly what this command asks for.
         progress({ kind: 'log', level: 'info', text: `undoing the ${pendingOp} interrupted after step "${pending.step}"` });
         ctx.fencedAt = performance.now();
         await undo(ctx, pending.step as SwitchStep, cb, `an interrupted ${pendingOp} was undone`);
         const r = ctx.report;
         return { ...r, operation: op, from, to, outcome: 'completed', active: ctx.from, error: undefined, durationMs: Math.round(performance.now() - t0) };
       }
-      // The opposite operation switched already: finish it, then run this one normally.
+      // The opposite operation passed its point of no return: finish it, then run this one normally.
       progress({ kind: 'log', level: 'info', text: `finishing the ${pendingOp} interrupted after step "${pending.step}" first` });
       resumedReport = await finishAndReport(ctx, stepIndex(pending.step), cb, t0);
       journal = await readJournal(s);
@@ -283,7 +289,8 @@ async function finishAndReport(ctx: Ctx, lastDone: number, cb: SwitchCallbacks, 
     for (const group of STEP_GROUPS) {
       const todo = group.filter((name) => stepIndex(name) > lastDone);
       if (todo.length === 0) continue;
-      if (!todo.includes('unfenced') && stepIndex(current) < stepIndex('switched')) checkBudget(ctx, todo[0]);
+      // The budget bounds the write pause (fence → unfence), not the switch that follows it.
+      if (stepIndex(current) < stepIndex('unfenced')) checkBudget(ctx, todo[0]);
       attempting = todo.join(' + ');
       // Steps of one group are independent of each other: run them at once, and wait for all before judging.
       const results = await Promise.allSettled(todo.map((name) => runStep(ctx, name, cb)));
@@ -295,9 +302,10 @@ async function finishAndReport(ctx: Ctx, lastDone: number, cb: SwitchCallbacks, 
       }
     }
   } catch (e) {
-    if (stepIndex(current) >= stepIndex('switched')) {
-      // Past the switch there is no going back: the new side is (or is about to be) the one applications use.
-      throw failure(`The ${ctx.op} switched to ${ctx.to} but could not finish step after "${current}" (${messageOf(e)}): run \`bgmig db ${ctx.op}\` again to finish it.`, e);
+    if (stepIndex(current) >= stepIndex('unfenced')) {
+      // Past the unfence there is no going back: the new side takes writes and holds everything, the old one stays
+      // fenced; the forward path is to retry the switch (idempotent), never to undo.
+      throw failure(`The ${ctx.op} made ${ctx.to} active and writable (${ctx.from} stays fenced) but could not finish the step after "${current}" (${messageOf(e)}): run \`bgmig db ${ctx.op}\` again to finish it.`, e);
     }
     ctx.progress({ kind: 'step', step: attempting || current, status: 'failed', detail: messageOf(e) });
     await undo(ctx, current, cb, messageOf(e));
@@ -350,6 +358,7 @@ async function runStep(ctx: Ctx, name: SwitchStep, cb: SwitchCallbacks): Promise
     case 'started':
       return;
     case 'fenced':
+      if (cb.clients) await timed(ctx, steps, 'hold clients', () => holdClients(cb.clients));
       await timed(ctx, steps, `fence ${from}`, async () => {
         ctx.fencedAt = performance.now();
         ctx.deadline = ctx.fencedAt + ctx.maxPauseMs;
@@ -427,12 +436,17 @@ async function runStep(ctx: Ctx, name: SwitchStep, cb: SwitchCallbacks): Promise
       return;
     case 'switched':
       await timed(ctx, steps, 'switch', async () => {
-        if (!cb.onSwitch) return 'no switch hook';
-        await cb.onSwitch(to, ctx.targets[to]);
-        return `active=${to}`;
+        const h = await handOver(cb, to, ctx.targets[to]);
+        if (ctx.fencedAt !== null) ctx.report.clientsFollowMs = Math.round((h.clientsFollowAt - ctx.fencedAt) * 10) / 10;
+        ctx.report.holdMs = h.holdMs;
+        return h.detail;
       });
       return;
     case 'unfenced':
+      if (cb.clients) {
+        const tier = cb.clients;
+        await timed(ctx, steps, 'repoint clients', () => tier.repoint(to, ctx.targets[to]));
+      }
       await timed(ctx, steps, `unfence ${to}`, async () => {
         await unfence(neu);
         if (ctx.fencedAt !== null) ctx.report.pauseMs = Math.round((performance.now() - ctx.fencedAt) * 10) / 10;
@@ -451,9 +465,8 @@ async function undo(ctx: Ctx, lastDone: SwitchStep, cb: SwitchCallbacks, why: st
   const neu = side(s, to);
   const u = ctx.report.undo;
   await Promise.all([old.bound(30_000), neu.bound(30_000)]).catch(() => undefined);
-  ctx.progress({ kind: 'log', level: 'warn', text: `undoing the ${ctx.op}: ${why}` });
+  ctx.progress({ kind: 'log', level: 'warn', text: `undoing the ${ctx.op} (last step done: ${lastDone}): ${why}` });
   try {
-    const done = stepIndex(lastDone);
     {
       // Always (idempotent): a concurrent group may have created it before its sibling step failed.
       await timed(ctx, u, 'drop reverse replication', async () => {
@@ -471,13 +484,6 @@ async function undo(ctx: Ctx, lastDone: SwitchStep, cb: SwitchCallbacks, why: st
         return `${OBJ.subscription(from, to)} on ${to} (copy_data=false)`;
       });
     }
-    if (done >= stepIndex('reverse_started') && cb.onSwitch) {
-      // The switch hook may have run partly (it failed, or the run was killed in it): point back to the old side.
-      await timed(ctx, u, 'switch back', async () => {
-        await cb.onSwitch?.(from, ctx.targets[from]);
-        return `active=${from}`;
-      });
-    }
     await timed(ctx, u, `drop ${OBJ.publication(to)}`, async () => {
       await dropPublication(neu, OBJ.publication(to));
     });
@@ -491,6 +497,14 @@ async function undo(ctx: Ctx, lastDone: SwitchStep, cb: SwitchCallbacks, why: st
     ctx.journal = await writeJournal(s, ctx.journal, {
       active: from, direction: directionOf(from), schemas: ctx.schemas, operation: null, from: null, to: null, step: null, opId: null, startedAt: null,
     });
+    // The switch hook never ran (it comes after the point of no return); held client queries run on the old side.
+    const tier = cb.clients;
+    if (tier) {
+      await timed(ctx, u, 'release clients', async () => {
+        ctx.report.holdMs = handBack(tier);
+        return tier.release(from, ctx.targets[from]);
+      });
+    }
   } catch (e) {
     throw failure(`The ${ctx.op} failed (${why}) and undoing it failed too (${messageOf(e)}): run \`bgmig db ${ctx.op === 'cutover' ? 'rollback' : 'cutover'}\` to retry the undo, and check \`bgmig db sync status\`.`, e);
   }
