@@ -4,6 +4,7 @@ import { ExitCode, refused } from '../../../core/errors.js';
 import { formatBytes, formatMs, parseSize } from '../../../core/units.js';
 import { REPLICATION_DEFAULTS, type SyncStartReport, type SyncStopReport } from '../../../replication/api.js';
 import { renderSyncStatus, statusExitCode } from '../../../replication/status.js';
+import { reviewPoolers, withPoolerOptions, type PoolerCommandOptions } from '../../../pooler/cli.js';
 import { action, collect, type CommandContext } from '../../context.js';
 import { progressPrinter, resolveMode, withModeOptions, type ModeOptions } from './common.js';
 
@@ -36,7 +37,7 @@ export async function runSyncStart(ctx: CommandContext, opts: SyncStartCommandOp
   return ExitCode.Ok;
 }
 
-export interface SyncStatusCommandOptions extends ModeOptions {
+export interface SyncStatusCommandOptions extends ModeOptions, PoolerCommandOptions {
   watch?: boolean | undefined;
   maxLag?: string | undefined;
 }
@@ -46,6 +47,8 @@ export async function runSyncStatus(ctx: CommandContext, opts: SyncStatusCommand
   const mode = await resolveMode(ctx, opts);
   for (;;) {
     const report = await mode.executor.syncStatus({ maxLagBytes });
+    // A pooler bgmig left held (a killed switch) is resumed here when safe, and shown as degraded while it is not.
+    if (mode.kind === 'direct') await reviewPoolers(opts, mode.targets, report, (level, text) => (level === 'warn' ? ctx.io.warn(text) : ctx.io.info(text)));
     const code = statusExitCode(report);
     if (!opts.watch) {
       ctx.io.result(report, () => renderSyncStatus(report));
@@ -94,7 +97,7 @@ export function register(db: Command): void {
     .option('--schema <name>', 'application schema to replicate (repeatable; default public)', collect)
     .addHelpText('after', '\nExamples:\n  $ bgmig db sync start --suffix shop-prod --schema app --yes\n  $ BGMIG_BLUE_URL=postgres://… BGMIG_GREEN_URL=postgres://… bgmig db sync start --yes')
     .action(action<SyncStartCommandOptions>((ctx, opts) => runSyncStart(ctx, opts)));
-  withModeOptions(sync.command('status'))
+  withPoolerOptions(withModeOptions(sync.command('status')), { switch: false })
     .description('direction, active side, fences, per-table state, lag, WAL retained, apply errors (exit 3 when degraded)')
     .option('--watch', 'redraw every 2 s until Ctrl-C', false)
     .option('--max-lag <size>', 'lag above this is degraded (default 16MB)')
