@@ -1,35 +1,54 @@
 /**
- * `bgmig promote --weight N`: green N %, blue 100 − N, in one verified ModifyListener call, after three gates in
- * this order: (1) schema validation compatible, (2) green's targets healthy, (3) no green alarm firing.
+ * `bgmig promote`: move traffic to green.
+ * - `--weight N`: one step — green N %, blue 100 − N, in one verified ModifyListener call. Raising green's share
+ *   takes the rollout lease and passes three gates in order: (1) schema validation compatible, (2) green's targets
+ *   healthy, (3) no green alarm firing. Lowering it is a move toward safety: no gate, no lease (journaled).
+ * - `--steps 10,25,50,100 --bake 5m [--interval 15s]`: a rollout (src/rollout/run.ts) — gates and verified
+ *   weights per step, then a bake with a check every interval; any failing check rolls back (exit 3).
+ * - `--resume`: continues the newest held rollout from the journal. `--force-unlock`: removes a stale lease.
  */
 import type { Command } from 'commander';
 import type { Weights } from '../../core/config.js';
-import { BgmigError, ExitCode } from '../../core/errors.js';
+import { BgmigError, ExitCode, badInput } from '../../core/errors.js';
+import { formatMs, parseDuration } from '../../core/units.js';
+import { type GateResult, type GateVerdict, judgeGates } from '../../rollout/gates.js';
+import { DEFAULT_THRESHOLDS, gatesRequired, leaseTtlMs, parseSteps, type RolloutPlan, type Thresholds } from '../../rollout/plan.js';
+import type { RolloutEvent, RolloutResult, StepGates } from '../../rollout/run.js';
+import type { TrafficSession } from '../../rollout/session.js';
 import type { ValidationReport } from '../../schema/report.js';
 import type { AwsClients } from '../aws.js';
 import { action, parseIntStrict, toBgmigError } from '../context.js';
-import { alarmNamesOf, alarmStates, firing, targetHealth } from '../health.js';
+import { alarmNamesOf, alarmStates, targetHealth } from '../health.js';
 import type { Io } from '../io.js';
 import { readActiveDatabase, type ActiveDatabase } from '../live-state.js';
-import { requireStack } from '../stack.js';
+import { requireStack, type StackInfo } from '../stack.js';
 import { formatWeights, readWeights, trafficTarget, weightBar, writeWeights } from '../traffic.js';
 import { invokeValidator, readLatestReport } from '../validation.js';
 
+export type { GateName, GateResult } from '../../rollout/gates.js';
+
 export interface PromoteOptions {
   suffix: string;
-  /** Green's new share, an integer 0–100 (already validated; see parseWeight). */
-  weight: number;
+  /** Green's new share, an integer 0–100 (already validated; see parseWeight). One-step form. */
+  weight?: number | undefined;
+  /** Rollout form: green's share per step (parseSteps). */
+  steps?: number[] | undefined;
+  /** Milliseconds to watch each step (0 = no waiting). */
+  bakeMs?: number | undefined;
+  /** Milliseconds between checks during a bake. */
+  intervalMs?: number | undefined;
+  thresholds?: Partial<Thresholds> | undefined;
+  onInterrupt?: 'hold' | 'rollback' | undefined;
+  /** false (--no-guard): disable the rollback guard's rule while this promote runs. */
+  guard?: boolean | undefined;
+  resume?: boolean | undefined;
+  forceUnlock?: boolean | undefined;
   skipValidation?: boolean;
   /** Run the validator now even when a report exists. */
   validate?: boolean;
   dryRun?: boolean;
-}
-
-export type GateName = 'validation' | 'green-health' | 'green-alarms';
-export interface GateResult {
-  gate: GateName;
-  status: 'passed' | 'refused' | 'skipped';
-  detail: string;
+  /** Aborted on Ctrl-C / SIGTERM (the rollout holds or rolls back). */
+  signal?: AbortSignal | undefined;
 }
 
 export interface PromoteResult {
@@ -39,6 +58,8 @@ export interface PromoteResult {
   after: Weights;
   changed: boolean;
   gates: GateResult[];
+  /** Why no gate ran (lowering green's share), when none did. */
+  gatesNote?: string | undefined;
   activeDatabase?: ActiveDatabase | undefined;
 }
 
@@ -46,96 +67,119 @@ export function parseWeight(value: string): number {
   return parseIntStrict(value, '--weight', 0, 100);
 }
 
-function describeReport(r: ValidationReport): string {
-  const breaking = r.differences.filter((d) => d.severity === 'breaking');
-  if (r.verdict === 'error') return `the validator could not compare the schemas (${r.error ?? 'no detail'})`;
-  if (r.verdict === 'incompatible') {
-    const first = breaking[0] ?? r.differences[0];
-    return `${breaking.length} breaking difference(s)${first ? `, e.g. ${first.object}: ${first.detail}` : ''}`;
-  }
-  return `${r.differences.length} difference(s), none breaking`;
+/** `--bake 0` is a stepped promote without waiting; anything else is a duration (250ms, 15s, 5m). */
+export function parseBake(value: string): number {
+  return value.trim() === '0' ? 0 : parseDuration(value, '--bake');
 }
 
-export async function runPromote(opts: PromoteOptions, deps: { io: Io; aws: AwsClients }): Promise<ExitCode> {
-  const { io, aws } = deps;
-  const desired: Weights = { blue: 100 - opts.weight, green: opts.weight };
-  const stack = await requireStack(aws, opts.suffix);
+function parseRatio(value: string, option: string, min: number): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !Number.isFinite(n) || n < min) throw badInput(`${option} must be a number of at least ${min}, got "${value}".`);
+  return n;
+}
+
+function parsePercent(value: string, option: string): number {
+  const n = Number(value.replace(/%$/, ''));
+  if (!/^\d+(\.\d+)?%?$/.test(value.trim()) || n > 100) throw badInput(`${option} must be a percentage from 0 to 100, got "${value}".`);
+  return n / 100;
+}
+
+const LATENCY_STAT = /^(p\d{1,2}(\.\d+)?|Average|Maximum|Minimum)$/;
+
+/** The gates' inputs, read in parallel; the validator runs only when there is no report or it is asked. */
+async function gateVerdict(aws: AwsClients, io: Io, stack: StackInfo, opts: { skipValidation?: boolean | undefined; validate?: boolean | undefined }): Promise<GateVerdict & { report?: ValidationReport | undefined }> {
   const target = trafficTarget(stack);
-
-  // Everything the gates need, read in parallel; the validator runs only when there is no report or it is asked.
   const readGreen = () => Promise.all([targetHealth(aws, target.targetGroupArn.green), alarmStates(aws, alarmNamesOf(stack, 'green'))]);
-  const [before, report, green] = await Promise.all([
-    readWeights(aws, target),
-    opts.skipValidation || opts.validate ? Promise.resolve(undefined) : readLatestReport(aws, stack),
-    readGreen(),
-  ]);
+  const [report0, green] = await Promise.all([opts.skipValidation || opts.validate ? Promise.resolve(undefined) : readLatestReport(aws, stack), readGreen()]);
   let [health, alarms] = green;
-
-  const gates: GateResult[] = [];
-  const refuse = (gate: GateName, detail: string, todo: string): never => {
-    gates.push({ gate, status: 'refused', detail });
-    throw new BgmigError(`Promote refused by the ${gate} gate: ${detail} — ${todo}.`, ExitCode.Refused, { details: { gates, before, desired } });
-  };
-
-  // Gate 1: the blue application must be able to run against green's schema.
-  if (opts.skipValidation) {
-    io.warn(io.style.bold('--skip-validation: the schema gate is OFF. Green may be incompatible with the blue application; you are moving traffic without that check.'));
-    gates.push({ gate: 'validation', status: 'skipped', detail: 'skipped by --skip-validation' });
-  } else {
-    let r = report;
-    if (!r) {
-      io.info(opts.validate ? 'Running schema validation now (--validate)…' : 'No validation report yet: running schema validation now…');
-      r = await invokeValidator(aws, stack).catch((e: unknown) => {
-        if ((e as { name?: string }).name !== 'ResourceNotFoundException') throw e;
-        throw new BgmigError(
-          `There is no validation report and the validator function ${stack.outputs.ValidatorFunctionName ?? ''} is not deployed: redeploy with \`bgmig deploy\`, then run \`bgmig validate\` (or pass --skip-validation if you accept the risk).`,
-          ExitCode.Failure,
-          { cause: e },
-        );
-      });
-    }
-    if (r.verdict !== 'compatible') {
-      refuse('validation', `the latest validation report (${r.generatedAt}) is ${r.verdict}: ${describeReport(r)}`, 'fix green\'s schema and re-run `bgmig validate`, or pass --skip-validation if you accept the risk');
-    }
-    gates.push({ gate: 'validation', status: 'passed', detail: `compatible (${r.generatedAt}, ${describeReport(r)})` });
+  let report = report0;
+  if (!opts.skipValidation && !report) {
+    io.info(opts.validate ? 'Running schema validation now (--validate)…' : 'No validation report yet: running schema validation now…');
+    report = await invokeValidator(aws, stack).catch((e: unknown) => {
+      if ((e as { name?: string }).name !== 'ResourceNotFoundException') throw e;
+      throw new BgmigError(
+        `There is no validation report and the validator function ${stack.outputs.ValidatorFunctionName ?? ''} is not deployed: redeploy with \`bgmig deploy\`, then run \`bgmig validate\` (or pass --skip-validation if you accept the risk).`,
+        ExitCode.Failure,
+        { cause: e },
+      );
+    });
     // A validation run can take a while: judge green's health and alarms as they are now, not as before it.
-    if (!report) [health, alarms] = await readGreen();
+    [health, alarms] = await readGreen();
   }
+  return { ...judgeGates({ report, skipValidation: Boolean(opts.skipValidation), health, alarms }), report };
+}
 
-  // Gate 2: green must have capacity that serves, and nothing failing.
-  if (health.healthy === 0 || health.unhealthy > 0) {
-    const bad = health.targets.filter((t) => t.state !== 'healthy' && t.state !== 'draining' && t.state !== 'initial');
-    const sample = bad[0] ? ` (${bad[0].id} ${bad[0].state}${bad[0].reason ? `: ${bad[0].reason}` : ''})` : '';
-    refuse(
-      'green-health',
-      `green's target group has ${health.healthy} healthy and ${health.unhealthy} unhealthy target(s)${sample}`,
-      "fix the green service (its ECS events and logs say why) until all its targets are healthy, then re-run",
-    );
-  }
-  gates.push({ gate: 'green-health', status: 'passed', detail: `${health.healthy} healthy, 0 unhealthy` });
+function refusalOf(v: GateVerdict, before: Weights, desired: Weights): BgmigError | undefined {
+  if (!v.refusal) return undefined;
+  return new BgmigError(`Promote refused by the ${v.refusal.gate} gate: ${v.refusal.detail} — ${v.refusal.todo}.`, ExitCode.Refused, { details: { gates: v.gates, before, desired } });
+}
 
-  // Gate 3: no green alarm firing.
-  const fired = firing(alarms);
-  if (fired.length > 0) {
-    refuse('green-alarms', `${fired.length} green alarm(s) in ALARM (${fired.map((a) => a.name).join(', ')})`, 'investigate and resolve them before shifting more traffic to green');
+const gateLine = (io: Io, g: GateResult) => `  ${g.status === 'skipped' ? io.style.yellow('!') : io.style.green('✔')} ${g.gate}: ${g.detail}`;
+
+async function runOneStep(opts: PromoteOptions & { weight: number }, io: Io, aws: AwsClients, s: TrafficSession): Promise<ExitCode> {
+  const { stack, target } = { stack: s.stack, target: s.target };
+  const desired: Weights = { blue: 100 - opts.weight, green: opts.weight };
+  const before = await readWeights(aws, target);
+  const need = gatesRequired(before, desired);
+  let gates: GateResult[] = [];
+  let validation: { verdict: string; generatedAt: string } | undefined;
+  let held: import('../../rollout/lease.js').HeldLease | undefined;
+  const lease = await import('../../rollout/lease.js');
+  const s3 = await aws.s3();
+
+  if (opts.skipValidation && need.required) {
+    io.warn(io.style.bold('--skip-validation: the schema gate is OFF. Green may be incompatible with the blue application; you are moving traffic without that check.'));
   }
-  const missing = alarms.filter((a) => a.state === 'MISSING');
-  if (missing.length > 0) io.warn(`green alarm(s) ${missing.map((a) => a.name).join(', ')} do not exist in CloudWatch: redeploy to restore them.`);
-  gates.push({ gate: 'green-alarms', status: 'passed', detail: `${alarms.length - missing.length} alarm(s), none in ALARM` });
+  if (need.required) {
+    const v = await gateVerdict(aws, io, stack, opts);
+    for (const m of v.missingAlarms.length ? [v.missingAlarms] : []) io.warn(`green alarm(s) ${m.join(', ')} do not exist in CloudWatch: redeploy to restore them.`);
+    const refusal = refusalOf(v, before, desired);
+    if (refusal) throw refusal;
+    gates = v.gates;
+    if (v.report) validation = { verdict: v.report.verdict, generatedAt: v.report.generatedAt };
+  }
 
   if (opts.dryRun) {
-    const result: PromoteResult = { stack: stack.name, dryRun: true, before, after: desired, changed: false, gates };
+    const result: PromoteResult = { stack: stack.name, dryRun: true, before, after: desired, changed: false, gates, ...(need.required ? {} : { gatesNote: need.reason }) };
     io.result(result, () =>
       [
-        `Dry run — nothing changed. Every gate passed:`,
-        ...gates.map((g) => `  ${g.status === 'skipped' ? io.style.yellow('!') : io.style.green('✔')} ${g.gate}: ${g.detail}`),
+        need.required ? 'Dry run — nothing changed. Every gate passed:' : `Dry run — nothing changed. No gate needed: ${need.reason}.`,
+        ...gates.map((g) => gateLine(io, g)),
         `Would set ${stack.name}: ${formatWeights(before)} → ${formatWeights(desired)}`,
       ].join('\n'),
     );
     return ExitCode.Ok;
   }
 
-  const res = await writeWeights(aws, target, desired, { expected: before });
+  // Raising green's share takes the lease (a rollout in progress refuses it); lowering never waits for anyone.
+  if (need.required) {
+    const who = await s.caller();
+    const now = Date.now();
+    const ttl = leaseTtlMs(15_000);
+    const { hostname } = await import('node:os');
+    held = (
+      await lease.acquireLease(
+        s3,
+        s.bucket,
+        { rolloutId: `weight-${opts.weight}`, holder: who, host: hostname(), pid: process.pid, acquiredAt: new Date(now).toISOString(), renewedAt: new Date(now).toISOString(), expiresAt: new Date(now + ttl).toISOString(), step: 1, steps: 1, green: opts.weight },
+        now,
+      )
+    ).lease;
+  }
+  let res;
+  try {
+    res = await writeWeights(aws, target, desired, { expected: before });
+  } finally {
+    if (held) await lease.releaseLease(s3, s.bucket, held).catch(() => false);
+  }
+  await s.record({
+    kind: 'promote',
+    from: res.before,
+    to: res.after,
+    gates,
+    validation,
+    summary: `bgmig promote --weight ${opts.weight}: ${formatWeights(res.before)} → ${formatWeights(res.after)}${res.changed ? ' (verified)' : ' (already set)'}${need.required ? '' : `; ${need.reason}`}`,
+  });
   // Traffic has moved and was verified: a problem reading the db record must not turn that into a failure.
   let db: ActiveDatabase | undefined;
   try {
@@ -143,10 +187,10 @@ export async function runPromote(opts: PromoteOptions, deps: { io: Io; aws: AwsC
   } catch (e) {
     io.warn(`traffic moved, but which database both colours use is unknown: ${e instanceof BgmigError ? e.message : toBgmigError(e, { aws }).message}`);
   }
-  const result: PromoteResult = { stack: stack.name, dryRun: false, before: res.before, after: res.after, changed: res.changed, gates, activeDatabase: db };
+  const result: PromoteResult = { stack: stack.name, dryRun: false, before: res.before, after: res.after, changed: res.changed, gates, ...(need.required ? {} : { gatesNote: need.reason }), activeDatabase: db };
   io.result(result, () =>
     [
-      ...gates.map((g) => `  ${g.status === 'skipped' ? io.style.yellow('!') : io.style.green('✔')} ${g.gate}: ${g.detail}`),
+      ...(need.required ? gates.map((g) => gateLine(io, g)) : [`  No gate needed: ${need.reason}.`]),
       res.changed
         ? `${io.style.green('✔')} Promoted ${stack.name}: ${formatWeights(res.before)} → ${formatWeights(res.after)} (verified by read-back)`
         : `${io.style.green('✔')} ${stack.name} already had ${formatWeights(res.after)} (verified): nothing to change.`,
@@ -159,30 +203,243 @@ export async function runPromote(opts: PromoteOptions, deps: { io: Io; aws: AwsC
   return ExitCode.Ok;
 }
 
+/** Renders rollout progress: NDJSON with --json, one plain line per event otherwise (a TTY redraws the check line). */
+function progressRenderer(io: Io): (e: RolloutEvent) => void {
+  let checkLineOpen = false;
+  const line = (text: string) => {
+    if (checkLineOpen) io.humanStream.write('\n');
+    checkLineOpen = false;
+    io.info(text);
+  };
+  return (e) => {
+    if (io.json) {
+      io.streams.stdout.write(`${JSON.stringify(e)}\n`);
+      return;
+    }
+    const st = io.style;
+    switch (e.event) {
+      case 'start':
+        line(`Rollout ${e.rolloutId}${e.resumed ? ' (resumed)' : ''}: steps ${e.plan.steps.join(', ')} %, bake ${formatMs(e.plan.bakeMs)}, checks every ${formatMs(e.plan.intervalMs)}; now ${formatWeights(e.live)}${e.skipped.length ? ` (skipping ${e.skipped.join(', ')})` : ''}`);
+        return;
+      case 'gates':
+        line(`Step ${e.step}/${e.of} gates: ${e.gates.map((g) => `${g.gate} ${g.status}`).join(', ')}`);
+        return;
+      case 'step':
+        line(`${st.green('✔')} Step ${e.step}/${e.of}: ${formatWeights(e.from)} → ${formatWeights(e.to)} (verified in ${e.verifyMs} ms)`);
+        return;
+      case 'check': {
+        const text = `  step ${e.step}/${e.of} bake ${formatMs(e.bakeRemainingMs)} left — ${e.status}${e.inconclusiveStreak ? ` (${e.inconclusiveStreak} inconclusive in a row)` : ''}: ${e.checks.filter((c) => c.check === '5xx-ratio' || c.check === 'latency-ratio' || c.status !== 'pass').map((c) => `${c.check} ${c.detail}`).join('; ')}`;
+        if (io.interactive) {
+          io.humanStream.write(`\r\x1b[2K${text.slice(0, (io.streams.stdout.columns ?? 160) - 1)}`);
+          checkLineOpen = true;
+        } else io.info(text);
+        return;
+      }
+      case 'baked':
+        line(`${st.green('✔')} Step ${e.step}/${e.of} baked: every check passed`);
+        return;
+      case 'rollback':
+        line(`${st.red('✘')} Step ${e.step}/${e.of}: ${e.check.check} ${e.check.status} — rolled back ${formatWeights(e.from)} → ${formatWeights(e.to)}`);
+        return;
+      case 'stopped':
+        line(`${st.yellow('■')} Step ${e.step}/${e.of}: ${e.check.detail}`);
+        return;
+      case 'interrupted':
+        line(`${st.yellow('■')} Interrupted at step ${e.step}/${e.of}: ${e.action === 'hold' ? 'holding' : 'rolled back to'} ${formatWeights(e.weights)}`);
+        return;
+    }
+  };
+}
+
+async function runSteps(opts: PromoteOptions, io: Io, aws: AwsClients, s: TrafficSession): Promise<ExitCode> {
+  const plan: RolloutPlan = {
+    steps: opts.steps ?? [],
+    bakeMs: opts.bakeMs ?? 5 * 60_000,
+    intervalMs: opts.intervalMs ?? 15_000,
+    thresholds: { ...DEFAULT_THRESHOLDS, ...(opts.thresholds ?? {}) },
+    onInterrupt: opts.onInterrupt ?? 'hold',
+    guard: opts.guard ?? true,
+  };
+  if (opts.skipValidation) io.warn(io.style.bold('--skip-validation: the schema gate is OFF for every step of this rollout.'));
+  let validatedOnce = false;
+  const gates: StepGates = async (from, to) => {
+    // The validator runs at most once per rollout (when asked or when there is no report); later steps read it.
+    const v = await gateVerdict(aws, io, s.stack, { skipValidation: opts.skipValidation, validate: opts.validate && !validatedOnce });
+    validatedOnce = true;
+    if (v.missingAlarms.length) io.warn(`green alarm(s) ${v.missingAlarms.join(', ')} do not exist in CloudWatch: redeploy to restore them.`);
+    const refusal = refusalOf(v, from, to);
+    if (refusal) throw refusal;
+    return { gates: v.gates, validation: v.report ? { verdict: v.report.verdict, generatedAt: v.report.generatedAt } : undefined };
+  };
+  if (opts.dryRun) {
+    const before = await readWeights(aws, s.target);
+    const v = await gateVerdict(aws, io, s.stack, opts);
+    const refusal = refusalOf(v, before, before);
+    if (refusal) throw refusal;
+    io.result({ stack: s.stack.name, dryRun: true, before, plan, gates: v.gates }, () =>
+      [`Dry run — nothing changed. The first step's gates pass:`, ...v.gates.map((g) => gateLine(io, g)), `Would roll out ${s.stack.name} from ${formatWeights(before)} through green ${plan.steps.join(' → ')} %, baking ${formatMs(plan.bakeMs)} per step.`].join('\n'),
+    );
+    return ExitCode.Ok;
+  }
+  const { runRollout } = await import('../../rollout/run.js');
+  const res: RolloutResult = await runRollout(s, { plan, resume: Boolean(opts.resume), gates, signal: opts.signal, emit: progressRenderer(io) });
+  if (io.json) io.streams.stdout.write(`${JSON.stringify(res)}\n`);
+  else if (res.outcome === 'completed') io.info(`${io.style.green('✔')} Rollout ${res.rolloutId} completed: ${formatWeights(res.weights)} (verified), in ${formatMs(res.durationMs)}\n  ${weightBar(res.weights, { blue: io.style.blue, green: io.style.green })}`);
+  // Held: traffic is between steps on purpose; 3 tells scripts the promote did not finish.
+  return res.outcome === 'held' ? ExitCode.Refused : ExitCode.Ok;
+}
+
+async function runForceUnlock(io: Io, aws: AwsClients, s: TrafficSession): Promise<ExitCode> {
+  const { forceUnlock } = await import('../../rollout/lease.js');
+  const removed = await forceUnlock(await aws.s3(), s.bucket);
+  if (removed) {
+    await s.record({ kind: 'lease-force-unlock', rolloutId: removed.rolloutId, summary: `force-unlocked the lease of ${removed.holder} (rollout ${removed.rolloutId}, step ${removed.step}/${removed.steps}, renewed ${removed.renewedAt})` });
+  }
+  io.result({ stack: s.stack.name, removed: removed ?? null }, () =>
+    removed
+      ? `${io.style.green('✔')} Removed the lease of ${removed.holder} (rollout ${removed.rolloutId}, step ${removed.step}/${removed.steps}); journaled. If that rollout is still running it stops at its next renewal.`
+      : `No lease was held on ${s.stack.name}: nothing to unlock.`,
+  );
+  return ExitCode.Ok;
+}
+
+export async function runPromote(opts: PromoteOptions, deps: { io: Io; aws: AwsClients }): Promise<ExitCode> {
+  const { io, aws } = deps;
+  const stack = await requireStack(aws, opts.suffix);
+  const { TrafficSession } = await import('../../rollout/session.js');
+  const s = TrafficSession.open(aws, io, stack, opts.suffix);
+  if (opts.forceUnlock) return runForceUnlock(io, aws, s);
+  if (opts.weight !== undefined) return runOneStep({ ...opts, weight: opts.weight }, io, aws, s);
+  return runSteps(opts, io, aws, s);
+}
+
+interface PromoteFlags {
+  weight?: string;
+  steps?: string;
+  bake?: string;
+  interval: string;
+  max5xxRatio?: string;
+  '5xxFloor'?: string;
+  maxLatencyRatio?: string;
+  latencyFloor?: string;
+  latencyStat?: string;
+  minRequests?: string;
+  maxInconclusive?: string;
+  onInterrupt: string;
+  guard: boolean;
+  resume: boolean;
+  forceUnlock: boolean;
+  skipValidation: boolean;
+  validate: boolean;
+  dryRun: boolean;
+}
+
+/** Flags → options; every contradiction is exit 2 before anything is read. */
+export function resolvePromoteOptions(suffix: string, o: PromoteFlags): PromoteOptions {
+  const forms = [o.weight !== undefined && '--weight', o.steps !== undefined && '--steps', o.resume && '--resume', o.forceUnlock && '--force-unlock'].filter(Boolean);
+  if (forms.length === 0) throw badInput('promote needs one of --weight N (one step), --steps LIST (a rollout), --resume or --force-unlock.');
+  if (forms.length > 1) throw badInput(`${forms.join(' and ')} cannot be combined: pick one.`);
+  const rolloutOnly = ['bake', 'max5xxRatio', '5xxFloor', 'maxLatencyRatio', 'latencyFloor', 'latencyStat', 'minRequests', 'maxInconclusive'] as const;
+  if (o.weight !== undefined || o.forceUnlock) {
+    const stray = rolloutOnly.filter((k) => o[k] !== undefined);
+    if (stray.length) throw badInput(`--${stray[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to a rollout (--steps or --resume), not to ${forms[0]}.`);
+  }
+  const onInterrupt = o.onInterrupt;
+  if (onInterrupt !== 'hold' && onInterrupt !== 'rollback') throw badInput(`--on-interrupt must be "hold" or "rollback", got "${onInterrupt}".`);
+  const t: Partial<Thresholds> = {};
+  if (o.max5xxRatio !== undefined) t.max5xxRatio = parseRatio(o.max5xxRatio, '--max-5xx-ratio', 1);
+  if (o['5xxFloor'] !== undefined) t.floor5xxShare = parsePercent(o['5xxFloor'], '--5xx-floor');
+  if (o.maxLatencyRatio !== undefined) t.maxLatencyRatio = parseRatio(o.maxLatencyRatio, '--max-latency-ratio', 1);
+  if (o.latencyFloor !== undefined) t.latencyFloorSeconds = parseDuration(o.latencyFloor, '--latency-floor') / 1000;
+  if (o.latencyStat !== undefined) {
+    if (!LATENCY_STAT.test(o.latencyStat)) throw badInput(`--latency-stat must be a percentile like p99 or p95, or Average, Maximum or Minimum, got "${o.latencyStat}".`);
+    t.latencyStat = o.latencyStat;
+  }
+  if (o.minRequests !== undefined) t.minRequests = parseIntStrict(o.minRequests, '--min-requests', 1, 1_000_000_000);
+  if (o.maxInconclusive !== undefined) t.maxInconclusive = parseIntStrict(o.maxInconclusive, '--max-inconclusive', 1, 1000);
+  const intervalMs = parseDuration(o.interval, '--interval');
+  const bakeMs = o.bake !== undefined ? parseBake(o.bake) : undefined;
+  if (bakeMs !== undefined && bakeMs > 0 && intervalMs > bakeMs) throw badInput(`--interval (${o.interval}) is longer than --bake (${o.bake}): no check would run during the bake.`);
+  return {
+    suffix,
+    weight: o.weight !== undefined ? parseWeight(o.weight) : undefined,
+    steps: o.steps !== undefined ? parseSteps(o.steps) : undefined,
+    bakeMs,
+    intervalMs,
+    thresholds: t,
+    onInterrupt,
+    guard: o.guard,
+    resume: o.resume,
+    forceUnlock: o.forceUnlock,
+    skipValidation: o.skipValidation,
+    validate: o.validate,
+    dryRun: o.dryRun,
+  };
+}
+
 export function register(program: Command): void {
   program
     .command('promote')
-    .description("shift traffic to green: green gets --weight %, blue the rest, after the validation, health and alarm gates")
-    .requiredOption('--weight <percent>', "green's share of traffic, a whole number 0–100")
+    .description("shift traffic to green: one step (--weight N) or a rollout in steps with a bake and automatic rollback (--steps)")
+    .option('--weight <percent>', "one step: green's share of traffic, a whole number 0–100")
+    .option('--steps <list>', "a rollout: green's share per step, e.g. 10,25,50,100")
+    .option('--bake <duration>', 'how long to watch each step before the next (e.g. 5m; 0 = no waiting)', undefined)
+    .option('--interval <duration>', 'time between checks during a bake', '15s')
+    .option('--max-5xx-ratio <x>', `green's 5xx share may be at most x times blue's (default ${DEFAULT_THRESHOLDS.max5xxRatio})`)
+    .option('--5xx-floor <percent>', `a green 5xx share at or below this always passes (default ${DEFAULT_THRESHOLDS.floor5xxShare * 100})`)
+    .option('--max-latency-ratio <x>', `green's latency may be at most x times blue's (default ${DEFAULT_THRESHOLDS.maxLatencyRatio})`)
+    .option('--latency-floor <duration>', `a green latency at or below this always passes (default ${DEFAULT_THRESHOLDS.latencyFloorSeconds * 1000}ms)`)
+    .option('--latency-stat <stat>', `TargetResponseTime statistic compared (default ${DEFAULT_THRESHOLDS.latencyStat})`)
+    .option('--min-requests <n>', `requests each colour needs in the window for a metric verdict (default ${DEFAULT_THRESHOLDS.minRequests})`)
+    .option('--max-inconclusive <n>', `inconclusive checks in a row that count as a failure (default ${DEFAULT_THRESHOLDS.maxInconclusive})`)
+    .option('--on-interrupt <action>', 'on Ctrl-C / SIGTERM: "hold" at the last step set, or "rollback"', 'hold')
+    .option('--no-guard', 'disable the rollback guard (the EventBridge rule on green alarms) while this promote runs')
+    .option('--resume', 'continue the newest held rollout from the journal', false)
+    .option('--force-unlock', 'remove the rollout lease left by a holder that is gone (journaled)', false)
     .option('--skip-validation', 'do not require a compatible schema validation verdict (loud warning)', false)
     .option('--validate', 'run the schema validator now instead of using the latest report', false)
     .option('--dry-run', 'check the gates and print what would change; change nothing', false)
     .addHelpText(
       'after',
       `
-Gates, in order (a refusal exits 3 and names the gate):
+Gates before raising green's share, in order (a refusal exits 3 and names the gate):
   1. validation     the latest schema validation verdict is "compatible" (runs the validator when there is none)
   2. green-health   green's target group has at least one healthy target and none unhealthy
   3. green-alarms   no green alarm is in ALARM
+Lowering green's share is a move toward safety: no gate, no lease (journaled).
 
-Example:
+A rollout (--steps) bakes each step, checking every --interval: green's alarms, green's target health, and green
+against blue from the ALB's metrics over the same window (5xx share, ${DEFAULT_THRESHOLDS.latencyStat} TargetResponseTime). A failing check, or
+--max-inconclusive inconclusive checks in a row, rolls back to blue 100 / green 0 and exits 3. Ctrl-C holds (exit 3)
+and prints the commands that resume and roll back. One rollout at a time: a second one is refused (exit 3).
+
+Examples:
   $ bgmig promote --suffix shop-prod --weight 30
-  ✔ Promoted bgmig-shop-prod: blue 100 / green 0 → blue 70 / green 30 (verified by read-back)`,
+  ✔ Promoted bgmig-shop-prod: blue 100 / green 0 → blue 70 / green 30 (verified by read-back)
+  $ bgmig promote --suffix shop-prod --steps 10,25,50,100 --bake 5m --interval 15s
+  $ bgmig promote --suffix shop-prod --resume`,
     )
     .action(
-      action<{ weight: string; skipValidation: boolean; validate: boolean; dryRun: boolean }>(async (ctx, o) => {
-        const weight = parseWeight(o.weight);
-        return runPromote({ suffix: ctx.suffix(), weight, skipValidation: o.skipValidation, validate: o.validate, dryRun: o.dryRun }, ctx);
+      action<PromoteFlags>(async (ctx, o) => {
+        const opts = resolvePromoteOptions(ctx.suffix(), o);
+        // First signal: stop at the next safe point (hold or roll back); a second one exits at once.
+        const ac = new AbortController();
+        let signals = 0;
+        const onSignal = (sig: NodeJS.Signals) => {
+          signals++;
+          if (signals === 1) {
+            ctx.io.warn(`${sig}: stopping at the next safe point (${opts.onInterrupt === 'rollback' ? 'rolling back' : 'holding traffic where it is'})…`);
+            ac.abort();
+          } else process.exit(130);
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+        try {
+          return await runPromote({ ...opts, signal: ac.signal }, ctx);
+        } finally {
+          process.removeListener('SIGINT', onSignal);
+          process.removeListener('SIGTERM', onSignal);
+        }
       }),
     );
 }

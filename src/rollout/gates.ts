@@ -1,0 +1,79 @@
+/**
+ * Promote's gates as a pure policy: given what was read (the latest validation report, green's target health,
+ * green's alarms), which gate passes, which refuses and why. Order: (1) validation compatible, (2) green's targets
+ * healthy, (3) no green alarm firing. The I/O that reads them lives in src/cli/commands/promote.ts.
+ */
+import type { ValidationReport } from '../schema/report.js';
+
+export type GateName = 'validation' | 'green-health' | 'green-alarms';
+
+export interface GateResult {
+  gate: GateName;
+  status: 'passed' | 'refused' | 'skipped';
+  detail: string;
+}
+
+export interface GateObservation {
+  /** undefined with skipValidation. */
+  report?: ValidationReport | undefined;
+  skipValidation: boolean;
+  health: { healthy: number; unhealthy: number; targets: Array<{ id: string; state: string; reason?: string | undefined }> };
+  alarms: Array<{ name: string; state: string }>;
+}
+
+export interface GateVerdict {
+  gates: GateResult[];
+  /** The first refusal: its gate, detail and what to do next (one clause). */
+  refusal?: { gate: GateName; detail: string; todo: string } | undefined;
+  /** Alarms listed by the stack but missing in CloudWatch (a warning, not a refusal). */
+  missingAlarms: string[];
+}
+
+export function describeReport(r: ValidationReport): string {
+  const breaking = r.differences.filter((d) => d.severity === 'breaking');
+  if (r.verdict === 'error') return `the validator could not compare the schemas (${r.error ?? 'no detail'})`;
+  if (r.verdict === 'incompatible') {
+    const first = breaking[0] ?? r.differences[0];
+    return `${breaking.length} breaking difference(s)${first ? `, e.g. ${first.object}: ${first.detail}` : ''}`;
+  }
+  return `${r.differences.length} difference(s), none breaking`;
+}
+
+/** Judges the gates in order and stops at the first refusal (later gates are not listed, as they were not judged). */
+export function judgeGates(o: GateObservation): GateVerdict {
+  const gates: GateResult[] = [];
+  const refuse = (gate: GateName, detail: string, todo: string): GateVerdict => {
+    gates.push({ gate, status: 'refused', detail });
+    return { gates, refusal: { gate, detail, todo }, missingAlarms: [] };
+  };
+
+  if (o.skipValidation) gates.push({ gate: 'validation', status: 'skipped', detail: 'skipped by --skip-validation' });
+  else {
+    const r = o.report;
+    if (!r) return refuse('validation', 'there is no validation report', 'run `bgmig validate` first');
+    if (r.verdict !== 'compatible') {
+      return refuse('validation', `the latest validation report (${r.generatedAt}) is ${r.verdict}: ${describeReport(r)}`, "fix green's schema and re-run `bgmig validate`, or pass --skip-validation if you accept the risk");
+    }
+    gates.push({ gate: 'validation', status: 'passed', detail: `compatible (${r.generatedAt}, ${describeReport(r)})` });
+  }
+
+  const h = o.health;
+  if (h.healthy === 0 || h.unhealthy > 0) {
+    const bad = h.targets.filter((t) => t.state !== 'healthy' && t.state !== 'draining' && t.state !== 'initial');
+    const sample = bad[0] ? ` (${bad[0].id} ${bad[0].state}${bad[0].reason ? `: ${bad[0].reason}` : ''})` : '';
+    return refuse(
+      'green-health',
+      `green's target group has ${h.healthy} healthy and ${h.unhealthy} unhealthy target(s)${sample}`,
+      'fix the green service (its ECS events and logs say why) until all its targets are healthy, then re-run',
+    );
+  }
+  gates.push({ gate: 'green-health', status: 'passed', detail: `${h.healthy} healthy, 0 unhealthy` });
+
+  const fired = o.alarms.filter((a) => a.state === 'ALARM');
+  if (fired.length > 0) {
+    return refuse('green-alarms', `${fired.length} green alarm(s) in ALARM (${fired.map((a) => a.name).join(', ')})`, 'investigate and resolve them before shifting more traffic to green');
+  }
+  const missing = o.alarms.filter((a) => a.state === 'MISSING').map((a) => a.name);
+  gates.push({ gate: 'green-alarms', status: 'passed', detail: `${o.alarms.length - missing.length} alarm(s), none in ALARM` });
+  return { gates, missingAlarms: missing };
+}

@@ -1,0 +1,168 @@
+/**
+ * The one implementation of "move traffic" on the stack's HTTPS listener, over a bare ELBv2 client so that the CLI
+ * (src/cli/traffic.ts wraps it) and the rollback guard Lambda share it. Reads the weighted forward action, writes
+ * both target groups in ONE ModifyListener call (there is never an instant where traffic goes to neither), and
+ * verifies the result.
+ *
+ * ModifyListener answers with the listener as modified ("Listeners: information about the modified listener",
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_ModifyListener.html): the emergency path
+ * (rollback, the guard) verifies from that answer instead of a second DescribeListeners, one API call fewer on the
+ * way back; promote steps verify with a fresh DescribeListeners.
+ */
+import type { Action, ElasticLoadBalancingV2Client, Listener } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { Weights } from '../core/config.js';
+import { BgmigError, ExitCode } from '../core/errors.js';
+import type { Color } from '../core/naming.js';
+
+/** The listener that carries production traffic and the two target groups it weighs. */
+export interface TrafficTarget {
+  listenerArn: string;
+  targetGroupArn: Record<Color, string>;
+}
+
+export const ROLLBACK_WEIGHTS: Weights = { blue: 100, green: 0 };
+
+export function formatWeights(w: Weights): string {
+  return `blue ${w.blue} / green ${w.green}`;
+}
+
+export function sameWeights(a: Weights, b: Weights): boolean {
+  return a.blue === b.blue && a.green === b.green;
+}
+
+function forwardOf(listener: Listener | undefined, t: TrafficTarget): Action {
+  const forward = listener?.DefaultActions?.find((a) => a.Type === 'forward');
+  if (!forward) {
+    throw new BgmigError(
+      `The HTTPS listener ${t.listenerArn} has no forward action (someone changed it outside bgmig): redeploy with \`bgmig deploy\` to restore it.`,
+      ExitCode.Failure,
+    );
+  }
+  return forward;
+}
+
+export async function describeForward(elbv2: ElasticLoadBalancingV2Client, t: TrafficTarget): Promise<Action> {
+  const { DescribeListenersCommand } = await import('@aws-sdk/client-elastic-load-balancing-v2');
+  let res;
+  try {
+    res = await elbv2.send(new DescribeListenersCommand({ ListenerArns: [t.listenerArn] }));
+  } catch (e) {
+    if ((e as { name?: string }).name === 'ListenerNotFoundException') {
+      throw new BgmigError(`The stack's HTTPS listener ${t.listenerArn} no longer exists: redeploy the stack with \`bgmig deploy\`.`, ExitCode.Failure, { cause: e });
+    }
+    throw e;
+  }
+  return forwardOf(res.Listeners?.[0], t);
+}
+
+/** Percentages of a forward action. A plain forward to one target group counts as 100 % to that colour. */
+export function weightsOf(forward: Action, t: TrafficTarget): Weights {
+  const groups = forward.ForwardConfig?.TargetGroups ?? (forward.TargetGroupArn ? [{ TargetGroupArn: forward.TargetGroupArn, Weight: 1 }] : []);
+  const known = new Set(Object.values(t.targetGroupArn));
+  const foreign = groups.filter((g) => g.TargetGroupArn && !known.has(g.TargetGroupArn));
+  if (foreign.length > 0) {
+    throw new BgmigError(
+      `The HTTPS listener forwards to a target group that is not this stack's (${foreign[0].TargetGroupArn}): someone changed it outside bgmig — redeploy with \`bgmig deploy\` before moving traffic.`,
+      ExitCode.Failure,
+    );
+  }
+  const raw = {
+    blue: groups.find((g) => g.TargetGroupArn === t.targetGroupArn.blue)?.Weight ?? 0,
+    green: groups.find((g) => g.TargetGroupArn === t.targetGroupArn.green)?.Weight ?? 0,
+  };
+  // ALB weights are relative (0–999); bgmig always writes percentages, but report someone else's 1:1 as 50/50.
+  const total = raw.blue + raw.green;
+  if (total === 0) return { blue: 0, green: 0 };
+  if (total === 100) return raw;
+  const blue = Math.round((raw.blue * 100) / total);
+  return { blue, green: 100 - blue };
+}
+
+export async function readListenerWeights(elbv2: ElasticLoadBalancingV2Client, t: TrafficTarget): Promise<Weights> {
+  return weightsOf(await describeForward(elbv2, t), t);
+}
+
+export interface WriteResult {
+  before: Weights;
+  after: Weights;
+  changed: boolean;
+  /** Milliseconds from the write call to the verified read-back. */
+  verifyMs: number;
+  /** AWS calls this write made (the benchmark counts them). */
+  calls: number;
+}
+
+export interface WriteOptions {
+  /**
+   * The weights this command read when it started. Right before the write the live weights are read again and
+   * must still equal these; otherwise another operator moved traffic in between and we stop instead of
+   * overwriting their decision. Omit for writes whose target does not depend on what was read (rollback).
+   */
+  expected?: Weights | undefined;
+  /**
+   * 'describe' (default): read back with a fresh DescribeListeners. 'response': trust ModifyListener's answer,
+   * which describes the listener after the change (the emergency path saves a call).
+   */
+  verify?: 'describe' | 'response';
+}
+
+/**
+ * Sets the listener to `desired` in one ModifyListener call, then verifies and fails (exit 1) unless it took effect.
+ * Raises a refused BgmigError (exit 3) when `expected` no longer matches the live weights.
+ */
+export async function writeListenerWeights(elbv2: ElasticLoadBalancingV2Client, t: TrafficTarget, desired: Weights, opts: WriteOptions = {}): Promise<WriteResult> {
+  const { ModifyListenerCommand } = await import('@aws-sdk/client-elastic-load-balancing-v2');
+  const current = await describeForward(elbv2, t);
+  let calls = 1;
+  const live = weightsOf(current, t);
+  if (opts.expected && !sameWeights(live, opts.expected)) {
+    // ELBv2 has no conditional write; this check narrows the window to the two calls below.
+    throw new BgmigError(
+      `Traffic changed while this command ran (it read ${formatWeights(opts.expected)}, the listener now has ${formatWeights(live)}): someone else is moving traffic — check with \`bgmig status\` and re-run if still wanted.`,
+      ExitCode.Refused,
+      { details: { expected: opts.expected, live } },
+    );
+  }
+  const started = Date.now();
+  if (sameWeights(live, desired)) return { before: live, after: live, changed: false, verifyMs: 0, calls };
+  const res = await elbv2.send(
+    new ModifyListenerCommand({
+      ListenerArn: t.listenerArn,
+      DefaultActions: [
+        {
+          Type: 'forward',
+          ForwardConfig: {
+            TargetGroups: [
+              { TargetGroupArn: t.targetGroupArn.blue, Weight: desired.blue },
+              { TargetGroupArn: t.targetGroupArn.green, Weight: desired.green },
+            ],
+            // Keep whatever stickiness the template configured.
+            ...(current.ForwardConfig?.TargetGroupStickinessConfig ? { TargetGroupStickinessConfig: current.ForwardConfig.TargetGroupStickinessConfig } : {}),
+          },
+        },
+      ],
+    }),
+  );
+  calls++;
+  let after: Weights;
+  const answered = res.Listeners?.[0];
+  if (opts.verify === 'response' && answered?.DefaultActions) after = weightsOf(forwardOf(answered, t), t);
+  else {
+    after = await readListenerWeights(elbv2, t);
+    calls++;
+  }
+  if (!sameWeights(after, desired)) {
+    throw new BgmigError(
+      `The listener reports ${formatWeights(after)} after bgmig wrote ${formatWeights(desired)}: traffic may not be where you expect — check with \`bgmig status\` and re-run.`,
+      ExitCode.Failure,
+      { details: { desired, after } },
+    );
+  }
+  return { before: live, after, changed: true, verifyMs: Date.now() - started, calls };
+}
+
+/** Blue 100 / green 0: the one rollback used by `bgmig rollback`, the rollout's automatic rollback and the guard. */
+export function rollbackListener(elbv2: ElasticLoadBalancingV2Client, t: TrafficTarget): Promise<WriteResult> {
+  // No concurrency check: the target state does not depend on what anyone else set — blue takes everything.
+  return writeListenerWeights(elbv2, t, ROLLBACK_WEIGHTS, { verify: 'response' });
+}

@@ -1,0 +1,71 @@
+/**
+ * What every traffic command shares once it has found the stack: the listener and target groups, the artifacts
+ * bucket, who is acting (the STS caller ARN, for the journal and the lease) and a journal writer whose record times
+ * never repeat within one process (so the timeline orders them as they happened).
+ */
+import type { AwsClients } from '../cli/aws.js';
+import type { Io } from '../cli/io.js';
+import { output, type StackInfo } from '../cli/stack.js';
+import { trafficTarget } from '../cli/traffic.js';
+import { OutputKey } from '../core/outputs.js';
+import { appendRecord, type TrafficRecord } from './journal.js';
+import type { TrafficTarget } from './listener.js';
+
+/** The STS caller ARN; when it cannot be read, says so rather than failing a traffic move. */
+export async function callerArn(aws: AwsClients): Promise<string> {
+  try {
+    const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+    return (await (await aws.sts()).send(new GetCallerIdentityCommand({}))).Arn ?? 'unknown caller';
+  } catch (e) {
+    return `unknown caller (${(e as Error).message.split('\n')[0].slice(0, 80)})`;
+  }
+}
+
+export type RecordInput = Omit<TrafficRecord, 'type' | 'source' | 'suffix' | 'at' | 'who'> & { at?: string };
+
+export class TrafficSession {
+  readonly target: TrafficTarget;
+  readonly bucket: string;
+  private lastAt = 0;
+
+  constructor(
+    readonly aws: AwsClients,
+    readonly io: Io,
+    readonly stack: StackInfo,
+    readonly suffix: string,
+    private readonly who: Promise<string>,
+  ) {
+    this.target = trafficTarget(stack);
+    this.bucket = output(stack, OutputKey.ArtifactsBucketName);
+  }
+
+  static open(aws: AwsClients, io: Io, stack: StackInfo, suffix: string): TrafficSession {
+    // Started at once, awaited only when a record is written: never on the traffic path.
+    return new TrafficSession(aws, io, stack, suffix, callerArn(aws));
+  }
+
+  caller(): Promise<string> {
+    return this.who;
+  }
+
+  /** A strictly increasing ISO time for this process's records. */
+  now(): string {
+    const t = Math.max(Date.now(), this.lastAt + 1);
+    this.lastAt = t;
+    return new Date(t).toISOString();
+  }
+
+  /**
+   * Appends a record. A journal that cannot be written must not undo or block a traffic move that already
+   * happened: the failure is a warning naming the record, and the key (or undefined) is returned.
+   */
+  async record(r: RecordInput): Promise<string | undefined> {
+    const full: TrafficRecord = { type: 'traffic', source: 'bgmig', suffix: this.suffix, who: await this.who, ...r, at: r.at ?? this.now() };
+    try {
+      return await appendRecord(await this.aws.s3(), this.bucket, full);
+    } catch (e) {
+      this.io.warn(`the ${full.kind} record could not be written to the journal (s3://${this.bucket}/journal/): ${(e as Error).message.split('\n')[0]}`);
+      return undefined;
+    }
+  }
+}
