@@ -19,6 +19,17 @@ export const CutoverEnv = {
   ArtifactsBucket: 'ARTIFACTS_BUCKET',
 } as const;
 
+/** The rollback guard (src/lambda/rollback-guard.ts): exactly the listener it may change and where it journals. */
+export const RollbackGuardEnv = {
+  Suffix: 'BGMIG_SUFFIX',
+  ListenerArn: 'LISTENER_ARN',
+  BlueTargetGroupArn: 'BLUE_TARGET_GROUP_ARN',
+  GreenTargetGroupArn: 'GREEN_TARGET_GROUP_ARN',
+  /** Comma-separated names of green's alarms: the only alarms whose ALARM state rolls back. */
+  GreenAlarmNames: 'GREEN_ALARM_NAMES',
+  ArtifactsBucket: 'ARTIFACTS_BUCKET',
+} as const;
+
 /** Lambda's Node.js 20+ runtimes do not trust the RDS CAs by default; this bundle does. */
 export const RDS_CA_BUNDLE = '/var/runtime/ca-cert.pem';
 

@@ -54,6 +54,11 @@ export function names(suffix: string) {
     cutoverRole: `role-db-cutover-${s}`,
     cutoverLogGroup: `log-lambda-db-cutover-${s}`,
     cutoverSecurityGroup: `sg-db-cutover-${s}`,
+    /** The rollback guard: an EventBridge rule on green's alarms and the function it invokes. */
+    rollbackGuardRule: `rule-rollback-guard-${s}`,
+    rollbackGuardFunction: `lambda-rollback-guard-${s}`,
+    rollbackGuardRole: `role-rollback-guard-${s}`,
+    rollbackGuardLogGroup: `log-lambda-rollback-guard-${s}`,
     /** Globally unique; account and region are tokens at synth time. */
     artifactsBucket: (account: string, region: string) => `s3-artifacts-${s}-${account}-${region}`,
     /** ALB access logs and the artifacts bucket's server access logs (SSE-S3: ALB log delivery cannot use KMS). */

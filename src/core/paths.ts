@@ -25,7 +25,7 @@ export function packageVersion(): string {
   return parsed.version;
 }
 
-export type LambdaName = 'schema-validator' | 'db-cutover';
+export type LambdaName = 'schema-validator' | 'db-cutover' | 'rollback-guard';
 
 /** Directory holding the esbuild bundle (index.mjs) of a Lambda handler, produced by `npm run build`. */
 export function lambdaBundleDir(name: LambdaName): string {
