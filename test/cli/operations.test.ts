@@ -155,7 +155,8 @@ describe('status', () => {
     expect(await runStatus({ suffix: S, watch: true, intervalSeconds: 1, maxSnapshots: 2, replication: false }, { io, aws })).toBe(0);
     const lines = stdout().trim().split('\n');
     expect(lines).toHaveLength(2);
-    for (const l of lines) expect(JSON.parse(l)).toMatchObject({ healthy: true, weights: { blue: 100, green: 0 } });
+    // The one --watch contract (src/cli/watch.ts): an envelope per line with the snapshot as its result.
+    for (const l of lines) expect(JSON.parse(l)).toMatchObject({ verdict: 'healthy', exitCode: 0, error: null, result: { healthy: true, weights: { blue: 100, green: 0 } } });
     expect(stderr()).toBe('');
   });
 

@@ -5,7 +5,8 @@ import { formatBytes, formatMs, parseSize } from '../../../core/units.js';
 import { REPLICATION_DEFAULTS, type SyncStartReport, type SyncStopReport } from '../../../replication/api.js';
 import { renderSyncStatus, statusExitCode } from '../../../replication/status.js';
 import { reviewPoolers, withPoolerOptions, type PoolerCommandOptions } from '../../../pooler/cli.js';
-import { action, collect, type CommandContext } from '../../context.js';
+import { action, collect, type CommandContext, toBgmigError } from '../../context.js';
+import { type Observation, parseWatchFlags, runWatch, type WatchFlagValues } from '../../watch.js';
 import { progressPrinter, resolveMode, withModeOptions, type ModeOptions } from './common.js';
 
 export interface SyncStartCommandOptions extends ModeOptions {
@@ -37,28 +38,36 @@ export async function runSyncStart(ctx: CommandContext, opts: SyncStartCommandOp
   return ExitCode.Ok;
 }
 
-export interface SyncStatusCommandOptions extends ModeOptions, PoolerCommandOptions {
-  watch?: boolean | undefined;
+export interface SyncStatusCommandOptions extends ModeOptions, PoolerCommandOptions, WatchFlagValues {
   maxLag?: string | undefined;
+  /** Aborts --watch (Ctrl-C; the CLI wires SIGINT). */
+  signal?: AbortSignal | undefined;
+  /** Stop after this many rounds (tests). */
+  maxRounds?: number | undefined;
 }
 
 export async function runSyncStatus(ctx: CommandContext, opts: SyncStatusCommandOptions): Promise<ExitCode> {
   const maxLagBytes = opts.maxLag !== undefined ? parseSize(opts.maxLag, '--max-lag') : REPLICATION_DEFAULTS.maxLagBytes;
+  // The one --watch contract (src/cli/watch.ts), shared with `bgmig status --watch`.
+  const w = parseWatchFlags(opts, ctx.io, { intervalSeconds: 2 });
   const mode = await resolveMode(ctx, opts);
-  for (;;) {
+  const read = async (): Promise<Observation> => {
     const report = await mode.executor.syncStatus({ maxLagBytes });
     // A pooler bgmig left held (a killed switch) is resumed here when safe, and shown as degraded while it is not.
     if (mode.kind === 'direct') await reviewPoolers(opts, mode.targets, report, (level, text) => (level === 'warn' ? ctx.io.warn(text) : ctx.io.info(text)));
-    const code = statusExitCode(report);
-    if (!opts.watch) {
-      ctx.io.result(report, () => renderSyncStatus(report));
-      return code;
-    }
-    // --watch: redraw in place on a terminal, one block per round otherwise; Ctrl-C ends it.
-    if (ctx.io.interactive) ctx.io.streams.stdout.write('\x1b[H\x1b[2J');
-    ctx.io.result(report, () => `${renderSyncStatus(report)}\n(${new Date().toISOString()}, every 2 s, Ctrl-C to stop)`);
-    await new Promise((r) => setTimeout(r, 2_000));
+    return { result: report, text: renderSyncStatus(report), exitCode: statusExitCode(report) };
+  };
+  if (!w.watch) {
+    const o = await read();
+    ctx.io.result(o.result, () => o.text);
+    return o.exitCode;
   }
+  return runWatch(
+    read,
+    ctx.io,
+    { intervalMs: w.intervalMs, until: w.until, timeoutMs: w.timeoutMs, signal: opts.signal, maxRounds: opts.maxRounds, subject: 'replication' },
+    (e) => toBgmigError(e, ctx),
+  );
 }
 
 export interface SyncStopCommandOptions extends ModeOptions {
@@ -99,10 +108,24 @@ export function register(db: Command): void {
     .action(action<SyncStartCommandOptions>((ctx, opts) => runSyncStart(ctx, opts)));
   withPoolerOptions(withModeOptions(sync.command('status')), { switch: false })
     .description('direction, active side, fences, per-table state, lag, WAL retained, apply errors (exit 3 when degraded)')
-    .option('--watch', 'redraw every 2 s until Ctrl-C', false)
+    .option('--watch', 'keep reading (redraws on a terminal; --json: one JSON document per line, as `bgmig status --watch`)', false)
+    .option('--interval <seconds>', 'seconds between reads with --watch (default 2)')
+    .option('--until <verdict>', 'with --watch: stop at the first healthy or degraded reading')
+    .option('--timeout <duration>', 'with --watch: stop after this long (e.g. 10m), exiting with the last verdict')
     .option('--max-lag <size>', 'lag above this is degraded (default 16MB)')
     .addHelpText('after', '\nExamples:\n  $ bgmig db sync status --suffix shop-prod\n  $ bgmig db sync status --suffix shop-prod --watch --max-lag 64MB')
-    .action(action<SyncStatusCommandOptions>((ctx, opts) => runSyncStatus(ctx, opts)));
+    .action(
+      action<SyncStatusCommandOptions>(async (ctx, opts) => {
+        const ac = new AbortController();
+        const onSigint = () => ac.abort();
+        if (opts.watch) process.once('SIGINT', onSigint);
+        try {
+          return await runSyncStatus(ctx, { ...opts, signal: ac.signal });
+        } finally {
+          process.removeListener('SIGINT', onSigint);
+        }
+      }),
+    );
   withModeOptions(sync.command('stop'))
     .description('end replication: drop subscriptions, slots and publications on both sides; the active side stays writable')
     .option('--unfence-passive', 'also lift the passive side\'s fence', false)
