@@ -263,7 +263,8 @@ export function judgeDirection(input: DirectionInput): DirectionJudgement {
           }
         }
       }
-    } else {
+    } else if (hasUsableIdentity(t)) {
+      // (Without a usable identity on the publisher, the refusal above already names the table.)
       const lacking = subKey.filter((c) => !pubSendsKey.includes(c));
       if (lacking.length > 0) {
         refuse(
