@@ -77,13 +77,47 @@ export interface Index {
   valid: boolean;
   /** A partition's index attached to an index of its partitioned parent. */
   inherited: boolean;
+  /**
+   * indisready: the index receives inserts (and a unique one enforces uniqueness). A CREATE INDEX CONCURRENTLY that
+   * failed in its first phase leaves an index neither valid nor ready.
+   */
+  ready: boolean;
+  /** Storage parameters (pg_class.reloptions, `fillfactor=70`), sorted; `definition` is given without its WITH clause. */
+  options: string[];
 }
+
+export type TriggerEvent = 'INSERT' | 'UPDATE' | 'DELETE' | 'TRUNCATE';
 
 export interface Trigger {
   name: string;
   /** pg_get_triggerdef. */
   definition: string;
-  /** tgenabled: O origin/local, D disabled, R replica, A always. */
+  /**
+   * tgenabled: O fires in sessions whose session_replication_role is origin or local (the application's), D never,
+   * R only in replica sessions (a logical-replication apply worker), A always.
+   * https://www.postgresql.org/docs/15/sql-altertable.html (DISABLE/ENABLE [ REPLICA | ALWAYS ] TRIGGER)
+   */
+  enabled: string;
+  /** From tgtype: BEFORE, AFTER or INSTEAD OF; FOR EACH ROW or STATEMENT; the events it fires on. */
+  timing: 'before' | 'after' | 'instead of';
+  row: boolean;
+  events: TriggerEvent[];
+  /** Has a WHEN condition (so it may not fire for a given row). */
+  conditional: boolean;
+  /** The trigger function's language and body (prosrc), so what it does to a write can be judged. */
+  functionLanguage: string;
+  functionBody: string;
+}
+
+/** A rewrite rule other than a view's own `_RETURN` rule (CREATE RULE). */
+export interface Rule {
+  name: string;
+  event: 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
+  /** DO INSTEAD (the original statement does not run) rather than DO ALSO. */
+  instead: boolean;
+  /** pg_get_ruledef. */
+  definition: string;
+  /** ev_enabled: O, D, R, A as for triggers. */
   enabled: string;
 }
 
@@ -137,6 +171,12 @@ export interface Table {
   partitionBound: string | null;
   /** For partitioned tables: pg_get_partkeydef (`RANGE (created_at)`). */
   partitionKey: string | null;
+  /** Storage parameters (pg_class.reloptions: `fillfactor=70`, `autovacuum_enabled=false`), sorted. */
+  options: string[];
+  /** relpersistence: false for an UNLOGGED table (not crash-safe, never published by logical replication). */
+  logged: boolean;
+  /** Rewrite rules (CREATE RULE), sorted by name. */
+  rules: Rule[];
 }
 
 export type ViewKind = 'view' | 'materialized view';
@@ -154,6 +194,15 @@ export interface View {
   privileges: Privilege[];
   owner: string;
   comment: string | null;
+  /**
+   * reloptions, sorted: `check_option=local|cascaded`, `security_barrier=true`, `security_invoker=true` for views,
+   * storage parameters for materialized views.
+   */
+  options: string[];
+  /** relispopulated: false for a materialized view created WITH NO DATA (every SELECT on it fails). Views: true. */
+  populated: boolean;
+  /** Rewrite rules other than `_RETURN` (e.g. DO INSTEAD rules that make a view writable). */
+  rules: Rule[];
 }
 
 export interface Sequence {
@@ -172,6 +221,8 @@ export interface Sequence {
   /** Backs an identity column (compared through the column, not as a standalone sequence). */
   identity: boolean;
   privileges: Privilege[];
+  /** pg_sequence_last_value: the last value handed out, null when never used (state, not definition). */
+  lastValue: string | null;
 }
 
 export interface EnumType {
@@ -216,8 +267,15 @@ export interface Routine {
   securityDefiner: boolean;
   strict: boolean;
   language: string;
-  /** md5 of the body (prosrc), to notice changed behaviour without shipping whole bodies around. */
+  /** md5 of the body, to show in reports without shipping whole bodies around. */
   bodyHash: string;
+  /** The body: prosrc, or for a SQL-standard body (BEGIN ATOMIC … END) pg_get_function_sqlbody, whose prosrc is empty. */
+  body: string;
+  /** proconfig: settings applied while it runs (`search_path=public`), sorted. */
+  config: string[];
+  /** proparallel: safe | restricted | unsafe. */
+  parallel: string;
+  leakproof: boolean;
 }
 
 export interface Extension {
@@ -230,6 +288,15 @@ export interface SchemaInfo {
   name: string;
   owner: string;
   comment: string | null;
+}
+
+/** Who is subject to row-level security: what the policies of a table mean for a role. */
+export interface RoleInfo {
+  name: string;
+  /** Superuser or BYPASSRLS: row-level security never applies. */
+  bypassRls: boolean;
+  /** Roles it is a member of, directly or not (policies TO a group role apply to its members). */
+  memberOf: string[];
 }
 
 export interface Catalog {
@@ -247,6 +314,8 @@ export interface Catalog {
   compositeTypes: CompositeType[];
   routines: Routine[];
   extensions: Extension[];
+  /** The cluster's roles (pg_roles without the pg_ built-ins), sorted by name. */
+  roles: RoleInfo[];
 }
 
 /** Which schemas to read. Both lists hold exact (case-sensitive) schema names. */

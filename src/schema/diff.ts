@@ -15,7 +15,9 @@ import type {
   EnumType,
   Index,
   Privilege,
+  RoleInfo,
   Routine,
+  Rule,
   Sequence,
   Table,
   Trigger,
@@ -23,6 +25,8 @@ import type {
 } from './catalog.js';
 import { qualify } from './catalog.js';
 import { CODES, SEVERITY_ORDER, type Code } from './codes.js';
+import { checkShape, firesForApplication, type RlsCommand, rlsAccess, triggerRefusal, withoutNotValid } from './effects.js';
+import { coverageOf, covers, describeCoverage } from './partitions.js';
 import type { Difference } from './report.js';
 import { classifyTypeChange } from './type-compat.js';
 
@@ -33,6 +37,41 @@ class Collector {
   add(code: Code, object: string, detail: string, blue: string | null, green: string | null): void {
     this.out.push({ code, severity: CODES[code].severity, object, detail, blue, green });
   }
+}
+
+/** What judging one table needs beyond the table: each side's roles (row-level security) and partitions. */
+interface Sides {
+  blueRoles: ReadonlyMap<string, RoleInfo>;
+  greenRoles: ReadonlyMap<string, RoleInfo>;
+  blueChildren: ReadonlyMap<string, Table[]>;
+  greenChildren: ReadonlyMap<string, Table[]>;
+}
+
+/** Direct partitions per parent (`schema\0name`). */
+export function partitionsByParent(tables: Table[]): Map<string, Table[]> {
+  const m = new Map<string, Table[]>();
+  for (const t of tables) {
+    if (!t.partitionOf) continue;
+    const k = key(t.partitionOf);
+    const list = m.get(k);
+    if (list) list.push(t);
+    else m.set(k, [t]);
+  }
+  return m;
+}
+
+/**
+ * Where two texts first differ, as two short excerpts (`…FROM t` / `…FROM t WHERE (t.id > 0)`), so a report says
+ * what changed in a body or view definition without printing it whole. Whitespace runs compare as one space.
+ */
+export function firstDifference(a: string, b: string, width = 40): { blue: string; green: string } {
+  const x = a.replace(/\s+/g, ' ').trim();
+  const y = b.replace(/\s+/g, ' ').trim();
+  let i = 0;
+  while (i < x.length && i < y.length && x[i] === y[i]) i++;
+  const start = Math.max(0, i - 15);
+  const cut = (s: string) => `${start > 0 ? '…' : ''}${s.slice(start, start + width)}${s.length > start + width ? '…' : ''}` || '(empty)';
+  return { blue: cut(x), green: cut(y) };
 }
 
 /** Every difference between blue and green, sorted (severity, object, code, detail). */
@@ -63,7 +102,13 @@ export function diffCatalogs(blue: Catalog, green: Catalog): Difference[] {
   const b = pick(blue);
   const g = pick(green);
 
-  diffTables(c, b.tables, g.tables);
+  const sides: Sides = {
+    blueRoles: new Map((blue.roles ?? []).map((r) => [r.name, r])),
+    greenRoles: new Map((green.roles ?? []).map((r) => [r.name, r])),
+    blueChildren: partitionsByParent(b.tables),
+    greenChildren: partitionsByParent(g.tables),
+  };
+  diffTables(c, b.tables, g.tables, sides);
   diffViews(c, b.views, g.views);
   diffSequences(c, b.sequences, g.sequences, b.tables);
   diffEnums(c, b.enums, g.enums);
@@ -105,7 +150,7 @@ function columnSignature(cols: Column[]): string {
 
 // ------------------------------------------------------------------------------------------------- tables & columns
 
-function diffTables(c: Collector, blue: Table[], green: Table[]): void {
+function diffTables(c: Collector, blue: Table[], green: Table[], sides: Sides): void {
   const gm = new Map(green.map((t) => [key(t), t]));
   const bm = new Map(blue.map((t) => [key(t), t]));
   const dropped = blue.filter((t) => !gm.has(key(t)));
@@ -141,7 +186,7 @@ function diffTables(c: Collector, blue: Table[], green: Table[]): void {
   }
   for (const bt of blue) {
     const gt = gm.get(key(bt));
-    if (gt) diffTable(c, bt, gt);
+    if (gt) diffTable(c, bt, gt, sides);
   }
 }
 
@@ -149,9 +194,24 @@ function describeTable(t: Table): string {
   return `${t.partitionOf ? 'partition' : t.kind} (${t.columns.length} columns)`;
 }
 
-function diffTable(c: Collector, b: Table, g: Table): void {
+function diffTable(c: Collector, b: Table, g: Table, sides: Sides): void {
   const t = qname(b);
   if (b.kind !== g.kind) c.add('TB101', t, `${t} is a ${g.kind} on green, a ${b.kind} on blue`, b.kind, g.kind);
+  if (g.kind === 'partitioned table') {
+    // Which key values each side's table accepts (blue's plain table: all of them), judged at every level.
+    const bc = coverageOf(b, sides.blueChildren.get(key(b)) ?? []);
+    const gc = coverageOf(g, sides.greenChildren.get(key(g)) ?? []);
+    const verdict = covers(bc, gc);
+    if (verdict.answer === 'no') {
+      c.add('TB104', t, `green's partitions of ${t} refuse ${verdict.missing} that blue's table accepts: blue's inserts of such rows fail (no partition found for row); add the partition or a DEFAULT partition`, describeCoverageOf(b, bc), describeCoverageOf(g, gc));
+    }
+  }
+  if (b.logged !== g.logged) {
+    c.add('ST109', t, `${t} is ${g.logged ? 'logged' : 'UNLOGGED'} on green, ${b.logged ? 'logged' : 'UNLOGGED'} on blue: an unlogged table loses its rows on a crash and logical replication cannot carry it`, b.logged ? 'logged' : 'unlogged', g.logged ? 'logged' : 'unlogged');
+  }
+  if (!sameList(b.options, g.options)) c.add('SP101', t, `storage parameters of ${t} changed on green`, showOptions(b.options), showOptions(g.options));
+  if (b.rlsEnabled || g.rlsEnabled) diffRlsEffect(c, t, b, g, sides);
+  if (b.rules.length || g.rules.length) diffRules(c, t, b.rules, g.rules);
   if (b.partitionKey !== g.partitionKey && b.kind === 'partitioned table' && g.kind === 'partitioned table') {
     c.add('TB102', t, `partition key of ${t} changed: rows route to other partitions`, b.partitionKey, g.partitionKey);
   }
@@ -175,6 +235,7 @@ function diffTable(c: Collector, b: Table, g: Table): void {
   // A partition's columns are its parent's: the parent's differences are the ones to report, once.
   if (!(b.partitionOf && g.partitionOf)) diffColumns(c, t, b.columns, g.columns);
   diffConstraints(c, b, g);
+  diffNotNullChecks(c, b, g);
   diffIndexes(c, b.schema, b.indexes, g.indexes);
   diffTriggers(c, t, b.triggers, g.triggers);
   diffPolicies(c, t, b, g);
@@ -312,13 +373,18 @@ function diffConstraints(c: Collector, b: Table, g: Table): void {
   const gl = g.constraints.filter((x) => x.kind !== 'primary key' && own(x));
   const matchedB = new Set<Constraint>();
   const matchedG = new Set<Constraint>();
+  // NOT VALID is state, not definition: it changes nothing for new rows, so it is compared on its own (ST105).
+  const def = (x: Constraint) => withoutNotValid(x.definition);
   // Same kind and definition: the same constraint (perhaps under another name).
   for (const x of bl) {
-    const y = gl.find((z) => !matchedG.has(z) && z.kind === x.kind && z.definition === x.definition && z.name === x.name) ?? gl.find((z) => !matchedG.has(z) && z.kind === x.kind && z.definition === x.definition);
+    const y = gl.find((z) => !matchedG.has(z) && z.kind === x.kind && def(z) === def(x) && z.name === x.name) ?? gl.find((z) => !matchedG.has(z) && z.kind === x.kind && def(z) === def(x));
     if (!y) continue;
     matchedB.add(x);
     matchedG.add(y);
     if (y.name !== x.name) c.add('CN102', `${t}.${qualify(x.name)}`, `${x.kind} constraint ${qualify(x.name)} on ${t} is named ${qualify(y.name)} on green`, x.name, y.name);
+    if (y.validated !== x.validated) {
+      c.add('ST105', `${t}.${qualify(y.name)}`, `${x.kind} constraint ${qualify(y.name)} on ${t} is ${y.validated ? 'validated' : 'NOT VALID'} on green, ${x.validated ? 'validated' : 'NOT VALID'} on blue: new rows are checked alike`, x.validated ? 'validated' : 'NOT VALID', y.validated ? 'validated' : 'NOT VALID');
+    }
   }
   // Same name, other definition: changed.
   for (const x of bl) {
@@ -333,25 +399,85 @@ function diffConstraints(c: Collector, b: Table, g: Table): void {
     if (!matchedB.has(x)) c.add('CN101', `${t}.${qualify(x.name)}`, `${x.kind} constraint ${qualify(x.name)} on ${t} is missing on green`, x.definition, null);
   }
   for (const y of gl) {
-    if (!matchedG.has(y)) c.add(ADDED_CODE[y.kind as Exclude<ConstraintKind, 'primary key'>], `${t}.${qualify(y.name)}`, `${y.kind} constraint ${qualify(y.name)} on ${t} is new on green: existing writers may violate it`, null, y.definition);
+    if (matchedG.has(y)) continue;
+    const o = `${t}.${qualify(y.name)}`;
+    const shape = y.kind === 'check' ? checkShape(y.definition) : null;
+    if (shape?.onlyNotNull) {
+      // Exactly "these columns are NOT NULL": breaking where blue lets them be NULL (MF109, from diffNotNullChecks),
+      // and nothing blue writes can violate it where blue's schema already guarantees it.
+      if (shape.notNull.every((col) => notNullOn(b, col))) c.add('CN103', o, `check constraint ${qualify(y.name)} on ${t} is new on green; blue's schema already keeps ${shape.notNull.map(qualifyName).join(', ')} non-NULL, so no blue write violates it`, null, y.definition);
+      continue;
+    }
+    c.add(ADDED_CODE[y.kind as Exclude<ConstraintKind, 'primary key'>], o, `${y.kind} constraint ${qualify(y.name)} on ${t} is new on green: existing writers may violate it`, null, y.definition);
+  }
+}
+
+/** The column is NOT NULL on this table, by its attribute or by a CHECK (col IS NOT NULL) of any validity. */
+export function notNullOn(t: Table, column: string): boolean {
+  const col = t.columns.find((x) => x.name === column);
+  if (col?.notNull) return true;
+  return t.constraints.some((x) => x.kind === 'check' && x.definition.includes('IS NOT NULL') && checkShape(x.definition).notNull.includes(column));
+}
+
+/**
+ * CHECK (col IS NOT NULL) on green — NOT VALID included, since new rows are still checked — refuses blue's writes of
+ * NULL exactly as SET NOT NULL does (MF104): breaking wherever blue lets the column be NULL, and for a column new on
+ * green without a default, which blue's inserts leave NULL.
+ */
+function diffNotNullChecks(c: Collector, b: Table, g: Table): void {
+  const checks = g.constraints.filter((x) => x.kind === 'check' && !x.inherited && x.definition.includes('IS NOT NULL'));
+  if (checks.length === 0) return;
+  const t = qname(b);
+  const reported = new Set<string>();
+  for (const x of checks) {
+    for (const column of checkShape(x.definition).notNull) {
+      if (reported.has(column) || notNullOn(b, column)) continue;
+      const onBlue = b.columns.find((y) => y.name === column);
+      const onGreen = g.columns.find((y) => y.name === column);
+      if (!onGreen || onGreen.notNull) continue; // a NOT NULL column is reported as such (MF104/MF103)
+      const filled = onGreen.default !== null || onGreen.identity !== null || onGreen.generated !== null;
+      if (!onBlue && filled) continue; // blue's inserts get the default
+      reported.add(column);
+      const o = `${t}.${qualify(column)}`;
+      const how = `check ${qualify(x.name)} ${x.validated ? '' : '(NOT VALID: still checked for new rows) '}requires ${qualify(column)} IS NOT NULL on green`;
+      c.add('MF109', o, onBlue ? `${how}: blue's writes of NULL to ${o} fail` : `${how}, a column new on green without a default: blue's inserts, which do not name it, fail`, onBlue ? 'NULL allowed' : null, x.definition);
+    }
   }
 }
 
 function diffIndexes(c: Collector, schema: string, blueAll: Index[], greenAll: Index[]): void {
-  if (blueAll.length === greenAll.length && blueAll.every((x, i) => x.name === greenAll[i].name && x.definition === greenAll[i].definition && x.constraintBacked === greenAll[i].constraintBacked && x.inherited === greenAll[i].inherited)) return;
+  const same = (x: Index, y: Index) =>
+    x.name === y.name && x.definition === y.definition && x.constraintBacked === y.constraintBacked && x.inherited === y.inherited && x.valid === y.valid && sameList(x.options, y.options);
+  if (blueAll.length === greenAll.length && blueAll.every((x, i) => same(x, greenAll[i]))) return;
+  const o = (i: Index) => qualify(schema, i.name);
+  // Storage parameters of constraint-backed indexes (their constraint is compared, their WITH clause is not in it).
+  const greenByName = new Map(greenAll.map((i) => [i.name, i]));
+  for (const x of blueAll) {
+    const y = greenByName.get(x.name);
+    if (x.constraintBacked && y?.constraintBacked && !sameList(x.options, y.options)) c.add('SP101', o(x), `storage parameters of index ${o(x)} changed on green`, showOptions(x.options), showOptions(y.options));
+  }
   // Indexes backing a constraint are compared as the constraint; a partition's copy of its parent's index is
   // compared as the parent's index.
   const bl = blueAll.filter((i) => !i.constraintBacked && !i.inherited);
   const gl = greenAll.filter((i) => !i.constraintBacked && !i.inherited);
   const matchedB = new Set<Index>();
   const matchedG = new Set<Index>();
-  const o = (i: Index) => qualify(schema, i.name);
+  const state = (x: Index, y: Index) => {
+    if (!sameList(x.options, y.options)) c.add('SP101', o(x), `storage parameters of index ${o(x)} changed on green`, showOptions(x.options), showOptions(y.options));
+    if (x.valid && !y.valid) {
+      const why = `index ${o(y)} is INVALID on green${y.ready ? '' : ' and not ready (it receives no inserts)'}: the planner ignores it`;
+      // ON CONFLICT infers its arbiter only from valid unique indexes (infer_arbiter_indexes): blue's upserts fail.
+      if (y.unique) c.add('ST103', o(x), `${why}, and blue's INSERT … ON CONFLICT on its columns fails ("no unique or exclusion constraint matching the ON CONFLICT specification"); REINDEX it or recreate it`, 'valid', y.ready ? 'invalid' : 'invalid, not ready');
+      else c.add('ST104', o(x), `${why}; queries that used it get slower until it is rebuilt (REINDEX)`, 'valid', y.ready ? 'invalid' : 'invalid, not ready');
+    }
+  };
   for (const x of bl) {
     const y = gl.find((z) => !matchedG.has(z) && z.definition === x.definition && z.name === x.name) ?? gl.find((z) => !matchedG.has(z) && z.definition === x.definition);
     if (!y) continue;
     matchedB.add(x);
     matchedG.add(y);
     if (y.name !== x.name) c.add('IX103', o(x), `index ${o(x)} is named ${qualify(y.name)} on green`, x.name, y.name);
+    state(x, y);
   }
   for (const x of bl) {
     if (matchedB.has(x)) continue;
@@ -361,6 +487,7 @@ function diffIndexes(c: Collector, schema: string, blueAll: Index[], greenAll: I
     matchedG.add(y);
     if (y.unique && !x.unique) c.add('MF101', o(x), `index ${o(x)} is unique on green: blue writes of duplicates fail`, x.definition, y.definition);
     else c.add('IX102', o(x), `index ${o(x)} has another definition on green`, x.definition, y.definition);
+    state(x, y);
   }
   for (const x of bl) if (!matchedB.has(x)) c.add('IX101', o(x), `index ${o(x)} is missing on green: queries that used it get slower`, x.definition, null);
   for (const y of gl) {
@@ -373,16 +500,68 @@ function diffIndexes(c: Collector, schema: string, blueAll: Index[], greenAll: I
 // ------------------------------------------------------------------------------- triggers, policies, privileges
 
 function diffTriggers(c: Collector, t: string, blue: Trigger[], green: Trigger[]): void {
+  if (blue.length === 0 && green.length === 0) return;
   const gm = new Map(green.map((x) => [x.name, x]));
   const bm = new Map(blue.map((x) => [x.name, x]));
-  const show = (x: Trigger) => (x.enabled === 'D' ? `${x.definition} (disabled)` : x.definition);
+  const show = (x: Trigger) => (x.enabled === 'O' ? x.definition : `${x.definition} (${ENABLED[x.enabled] ?? x.enabled})`);
   for (const x of blue) {
     const o = `${t}.${qualify(x.name)}`;
     const y = gm.get(x.name);
     if (!y) c.add('TG102', o, `trigger ${qualify(x.name)} on ${t} is missing on green: its side effects stop`, show(x), null);
-    else if (x.definition !== y.definition || x.enabled !== y.enabled) c.add('TG103', o, `trigger ${qualify(x.name)} on ${t} changed on green`, show(x), show(y));
+    else {
+      if (x.definition !== y.definition) c.add('TG103', o, `trigger ${qualify(x.name)} on ${t} changed on green`, x.definition, y.definition);
+      diffFiring(c, o, `trigger ${qualify(x.name)} on ${t}`, x.enabled, y.enabled);
+    }
   }
   for (const y of green) if (!bm.has(y.name)) c.add('TG101', `${t}.${qualify(y.name)}`, `trigger ${qualify(y.name)} on ${t} is new on green: blue writes run it`, null, show(y));
+  // Effect, whatever made it so (added, enabled, its function changed): a trigger that refuses every write it fires for.
+  for (const y of green) {
+    if (!firesForApplication(y.enabled)) continue;
+    const refusal = triggerRefusal(y);
+    if (refusal === null) continue;
+    const x = bm.get(y.name);
+    if (x && firesForApplication(x.enabled) && triggerRefusal(x) === refusal && x.events.join() === y.events.join()) continue;
+    const events = y.events.filter((e) => e !== 'TRUNCATE' || refusal === 'raises').join('/');
+    const effect = refusal === 'raises' ? `its function always raises an exception: blue's ${events} on ${t} fail` : `its function always returns NULL for a BEFORE ROW trigger: blue's ${events} on ${t} report success and change nothing`;
+    c.add('TG104', `${t}.${qualify(y.name)}`, `trigger ${qualify(y.name)} fires for blue's writes on green and ${effect}`, x ? show(x) : null, show(y));
+  }
+}
+
+const ENABLED: Record<string, string> = { O: 'enabled', D: 'disabled', R: 'enabled replica', A: 'enabled always' };
+
+/**
+ * A trigger's or rule's enabled state, judged by what it means for blue's statements: the application's sessions
+ * run with session_replication_role = origin, where O and A fire and R and D do not.
+ */
+function diffFiring(c: Collector, o: string, what: string, blue: string, green: string): void {
+  if (blue === green) return;
+  const fb = firesForApplication(blue);
+  const fg = firesForApplication(green);
+  const states = `${ENABLED[green] ?? green} on green, ${ENABLED[blue] ?? blue} on blue`;
+  if (fb && !fg) c.add('ST106', o, `${what} is ${states}: it no longer fires for blue's statements, its side effects stop`, ENABLED[blue] ?? blue, ENABLED[green] ?? green);
+  else if (!fb && fg) c.add('ST107', o, `${what} is ${states}: blue's statements now run it`, ENABLED[blue] ?? blue, ENABLED[green] ?? green);
+  else c.add('ST108', o, `${what} is ${states}: the same for blue's sessions, different for logical-replication apply`, ENABLED[blue] ?? blue, ENABLED[green] ?? green);
+}
+
+function diffRules(c: Collector, t: string, blue: Rule[], green: Rule[]): void {
+  const gm = new Map(green.map((x) => [x.name, x]));
+  const bm = new Map(blue.map((x) => [x.name, x]));
+  const swallows = (r: Rule) => r.instead && r.event !== 'SELECT' && firesForApplication(r.enabled) && /DO INSTEAD NOTHING;?$/.test(r.definition);
+  for (const x of blue) {
+    const o = `${t}.${qualify(x.name)}`;
+    const y = gm.get(x.name);
+    if (!y) c.add('RU102', o, `rule ${qualify(x.name)} on ${t} is missing on green: what it did for blue's ${x.event} stops`, x.definition, null);
+    else {
+      if (x.definition !== y.definition) c.add('RU101', o, `rule ${qualify(x.name)} on ${t} changed on green: blue's ${y.event} runs rewritten otherwise`, x.definition, y.definition);
+      diffFiring(c, o, `rule ${qualify(x.name)} on ${t}`, x.enabled, y.enabled);
+    }
+  }
+  for (const y of green) {
+    const o = `${t}.${qualify(y.name)}`;
+    const x = bm.get(y.name);
+    if (!x) c.add('RU101', o, `rule ${qualify(y.name)} on ${t} is new on green: blue's ${y.event} runs rewritten`, null, y.definition);
+    if (swallows(y) && !(x && swallows(x))) c.add('RU103', o, `rule ${qualify(y.name)} on ${t} is DO INSTEAD NOTHING ON ${y.event} on green: blue's ${y.event} statements report success and store nothing`, x?.definition ?? null, y.definition);
+  }
 }
 
 function diffPolicies(c: Collector, t: string, b: Table, g: Table): void {
@@ -399,9 +578,49 @@ function diffPolicies(c: Collector, t: string, b: Table, g: Table): void {
   for (const y of g.policies) if (!bm.has(y.name)) c.add('RL104', `${t}.${qualify(y.name)}`, `policy ${qualify(y.name)} on ${t} is new on green`, null, show(y));
 }
 
+const RLS_COMMANDS: RlsCommand[] = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'];
+
+/**
+ * Row-level security by its effect: for every role that holds a command's privilege on both sides (the table's
+ * users; a revoked privilege is PV101), what the policies let it do on blue and on green.
+ */
+function diffRlsEffect(c: Collector, t: string, b: Table, g: Table, sides: Sides): void {
+  const refused: string[] = [];
+  const filtered: string[] = [];
+  for (const cmd of RLS_COMMANDS) {
+    const greenHolders = new Set(g.privileges.filter((p) => p.privilege === cmd).map((p) => p.grantee));
+    for (const p of b.privileges) {
+      if (p.privilege !== cmd || !greenHolders.has(p.grantee)) continue;
+      const role = p.grantee === 'PUBLIC' ? 'public' : p.grantee;
+      const before = rlsAccess(b, sides.blueRoles, role, cmd);
+      const after = rlsAccess(g, sides.greenRoles, role, cmd);
+      if (before !== 'none' && after === 'none') refused.push(`${p.grantee} ${cmd}`);
+      else if (before === 'all' && after === 'some') filtered.push(`${p.grantee} ${cmd}`);
+    }
+  }
+  const show = (x: Table) => `row level security ${x.rlsEnabled ? 'enabled' : 'disabled'}${x.rlsForced ? ', forced' : ''}, ${x.policies.length} polic${x.policies.length === 1 ? 'y' : 'ies'}`;
+  if (refused.length) {
+    c.add('RL107', t, `row-level security on green gives no policy that admits ${refused.join(', ')} on ${t} (default deny): that role's INSERTs fail and its SELECT/UPDATE/DELETE see no rows; add a policy for it`, show(b), show(g));
+  }
+  if (filtered.length) c.add('RL108', t, `row-level security on green decides ${filtered.join(', ')} on ${t} row by row through policy expressions: rows blue writes or reads may be refused or hidden`, show(b), show(g));
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function showOptions(o: readonly string[]): string {
+  return o.length ? o.join(', ') : 'defaults';
+}
+
+function describeCoverageOf(t: Table, cov: ReturnType<typeof coverageOf>): string {
+  if (t.kind !== 'partitioned table') return `${t.kind}: every row`;
+  return `PARTITION BY ${t.partitionKey ?? '?'}: ${cov.kind === 'all' ? 'every value' : describeCoverage(cov)}`;
+}
+
 function diffPrivileges(c: Collector, o: string, blue: Privilege[], green: Privilege[]): void {
   // Both lists are sorted by the reader: equal lists (the common case) need no grouping.
-  if (blue.length === green.length && blue.every((p, i) => p.grantee === green[i].grantee && p.privilege === green[i].privilege)) return;
+  if (blue.length === green.length && blue.every((p, i) => p.grantee === green[i].grantee && p.privilege === green[i].privilege && p.grantable === green[i].grantable)) return;
   const byGrantee = (list: Privilege[]) => {
     const m = new Map<string, Set<string>>();
     for (const p of list) {
@@ -423,6 +642,18 @@ function diffPrivileges(c: Collector, o: string, blue: Privilege[], green: Privi
     if (lost.length) c.add('PV101', o, `role ${role} lost ${lost.join(', ')} on ${o} on green: those statements fail with permission denied`, show(bs), show(gs));
     if (gained.length) c.add('SA111', o, `role ${role} gained ${gained.join(', ')} on ${o} on green`, show(bs), show(gs));
   }
+  // WITH GRANT OPTION on privileges both sides hold.
+  const grantable = (list: Privilege[]) => new Set(list.filter((p) => p.grantable).map((p) => `${p.grantee}\u0000${p.privilege}`));
+  const held = (list: Privilege[]) => new Set(list.map((p) => `${p.grantee}\u0000${p.privilege}`));
+  const bg = grantable(blue);
+  const gg = grantable(green);
+  const bh = held(blue);
+  const gh = held(green);
+  const lostOption = [...bg].filter((k) => !gg.has(k) && gh.has(k)).sort();
+  const gainedOption = [...gg].filter((k) => !bg.has(k) && bh.has(k)).sort();
+  const name = (k: string) => k.replace('\u0000', ' ');
+  if (lostOption.length) c.add('PV102', o, `grant option on ${o} revoked on green for ${lostOption.map(name).join(', ')}: that role's GRANT of it to others fails`, lostOption.map(name).join(', '), null);
+  if (gainedOption.length) c.add('SA112', o, `grant option on ${o} given on green for ${gainedOption.map(name).join(', ')}`, null, gainedOption.map(name).join(', '));
 }
 
 // ------------------------------------------------------------------------------------------------------ views
@@ -449,13 +680,44 @@ function diffViews(c: Collector, blue: View[], green: View[]): void {
     }
     if (b.kind !== g.kind) c.add('VW101', o, `${o} is a ${g.kind} on green, a ${b.kind} on blue`, b.kind, g.kind);
     if (broken.length) c.add('BC106', o, `${b.kind} ${o} changed its columns on green (${broken.join('; ')}): blue queries reading them fail`, b.columns.map((x) => x.name).join(', '), g.columns.map((x) => x.name).join(', '));
-    else if (b.definition !== g.definition) c.add('VW101', o, `definition of ${b.kind} ${o} changed on green: results may differ`, b.definition, g.definition);
+    else if (b.definition !== g.definition) {
+      const d = firstDifference(b.definition, g.definition);
+      c.add('VW101', o, `definition of ${b.kind} ${o} changed on green, same columns: the same query now returns other rows or values (blue: "${d.blue}", green: "${d.green}")`, b.definition, g.definition);
+    }
+    if (b.kind === 'materialized view' && g.kind === 'materialized view' && b.populated !== g.populated) {
+      if (!g.populated) c.add('ST101', o, `materialized view ${o} has not been populated on green (WITH NO DATA): blue's SELECT on it fails until REFRESH MATERIALIZED VIEW runs`, 'populated', 'not populated');
+      else c.add('ST102', o, `materialized view ${o} is populated on green, not on blue`, 'not populated', 'populated');
+    }
+    if (!sameList(b.options, g.options)) diffViewOptions(c, o, b, g);
+    if (b.rules.length || g.rules.length) diffRules(c, o, b.rules, g.rules);
     if (b.comment !== g.comment) c.add('CM101', o, `comment on ${o} changed`, b.comment, g.comment);
     diffIndexes(c, b.schema, b.indexes, g.indexes);
     diffTriggers(c, o, b.triggers, g.triggers);
     diffPrivileges(c, o, b.privileges, g.privileges);
   }
   for (const g of green) if (!bm.has(key(g))) c.add('SA105', qname(g), `${g.kind} ${qname(g)} is new on green`, null, `${g.kind} (${g.columns.length} columns)`);
+}
+
+/** The reloptions of a view: WITH CHECK OPTION and the security options are behaviour; the rest is storage. */
+function diffViewOptions(c: Collector, o: string, b: View, g: View): void {
+  const opt = (v: View, name: string) => v.options.find((x) => x.startsWith(`${name}=`))?.slice(name.length + 1) ?? null;
+  const bCheck = opt(b, 'check_option');
+  const gCheck = opt(g, 'check_option');
+  if (bCheck !== gCheck && gCheck !== null && (bCheck === null || (bCheck === 'local' && gCheck === 'cascaded'))) {
+    c.add('VW102', o, `view ${o} is WITH ${gCheck.toUpperCase()} CHECK OPTION on green: blue's INSERT/UPDATE through it of rows the view does not show fail`, bCheck ? `WITH ${bCheck.toUpperCase()} CHECK OPTION` : 'no check option', `WITH ${gCheck.toUpperCase()} CHECK OPTION`);
+  }
+  const security = ['security_invoker', 'security_barrier'];
+  for (const name of security) {
+    const x = opt(b, name) === 'true';
+    const y = opt(g, name) === 'true';
+    if (x === y) continue;
+    const why = name === 'security_invoker' ? (y ? "base tables are now checked with the querying role's privileges (and row-level security), not the view owner's: blue's role may get permission denied" : "base tables are now checked with the view owner's privileges") : 'functions in blue queries are no longer/now applied before the view’s own conditions';
+    c.add('VW103', o, `${name} of view ${o} is ${y} on green: ${why}`, `${name}=${x}`, `${name}=${y}`);
+  }
+  const storage = (v: View) => v.options.filter((x) => !x.startsWith('check_option=') && !security.some((n) => x.startsWith(`${n}=`)));
+  const bs = storage(b);
+  const gs = storage(g);
+  if (!sameList(bs, gs)) c.add('SP101', o, `storage parameters of ${b.kind} ${o} changed on green`, showOptions(bs), showOptions(gs));
 }
 
 // -------------------------------------------------------------------------------------------------- sequences
@@ -513,23 +775,45 @@ function diffSequences(c: Collector, blue: Sequence[], green: Sequence[], blueTa
   }
   const gm = new Map(green.map((s) => [key(s), s]));
   const bm = new Map(blue.map((s) => [key(s), s]));
-  const describe = (s: Sequence) =>
-    `${s.dataType} START ${s.start} INCREMENT ${s.increment} MINVALUE ${s.min} MAXVALUE ${s.max} CACHE ${s.cache}${s.cycle ? ' CYCLE' : ''}${s.ownedBy ? ` OWNED BY ${qualify(s.ownedBy.schema, s.ownedBy.table, s.ownedBy.column)}` : ''}`;
+  // Identity sequences are paired through the column they serve: their names may differ (a renamed table keeps
+  // its old identity sequence name), what matters is the column's values.
+  const served = (s: Sequence) => (s.ownedBy ? `${s.ownedBy.schema}\u0000${s.ownedBy.table}\u0000${s.ownedBy.column}` : '');
+  const greenIdentity = new Map(green.filter((s) => s.identity && s.ownedBy).map((s) => [served(s), s]));
   for (const b of blue) {
     const o = qname(b);
-    const g = gm.get(key(b));
-    // Identity sequences are compared through their column (ID1xx).
-    if (b.identity) continue;
-    if (!g) {
-      const users = usedBy.get(key(b));
-      if (users) c.add('SQ101', o, `sequence ${o} is missing on green but the default of ${users.join(', ')} calls nextval on it: blue inserts fail`, describe(b), null);
-      else c.add('DS107', o, `sequence ${o} is missing on green: blue calls to nextval on it fail`, describe(b), null);
+    if (b.identity) {
+      const g = b.ownedBy ? greenIdentity.get(served(b)) : undefined;
+      if (g && b.ownedBy) diffSequenceOptions(c, qualify(b.ownedBy.schema, b.ownedBy.table, b.ownedBy.column), `identity of column ${qualify(b.ownedBy.schema, b.ownedBy.table, b.ownedBy.column)}`, b, g, false);
       continue;
     }
-    if (describe(b) !== describe(g)) c.add('SQ102', o, `sequence ${o} changed on green`, describe(b), describe(g));
+    const g = gm.get(key(b));
+    if (!g) {
+      const users = usedBy.get(key(b));
+      if (users) c.add('SQ101', o, `sequence ${o} is missing on green but the default of ${users.join(', ')} calls nextval on it: blue inserts fail`, describeSequence(b), null);
+      else c.add('DS107', o, `sequence ${o} is missing on green: blue calls to nextval on it fail`, describeSequence(b), null);
+      continue;
+    }
+    diffSequenceOptions(c, o, `sequence ${o}`, b, g, true);
     diffPrivileges(c, o, b.privileges, g.privileges);
   }
-  for (const g of green) if (!g.identity && !bm.has(key(g))) c.add('SA106', qname(g), `sequence ${qname(g)} is new on green`, null, describe(g));
+  for (const g of green) if (!g.identity && !bm.has(key(g))) c.add('SA106', qname(g), `sequence ${qname(g)} is new on green`, null, describeSequence(g));
+
+  function diffSequenceOptions(c: Collector, o: string, what: string, b: Sequence, g: Sequence, compareOwner: boolean): void {
+    const owner = (s: Sequence) => (s.ownedBy ? qualify(s.ownedBy.schema, s.ownedBy.table, s.ownedBy.column) : null);
+    const narrowed = b.dataType !== g.dataType || b.min !== g.min || b.max !== g.max || b.cycle !== g.cycle || (compareOwner && owner(b) !== owner(g));
+    const stepped = b.increment !== g.increment || b.cache !== g.cache || b.start !== g.start;
+    if (narrowed) c.add('SQ102', o, `${what} changed on green (type, bounds, cycle or owner)`, describeSequence(b), describeSequence(g));
+    else if (stepped) c.add('SQ103', o, `${what} steps differently on green (increment, cache or start): no statement fails`, describeSequence(b), describeSequence(g));
+    // State against definition: the value blue's sequence has reached must fit green's bounds, or carrying it over
+    // at cutover (setval) fails and so does every insert after it.
+    if (b.lastValue !== null && (BigInt(b.lastValue) > BigInt(g.max) || BigInt(b.lastValue) < BigInt(g.min))) {
+      c.add('SQ104', o, `${what} has reached ${b.lastValue} on blue, outside green's bounds ${g.min}..${g.max}: setting it on green at cutover fails, and so do inserts`, `last value ${b.lastValue}`, `MINVALUE ${g.min} MAXVALUE ${g.max}`);
+    }
+  }
+}
+
+function describeSequence(s: Sequence): string {
+  return `${s.dataType} START ${s.start} INCREMENT ${s.increment} MINVALUE ${s.min} MAXVALUE ${s.max} CACHE ${s.cache}${s.cycle ? ' CYCLE' : ''}${s.ownedBy ? ` OWNED BY ${qualify(s.ownedBy.schema, s.ownedBy.table, s.ownedBy.column)}` : ''}`;
 }
 
 // ---------------------------------------------------------------------------------------------------- types
@@ -588,8 +872,8 @@ function diffDomains(c: Collector, blue: DomainType[], green: DomainType[]): voi
       else if (g.default === null) c.add('DF102', o, `domain ${o} lost its default on green`, b.default, null);
       else c.add('DF101', o, `default of domain ${o} changed on green`, b.default, g.default);
     }
-    const gc = new Map(g.constraints.map((x) => [x.name, x.definition]));
-    const bc = new Map(b.constraints.map((x) => [x.name, x.definition]));
+    const gc = new Map(g.constraints.map((x) => [x.name, withoutNotValid(x.definition)]));
+    const bc = new Map(b.constraints.map((x) => [x.name, withoutNotValid(x.definition)]));
     const gDefs = new Set(gc.values());
     const bDefs = new Set(bc.values());
     for (const [name, def] of bc) {
@@ -603,6 +887,14 @@ function diffDomains(c: Collector, blue: DomainType[], green: DomainType[]): voi
       const x = bc.get(name);
       if (x !== undefined && !gDefs.has(x)) continue; // reported as changed above
       c.add('DM102', o, `check ${qualify(name)} of domain ${o} is new on green: blue writes may violate it`, null, def);
+    }
+    // CHECK (VALUE IS NOT NULL) refuses NULL like the domain's NOT NULL does (MF104); NOT VALID changes nothing
+    // for new values. (A domain check is not applied to a NULL that an outer join or a missing column produces,
+    // but blue's INSERT of NULL into a column of the domain is refused.)
+    const blueNotNull = b.notNull || b.constraints.some((x) => checkShape(x.definition).notNull.includes('VALUE'));
+    const greenCheck = g.constraints.find((x) => checkShape(x.definition).notNull.includes('VALUE'));
+    if (!blueNotNull && !g.notNull && greenCheck) {
+      c.add('MF109', o, `check ${qualify(greenCheck.name)} of domain ${o} requires VALUE IS NOT NULL on green: blue's writes of NULL to columns of ${o} fail`, 'NULL allowed', greenCheck.definition);
     }
   }
   for (const g of green) if (!bm.has(key(g))) c.add('SA108', qname(g), `domain ${qname(g)} is new on green`, null, `domain over ${g.baseType.name}`);
@@ -659,12 +951,26 @@ function diffRoutines(c: Collector, blue: Routine[], green: Routine[]): void {
     }
     if (b.returns !== g.returns) c.add('BC105', o(b), `${b.kind} ${o(b)} returns ${g.returns ?? 'nothing'} on green, ${b.returns ?? 'nothing'} on blue`, b.returns, g.returns);
     if (b.arguments !== g.arguments) c.add('FN102', o(b), `argument names or defaults of ${o(b)} changed on green`, b.arguments, g.arguments);
-    const behaviour = (r: Routine) => [r.volatility, r.securityDefiner ? 'SECURITY DEFINER' : 'SECURITY INVOKER', r.strict ? 'STRICT' : 'CALLED ON NULL INPUT', `LANGUAGE ${r.language}`];
+    const behaviour = (r: Routine) => [
+      r.volatility.toUpperCase(),
+      r.securityDefiner ? 'SECURITY DEFINER' : 'SECURITY INVOKER',
+      r.strict ? 'STRICT' : 'CALLED ON NULL INPUT',
+      `LANGUAGE ${r.language}`,
+      `PARALLEL ${r.parallel.toUpperCase()}`,
+      r.leakproof ? 'LEAKPROOF' : 'NOT LEAKPROOF',
+      r.config.length ? `SET ${r.config.join(', ')}` : 'no SET',
+    ];
     const bb = behaviour(b);
     const gb = behaviour(g);
     const changed = bb.map((v, i) => (v !== gb[i] ? `${v} → ${gb[i]}` : null)).filter((x): x is string => x !== null);
-    if (b.bodyHash !== g.bodyHash) changed.push('body');
-    if (changed.length) c.add('FN101', o(b), `${b.kind} ${o(b)} changed on green (${changed.join(', ')})`, `${bb.join(' ')} body md5 ${b.bodyHash}`, `${gb.join(' ')} body md5 ${g.bodyHash}`);
+    // A body is the same when only whitespace differs (re-indenting a function does not change what it does).
+    if (b.body.replace(/\s+/g, ' ').trim() !== g.body.replace(/\s+/g, ' ').trim()) {
+      const d = firstDifference(b.body, g.body);
+      changed.push(`body: "${d.blue}" → "${d.green}"`);
+    }
+    if (changed.length) {
+      c.add('FN101', o(b), `${b.kind} ${o(b)} does something else on green under the same signature (${changed.join('; ')}): blue's calls get the new behaviour`, `${bb.join(' ')} body md5 ${b.bodyHash}`, `${gb.join(' ')} body md5 ${g.bodyHash}`);
+    }
   }
   for (const g of green) if (!bm.has(sig(g)) && !consumed.has(g)) c.add('SA109', o(g), `${g.kind} ${o(g)} is new on green`, null, `${g.kind} ${o(g)}`);
 }

@@ -7,6 +7,7 @@
  * (pg_catalog, information_schema, pg_toast, pg_temp_N, pg_toast_temp_N) and objects that belong to an extension
  * are left out: an extension is compared as one object (name + version).
  */
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type {
   Catalog,
@@ -22,6 +23,8 @@ import type {
   Policy,
   Privilege,
   ReplicaIdentity,
+  RoleInfo,
+  Rule,
   Routine,
   RoutineKind,
   SchemaFilter,
@@ -57,7 +60,8 @@ select c.oid::int8::text as oid, n.nspname as schema, c.relname as name, c.relki
        ri.relname as replident_index, c.relacl is null as default_acl, pn.nspname as parent_schema, pc.relname as parent_name,
        case when c.relispartition then pg_get_expr(c.relpartbound, c.oid) end as bound,
        case when c.relkind = 'p' then pg_get_partkeydef(c.oid) end as partkey,
-       case when c.relkind in ('v', 'm') then pg_get_viewdef(c.oid) end as viewdef
+       case when c.relkind in ('v', 'm') then pg_get_viewdef(c.oid) end as viewdef,
+       c.reloptions::text[] as options, c.relispopulated as populated, c.relpersistence as persistence
 from pg_class c
 join pg_namespace n on n.oid = c.relnamespace
 left join pg_description d on d.objoid = c.oid and d.classoid = 'pg_class'::regclass and d.objsubid = 0
@@ -114,7 +118,7 @@ const SQL_INDEXES = `
 select i.indrelid::int8::text as rel, ic.relname as name, case when b.conindid is null then pg_get_indexdef(i.indexrelid) else '' end as def,
        i.indisunique as "unique",
        i.indisprimary as "primary", i.indpred is not null as partial, i.indexprs is not null as expression, i.indisvalid as valid,
-       b.conindid is not null as backed, ih.inhparent is not null as inherited
+       b.conindid is not null as backed, ih.inhparent is not null as inherited, i.indisready as ready, ic.reloptions::text[] as options
 from pg_index i
 join pg_class ic on ic.oid = i.indexrelid
 join pg_class c on c.oid = i.indrelid
@@ -123,9 +127,12 @@ left join pg_inherits ih on ih.inhrelid = i.indexrelid
 where c.relnamespace = any($1::oid[])`;
 
 const SQL_TRIGGERS = `
-select t.tgrelid::int8::text as rel, t.tgname as name, pg_get_triggerdef(t.oid) as def, t.tgenabled as enabled
+select t.tgrelid::int8::text as rel, t.tgname as name, pg_get_triggerdef(t.oid) as def, t.tgenabled as enabled,
+       t.tgtype::int as type, t.tgqual is not null as conditional, l.lanname as language, p.prosrc as body
 from pg_trigger t
 join pg_class c on c.oid = t.tgrelid
+join pg_proc p on p.oid = t.tgfoid
+join pg_language l on l.oid = p.prolang
 where c.relnamespace = any($1::oid[]) and not t.tgisinternal and t.tgparentid = 0`;
 
 const SQL_POLICIES = `
@@ -148,7 +155,8 @@ where c.relnamespace = any($1::oid[]) and c.relkind in ('r', 'p', 'f', 'v', 'm',
 const SQL_SEQUENCES = `
 select s.seqrelid::int8::text as rel, format_type(s.seqtypid, null) as type, s.seqstart::text as start, s.seqincrement::text as increment,
        s.seqmin::text as min, s.seqmax::text as max, s.seqcache::text as cache, s.seqcycle as cycle,
-       dn.nspname as owner_schema, dc.relname as owner_table, da.attname as owner_column, dep.deptype as deptype
+       dn.nspname as owner_schema, dc.relname as owner_table, da.attname as owner_column, dep.deptype as deptype,
+       case when has_sequence_privilege(s.seqrelid, 'SELECT, USAGE') then pg_sequence_last_value(s.seqrelid)::text end as last_value
 from pg_sequence s
 join pg_class c on c.oid = s.seqrelid
 left join pg_depend dep on dep.classid = 'pg_class'::regclass and dep.objid = s.seqrelid and dep.refclassid = 'pg_class'::regclass
@@ -176,11 +184,28 @@ const SQL_ROUTINES = `
 select p.oid::int8::text as oid, n.nspname as schema, p.proname as name, p.prokind as kind,
        pg_get_function_identity_arguments(p.oid) as identity_args, oidvectortypes(p.proargtypes) as arg_types,
        pg_get_function_arguments(p.oid) as args, case when p.prokind <> 'p' then pg_get_function_result(p.oid) end as result,
-       p.provolatile as volatility, p.prosecdef as secdef, p.proisstrict as strict, l.lanname as language, md5(p.prosrc) as hash
+       p.provolatile as volatility, p.prosecdef as secdef, p.proisstrict as strict, l.lanname as language,
+       case when p.prosqlbody is not null then pg_get_function_sqlbody(p.oid) else p.prosrc end as body,
+       coalesce(p.proconfig, '{}')::text[] as config, p.proparallel as parallel, p.proleakproof as leakproof
 from pg_proc p
 join pg_namespace n on n.oid = p.pronamespace
 join pg_language l on l.oid = p.prolang
 where p.pronamespace = any($1::oid[])`;
+
+// Rules other than a view's own _RETURN rule: a DO INSTEAD rule changes what blue's INSERT/UPDATE/DELETE does.
+const SQL_RULES = `
+select r.ev_class::int8::text as rel, r.rulename as name, r.ev_type as event, r.is_instead as instead, pg_get_ruledef(r.oid) as def,
+       r.ev_enabled as enabled
+from pg_rewrite r
+join pg_class c on c.oid = r.ev_class
+where c.relnamespace = any($1::oid[]) and r.rulename <> '_RETURN'`;
+
+// Roles are few; read whole, so that what a row-level security policy TO a group role means for a member is known.
+const SQL_ROLES = `
+select r.rolname as name, r.rolsuper or r.rolbypassrls as bypass,
+       array(select b.rolname::text from pg_auth_members m join pg_roles b on b.oid = m.roleid where m.member = r.oid)::text[] as member_of
+from pg_roles r
+where r.rolname !~ '^pg_'`;
 
 const SQL_EXTENSIONS = `
 select e.extname as name, n.nspname as schema, e.extversion as version
@@ -195,7 +220,7 @@ interface MemberRow { cls: string; oid: string }
 interface RelationRow {
   oid: string; schema: string; name: string; kind: string; owner: string; comment: string | null; rls: boolean; rls_forced: boolean;
   replident: string; replident_index: string | null; default_acl: boolean; parent_schema: string | null; parent_name: string | null; bound: string | null;
-  partkey: string | null; viewdef: string | null;
+  partkey: string | null; viewdef: string | null; options: string[] | null; populated: boolean; persistence: string;
 }
 interface ColumnRow {
   rel: string; name: string; position: number; typid: string; typmod: number; not_null: boolean; identity: string; generated: string;
@@ -204,13 +229,18 @@ interface ColumnRow {
 interface ColumnTypeRow { typid: string; typmod: number; type: string; base: string; category: string; typkind: string; is_array: boolean }
 interface DefaultRow { rel: string; position: number; expr: string | null }
 interface ConstraintRow { rel: string; typ: string; name: string; kind: string; def: string; validated: boolean; inherited: boolean; conkey: number[] | null }
-interface IndexRow { rel: string; name: string; def: string; unique: boolean; primary: boolean; partial: boolean; expression: boolean; valid: boolean; backed: boolean; inherited: boolean }
-interface TriggerRow { rel: string; name: string; def: string; enabled: string }
+interface IndexRow {
+  rel: string; name: string; def: string; unique: boolean; primary: boolean; partial: boolean; expression: boolean; valid: boolean; backed: boolean; inherited: boolean;
+  ready: boolean; options: string[] | null;
+}
+interface TriggerRow { rel: string; name: string; def: string; enabled: string; type: number; conditional: boolean; language: string; body: string }
+interface RuleRow { rel: string; name: string; event: string; instead: boolean; def: string; enabled: string }
+interface RoleRow { name: string; bypass: boolean; member_of: string[] }
 interface PolicyRow { rel: string; name: string; cmd: string; permissive: boolean; roles: string[]; using: string | null; with_check: string | null }
 interface PrivilegeRow { rel: string; grantee: string; privilege: string; grantable: boolean }
 interface SequenceRow {
   rel: string; type: string; start: string; increment: string; min: string; max: string; cache: string; cycle: boolean;
-  owner_schema: string | null; owner_table: string | null; owner_column: string | null; deptype: string | null;
+  owner_schema: string | null; owner_table: string | null; owner_column: string | null; deptype: string | null; last_value: string | null;
 }
 interface TypeRow {
   oid: string; schema: string; name: string; kind: string; relid: string; not_null: boolean; default: string | null; base_type: string | null;
@@ -219,7 +249,7 @@ interface TypeRow {
 }
 interface RoutineRow {
   oid: string; schema: string; name: string; kind: string; identity_args: string; arg_types: string; args: string; result: string | null;
-  volatility: string; secdef: boolean; strict: boolean; language: string; hash: string;
+  volatility: string; secdef: boolean; strict: boolean; language: string; body: string; config: string[]; parallel: string; leakproof: boolean;
 }
 interface ExtensionRow { name: string; schema: string; version: string }
 
@@ -228,6 +258,8 @@ const REPLICA_IDENTITY: Record<string, ReplicaIdentity> = { d: 'default', f: 'fu
 const ROUTINE_KINDS: Record<string, RoutineKind> = { f: 'function', p: 'procedure', a: 'aggregate', w: 'window' };
 const VOLATILITY: Record<string, string> = { i: 'immutable', s: 'stable', v: 'volatile' };
 const POLICY_COMMANDS: Record<string, string> = { '*': 'ALL', r: 'SELECT', a: 'INSERT', w: 'UPDATE', d: 'DELETE' };
+const RULE_EVENTS: Record<string, Rule['event']> = { '1': 'SELECT', '2': 'UPDATE', '3': 'INSERT', '4': 'DELETE' };
+const PARALLEL: Record<string, string> = { s: 'safe', r: 'restricted', u: 'unsafe' };
 
 /** The schemas a filter keeps, out of the non-system schemas of a database (exact names, case-sensitive). */
 export function schemaInScope(name: string, filter: SchemaFilter): boolean {
@@ -243,7 +275,9 @@ export function schemaInScope(name: string, filter: SchemaFilter): boolean {
 export async function readCatalog(client: pg.Client, opts: ReadCatalogOptions = {}): Promise<Catalog> {
   await client.query('begin isolation level repeatable read read only');
   try {
-    await client.query(`set local search_path = ''`);
+    // An empty search_path deparses every user object schema-qualified; a fixed time zone and date style deparse
+    // timestamptz literals (partition bounds, defaults) alike whatever each server's own settings are.
+    await client.query(`set local search_path = ''; set local timezone = 'UTC'; set local datestyle = 'ISO, YMD'; set local intervalstyle = 'postgres'`);
     const catalog = await readInTransaction(client, opts);
     await client.query('commit');
     return catalog;
@@ -281,6 +315,8 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
   const typeRows = await q<TypeRow>(SQL_TYPES);
   const routineRows = await q<RoutineRow>(SQL_ROUTINES);
   const extensionRows = await q<ExtensionRow>(SQL_EXTENSIONS);
+  const ruleRows = await q<RuleRow>(SQL_RULES);
+  const roleRows = (await client.query<RoleRow>(SQL_ROLES)).rows;
 
   const rels = new Map<string, RelationRow>();
   for (const r of relations) if (!isMember('pg_class', r.oid)) rels.set(r.oid, r);
@@ -301,6 +337,11 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
   const triggersBy = group(triggerRows);
   const policiesBy = group(policyRows);
   const privilegesBy = group(privilegeRows);
+  const rulesBy = group(ruleRows);
+  const rulesOf = (oid: string): Rule[] =>
+    (rulesBy.get(oid) ?? [])
+      .map((r): Rule => ({ name: r.name, event: RULE_EVENTS[r.event] ?? 'SELECT', instead: r.instead, definition: normalizeSpace(r.def), enabled: r.enabled }))
+      .sort(byName);
   const privilegesOf = (r: RelationRow): Privilege[] => {
     if (!r.default_acl) return (privilegesBy.get(r.oid) ?? []).map(toPrivilege).sort(byPrivilege);
     // What acldefault() gives the owner: every privilege of the object kind (PostgreSQL 17 added MAINTAIN).
@@ -354,7 +395,7 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
       continue;
     }
     const indexes = (indexesBy.get(r.oid) ?? []).map(toIndex).sort(byName);
-    const triggers = (triggersBy.get(r.oid) ?? []).map((t): Trigger => ({ name: t.name, definition: t.def, enabled: t.enabled })).sort(byName);
+    const triggers = (triggersBy.get(r.oid) ?? []).map(toTrigger).sort(byName);
     const privileges = privilegesOf(r);
     if (r.kind === 'v' || r.kind === 'm') {
       views.push({
@@ -368,6 +409,9 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
         privileges,
         owner: r.owner,
         comment: r.comment,
+        options: sortedOptions(r.options),
+        populated: r.populated,
+        rules: rulesOf(r.oid),
       });
       continue;
     }
@@ -402,6 +446,9 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
       partitionOf: r.parent_schema !== null && r.parent_name !== null ? { schema: r.parent_schema, name: r.parent_name } : null,
       partitionBound: r.bound,
       partitionKey: r.partkey,
+      options: sortedOptions(r.options),
+      logged: r.persistence !== 'u',
+      rules: rulesOf(r.oid),
     });
   }
 
@@ -422,6 +469,7 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
       ownedBy: s.owner_schema !== null && s.owner_table !== null && s.owner_column !== null ? { schema: s.owner_schema, table: s.owner_table, column: s.owner_column } : null,
       identity: s.deptype === 'i',
       privileges: privilegesOf(r),
+      lastValue: s.last_value,
     });
   }
 
@@ -473,7 +521,11 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
       securityDefiner: p.secdef,
       strict: p.strict,
       language: p.language,
-      bodyHash: p.hash,
+      bodyHash: createHash('md5').update(p.body ?? '').digest('hex'),
+      body: p.body ?? '',
+      config: [...(p.config ?? [])].sort(),
+      parallel: PARALLEL[p.parallel] ?? p.parallel,
+      leakproof: p.leakproof,
     }));
 
   const extensions: Extension[] = extensionRows.map((e) => ({ name: e.name, schema: e.schema, version: e.version }));
@@ -492,14 +544,17 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
     compositeTypes: compositeTypes.sort(byQualified),
     routines: routines.sort((a, b) => byQualified(a, b) || cmp(a.identityArguments, b.identityArguments)),
     extensions: extensions.sort((a, b) => cmp(a.name, b.name)),
+    roles: toRoles(roleRows),
   };
 }
 
 function toIndex(i: IndexRow): Index {
+  const options = sortedOptions(i.options);
   return {
     name: i.name,
-    // The name is dropped from the definition so that an index recreated under another name compares equal.
-    definition: i.def.replace(/^(CREATE (?:UNIQUE )?INDEX )(?:"(?:[^"]|"")+"|\S+) (ON )/, '$1$2'),
+    // The name is dropped from the definition so that an index recreated under another name compares equal, and so
+    // is the WITH (storage parameters) clause, compared on its own: a fillfactor is not a different index.
+    definition: withoutStorageClause(i.def.replace(/^(CREATE (?:UNIQUE )?INDEX )(?:"(?:[^"]|"")+"|\S+) (ON )/, '$1$2'), i.options ?? []),
     unique: i.unique,
     primary: i.primary,
     partial: i.partial,
@@ -507,7 +562,67 @@ function toIndex(i: IndexRow): Index {
     constraintBacked: i.backed,
     valid: i.valid,
     inherited: i.inherited,
+    ready: i.ready,
+    options,
   };
+}
+
+/**
+ * pg_get_indexdef prints reloptions as ` WITH (name='value', …)` in pg_class order (flatten_reloptions); removing
+ * exactly that text leaves the rest of the definition untouched.
+ */
+function withoutStorageClause(def: string, options: string[]): string {
+  if (options.length === 0) return def;
+  const clause = ` WITH (${options
+    .map((o) => {
+      const eq = o.indexOf('=');
+      return `${o.slice(0, eq)}='${o.slice(eq + 1).replace(/'/g, "''")}'`;
+    })
+    .join(', ')})`;
+  const at = def.indexOf(clause);
+  return at < 0 ? def : def.slice(0, at) + def.slice(at + clause.length);
+}
+
+function sortedOptions(options: string[] | null): string[] {
+  return options ? [...options].sort() : [];
+}
+
+/** tgtype bits (pg_trigger.h): 1 ROW, 2 BEFORE, 4 INSERT, 8 DELETE, 16 UPDATE, 32 TRUNCATE, 64 INSTEAD. */
+function toTrigger(t: TriggerRow): Trigger {
+  const events: Trigger['events'] = [];
+  if (t.type & 4) events.push('INSERT');
+  if (t.type & 16) events.push('UPDATE');
+  if (t.type & 8) events.push('DELETE');
+  if (t.type & 32) events.push('TRUNCATE');
+  return {
+    name: t.name,
+    definition: t.def,
+    enabled: t.enabled,
+    timing: t.type & 64 ? 'instead of' : t.type & 2 ? 'before' : 'after',
+    row: (t.type & 1) !== 0,
+    events,
+    conditional: t.conditional,
+    functionLanguage: t.language,
+    functionBody: t.body,
+  };
+}
+
+/** Roles with their memberships made transitive (a member of a member of R is subject to policies TO R). */
+function toRoles(rows: RoleRow[]): RoleInfo[] {
+  const direct = new Map(rows.map((r) => [r.name, r.member_of]));
+  return rows
+    .map((r) => {
+      const seen = new Set<string>();
+      const stack = [...r.member_of];
+      while (stack.length) {
+        const x = stack.pop() as string;
+        if (seen.has(x)) continue;
+        seen.add(x);
+        stack.push(...(direct.get(x) ?? []));
+      }
+      return { name: r.name, bypassRls: r.bypass, memberOf: [...seen].sort() };
+    })
+    .sort(byName);
 }
 
 function toPolicy(p: PolicyRow): Policy {

@@ -17,6 +17,24 @@ export interface Difference {
   blue: string | null;
   /** The green side's description of the object, or null when absent on green. */
   green: string | null;
+  /** Rollback differences only: the qualified table (`public.ticket`) the finding is about, for `rollbackBlockers`. */
+  table?: string;
+  /** Rollback differences only: the column's raw name, or null when the finding is about the whole table. */
+  column?: string | null;
+}
+
+/**
+ * The rollback verdict: can green's writes, replicated back to blue after `db cutover` (a publication on green
+ * whose column lists hold only the columns blue has, applied on blue by a subscription), always be applied to
+ * blue's schema? `incompatible` when a breaking RB code says some value green may write stops the reverse stream.
+ */
+export interface RollbackVerdict {
+  verdict: Verdict;
+  /** RB codes, sorted like `differences`; severities are the rollback's. */
+  differences: Difference[];
+  totals: Record<Severity, number>;
+  /** How many of them `ignoreCodes` left out. */
+  ignored: number;
 }
 
 export interface DatabaseSummary {
@@ -93,4 +111,36 @@ export interface ValidationReport {
   options?: { includeSchemas: string[]; excludeSchemas: string[]; ignoreCodes: string[] };
   /** How many differences `ignoreCodes` left out. */
   ignored?: number;
+  /**
+   * The second direction (absent in reports of older versions and in error reports): green's writes into blue's
+   * schema, what `db cutover` weighs before making green the writer. `verdict`/`differences` above stay the first
+   * direction, the blue application on green's schema.
+   */
+  rollback?: RollbackVerdict;
+}
+
+/** One column (or table) that makes rollback after cutover impossible once green uses it. */
+export interface RollbackBlocker {
+  /** Qualified table name as psql shows it (`public.ticket`, `"Sales"."Order Lines"`). */
+  table: string;
+  /** Raw column name, or null when the whole table is concerned (partition bounds). */
+  column: string | null;
+  /** RB101 … RB104. */
+  code: string;
+  /** One sentence: what green may write that blue cannot hold, and what stops. */
+  sentence: string;
+}
+
+/**
+ * The blockers of rollback after cutover in a report: its breaking rollback differences (after `ignoreCodes`), in
+ * report order. Pure, no I/O; `db cutover` calls it on the report it gates on.
+ *
+ * Returns undefined when the report carries no rollback verdict — an `error` report, or one written by a bgmig
+ * older than the rollback verdict — so the caller cannot mistake "not judged" for "nothing blocks".
+ */
+export function rollbackBlockers(report: ValidationReport): RollbackBlocker[] | undefined {
+  if (report.verdict === 'error' || !report.rollback) return undefined;
+  return report.rollback.differences
+    .filter((d) => d.severity === 'breaking')
+    .map((d) => ({ table: d.table ?? d.object, column: d.column ?? null, code: d.code, sentence: d.detail }));
 }

@@ -11,6 +11,7 @@ import { connect, describeDbError, describeTarget, DEFAULT_TIMEOUTS, type DbTarg
 import { type Catalog, catalogCounts, qualify } from './catalog.js';
 import { diffCatalogs } from './diff.js';
 import { readCatalog } from './read-catalog.js';
+import { diffRollback } from './rollback.js';
 import type { DatabaseSummary, Difference, Severity, ValidationReport, ValidatorEvent } from './report.js';
 
 export interface ValidateOptions extends ValidatorEvent {
@@ -105,15 +106,20 @@ function buildReport(
       error: `Schema ${unknown.map((s) => qualify(s)).join(', ')} exists in neither database: check the schema names (they are case-sensitive).`,
     });
   }
-  const all = diffCatalogs(blue, green);
   const ignore = new Set(ctx.ignoreCodes);
+  // Both directions from the same two catalogs: blue's application on green, and green's writes back into blue.
+  const all = diffCatalogs(blue, green);
   const differences = all.filter((d) => !ignore.has(d.code));
   const t = totals(differences);
+  const back = diffRollback(blue, green);
+  const backKept = back.filter((d) => !ignore.has(d.code));
+  const bt = totals(backKept);
   return finish({
     verdict: t.breaking > 0 ? 'incompatible' : 'compatible',
     ...summaries,
     differences,
     totals: t,
     ignored: all.length - differences.length,
+    rollback: { verdict: bt.breaking > 0 ? 'incompatible' : 'compatible', differences: backKept, totals: bt, ignored: back.length - backKept.length },
   });
 }

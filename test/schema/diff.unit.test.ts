@@ -130,6 +130,9 @@ function table(name: string, columns: Column[], extra: Partial<Table> = {}): Tab
     partitionOf: null,
     partitionBound: null,
     partitionKey: null,
+    options: [],
+    logged: true,
+    rules: [],
     ...extra,
   };
 }
@@ -148,6 +151,7 @@ function catalog(extra: Partial<Catalog>): Catalog {
     compositeTypes: [],
     routines: [],
     extensions: [],
+    roles: [],
     ...extra,
   };
 }

@@ -123,7 +123,8 @@ describe('tables', () => {
       green: 'create table c (id int)',
       expect: ['DS102 breaking public.a', 'DS102 breaking public.b', 'SA102 safe public.c'],
     },
-    { name: 'plain table became partitioned → TB101 risky', blue: 'create table t (id int, at date)', green: 'create table t (id int, at date) partition by range (at)', expect: ['TB101 risky public.t'] },
+    // Issue 11: with no partition, every insert blue makes fails ("no partition of relation found for row").
+    { name: 'plain table became partitioned without partitions → TB101 risky, TB104 breaking', blue: 'create table t (id int, at date)', green: 'create table t (id int, at date) partition by range (at)', expect: ['TB101 risky public.t', 'TB104 breaking public.t'] },
     { name: 'replica identity changed → TB103 risky', base: 'create table t (id int primary key)', green: 'alter table t replica identity full', expect: ['TB103 risky public.t'] },
     { name: 'table comment changed → CM101 safe', base: 'create table t (id int)', blue: "comment on table t is 'old'", green: "comment on table t is 'new'", expect: ['CM101 safe public.t'] },
   ]);
@@ -233,7 +234,8 @@ describe('sequences', () => {
     },
     { name: 'standalone sequence dropped → DS107 breaking', blue: 'create sequence s', expect: ['DS107 breaking public.s'] },
     { name: 'sequence added → SA106 safe', green: 'create sequence s', expect: ['SA106 safe public.s'] },
-    { name: 'sequence increment changed → SQ102 risky', blue: 'create sequence s increment 1', green: 'create sequence s increment 5', expect: ['SQ102 risky public.s'] },
+    // Issue 11: a step change makes no statement fail (SQ103 safe); bounds and cycle stay SQ102.
+    { name: 'sequence increment changed → SQ103 safe', blue: 'create sequence s increment 1', green: 'create sequence s increment 5', expect: ['SQ103 safe public.s'] },
     { name: 'serial column identical on both sides: its sequence is not a difference', base: 'create table t (id serial primary key)', expect: [] },
   ]);
 });
@@ -274,7 +276,8 @@ describe('triggers, row-level security and privileges', () => {
   run([
     { name: 'trigger added → TG101 risky', base, green: trg, expect: ['TG101 risky public.t.t_noop'] },
     { name: 'trigger removed → TG102 risky', base, blue: trg, expect: ['TG102 risky public.t.t_noop'] },
-    { name: 'trigger disabled → TG103 risky', base: `${base}; ${trg}`, green: 'alter table t disable trigger t_noop', expect: ['TG103 risky public.t.t_noop'] },
+    // Issue 11: enabled state is judged by whether it fires for blue's sessions (ST106), not as a definition change.
+    { name: 'trigger disabled → ST106 risky', base: `${base}; ${trg}`, green: 'alter table t disable trigger t_noop', expect: ['ST106 risky public.t.t_noop'] },
     { name: 'RLS enabled → RL101 risky', base, green: 'alter table t enable row level security', expect: ['RL101 risky public.t'] },
     { name: 'RLS disabled → RL102 risky', base: `${base}; alter table t enable row level security`, green: 'alter table t disable row level security', expect: ['RL102 risky public.t'] },
     { name: 'RLS forced → RL103 risky', base: `${base}; alter table t enable row level security`, green: 'alter table t force row level security', expect: ['RL103 risky public.t'] },
@@ -317,15 +320,16 @@ describe('extensions and schemas', () => {
 describe('partitions', () => {
   const base = "create table ev (id int, at date not null, note text) partition by range (at); create table ev_2025 partition of ev for values from ('2025-01-01') to ('2026-01-01')";
   run([
-    { name: 'partition dropped → DS102 breaking', base, green: 'drop table ev_2025', expect: ['DS102 breaking public.ev_2025'] },
+    // Issue 11: the parent then refuses the dropped range (TB104): with no DEFAULT partition blue's inserts of 2025 rows fail.
+    { name: 'partition dropped → DS102 breaking, TB104 breaking', base, green: 'drop table ev_2025', expect: ['DS102 breaking public.ev_2025', 'TB104 breaking public.ev'] },
     { name: 'partition added → SA102 safe', base, green: "create table ev_2026 partition of ev for values from ('2026-01-01') to ('2027-01-01')", expect: ['SA102 safe public.ev_2026'] },
     {
-      name: 'partition bound changed → TB102 risky',
+      name: 'partition bound shrunk → TB102 risky, TB104 breaking (rows of the lost range are refused)',
       blue: base,
       green: "create table ev (id int, at date not null, note text) partition by range (at); create table ev_2025 partition of ev for values from ('2025-01-01') to ('2025-07-01')",
-      expect: ['TB102 risky public.ev_2025'],
+      expect: ['TB102 risky public.ev_2025', 'TB104 breaking public.ev'],
     },
-    { name: 'partition detached → TB102 risky', base, green: 'alter table ev detach partition ev_2025', expect: ['TB102 risky public.ev_2025'] },
+    { name: 'partition detached → TB102 risky, TB104 breaking', base, green: 'alter table ev detach partition ev_2025', expect: ['TB102 risky public.ev_2025', 'TB104 breaking public.ev'] },
     { name: 'column dropped from a partitioned table is reported once, on the parent', base, green: 'alter table ev drop column note', expect: ['DS103 breaking public.ev.note'] },
     { name: 'partitioned index dropped is reported once, not per partition', base: `${base}; create index ev_at on ev (at)`, green: 'drop index ev_at', expect: ['IX101 risky public.ev_at'] },
   ]);
