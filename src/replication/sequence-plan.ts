@@ -83,7 +83,8 @@ const colKey = (c: { table: string; column: string }): string => `${c.table}.${c
 
 function kindOf(s: SequenceFacts): SequenceMove['kind'] {
   if (s.serves.some((c) => c.how === 'identity')) return 'identity';
-  return s.serves.length > 0 ? 'owned' : 'standalone';
+  // A sequence only referenced by a column default (CREATE SEQUENCE + DEFAULT nextval) stays 'standalone'.
+  return s.serves.some((c) => c.how === 'owned') ? 'owned' : 'standalone';
 }
 
 /**

@@ -203,7 +203,7 @@ describe('kind 5: sequences paired through the column they serve', () => {
     expect(rep.outcome).toBe('completed');
     expect(rep.sequences).toEqual([
       { sequence: 'public.account_id_seq', source: 'public.users_id_seq', kind: 'identity', from: '50', to: '1050' },
-      { sequence: 'public.ledger_no', source: 'public.invoice_no', kind: 'owned', from: '500', to: '1500' },
+      { sequence: 'public.ledger_no', source: 'public.invoice_no', kind: 'standalone', from: '500', to: '1500' },
       { sequence: 'public.legacy_n_seq', kind: 'owned', from: '2', to: '1002' },
     ]);
     expect(cut.stderr).not.toContain('exists on blue only');

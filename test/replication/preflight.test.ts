@@ -70,7 +70,8 @@ describe('sync start refusals', () => {
       const r = await bgmig(pair, ['db', 'sync', 'start', '--yes', '--schema', 'public', '--schema', 'nosuch']);
       expect(r.code).toBe(3);
       const msg = oneSentence(r.stderr);
-      expect(msg).toContain('table public.nopk has no replica identity — add a primary key or run ALTER TABLE public.nopk REPLICA IDENTITY FULL on blue');
+      expect(msg).toContain('table public.nopk on blue has no replica identity, so its UPDATE and DELETE would fail once it is published — add a primary key or run ALTER TABLE public.nopk REPLICA IDENTITY FULL on blue');
+      expect(msg).toContain('table public.nopk on green has no replica identity');
       expect(msg).toContain('column public.orders.blue_only is missing on green — add it on green');
       expect(msg).toContain('column public.tickets.label is character varying(50) on blue but character varying(10) on green, which cannot hold every value');
       expect(msg).toContain('table public.seed on green already holds rows — empty it on green (TRUNCATE)');
