@@ -182,7 +182,16 @@ export function makeHandler(deps: ValidatorDeps = {}): (event: unknown) => Promi
         report = { ...report, verdict: 'error', error: `The validation finished (${was}) but the report could not be written to s3://${bucket}/reports/ (${messageOf(e)}): check the function's s3:PutObject permission.` };
       }
     }
-    const log = { verdict: report.verdict, differences: report.differences.length, totals: report.totals, durationMs: report.durationMs, error: report.error };
+    const log = {
+      verdict: report.verdict,
+      differences: report.differences.length,
+      totals: report.totals,
+      // The second direction (green's writes back into blue), which `db cutover` gates on.
+      rollbackVerdict: report.rollback?.verdict,
+      rollbackTotals: report.rollback?.totals,
+      durationMs: report.durationMs,
+      error: report.error,
+    };
     if (report.verdict === 'error') logger.error('validation failed', log);
     else logger.info('validation finished', log);
     return report;

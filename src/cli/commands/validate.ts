@@ -59,6 +59,10 @@ Examples:
   BGMIG_BLUE_URL=postgres://admin:…@localhost:5433/app BGMIG_GREEN_URL=postgres://admin:…@localhost:5434/app bgmig validate --schema public
   bgmig validate --blue-url "$BLUE" --green-url "$GREEN" --ignore IX101 --json
 
+Both directions are judged in one run: the blue application on green's schema (the verdict and exit code), and
+green's writes replicated back into blue's schema after \`db cutover\` (the rollback verdict, RB codes, which
+\`db cutover\` weighs).
+
 Exit codes: 0 compatible, 3 incompatible (a breaking difference), 1 error, 2 bad input.
 Passing URLs through BGMIG_BLUE_URL/BGMIG_GREEN_URL keeps passwords out of the process list.
 Codes: docs/validator.md, section "Codes".`,
@@ -147,22 +151,48 @@ export function renderReport(r: ValidationReport, s: Style): string {
   lines.push(s.dim(`${side('green', r.green)}`));
   if (r.differences.length === 0) {
     lines.push('', 'No differences: green has the same schema as blue.');
+    renderRollback(lines, r, s);
     return lines.join('\n');
   }
-  for (const sev of SEVERITY_ORDER) {
-    const group = r.differences.filter((d) => d.severity === sev);
-    if (group.length === 0) continue;
-    lines.push('', SEVERITY_STYLE[sev](s)(`${sev.toUpperCase()} (${group.length})`));
-    const width = Math.min(48, Math.max(...group.map((d) => d.object.length)));
-    for (const d of group) lines.push(row(d, width, s));
-  }
+  groups(lines, r.differences, s, '');
   lines.push('');
   lines.push(
     r.verdict === 'incompatible'
       ? 'The blue application would break against green: fix the breaking differences (or roll the migration forward in expand/contract steps).'
       : 'The blue application can run against green.',
   );
+  renderRollback(lines, r, s);
   return lines.join('\n');
+}
+
+/** The second direction: green's writes replicated back into blue's schema after `db cutover`. */
+function renderRollback(lines: string[], r: ValidationReport, s: Style): void {
+  const back = r.rollback;
+  if (!back) return;
+  const counts = SEVERITY_ORDER.map((sev) => `${back.totals[sev]} ${sev}`).join(', ');
+  const verdict = back.verdict === 'compatible' ? s.green.bold('ROLLBACK POSSIBLE') : s.red.bold('ROLLBACK BLOCKED');
+  lines.push('', `${verdict}  ${counts}${back.ignored ? ` (${back.ignored} ignored)` : ''} — green's writes replicated back into blue's schema after db cutover`);
+  if (back.differences.length === 0) {
+    lines.push('Everything green can write, blue can hold.');
+    return;
+  }
+  groups(lines, back.differences, s, 'ROLLBACK ');
+  lines.push('');
+  lines.push(
+    back.verdict === 'incompatible'
+      ? 'Once green writes such a value, reverse replication stops and `db rollback` after cutover is impossible: widen blue first (expand), or accept it explicitly at `db cutover`.'
+      : 'Green’s writes can be replicated back to blue: rollback after cutover stays possible.',
+  );
+}
+
+function groups(lines: string[], list: Difference[], s: Style, prefix: string): void {
+  for (const sev of SEVERITY_ORDER) {
+    const group = list.filter((d) => d.severity === sev);
+    if (group.length === 0) continue;
+    lines.push('', SEVERITY_STYLE[sev](s)(`${prefix}${sev.toUpperCase()} (${group.length})`));
+    const width = Math.min(48, Math.max(...group.map((d) => d.object.length)));
+    for (const d of group) lines.push(row(d, width, s));
+  }
 }
 
 function row(d: Difference, width: number, s: Style): string {
