@@ -17,7 +17,7 @@ import type { Io } from '../io.js';
 import { type ActiveDatabase, readActiveDatabase } from '../live-state.js';
 import { output, requireStack, type StackInfo } from '../stack.js';
 import { readWeights, type TrafficTarget, trafficTarget, weightBar } from '../traffic.js';
-import { readLatestReport } from '../validation.js';
+import { readLatestReport, schemaVerdict } from '../validation.js';
 import type { Executor } from '../../replication/api.js';
 
 export interface ClusterStatus {
@@ -45,7 +45,7 @@ export interface StatusSnapshot {
   targets: Partial<Record<Color, TargetHealthSummary>>;
   alarms: Partial<Record<Color, AlarmState[]>>;
   database: DatabaseSection;
-  validation?: Pick<ValidationReport, 'verdict' | 'generatedAt'> & { differences: number; breaking: number } | undefined;
+  validation?: Pick<ValidationReport, 'verdict' | 'generatedAt'> & { differences: number; breaking: number; rollback: string } | undefined;
   /** Sections that could not be read (each one sentence). */
   errors: Record<string, string>;
   healthy: boolean;
@@ -158,7 +158,11 @@ export async function readStatus(aws: AwsClients, suffix: string, opts: ReadStat
     alarms: { ...(blueAlarms ? { blue: blueAlarms } : {}), ...(greenAlarms ? { green: greenAlarms } : {}) },
     database: { active, clusters: clusters ?? [], replication: replication ?? { available: false, hint: 'could not be read' } },
     validation: report
-      ? { verdict: report.verdict, generatedAt: report.generatedAt, differences: report.differences.length, breaking: report.differences.filter((d) => d.severity === 'breaking').length }
+      ? (() => {
+          // The one reading of a report shared with promote and db cutover (src/cli/validation.ts).
+          const v = schemaVerdict(report);
+          return { verdict: report.verdict, generatedAt: report.generatedAt, differences: report.differences.length, breaking: v.totals.breaking, rollback: v.rollback === 'incompatible' ? `blocked (${v.blockers?.length ?? 0} column(s))` : v.rollback === 'compatible' ? 'possible' : 'not judged' };
+        })()
       : undefined,
     errors,
     healthy: degraded.length === 0,
@@ -208,7 +212,7 @@ export function renderStatus(s: StatusSnapshot, io: Io): string {
   lines.push(
     `Validation  ${
       v
-        ? `${v.verdict === 'compatible' ? st.green(v.verdict) : st.red(v.verdict)} (${v.generatedAt}, ${v.differences} difference(s), ${v.breaking} breaking)`
+        ? `${v.verdict === 'compatible' ? st.green(v.verdict) : st.red(v.verdict)} (${v.generatedAt}, ${v.differences} difference(s), ${v.breaking} breaking; rollback ${v.rollback})`
         : s.errors.validation
           ? st.red(`unavailable: ${s.errors.validation}`)
           : 'no report yet (run `bgmig validate`)'
