@@ -38,7 +38,7 @@ try {
       define: { __BGMIG_COMMIT__: JSON.stringify(buildCommit()) },
       logLevel: 'warning',
     }),
-    ...['schema-validator', 'db-cutover'].map((name) =>
+    ...['schema-validator', 'db-cutover', 'rollback-guard'].map((name) =>
       build({
         absWorkingDir: root,
         entryPoints: [`src/lambda/${name}.ts`],
@@ -56,7 +56,7 @@ try {
       }),
     ),
   ]);
-  for (const part of ['cli', path.join('lambda', 'schema-validator'), path.join('lambda', 'db-cutover')]) {
+  for (const part of ['cli', path.join('lambda', 'schema-validator'), path.join('lambda', 'db-cutover'), path.join('lambda', 'rollback-guard')]) {
     const target = path.join(root, 'dist', part);
     const old = path.join(stage, `old-${part.replace(/[\\/]/g, '-')}`);
     mkdirSync(path.dirname(target), { recursive: true });

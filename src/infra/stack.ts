@@ -19,6 +19,7 @@ import { Monitoring } from './constructs/monitoring.js';
 import { Network } from './constructs/network.js';
 import { OperatorAccess } from './constructs/operator-access.js';
 import { PrivateDns } from './constructs/private-dns.js';
+import { RollbackGuard } from './constructs/rollback-guard.js';
 import { ColorService } from './constructs/service.js';
 import { ValidatorFunction } from './constructs/validator-function.js';
 import { acknowledgeFindings } from './nag-acknowledgements.js';
@@ -151,6 +152,7 @@ export class BgmigStack extends Stack {
 
     this.operator = new OperatorAccess(this, 'Operator', { names: n });
     const op = this.operator.role;
+    new RollbackGuard(this, 'RollbackGuard', { names: n, loadBalancer: this.loadBalancer, greenAlarms: Object.values(this.monitoring.alarms.green), artifacts: this.artifacts, logRetention: retention, operator: op });
     this.loadBalancer.grantShiftTraffic(op);
     this.validator.fn.grantInvoke(op);
     this.cutover.fn.grantInvoke(op);

@@ -1,0 +1,66 @@
+/**
+ * The rollback guard Lambda: invoked by the EventBridge rule rule-rollback-guard-{suffix} when one of green's
+ * CloudWatch alarms changes state, it sets blue 100 / green 0 on exactly the stack's HTTPS listener — with the same
+ * code as `bgmig rollback` (src/rollout/listener.ts) — and journals what it did under journal/ in the artifacts
+ * bucket. Green already at 0 is a no-op (journaled as such). It needs no bgmig process: the laptop may sleep.
+ *
+ * Thin over src/rollout/guard.ts. Typed event (EventBridge's "CloudWatch Alarm State Change",
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html), structured JSON
+ * logs (Powertools Logger). A failure to roll back is logged and re-thrown, so the invocation fails and EventBridge's
+ * retry policy tries again; a failed journal write after a verified rollback is logged, not re-thrown.
+ *
+ * Environment (src/core/lambda-env.ts RollbackGuardEnv): BGMIG_SUFFIX, LISTENER_ARN, BLUE_TARGET_GROUP_ARN,
+ * GREEN_TARGET_GROUP_ARN, GREEN_ALARM_NAMES, ARTIFACTS_BUCKET.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { type AlarmStateChangeEvent, guardConfigFrom, type GuardResult, runGuard } from '../rollout/guard.js';
+
+export type { AlarmStateChangeEvent, GuardResult };
+
+/** What tests inject; the deployed function uses its environment and SDK clients (which honour AWS_ENDPOINT_URL). */
+export interface GuardHandlerDeps {
+  env?: NodeJS.ProcessEnv;
+  elbv2?: () => ElasticLoadBalancingV2Client;
+  s3?: () => S3Client;
+  logger?: Logger;
+}
+
+interface LambdaContextLike {
+  awsRequestId?: string;
+  invokedFunctionArn?: string;
+  functionName?: string;
+}
+
+export function makeHandler(deps: GuardHandlerDeps = {}) {
+  const env = deps.env ?? process.env;
+  const logger = deps.logger ?? new Logger({ serviceName: 'bgmig-rollback-guard' });
+  let clients: Promise<{ elbv2: ElasticLoadBalancingV2Client; s3: S3Client }> | undefined;
+  // Created once per container: a cold start pays for them, every later alarm does not.
+  const getClients = () =>
+    (clients ??= (async () => ({
+      elbv2: deps.elbv2 ? deps.elbv2() : new (await import('@aws-sdk/client-elastic-load-balancing-v2')).ElasticLoadBalancingV2Client({}),
+      s3: deps.s3 ? deps.s3() : new (await import('@aws-sdk/client-s3')).S3Client({}),
+    }))());
+
+  return async function handler(event: AlarmStateChangeEvent, context?: LambdaContextLike): Promise<GuardResult> {
+    if (context?.awsRequestId) logger.appendKeys({ requestId: context.awsRequestId });
+    const cfg = guardConfigFrom(env);
+    logger.info('alarm state change', { alarm: event.detail?.alarmName, state: event.detail?.state?.value, previous: event.detail?.previousState?.value, listener: cfg.target.listenerArn });
+    const { elbv2, s3 } = await getClients();
+    try {
+      const result = await runGuard(event, cfg, { elbv2, s3, who: context?.invokedFunctionArn ?? context?.functionName ?? `lambda-rollback-guard-${cfg.suffix}` });
+      const log = result.action === 'rollback' ? logger.warn.bind(logger) : logger.info.bind(logger);
+      log(`guard ${result.action}`, { ...result });
+      if (result.journalError) logger.error('journal record not written', { error: result.journalError });
+      return result;
+    } catch (e) {
+      logger.error('rollback failed', { error: (e as Error).message.split('\n')[0] });
+      throw e;
+    }
+  };
+}
+
+/** The Lambda entry point (index.handler in the bundle). */
+export const handler = makeHandler();
