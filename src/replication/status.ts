@@ -14,13 +14,17 @@ import {
   type SubscriptionStatus,
   type SyncStatusOptions,
   type SyncStatusReport,
+  type StreamHealth,
   type TableSyncState,
   type Targets,
 } from './api.js';
+import type { Catalog } from '../schema/catalog.js';
+import { inactiveSlots, likelyCauses, observeStream } from './health.js';
+import { decideScope, driftSentence, readPublished, readSubscribed, type ScopeDrift } from './scope.js';
 import { readFence } from './fence.js';
 import { newest, pendingOf, readJournalOf, type Journal } from './journal.js';
 import { openSession, type Session } from './session.js';
-import { OBJ } from './sync.js';
+import { OBJ, readCatalogs } from './sync.js';
 
 const STATE_NAMES: Record<string, TableSyncState['state']> = { i: 'init', d: 'copying', f: 'finishing', s: 'synced', r: 'ready' };
 
@@ -55,6 +59,7 @@ async function readSide(color: Color, targets: Targets): Promise<SideRead> {
 
 export async function syncStatus(targets: Targets, opts: SyncStatusOptions = {}): Promise<SyncStatusReport> {
   const maxLag = opts.maxLagBytes ?? REPLICATION_DEFAULTS.maxLagBytes;
+  const windowMs = opts.windowMs ?? STATUS_WINDOW_MS;
   const [b, g] = await Promise.all([readSide('blue', targets), readSide('green', targets)]);
   try {
     const reads: Record<Color, SideRead> = { blue: b, green: g };
@@ -68,45 +73,76 @@ export async function syncStatus(targets: Targets, opts: SyncStatusOptions = {})
     const from: Color | null = direction === 'blue_to_green' ? 'blue' : direction === 'green_to_blue' ? 'green' : null;
     let subscription: SubscriptionStatus | null = null;
     let tables: TableSyncState[] = [];
-    const slots: SlotStatus[] = [];
-    for (const c of COLORS) {
-      const sess = reads[c].session;
-      if (sess) slots.push(...(await readSlots(sess)));
-    }
+    let health: StreamHealth | null = null;
+    let scope: ScopeDrift[] = [];
+    const slotLooks: SlotStatus[][] = [await readAllSlots(reads)];
     if (from) {
       const to = otherColor(from);
       const subName = OBJ.subscription(from, to);
       const subSess = reads[to].session;
       const pubSess = reads[from].session;
-      if (subSess) {
-        const r = await readSubscription(subSess, subName, pubSess);
-        subscription = r.subscription;
-        tables = r.tables;
-        if (!subscription) problems.push(`subscription ${subName} is missing on ${to}: replication ${from}→${to} is not running (restart it with \`bgmig db sync stop\` and \`bgmig db sync start\`)`);
-        else {
-          if (!subscription.enabled) problems.push(`subscription ${subName} on ${to} is disabled: enable it with ALTER SUBSCRIPTION ${subName} ENABLE`);
-          if (subscription.lastError) problems.push(`${subscription.lastError}`);
+      const schemas = journal?.schemas ?? [];
+      let catalogs: Record<Color, Catalog> | null = null;
+      if (subSess && pubSess) {
+        // The scope first: the catalog reader holds a transaction on each connection, and statistics views read
+        // inside a transaction are frozen — the progress observation must run outside it.
+        catalogs = await readCatalogs({ blue: reads.blue.session as Session, green: reads.green.session as Session }, schemas);
+        const [published, subscribed] = [await readPublished(pubSess, OBJ.publication(from)), await readSubscribed(subSess, subName)];
+        scope = decideScope({ from, to, schemas, catalogs, live: { published, subscribed } });
+        for (const d of scope) problems.push(driftSentence(d));
+      }
+      if (subSess) tables = await readTables(subSess, subName);
+      const { decision, observations } = await observeStream(pubSess, subSess, { subscription: subName, from, to }, { windowMs });
+      const lastSub = [...observations].reverse().find((o) => o.subscriber)?.subscriber ?? null;
+      const lastPub = [...observations].reverse().find((o) => o.publisher)?.publisher ?? null;
+      const causes = catalogs && (decision.verdict === 'failing' || decision.verdict === 'copy_failing' || decision.verdict === 'not_running')
+        ? likelyCauses(catalogs, from, to, journal?.schemas ?? [], decision.verdict === 'copy_failing' ? lastSub?.tablesNotReady ?? [] : null)
+        : [];
+      health = { verdict: decision.verdict, applying: decision.applying, notes: decision.notes, evidence: decision.evidence, causes };
+      if (decision.verdict !== 'unknown') {
+        for (const p of decision.problems) problems.push(causes.length > 0 ? `${p}; likely cause: ${causes.join('; ')}` : p);
+      }
+      if (lastSub?.exists) {
+        const lag = pubSess ? await readLag(pubSess, subName) : { lagBytes: null, lagSeconds: null };
+        subscription = {
+          name: subName, on: to, enabled: lastSub.enabled, workerRunning: lastSub.workerPid !== null,
+          lagBytes: lag.lagBytes ?? (lastPub?.slot ? decision.evidence.pendingBytes : null), lagSeconds: lag.lagSeconds,
+          latestEndLsn: subSess ? await readLatestEnd(subSess, subName) : null,
+          lastError: decision.healthy ? null : (decision.problems[0] ?? null),
+          applyErrorCount: lastSub.applyErrorCount, syncErrorCount: lastSub.syncErrorCount,
+        };
+        if (decision.healthy) {
           if (subscription.lagBytes !== null && subscription.lagBytes > maxLag) problems.push(`replication lag ${formatBytes(subscription.lagBytes)} is above --max-lag ${formatBytes(maxLag)}: wait, or find what slows ${to}'s apply worker`);
           if (subscription.lagSeconds !== null && subscription.lagSeconds > 60) problems.push(`replication is ${Math.round(subscription.lagSeconds)} s behind: the apply worker on ${to} is stalled or overloaded`);
         }
       }
       const passive = reads[to].side.fence;
       if (!pending && passive && !passive.fenced) problems.push(`${to} (the passive side) is not fenced: applications could write to it — restart replication to re-fence it`);
+      slotLooks.push(await readAllSlots(reads));
     }
+    const slots: SlotStatus[] = slotLooks[slotLooks.length - 1];
     const active = journal?.active ?? null;
     const activeFence = active ? reads[active].side.fence : null;
     if (!pending && activeFence?.fenced) problems.push(`${active} (the active side) is fenced, so applications cannot write: run \`bgmig db sync stop\` to lift it, or check for an interrupted operation`);
-    for (const sl of slots) {
-      if (!sl.active && sl.walRetainedBytes > maxLag) problems.push(`replication slot ${sl.name} on ${sl.side} is inactive and retains ${formatBytes(sl.walRetainedBytes)} of WAL: drop it (bgmig db sync stop) before the disk fills`);
+    // A slot inactive at every look keeps WAL on its server until someone drops it.
+    const subSlot = from ? OBJ.subscription(from, otherColor(from)) : null;
+    for (const sl of inactiveSlots(slotLooks.length > 1 ? slotLooks : [slotLooks[0], slotLooks[0]])) {
+      if (sl.name === subSlot && health && !health.applying && (health.verdict === 'disabled' || health.verdict === 'failing' || health.verdict === 'not_running')) {
+        problems.push(`replication slot ${sl.name} on ${sl.side} is inactive and retains ${formatBytes(sl.walRetainedBytes)} of WAL, growing until the stream applies again`);
+        continue;
+      }
+      if (sl.name === subSlot && pending) continue;
+      problems.push(`replication slot ${sl.name} on ${sl.side} is inactive and retains ${formatBytes(sl.walRetainedBytes)} of WAL: ${sl.name === subSlot ? `the subscription on ${otherColor(sl.side)} does not consume it — check \`bgmig db sync status\` again` : `nothing consumes it — drop it (\`bgmig db sync stop\`, or SELECT pg_drop_replication_slot('${sl.name}') on ${sl.side}) before the disk fills`}`);
     }
     const copying = tables.some((t) => t.state !== 'ready' && t.state !== 'synced');
+    const broken = health !== null && !['applying', 'catching_up', 'copying', 'unknown'].includes(health.verdict);
     const state: SyncStatusReport['state'] = pending
       ? 'interrupted'
       : !journal
         ? 'none'
         : !direction
           ? 'stopped'
-          : !subscription || !subscription.enabled || subscription.lastError
+          : broken
             ? 'broken'
             : copying
               ? 'copying'
@@ -122,11 +158,25 @@ export async function syncStatus(targets: Targets, opts: SyncStatusOptions = {})
       tables,
       slots,
       healthy: problems.length === 0,
-      problems,
+      problems: [...new Set(problems)],
+      health,
+      scope,
     };
   } finally {
     await Promise.all([b.session?.close(), g.session?.close()]);
   }
+}
+
+/** How long `db sync status` watches the stream for progress before judging (ends early once it applies). */
+export const STATUS_WINDOW_MS = 1_000;
+
+async function readAllSlots(reads: Record<Color, SideRead>): Promise<SlotStatus[]> {
+  const out: SlotStatus[] = [];
+  for (const c of COLORS) {
+    const sess = reads[c].session;
+    if (sess) out.push(...(await readSlots(sess)));
+  }
+  return out;
 }
 
 async function readSlots(s: Session): Promise<SlotStatus[]> {
@@ -136,68 +186,29 @@ async function readSlots(s: Session): Promise<SlotStatus[]> {
   return r.rows.map((x) => ({ side: s.color, name: x.slot_name, active: x.active, walRetainedBytes: Number(x.retained ?? 0), confirmedFlushLsn: x.confirmed }));
 }
 
-async function readSubscription(sub: Session, name: string, pub: Session | null): Promise<{ subscription: SubscriptionStatus | null; tables: TableSyncState[] }> {
-  let row = await readSubscriptionRow(sub, name);
-  // The launcher starts an apply worker within moments of a subscription being created or re-enabled (a cutover
-  // just made one): look again for a few seconds before calling a missing worker an error.
-  const until = performance.now() + 3_000;
-  while (row && row.enabled && !row.worker && performance.now() < until) {
-    await new Promise((r) => setTimeout(r, 100));
-    row = await readSubscriptionRow(sub, name);
-  }
-  return describeSubscription(sub, name, pub, row);
-}
-
-async function readSubscriptionRow(sub: Session, name: string) {
-  const r = await sub.q<{ enabled: boolean; worker: boolean; latest_end_lsn: string | null; apply_errors: string | null; sync_errors: string | null }>(`
-    SELECT s.subenabled AS enabled,
-           EXISTS (SELECT 1 FROM pg_stat_subscription w WHERE w.subid = s.oid AND w.relid IS NULL AND w.pid IS NOT NULL) AS worker,
-           (SELECT w.latest_end_lsn::text FROM pg_stat_subscription w WHERE w.subid = s.oid AND w.relid IS NULL) AS latest_end_lsn,
-           st.apply_error_count AS apply_errors, st.sync_error_count AS sync_errors
-      FROM pg_subscription s LEFT JOIN pg_stat_subscription_stats st ON st.subid = s.oid
-     WHERE s.subname = $1 AND s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`, [name]);
-  return r.rows[0];
-}
-
-async function describeSubscription(
-  sub: Session,
-  name: string,
-  pub: Session | null,
-  row: Awaited<ReturnType<typeof readSubscriptionRow>> | undefined,
-): Promise<{ subscription: SubscriptionStatus | null; tables: TableSyncState[] }> {
-  if (!row) return { subscription: null, tables: [] };
+async function readTables(sub: Session, name: string): Promise<TableSyncState[]> {
   const t = await sub.q<{ rel: string; state: string }>(`
-    SELECT sr.srrelid::regclass::text AS rel, sr.srsubstate AS state FROM pg_subscription_rel sr
-      JOIN pg_subscription s ON s.oid = sr.srsubid WHERE s.subname = $1 AND sr.srrelid::regclass::text <> 'bgmig.marker' ORDER BY 1`, [name]);
-  const tables = t.rows.map((x) => ({ table: x.rel, state: STATE_NAMES[x.state] ?? ('unknown' as const) }));
-  let lagBytes: number | null = null;
-  let lagSeconds: number | null = null;
-  if (pub) {
-    const l = await pub.q<{ lag: string | null; replay: number | null; sender: boolean }>(`
-      SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), sl.confirmed_flush_lsn)::bigint AS lag,
-             (SELECT extract(epoch FROM r.replay_lag)::float8 FROM pg_stat_replication r WHERE r.application_name = $1 LIMIT 1) AS replay,
-             EXISTS (SELECT 1 FROM pg_stat_replication r WHERE r.application_name = $1) AS sender
-        FROM pg_replication_slots sl WHERE sl.slot_name = $1`, [name]);
-    if (l.rows[0]) {
-      lagBytes = l.rows[0].lag === null ? null : Number(l.rows[0].lag);
-      // replay_lag is NULL once the subscriber has caught up and nothing new arrives.
-      lagSeconds = l.rows[0].sender ? (l.rows[0].replay ?? 0) : null;
-    }
-  }
-  const applyErrors = Number(row.apply_errors ?? 0);
-  const syncErrors = Number(row.sync_errors ?? 0);
-  // PostgreSQL 15 keeps the error text only in the server log; the catalogs tell whether the worker runs and how
-  // often it failed. A worker that is not running while enabled is the apply worker's error state.
-  const lastError = row.enabled && !row.worker
-    ? `the apply worker of ${name} on ${sub.color} is not running (${applyErrors} apply error(s), ${syncErrors} table-sync error(s) recorded): its error is in ${sub.color}'s server log`
-    : null;
-  return {
-    subscription: {
-      name, on: sub.color, enabled: row.enabled, workerRunning: row.worker, lagBytes, lagSeconds, latestEndLsn: row.latest_end_lsn,
-      lastError, applyErrorCount: applyErrors, syncErrorCount: syncErrors,
-    },
-    tables,
-  };
+    SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS rel, sr.srsubstate AS state FROM pg_subscription_rel sr
+      JOIN pg_subscription s ON s.oid = sr.srsubid JOIN pg_class c ON c.oid = sr.srrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE s.subname = $1 AND n.nspname <> 'bgmig' ORDER BY 1`, [name]);
+  return t.rows.map((x) => ({ table: x.rel, state: STATE_NAMES[x.state] ?? ('unknown' as const) }));
+}
+
+async function readLag(pub: Session, name: string): Promise<{ lagBytes: number | null; lagSeconds: number | null }> {
+  const l = await pub.q<{ lag: string | null; replay: number | null; sender: boolean }>(`
+    SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), sl.confirmed_flush_lsn)::bigint AS lag,
+           (SELECT extract(epoch FROM r.replay_lag)::float8 FROM pg_stat_replication r WHERE r.application_name = $1 LIMIT 1) AS replay,
+           EXISTS (SELECT 1 FROM pg_stat_replication r WHERE r.application_name = $1) AS sender
+      FROM pg_replication_slots sl WHERE sl.slot_name = $1`, [name]);
+  const x = l.rows[0];
+  if (!x) return { lagBytes: null, lagSeconds: null };
+  // replay_lag is NULL once the subscriber has caught up and nothing new arrives.
+  return { lagBytes: x.lag === null ? null : Number(x.lag), lagSeconds: x.sender ? (x.replay ?? 0) : null };
+}
+
+async function readLatestEnd(sub: Session, name: string): Promise<string | null> {
+  const r = await sub.q<{ lsn: string | null }>(`SELECT latest_end_lsn::text AS lsn FROM pg_stat_subscription WHERE subname = $1 AND relid IS NULL LIMIT 1`, [name]);
+  return r.rows[0]?.lsn ?? null;
 }
 
 /** Exit code of a status: 0 healthy, 3 degraded. */
@@ -219,6 +230,16 @@ export function renderSyncStatus(r: SyncStatusReport): string {
   if (r.subscription) {
     const s = r.subscription;
     lines.push(`  subscription ${s.name} on ${s.on}: ${s.enabled ? 'enabled' : 'disabled'}, worker ${s.workerRunning ? 'running' : 'not running'}, lag ${s.lagBytes === null ? '?' : formatBytes(s.lagBytes)} / ${s.lagSeconds === null ? '?' : `${s.lagSeconds.toFixed(1)} s`}, errors ${s.applyErrorCount} apply / ${s.syncErrorCount} sync`);
+  }
+  if (r.health) {
+    const h = r.health;
+    const e = h.evidence;
+    lines.push(`  health: ${h.verdict.replace('_', ' ')} (watched ${(e.windowMs / 1000).toFixed(1)} s, ${e.observations} look(s); ${e.applyErrorsInWindow} new apply / ${e.syncErrorsInWindow} new copy error(s); ${e.pendingBytes === null ? '?' : formatBytes(e.pendingBytes)} unconfirmed)`);
+    for (const n of h.notes) lines.push(`    note: ${n}`);
+  }
+  if (r.scope && r.scope.length > 0) {
+    lines.push(`  scope: ${r.scope.length} table(s) or column(s) in scope are not replicated`);
+    for (const d of r.scope) lines.push(`    ${d.table}${d.columns.length ? ` (${d.columns.join(', ')})` : ''}: ${d.kind.replace(/_/g, ' ')}`);
   }
   if (r.tables.length > 0) {
     const counts = new Map<string, number>();

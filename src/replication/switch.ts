@@ -30,13 +30,13 @@ import {
   type SwitchStep,
   type Targets,
 } from './api.js';
-import { fence, readFence, unfence } from './fence.js';
+import { fence, unfence } from './fence.js';
 import { pendingOf, readJournal, writeJournal, type Journal } from './journal.js';
 import { createPublication, createSubscription, dropPublication, dropSubscription, findSubscription, planPublication, publicationExists } from './objects.js';
 import { holdClients, handBack, handOver } from '../pooler/handoff.js';
-import { refusalSentence, type Offender } from './preflight.js';
-import { moveSequences, planSequences } from './sequences.js';
+import { moveSequences } from './sequences.js';
 import { DEFAULT_STATEMENT_MS, closeSessions, openSessions, quoteIdent, side, type Session, type Sessions } from './session.js';
+import { checkGates } from './gates.js';
 import { OBJ, readCatalogs } from './sync.js';
 
 type Operation = 'cutover' | 'rollback';
@@ -131,6 +131,10 @@ async function runSwitch(op: Operation, targets: Targets, opts: SwitchOptions, c
     const ctx = makeCtx(s, aux, targets, op, from, to, journal, progress, maxPauseMs, t0);
     ctx.opId = randomUUID();
     ctx.startedAt = new Date().toISOString();
+    if (opts.acceptedRollbackRisk && opts.acceptedRollbackRisk.length > 0) {
+      ctx.report.acceptedRollbackRisk = [...opts.acceptedRollbackRisk];
+      progress({ kind: 'log', level: 'info', text: `rollback risk accepted by the operator for: ${opts.acceptedRollbackRisk.join(', ')}` });
+    }
     await gates(ctx, opts);
     ctx.journal = await writeJournal(s, ctx.journal, journalOf(ctx, 'started'));
     return await finishAndReport(ctx, stepIndex('started'), cb, t0);
@@ -165,58 +169,12 @@ function journalOf(ctx: Ctx, step: SwitchStep): Parameters<typeof writeJournal>[
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Gates: nothing is changed until every one passes.
+// Gates (src/replication/gates.ts): nothing is changed until every one passes.
 
 async function gates(ctx: Ctx, opts: SwitchOptions): Promise<void> {
-  const { s, from, to } = ctx;
-  const maxLag = opts.maxLagBytes ?? REPLICATION_DEFAULTS.maxLagBytes;
-  const maxAgeMs = opts.maxTransactionAgeMs ?? REPLICATION_DEFAULTS.maxTransactionAgeMs;
-  const subName = OBJ.subscription(from, to);
-  const offenders: Offender[] = [];
-  const sub = await findSubscription(side(s, to), subName);
-  if (!sub) {
-    offenders.push({ problem: `subscription ${subName} is missing on ${to}`, fix: 'check `bgmig db sync status`; restart replication with `bgmig db sync stop` and `bgmig db sync start`' });
-    throw refused(refusalSentence(`Cannot ${ctx.op}`, offenders), { offenders });
-  }
-  if (!sub.enabled) offenders.push({ problem: `subscription ${subName} on ${to} is disabled`, fix: `enable it (ALTER SUBSCRIPTION ${subName} ENABLE) and let it catch up` });
-  // A subscription created moments ago (the previous switch) starts its apply worker within a second or two.
-  const workerDeadline = performance.now() + 5_000;
-  let worker = await applyWorker(side(s, to), subName);
-  while (!worker && sub.enabled && performance.now() < workerDeadline) {
-    await new Promise((r) => setTimeout(r, 50));
-    worker = await applyWorker(side(s, to), subName);
-  }
-  if (!worker && sub.enabled) offenders.push({ problem: `the apply worker of ${subName} on ${to} is not running`, fix: `read ${to}'s server log for its error and fix it (\`bgmig db sync status\` shows the error counts)` });
-  const notReady = await side(s, to).q<{ rel: string; state: string }>(
-    `SELECT sr.srrelid::regclass::text AS rel, sr.srsubstate AS state FROM pg_subscription_rel sr JOIN pg_subscription su ON su.oid = sr.srsubid WHERE su.subname = $1 AND sr.srsubstate NOT IN ('r', 's') ORDER BY 1`,
-    [subName],
-  );
-  if (notReady.rows.length > 0) offenders.push({ problem: `the initial copy is not finished (${notReady.rows.map((r) => r.rel).join(', ')})`, fix: 'wait for it (`bgmig db sync status --watch`)' });
-  const lag = await side(s, from).q<{ lag: string | null }>(
-    `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint AS lag FROM pg_replication_slots WHERE slot_name = $1`,
-    [subName],
-  );
-  const lagBytes = lag.rows[0]?.lag === undefined || lag.rows[0].lag === null ? null : Number(lag.rows[0].lag);
-  if (lagBytes === null) offenders.push({ problem: `replication slot ${subName} is missing on ${from}`, fix: 'restart replication with `bgmig db sync stop` and `bgmig db sync start`' });
-  else if (lagBytes > maxLag) offenders.push({ problem: `replication lag is ${lagBytes} bytes, above --max-lag ${maxLag}`, fix: 'wait for it to catch up or raise --max-lag' });
-  const longTx = await side(s, from).q<{ pid: number; usename: string | null; age_s: string }>(
-    `SELECT pid, usename, round(extract(epoch FROM now() - xact_start))::text AS age_s FROM pg_stat_activity
-      WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()
-        AND xact_start < now() - make_interval(secs => $1::double precision / 1000) ORDER BY xact_start`,
-    [maxAgeMs],
-  );
-  for (const r of longTx.rows) offenders.push({ problem: `a transaction on ${from} has been open for ${r.age_s} s (pid ${r.pid}, role ${r.usename ?? '?'})`, fix: 'let it finish or end it (pg_terminate_backend) first' });
-  const [fFrom, fTo] = await Promise.all([readFence(side(s, from)), readFence(side(s, to))]);
-  if (!fTo.fenced) offenders.push({ problem: `${to} is not fenced, so applications may have written to it`, fix: `check its data, then re-fence it by restarting replication (\`bgmig db sync stop\`, \`bgmig db sync start\`)` });
-  if (fFrom.fenced) offenders.push({ problem: `${from} (the active side) is fenced`, fix: 'check `bgmig db sync status`; run `bgmig db sync stop` to lift it' });
-  ctx.catalogs = await readCatalogs(s, ctx.schemas);
-  // Sequences are judged before the fence: one that serves a column on the new side and cannot be set is a refusal.
-  offenders.push(...(await planSequences(side(s, from), side(s, to), ctx.schemas, ctx.catalogs[from])).offenders);
-  const reverse = planPublication(ctx.catalogs[to], ctx.catalogs[from], ctx.schemas);
-  for (const t of reverse.identityNotOnSubscriber) offenders.push({ problem: `the replica-identity columns of ${t} on ${to} do not all exist on ${from}`, fix: `add them on ${from} or change ${t}'s replica identity` });
-  if (offenders.length > 0) throw refused(refusalSentence(`Cannot ${ctx.op} from ${from} to ${to}`, offenders), { offenders });
-  for (const t of reverse.missingOnSubscriber) ctx.progress({ kind: 'log', level: 'warn', text: `table ${t} exists on ${to} only: its rows will not replicate back to ${from}` });
-  await prepareReverse(ctx, reverse);
+  const g = await checkGates(ctx.s, { op: ctx.op, from: ctx.from, to: ctx.to, schemas: ctx.schemas, progress: ctx.progress }, opts);
+  ctx.catalogs = g.catalogs;
+  await prepareReverse(ctx, g.reverse);
 }
 
 /**
