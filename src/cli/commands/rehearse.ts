@@ -1,0 +1,34 @@
+/**
+ * `bgmig rehearse`: the whole migration on this machine — two embedded PostgreSQL servers, the AWS emulator when
+ * installed, a sample application writing through the switch, the real commands in order, a summary and PASS/FAIL.
+ * Thin wiring: the work is in src/rehearsal/ (loaded only when the command runs).
+ */
+import type { Command } from 'commander';
+import { ExitCode } from '../../core/errors.js';
+import { action } from '../context.js';
+
+export interface RehearseCommandOptions {
+  keep?: boolean;
+  report?: string;
+  pgBin?: string;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('rehearse')
+    .description('run a whole blue-green migration on this machine (embedded PostgreSQL, the AWS emulator when installed): PASS only when every step held and no write was lost')
+    .option('--keep', 'leave the servers and the emulator running afterwards, and print how to drive them', false)
+    .option('--report <file>', 'write a self-contained HTML timeline of the run')
+    .option('--pg-bin <dir>', 'use the PostgreSQL server binaries in DIR instead of the embedded ones')
+    .addHelpText('after', '\nExamples:\n  $ npx bgmig rehearse\n  $ bgmig rehearse --report rehearsal.html\n  $ bgmig rehearse --pg-bin /usr/lib/postgresql/16/bin --keep')
+    .action(
+      action<RehearseCommandOptions>(async (ctx, opts) => {
+        const { rehearse } = await import('../../rehearsal/run.js');
+        const stream = ctx.io.humanStream;
+        const result = await rehearse({ keep: opts.keep, report: opts.report, pgBin: opts.pgBin }, { line: (t) => stream.write(`${t}\n`) });
+        if (ctx.io.json) ctx.io.streams.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        return result.verdict.pass ? ExitCode.Ok : ExitCode.Failure;
+      }),
+    );
+}
