@@ -100,6 +100,9 @@ export class SqlPasswordApplier implements PasswordApplier {
   async apply({ username, password }: Credentials, knownPasswords: readonly string[] = []): Promise<void> {
     const client = await this.connectAdmin(username, knownPasswords);
     try {
+      // The passive side of a sync is fenced (default_transaction_read_only on its database): an admin session
+      // opts out, as the replication engine's own sessions do, or ALTER ROLE fails there.
+      await client.query('SET default_transaction_read_only = off');
       // Utility statements take no bind parameters; the verifier is base64 and '$' only, safe inside a literal.
       await client.query(`ALTER ROLE ${quoteIdent(username)} WITH PASSWORD '${scramVerifier(password)}'`);
     } catch (e) {
