@@ -12,11 +12,17 @@ import { qualified, side, type Session, type Sessions } from './session.js';
 
 const TABLES_SQL = `
 SELECT n.nspname AS schema, c.relname AS name, c.relpersistence = 'u' AS unlogged,
+       NOT pg_has_role(c.relowner, 'USAGE') AS not_owned,
+       NOT has_table_privilege(c.oid, 'SELECT') AS cannot_read,
+       NOT (has_table_privilege(c.oid, 'INSERT') AND has_table_privilege(c.oid, 'UPDATE') AND has_table_privilege(c.oid, 'DELETE')
+            AND has_table_privilege(c.oid, 'TRUNCATE')) AS cannot_apply,
+       c.relrowsecurity AND NOT (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user)
+         AND (c.relforcerowsecurity OR NOT pg_has_role(c.relowner, 'USAGE')) AS rls_blocks,
        coalesce(json_object_agg(a.attname, a.atttypid::int) FILTER (WHERE a.attname IS NOT NULL), '{}'::json) AS cols
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
  WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY($1::text[])
- GROUP BY n.nspname, c.relname, c.relpersistence`;
+ GROUP BY n.nspname, c.relname, c.relpersistence, c.relowner, c.oid, c.relrowsecurity, c.relforcerowsecurity`;
 
 /**
  * The closure of types reachable from the replicated columns (domains → base, arrays → element, composites →
@@ -50,7 +56,7 @@ SELECT t.oid::int AS oid, format_type(t.oid, NULL) AS name, t.typtype AS kind, t
   FROM need JOIN pg_type t ON t.oid = need.oid`;
 
 const REST_SQL = `
-SELECT (SELECT count(*)::int FROM pg_largeobject_metadata) AS large_objects,
+SELECT current_user AS role, (SELECT count(*)::int FROM pg_largeobject_metadata) AS large_objects,
        coalesce((SELECT json_agg(json_build_object('constraint', k.conname, 'fs', fn.nspname, 'ft', f.relname, 'ts', tn.nspname, 'tt', t.relname))
                    FROM pg_constraint k JOIN pg_class t ON t.oid = k.confrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace
                    JOIN pg_class f ON f.oid = k.conrelid JOIN pg_namespace fn ON fn.oid = f.relnamespace
@@ -58,13 +64,15 @@ SELECT (SELECT count(*)::int FROM pg_largeobject_metadata) AS large_objects,
 
 /** Reads one side's CarryFacts for the replicated schemas. Errors: a BgmigError naming the side (Session.q). */
 export async function readCarryFacts(s: Session, schemas: readonly string[]): Promise<CarryFacts> {
-  const tables = await s.q<{ schema: string; name: string; unlogged: boolean; cols: Record<string, number> }>(TABLES_SQL, [schemas], `read the tables on ${s.color}`);
+  type TableRow = { schema: string; name: string; unlogged: boolean; not_owned: boolean; cannot_read: boolean; cannot_apply: boolean; rls_blocks: boolean; cols: Record<string, number> };
+  const tables = await s.q<TableRow>(TABLES_SQL, [schemas], `read the tables on ${s.color}`);
   const types = await s.q<{ oid: number; name: string; kind: string; base: number; element: number | null; attributes: number[] | null; opclass: boolean }>(
     TYPES_SQL,
     [schemas],
     `read the column types on ${s.color}`,
   );
-  const rest = await s.q<{ large_objects: number; fks: Array<{ constraint: string; fs: string; ft: string; ts: string; tt: string }> }>(REST_SQL, [schemas], `read large objects and foreign keys on ${s.color}`);
+  const rest = await s.q<{ role: string; large_objects: number; fks: Array<{ constraint: string; fs: string; ft: string; ts: string; tt: string }> }>(REST_SQL, [schemas], `read large objects and foreign keys on ${s.color}`);
+  const names = (f: (t: TableRow) => boolean) => tables.rows.filter(f).map((t) => qualified(t.schema, t.name));
   const typeMap = new Map<number, TypeFacts>(
     types.rows.map((t) => [t.oid, { name: t.name, kind: t.kind, base: t.base, element: t.element, attributes: t.attributes, defaultOpclass: t.opclass }]),
   );
@@ -73,6 +81,13 @@ export async function readCarryFacts(s: Session, schemas: readonly string[]): Pr
     columnTypes: new Map(tables.rows.map((t) => [qualified(t.schema, t.name), new Map(Object.entries(t.cols))])),
     types: typeMap,
     largeObjects: rest.rows[0].large_objects,
+    admin: {
+      role: rest.rows[0].role,
+      notOwned: names((t) => t.not_owned),
+      cannotRead: names((t) => t.cannot_read),
+      cannotApply: names((t) => t.cannot_apply),
+      rlsBlocks: names((t) => t.rls_blocks),
+    },
     foreignKeys: rest.rows[0].fks.map((k) => ({ constraint: k.constraint, from: qualified(k.fs, k.ft), to: qualified(k.ts, k.tt) })),
   };
 }

@@ -20,8 +20,11 @@
  * - Unlogged tables cannot be published; large objects are not replicated; TRUNCATE fails on a subscriber whose
  *   tables are referenced by foreign keys from tables outside the subscription.
  * - Values the subscriber refuses (forward only; the reverse is the validator's rollback verdict, accepted or
- *   fixed at `db cutover`): narrower types, enum labels it lacks, NOT NULL where the publisher allows NULL, and
- *   subscriber-only NOT NULL columns without a default.
+ *   fixed at `db cutover`): narrower types, enum labels it lacks, NOT NULL where the publisher allows NULL,
+ *   subscriber-only NOT NULL columns without a default, subscriber-only CHECK/UNIQUE/EXCLUDE constraints, unique
+ *   indexes and domain constraints.
+ * - Privileges of the admin role that publishes and subscribes: table ownership on the publisher, SELECT for the
+ *   copy, write privileges and row-level security on the subscriber.
  */
 import type { Color } from '../core/naming.js';
 import type { Catalog, Column, Table } from '../schema/catalog.js';
@@ -58,6 +61,14 @@ export interface CarryFacts {
   largeObjects: number;
   /** Foreign keys that reference a table of the replicated schemas (from anywhere in the database). */
   foreignKeys: Array<{ constraint: string; from: string; to: string }>;
+  /**
+   * What bgmig's admin role (which creates the publication and owns the subscription) may do, per table:
+   * CREATE PUBLICATION … FOR TABLE needs ownership (CREATE PUBLICATION docs); the initial copy needs SELECT on the
+   * publisher; the apply worker needs INSERT, UPDATE, DELETE and TRUNCATE on the subscriber and, unless it bypasses
+   * row-level security, cannot write into a table with RLS enabled (PostgreSQL 15+: "cannot replicate into relation
+   * with row-level security enabled"). Aurora's master user is rds_superuser, not a superuser, so these bite there.
+   */
+  admin: { role: string; notOwned: string[]; cannotRead: string[]; cannotApply: string[]; rlsBlocks: string[] };
 }
 
 export type DirectionRole = 'forward' | 'reverse';
@@ -157,6 +168,8 @@ export function judgeDirection(input: DirectionInput): DirectionJudgement {
   const replicated = new Set(pubTables.map(tableKey).filter((k) => subTables.has(k)));
   const enumLabels = (c: Catalog) => new Map(c.enums.map((e) => [qualify(e.schema, e.name), e.values]));
   const [pubEnums, subEnums] = [enumLabels(pubCatalog), enumLabels(subCatalog)];
+  const domainsOf = (c: Catalog) => new Map(c.domains.map((d) => [qualify(d.schema, d.name), d]));
+  const [pubDomains, subDomains] = [domainsOf(pubCatalog), domainsOf(subCatalog)];
 
   for (const t of pubTables) {
     const key = tableKey(t);
@@ -222,6 +235,48 @@ export function judgeDirection(input: DirectionInput): DirectionJudgement {
       if (!pubCols.has(sc.name) && sc.notNull && sc.default === null && sc.identity === null) {
         refuse(`column ${key}.${sc.name} exists only on ${sub}, is NOT NULL and has no default, so every row from ${pub} would be refused`, `give it a default on ${sub} or make it nullable`);
       }
+    }
+
+    if (role === 'forward') {
+      // Rules the subscriber enforces that the publisher does not: the first row breaking one stops its apply
+      // worker (CHECK, UNIQUE, EXCLUDE, unique indexes, domain constraints). Constrain the publisher first.
+      const pubRules = new Set([...t.constraints.map((c) => `${c.kind}:${c.definition}`), ...t.indexes.filter((i) => i.unique && !i.constraintBacked).map((i) => `index:${i.definition}`)]);
+      for (const c of other.constraints) {
+        if ((c.kind === 'check' || c.kind === 'unique' || c.kind === 'exclusion') && !pubRules.has(`${c.kind}:${c.definition}`)) {
+          refuse(`${c.kind} constraint ${c.name} of ${key} exists only on ${sub} (${c.definition}), so the first row from ${pub} that breaks it stops replication`, `add the same constraint on ${pub} first (validating it proves ${pub}'s rows satisfy it), or drop it on ${sub}`);
+        }
+      }
+      for (const i of other.indexes) {
+        if (i.unique && !i.constraintBacked && !i.primary && !pubRules.has(`index:${i.definition}`)) {
+          refuse(`unique index ${i.name} of ${key} exists only on ${sub}, so the first duplicate ${pub} writes stops replication`, `create the same unique index on ${pub} first, or drop it on ${sub}`);
+        }
+      }
+      for (const col of plain(t.columns)) {
+        const sc = subCols.get(col.name);
+        if (!sc || sc.type.kind !== 'd' || sc.type.name !== col.type.name) continue;
+        const pd = pubDomains.get(col.type.base);
+        const sd = subDomains.get(sc.type.base);
+        if (!sd) continue;
+        const extra = sd.constraints.filter((c) => !(pd?.constraints ?? []).some((x) => x.definition === c.definition)).map((c) => c.definition);
+        if (sd.notNull && !pd?.notNull) extra.push('NOT NULL');
+        if (extra.length > 0) {
+          refuse(`column ${key}.${col.name} is of domain ${sc.type.base}, which on ${sub} also requires ${extra.join(' and ')}, so a value ${pub} accepts can stop replication`, `give the domain the same constraints on ${pub} first, or relax it on ${sub}`);
+        }
+      }
+    }
+
+    // What the admin role may do: own the publisher's table, read it, write the subscriber's.
+    if (pubFacts.admin.notOwned.includes(key)) {
+      refuse(`table ${key} on ${pub} is not owned by ${pubFacts.admin.role}, and only its owner can add it to a publication`, `GRANT the owning role to ${pubFacts.admin.role} on ${pub} (or make ${pubFacts.admin.role} the owner)`);
+    }
+    if (pubFacts.admin.cannotRead.includes(key)) {
+      refuse(`${pubFacts.admin.role} cannot SELECT from ${key} on ${pub}, so the initial copy would fail`, `GRANT SELECT ON ${key} TO ${pubFacts.admin.role} on ${pub}`);
+    }
+    if (subFacts.admin.cannotApply.includes(key)) {
+      refuse(`${subFacts.admin.role} lacks INSERT, UPDATE, DELETE or TRUNCATE on ${key} on ${sub}, so the apply worker would fail`, `GRANT INSERT, UPDATE, DELETE, TRUNCATE ON ${key} TO ${subFacts.admin.role} on ${sub}`);
+    }
+    if (subFacts.admin.rlsBlocks.includes(key)) {
+      refuse(`${key} has row-level security enabled on ${sub} and ${subFacts.admin.role} does not bypass it, so the apply worker cannot write into it`, `give ${subFacts.admin.role} BYPASSRLS (or make it the table's owner without FORCE ROW LEVEL SECURITY) on ${sub}`);
     }
 
     // Shape: no column list unless the subscriber lacks columns; a list must cover the replica identity.

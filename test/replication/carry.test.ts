@@ -151,7 +151,9 @@ describe('kind 2: preflight asks what logical replication can carry', () => {
        CREATE TABLE invoice (id int PRIMARY KEY, issued_on date NOT NULL);
        CREATE UNLOGGED TABLE cache (k text PRIMARY KEY, v text);
        CREATE TABLE feeling (id int PRIMARY KEY, m mood, note text);
-       CREATE TABLE parent (id int PRIMARY KEY);`,
+       CREATE TABLE parent (id int PRIMARY KEY);
+       CREATE DOMAIN code AS text;
+       CREATE TABLE member (id int PRIMARY KEY, email text, c code);`,
       `CREATE TYPE mood AS ENUM ('ok', 'meh');
        CREATE TABLE attachment (id int PRIMARY KEY, body oid);
        CREATE TABLE line (id int PRIMARY KEY, qty int NOT NULL, price int NOT NULL, total int);
@@ -160,7 +162,10 @@ describe('kind 2: preflight asks what logical replication can carry', () => {
        CREATE TABLE feeling (id int PRIMARY KEY, m mood, note text NOT NULL, source text NOT NULL);
        CREATE TABLE parent (id int PRIMARY KEY);
        CREATE TABLE parent_audit (id int PRIMARY KEY, parent_id int REFERENCES parent (id));
-       CREATE SCHEMA side; CREATE TABLE side.x (id int PRIMARY KEY);`,
+       CREATE SCHEMA side; CREATE TABLE side.x (id int PRIMARY KEY);
+       CREATE DOMAIN code AS text CHECK (VALUE ~ '^[A-Z]+$');
+       CREATE TABLE member (id int PRIMARY KEY, email text CONSTRAINT email_set CHECK (email <> ''), c code);
+       CREATE UNIQUE INDEX member_email ON member (lower(email));`,
     );
     const r = await run('k2', ['db', 'sync', 'start', '--yes']);
     expect(r.code).toBe(3);
@@ -175,6 +180,10 @@ describe('kind 2: preflight asks what logical replication can carry', () => {
     expect(msg).toContain('column public.feeling.note is NOT NULL on green but nullable on blue');
     expect(msg).toContain('column public.feeling.source exists only on green, is NOT NULL and has no default');
     expect(msg).toContain('foreign key parent_audit_parent_id_fkey of public.parent_audit on green references public.parent, but public.parent_audit is not replicated from blue, so a TRUNCATE of public.parent on blue would stop replication');
+    // Rules only green enforces: the first blue row breaking one would stop replication.
+    expect(msg).toContain("check constraint email_set of public.member exists only on green (CHECK ((email <> ''::text))), so the first row from blue that breaks it stops replication — add the same constraint on blue first");
+    expect(msg).toContain('unique index member_email of public.member exists only on green');
+    expect(msg).toContain("column public.member.c is of domain public.code, which on green also requires CHECK ((VALUE ~ '^[A-Z]+$'::text))");
     await nothingCreated('k2');
   });
 });
