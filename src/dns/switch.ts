@@ -192,3 +192,48 @@ export async function switchActiveDatabase(
   }
   return { ...result, color };
 }
+
+/** Answers the CNAME targets of a name, as the VPC's resolver sees it (node:dns; injectable for tests). */
+export type CnameResolver = (name: string) => Promise<string[]>;
+
+export interface ResolveWait {
+  /** performance.now() when the resolver first answered the expected host; undefined if it did not in time. */
+  resolvedAt: number | undefined;
+  /** From the call to that answer (or to giving up). */
+  waitedMs: number;
+  /** The last answer (normalized), or the last resolver error code. */
+  last: string;
+}
+
+/**
+ * Polls the resolver until `name` resolves to `expected` (what clients inside the VPC then get), bounded. Never
+ * throws: it is a measurement of what clients see, made after the record change was confirmed INSYNC
+ * (https://docs.aws.amazon.com/Route53/latest/APIReference/API_GetChange.html); resolvers may still serve the old
+ * answer for up to the record's TTL.
+ */
+export async function waitUntilResolves(name: string, expected: string, opts: { resolve?: CnameResolver; timeoutMs?: number; pollMs?: number } = {}): Promise<ResolveWait> {
+  const resolve: CnameResolver =
+    opts.resolve ??
+    (async (n) => {
+      const { promises } = await import('node:dns');
+      return new promises.Resolver({ timeout: 1_000, tries: 1 }).resolveCname(n);
+    });
+  const started = performance.now();
+  const until = started + (opts.timeoutMs ?? 30_000);
+  const want = normalizeHost(expected);
+  let last = '';
+  for (;;) {
+    try {
+      const answers = (await resolve(normalizeHost(name))).map(normalizeHost);
+      last = answers.join(',') || 'no answer';
+      if (answers.includes(want)) {
+        const now = performance.now();
+        return { resolvedAt: now, waitedMs: Math.round(now - started), last };
+      }
+    } catch (e) {
+      last = (e as { code?: string }).code ?? 'resolver error';
+    }
+    if (performance.now() > until) return { resolvedAt: undefined, waitedMs: Math.round(performance.now() - started), last };
+    await sleep(opts.pollMs ?? 200);
+  }
+}

@@ -29,8 +29,8 @@ import { scrub } from '../core/redact.js';
 import { checkLogin, describeTarget, targetFromSecret, type DbTarget } from '../db/connection.js';
 import { lambdaSsl } from '../db/lambda-tls.js';
 import { initAppRole } from '../dbinit/app-role.js';
-import { type ClusterEndpoints, type DbRecordRef, readActiveDatabase, switchActiveDatabase } from '../dns/switch.js';
-import type { Executor, ProgressEvent, Targets } from '../replication/api.js';
+import { type ClusterEndpoints, type CnameResolver, type DbRecordRef, readActiveDatabase, switchActiveDatabase, waitUntilResolves } from '../dns/switch.js';
+import type { Executor, ProgressEvent, SwitchHookResult, Targets } from '../replication/api.js';
 import type { SecretVersionSelector } from '../schema/report.js';
 import {
   type AuditRecord,
@@ -68,6 +68,10 @@ export interface HandlerDeps {
   switchWaitMs?: number;
   /** GetChange poll interval (default 500 ms). */
   switchPollMs?: number;
+  /** The VPC resolver's view of the db record (default node:dns); tests inject one. */
+  resolveCname?: CnameResolver;
+  /** Upper bound on waiting for the VPC resolver to answer the new writer after INSYNC (default 30 s). */
+  resolveWaitMs?: number;
 }
 
 const MAX_PROGRESS = 500;
@@ -147,7 +151,7 @@ async function defaultEngine(targets: Targets): Promise<Executor> {
 
 function summarize(operation: CutoverOperation, report: unknown): Record<string, unknown> {
   const r = (report ?? {}) as Record<string, unknown>;
-  const keep = ['outcome', 'active', 'from', 'to', 'pauseMs', 'state', 'healthy', 'direction', 'durationMs', 'error', 'resumed'];
+  const keep = ['outcome', 'active', 'from', 'to', 'pauseMs', 'clientsFollowMs', 'holdMs', 'state', 'healthy', 'direction', 'durationMs', 'error', 'resumed'];
   const out: Record<string, unknown> = { operation };
   for (const k of keep) if (r[k] !== undefined) out[k] = r[k];
   return out;
@@ -222,9 +226,14 @@ export function makeHandler(deps: HandlerDeps = {}) {
         const safe = e.kind === 'log' ? { ...e, text: scrub(e.text, known) } : e.kind === 'step' && e.detail ? { ...e, detail: scrub(e.detail, known) } : e;
         logger.info('progress', { event: safe });
       };
-      const onSwitch = async (active: Color) => {
+      // Runs after the new side is unfenced (outside the write pause): UPSERT, wait for INSYNC, then measure when
+      // the VPC's resolver — what the applications and poolers use — answers the new writer.
+      const onSwitch = async (active: Color): Promise<SwitchHookResult> => {
         const res = await switchActiveDatabase(r53, resolved.record, resolved.endpoints, active, { waitTimeoutMs: deps.switchWaitMs ?? 60_000, pollMs: deps.switchPollMs ?? 500 });
-        logger.info('database record switched', { active, record: res.recordName, value: res.value, ttl: res.ttl, changeId: res.changeId, status: res.status, waitedMs: res.waitedMs });
+        const seen = await waitUntilResolves(resolved.record.recordName, resolved.endpoints[active], { resolve: deps.resolveCname, timeoutMs: deps.resolveWaitMs ?? 30_000 });
+        logger.info('database record switched', { active, record: res.recordName, value: res.value, ttl: res.ttl, changeId: res.changeId, status: res.status, waitedMs: res.waitedMs, resolvedAfterMs: seen.resolvedAt === undefined ? null : seen.waitedMs + res.waitedMs, resolverAnswer: seen.last });
+        const resolvedText = seen.resolvedAt === undefined ? `the VPC resolver still answered ${seen.last} after ${seen.waitedMs} ms more (clients follow within the record's TTL)` : `resolved in the VPC ${seen.waitedMs} ms after INSYNC`;
+        return { detail: `${res.recordName} → ${res.value}: INSYNC after ${res.waitedMs} ms, ${resolvedText}`, clientsFollowAt: seen.resolvedAt };
       };
 
       let report: unknown;

@@ -24,7 +24,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CutoverEnv } from '../../src/core/lambda-env.js';
 import type { Color } from '../../src/core/naming.js';
-import type { ActiveReport, CutoverResult, CutoverSuccess } from '../../src/remote/db-cutover-contract.js';
+import type { ActiveReport, CutoverFailure, CutoverResult, CutoverSuccess } from '../../src/remote/db-cutover-contract.js';
 import type { SwitchReport, SyncStatusReport } from '../../src/replication/api.js';
 import { REPO_ROOT } from '../harness/cli.js';
 import { startMoto, type Moto } from '../harness/moto.js';
@@ -76,6 +76,12 @@ async function canWrite(color: Color): Promise<boolean> {
   } finally {
     await c.end().catch(() => undefined);
   }
+}
+
+/** What a resolver inside the VPC answers for the record (here: moto's current record). */
+async function vpcResolver(): Promise<string[]> {
+  const v = await readRecord();
+  return v ? [v] : [];
 }
 
 /** Application writers: resolve the record at every connect, insert, record acknowledged keys. */
@@ -192,7 +198,9 @@ beforeAll(async () => {
     return (orig as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
   }) as typeof process.stdout.write;
   restoreStdout = () => (process.stdout.write = orig);
-  ({ handler } = (await import('../../src/lambda/db-cutover.js')) as unknown as { handler: typeof handler });
+  // The VPC resolver of the function is played by moto's record (node:dns cannot see a private zone here).
+  const { makeHandler } = await import('../../src/lambda/db-cutover.js');
+  handler = makeHandler({ resolveCname: vpcResolver }) as unknown as typeof handler;
 });
 
 afterAll(async () => {
@@ -236,12 +244,12 @@ describe('cutover function handler (local PostgreSQL, moto Route 53 + Secrets Ma
     expect(await canWrite('green')).toBe(false);
   });
 
-  it('a Route 53 failure at the switch aborts the cutover: blue active and writable, record on blue, replication intact', async () => {
+  it('a Route 53 failure after the unfence: green active and writable, blue stays fenced; re-running the cutover retries the record (the forward path)', async () => {
     const { makeHandler } = await import('../../src/lambda/db-cutover.js');
     const real = new Route53Client({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
     const send = real.send.bind(real) as (cmd: unknown) => Promise<unknown>;
     let refused = 0;
-    // Refuse only the UPSERT to green (the undo's UPSERT back to blue goes through).
+    // Refuse the UPSERT to green (a fault moto cannot produce).
     (real as unknown as { send: (cmd: unknown) => Promise<unknown> }).send = async (cmd: unknown) => {
       const c = cmd as { constructor: { name: string }; input?: { ChangeBatch?: { Changes?: Array<{ ResourceRecordSet?: { ResourceRecords?: Array<{ Value?: string }> } }> } } };
       if (c.constructor.name === 'ChangeResourceRecordSetsCommand' && c.input?.ChangeBatch?.Changes?.[0]?.ResourceRecordSet?.ResourceRecords?.[0]?.Value === ENDPOINT.green) {
@@ -250,17 +258,82 @@ describe('cutover function handler (local PostgreSQL, moto Route 53 + Secrets Ma
       }
       return send(cmd);
     };
-    const h = makeHandler({ route53: async () => real });
+    const h = makeHandler({ route53: async () => real, resolveCname: vpcResolver });
     const r = await h({ operation: 'cutover', options: { maxPauseMs: 10_000 } });
-    expect(r.ok).toBe(true);
-    const report = (r as CutoverSuccess).report as SwitchReport;
     expect(refused).toBeGreaterThanOrEqual(1);
-    expect(report).toMatchObject({ operation: 'cutover', outcome: 'aborted', active: 'blue' });
-    expect(report.error).toMatch(/not authorized/);
+    expect(r.ok).toBe(false);
+    // Exactly one side takes writes: green (which holds everything); blue stays fenced; nothing is undone.
+    expect((r as CutoverFailure).error.message).toMatch(/made green active and writable \(blue stays fenced\).*not authorized.*run `bgmig db cutover` again/);
     expect(await readRecord()).toBe(ENDPOINT.blue);
-    expect((r as CutoverSuccess).dns).toMatchObject({ color: 'blue' });
+    expect(await canWrite('green')).toBe(true);
+    expect(await canWrite('blue')).toBe(false);
+    // The forward path: the same operation again, with Route 53 answering.
+    const again = await call<SwitchReport>('cutover', { maxPauseMs: 10_000 });
+    expect(again.report).toMatchObject({ outcome: 'completed', active: 'green', resumed: true });
+    expect(await readRecord()).toBe(ENDPOINT.green);
+    // Back to blue for what follows.
+    expect((await call<SwitchReport>('rollback', { maxPauseMs: 10_000 })).report).toMatchObject({ outcome: 'completed', active: 'blue' });
+    expect(await readRecord()).toBe(ENDPOINT.blue);
     expect(await canWrite('blue')).toBe(true);
     expect(await canWrite('green')).toBe(false);
+    await waitStreaming();
+  });
+
+  it('Route 53 propagation is outside the write pause: with the change PENDING for 3 s, green takes writes before it is INSYNC', async () => {
+    const { makeHandler } = await import('../../src/lambda/db-cutover.js');
+    const real = new Route53Client({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const send = real.send.bind(real) as (cmd: unknown) => Promise<unknown>;
+    const PENDING_MS = 3_000;
+    let upsertAt = 0;
+    let insyncAt = 0;
+    // moto answers INSYNC at once; AWS does not. This client keeps the change PENDING for 3 s (fault injection).
+    (real as unknown as { send: (cmd: unknown) => Promise<unknown> }).send = async (cmd: unknown) => {
+      const c = cmd as { constructor: { name: string }; input?: { Id?: string } };
+      if (c.constructor.name === 'ChangeResourceRecordSetsCommand') {
+        const out = (await send(cmd)) as { ChangeInfo: Record<string, unknown> };
+        upsertAt = performance.now();
+        return { ...out, ChangeInfo: { ...out.ChangeInfo, Status: 'PENDING' } };
+      }
+      if (c.constructor.name === 'GetChangeCommand') {
+        const done = performance.now() - upsertAt >= PENDING_MS;
+        if (done && insyncAt === 0) insyncAt = performance.now();
+        return { ChangeInfo: { Id: c.input?.Id, Status: done ? 'INSYNC' : 'PENDING', SubmittedAt: new Date() } };
+      }
+      return send(cmd);
+    };
+    // The VPC's resolver keeps serving the old answer until the change is in sync.
+    const resolver = async () => (insyncAt > 0 ? vpcResolver() : [ENDPOINT.blue]);
+    const h = makeHandler({ route53: async () => real, resolveCname: resolver, switchPollMs: 100 });
+    let firstGreenWrite = 0;
+    let probing = true;
+    const probe = (async () => {
+      while (probing) {
+        if (firstGreenWrite === 0 && (await canWrite('green'))) firstGreenWrite = performance.now();
+        await new Promise((res) => setTimeout(res, 25));
+      }
+    })();
+    const r = await h({ operation: 'cutover', options: { maxPauseMs: 2_000 } });
+    probing = false;
+    await probe;
+    expect(r.ok, JSON.stringify((r as CutoverFailure).error)).toBe(true);
+    const report = (r as CutoverSuccess).report as SwitchReport;
+    expect(report).toMatchObject({ outcome: 'completed', active: 'green' });
+    // The write pause (fence → unfence) is far below the 3 s the change stayed PENDING, and within --max-pause 2 s.
+    expect(report.pauseMs as number).toBeLessThan(2_000);
+    expect(insyncAt).toBeGreaterThan(0);
+    expect(firstGreenWrite).toBeGreaterThan(0);
+    expect(firstGreenWrite).toBeLessThan(insyncAt);
+    // The unfence is a step before the switch; clients resolve the new writer only after the PENDING time.
+    const names = report.steps.map((x) => x.step);
+    expect(names.indexOf('unfence green')).toBeLessThan(names.indexOf('switch'));
+    expect(report.clientsFollowMs as number).toBeGreaterThanOrEqual(PENDING_MS - 100);
+    expect(report.clientsFollowMs as number).toBeGreaterThan(report.pauseMs as number);
+    expect(report.steps.find((x) => x.step === 'switch')?.detail).toMatch(/INSYNC after \d+ ms, resolved in the VPC \d+ ms after INSYNC/);
+    console.info(`write pause ${report.pauseMs} ms; clients resolve green ${report.clientsFollowMs} ms after the fence (change PENDING ${PENDING_MS} ms)`);
+    expect(await readRecord()).toBe(ENDPOINT.green);
+    expect(await canWrite('blue')).toBe(false);
+    // Back to blue for what follows.
+    expect((await call<SwitchReport>('rollback', { maxPauseMs: 10_000 })).report).toMatchObject({ outcome: 'completed', active: 'blue' });
     await waitStreaming();
   });
 
@@ -425,9 +498,13 @@ describe('cutover function handler (local PostgreSQL, moto Route 53 + Secrets Ma
     // Reads leave no record.
     expect(ops).not.toContain('syncStatus');
     expect(ops).not.toContain('active');
-    // The aborted cutover is on record with its outcome, like the completed one.
-    const cutovers = records.filter((r) => r.operation === 'cutover' && r.ok) as CutoverSuccess[];
-    expect(cutovers.map((c) => (c.report as SwitchReport).outcome)).toEqual(expect.arrayContaining(['aborted', 'completed']));
+    // The cutover whose Route 53 change failed after the unfence is on record as a failure, beside the completed
+    // ones (the one that finished it is marked resumed).
+    const cutovers = records.filter((r) => r.operation === 'cutover');
+    expect(cutovers.filter((c) => !c.ok).map((c) => (c as CutoverFailure).error.message).join(' ')).toMatch(/made green active and writable \(blue stays fenced\)/);
+    const done = cutovers.filter((c): c is CutoverSuccess => c.ok).map((c) => c.report as SwitchReport);
+    expect(done.map((r) => r.outcome)).toEqual(expect.arrayContaining(['completed']));
+    expect(done.some((r) => r.resumed)).toBe(true);
     for (const k of keys) expect(k).toMatch(/^journal\/\d{4}-\d\d-\d\dT[\d-]+Z-[a-zA-Z]+\.json$/);
     const all = docs.join('\n');
     for (const secret of [APP_PASSWORD, servers.blue.password, servers.green.password]) expect(all).not.toContain(secret);
