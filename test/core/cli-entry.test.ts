@@ -12,10 +12,10 @@ describe('the bgmig executable', () => {
     expect(r.stdout).toContain('Exit codes:');
   });
 
-  it('--version prints the package version', async () => {
+  it('--version prints the package version and the commit it was built from', async () => {
     const r = await runBgmig(['--version']);
     expect(r.code).toBe(0);
-    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+ \(commit ([0-9a-f]{12}(-dirty)?|unknown)\)$/);
   });
 
   it('an unknown command is bad input: exit 2, one line, no stack trace', async () => {
