@@ -15,6 +15,7 @@ import { register as registerDestroy } from './commands/destroy.js';
 import { register as registerDiff } from './commands/diff.js';
 import { register as registerPromote } from './commands/promote.js';
 import { register as registerRehearse } from './commands/rehearse.js';
+import { register as registerHistory } from './commands/history.js';
 import { register as registerRollback } from './commands/rollback.js';
 import { register as registerRotate } from './commands/rotate-secret-manual.js';
 import { register as registerStatus } from './commands/status.js';
@@ -148,6 +149,7 @@ export function buildProgram(): Command {
     registerValidate,
     registerPromote,
     registerRollback,
+    registerHistory,
     registerRotate,
     registerDb,
     registerRehearse,

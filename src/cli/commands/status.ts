@@ -19,6 +19,7 @@ import { output, requireStack, type StackInfo } from '../stack.js';
 import { readWeights, type TrafficTarget, trafficTarget, weightBar } from '../traffic.js';
 import { readLatestReport, schemaVerdict } from '../validation.js';
 import type { Executor } from '../../replication/api.js';
+import { readRolloutSection, renderRolloutLines, rolloutDegraded, type RolloutSection } from '../../rollout/status-section.js';
 
 export interface ClusterStatus {
   color: Color;
@@ -47,6 +48,8 @@ export interface StatusSnapshot {
   database: DatabaseSection;
   validation?: Pick<ValidationReport, 'verdict' | 'generatedAt'> & { differences: number; breaking: number; rollback: string } | undefined;
   /** Sections that could not be read (each one sentence). */
+  /** A running rollout and whether the rollback guard is armed (src/rollout/status-section.ts). */
+  rollout?: RolloutSection | undefined;
   errors: Record<string, string>;
   healthy: boolean;
   /** Why the system counts as degraded (empty when healthy). */
@@ -68,6 +71,7 @@ const SECTION_LABELS: Record<string, string> = {
   'database.active': 'the active database',
   'database.replication': 'the replication state',
   validation: 'the validation report',
+  rollout: 'the rollout lease',
 };
 
 export function sectionLabel(section: string): string {
@@ -127,6 +131,7 @@ export async function readStatus(aws: AwsClients, suffix: string, opts: ReadStat
   // Without the listener outputs the traffic sections cannot be read; 'traffic' already says why.
   const withTraffic = <T>(section: string, fn: (tt: TrafficTarget) => Promise<T>): Promise<T | undefined> =>
     t ? guard(section, () => fn(t)) : Promise.resolve(undefined);
+  const rolloutRead = guard('rollout', () => readRolloutSection(aws, stack, suffix));
   const [weights, blueTargets, greenTargets, blueAlarms, greenAlarms, clusters, active, report, replication] = await Promise.all([
     withTraffic('weights', (tt) => readWeights(aws, tt)),
     withTraffic('targets.blue', (tt) => targetHealth(aws, tt.targetGroupArn.blue)),
@@ -149,6 +154,8 @@ export async function readStatus(aws: AwsClients, suffix: string, opts: ReadStat
   for (const a of [...(blueAlarms ?? []), ...(greenAlarms ?? [])]) if (a.state === 'ALARM') degraded.push(`${a.name} is in ALARM`);
   for (const c of clusters ?? []) if (c.status !== 'available') degraded.push(`${c.color} cluster ${c.identifier} is ${c.status}`);
   if (replication?.available) degraded.push(...replication.degraded);
+  const rollout = await rolloutRead;
+  if (rollout) degraded.push(...rolloutDegraded(rollout, weights));
   for (const section of Object.keys(errors)) degraded.push(`could not read ${sectionLabel(section)}`);
 
   return {
@@ -164,6 +171,7 @@ export async function readStatus(aws: AwsClients, suffix: string, opts: ReadStat
           return { verdict: report.verdict, generatedAt: report.generatedAt, differences: report.differences.length, breaking: v.totals.breaking, rollback: v.rollback === 'incompatible' ? `blocked (${v.blockers?.length ?? 0} column(s))` : v.rollback === 'compatible' ? 'possible' : 'not judged' };
         })()
       : undefined,
+    rollout,
     errors,
     healthy: degraded.length === 0,
     degraded,
@@ -218,6 +226,8 @@ export function renderStatus(s: StatusSnapshot, io: Io): string {
           : 'no report yet (run `bgmig validate`)'
     }`,
   );
+  if (s.rollout) lines.push(...renderRolloutLines(s.rollout, st));
+  else if (s.errors.rollout) lines.push(`Rollout     ${st.red(`unavailable: ${s.errors.rollout}`)}`);
   // Sections added later (or by other modules) that have no line of their own above: still say why.
   const rendered = new Set(Object.keys(SECTION_LABELS));
   for (const [section, reason] of Object.entries(s.errors)) {
