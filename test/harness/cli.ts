@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { refuseInUnitLayer } from './shared.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BGMIG_BIN = path.join(REPO_ROOT, 'bin', 'bgmig.js');
@@ -24,6 +25,7 @@ export interface RunOptions {
 const SCRUBBED = ['AWS_PROFILE', 'AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'BGMIG_SUFFIX', 'NO_COLOR', 'FORCE_COLOR'];
 
 export function runBgmig(args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  refuseInUnitLayer('bgmig run as a subprocess');
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !SCRUBBED.includes(k)) env[k] = v;
   // Keep test runs from touching a real account even if the emulator variables are missing.

@@ -12,7 +12,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { freePort } from './postgres.js';
-import { dropRecord, isAlive, readRecords, stopMeansRelease, workerSlot, writeRecord } from './shared.js';
+import { dropRecord, isAlive, readRecords, refuseInUnitLayer, stopMeansRelease, workerSlot, writeRecord } from './shared.js';
 
 export interface Moto {
   endpoint: string;
@@ -100,6 +100,7 @@ async function killPid(pid: number): Promise<void> {
 
 /** A private emulator: this file's own, stopped by `stop()` or when the test process exits. */
 export async function startPrivateMoto(): Promise<Moto> {
+  refuseInUnitLayer('moto started');
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const child = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
@@ -171,6 +172,7 @@ async function spawnShared(dir: string, ownerPid: number): Promise<MotoRecord> {
 }
 
 export async function startMoto(): Promise<Moto> {
+  refuseInUnitLayer('moto started');
   const slot = workerSlot();
   if (!slot || sharedHeld) return startPrivateMoto();
   sharedHeld = true;

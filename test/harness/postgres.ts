@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { dropRecord, readRecords, stopMeansRelease, type WorkerSlot, workerSlot, writeRecord } from './shared.js';
+import { dropRecord, readRecords, refuseInUnitLayer, stopMeansRelease, type WorkerSlot, workerSlot, writeRecord } from './shared.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -217,6 +217,7 @@ function handle(dataDir: string, port: number, password: string, stop: () => Pro
 
 /** A private server: initdb'd for the caller, stopped and removed by `stop()` or when the process exits. */
 export async function startPrivatePostgres(opts: PgServerOptions = {}): Promise<PgServer> {
+  refuseInUnitLayer('PostgreSQL started');
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.on('exit', () => {
@@ -379,6 +380,7 @@ async function newShared(slot: WorkerSlot, key: string, opts: PgServerOptions): 
 }
 
 export async function startPostgres(opts: PgServerOptions = {}): Promise<PgServer> {
+  refuseInUnitLayer('PostgreSQL started');
   const slot = workerSlot();
   if (!slot) return startPrivatePostgres(opts);
   await detachAll(slot);

@@ -130,3 +130,13 @@ export function listRunDirs(): Array<{ dir: string; ownerPid: number }> {
     .map((n) => ({ dir: path.join(tmp, n), ownerPid: Number(n.slice(RUN_DIR_PREFIX.length)) }))
     .filter((r) => Number.isInteger(r.ownerPid) && r.ownerPid > 0);
 }
+
+/**
+ * The unit layer (vitest project `unit`, files `*.unit.test.ts`) promises no server, emulator or subprocess; the
+ * harness keeps that promise by refusing to start one there.
+ */
+export function refuseInUnitLayer(what: string): void {
+  if (process.env.BGMIG_TEST_LAYER === 'unit') {
+    throw new Error(`${what} in the unit layer: a *.unit.test.ts file runs without servers or subprocesses; name the file *.test.ts to put it in the system layer`);
+  }
+}
