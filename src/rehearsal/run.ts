@@ -8,21 +8,45 @@
  * Everything started is registered with a Cleanup the moment it exists and undone at the end, on failure and on
  * Ctrl-C; `--keep` leaves it running and prints how to drive it with the ordinary commands.
  */
-import { existsSync, mkdtempSync, chmodSync, writeFileSync } from 'node:fs';
+// run.ts is itself loaded lazily (by the rehearse command), so everything the walk-through needs is imported here,
+// up front — including the modules the commands load lazily: a long run must not depend on loading code later.
+import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import pg from 'pg';
+import { AwsClients } from '../cli/aws.js';
+import { runDbInit, renderDbInit } from '../cli/commands/db/init.js';
+import { runSwitch } from '../cli/commands/db/switch.js';
+import { runSyncStart, runSyncStop } from '../cli/commands/db/sync.js';
+import { runPromote } from '../cli/commands/promote.js';
+import { runRollback } from '../cli/commands/rollback.js';
+import { runRotate } from '../cli/commands/rotate-secret-manual.js';
+import { runStatus } from '../cli/commands/status.js';
+import { runValidate } from '../cli/commands/validate.js';
+import { type GlobalOptions, makeContext, toBgmigError } from '../cli/context.js';
+import '../cli/db-remote.js';
+import { Io } from '../cli/io.js';
+import '../cli/stack.js';
+import '../cli/traffic.js';
+import '../cli/validation.js';
 import type { Weights } from '../core/config.js';
 import { BgmigError, ExitCode, messageOf } from '../core/errors.js';
 import { type Color, names } from '../core/naming.js';
+import { parseDbUrl } from '../db/connection.js';
+import { colorOfEndpoint, dbRecordFromOutputs, readDbRecord, switchActiveDatabase } from '../dns/switch.js';
 import type { SwitchHook } from '../replication/api.js';
-import type { GlobalOptions } from '../cli/context.js';
-import { Io } from '../cli/io.js';
+import { LocalExecutor } from '../replication/executor.js';
+import '../replication/status.js';
+import '../schema/validate.js';
+import { provisionStack, type ProvisionedStack } from './aws-stack.js';
 import { Cleanup } from './cleanup.js';
-import type { ProvisionedStack } from './aws-stack.js';
-import type { Emulator } from './emulator.js';
+import { type Emulator, emulatorVersion, startEmulator } from './emulator.js';
 import { findBinaries, type LocalPg, serverUser, startServer } from './postgres.js';
+import { renderReport } from './report.js';
 import { BLUE_SCHEMA_SQL, type Endpoint, GREEN_MIGRATION_SQL, missingWrites, SampleApp, SEED_SQL } from './sample-app.js';
 import { decideVerdict, type StepOutcome, switchImpact, type SwitchImpact, type Verdict } from './summary.js';
 import { Timeline, type TimelineData } from './timeline.js';
@@ -55,7 +79,7 @@ export interface StepRecord extends StepOutcome {
 
 export interface RehearsalResult {
   verdict: Verdict;
-  environment: { postgres: string; emulator: string | null; pooler: string | null; workspace: string; kept: boolean };
+  environment: { postgres: string; emulator: string | null; emulatorEndpoint: string | null; pooler: string | null; workspace: string; kept: boolean };
   skipped: string[];
   steps: StepRecord[];
   acknowledged: number;
@@ -147,7 +171,6 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
   chmodSync(workspace, 0o755);
   cleanup.addDir(workspace);
 
-  const { emulatorVersion } = await import('./emulator.js');
   const motoVersion = await emulatorVersion();
   const pooler = pgbouncerPath();
 
@@ -211,7 +234,6 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
     try {
       code = (await fn(io)) ?? 0;
     } catch (e) {
-      const [{ toBgmigError }, { AwsClients }] = await Promise.all([import('../cli/context.js'), import('../cli/aws.js')]);
       const err = toBgmigError(e, { aws: new AwsClients({ region: 'us-east-1', endpointUrl: emulator?.endpoint }) });
       io.error(err.message);
       code = err.exitCode;
@@ -277,17 +299,16 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
     });
 
     // ── Emulator ───────────────────────────────────────────────────────────────────────────────────────────────
-    const appPassword = (await import('node:crypto')).randomBytes(18).toString('base64url');
+    const appPassword = randomBytes(18).toString('base64url');
     if (motoVersion) {
-      const { startEmulator } = await import('./emulator.js');
       emulator = await setup('start the AWS emulator', async () => {
         const e = await startEmulator(motoVersion);
         cleanup.add(`AWS emulator (pid ${e.pid})`, () => e.stop(), [e.pid]);
+        out.line(`   ${e.version} at ${e.endpoint}`);
         return e;
       });
       // The commands build their SDK clients from the standard chain: point it at the emulator, for this process only.
       Object.assign(process.env, emulator.env);
-      const { provisionStack } = await import('./aws-stack.js');
       const em = emulator;
       stack = await setup(`provision ${n.stack} on the emulator (listener, target groups, alarms, secrets, zone + record, bucket)`, () =>
         provisionStack(em.endpoint, REHEARSAL_SUFFIX, {
@@ -299,7 +320,6 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
         }),
       );
       // A deployed stack's services run their tasks; moto reports them running once a desired count is set.
-      const { UpdateServiceCommand } = await import('@aws-sdk/client-ecs');
       const st0 = stack;
       await Promise.all(
         (['blue', 'green'] as const).map((c) => st0.clients.ecs.send(new UpdateServiceCommand({ cluster: st0.ecsClusterName, service: st0.serviceName[c], desiredCount: 2 }))),
@@ -317,12 +337,9 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
       verbose: false,
       yes: true,
     } as GlobalOptions;
-    const { makeContext } = await import('../cli/context.js');
     const ctxFor = (io: RehearsalIo) => makeContext(globals, io);
     const direct = { blueUrl: adminUrl('blue'), greenUrl: adminUrl('green') };
-    const { parseDbUrl } = await import('../db/connection.js');
     const targets = { blue: parseDbUrl(direct.blueUrl, 'blue'), green: parseDbUrl(direct.greenUrl, 'green') };
-    const { LocalExecutor } = await import('../replication/executor.js');
 
     // ── The database's name, the listener's weights: what the application sees ─────────────────────────────────
     let weights: Weights = { blue: 100, green: 0 };
@@ -332,7 +349,6 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
     let readPassword: () => Promise<string> = async () => appPassword;
     if (stack) {
       const st = stack;
-      const { dbRecordFromOutputs, readDbRecord, colorOfEndpoint, switchActiveDatabase } = await import('../dns/switch.js');
       const { ref, endpoints } = dbRecordFromOutputs(st.outputs, st.stackName);
       const r53 = st.clients.route53;
       resolveName = async () => colorOfEndpoint((await readDbRecord(r53, ref))?.value, endpoints) ?? 'blue';
@@ -341,7 +357,6 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
         await switchActiveDatabase(r53, ref, endpoints, active, { pollMs: 200 });
         tl.event(`db record → ${active}`);
       };
-      const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
       readPassword = async () => {
         const v = await st.clients.secrets.send(new GetSecretValueCommand({ SecretId: st.secretArn.app, VersionStage: 'AWSCURRENT' }));
         return (JSON.parse(v.SecretString ?? '{}') as { password?: string }).password ?? '';
@@ -374,7 +389,6 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
     };
 
     // ── The walk-through ───────────────────────────────────────────────────────────────────────────────────────
-    const { runStatus } = await import('../cli/commands/status.js');
     const statusStep = async (label: string) => {
       if (!stack) return skip(label, 'needs the AWS emulator');
       await command(label, `bgmig status --suffix ${REHEARSAL_SUFFIX}`, (io) =>
@@ -383,7 +397,6 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
     };
     await statusStep('status');
 
-    const { runValidate } = await import('../cli/commands/validate.js');
     const validated = await command('validate', 'bgmig validate --blue-url $BLUE --green-url $GREEN', (io) =>
       runValidate({ ...direct }, { io, aws: ctxFor(io).aws, suffix: () => REHEARSAL_SUFFIX }),
     );
@@ -392,7 +405,6 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
       await stack.putReport(validated.io.lastResult as Parameters<ProvisionedStack['putReport']>[0]);
     }
 
-    const { runDbInit, renderDbInit } = await import('../cli/commands/db/init.js');
     await command('db init', 'BGMIG_APP_PASSWORD=… bgmig db init --blue-url $BLUE --green-url $GREEN', async (io) => {
       const r = await runDbInit({ ...direct }, { io, aws: ctxFor(io).aws, suffix: undefined, env: { BGMIG_APP_PASSWORD: appPassword } });
       io.result(r, () => renderDbInit(r));
@@ -407,11 +419,9 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
     out.line('');
     await sleep(1_500);
 
-    const { runSyncStart, runSyncStop } = await import('../cli/commands/db/sync.js');
     await command('db sync start', 'bgmig db sync start --blue-url $BLUE --green-url $GREEN --yes', (io) => runSyncStart(ctxFor(io), { ...direct }));
     await sleep(1_000);
 
-    const { runSwitch } = await import('../cli/commands/db/switch.js');
     const cut = await command('db cutover', 'bgmig db cutover --blue-url $BLUE --green-url $GREEN --max-pause 10s --yes', (io) => runSwitch('cutover', ctxFor(io), { ...direct, maxPause: '10s', switchHook }), {
       impact: true,
     });
@@ -429,8 +439,6 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
     // ── Traffic ────────────────────────────────────────────────────────────────────────────────────────────────
     if (stack) {
       const st = stack;
-      const { runPromote } = await import('../cli/commands/promote.js');
-      const { runRollback } = await import('../cli/commands/rollback.js');
       for (const w of [10, 50]) {
         await command(`promote ${w}`, `bgmig promote --suffix ${REHEARSAL_SUFFIX} --weight ${w}`, (io) => runPromote({ suffix: REHEARSAL_SUFFIX, weight: w }, { io, aws: ctxFor(io).aws }));
         await sleep(1_000);
@@ -460,7 +468,6 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
     await sleep(1_000);
 
     if (stack) {
-      const { runRotate } = await import('../cli/commands/rotate-secret-manual.js');
       await command('rotate-secret-manual', `bgmig rotate-secret-manual --suffix ${REHEARSAL_SUFFIX} --app --blue-url $BLUE --green-url $GREEN --yes`, async (io) => {
         const r = await runRotate(ctxFor(io), { ...direct, app: true, waitTimeout: '60s' });
         io.result(r, () => `Rotated ${r.secret}: AWSCURRENT is version ${r.currentVersionId}, AWSPREVIOUS is ${r.previousVersionId}; rolled: ${r.services.join(', ')}.`);
@@ -515,6 +522,7 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
     environment: {
       postgres: `${bins.version} (${bins.source})`,
       emulator: emulator?.version ?? null,
+      emulatorEndpoint: emulator?.endpoint ?? null,
       pooler: null,
       workspace,
       kept: false,
@@ -530,7 +538,6 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
   };
 
   if (opts.report) {
-    const { renderReport } = await import('./report.js');
     writeFileSync(opts.report, renderReport(result, data));
     result.report = path.resolve(opts.report);
   }
