@@ -7,6 +7,7 @@ import { BgmigError, ExitCode, isBgmigError, messageOf } from '../core/errors.js
 import { validateSuffix } from '../core/naming.js';
 import { describeAwsError } from './aws-errors.js';
 import { AwsClients } from './aws.js';
+import { secretOnCommandLine } from './flag-rules.js';
 import { parseAwsTimeout, validateEndpointUrl, validateProfile, validateRegion, validateRoleArn } from './global-inputs.js';
 import { Io } from './io.js';
 
@@ -103,6 +104,9 @@ export function reportError(e: unknown, ctx: CommandContext): ExitCode {
   return err.exitCode;
 }
 
+/** Options that carry an admin URL (a password), and the environment variable each also reads. */
+const URL_OPTION_ENV: Record<string, string> = { blueUrl: 'BGMIG_BLUE_URL', greenUrl: 'BGMIG_GREEN_URL', dbUrl: 'BGMIG_DB_URL' };
+
 export type ActionFn<O> = (ctx: CommandContext, opts: O, args: string[]) => Promise<ExitCode | void>;
 
 /** Adapts a run function to commander's .action(); the exit code lands in process.exitCode. */
@@ -116,6 +120,11 @@ export function action<O extends object>(fn: ActionFn<O>): (...params: unknown[]
       // Every global input is checked before the command does anything.
       const { timeoutMs } = checkGlobals(all);
       if (timeoutMs !== undefined) ctx = makeContext(all, ctx.io, timeoutMs);
+      // Admin URLs typed as arguments leak their password to `ps` and shell history: say which variable to use.
+      for (const [key, env] of Object.entries(URL_OPTION_ENV)) {
+        const value = (all as Record<string, unknown>)[key];
+        secretOnCommandLine(ctx.io, `--${key.replace('Url', '-url')}`, typeof value === 'string' ? value : undefined, cmd.getOptionValueSource(key), env);
+      }
       code = (await fn(ctx, all, cmd.args)) ?? ExitCode.Ok;
     } catch (e) {
       code = reportError(e, ctx);

@@ -13,7 +13,7 @@
  * - Direct mode (--db-url, or --blue-url and --green-url with --app): admin URLs, e.g. through a tunnel or for a
  *   self-managed PostgreSQL — ALTER ROLE with a SCRAM verifier and a real login from this machine.
  */
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { badInput } from '../../core/errors.js';
 import { APP_DB_USERNAME } from '../../core/lambda-env.js';
 import { type Color, names, validateColor } from '../../core/naming.js';
@@ -27,6 +27,7 @@ import { type RotationHooks, type RotationReport, type RotationSpec, Rotation } 
 import { SecretStore } from '../../rotation/secret-store.js';
 import { type DbSide, DirectLoginTester, type Settle, SqlPasswordApplier } from '../../rotation/targets.js';
 import { type CommandContext, action } from '../context.js';
+import { exclusive } from '../flag-rules.js';
 import { remoteExecutorFor } from '../db-remote.js';
 import { type FunctionInvoker, LambdaFunctionInvoker } from '../../remote/function-invoker.js';
 import { output, requireStack } from '../stack.js';
@@ -39,6 +40,45 @@ export interface RotateOptions {
   greenUrl?: string;
   dryRun?: boolean;
   waitTimeout?: string;
+  /** Read the admin URL(s) from standard input (see parseStdinUrls). */
+  urlsStdin?: boolean;
+  /**
+   * Where each URL came from (commander's value source: "cli", "env", or "stdin"); absent means the command line.
+   * URLs from the environment are shared with `bgmig db` and `validate`, so one that does not belong to the chosen
+   * rotation (BGMIG_BLUE_URL while rotating a colour's master secret) is ignored rather than refused.
+   */
+  sources?: Partial<Record<UrlOption, string | undefined>>;
+}
+
+type UrlOption = 'dbUrl' | 'blueUrl' | 'greenUrl';
+
+/** Environment variables read for the URL options (never an argument: `ps` and shell history would show it). */
+export const URL_ENV = { dbUrl: 'BGMIG_DB_URL', blueUrl: 'BGMIG_BLUE_URL', greenUrl: 'BGMIG_GREEN_URL' } as const;
+
+/**
+ * `--urls-stdin`: a colour's rotation reads one admin URL (its own line); `--app` reads two lines, `blue=URL` and
+ * `green=URL`, in any order. Blank lines are ignored. Exit 2 with one sentence on anything else — never echoing a URL.
+ */
+export function parseStdinUrls(text: string, app: boolean): Pick<RotateOptions, UrlOption> {
+  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  if (!app) {
+    if (lines.length !== 1 || /^(blue|green)=/.test(lines[0] ?? '')) {
+      throw badInput(`--urls-stdin for a colour's master secret reads exactly one admin URL line from standard input, got ${lines.length} line(s).`);
+    }
+    return { dbUrl: lines[0] };
+  }
+  const out: Pick<RotateOptions, UrlOption> = {};
+  for (const l of lines) {
+    const m = /^(blue|green)=(.+)$/.exec(l);
+    if (!m) throw badInput('--urls-stdin with --app reads two lines from standard input, blue=URL and green=URL; a line had neither prefix.');
+    const key = m[1] === 'blue' ? 'blueUrl' : 'greenUrl';
+    if (out[key] !== undefined) throw badInput(`--urls-stdin with --app got two ${m[1]}= lines: give one blue=URL and one green=URL.`);
+    out[key] = m[2];
+  }
+  if (out.blueUrl === undefined || out.greenUrl === undefined) {
+    throw badInput(`--urls-stdin with --app needs both blue=URL and green=URL on standard input (the ${out.blueUrl === undefined ? 'blue' : 'green'} one is missing).`);
+  }
+  return out;
 }
 
 export interface RotateDeps {
@@ -60,10 +100,20 @@ interface Resolved {
   kind: { app: true } | { app: false; color: Color };
   mode: 'aws' | 'direct';
   wait: WaitOptions;
+  /** The URLs this rotation uses (after dropping environment URLs that belong to other commands). */
+  urls: Pick<RotateOptions, UrlOption>;
 }
 
 /** Validates the option combination before any AWS call (exit 2, nothing changed). */
-export function resolveOptions(o: RotateOptions): Resolved {
+export function resolveOptions(given: RotateOptions): Resolved {
+  // URLs exported for other commands do not pick a mode here unless they belong to this rotation.
+  const fromEnv = (k: UrlOption) => given.sources?.[k] === 'env';
+  const o: RotateOptions = {
+    ...given,
+    dbUrl: given.app && fromEnv('dbUrl') ? undefined : given.dbUrl,
+    blueUrl: !given.app && fromEnv('blueUrl') ? undefined : given.blueUrl,
+    greenUrl: !given.app && fromEnv('greenUrl') ? undefined : given.greenUrl,
+  };
   const timeoutMs = parseDuration(o.waitTimeout ?? DEFAULT_WAIT, '--wait-timeout');
   // Poll often enough to notice a quick change, rarely enough not to be throttled on a long wait.
   const wait = { timeoutMs, pollMs: Math.min(10_000, Math.max(200, Math.round(timeoutMs / 20))) };
@@ -71,17 +121,19 @@ export function resolveOptions(o: RotateOptions): Resolved {
     if (o.color !== undefined) throw badInput('--app rotates the application secret used by both colours: drop --color.');
     if (o.dbUrl !== undefined) throw badInput('--app applies the password on both clusters: pass --blue-url and --green-url instead of --db-url (or neither, for AWS mode).');
     // AWS mode: the cutover function (the one thing in AWS that reaches both clusters' SQL) sets and tests it.
-    if (o.blueUrl === undefined && o.greenUrl === undefined) return { kind: { app: true }, mode: 'aws', wait };
+    if (o.blueUrl === undefined && o.greenUrl === undefined) return { kind: { app: true }, mode: 'aws', wait, urls: {} };
     if (o.blueUrl === undefined || o.greenUrl === undefined) throw badInput('--app needs both --blue-url and --green-url (both clusters change together), or neither for AWS mode.');
-    return { kind: { app: true }, mode: 'direct', wait };
+    return { kind: { app: true }, mode: 'direct', wait, urls: { blueUrl: o.blueUrl, greenUrl: o.greenUrl } };
   }
   if (o.blueUrl !== undefined || o.greenUrl !== undefined) throw badInput('--blue-url/--green-url belong to --app; for a colour\'s master secret pass --db-url.');
   const color = validateColor(o.color, '--color');
-  return { kind: { app: false, color }, mode: o.dbUrl !== undefined ? 'direct' : 'aws', wait };
+  return { kind: { app: false, color }, mode: o.dbUrl !== undefined ? 'direct' : 'aws', wait, urls: { dbUrl: o.dbUrl } };
 }
 
 export async function runRotate(ctx: CommandContext, o: RotateOptions, deps: RotateDeps = {}): Promise<RotationReport> {
   const r = resolveOptions(o);
+  // Every input is checked before the first AWS call: a malformed URL is exit 2 with nothing touched.
+  for (const [k, v] of Object.entries(r.urls) as [UrlOption, string | undefined][]) if (v !== undefined) parseDbUrl(v, `--${k.replace('Url', '-url')}`);
   const suffix = ctx.suffix();
   const n = names(suffix);
   const stack = await requireStack(ctx.aws, suffix);
@@ -101,7 +153,7 @@ export async function runRotate(ctx: CommandContext, o: RotateOptions, deps: Rot
     if (r.mode === 'direct') {
       rerun += ' --blue-url URL --green-url URL';
       databases = (['blue', 'green'] as const).map((c) => {
-        const admin = parseDbUrl(c === 'blue' ? (o.blueUrl ?? '') : (o.greenUrl ?? ''), `--${c}-url`);
+        const admin = parseDbUrl(c === 'blue' ? (r.urls.blueUrl ?? '') : (r.urls.greenUrl ?? ''), `--${c}-url`);
         return { name: n.auroraCluster(c), applier: new SqlPasswordApplier(admin, n.auroraCluster(c)), tester: new DirectLoginTester(admin, n.auroraCluster(c)) };
       });
     } else {
@@ -118,7 +170,7 @@ export async function runRotate(ctx: CommandContext, o: RotateOptions, deps: Rot
     const clusterId = output(stack, ColorOutputKey[color].clusterIdentifier);
     if (r.mode === 'direct') {
       rerun += ' --db-url URL';
-      const admin = parseDbUrl(o.dbUrl ?? '', '--db-url');
+      const admin = parseDbUrl(r.urls.dbUrl ?? '', '--db-url');
       databases = [{ name: clusterId, applier: new SqlPasswordApplier(admin, clusterId), tester: new DirectLoginTester(admin, clusterId) }];
     } else {
       databases = [
@@ -151,6 +203,12 @@ export async function runRotate(ctx: CommandContext, o: RotateOptions, deps: Rot
   return new Rotation(spec, ctx.io, deps.hooks).run({ dryRun: Boolean(o.dryRun) });
 }
 
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 function renderReport(r: RotationReport): string {
   if (r.dryRun) return `Dry run complete: no change was made to ${r.secret}, its databases or its services.`;
   return [
@@ -165,9 +223,14 @@ export function register(program: Command): void {
     .description('rotate a database secret by hand, step by step (create, set, test, finish, roll); resumable')
     .option('--color <color>', "rotate this colour's master secret (blue|green)")
     .option('--app', 'rotate the application secret on both clusters and roll both services', false)
-    .option('--db-url <url>', "direct mode: admin URL of the colour's database (set with ALTER ROLE, test by logging in); without it the RDS API sets and the validator function tests")
-    .option('--blue-url <url>', 'direct mode with --app: admin URL of the blue database (without both URLs the cutover function sets and tests)')
-    .option('--green-url <url>', 'direct mode with --app: admin URL of the green database')
+    .addOption(
+      new Option('--db-url <url>', "direct mode: admin URL of the colour's database (set with ALTER ROLE, test by logging in); without it the RDS API sets and the validator function tests").env(
+        URL_ENV.dbUrl,
+      ),
+    )
+    .addOption(new Option('--blue-url <url>', 'direct mode with --app: admin URL of the blue database (without both URLs the cutover function sets and tests)').env(URL_ENV.blueUrl))
+    .addOption(new Option('--green-url <url>', 'direct mode with --app: admin URL of the green database').env(URL_ENV.greenUrl))
+    .option('--urls-stdin', 'read the admin URL from standard input (with --app two lines: blue=URL and green=URL)', false)
     .option('--dry-run', 'print the plan with every API call; change nothing', false)
     .option('--wait-timeout <duration>', 'bound on each wait (cluster available, service stable), e.g. 90s, 15m', DEFAULT_WAIT)
     .addHelpText(
@@ -182,7 +245,12 @@ Examples:
   bgmig rotate-secret-manual --suffix demo --color blue --dry-run
   bgmig rotate-secret-manual --suffix demo --color green --yes
   bgmig rotate-secret-manual --suffix demo --app --yes
-  bgmig rotate-secret-manual --suffix demo --app --blue-url "$BLUE_ADMIN_URL" --green-url "$GREEN_ADMIN_URL"`,
+  BGMIG_DB_URL=postgres://admin:…@localhost:5433/postgres bgmig rotate-secret-manual --suffix demo --color blue
+  BGMIG_BLUE_URL=postgres://… BGMIG_GREEN_URL=postgres://… bgmig rotate-secret-manual --suffix demo --app
+  printf 'blue=%s\ngreen=%s\n' "$BLUE_ADMIN_URL" "$GREEN_ADMIN_URL" | bgmig rotate-secret-manual --suffix demo --app --urls-stdin --yes
+
+Admin URLs carry passwords: pass them through BGMIG_DB_URL, BGMIG_BLUE_URL/BGMIG_GREEN_URL or --urls-stdin, never as
+arguments (\`ps\` and shell history show arguments). BGMIG_BLUE_URL/BGMIG_GREEN_URL select direct mode only with --app.`,
     )
     .action((...params: unknown[]) => {
       // The global --no-color flag shares the attribute name "color" and wins in optsWithGlobals(): read this
@@ -190,7 +258,20 @@ Examples:
       const cmd = params[params.length - 1] as Command;
       const color = (cmd.opts() as { color?: unknown }).color;
       return action<RotateOptions>(async (ctx, opts) => {
-        const report = await runRotate(ctx, { ...opts, color: typeof color === 'string' ? color : undefined });
+        const sources: RotateOptions['sources'] = {};
+        // (A password typed as one of these is named in a warning by action(), for every command.)
+        for (const k of ['dbUrl', 'blueUrl', 'greenUrl'] as const) sources[k] = cmd.getOptionValueSource(k);
+        let urls: Pick<RotateOptions, UrlOption> = {};
+        if (opts.urlsStdin) {
+          exclusive(
+            [{ flag: '--urls-stdin', value: true }, ...(['dbUrl', 'blueUrl', 'greenUrl'] as const).filter((k) => sources[k] === 'cli').map((k) => ({ flag: `--${k.replace('Url', '-url')}`, value: opts[k] }))],
+            'give the URLs one way.',
+          );
+          if (ctx.io.streams.stdin.isTTY) throw badInput('--urls-stdin reads the admin URL(s) from standard input: pipe them in (see the examples in --help).');
+          urls = parseStdinUrls(await readAll(ctx.io.streams.stdin), Boolean(opts.app));
+          for (const k of Object.keys(urls) as UrlOption[]) sources[k] = 'stdin';
+        }
+        const report = await runRotate(ctx, { ...opts, ...urls, sources, color: typeof color === 'string' ? color : undefined });
         ctx.io.result(report, () => renderReport(report));
       })(...params);
     });

@@ -1,0 +1,61 @@
+/**
+ * Shared rules for option combinations (issue 15 asks for one helper; issue 16 kind 5 for every contradiction to be
+ * exit 2 with one sentence before any work, and for options without effect to be named in a warning). Commands
+ * state their rules with these instead of hand-writing each sentence, so the wording is one:
+ *
+ * - `exclusive`: at most one of the options ("--a and --b cannot be used together: …").
+ * - `bothOrNeither`: a pair that only makes sense together ("--a needs --b …").
+ * - `noEffect`: options that are accepted but change nothing in the chosen mode: a warning, not an error.
+ * - `secretOnCommandLine`: a password typed as an argument is visible in `ps` and shell history: a warning naming
+ *   the environment variable (or stdin option) that keeps it out.
+ */
+import { badInput } from '../core/errors.js';
+import type { Io } from './io.js';
+
+/** An option as the rules see it: its flag, and whether the operator gave it (undefined/false = not given). */
+export interface Given {
+  flag: string;
+  value: unknown;
+}
+
+function given(o: Given): boolean {
+  return o.value !== undefined && o.value !== false && !(Array.isArray(o.value) && o.value.length === 0);
+}
+
+/** Throws exit 2 when more than one of `options` is given. `hint` says what to do instead. */
+export function exclusive(options: Given[], hint: string): void {
+  const set = options.filter(given);
+  if (set.length > 1) throw badInput(`${set.map((o) => o.flag).join(' and ')} cannot be used together: ${hint}`);
+}
+
+/** Throws exit 2 when exactly one of the pair is given. */
+export function bothOrNeither(a: Given, b: Given, hint: string): void {
+  if (given(a) !== given(b)) {
+    const [has, lacks] = given(a) ? [a, b] : [b, a];
+    throw badInput(`${has.flag} needs ${lacks.flag} as well: ${hint}`);
+  }
+}
+
+/** Warns (never fails) about options that are given but have no effect in `mode`. */
+export function noEffect(io: Io, options: Given[], mode: string): void {
+  const idle = options.filter(given).map((o) => o.flag);
+  if (idle.length > 0) io.warn(`${idle.join(', ')} ${idle.length === 1 ? 'has' : 'have'} no effect ${mode}.`);
+}
+
+/** True when a connection URL carries a password (postgres://user:PASSWORD@host/…). */
+export function urlHasPassword(url: string): boolean {
+  try {
+    return new URL(url).password !== '';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Warns when a URL with a password came from the command line (commander's value source "cli"), naming the
+ * variable that keeps it out of `ps` and shell history. The command still runs: refusing would not un-leak it.
+ */
+export function secretOnCommandLine(io: Io, flag: string, value: string | undefined, source: string | undefined, instead: string): void {
+  if (value === undefined || source !== 'cli' || !urlHasPassword(value)) return;
+  io.warn(`the password in ${flag} is visible to every user of this machine (ps) and in your shell history: pass it through ${instead} instead.`);
+}
