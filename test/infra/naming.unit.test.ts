@@ -84,6 +84,28 @@ describe('stack options (synth, deploy, diff)', () => {
     expect(makeStackConfig({ suffix: 'demo' }).certificateIsPlaceholder).toBe(true);
   });
 
+  it('what synth, deploy and diff print for bad input: one sentence naming the option, the value and the rule', () => {
+    const messageOf = (f: () => unknown): string => {
+      try {
+        f();
+      } catch (e) {
+        expect(e).toBeInstanceOf(BgmigError);
+        return (e as BgmigError).message;
+      }
+      throw new Error('expected a BgmigError');
+    };
+    expect(messageOf(() => stackConfigFromOptions('demo', 'us-east-1', { environment: 'production' }))).toMatch(/^--environment must be one of dev, staging, prod, got "production"\.$/);
+    expect(messageOf(() => stackConfigFromOptions('demo', 'us-east-1', { certificateArn: 'arn:aws:iam::123:role/x' }))).toMatch(/^--certificate-arn "arn:aws:iam::123:role\/x" is not an ACM certificate ARN .*\.$/);
+    expect(messageOf(() => validateSuffix(`a${'b'.repeat(40)}`))).toMatch(/^Suffix "ab+" is 41 characters; the limit is \d+ .*\.$/);
+    expect(messageOf(() => validateSuffix('Bad_Suffix'))).toMatch(/^Suffix "Bad_Suffix" is invalid: .*\.\)?$/);
+  });
+
+  it('a real certificate ARN is used as given and is no placeholder (synth warns only about the placeholder)', () => {
+    const arn = 'arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1234-5678-9abc-def012345678';
+    expect(stackConfigFromOptions('demo', 'us-east-1', { certificateArn: arn })).toMatchObject({ certificateArn: arn, certificateIsPlaceholder: false });
+    expect(stackConfigFromOptions('demo', 'us-east-1', {}).certificateIsPlaceholder).toBe(true);
+  });
+
   it('bad environment, ARN, AZs, port, path, CIDR, e-mail, cost center, image or threshold: exit 2', () => {
     expect(bad({ environment: 'production' })).toBe(ExitCode.BadInput);
     expect(bad({ certificateArn: 'arn:aws:iam::123456789012:role/x' })).toBe(ExitCode.BadInput);
