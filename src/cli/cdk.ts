@@ -144,6 +144,7 @@ export interface StackOptionValues {
   /** commander's attribute name for --5xx-threshold. */
   '5xxThreshold'?: string;
   unhealthyHostsThreshold?: string;
+  pooler?: boolean;
 }
 
 /** Adds the stack options (what the template is built from) to a command. */
@@ -153,6 +154,7 @@ export function addStackOptions(cmd: Command): Command {
     .addOption(new Option('--certificate-arn <arn>', 'ACM certificate for the HTTPS listeners (default: a placeholder that deploy refuses)'))
     .addOption(new Option('--azs <list>', 'three comma-separated availability zones (default: REGIONa,b,c)'))
     .addOption(new Option('--ha-nat', 'one NAT gateway per AZ instead of one').default(false))
+    .addOption(new Option('--pooler', 'PgBouncer between the applications and the databases (one Fargate task per AZ); held through db cutover/rollback').default(false))
     .addOption(new Option('--blue-image <image>', 'container image of the blue service'))
     .addOption(new Option('--green-image <image>', 'container image of the green service'))
     .addOption(new Option('--container-port <port>', 'port the application listens on'))
@@ -224,6 +226,7 @@ export function stackConfigFromOptions(
     certificateArn: o.certificateArn,
     availabilityZones: o.azs !== undefined ? parseAzs(o.azs, region) : undefined,
     haNat: o.haNat ?? false,
+    pooler: o.pooler ?? false,
     blueImage: o.blueImage !== undefined ? validateImage(o.blueImage, '--blue-image') : undefined,
     greenImage: o.greenImage !== undefined ? validateImage(o.greenImage, '--green-image') : undefined,
     containerPort: o.containerPort !== undefined ? parseIntStrict(o.containerPort, '--container-port', 1, 65535) : undefined,

@@ -47,6 +47,8 @@ export interface StackConfig {
   alarmEmail?: string | undefined;
   costCenter?: string | undefined;
   thresholds: AlarmThresholds;
+  /** A PgBouncer tier in front of the databases (src/infra/constructs/pooler.ts); off unless --pooler. */
+  pooler?: boolean | undefined;
 }
 
 /**
@@ -132,5 +134,6 @@ export function makeStackConfig(input: Partial<StackConfig> & { suffix: string }
     alarmEmail: input.alarmEmail,
     costCenter: input.costCenter,
     thresholds: { ...DEFAULTS.thresholds, ...(input.thresholds ?? {}) },
+    pooler: input.pooler ?? false,
   };
 }

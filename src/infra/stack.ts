@@ -21,6 +21,7 @@ import { OperatorAccess } from './constructs/operator-access.js';
 import { PrivateDns } from './constructs/private-dns.js';
 import { RollbackGuard } from './constructs/rollback-guard.js';
 import { ColorService } from './constructs/service.js';
+import { Pooler } from './constructs/pooler.js';
 import { ValidatorFunction } from './constructs/validator-function.js';
 import { acknowledgeFindings } from './nag-acknowledgements.js';
 
@@ -115,6 +116,7 @@ export class BgmigStack extends Stack {
     });
 
     this.ecsCluster = new ecs.Cluster(this, 'EcsCluster', { clusterName: n.ecsCluster, vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
+    const pooler = config.pooler ? new Pooler(this, 'Pooler', { names: n, vpc, subnets: this.network.appSubnets, availabilityZones: config.availabilityZones, cluster: this.ecsCluster, dbHost: this.dns.recordName, appSecret: this.appSecret, keys: this.keys, databases: [this.databases.blue, this.databases.green], logRetention: retention }) : undefined;
     const service = (c: Color) =>
       new ColorService(this, c === 'blue' ? 'BlueService' : 'GreenService', {
         names: n,
@@ -125,19 +127,22 @@ export class BgmigStack extends Stack {
         image: c === 'blue' ? config.blueImage : config.greenImage,
         containerPort: config.containerPort,
         targetGroup: this.loadBalancer.targetGroups[c],
-        dbHost: this.dns.recordName,
+        dbHost: pooler?.host ?? this.dns.recordName,
         appSecret: this.appSecret.secret,
         logRetention: retention,
       });
     this.services = { blue: service('blue'), green: service('green') };
     // Either service may be pointed at either cluster by the record, so both clusters admit both services.
-    for (const db of Object.values(this.databases)) {
-      for (const svc of Object.values(this.services)) db.allowPostgresFrom(svc.securityGroup, `${n.service(svc.color)}`);
+    // With the pooler, the services reach only the pooler (apps → pooler → clusters).
+    for (const svc of Object.values(this.services)) {
+      if (pooler) pooler.allowClientsFrom(svc.securityGroup, n.service(svc.color));
+      else for (const db of Object.values(this.databases)) db.allowPostgresFrom(svc.securityGroup, `${n.service(svc.color)}`);
     }
 
     const fnProps = { names: n, vpc, subnets: this.network.appSubnets, blue: this.databases.blue, green: this.databases.green, artifacts: this.artifacts, logRetention: retention };
     this.validator = new ValidatorFunction(this, 'SchemaValidator', fnProps);
     this.cutover = new CutoverFunction(this, 'DbCutover', { ...fnProps, appSecret: this.appSecret, dns: this.dns });
+    pooler?.driveFrom(this.cutover.fn);
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       names: n,

@@ -118,12 +118,15 @@ describe('through PgBouncer', () => {
   });
 
   it('bgmig killed while the poolers are paused: status shows them degraded, the next cutover resumes them on green; a held query runs, no error', async () => {
+    // An application session already logged in through the pooler (a login needs a server's parameters first).
+    const held = new pg.Client({ connectionString: clientUrls()[0] });
+    held.on('error', () => undefined);
+    await held.connect();
+    await held.query('SELECT 1');
     const killed = await bgmig(pair, ['db', 'cutover', '--yes', '--json', '--skip-validation', ...poolerArgs()], { ...env, BGMIG_FAILPOINT: 'after:cutover:fenced' });
     expect(killed.code, killed.stderr).toBe(128);
     expect((await entries()).map((e) => e?.paused)).toEqual([true, true]);
-    // A client query arriving now is held by the pooler, not refused.
-    const held = new pg.Client({ connectionString: clientUrls()[0] });
-    await held.connect();
+    // Its next query, arriving now, is held by the pooler, not refused.
     let heldDone = false;
     const q = held.query('SELECT 1 AS one').then((r) => {
       heldDone = true;
@@ -131,7 +134,7 @@ describe('through PgBouncer', () => {
     });
     // Status (without --pooler: the poolers come from the journal) says so and leaves them held: a switch is pending.
     const st = await bgmig(pair, ['db', 'sync', 'status', '--json'], env);
-    expect(st.code).toBe(3);
+    expect(st.code, st.stderr).toBe(3);
     const status = parseJson<SyncStatusReport>(st);
     expect(status.pending).toMatchObject({ operation: 'cutover', step: 'fenced' });
     expect(status.problems.filter((p) => /^pooler postgres:\/\/pgb_admin@127\.0\.0\.1:\d+\/pgbouncer is held by bgmig/.test(p))).toHaveLength(2);
