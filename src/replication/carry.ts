@@ -74,7 +74,7 @@ export interface CarryFacts {
 export type DirectionRole = 'forward' | 'reverse';
 
 export interface DirectionInput {
-  /** forward: the active side publishes now; reverse: the publication the switch will create the other way. */
+  /** forward: blue → green (green must hold everything); reverse: green → blue (see roleOf). */
   role: DirectionRole;
   pub: Color;
   sub: Color;
@@ -362,9 +362,20 @@ function isKeyColumn(t: Table, col: string): boolean {
 }
 
 /**
- * Both directions at once, as `db sync start` and the switch gates need them: the forward publication now, and
- * the reverse one the switch will create (it is prepared while the forward apply worker still writes on the new
- * side, and then serves the new side's application), so a problem in either refuses before anything is created.
+ * Which rules a direction follows is decided by colour, as everywhere in bgmig: green holds the new schema. Blue →
+ * green is `forward` — green must hold every column and value blue writes, or data is lost; green → blue is
+ * `reverse` — it carries only the columns blue has (column lists), and what green may write that blue cannot hold
+ * is the validator's rollback verdict, accepted or fixed at `db cutover`.
+ */
+export function roleOf(pub: Color): DirectionRole {
+  return pub === 'blue' ? 'forward' : 'reverse';
+}
+
+/**
+ * Both directions at once, as `db sync start` and the switch gates need them: the replication running (or about to
+ * run) from `from` to `to`, and the one the next switch creates the other way (it is prepared while the current
+ * apply worker still writes on the new side, and then serves the new side's application), so a problem in either
+ * refuses before anything is created or fenced.
  */
 export function judgeBothDirections(
   from: Color,
@@ -372,15 +383,15 @@ export function judgeBothDirections(
   schemas: readonly string[],
   catalogs: Record<Color, Catalog>,
   facts: Record<Color, CarryFacts>,
-): { forward: DirectionJudgement; reverse: DirectionJudgement; offenders: Offender[] } {
-  const forward = judgeDirection({ role: 'forward', pub: from, sub: to, schemas, pubCatalog: catalogs[from], subCatalog: catalogs[to], pubFacts: facts[from], subFacts: facts[to] });
-  const reverse = judgeDirection({ role: 'reverse', pub: to, sub: from, schemas, pubCatalog: catalogs[to], subCatalog: catalogs[from], pubFacts: facts[to], subFacts: facts[from] });
+): { current: DirectionJudgement; next: DirectionJudgement; offenders: Offender[] } {
+  const current = judgeDirection({ role: roleOf(from), pub: from, sub: to, schemas, pubCatalog: catalogs[from], subCatalog: catalogs[to], pubFacts: facts[from], subFacts: facts[to] });
+  const next = judgeDirection({ role: roleOf(to), pub: to, sub: from, schemas, pubCatalog: catalogs[to], subCatalog: catalogs[from], pubFacts: facts[to], subFacts: facts[from] });
   const seen = new Set<string>();
-  const offenders = [...forward.offenders, ...reverse.offenders].filter((o) => {
+  const offenders = [...current.offenders, ...next.offenders].filter((o) => {
     const k = `${o.problem}|${o.fix}`;
     if (seen.has(k)) return false;
     seen.add(k);
     return true;
   });
-  return { forward, reverse, offenders };
+  return { current, next, offenders };
 }

@@ -107,8 +107,25 @@ describe('publication shape (kind 1)', () => {
   it('publishes a FULL-identity table without a column list, both ways', () => {
     const both = judgeBothDirections('blue', 'green', ['public'], { blue: catalog([tagLink()]), green: catalog([tagLink()]) }, { blue: facts(catalog([tagLink()])), green: facts(catalog([tagLink()])) });
     expect(both.offenders).toEqual([]);
-    expect(both.forward.tables).toEqual([{ schema: 'public', name: 'tag_link', columns: null }]);
-    expect(both.reverse.tables).toEqual([{ schema: 'public', name: 'tag_link', columns: null }]);
+    expect(both.current.tables).toEqual([{ schema: 'public', name: 'tag_link', columns: null }]);
+    expect(both.next.tables).toEqual([{ schema: 'public', name: 'tag_link', columns: null }]);
+  });
+
+  it('decides the rules by colour, so a rollback (green → blue running) judges the same as the cutover did', () => {
+    const g = table('note', [col('id', INT), col('t', TEXT), col('extra', TEXT)], { constraints: [pk('id')] });
+    const b = table('note', [col('id', INT), col('t', TEXT)], { constraints: [pk('id')] });
+    const catalogs = { blue: catalog([b]), green: catalog([g]) };
+    const f = { blue: facts(catalogs.blue), green: facts(catalogs.green) };
+    const cut = judgeBothDirections('blue', 'green', ['public'], catalogs, f);
+    const back = judgeBothDirections('green', 'blue', ['public'], catalogs, f);
+    expect(cut.offenders).toEqual([]);
+    expect(back.offenders).toEqual([]);
+    expect(back.current.tables).toEqual([{ schema: 'public', name: 'note', columns: ['id', 't'] }]);
+    expect(cut.next.tables).toEqual(back.current.tables);
+    // A column blue has and green lacks is refused whichever side runs the stream now.
+    expect(judgeBothDirections('green', 'blue', ['public'], { blue: catalogs.green, green: catalogs.blue }, { blue: f.green, green: f.blue }).offenders.map((o) => o.problem)).toEqual([
+      'column public.note.extra is missing on green',
+    ]);
   });
 
   it('uses a column list only where the subscriber lacks columns, and only when it covers the identity', () => {
