@@ -10,6 +10,7 @@
  */
 // run.ts is itself loaded lazily (by the rehearse command), so everything the walk-through needs is imported here,
 // up front — including the modules the commands load lazily: a long run must not depend on loading code later.
+import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { randomBytes } from 'node:crypto';
@@ -23,7 +24,7 @@ import { runDbInit, renderDbInit } from '../cli/commands/db/init.js';
 import { runSwitch } from '../cli/commands/db/switch.js';
 import { runSyncStart, runSyncStop } from '../cli/commands/db/sync.js';
 import { runPromote } from '../cli/commands/promote.js';
-import { runRollback } from '../cli/commands/rollback.js';
+import { runHistory } from '../cli/commands/history.js';
 import { runRotate } from '../cli/commands/rotate-secret-manual.js';
 import { runStatus } from '../cli/commands/status.js';
 import { runValidate } from '../cli/commands/validate.js';
@@ -41,6 +42,11 @@ import { colorOfEndpoint, dbRecordFromOutputs, readDbRecord, switchActiveDatabas
 import type { SwitchHook } from '../replication/api.js';
 import { LocalExecutor } from '../replication/executor.js';
 import '../replication/status.js';
+import { dimensionsOf } from '../rollout/metrics.js';
+import '../rollout/journal.js';
+import '../rollout/lease.js';
+import '../rollout/run.js';
+import '../rollout/session.js';
 import '../schema/validate.js';
 import { provisionStack, type ProvisionedStack } from './aws-stack.js';
 import { Cleanup } from './cleanup.js';
@@ -439,22 +445,68 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
     // ── Traffic ────────────────────────────────────────────────────────────────────────────────────────────────
     if (stack) {
       const st = stack;
-      for (const w of [10, 50]) {
-        await command(`promote ${w}`, `bgmig promote --suffix ${REHEARSAL_SUFFIX} --weight ${w}`, (io) => runPromote({ suffix: REHEARSAL_SUFFIX, weight: w }, { io, aws: ctxFor(io).aws }));
-        await sleep(1_000);
-      }
-      const alarmAt = tl.event('alarm-green-5xx → ALARM');
-      await st.setAlarm('green', '5xx', 'ALARM', 'rehearsal: green returns 5xx');
-      out.line(`── green alarm ${n.alarm('green', '5xx')} set to ALARM (SetAlarmState) while green takes 50 %`);
-      out.line('   no automatic rollback in this bgmig yet: the rehearsal runs `bgmig rollback` as the operator would');
-      out.line('');
-      rollbackBy = 'rehearsal';
-      await command('rollback', `bgmig rollback --suffix ${REHEARSAL_SUFFIX}`, (io) => runRollback({ suffix: REHEARSAL_SUFFIX }, { io, aws: ctxFor(io).aws }));
+      // The ALB's per-target-group metrics, as the sample application's requests would produce them: the rollout's
+      // bake analysis reads these (AWS/ApplicationELB, LoadBalancer + TargetGroup dimensions).
+      const dims = dimensionsOf(st.loadBalancerArn, st.targetGroupArn);
+      const theApp2 = app;
+      samplers.push(
+        setInterval(() => {
+          const served = theApp2.drainServed();
+          const data = (['blue', 'green'] as const).flatMap((c) => {
+            const f = served[c];
+            if (f.requests === 0) return [];
+            const Dimensions = [
+              { Name: 'LoadBalancer', Value: dims.loadBalancer },
+              { Name: 'TargetGroup', Value: dims.targetGroup[c] },
+            ];
+            const Timestamp = new Date();
+            return [
+              { MetricName: 'RequestCount', Dimensions, Timestamp, Value: f.requests, Unit: 'Count' as const },
+              ...(f.errors > 0 ? [{ MetricName: 'HTTPCode_Target_5XX_Count', Dimensions, Timestamp, Value: f.errors, Unit: 'Count' as const }] : []),
+              { MetricName: 'TargetResponseTime', Dimensions, Timestamp, Value: f.latencySum / f.requests, Unit: 'Seconds' as const },
+            ];
+          });
+          if (data.length > 0) void st.clients.cloudwatch.send(new PutMetricDataCommand({ Namespace: 'AWS/ApplicationELB', MetricData: data })).catch(() => undefined);
+        }, 500),
+      );
+
+      // A green alarm goes off in the middle of the 50 % step's bake.
+      const bakeMs = 4_000;
+      let alarmAt: number | undefined;
+      let promoteDone = false;
+      const alarmWatch = (async () => {
+        while (weights.green < 50) {
+          if (promoteDone) return;
+          await sleep(25);
+        }
+        await sleep(bakeMs / 3);
+        alarmAt = tl.event(`${n.alarm('green', '5xx')} → ALARM`);
+        await st.setAlarm('green', '5xx', 'ALARM', 'rehearsal: green returns 5xx');
+        out.line(`    (rehearsal) ${n.alarm('green', '5xx')} set to ALARM with SetAlarmState, ${fmtMs(bakeMs / 3)} into the 50 % step's bake`);
+      })();
+      rollbackBy = 'rollout';
+      await command(
+        'promote (rollout)',
+        `bgmig promote --suffix ${REHEARSAL_SUFFIX} --steps 10,50,100 --bake 4s --interval 500ms --min-requests 5 --max-inconclusive 10 --latency-stat Average`,
+        (io) =>
+          runPromote(
+            { suffix: REHEARSAL_SUFFIX, steps: [10, 50, 100], bakeMs, intervalMs: 500, thresholds: { minRequests: 5, maxInconclusive: 10, latencyStat: 'Average' } },
+            { io, aws: ctxFor(io).aws },
+          ).finally(() => {
+            promoteDone = true;
+          }),
+        // 3: the rollout failed a check and rolled back — what must happen when green's alarm fires.
+        { expect: [3] },
+      );
+      await alarmWatch;
       const back = await st.readWeights();
-      if (back.blue === 100 && back.green === 0) {
-        rollbackLatencyMs = Math.round(tl.now() - alarmAt);
-        weights = back;
-        tl.weights(back);
+      weights = back;
+      tl.weights(back);
+      if (alarmAt !== undefined && back.blue === 100 && back.green === 0) {
+        const restored = tl.data.weights.find(([t, w]) => t >= (alarmAt ?? 0) && w.blue === 100 && w.green === 0);
+        rollbackLatencyMs = restored ? Math.round(restored[0] - alarmAt) : null;
+      } else {
+        steps.push({ name: 'automatic rollback', command: 'listener read back', status: 'failed', durationMs: 0, detail: `weights ${back.blue}/${back.green} after the rollout, alarm ${alarmAt === undefined ? 'never set' : 'set'}` });
       }
       await st.setAlarm('green', '5xx', 'OK', 'rehearsal: resolved');
     } else {
@@ -481,6 +533,12 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
       skip('db sync stop', '--keep: replication blue → green stays up for you to drive');
     } else {
       await command('db sync stop', 'bgmig db sync stop --blue-url $BLUE --green-url $GREEN --yes', (io) => runSyncStop(ctxFor(io), { ...direct }));
+    }
+
+    if (stack) {
+      await command('history', `bgmig history --suffix ${REHEARSAL_SUFFIX} --limit 20`, (io) => runHistory({ suffix: REHEARSAL_SUFFIX, limit: 20 }, { io, aws: ctxFor(io).aws }));
+    } else {
+      skip('history', 'needs the AWS emulator (the journal is in the artifacts bucket)');
     }
 
     // ── The count ──────────────────────────────────────────────────────────────────────────────────────────────

@@ -8,6 +8,7 @@
  * through the view the migration added, blue's does not. That is what the ALB's weighted forward does to real traffic.
  */
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import type { Weights } from '../core/config.js';
 import type { Color } from '../core/naming.js';
@@ -103,8 +104,17 @@ export interface Ack {
 const CLIENT_TIMEOUTS = { connectionTimeoutMillis: 3_000, statement_timeout: 5_000, query_timeout: 6_000 };
 
 /** The sample application. `start()` launches the loops, `stop()` ends them and closes every connection. */
+/** What one colour's code served since the last drain (what the ALB counts per target group). */
+export interface ServedFigures {
+  requests: number;
+  errors: number;
+  /** Sum of request latencies in seconds (TargetResponseTime is per request). */
+  latencySum: number;
+}
+
 export class SampleApp {
   readonly acks: Ack[] = [];
+  private served: Record<Color, ServedFigures> = { blue: { requests: 0, errors: 0, latencySum: 0 }, green: { requests: 0, errors: 0, latencySum: 0 } };
   private running = false;
   private loops: Promise<void>[] = [];
   private readonly clients = new Set<pg.Client>();
@@ -126,6 +136,13 @@ export class SampleApp {
     this.loops = [];
     await Promise.allSettled([...this.clients].map((c) => c.end()));
     this.clients.clear();
+  }
+
+  /** The figures per colour since the last call (and resets them). */
+  drainServed(): Record<Color, ServedFigures> {
+    const s = this.served;
+    this.served = { blue: { requests: 0, errors: 0, latencySum: 0 }, green: { requests: 0, errors: 0, latencySum: 0 } };
+    return s;
   }
 
   private pickCode(): Color {
@@ -184,17 +201,27 @@ export class SampleApp {
     const code = this.pickCode();
     const requestId = randomUUID();
     const customer = 1 + (writer % 50);
-    await c.query('BEGIN');
+    const began = performance.now();
+    const served = this.served[code];
+    served.requests += 1;
     try {
-      // Green's code reads the view its migration added: it only works on a database that has it.
-      if (code === 'green') await c.query('SELECT orders, total FROM public.customer_totals WHERE customer_id = $1', [customer]);
-      await c.query('INSERT INTO public.orders (request_id, customer_id, qty, unit_price, served_by) VALUES ($1, $2, $3, 4.50, $4)', [requestId, customer, 1 + (this.acks.length % 5), code]);
-      await c.query("INSERT INTO public.audit_log (request_id, at, note) VALUES ($1, now(), 'order placed')", [requestId]);
-      await c.query('UPDATE public.customers SET orders_count = orders_count + 1 WHERE id = $1', [customer]);
-      await c.query('COMMIT');
+      await c.query('BEGIN');
+      try {
+        // Green's code reads the view its migration added: it only works on a database that has it.
+        if (code === 'green') await c.query('SELECT orders, total FROM public.customer_totals WHERE customer_id = $1', [customer]);
+        await c.query('INSERT INTO public.orders (request_id, customer_id, qty, unit_price, served_by) VALUES ($1, $2, $3, 4.50, $4)', [requestId, customer, 1 + (this.acks.length % 5), code]);
+        await c.query("INSERT INTO public.audit_log (request_id, at, note) VALUES ($1, now(), 'order placed')", [requestId]);
+        await c.query('UPDATE public.customers SET orders_count = orders_count + 1 WHERE id = $1', [customer]);
+        await c.query('COMMIT');
+      } catch (e) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
     } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined);
+      served.errors += 1;
       throw e;
+    } finally {
+      served.latencySum += (performance.now() - began) / 1000;
     }
     const t = this.o.timeline.now();
     this.acks.push({ requestId, t, servedBy: code });
