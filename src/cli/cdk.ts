@@ -214,6 +214,13 @@ export function stackConfigFromOptions(
   if (o.healthCheckPath !== undefined && !/^\/[\x21-\x7e]{0,1023}$/.test(o.healthCheckPath)) {
     throw badInput(`--health-check-path must start with "/" and contain no spaces, got "${o.healthCheckPath}".`);
   }
+  if (o.certificateArn !== undefined) {
+    // An ALB listener can only use an ACM certificate of its own region (ACM is regional).
+    const certRegion = /^arn:aws[a-z-]*:acm:([a-z0-9-]+):/.exec(o.certificateArn)?.[1];
+    if (certRegion !== undefined && certRegion !== region) {
+      throw badInput(`--certificate-arn is a certificate in ${certRegion}, but the stack is in ${region}: a load balancer can only use an ACM certificate from its own region — request or import one in ${region}.`);
+    }
+  }
   if (o.alarmEmail !== undefined && !EMAIL_RE.test(o.alarmEmail)) throw badInput(`--alarm-email must be an e-mail address, got "${o.alarmEmail}".`);
   if (o.costCenter !== undefined && !TAG_VALUE_RE.test(o.costCenter)) {
     throw badInput(`--cost-center must be 1–256 letters, digits, spaces or _ . : / = + - @ (an AWS tag value), got "${o.costCenter}".`);

@@ -9,6 +9,8 @@
  * - `secretOnCommandLine`: a password typed as an argument is visible in `ps` and shell history: a warning naming
  *   the environment variable (or stdin option) that keeps it out.
  */
+import { type Stats, statSync } from 'node:fs';
+import path from 'node:path';
 import { badInput } from '../core/errors.js';
 import type { Io } from './io.js';
 
@@ -58,4 +60,64 @@ export function urlHasPassword(url: string): boolean {
 export function secretOnCommandLine(io: Io, flag: string, value: string | undefined, source: string | undefined, instead: string): void {
   if (value === undefined || source !== 'cli' || !urlHasPassword(value)) return;
   io.warn(`the password in ${flag} is visible to every user of this machine (ps) and in your shell history: pass it through ${instead} instead.`);
+}
+
+/** The part of a connection target the distinctness rules compare. */
+interface ServerRef {
+  host: string;
+  port: number;
+  database: string;
+}
+
+/**
+ * Blue and green must be two different PostgreSQL servers (host and port), not two databases of one server:
+ * roles are per server (db init's role and password would be one), and a subscription to the same cluster
+ * cannot create its slot in the same command (https://www.postgresql.org/docs/15/sql-createsubscription.html,
+ * Notes). The one rule for every command that takes --blue-url and --green-url.
+ */
+export function distinctServers(blue: ServerRef, green: ServerRef): void {
+  if (blue.host === green.host && blue.port === green.port) {
+    throw badInput(
+      `--blue-url and --green-url point at the same PostgreSQL server (${blue.host}:${blue.port}${blue.database === green.database ? `, database ${blue.database}` : ''}): blue and green must be two different servers.`,
+    );
+  }
+}
+
+/**
+ * A directory bgmig will write into (synth --output): fine when missing (it is created) or a directory; exit 2 when
+ * it, or the nearest existing parent, is a file — found before anything is synthesized.
+ */
+export function checkOutputDir(dir: string, flag: string): string {
+  const abs = path.resolve(dir);
+  for (let p = abs; ; p = path.dirname(p)) {
+    const st = statOrUndefined(p);
+    if (st) {
+      if (!st.isDirectory()) {
+        throw badInput(`${flag} ${dir} ${p === abs ? 'is a file' : `is inside ${p}, which is a file`}, not a directory: name a directory (it is created when missing).`);
+      }
+      return abs;
+    }
+    if (path.dirname(p) === p) return abs;
+  }
+}
+
+/**
+ * A file bgmig will write after long work (deploy --outputs-file): its directory must exist and it must not be a
+ * directory — found before a 20-minute deployment, not after.
+ */
+export function checkOutputFile(file: string, flag: string): string {
+  const abs = path.resolve(file);
+  const st = statOrUndefined(abs);
+  if (st?.isDirectory()) throw badInput(`${flag} ${file} is a directory: name a file, e.g. ${path.join(file, 'outputs.json')}.`);
+  const parent = statOrUndefined(path.dirname(abs));
+  if (!parent?.isDirectory()) throw badInput(`${flag} ${file} is in ${path.dirname(abs)}, which is not an existing directory: create it first or name another file.`);
+  return abs;
+}
+
+function statOrUndefined(p: string): Stats | undefined {
+  try {
+    return statSync(p);
+  } catch {
+    return undefined;
+  }
 }

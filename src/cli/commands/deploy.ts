@@ -10,6 +10,7 @@ import { BgmigError, ExitCode } from '../../core/errors.js';
 import { type Color, names } from '../../core/naming.js';
 import { addStackOptions, stackConfigFromOptions, type StackOptionValues, unwrapSynthError } from '../cdk.js';
 import { action } from '../context.js';
+import { checkOutputFile, noEffect } from '../flag-rules.js';
 import { findStack } from '../stack.js';
 import { parseRequireApproval, type RequireApproval, ToolkitIoHost } from '../toolkit-io.js';
 import {
@@ -154,7 +155,11 @@ Example:
     .action(
       action<StackOptionValues & { requireApproval: string; outputsFile?: string; method: DeploymentMethodName }>(async (ctx, o) => {
         const requireApproval = parseRequireApproval(o.requireApproval);
-        return runDeploy({ suffix: ctx.suffix(), stack: o, requireApproval, outputsFile: o.outputsFile, method: o.method }, ctx);
+        const outputsFile = o.outputsFile !== undefined ? checkOutputFile(o.outputsFile, '--outputs-file') : undefined;
+        if (ctx.io.yes && requireApproval !== 'never') {
+          noEffect(ctx.io, [{ flag: `--require-approval ${requireApproval}`, value: true }], 'with --yes (every approval is answered yes)');
+        }
+        return runDeploy({ suffix: ctx.suffix(), stack: o, requireApproval, outputsFile, method: o.method }, ctx);
       }),
     );
 }

@@ -4,12 +4,12 @@
  * --validate, CDK's built-in template validator, and prints a summary. Needs no AWS credentials.
  */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Command } from 'commander';
 import { type StackConfig } from '../../core/config.js';
 import { names } from '../../core/naming.js';
 import { type StackOptionValues, addStackOptions, assemblySource, checkSynthResult, createToolkit, ioHostTo, stackConfigFromOptions, templatePath, unwrapSynthError } from '../cdk.js';
 import { type CommandContext, action } from '../context.js';
+import { checkOutputDir, noEffect } from '../flag-rules.js';
 
 export interface SynthOptions extends StackOptionValues {
   output: string;
@@ -66,7 +66,16 @@ export async function runSynth(ctx: CommandContext, opts: SynthOptions, deps: Sy
   if (config.certificateIsPlaceholder) {
     ctx.io.warn(`no --certificate-arn: the HTTPS listeners use the placeholder ${config.certificateArn}, which deploy refuses.`);
   }
-  const outdir = path.resolve(opts.output);
+  // synth calls no AWS API: options that only steer AWS calls change nothing here.
+  noEffect(
+    ctx.io,
+    [
+      { flag: '--profile', value: ctx.globals.profile },
+      { flag: '--role-arn', value: ctx.globals.roleArn },
+    ],
+    'for synth (it calls no AWS API)',
+  );
+  const outdir = checkOutputDir(opts.output, '--output');
   const started = now();
   const toolkit = await createToolkit(
     ioHostTo((level, text) => {

@@ -93,6 +93,8 @@ export async function runValidate(opts: ValidateCommandOptions, deps: ValidateDe
   for (const [flag, list] of [['--schema', opts.schema], ['--exclude-schema', opts.excludeSchema]] as const) {
     if ((list ?? []).some((s) => s.trim() === '')) throw badInput(`${flag} needs a schema name, got an empty one.`);
   }
+  const both = (opts.schema ?? []).filter((s) => (opts.excludeSchema ?? []).includes(s));
+  if (both.length > 0) throw badInput(`Schema ${both.join(', ')} is both included (--schema) and excluded (--exclude-schema): keep one of the two.`);
   const event: ValidatorEvent = {
     ...(opts.schema?.length ? { includeSchemas: opts.schema } : {}),
     ...(opts.excludeSchema?.length ? { excludeSchemas: opts.excludeSchema } : {}),

@@ -12,6 +12,7 @@ import { parseDbUrl, type DbTarget } from '../../../db/connection.js';
 import type { Executor, ProgressEvent, ProgressFn, SwitchHook, Targets } from '../../../replication/api.js';
 import { LocalExecutor } from '../../../replication/executor.js';
 import type { CommandContext } from '../../context.js';
+import { distinctServers } from '../../flag-rules.js';
 import type { Io } from '../../io.js';
 
 export interface ModeOptions {
@@ -34,9 +35,7 @@ export async function resolveMode(ctx: CommandContext, opts: ModeOptions): Promi
   if (opts.blueUrl !== undefined || opts.greenUrl !== undefined) {
     if (!opts.blueUrl || !opts.greenUrl) throw badInput('Direct mode needs both --blue-url and --green-url (or BGMIG_BLUE_URL and BGMIG_GREEN_URL).');
     const targets = { blue: parseDbUrl(opts.blueUrl, '--blue-url'), green: parseDbUrl(opts.greenUrl, '--green-url') };
-    if (targets.blue.host === targets.green.host && targets.blue.port === targets.green.port && targets.blue.database === targets.green.database) {
-      throw badInput('--blue-url and --green-url point at the same database: give the two different databases.');
-    }
+    distinctServers(targets.blue, targets.green);
     return { kind: 'direct', targets, executor: new LocalExecutor(targets) };
   }
   if (opts.suffix === undefined && ctx.globals.suffix === undefined) {

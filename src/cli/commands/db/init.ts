@@ -17,6 +17,7 @@ import type { AwsClients } from '../../aws.js';
 import { action, collect } from '../../context.js';
 import { remoteExecutorFor } from '../../db-remote.js';
 import { withModeOptions } from './common.js';
+import { distinctServers } from '../../flag-rules.js';
 import type { Io } from '../../io.js';
 import { requireStack } from '../../stack.js';
 
@@ -77,9 +78,7 @@ export async function runDbInit(opts: DbInitOptions, deps: DbInitDeps): Promise<
     if (!opts.blueUrl || !opts.greenUrl) throw badInput('Direct mode needs both --blue-url and --green-url (or BGMIG_BLUE_URL and BGMIG_GREEN_URL).');
     const blue = parseDbUrl(opts.blueUrl, '--blue-url');
     const green = parseDbUrl(opts.greenUrl, '--green-url');
-    if (blue.host === green.host && blue.port === green.port) {
-      throw badInput('--blue-url and --green-url point at the same server: db init needs the two different database servers.');
-    }
+    distinctServers(blue, green);
     // The application database: the one the URLs name (the same URLs serve every db command), or APP_DB_NAME when
     // they name the maintenance database.
     const named = (t: { database: string }) => (t.database === 'postgres' ? APP_DB_NAME : t.database);
