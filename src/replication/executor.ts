@@ -14,10 +14,13 @@ import type {
   SyncStartReport,
   SyncStatusOptions,
   SyncStatusReport,
+  SyncRefreshOptions,
+  SyncRefreshReport,
   SyncStopOptions,
   SyncStopReport,
   Targets,
 } from './api.js';
+import { syncRefresh } from './refresh.js';
 import { syncStatus } from './status.js';
 import { cutover, rollback } from './switch.js';
 import { syncStart, syncStop } from './sync.js';
@@ -40,6 +43,10 @@ export class LocalExecutor implements Executor {
 
   syncStop(opts: SyncStopOptions, cb?: Callbacks): Promise<SyncStopReport> {
     return syncStop(this.targets, opts, cb);
+  }
+
+  syncRefresh(opts: SyncRefreshOptions, cb?: Callbacks): Promise<SyncRefreshReport> {
+    return syncRefresh(this.targets, opts, cb);
   }
 
   cutover(opts: CutoverOptions, cb?: SwitchCallbacks): Promise<SwitchReport> {

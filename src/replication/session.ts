@@ -8,6 +8,7 @@ import type { Color } from '../core/naming.js';
 import { connect, describeDbError, describeTarget, type DbTarget } from '../db/connection.js';
 import { scrub } from '../core/redact.js';
 import { quoteIdent, quoteLiteral } from '../db/sql.js';
+import { explainSqlState } from './explain.js';
 
 /** Every bgmig admin session carries this application_name, so the fence never terminates bgmig itself. */
 export const APP_NAME = 'bgmig';
@@ -45,8 +46,11 @@ export async function openSession(color: Color, target: DbTarget, secrets: strin
         return await client.query<R>(text, params as unknown[] | undefined);
       } catch (e) {
         const err = describeDbError(e, target, doing ?? `run a statement on ${color} (${describeTarget(target)})`);
+        // A raw PostgreSQL error is never the whole message: its SQLSTATE says what it means and what to do.
+        const code = (e as { code?: string } | null)?.code;
+        const why = code && !/^(28|3D)/.test(code) ? explainSqlState(code, color) : null;
         // Name the side for the operator, and scrub the other side's password too (subscription conninfo).
-        throw Object.assign(err, { message: scrub(`${color}: ${doing ? `could not ${doing}: ` : ''}${err.message}`, [target.password, ...secrets]) });
+        throw Object.assign(err, { message: scrub(`${color}: ${doing ? `could not ${doing}: ` : ''}${err.message.replace(/\.$/, '')}${why ? ` — ${why}.` : ''}`, [target.password, ...secrets]) });
       }
     },
     async bound(ms: number) {

@@ -3,7 +3,7 @@
  * fenced subscriber, subscription with the initial copy), and tear every replication object down again.
  */
 import { randomUUID } from 'node:crypto';
-import { BgmigError, ExitCode, failure, refused, messageOf } from '../core/errors.js';
+import { failure, refused, messageOf } from '../core/errors.js';
 import { names, otherColor, type Color } from '../core/naming.js';
 import { readCatalog } from '../schema/read-catalog.js';
 import type { Catalog } from '../schema/catalog.js';
@@ -17,13 +17,16 @@ import {
   type SyncStopReport,
   type Targets,
 } from './api.js';
+import { createSlotWatched, DEFAULT_SLOT_WAIT_MS } from './blockers.js';
+import { watchCopy } from './copy.js';
 import { fence, readFence, unfence } from './fence.js';
 import { ensureSchema, pendingOf, readJournal, writeJournal, type Journal } from './journal.js';
 import { createPublication, createSubscription, dropPublication, dropSubscription, dropSlots, planPublication, tableKey, tablesInScope } from './objects.js';
 import type { CarryFacts } from './carry.js';
 import { readCarryFacts } from './carry-facts.js';
 import { preflightSyncStart, refusalSentence, type ServerFacts } from './preflight.js';
-import { closeSessions, openSessions, qualified, side, type Session, type Sessions } from './session.js';
+import { closeSessions, openSession, openSessions, qualified, side, type Session, type Sessions } from './session.js';
+import { stopOneSide } from './stop-one-side.js';
 
 /** Names of bgmig's replication objects (the suffix plays no part in them). */
 export const OBJ = names('x');
@@ -129,7 +132,10 @@ export async function syncStart(targets: Targets, opts: SyncStartOptions = {}, c
       j = await writeJournal(s, j, { ...base, direction: null, operation: 'sync_start', step: 'published' });
       await step(progress, `fence ${to}`, () => fence(side(s, to)));
       j = await writeJournal(s, j, { ...base, direction: null, operation: 'sync_start', step: 'fenced' });
-      await step(progress, 'subscribe', () => createSubscription(side(s, to), subName, side(s, from).target, pubName, true));
+      // The slot first, from bgmig's own session: its wait for transactions open on the publisher is bounded and
+      // the sessions holding it up are named (src/replication/blockers.ts).
+      await step(progress, `create slot on ${from}`, () => createSlotWatched(side(s, from), subName, opts.slotWaitMs ?? DEFAULT_SLOT_WAIT_MS, progress, 'run `bgmig db sync start` again'));
+      await step(progress, 'subscribe', () => createSubscription(side(s, to), subName, side(s, from).target, pubName, true, { createSlot: false }));
       j = await writeJournal(s, j, { ...base, direction: directionOf(from), operation: 'sync_start', step: 'subscribed' });
       j = await writeJournal(s, j, { ...base, direction: directionOf(from), operation: null, step: null, opId: null, startedAt: null, from: null, to: null });
     } catch (e) {
@@ -138,7 +144,13 @@ export async function syncStart(targets: Targets, opts: SyncStartOptions = {}, c
       throw e;
     }
 
-    const copy = await watchCopy(side(s, to), subName, opts.waitForCopy ?? true, opts.copyTimeoutMs ?? REPLICATION_DEFAULTS.copyTimeoutMs, progress);
+    const copy = await watchCopy(side(s, to), side(s, from), subName, {
+      wait: opts.waitForCopy ?? true,
+      timeoutMs: opts.copyTimeoutMs ?? REPLICATION_DEFAULTS.copyTimeoutMs,
+      maxCopyErrors: opts.maxCopyErrors,
+      catalogs,
+      schemas,
+    }, progress);
     return {
       direction: directionOf(from),
       active: from,
@@ -169,57 +181,23 @@ async function cleanup(s: Sessions, from: Color, to: Color, j: Journal | null): 
   await writeJournal(s, j, { active: from, direction: null, schemas: j?.schemas ?? [], operation: null, from: null, to: null, step: null, opId: null, startedAt: null });
 }
 
-export interface CopyProgress {
-  tablesDone: number;
-  tablesTotal: number;
-  rows: number;
-  bytes: number;
-}
-
-export async function copyProgress(sub: Session, subName: string): Promise<CopyProgress> {
-  const r = await sub.q<{ done: number; total: number; rows: string | null; bytes: string | null }>(`
-    SELECT count(*) FILTER (WHERE sr.srsubstate IN ('r', 's'))::int AS done, count(*)::int AS total,
-           (SELECT sum(p.tuples_processed) FROM pg_stat_progress_copy p WHERE p.datname = current_database()) AS rows,
-           (SELECT sum(p.bytes_processed) FROM pg_stat_progress_copy p WHERE p.datname = current_database()) AS bytes
-      FROM pg_subscription_rel sr JOIN pg_subscription su ON su.oid = sr.srsubid
-     WHERE su.subname = $1 AND sr.srrelid <> 'bgmig.marker'::regclass`, [subName]);
-  const x = r.rows[0];
-  return { tablesDone: x.done, tablesTotal: x.total, rows: Number(x.rows ?? 0), bytes: Number(x.bytes ?? 0) };
-}
-
-/**
- * Follows the initial copy until every table is ready. Rows and bytes come from pg_stat_progress_copy while a
- * table copies; a finished table's rows are counted from the table itself at the end (one count per table).
- */
-async function watchCopy(sub: Session, subName: string, wait: boolean, timeoutMs: number, progress: NonNullable<Callbacks['progress']>): Promise<SyncStartReport['copy']> {
-  const t0 = performance.now();
-  let last = await copyProgress(sub, subName);
-  while (wait && last.tablesDone < last.tablesTotal) {
-    if (performance.now() - t0 > timeoutMs) {
-      throw new BgmigError(`The initial copy did not finish within ${Math.round(timeoutMs / 1000)} s (${last.tablesDone}/${last.tablesTotal} tables): replication keeps going — follow it with \`bgmig db sync status\`.`, ExitCode.Failure);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-    const now = await copyProgress(sub, subName);
-    last = now;
-    progress({ kind: 'copy', tablesDone: now.tablesDone, tablesTotal: now.tablesTotal, rowsCopied: now.rows, bytesCopied: now.bytes });
-  }
-  const totals = wait ? await copiedTotals(sub, subName) : { rows: last.rows, bytes: last.bytes };
-  return { finished: last.tablesDone === last.tablesTotal, tablesDone: last.tablesDone, tablesTotal: last.tablesTotal, durationMs: Math.round(performance.now() - t0), rows: totals.rows, bytes: totals.bytes };
-}
-
-/** Rows and on-disk bytes of the subscribed tables once copied (what the copy moved, measured on arrival). */
-async function copiedTotals(sub: Session, subName: string): Promise<{ rows: number; bytes: number }> {
-  const r = await sub.q<{ rel: string }>(`SELECT sr.srrelid::regclass::text AS rel FROM pg_subscription_rel sr JOIN pg_subscription su ON su.oid = sr.srsubid WHERE su.subname = $1 AND sr.srrelid::regclass::text <> 'bgmig.marker'`, [subName]);
-  if (r.rows.length === 0) return { rows: 0, bytes: 0 };
-  const sql = r.rows.map((x) => `SELECT (SELECT count(*) FROM ${x.rel}) AS n, pg_table_size('${x.rel.replace(/'/g, "''")}'::regclass) AS b`).join(' UNION ALL ');
-  const t = await sub.q<{ n: string; b: string }>(`SELECT sum(n)::bigint AS n, sum(b)::bigint AS b FROM (${sql}) x`);
-  return { rows: Number(t.rows[0].n), bytes: Number(t.rows[0].b) };
-}
-
 export async function syncStop(targets: Targets, _opts: SyncStopOptions = {}, cb: Callbacks = {}): Promise<SyncStopReport> {
   const t0 = performance.now();
   const progress = cb.progress ?? (() => undefined);
-  const s = await openSessions(targets);
+  // Each side on its own: with one side down, the reachable one is still cleaned up (src/replication/stop-one-side.ts).
+  const secrets = [targets.blue.password, targets.green.password];
+  const [b, g] = await Promise.allSettled([openSession('blue', targets.blue, secrets), openSession('green', targets.green, secrets)]);
+  if (b.status === 'rejected' && g.status === 'rejected') throw b.reason;
+  if (b.status === 'rejected' || g.status === 'rejected') {
+    const up = b.status === 'fulfilled' ? b.value : (g as PromiseFulfilledResult<Session>).value;
+    const reason: unknown = b.status === 'rejected' ? b.reason : (g as PromiseRejectedResult).reason;
+    try {
+      return await stopOneSide(up, messageOf(reason), _opts, cb, t0);
+    } finally {
+      await up.close();
+    }
+  }
+  const s: Sessions = { blue: b.value, green: g.value };
   try {
     const journal = await readJournal(s);
     const pending = pendingOf(journal);

@@ -47,13 +47,21 @@ export async function resolveMode(ctx: CommandContext, opts: ModeOptions): Promi
   return { kind: 'aws', suffix, executor: remoteExecutorFor(ctx.aws, stack, suffix), ctx };
 }
 
+/** Off a terminal, the initial copy prints one line at least this often (and its first and last look). */
+export const COPY_LINE_INTERVAL_MS = 5_000;
+
 /** Progress as plain lines on the human stream (steps) and debug lines (details); the copy gets a spinner on a TTY. */
 export function progressPrinter(io: Io): { progress: ProgressFn; stop: () => void } {
   let spinner: { text: string; stop: () => void } | null = null;
   let lastCopyLine = 0;
+  let copyDoneShown = false;
   let stopped = false;
-  const copyText = (e: Extract<ProgressEvent, { kind: 'copy' }>) =>
-    `initial copy: ${e.tablesDone}/${e.tablesTotal} tables ready, ${e.rowsCopied.toLocaleString('en-US')} rows / ${formatBytes(e.bytesCopied)} in flight`;
+  const copyText = (e: Extract<ProgressEvent, { kind: 'copy' }>) => {
+    const rows = e.rowsTotal ? `${e.rowsCopied.toLocaleString('en-US')} of ≈${e.rowsTotal.toLocaleString('en-US')} rows` : `${e.rowsCopied.toLocaleString('en-US')} rows`;
+    const pct = e.percent !== null && e.percent !== undefined ? ` (${e.percent.toFixed(e.percent >= 100 ? 0 : 1)} %)` : '';
+    const eta = e.etaSeconds !== null && e.etaSeconds !== undefined && e.tablesDone < e.tablesTotal ? `, about ${formatMs(e.etaSeconds * 1000)} left` : '';
+    return `initial copy: ${e.tablesDone}/${e.tablesTotal} tables ready, ${rows}${pct}${eta}${e.bytesCopied > 0 ? `, ${formatBytes(e.bytesCopied)} in flight` : ''}`;
+  };
   const progress: ProgressFn = (e) => {
     if (e.kind === 'step') {
       if (e.status === 'done') io.info(`  ✓ ${e.step}${e.ms !== undefined ? ` (${formatMs(e.ms)})` : ''}${e.detail ? ` — ${e.detail}` : ''}`);
@@ -69,7 +77,9 @@ export function progressPrinter(io: Io): { progress: ProgressFn; stop: () => voi
             if (!spinner && !stopped) spinner = ora({ text: copyText(e), stream: io.streams.stderr }).start();
           });
         } else spinner.text = copyText(e);
-      } else if (Date.now() - lastCopyLine > 5_000 || e.tablesDone === e.tablesTotal) {
+      } else if (Date.now() - lastCopyLine >= COPY_LINE_INTERVAL_MS || (e.tablesDone === e.tablesTotal && !copyDoneShown)) {
+        // Off a terminal: the first look, then one line per interval whatever happens, and the end once.
+        copyDoneShown = e.tablesDone === e.tablesTotal;
         lastCopyLine = Date.now();
         io.info(`  ${copyText(e)}`);
       }

@@ -1,8 +1,8 @@
 /** `bgmig db sync start | status | stop`. */
 import type { Command } from 'commander';
 import { ExitCode, refused } from '../../../core/errors.js';
-import { formatBytes, formatMs, parseSize } from '../../../core/units.js';
-import { REPLICATION_DEFAULTS, type SyncStartReport, type SyncStopReport } from '../../../replication/api.js';
+import { formatBytes, formatMs, parseDuration, parseSize } from '../../../core/units.js';
+import { REPLICATION_DEFAULTS, type SyncRefreshReport, type SyncStartReport, type SyncStopReport } from '../../../replication/api.js';
 import { renderSyncStatus, statusExitCode } from '../../../replication/status.js';
 import { reviewPoolers, withPoolerOptions, type PoolerCommandOptions } from '../../../pooler/cli.js';
 import { action, collect, type CommandContext, toBgmigError } from '../../context.js';
@@ -11,9 +11,11 @@ import { progressPrinter, resolveMode, withModeOptions, type ModeOptions } from 
 
 export interface SyncStartCommandOptions extends ModeOptions {
   schema?: string[] | undefined;
+  slotWait?: string | undefined;
 }
 
 export async function runSyncStart(ctx: CommandContext, opts: SyncStartCommandOptions): Promise<ExitCode> {
+  const slotWaitMs = opts.slotWait !== undefined ? parseDuration(opts.slotWait, '--slot-wait') : undefined;
   const mode = await resolveMode(ctx, opts);
   const d = mode.executor.describe();
   const schemas = opts.schema && opts.schema.length > 0 ? opts.schema : [...REPLICATION_DEFAULTS.schemas];
@@ -24,7 +26,7 @@ export async function runSyncStart(ctx: CommandContext, opts: SyncStartCommandOp
   const p = progressPrinter(ctx.io);
   let report: SyncStartReport;
   try {
-    report = await mode.executor.syncStart({ schemas }, { progress: p.progress });
+    report = await mode.executor.syncStart({ schemas, slotWaitMs }, { progress: p.progress });
   } finally {
     p.stop();
   }
@@ -87,23 +89,64 @@ export async function runSyncStop(ctx: CommandContext, opts: SyncStopCommandOpti
     p.stop();
   }
   const other = report.active === 'blue' ? 'green' : 'blue';
+  const left = report.left ?? [];
   ctx.io.result(report, () =>
     [
-      `Replication stopped. Dropped: ${[...report.dropped.subscriptions.map((x) => `subscription ${x}`), ...report.dropped.slots.map((x) => `slot ${x}`), ...report.dropped.publications.map((x) => `publication ${x}`)].join(', ') || 'nothing (none was left)'}.`,
+      `Replication ${left.length > 0 ? 'stopped on the reachable side only' : 'stopped'}. Dropped: ${[...report.dropped.subscriptions.map((x) => `subscription ${x}`), ...report.dropped.slots.map((x) => `slot ${x}`), ...report.dropped.publications.map((x) => `publication ${x}`)].join(', ') || 'nothing (none was left)'}.`,
       `${report.active} is the active database and writable.`,
       report.passiveFenced
         ? `${other} stays fenced (read-only for applications) so nobody writes to a copy that no longer receives changes; \`bgmig db sync stop --unfence-passive\` lifts it.`
         : `${other} is writable too: it no longer receives changes.`,
+      ...left.map((l) => `Left on ${l.side} (unreachable): ${l.object} — when ${l.side} is back run \`bgmig db sync stop\` again, or remove it there with: ${l.remove}`),
     ].join('\n'),
   );
+  if (left.length > 0) {
+    // An outage: what could be dropped was, and the rest is named with its removal (exit 1, never 0).
+    ctx.io.error(`${(report.unreachable ?? []).join(' and ')} could not be reached: ${left.length} replication object(s) are left there (listed above) — ${left.some((l) => l.object.startsWith('replication slot')) ? 'a slot retains WAL until it is dropped, so ' : ''}run \`bgmig db sync stop\` again once it is reachable.`);
+    return ExitCode.Failure;
+  }
   return ExitCode.Ok;
 }
 
+export interface SyncRefreshCommandOptions extends ModeOptions {
+  dryRun?: boolean | undefined;
+}
+
+export async function runSyncRefresh(ctx: CommandContext, opts: SyncRefreshCommandOptions): Promise<ExitCode> {
+  const mode = await resolveMode(ctx, opts);
+  if (!mode.executor.syncRefresh) throw refused('`db sync refresh` runs in direct mode only for now (--blue-url/--green-url): the cutover function does not offer it yet.');
+  if (!opts.dryRun && !(await ctx.io.confirm('Bring the tables and columns created since sync start into replication (tables with new columns are copied again on the passive side)?'))) {
+    throw refused('Sync refresh cancelled: nothing was changed.');
+  }
+  const p = progressPrinter(ctx.io);
+  let report: SyncRefreshReport;
+  try {
+    report = await mode.executor.syncRefresh({ dryRun: opts.dryRun ?? false }, { progress: p.progress });
+  } finally {
+    p.stop();
+  }
+  ctx.io.result(report, () => renderRefresh(report));
+  return ExitCode.Ok;
+}
+
+export function renderRefresh(r: SyncRefreshReport): string {
+  const dir = r.direction.replace('_to_', ' → ');
+  if (r.added.length === 0 && r.recopied.length === 0) return `Replication ${dir} already carries every table and column in scope: nothing to refresh.`;
+  const lines = [
+    r.dryRun ? `Would refresh replication ${dir}:` : `Replication ${dir} refreshed:`,
+    ...(r.added.length ? [`  new table(s) published and copied: ${r.added.join(', ')}`] : []),
+    ...(r.recopied.length ? [`  table(s) copied again with their new column(s): ${r.recopied.join(', ')}`] : []),
+  ];
+  if (!r.dryRun && r.copy) lines.push(`  copy: ${r.copy.tablesDone}/${r.copy.tablesTotal} tables ready, ${r.subscriberRowsReplaced.toLocaleString('en-US')} row(s) on the passive side replaced by the copy, ${formatMs(r.copy.durationMs)}.`);
+  return lines.join('\n');
+}
+
 export function register(db: Command): void {
-  const sync = db.command('sync').description('replication between blue and green: start, status, stop');
+  const sync = db.command('sync').description('replication between blue and green: start, status, refresh, stop');
   withModeOptions(sync.command('start'))
     .description('preflight, then publish the application schemas on the active side, fence the other and subscribe it (initial copy)')
     .option('--schema <name>', 'application schema to replicate (repeatable; default public)', collect)
+    .option('--slot-wait <duration>', 'how long creating the replication slot may wait for transactions open on the active side (default 30s)')
     .addHelpText('after', '\nExamples:\n  $ bgmig db sync start --suffix shop-prod --schema app --yes\n  $ BGMIG_BLUE_URL=postgres://… BGMIG_GREEN_URL=postgres://… bgmig db sync start --yes')
     .action(action<SyncStartCommandOptions>((ctx, opts) => runSyncStart(ctx, opts)));
   withPoolerOptions(withModeOptions(sync.command('status')), { switch: false })
@@ -126,6 +169,11 @@ export function register(db: Command): void {
         }
       }),
     );
+  withModeOptions(sync.command('refresh'))
+    .description('bring tables and columns created on both sides since sync start into replication, copying what was written meanwhile')
+    .option('--dry-run', 'only say what would be published and copied', false)
+    .addHelpText('after', '\nExamples:\n  $ bgmig db sync refresh --dry-run\n  $ BGMIG_BLUE_URL=postgres://… BGMIG_GREEN_URL=postgres://… bgmig db sync refresh --yes')
+    .action(action<SyncRefreshCommandOptions>((ctx, opts) => runSyncRefresh(ctx, opts)));
   withModeOptions(sync.command('stop'))
     .description('end replication: drop subscriptions, slots and publications on both sides; the active side stays writable')
     .option('--unfence-passive', 'also lift the passive side\'s fence', false)
