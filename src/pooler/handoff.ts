@@ -27,6 +27,9 @@ export async function holdClients(tier: ClientTier | undefined): Promise<string>
 export function handBack(tier: ClientTier): number | null {
   const t = heldAt.get(tier);
   heldAt.delete(tier);
+  // A tier that knows its exact window (first PAUSE → last RESUME) reports that instead of the whole call.
+  const own = (tier as { heldMs?: () => number | null }).heldMs?.();
+  if (own !== undefined && own !== null) return own;
   return t === undefined ? null : Math.round((performance.now() - t) * 10) / 10;
 }
 

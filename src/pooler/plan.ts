@@ -36,8 +36,8 @@ export interface PoolerPlanItem {
   label: string;
   /** Entry names to PAUSE, repoint and RESUME. */
   entries: string[];
-  /** Where each entry points now. */
-  pointsAt: Record<string, Color>;
+  /** Where each entry points now ('record': the db record name, which the switch moves). */
+  pointsAt: Record<string, Color | 'record'>;
 }
 
 export type PoolerDecision = { kind: 'plan'; poolers: PoolerPlanItem[] } | { kind: 'refuse'; offenders: Offender[] };
@@ -60,14 +60,19 @@ export function sideOf(e: Pick<PoolerEntry, 'host' | 'port' | 'database'>, sides
   return null;
 }
 
-export function decidePoolers(observed: readonly PoolerObservation[], sides: Record<Color, Endpoint>, opts: { needEditable: boolean }): PoolerDecision {
+/**
+ * `followName`: the DNS name the switch moves (AWS mode); entries naming it (for the pair's database) take part
+ * too, and need no editable file.
+ */
+export function decidePoolers(observed: readonly PoolerObservation[], sides: Record<Color, Endpoint>, opts: { needEditable: boolean; followName?: string | undefined }): PoolerDecision {
   const offenders: Offender[] = [];
   const poolers: PoolerPlanItem[] = [];
   const seen = new Set<string>();
   for (const o of observed) {
     if (seen.has(o.label)) continue;
     seen.add(o.label);
-    const entries = o.entries.filter((e) => sideOf(e, sides) !== null);
+    const follows = (e: PoolerEntry) => opts.followName !== undefined && sameHost(e.host, opts.followName) && e.database === sides.blue.database;
+    const entries = o.entries.filter((e) => sideOf(e, sides) !== null || follows(e));
     if (entries.length === 0) {
       offenders.push({
         problem: `pooler ${o.label} has no [databases] entry pointing at blue (${sides.blue.host}:${sides.blue.port}/${sides.blue.database}) or green`,
@@ -83,14 +88,14 @@ export function decidePoolers(observed: readonly PoolerObservation[], sides: Rec
           fix: 'use pool_mode = transaction for the applications\' entry',
         });
       }
-      if (opts.needEditable && !o.editable.includes(e.name)) {
+      if (opts.needEditable && !follows(e) && !o.editable.includes(e.name)) {
         offenders.push({
           problem: `bgmig cannot rewrite entry ${e.name} of pooler ${o.label} in its configuration file (${o.conffile ?? 'unknown'}) from here`,
           fix: 'run bgmig where that file is writable (the pooler\'s host), or leave the pooler out of --pooler',
         });
       }
     }
-    poolers.push({ label: o.label, entries: entries.map((e) => e.name), pointsAt: Object.fromEntries(entries.map((e) => [e.name, sideOf(e, sides) as Color])) });
+    poolers.push({ label: o.label, entries: entries.map((e) => e.name), pointsAt: Object.fromEntries(entries.map((e) => [e.name, sideOf(e, sides) ?? 'record'])) });
   }
   return offenders.length > 0 ? { kind: 'refuse', offenders } : { kind: 'plan', poolers };
 }

@@ -51,6 +51,8 @@ export function refForLabel(label: string, given: readonly PoolerRef[], env: Nod
 
 export interface PoolerTierOptions {
   mechanism?: 'file' | 'dns' | undefined;
+  /** dns mechanism: the name the poolers' entries follow (the Route 53 db record). */
+  followName?: string | undefined;
   /** PAUSE of every pooler together must finish within this (default 3 s). */
   pauseTimeoutMs?: number | undefined;
   progress?: ProgressFn | undefined;
@@ -103,6 +105,9 @@ function writeConfig(file: string, text: string): void {
 export class PoolerTier implements ClientTier {
   readonly followsSwitch: boolean;
   private plan: PoolerPlanItem[] | null = null;
+  /** performance.now() when the first PAUSE was sent, and when the last RESUME answered. */
+  private pausedAt: number | undefined;
+  private resumedAt: number | undefined;
   private readonly sides: Record<Color, Endpoint>;
   private readonly pauseTimeoutMs: number;
   private readonly mechanism: 'file' | 'dns';
@@ -152,7 +157,7 @@ export class PoolerTier implements ClientTier {
 
   private async planned(): Promise<PoolerPlanItem[]> {
     if (this.plan) return this.plan;
-    const decision = decidePoolers(await this.observe(), this.sides, { needEditable: this.mechanism === 'file' });
+    const decision = decidePoolers(await this.observe(), this.sides, { needEditable: this.mechanism === 'file', followName: this.opts.followName });
     if (decision.kind === 'refuse') throw refused(refusalSentence('Cannot hold client queries in the poolers', decision.offenders), { offenders: decision.offenders });
     this.plan = decision.poolers;
     return this.plan;
@@ -163,7 +168,9 @@ export class PoolerTier implements ClientTier {
     const plan = await this.planned();
     // Journaled before the first PAUSE: a bgmig that dies from here on leaves a row the next command resumes from.
     await recordHeld(this.targets, plan.map((p) => ({ label: p.label, entries: p.entries })));
-    const deadline = performance.now() + this.pauseTimeoutMs;
+    this.pausedAt = performance.now();
+    this.resumedAt = undefined;
+    const deadline = this.pausedAt + this.pauseTimeoutMs;
     const work = plan.flatMap((p) => p.entries.map((entry) => ({ ref: this.refs.find((r) => r.label === p.label) as PoolerRef, entry })));
     // One console connection per entry: a PAUSE blocks its connection until it completes. All start together and
     // share one deadline, so several poolers cost the slowest one, not the sum.
@@ -224,12 +231,18 @@ export class PoolerTier implements ClientTier {
     return `${changed} entr${changed === 1 ? 'y' : 'ies'} rewritten → ${active}`;
   }
 
+  /** How long clients were held: first PAUSE sent → last RESUME answered (null unless both happened here). */
+  heldMs(): number | null {
+    return this.pausedAt === undefined || this.resumedAt === undefined ? null : Math.round((this.resumedAt - this.pausedAt) * 10) / 10;
+  }
+
   private async resumeAll(plan: PoolerPlanItem[]): Promise<void> {
     await this.withAdmins(async (admins) => {
       await Promise.all(
         admins.map(async (a) => {
           const item = plan.find((p) => p.label === a.ref.label);
           for (const n of item?.entries ?? []) await a.resume(n);
+          this.resumedAt = performance.now();
           const left = (await a.databases()).filter((e) => item?.entries.includes(e.name) && e.paused);
           if (left.length > 0) throw failure(`Pooler ${a.ref.label} still reports ${left.map((e) => e.name).join(', ')} paused after RESUME.`);
         }),
@@ -241,8 +254,11 @@ export class PoolerTier implements ClientTier {
   async release(active: Color, target: DbTarget): Promise<string> {
     const t0 = performance.now();
     const plan = await this.planned();
-    if (this.mechanism === 'file') await this.repoint(active, target);
-    else {
+    // Repointed inside the pause already (the usual case): no need to look again.
+    const there = plan.every((p) => p.entries.every((e) => p.pointsAt[e] === active));
+    if (this.mechanism === 'file') {
+      if (!there) await this.repoint(active, target);
+    } else {
       // The switch hook saw the record resolve to the new writer; PgBouncer may still hold the old address for
       // up to dns_max_ttl (the container sets 1 s): wait it out before new server connections are made.
       const ttl = await this.withAdmins(async (admins) => Math.max(0, ...(await Promise.all(admins.map(async (a) => Number((await a.config()).dns_max_ttl ?? 0))))));

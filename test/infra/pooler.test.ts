@@ -53,9 +53,12 @@ describe('pooler tier (--pooler)', () => {
     // The same private subnets the application services use — never a public one.
     const app = props(resourcesOfType(on.json, 'AWS::ECS::Service').find(([, r]) => props(r).ServiceName === n.service('blue'))?.[1] as CfnResource);
     expect(net.Subnets).toEqual((app.NetworkConfiguration as { AwsvpcConfiguration: { Subnets: unknown[] } }).AwsvpcConfiguration.Subnets);
-    const publicSubnets = resourcesOfType(on.json, 'AWS::EC2::Subnet').filter(([, r]) => props(r).MapPublicIpOnLaunch === true).map(([id]) => id);
-    expect(publicSubnets.length).toBe(3);
-    for (const id of publicSubnets) expect(JSON.stringify(net.Subnets)).not.toContain(id);
+    const subnetType = (r: CfnResource) => ((props(r).Tags as Array<{ Key: string; Value: string }> | undefined) ?? []).find((t) => t.Key === 'aws-cdk:subnet-type')?.Value;
+    const subnets = resourcesOfType(on.json, 'AWS::EC2::Subnet');
+    const used = subnets.filter(([id]) => JSON.stringify(net.Subnets).includes(`"${id}"`));
+    expect(used).toHaveLength(3);
+    for (const [, r] of used) expect(subnetType(r)).toBe('Private');
+    expect(subnets.filter(([, r]) => subnetType(r) === 'Public').length).toBeGreaterThan(0);
     expect(svc.ServiceRegistries).toHaveLength(1);
     expect(resourcesOfType(on.json, 'AWS::ServiceDiscovery::PrivateDnsNamespace').map(([, r]) => props(r).Name)).toEqual(['pooler.pool.bgmig.internal']);
   });
