@@ -14,15 +14,17 @@ afterAll(async () => {
 
 const DROPPED_COLUMN = { base: 'create table orders (id int primary key, note text); create index orders_note on orders (note)', green: 'alter table orders drop column note' };
 const urls = (p: Pair) => ['--blue-url', server.url(p.blueDb), '--green-url', server.url(p.greenDb)];
+/** The way the help recommends: URLs in the environment, so no password sits in the process list (nor a warning). */
+const urlEnv = (p: Pair) => ({ env: { BGMIG_BLUE_URL: server.url(p.blueDb), BGMIG_GREEN_URL: server.url(p.greenDb) } });
 
 function expectNoPassword(...texts: string[]): void {
   for (const t of texts) expect(t).not.toContain(server.password);
 }
 
 describe('bgmig validate (direct mode, subprocess)', () => {
-  it('incompatible: exit 3, a table grouped by severity, no password in the output', async () => {
+  it('incompatible: exit 3, a table grouped by severity, both directions, no password in the output', async () => {
     await withPair(server, DROPPED_COLUMN, async (p) => {
-      const r = await runBgmig(['validate', ...urls(p)]);
+      const r = await runBgmig(['validate'], urlEnv(p));
       expect(r.code, r.stderr).toBe(3);
       expect(r.stdout).toMatch(/^INCOMPATIBLE {2}1 breaking, 1 risky, 0 safe — \d+ ms$/m);
       expect(r.stdout).toContain('BREAKING (1)');
@@ -30,6 +32,8 @@ describe('bgmig validate (direct mode, subprocess)', () => {
       expect(r.stdout).toContain('RISKY (1)');
       expect(r.stdout).toMatch(/IX101 {2}public\.orders_note/);
       expect(r.stdout.indexOf('BREAKING')).toBeLessThan(r.stdout.indexOf('RISKY'));
+      // The rollback direction: a dropped nullable column holds nothing green could write that blue refuses.
+      expect(r.stdout).toMatch(/^ROLLBACK POSSIBLE {2}0 breaking, 0 risky, 0 safe/m);
       expect(r.stderr).toBe('');
       expectNoPassword(r.stdout, r.stderr);
     });
@@ -39,9 +43,11 @@ describe('bgmig validate (direct mode, subprocess)', () => {
     await withPair(server, DROPPED_COLUMN, async (p) => {
       const r = await runBgmig(['validate', ...urls(p), '--json']);
       expect(r.code, r.stderr).toBe(3);
-      const report = JSON.parse(r.stdout) as { verdict: string; differences: Array<{ code: string }> };
+      const report = JSON.parse(r.stdout) as { verdict: string; differences: Array<{ code: string }>; rollback: { verdict: string; differences: unknown[] } };
       expect(report.verdict).toBe('incompatible');
       expect(report.differences.map((d) => d.code)).toEqual(['DS103', 'IX101']);
+      // --json carries both directions.
+      expect(report.rollback).toEqual({ verdict: 'compatible', differences: [], totals: { breaking: 0, risky: 0, safe: 0 }, ignored: 0 });
       expectNoPassword(r.stdout, r.stderr);
     });
   });
@@ -64,6 +70,19 @@ describe('bgmig validate (direct mode, subprocess)', () => {
     });
   });
 
+  it('the way back: compatible forward (exit 0) while the rollback verdict names the columns that block it', async () => {
+    const ticket = (subject: number, labels: string) => `create type ticket_state as enum (${labels}); create table ticket (id int primary key, subject varchar(${subject}), state ticket_state)`;
+    await withPair(server, { blue: ticket(40, "'open', 'closed'"), green: ticket(200, "'open', 'closed', 'waiting_on_customer'") }, async (p) => {
+      const r = await runBgmig(['validate'], urlEnv(p));
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^COMPATIBLE {2}0 breaking, 0 risky, 2 safe/m);
+      expect(r.stdout).toMatch(/^ROLLBACK BLOCKED {2}2 breaking, 0 risky, 0 safe/m);
+      expect(r.stdout).toMatch(/^ {2}RB101 {2}public\.ticket\.subject {2}public\.ticket\.subject is character varying\(200\) on green, character varying\(40\) on blue/m);
+      expect(r.stdout).toMatch(/^ {2}RB102 {2}public\.ticket\.state .*'waiting_on_customer'/m);
+      expect(r.stdout).toContain('`db rollback` after cutover is impossible');
+    });
+  });
+
   it('URLs from BGMIG_BLUE_URL / BGMIG_GREEN_URL (keeps passwords out of the process list)', async () => {
     await withPair(server, DROPPED_COLUMN, async (p) => {
       const r = await runBgmig(['validate', '--json'], { env: { BGMIG_BLUE_URL: server.url(p.blueDb), BGMIG_GREEN_URL: server.url(p.greenDb) } });
@@ -78,11 +97,16 @@ describe('bgmig validate (direct mode, subprocess)', () => {
       const args = ['validate', '--blue-url', server.url(p.blueDb, 'postgres', wrong), '--green-url', server.url(p.greenDb)];
       const human = await runBgmig(args);
       expect(human.code).toBe(1);
-      expect(human.stdout).toContain(`ERROR  Blue database: PostgreSQL rejected the credentials for postgres@127.0.0.1:${server.port}/${p.blueDb}: check the password in the secret or URL.`);
+      // One machine contract (issue 16): the sentence on stderr; the partial report's side lines on stdout.
+      expect(human.stderr).toContain(`error: Blue database: PostgreSQL rejected the credentials for postgres@127.0.0.1:${server.port}/${p.blueDb}: check the password in the secret or URL.`);
+      expect(human.stdout).toMatch(/blue unread; green postgres@/);
       const json = await runBgmig([...args, '--json']);
       expect(json.code).toBe(1);
-      expect((JSON.parse(json.stdout) as { verdict: string }).verdict).toBe('error');
-      expect(json.stderr).toMatch(/^error: Blue database: PostgreSQL rejected the credentials/);
+      const doc = JSON.parse(json.stdout) as { error: { code: string; details: { report: { verdict: string; rollback?: unknown } } } };
+      expect(doc.error.code).toBe('validation-error');
+      expect(doc.error.details.report.verdict).toBe('error');
+      expect(doc.error.details.report.rollback).toBeUndefined();
+      expect(json.stderr).toMatch(/error: Blue database: PostgreSQL rejected the credentials/);
       for (const r of [human, json]) {
         expect(r.stdout + r.stderr).not.toContain(wrong);
         expectNoPassword(r.stdout, r.stderr);
