@@ -8,7 +8,9 @@
  * The ALB publishes a datapoint only when there is something to count, so no RequestCount datapoint means 0
  * requests, not "unknown"; a failed call is unknown (null) and makes the check inconclusive. Counts and latency are
  * two GetMetricData calls so that a statistic the endpoint cannot compute (moto 5.2.1 fails on percentiles) leaves
- * the 5xx check conclusive. Periods are 60 s (the ALB's resolution); a window's latency is the worst minute's.
+ * the 5xx check conclusive. Periods are 60 s (the ALB's resolution); a window's latency is the worst minute's. The
+ * window starts when the step's weights were set; CloudWatch aligns it to the minute, so in AWS the first poll of a
+ * step also sees the part of that minute before the step.
  */
 import type { CloudWatchClient, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { COLORS, type Color } from '../core/naming.js';
@@ -54,11 +56,6 @@ async function getData(cw: CloudWatchClient, queries: MetricDataQuery[], start: 
     token = res.NextToken;
   } while (token);
   return out;
-}
-
-/** The window's start rounded down to its minute: the ALB's datapoints are per minute. */
-export function windowStart(startMs: number): Date {
-  return new Date(Math.floor(startMs / 60_000) * 60_000);
 }
 
 /**

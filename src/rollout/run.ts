@@ -19,7 +19,7 @@ import { readGuardState, setGuardEnabled } from './guard-state.js';
 import { isRolloutKey, readHistory } from './journal.js';
 import { acquireLease, type HeldLease, releaseLease, renewLease } from './lease.js';
 import { formatWeights, readListenerWeights, writeListenerWeights } from './listener.js';
-import { dimensionsOf, readAlbMetrics, windowStart } from './metrics.js';
+import { dimensionsOf, readAlbMetrics } from './metrics.js';
 import {
   type Baseline,
   type CheckResult,
@@ -269,7 +269,7 @@ export async function runRollout(s: TrafficSession, opts: RolloutRunOptions): Pr
       alarmStates(aws, alarmNamesOf(s.stack, 'green')),
       targetHealth(aws, s.target.targetGroupArn.green),
       lbArn
-        ? readAlbMetrics(cw, dimensionsOf(lbArn, s.target.targetGroupArn), windowStart(stepStartedAt), new Date(), plan.thresholds.latencyStat)
+        ? readAlbMetrics(cw, dimensionsOf(lbArn, s.target.targetGroupArn), new Date(stepStartedAt), new Date(), plan.thresholds.latencyStat)
         : Promise.resolve({ green: { requests: null, errors5xx: null, latency: null }, blue: { requests: null, errors5xx: null, latency: null }, errors: ['the stack has no LoadBalancerArn output'] }),
     ]);
     const bad = health.targets.find((t) => t.state !== 'healthy' && t.state !== 'draining' && t.state !== 'initial');

@@ -139,7 +139,7 @@ export class RollbackGuard extends Construct {
 
   private acknowledge(): void {
     const ack = (scope: Construct, id: string, reason: string) => Validations.of(scope).acknowledge({ id, reason });
-    ack(this.role, 'AwsSolutions-IAM5[Resource::*]', 'elasticloadbalancing:DescribeListeners has no resource-level permission; the only write, ModifyListener, is scoped to the HTTPS listener.');
+    ack(this.role, 'AwsSolutions-IAM5[Resource::*]', 'The ELB DescribeListeners call has no resource-level permission; the only write, ModifyListener, is scoped to the HTTPS listener.');
     const bucketId = Stack.of(this).getLogicalId(this.props.artifacts.bucket.node.defaultChild as import('aws-cdk-lib').CfnElement);
     ack(this.role, `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/journal/*]`, 'The guard appends one journal object per action, named by its timestamp, confined to the journal/ prefix.');
     ack(this.role, 'NIST.800.53.R5-IAMNoInlinePolicy', 'The guard role has its own least-privilege policy that no other principal uses.');
