@@ -54,10 +54,13 @@ export function diffRollback(blue: Catalog, green: Catalog): Difference[] {
     const greenCols = new Map(gt.columns.map((c) => [c.name, c]));
     for (const bc of bt.columns) {
       if (bc.generated !== null) continue; // computed on blue, never written by replication
-      const gc = greenCols.get(bc.name);
+      // A generated column on green is not published (PostgreSQL 15 never replicates generated columns): for
+      // blue's plain column it is as if green lacked it.
+      const gc = greenCols.get(bc.name)?.generated == null ? greenCols.get(bc.name) : undefined;
       if (!gc) {
         if (notNullOn(bt, bc.name) && bc.default === null && bc.identity === null) {
-          add('RB103', t, bc.name, `column ${t}.${qualify(bc.name)} is NOT NULL on blue without a default and does not exist on green: every row green inserts arrives without it, which stops reverse replication`, describe(bc), null);
+          const why = greenCols.has(bc.name) ? 'is a generated column on green, which replication does not carry' : 'does not exist on green';
+          add('RB103', t, bc.name, `column ${t}.${qualify(bc.name)} is NOT NULL on blue without a default and ${why}: every row green inserts arrives without it, which stops reverse replication`, describe(bc), greenCols.has(bc.name) ? describe(greenCols.get(bc.name) as Column) : null);
         }
         continue;
       }
