@@ -47,6 +47,8 @@ import {
   isCutoverOperation,
 } from '../remote/db-cutover-contract.js';
 import { type SecretVersion, parseVersionSelector, readSecretVersion } from './secret-version.js';
+import { poolerLabel, type PoolerRef } from '../pooler/admin.js';
+import { PoolerEnv } from '../pooler/aws.js';
 
 export type { CutoverEvent, CutoverResult } from '../remote/db-cutover-contract.js';
 
@@ -72,6 +74,28 @@ export interface HandlerDeps {
   resolveCname?: CnameResolver;
   /** Upper bound on waiting for the VPC resolver to answer the new writer after INSYNC (default 30 s). */
   resolveWaitMs?: number;
+  /** The stack's pooler tasks (default: Cloud Map A records of POOLER_DISCOVERY_NAME with the admin secret). */
+  poolers?: () => Promise<PoolerRef[]>;
+}
+
+/**
+ * AWS mode's poolers (on paper: not deployed here): every task the Cloud Map name resolves to, with the admin
+ * login from its secret. None when the stack was deployed without --pooler.
+ */
+async function stackPoolers(env: NodeJS.ProcessEnv, sm: SecretsManagerClient): Promise<PoolerRef[]> {
+  const name = env[PoolerEnv.DiscoveryName];
+  const arn = env[PoolerEnv.AdminSecretArn];
+  if (!name || !arn) return [];
+  const admin = (await readSecretVersion(sm, arn, { versionStage: 'AWSCURRENT' }, 'cutover function', 'pooler admin')).value;
+  const { promises } = await import('node:dns');
+  let ips: string[];
+  try {
+    ips = (await promises.resolve4(name)).sort();
+  } catch (e) {
+    throw new BgmigError(`The cutover function cannot find the poolers (${name}: ${(e as { code?: string }).code ?? messageOf(e)}): check the pooler service in ECS; nothing was changed.`, ExitCode.Failure);
+  }
+  const port = Number(env[PoolerEnv.Port] ?? 5432);
+  return ips.map((host) => ({ host, port, user: admin.username, password: admin.password, label: poolerLabel(admin.username, host, port) }));
 }
 
 const MAX_PROGRESS = 500;
@@ -266,11 +290,29 @@ export function makeHandler(deps: HandlerDeps = {}) {
         }
         default: {
           const ex = await engine(resolved.targets);
+          // The stack's poolers hold client queries through the switch (followed by DNS: released after the hook).
+          const poolerRefs = operation === 'cutover' || operation === 'rollback' || operation === 'syncStatus' ? await (deps.poolers ?? (() => stackPoolers(env, sm)))() : [];
+          known = [...known, ...poolerRefs.map((p) => p.password)];
+          const { PoolerTier, heldPoolerProblems, settleHeldPoolers } = await import('../pooler/tier.js');
+          const tierOpts = { mechanism: 'dns' as const, followName: resolved.record.recordName, progress: onProgress };
+          const clients = poolerRefs.length > 0 ? new PoolerTier(poolerRefs, resolved.targets, tierOpts) : undefined;
           if (operation === 'syncStart') report = await ex.syncStart({ ...options, waitForCopy: false }, { progress: onProgress });
-          else if (operation === 'syncStatus') report = await ex.syncStatus(options);
+          else if (operation === 'syncStatus') {
+            const st = await ex.syncStatus(options);
+            // Poolers a killed run left held: released when no switch is pending, a problem (degraded) while one is.
+            if (st.pending === null && st.active !== null && poolerRefs.length > 0) {
+              for (const line of await settleHeldPoolers(resolved.targets, st.active, poolerRefs, tierOpts)) onProgress({ kind: 'log', level: 'info', text: line });
+            }
+            const held = poolerRefs.length > 0 ? await heldPoolerProblems(resolved.targets) : [];
+            if (held.length > 0) Object.assign(st, { healthy: false, problems: [...st.problems, ...held] });
+            report = st;
+          }
           else if (operation === 'syncStop') report = await ex.syncStop(options, { progress: onProgress });
-          else if (operation === 'cutover') report = await ex.cutover(options, { progress: onProgress, onSwitch });
-          else report = await ex.rollback(options, { progress: onProgress, onSwitch });
+          else {
+            const r = operation === 'cutover' ? await ex.cutover(options, { progress: onProgress, onSwitch, clients }) : await ex.rollback(options, { progress: onProgress, onSwitch, clients });
+            if (poolerRefs.length > 0) for (const line of await settleHeldPoolers(resolved.targets, r.active, poolerRefs, tierOpts)) onProgress({ kind: 'log', level: 'info', text: line });
+            report = r;
+          }
           if (operation !== 'syncStatus') {
             // Informational read-back: the operation's outcome stands even if this read fails.
             dns = await readActiveDatabase(r53, resolved.record, resolved.endpoints).catch((e: unknown) => {

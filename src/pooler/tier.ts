@@ -274,11 +274,11 @@ export class PoolerTier implements ClientTier {
  * them onto `active`. Returns one line per pooler released; [] when none was held. Throws (one sentence) when a
  * held pooler cannot be reached or resumed.
  */
-export async function settleHeldPoolers(targets: Record<Color, DbTarget>, active: Color, given: readonly PoolerRef[], progress?: ProgressFn): Promise<string[]> {
+export async function settleHeldPoolers(targets: Record<Color, DbTarget>, active: Color, given: readonly PoolerRef[], opts: PoolerTierOptions = {}): Promise<string[]> {
   const held = await readHeld(targets);
   if (held.length === 0) return [];
   const refs = held.map((h) => refForLabel(h.label, given));
-  const tier = new PoolerTier(refs, targets, { progress });
+  const tier = new PoolerTier(refs, targets, opts);
   const detail = await tier.release(active, targets[active]);
   return [`released poolers a previous run left held (${held.map((h) => h.label).join(', ')}): ${detail}`];
 }

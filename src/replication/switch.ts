@@ -459,8 +459,9 @@ async function undo(ctx: Ctx, lastDone: SwitchStep, cb: SwitchCallbacks, why: st
     const tier = cb.clients;
     if (tier) {
       await timed(ctx, u, 'release clients', async () => {
+        const detail = await tier.release(from, ctx.targets[from]);
         ctx.report.holdMs = handBack(tier);
-        return tier.release(from, ctx.targets[from]);
+        return detail;
       });
     }
   } catch (e) {
