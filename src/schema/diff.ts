@@ -599,10 +599,19 @@ function diffRlsEffect(c: Collector, t: string, b: Table, g: Table, sides: Sides
     }
   }
   const show = (x: Table) => `row level security ${x.rlsEnabled ? 'enabled' : 'disabled'}${x.rlsForced ? ', forced' : ''}, ${x.policies.length} polic${x.policies.length === 1 ? 'y' : 'ies'}`;
+  // `app_rw SELECT, app_rw INSERT` → `app_rw (SELECT, INSERT)`.
+  const byRole = (list: string[]) => {
+    const m = new Map<string, string[]>();
+    for (const x of list) {
+      const at = x.lastIndexOf(' ');
+      m.set(x.slice(0, at), [...(m.get(x.slice(0, at)) ?? []), x.slice(at + 1)]);
+    }
+    return [...m].map(([role, cmds]) => `${role} (${cmds.join(', ')})`).join(', ');
+  };
   if (refused.length) {
-    c.add('RL107', t, `row-level security on green gives no policy that admits ${refused.join(', ')} on ${t} (default deny): that role's INSERTs fail and its SELECT/UPDATE/DELETE see no rows; add a policy for it`, show(b), show(g));
+    c.add('RL107', t, `row-level security on green gives no policy that admits ${byRole(refused)} on ${t} (default deny): that role's INSERTs fail and its SELECT/UPDATE/DELETE see no rows; add a policy for it`, show(b), show(g));
   }
-  if (filtered.length) c.add('RL108', t, `row-level security on green decides ${filtered.join(', ')} on ${t} row by row through policy expressions: rows blue writes or reads may be refused or hidden`, show(b), show(g));
+  if (filtered.length) c.add('RL108', t, `row-level security on green decides ${byRole(filtered)} on ${t} row by row through policy expressions: rows blue writes or reads may be refused or hidden`, show(b), show(g));
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

@@ -89,7 +89,7 @@ export function diffRollback(blue: Catalog, green: Catalog): Difference[] {
       const ge = enums.green.get(typeName);
       if (be && ge) {
         const only = ge.values.filter((v) => !be.values.includes(v));
-        if (only.length) add('RB102', t, bc.name, `${o} is of enum ${typeName}, whose label${only.length > 1 ? 's' : ''} ${only.map((v) => `'${v}'`).join(', ')} exist${only.length > 1 ? '' : 's'} only on green: once green writes one, reverse replication stops and rollback after cutover is impossible`, be.values.join(', '), ge.values.join(', '));
+        if (only.length) add('RB102', t, bc.name, `${o} is of enum ${typeName}, whose label${only.length > 1 ? 's' : ''} ${only.map((v) => `'${v}'`).join(', ')} exist${only.length > 1 ? '' : 's'} only on green: once green writes ${only.length > 1 ? 'one' : 'it'}, reverse replication stops and rollback after cutover is impossible`, be.values.join(', '), ge.values.join(', '));
       }
       const bd = domains.blue.get(typeName);
       const gd = domains.green.get(typeName);
