@@ -12,10 +12,13 @@ export function packageRoot(): string {
     const pkg = path.join(dir, 'package.json');
     if (existsSync(pkg)) {
       const parsed = JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string };
-      if (parsed.name === 'bgmig') return (root = dir);
+      if (parsed.name === 'bgmig') {
+        root = dir;
+        return root;
+      }
     }
     const up = path.dirname(dir);
-    if (up === dir) throw new Error('bgmig package.json not found above ' + fileURLToPath(import.meta.url));
+    if (up === dir) throw new Error(`bgmig package.json not found above ${fileURLToPath(import.meta.url)}`);
     dir = up;
   }
 }

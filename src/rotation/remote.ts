@@ -97,7 +97,7 @@ export class CutoverAppPasswordApplier implements PasswordApplier {
   }
 
   async apply(c: Credentials): Promise<void> {
-    let r;
+    let r: Awaited<ReturnType<typeof this.executor.setAppPassword>>;
     try {
       r = await this.executor.setAppPassword({ versionId: c.versionId, versionStage: c.stage });
     } catch (e) {

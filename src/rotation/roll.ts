@@ -40,7 +40,7 @@ export class EcsServiceRoller implements ServiceRoller {
     for (;;) {
       const res = await this.ecs.send(new DescribeServicesCommand({ cluster: ref.cluster, services: [ref.service] }));
       const s = res.services?.[0];
-      if (!s || s.status !== 'ACTIVE') {
+      if (s?.status !== 'ACTIVE') {
         throw new BgmigError(`ECS service ${ref.service} in ${ref.cluster} is ${s?.status ?? 'missing'}: check the stack outputs and the service, then re-run to roll it.`, ExitCode.Failure);
       }
       const deployments = s.deployments ?? [];

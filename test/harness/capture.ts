@@ -20,6 +20,10 @@ export function captureProcessOutput(): Captured {
   });
   return {
     text: () => chunks.join(''),
-    restore: () => streams.forEach((s, i) => (s.write = originals[i] as typeof s.write)),
+    restore: () => {
+      streams.forEach((s, i) => {
+        s.write = originals[i] as typeof s.write;
+      });
+    },
   };
 }

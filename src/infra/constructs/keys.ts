@@ -4,7 +4,7 @@
  */
 import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import type { Names } from '../../core/naming.js';
 import { ExplicitKey } from '../explicit-actions.js';
