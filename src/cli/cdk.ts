@@ -166,7 +166,8 @@ export function addStackOptions(cmd: Command): Command {
     .addOption(new Option('--memory-threshold <percent>', 'service memory alarm threshold (%)'))
     .addOption(new Option('--db-connections-threshold <percent>', "DB connections alarm, as % of the instance class's max_connections"))
     .addOption(new Option('--5xx-threshold <count>', 'target 5xx responses per minute that raise the alarm'))
-    .addOption(new Option('--unhealthy-hosts-threshold <count>', 'unhealthy targets that raise the alarm'));
+    .addOption(new Option('--unhealthy-hosts-threshold <count>', 'unhealthy targets that raise the alarm'))
+    .addOption(new Option('--settings <file>', "this environment's settings as JSON (default: ./bgmig.<suffix>.json when it exists); flags win over it"));
 }
 
 const CIDR_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;

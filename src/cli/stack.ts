@@ -42,9 +42,39 @@ export async function findStack(aws: AwsClients, suffix: string): Promise<StackI
   }
 }
 
-/** Describes bgmig-{suffix}, or fails with how to deploy it. */
+/**
+ * CloudFormation's state for a stack that exists only to hold a CREATE change set never executed (a deploy declined
+ * at the approval prompt, or interrupted before executing): it has no resources and no outputs, and a new CREATE
+ * change set replaces it. https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-changesets-create.html
+ */
+export const REVIEW_IN_PROGRESS = 'REVIEW_IN_PROGRESS';
+
+/** True for a stack that is only an unexecuted change set (nothing deployed). */
+export function isUnexecutedChangeSet(s: Pick<StackInfo, 'status'> | undefined): boolean {
+  return s?.status === REVIEW_IN_PROGRESS;
+}
+
+/** A stack whose creation failed and was rolled back: it has no resources and cannot be updated, only replaced. */
+export function isFailedCreation(s: Pick<StackInfo, 'status'> | undefined): boolean {
+  return s?.status === 'ROLLBACK_COMPLETE' || s?.status === 'ROLLBACK_FAILED' || s?.status === 'CREATE_FAILED';
+}
+
+/** One sentence naming what the stack really is when it has nothing deployed (undefined for a deployed stack). */
+export function notDeployedReason(s: StackInfo, suffix: string): string | undefined {
+  if (isUnexecutedChangeSet(s)) {
+    return `Stack ${s.name} has nothing deployed: it is ${REVIEW_IN_PROGRESS}, an empty stack holding a change set that was never executed (a declined or interrupted deploy) — run \`bgmig deploy --suffix ${suffix}\` again, which replaces it.`;
+  }
+  if (isFailedCreation(s)) {
+    return `Stack ${s.name} has nothing deployed: its creation failed and was rolled back (${s.status}${s.statusReason ? `: ${s.statusReason}` : ''}) — fix the cause and run \`bgmig deploy --suffix ${suffix}\` again, which replaces it.`;
+  }
+  return undefined;
+}
+
+/** Describes bgmig-{suffix}, or fails with how to deploy it (naming the real state of a stack with nothing deployed). */
 export async function requireStack(aws: AwsClients, suffix: string): Promise<StackInfo> {
   const s = await findStack(aws, suffix);
+  const empty = s ? notDeployedReason(s, suffix) : undefined;
+  if (empty) throw new BgmigError(empty, ExitCode.Failure);
   if (!s) {
     throw new BgmigError(
       `Stack ${names(suffix).stack} does not exist in ${aws.region}: deploy it first with \`bgmig deploy --suffix ${suffix}\` (or check --suffix/--region).`,
@@ -57,10 +87,11 @@ export async function requireStack(aws: AwsClients, suffix: string): Promise<Sta
 export function output(stack: StackInfo, key: OutputKey): string {
   const v = stack.outputs[key];
   if (v === undefined || v === '') {
-    throw new BgmigError(
-      `Stack ${stack.name} has no output ${key}: it was deployed by an older bgmig — redeploy it with \`bgmig deploy\`.`,
-      ExitCode.Failure,
-    );
+    // Say what the stack really is: an older template is only one reason for a missing output.
+    const state = /_COMPLETE$/.test(stack.status) && !isFailedCreation(stack)
+      ? 'it was deployed by an older bgmig — redeploy it with `bgmig deploy`'
+      : `it is ${stack.status}${stack.statusReason ? ` (${stack.statusReason})` : ''}, not a finished deployment — see \`bgmig status\` and finish or redeploy it with \`bgmig deploy\``;
+    throw new BgmigError(`Stack ${stack.name} has no output ${key}: ${state}.`, ExitCode.Failure);
   }
   return v;
 }
@@ -68,4 +99,51 @@ export function output(stack: StackInfo, key: OutputKey): string {
 export function optionalOutput(stack: StackInfo, key: OutputKey): string | undefined {
   const v = stack.outputs[key];
   return v === undefined || v === '' ? undefined : v;
+}
+
+/**
+ * Deletes a stack that has nothing deployed (an unexecuted change set, or a rolled-back creation) and waits until it
+ * is gone (at most `timeoutMs`, polling every second). Its change sets go with it. Fails with one sentence when it
+ * is still there after the bound. Never call it for a stack with resources.
+ */
+export async function deleteEmptyStack(aws: AwsClients, stack: StackInfo, timeoutMs = 120_000): Promise<void> {
+  if (!isUnexecutedChangeSet(stack) && !isFailedCreation(stack)) {
+    throw new BgmigError(`Refusing to delete ${stack.name} (${stack.status}): it has deployed resources.`, ExitCode.Failure);
+  }
+  const cfn = await aws.cloudformation();
+  const { DeleteStackCommand, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
+  await cfn.send(new DeleteStackCommand({ StackName: stack.name }));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let status: string | undefined;
+    try {
+      status = (await cfn.send(new DescribeStacksCommand({ StackName: stack.name }))).Stacks?.[0]?.StackStatus;
+    } catch (e) {
+      if ((e as { name?: string }).name === 'ValidationError' && /does not exist/i.test((e as Error).message)) return;
+      throw e;
+    }
+    if (status === undefined || status === 'DELETE_COMPLETE') return;
+    if (status === 'DELETE_FAILED') throw new BgmigError(`Deleting the empty stack ${stack.name} failed (DELETE_FAILED): see its events in the CloudFormation console, then retry.`, ExitCode.Failure);
+    if (Date.now() > deadline) throw new BgmigError(`The empty stack ${stack.name} is still ${status} after ${Math.round(timeoutMs / 1000)} s: check it in the CloudFormation console, then retry.`, ExitCode.Failure);
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+}
+
+/** The name of the change set the CDK toolkit creates (aws-cdk's default `cdk-deploy-change-set`). */
+export const CDK_CHANGE_SET = 'cdk-deploy-change-set';
+
+/** Deletes bgmig's unexecuted change set from a deployed stack, if one was left (a declined update). True if deleted. */
+export async function deleteLeftoverChangeSet(aws: AwsClients, stackName: string): Promise<boolean> {
+  const cfn = await aws.cloudformation();
+  const { DeleteChangeSetCommand, DescribeChangeSetCommand } = await import('@aws-sdk/client-cloudformation');
+  try {
+    const cs = await cfn.send(new DescribeChangeSetCommand({ StackName: stackName, ChangeSetName: CDK_CHANGE_SET }));
+    if (cs.ExecutionStatus === 'EXECUTE_COMPLETE' || cs.ExecutionStatus === 'EXECUTE_IN_PROGRESS') return false;
+  } catch (e) {
+    const name = (e as { name?: string }).name;
+    if (name === 'ChangeSetNotFoundException' || name === 'ChangeSetNotFound' || name === 'ValidationError') return false;
+    throw e;
+  }
+  await cfn.send(new DeleteChangeSetCommand({ StackName: stackName, ChangeSetName: CDK_CHANGE_SET }));
+  return true;
 }

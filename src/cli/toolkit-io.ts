@@ -59,10 +59,44 @@ export class ToolkitIoHost implements IIoHost {
   private stackName = '';
   private total: number | undefined;
 
+  /** Set after the toolkit's security warning in a diff: the security tables that follow repeat the diff's own. */
+  private skipSecurityTables = false;
+
   constructor(
     private readonly io: Io,
     private readonly requireApproval: RequireApproval = 'broadening',
+    /** Which bgmig command drives the toolkit: its messages are worded for that command (see rewrite()). */
+    private readonly command: 'deploy' | 'diff' | 'destroy' | 'bootstrap' = 'deploy',
   ) {}
+
+  /**
+   * The toolkit words some messages for the CDK CLI; bgmig rewords or drops them (issue 16, kind 3):
+   * - diff: the approval wording ("Please confirm you intend to make the following modifications") in a read-only
+   *   command becomes one line saying deploy will ask, and the security tables it prints next are dropped (the diff
+   *   itself shows them: they were printed twice); "Please run 'cdk bootstrap'" is not bgmig's command, and a
+   *   template-only diff does not need bootstrapping, so it goes to --verbose.
+   * - bootstrap: "Pass '--cloudformation-execution-policies' to customize" names a CDK CLI option; bgmig's is
+   *   --execution-policy.
+   * Returns the text to show at `level`, or undefined to show nothing (debug only).
+   */
+  rewrite(level: string, text: string): { level: 'info' | 'warn' | 'error'; text: string } | undefined {
+    if (this.command === 'diff') {
+      if (level === 'warn' && /potentially sensitive changes/.test(text)) {
+        this.skipSecurityTables = true;
+        return { level: 'info', text: 'These changes widen IAM or security-group permissions (see the tables below): `bgmig deploy` will ask for approval before applying them.' };
+      }
+      if (this.skipSecurityTables && level === 'info') {
+        this.skipSecurityTables = false;
+        return undefined;
+      }
+      if (/cdk bootstrap|been bootstrapped/i.test(text)) return undefined;
+    }
+    if (/cdk bootstrap/.test(text)) return { level: level === 'error' ? 'error' : 'warn', text: text.replace(/Please run 'cdk bootstrap'\.?|Please run \\?'cdk bootstrap\\?'/g, 'Run `bgmig bootstrap`.') };
+    if (this.command === 'bootstrap' && /--cloudformation-execution-policies/.test(text)) {
+      return { level: 'warn', text: text.replace(/Pass '--cloudformation-execution-policies' to customize\.?/, 'Pass --execution-policy ARN (repeatable) to `bgmig bootstrap` to restrict it.') };
+    }
+    return level === 'error' || level === 'warn' || level === 'info' ? { level, text } : undefined;
+  }
 
   private get tty(): boolean {
     return this.io.interactive;
@@ -108,20 +142,21 @@ export class ToolkitIoHost implements IIoHost {
       default:
         break;
     }
-    switch (msg.level) {
+    const shown = msg.level === 'error' || msg.level === 'warn' || msg.level === 'info' || msg.level === 'result' ? this.rewrite(msg.level === 'result' ? 'info' : msg.level, msg.message) : undefined;
+    if (!shown) {
+      this.io.debug(`${msg.code ?? msg.level}: ${msg.message}`);
+      return;
+    }
+    switch (shown.level) {
       case 'error':
-        this.errors.push(msg.message);
-        this.pauseSpinner(() => this.io.error(msg.message));
+        this.errors.push(shown.text);
+        this.pauseSpinner(() => this.io.error(shown.text));
         return;
       case 'warn':
-        this.pauseSpinner(() => this.io.warn(msg.message));
-        return;
-      case 'result':
-      case 'info':
-        this.pauseSpinner(() => this.io.info(msg.message));
+        this.pauseSpinner(() => this.io.warn(shown.text));
         return;
       default:
-        this.io.debug(`${msg.code ?? msg.level}: ${msg.message}`);
+        this.pauseSpinner(() => this.io.info(shown.text));
     }
   }
 

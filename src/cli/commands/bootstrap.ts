@@ -3,8 +3,8 @@
  * deployment roles) with @aws-cdk/toolkit-lib. Needed once per account and region, before the first deploy.
  */
 import type { Command } from 'commander';
-import { ExitCode } from '../../core/errors.js';
-import { action } from '../context.js';
+import { badInput, ExitCode } from '../../core/errors.js';
+import { action, collect } from '../context.js';
 import { ToolkitIoHost } from '../toolkit-io.js';
 import { callerAccount, CDK_TOOLKIT_STACK, defaultToolkitFactory, prepareToolkitEnvironment, toolkitFailure, type ToolkitDeps } from '../toolkit-session.js';
 
@@ -14,18 +14,32 @@ export interface BootstrapResult {
   durationMs: number;
 }
 
-export async function runBootstrap(deps: ToolkitDeps): Promise<ExitCode> {
+const POLICY_ARN_RE = /^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/[\w+=,.@/-]+$/;
+
+/** --execution-policy values: IAM managed-policy ARNs (exit 2 otherwise, before anything is called). */
+export function validateExecutionPolicies(arns: string[]): string[] {
+  for (const a of arns) {
+    if (!POLICY_ARN_RE.test(a)) throw badInput(`--execution-policy must be an IAM managed-policy ARN like arn:aws:iam::aws:policy/AdministratorAccess, got "${a}".`);
+  }
+  return arns;
+}
+
+export async function runBootstrap(deps: ToolkitDeps, opts: { executionPolicies?: string[] } = {}): Promise<ExitCode> {
   const started = Date.now();
   const { io, aws } = deps;
   const account = await callerAccount(aws);
   const environment = `aws://${account}/${aws.region}`;
   await prepareToolkitEnvironment(aws);
-  const ioHost = new ToolkitIoHost(io, 'never');
+  const ioHost = new ToolkitIoHost(io, 'never', 'bootstrap');
   const toolkit = await (deps.createToolkit ?? defaultToolkitFactory)(ioHost);
-  const { BootstrapEnvironments } = await import('@aws-cdk/toolkit-lib');
+  const { BootstrapEnvironments, BootstrapStackParameters } = await import('@aws-cdk/toolkit-lib');
   io.info(`Bootstrapping ${environment}…`);
+  const policies = opts.executionPolicies ?? [];
   try {
-    await toolkit.bootstrap(BootstrapEnvironments.fromList([environment]), {});
+    await toolkit.bootstrap(
+      BootstrapEnvironments.fromList([environment]),
+      policies.length > 0 ? { parameters: BootstrapStackParameters.withExisting({ cloudFormationExecutionPolicies: policies }) } : {},
+    );
   } catch (e) {
     ioHost.dispose();
     throw toolkitFailure(e, 'Bootstrap', CDK_TOOLKIT_STACK);
@@ -39,11 +53,13 @@ export function register(program: Command): void {
   program
     .command('bootstrap')
     .description('prepare the account and region for CDK deployments (once per account/region)')
+    .option('--execution-policy <arn>', "managed policy CloudFormation's deployment role gets (repeatable; default: CDK's AdministratorAccess)", collect)
     .addHelpText(
       'after',
       `
 Example:
-  $ bgmig bootstrap --region eu-west-1 --profile prod-admin`,
+  $ bgmig bootstrap --region eu-west-1 --profile prod-admin
+  $ bgmig bootstrap --region eu-west-1 --execution-policy arn:aws:iam::111122223333:policy/bgmig-deploy`,
     )
-    .action(action(async (ctx) => runBootstrap(ctx)));
+    .action(action<{ executionPolicy?: string[] }>(async (ctx, o) => runBootstrap(ctx, { executionPolicies: validateExecutionPolicies(o.executionPolicy ?? []) })));
 }

@@ -5,13 +5,15 @@
  */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import type { Weights } from '../../core/config.js';
+import type { StackConfig, Weights } from '../../core/config.js';
+import { OutputKey } from '../../core/outputs.js';
 import { BgmigError, ExitCode } from '../../core/errors.js';
 import { type Color, names } from '../../core/naming.js';
 import { addStackOptions, stackConfigFromOptions, type StackOptionValues, unwrapSynthError } from '../cdk.js';
 import { action } from '../context.js';
 import { checkOutputFile, noEffect } from '../flag-rules.js';
-import { findStack } from '../stack.js';
+import { decideEnvironment, isEnvironment, resolveStackOptions } from '../settings.js';
+import { CDK_CHANGE_SET, deleteEmptyStack, deleteLeftoverChangeSet, findStack, isUnexecutedChangeSet, notDeployedReason, REVIEW_IN_PROGRESS, type StackInfo } from '../stack.js';
 import { parseRequireApproval, type RequireApproval, ToolkitIoHost } from '../toolkit-io.js';
 import {
   callerAccount,
@@ -31,6 +33,10 @@ export type DeploymentMethodName = 'change-set' | 'direct';
 export interface DeployOptions {
   suffix: string;
   stack: StackOptionValues;
+  /** The operator stated the environment (flag or settings file); default: stack.environment was given. */
+  explicitEnvironment?: boolean;
+  /** --change-environment: a stated environment may weaken the deployed one's protections. */
+  changeEnvironment?: boolean;
   requireApproval?: RequireApproval;
   outputsFile?: string | undefined;
   /** change-set (default, as the CDK CLI) or direct (UpdateStack; for emulators without change-set updates). */
@@ -64,10 +70,17 @@ export async function runDeploy(opts: DeployOptions, deps: ToolkitDeps): Promise
   const account = await callerAccount(aws);
   await requireBootstrapped(aws, account);
 
-  const existing = await findStack(aws, opts.suffix);
-  if (existing && /_IN_PROGRESS$/.test(existing.status)) {
-    throw new BgmigError(`Stack ${existing.name} is ${existing.status}: wait for it to finish (\`bgmig status --watch\`), then deploy again.`, ExitCode.Refused);
+  let existing = await findStack(aws, opts.suffix);
+  if (existing && notDeployedReason(existing, opts.suffix)) {
+    // Nothing is deployed in it (a declined deploy's empty stack, or a rolled-back creation): replace it.
+    io.info(`Stack ${existing.name} is ${existing.status} with nothing deployed: removing it before deploying.`);
+    await deleteEmptyStack(aws, existing);
+    existing = undefined;
   }
+  if (existing && /_IN_PROGRESS$/.test(existing.status)) {
+    throw new BgmigError(`Stack ${existing.name} is ${existing.status}: wait for it to finish (\`bgmig status --watch --until healthy\`), then deploy again.`, ExitCode.Refused);
+  }
+  config = withDeployedEnvironment(config, existing, { explicit: opts.explicitEnvironment ?? opts.stack.environment !== undefined, allowChange: opts.changeEnvironment ?? false }, io);
   config = await withLiveState(aws, io, config, existing);
 
   await prepareToolkitEnvironment(aws);
@@ -88,11 +101,16 @@ export async function runDeploy(opts: DeployOptions, deps: ToolkitDeps): Promise
       });
     } catch (e) {
       ioHost.dispose();
-      if (ioHost.declined) throw new BgmigError('Deployment not approved: nothing was deployed.', ExitCode.Refused);
+      // Whatever stopped it, leave nothing behind that would block or confuse the next deploy.
+      const cleaned = await cleanUpUndeployed(aws, opts.suffix, io);
+      if (ioHost.declined) throw new BgmigError(`Deployment not approved: nothing was deployed${cleaned ? ` (${cleaned})` : ''}.`, ExitCode.Refused);
       throw toolkitFailure(unwrapSynthError(e), 'Deployment', stackName);
     }
   });
-  if (ioHost.declined) throw new BgmigError('Deployment not approved: nothing was deployed.', ExitCode.Refused);
+  if (ioHost.declined) {
+    const cleaned = await cleanUpUndeployed(aws, opts.suffix, io);
+    throw new BgmigError(`Deployment not approved: nothing was deployed${cleaned ? ` (${cleaned})` : ''}.`, ExitCode.Refused);
+  }
 
   const deployed = result.stacks.find((s) => s.stackName === stackName) ?? result.stacks[0];
   const outputs = deployed?.outputs ?? {};
@@ -136,30 +154,76 @@ export async function runDeploy(opts: DeployOptions, deps: ToolkitDeps): Promise
   return ExitCode.Ok;
 }
 
+/**
+ * The environment to synthesize for `existing` (src/cli/settings.ts decideEnvironment): keeps a deployed stack's
+ * environment unless the operator stated one, refuses to weaken prod without --change-environment (exit 3).
+ */
+export function withDeployedEnvironment(config: StackConfig, existing: StackInfo | undefined, o: { explicit: boolean; allowChange: boolean }, io: ToolkitDeps['io']): StackConfig {
+  const raw = existing?.outputs[OutputKey.Environment];
+  const deployed = isEnvironment(raw) ? raw : undefined;
+  if (existing && deployed === undefined && !o.explicit) {
+    io.warn(`${existing.name} does not say which environment it was deployed as (no ${OutputKey.Environment} output): deploying as ${config.environment}; state --environment to be sure.`);
+  }
+  const d = decideEnvironment({ deployed, requested: config.environment, explicit: o.explicit, allowChange: o.allowChange, stack: existing?.name ?? '' });
+  if (d.note) io.info(d.note);
+  return { ...config, environment: d.environment };
+}
+
+/**
+ * After a deploy that did not happen (declined, failed before executing): removes the empty REVIEW_IN_PROGRESS
+ * stack CloudFormation created for a new stack's change set, or the unexecuted change set left on a deployed stack.
+ * Returns what was removed (for the message), or '' when nothing was left. A failure to clean up is a warning: the
+ * deploy's own outcome is what the operator must read first.
+ */
+export async function cleanUpUndeployed(aws: ToolkitDeps['aws'], suffix: string, io: ToolkitDeps['io']): Promise<string> {
+  try {
+    const now = await findStack(aws, suffix);
+    if (!now) return '';
+    if (isUnexecutedChangeSet(now)) {
+      await deleteEmptyStack(aws, now);
+      return `removed the empty ${REVIEW_IN_PROGRESS} stack ${now.name} its change set had created, so the next deploy starts clean`;
+    }
+    if (await deleteLeftoverChangeSet(aws, now.name)) return `removed the unexecuted change set ${CDK_CHANGE_SET} from ${now.name}`;
+    return '';
+  } catch (e) {
+    io.warn(`could not check for a leftover change set after the deploy stopped (${e instanceof Error ? e.message : String(e)}): \`bgmig status\` names the stack's state.`);
+    return '';
+  }
+}
+
 export function register(program: Command): void {
   const cmd = program.command('deploy').description('synthesize and deploy the stack; never moves live traffic or the active database');
   addStackOptions(cmd)
     .addOption(new Option('--require-approval <level>', 'ask before deploying: never, broadening (IAM/security widening) or any-change').default('broadening'))
     .option('--outputs-file <file>', 'write the stack outputs to this JSON file')
     .addOption(new Option('--method <method>', 'CloudFormation deployment method').choices(['change-set', 'direct']).default('change-set'))
+    .option('--change-environment', 'allow --environment to weaken a deployed stack (prod → dev/staging turns deletion protection off)', false)
     .addHelpText(
       'after',
       `
 Before synthesizing, deploy reads the live listener weights and the active database (the db record) and puts
-them in the template, because CloudFormation would otherwise reset them (aws/aws-cdk#36649).
+them in the template, because CloudFormation would otherwise reset them (aws/aws-cdk#36649). It also keeps the
+deployed environment (prod: deletion protection) unless --environment says otherwise; weakening prod needs
+--change-environment. Settings come from --settings FILE or ./bgmig.<suffix>.json (see docs/operating.md).
+A declined or failed deploy leaves nothing behind that blocks the next one.
 
 Example:
   $ bgmig deploy --suffix shop-prod --environment prod \\
       --certificate-arn arn:aws:acm:us-east-1:111122223333:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab`,
     )
     .action(
-      action<StackOptionValues & { requireApproval: string; outputsFile?: string; method: DeploymentMethodName }>(async (ctx, o) => {
+      action<StackOptionValues & { settings?: string; requireApproval: string; outputsFile?: string; method: DeploymentMethodName; changeEnvironment: boolean }>(async (ctx, o) => {
         const requireApproval = parseRequireApproval(o.requireApproval);
         const outputsFile = o.outputsFile !== undefined ? checkOutputFile(o.outputsFile, '--outputs-file') : undefined;
         if (ctx.io.yes && requireApproval !== 'never') {
           noEffect(ctx.io, [{ flag: `--require-approval ${requireApproval}`, value: true }], 'with --yes (every approval is answered yes)');
         }
-        return runDeploy({ suffix: ctx.suffix(), stack: o, requireApproval, outputsFile, method: o.method }, ctx);
+        const suffix = ctx.suffix();
+        const { values, explicit } = resolveStackOptions(cmd, o, suffix, ctx.aws.region, (t) => ctx.io.info(t));
+        return runDeploy(
+          { suffix, stack: values, explicitEnvironment: explicit.has('environment'), changeEnvironment: o.changeEnvironment, requireApproval, outputsFile, method: o.method },
+          ctx,
+        );
       }),
     );
 }

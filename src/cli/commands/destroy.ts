@@ -9,7 +9,7 @@ import { COLORS } from '../../core/naming.js';
 import { ColorOutputKey, OutputKey } from '../../core/outputs.js';
 import { stackConfigFromOptions, unwrapSynthError } from '../cdk.js';
 import { action } from '../context.js';
-import { optionalOutput, requireStack, type StackInfo } from '../stack.js';
+import { deleteEmptyStack, findStack, notDeployedReason, optionalOutput, requireStack, type StackInfo } from '../stack.js';
 import { ToolkitIoHost } from '../toolkit-io.js';
 import { defaultAssemblyFactory, defaultToolkitFactory, prepareToolkitEnvironment, toolkitFailure, type ToolkitDeps, withOutdir } from '../toolkit-session.js';
 import type { AwsClients } from '../aws.js';
@@ -75,6 +75,14 @@ export async function realignDbRecord(aws: AwsClients, stack: StackInfo, io: Io)
 export async function runDestroy(opts: DestroyOptions, deps: ToolkitDeps): Promise<ExitCode> {
   const started = Date.now();
   const { io, aws } = deps;
+  const found = await findStack(aws, opts.suffix);
+  if (found && notDeployedReason(found, opts.suffix)) {
+    // Nothing is deployed in it (no database, no protection): delete it directly, without asking to type the suffix.
+    await deleteEmptyStack(aws, found);
+    const r: DestroyResult = { stack: found.name, destroyed: true, durationMs: Date.now() - started };
+    io.result(r, () => `${io.style.green('✔')} Deleted ${found.name}, which had nothing deployed (${found.status}).`);
+    return ExitCode.Ok;
+  }
   const stack = await requireStack(aws, opts.suffix);
   const protectedBy = await protections(aws, stack);
   if (protectedBy.length > 0) {
@@ -97,7 +105,7 @@ export async function runDestroy(opts: DestroyOptions, deps: ToolkitDeps): Promi
   // The toolkit destroys the stacks of an assembly; the config's content does not matter for deletion.
   const config = stackConfigFromOptions(opts.suffix, aws.region, {});
   await prepareToolkitEnvironment(aws);
-  const ioHost = new ToolkitIoHost(io, 'never');
+  const ioHost = new ToolkitIoHost(io, 'never', 'destroy');
   const { StackSelectionStrategy } = await import('@aws-cdk/toolkit-lib');
   await withOutdir(async (outdir) => {
     const toolkit = await (deps.createToolkit ?? defaultToolkitFactory)(ioHost);

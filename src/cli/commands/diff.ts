@@ -4,11 +4,13 @@
  * there are changes (for CI gates).
  */
 import type { Command } from 'commander';
-import { ExitCode } from '../../core/errors.js';
+import { BgmigError, ExitCode } from '../../core/errors.js';
+import { withDeployedEnvironment } from './deploy.js';
+import { resolveStackOptions } from '../settings.js';
 import { names } from '../../core/naming.js';
 import { addStackOptions, stackConfigFromOptions, type StackOptionValues, unwrapSynthError } from '../cdk.js';
 import { action } from '../context.js';
-import { findStack } from '../stack.js';
+import { findStack, notDeployedReason } from '../stack.js';
 import { ToolkitIoHost } from '../toolkit-io.js';
 import { defaultAssemblyFactory, defaultToolkitFactory, prepareToolkitEnvironment, toolkitFailure, type ToolkitDeps, withLiveState, withOutdir } from '../toolkit-session.js';
 
@@ -16,6 +18,9 @@ export interface DiffCommandOptions {
   suffix: string;
   stack: StackOptionValues;
   fail?: boolean;
+  /** As deploy: the operator stated the environment (default: stack.environment was given). */
+  explicitEnvironment?: boolean;
+  changeEnvironment?: boolean;
 }
 
 export interface DiffResult {
@@ -30,10 +35,24 @@ export async function runDiff(opts: DiffCommandOptions, deps: ToolkitDeps): Prom
   const { io, aws } = deps;
   const stackName = names(opts.suffix).stack;
   let config = stackConfigFromOptions(opts.suffix, aws.region, opts.stack);
-  const existing = await findStack(aws, opts.suffix);
+  let existing = await findStack(aws, opts.suffix);
+  const empty = existing ? notDeployedReason(existing, opts.suffix) : undefined;
+  if (empty) {
+    // Nothing deployed to compare with: diff against an empty stack, and say what is really there.
+    io.info(empty);
+    existing = undefined;
+  }
+  try {
+    config = withDeployedEnvironment(config, existing, { explicit: opts.explicitEnvironment ?? opts.stack.environment !== undefined, allowChange: opts.changeEnvironment ?? false }, io);
+  } catch (e) {
+    // deploy would refuse this: say so, and show the diff against what deploy would keep.
+    if (!(e instanceof BgmigError) || e.exitCode !== ExitCode.Refused || !existing) throw e;
+    io.warn(`deploy would refuse this: ${e.message}`);
+    config = withDeployedEnvironment(config, existing, { explicit: false, allowChange: false }, io);
+  }
   config = await withLiveState(aws, io, config, existing);
   await prepareToolkitEnvironment(aws);
-  const ioHost = new ToolkitIoHost(io, 'never');
+  const ioHost = new ToolkitIoHost(io, 'never', 'diff');
   const createToolkit = deps.createToolkit ?? defaultToolkitFactory;
   const assembly = deps.assembly ?? defaultAssemblyFactory;
   const { DiffMethod, StackSelectionStrategy } = await import('@aws-cdk/toolkit-lib');
@@ -67,11 +86,18 @@ export function register(program: Command): void {
   const cmd = program.command('diff').description('show what a deploy would change (live traffic and database preserved, as deploy does)');
   addStackOptions(cmd)
     .option('--fail', 'exit 1 when there are differences', false)
+    .option('--change-environment', 'show the diff of an environment change deploy would refuse without it', false)
     .addHelpText(
       'after',
       `
 Example:
   $ bgmig diff --suffix shop-prod --blue-image registry.example.com/shop:1.42 --fail`,
     )
-    .action(action<StackOptionValues & { fail: boolean }>(async (ctx, o) => runDiff({ suffix: ctx.suffix(), stack: o, fail: o.fail }, ctx)));
+    .action(
+      action<StackOptionValues & { settings?: string; fail: boolean; changeEnvironment: boolean }>(async (ctx, o) => {
+        const suffix = ctx.suffix();
+        const { values, explicit } = resolveStackOptions(cmd, o, suffix, ctx.aws.region, (t) => ctx.io.info(t));
+        return runDiff({ suffix, stack: values, fail: o.fail, explicitEnvironment: explicit.has('environment'), changeEnvironment: o.changeEnvironment }, ctx);
+      }),
+    );
 }

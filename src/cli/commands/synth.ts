@@ -10,6 +10,7 @@ import { names } from '../../core/naming.js';
 import { type StackOptionValues, addStackOptions, assemblySource, checkSynthResult, createToolkit, ioHostTo, stackConfigFromOptions, templatePath, unwrapSynthError } from '../cdk.js';
 import { type CommandContext, action } from '../context.js';
 import { checkOutputDir, noEffect } from '../flag-rules.js';
+import { resolveStackOptions } from '../settings.js';
 
 export interface SynthOptions extends StackOptionValues {
   output: string;
@@ -124,8 +125,9 @@ Examples:
 Exit codes: 0 synthesized and every check passed, 1 a check failed (cdk-nag finding, template validation), 2 bad input (nothing synthesized).`,
     )
     .action(
-      action<SynthOptions>(async (ctx, opts) => {
-        const result = await runSynth(ctx, opts);
+      action<SynthOptions & { settings?: string }>(async (ctx, opts) => {
+        const { values } = resolveStackOptions(cmd, opts, ctx.suffix(), ctx.globals.region, (t) => ctx.io.info(t));
+        const result = await runSynth(ctx, { ...opts, ...values });
         ctx.io.result(result, () => renderSynth(result));
       }),
     );
