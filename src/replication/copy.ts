@@ -137,6 +137,7 @@ export function causeClass(causes: readonly string[]): string {
   const text = causes.join(' ');
   if (/unique|CHECK|NOT NULL/.test(text)) return 'integrity constraint violation, SQLSTATE class 23: a constraint on the subscriber rejects the publisher\'s rows';
   if (/lacks column/.test(text)) return 'undefined column, SQLSTATE 42703: the subscriber lacks a column the publisher sends';
+  if (/trigger .* raises an exception/.test(text)) return 'raise_exception, SQLSTATE P0001: a trigger on the subscriber rejects the publisher\'s rows';
   return 'cause not visible in the catalogs';
 }
 

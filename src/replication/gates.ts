@@ -7,7 +7,7 @@
  * for a stream proven to apply — everything the publisher had written when the gates looked was confirmed by the
  * subscriber — never for one whose worker merely happens to be up at that instant.
  */
-import { refused } from '../core/errors.js';
+import { messageOf, refused } from '../core/errors.js';
 import type { Color } from '../core/naming.js';
 import { formatBytes } from '../core/units.js';
 import type { Catalog } from '../schema/catalog.js';
@@ -120,7 +120,15 @@ export async function checkGates(
   const catalogs = await readCatalogs(s, schemas);
   const live = { published: await readPublished(pub, OBJ.publication(from)), subscribed: await readSubscribed(sub, name) };
   const scope = decideScope({ from, to, schemas, catalogs, live });
-  const carry = await switchCarryOffenders(s, from, to, schemas, catalogs);
+  // A carry check that cannot run is an outage (exit 1) — unless another gate refuses anyway: then the refusal,
+  // which says what to fix, is the answer, and the check's failure is named with it.
+  let carry: Offender[] = [];
+  let carryError: unknown = null;
+  try {
+    carry = await switchCarryOffenders(s, from, to, schemas, catalogs);
+  } catch (e) {
+    carryError = e;
+  }
   const { decision, observations } = await observeStream(pub, sub, { subscription: name, from, to }, { windowMs: GATE_WINDOW_MS });
   const lastSub = [...observations].reverse().find((x) => x.subscriber)?.subscriber ?? null;
   const causes = decision.verdict === 'failing' || decision.verdict === 'copy_failing' || decision.verdict === 'not_running'
@@ -147,6 +155,8 @@ export async function checkGates(
     carry,
   };
   const offenders = decideGates(observation, limits);
+  if (carryError !== null && offenders.length === 0) throw carryError;
+  if (carryError !== null) offenders.push({ problem: `what replication carries could not be checked (${messageOf(carryError)})`, fix: 'run the command again once the other problems are fixed' });
   if (offenders.length > 0) throw refused(refusalSentence(`Cannot ${op} from ${from} to ${to}`, offenders), { offenders });
   const reverse = planPublication(catalogs[to], catalogs[from], schemas);
   for (const t of reverse.missingOnSubscriber) args.progress({ kind: 'log', level: 'warn', text: `table ${t} exists on ${to} only: its rows will not replicate back to ${from}` });

@@ -309,6 +309,13 @@ export function likelyCauses(catalogs: Record<Color, Catalog>, from: Color, to: 
         out.push(`${to} has CHECK ${k.name} on ${key} that ${from} lacks: rows ${from} holds may violate it — drop it on ${to} or clean the data on ${from}`);
       }
     }
+    for (const tr of st.triggers) {
+      // Apply workers and table copies run with session_replication_role = replica: only REPLICA and ALWAYS
+      // triggers fire there, and one that raises rejects the publisher's rows.
+      if ((tr.enabled === 'A' || tr.enabled === 'R') && tr.row && (tr.events.includes('INSERT') || tr.events.includes('UPDATE'))) {
+        out.push(`${to} has trigger ${tr.name} on ${key} enabled ${tr.enabled === 'A' ? 'ALWAYS' : 'REPLICA'}: it runs for replicated rows and may reject them${/RAISE\s+EXCEPTION/i.test(tr.functionBody) ? ' (its function raises an exception)' : ''} — fix or disable it on ${to} (ALTER TABLE ${key} ENABLE TRIGGER ${tr.name})`);
+      }
+    }
     const subConstraintNames = new Set(st.constraints.map((k) => k.name));
     for (const i of st.indexes) {
       if (!i.unique || subConstraintNames.has(i.name)) continue;

@@ -3,8 +3,11 @@
  * bgmig owns on the reachable side is dropped — above all a publisher's slot, which otherwise retains WAL until
  * that disk fills — and what is left on the other side is named exactly, each object with the statement that
  * removes it there (or: run `bgmig db sync stop` again once it is back). The journal is written on the reachable
- * side with a higher sequence number, so it wins over the stale row on the other side when that one returns.
+ * side with a higher sequence number, so it wins over the stale row on the other side when that one returns; it
+ * records the stop as pending (step "reachable_side_dropped"), so status says what is unfinished and a later
+ * `db sync stop` — with both sides back — drops the rest.
  */
+import { randomUUID } from 'node:crypto';
 import { refused } from '../core/errors.js';
 import { otherColor, type Color } from '../core/naming.js';
 import type { Callbacks, SyncStopOptions, SyncStopReport } from './api.js';
@@ -55,8 +58,8 @@ export async function stopOneSide(up: Session, downError: string, opts: SyncStop
   if (slots.length > 0 || journal?.direction === (up.color === 'blue' ? 'blue_to_green' : 'green_to_blue')) leave('subscription', outbound);
   if (journal?.direction && !sub && journal.direction === (down === 'blue' ? 'blue_to_green' : 'green_to_blue')) leave('slot', inbound);
   if (await dropPublication(up, OBJ.publication(up.color))) dropped.publications.push(`${OBJ.publication(up.color)} on ${up.color}`);
-  // The other side publishes when it is (or was) the active side of a running replication.
-  if (journal?.direction || down === active) leave('publication', OBJ.publication(down));
+  // The other side publishes when the running replication starts there.
+  if (journal?.direction === (down === 'blue' ? 'blue_to_green' : 'green_to_blue')) leave('publication', OBJ.publication(down));
   progress({ kind: 'step', step: `drop replication objects on ${up.color}`, status: 'done', ms: Math.round(performance.now() - t0) });
 
   let passiveFenced = false;
@@ -71,7 +74,12 @@ export async function stopOneSide(up: Session, downError: string, opts: SyncStop
     }
   }
   if (journal) {
-    await writeJournalOn(up, journal, { active, direction: null, schemas: journal.schemas, operation: null, from: null, to: null, step: null, opId: null, startedAt: null });
+    // Not finished until the other side is cleaned too: the journal keeps the direction (so the next run knows what
+    // is left there) and says a stop is pending, which `db sync status` reports and `db sync stop` finishes.
+    await writeJournalOn(up, journal, {
+      active, direction: journal.direction, schemas: journal.schemas, operation: 'sync_stop', from: active, to: otherColor(active),
+      step: 'reachable_side_dropped', opId: journal.opId ?? randomUUID(), startedAt: journal.startedAt ?? new Date().toISOString(),
+    });
   }
   return { active, dropped, passiveFenced, unreachable: [down], left, durationMs: Math.round(performance.now() - t0) };
 }
