@@ -12,7 +12,8 @@ import { APP_DB_USERNAME, CutoverEnv, RDS_CA_BUNDLE, ValidatorEnv } from '../../
 import { ALARM_KINDS, COLORS, type Color, names } from '../../src/core/naming.js';
 import { OutputKey } from '../../src/core/outputs.js';
 import { lambdaBundleDir } from '../../src/core/paths.js';
-import { maxConnections, PASSWORD_EXCLUDED_CHARACTERS } from '../../src/infra/constructs/database.js';
+import { maxConnections } from '../../src/infra/constructs/database.js';
+import { TEMPLATE_PASSWORD_EXCLUDED_CHARACTERS } from '../../src/core/password-policy.js';
 import { NAG_SUMMARY_FILE, type NagSummary, readViolations } from '../../src/infra/nag-summary.js';
 import { REPO_ROOT } from '../harness/cli.js';
 import {
@@ -185,7 +186,7 @@ describe('databases', () => {
     for (const c of COLORS) {
       const s = props(one(dev.json, 'AWS::SecretsManager::Secret', 'Name', n.dbSecret(c)));
       expect(s.KmsKeyId).toEqual(getAtt(secretsKey, 'Arn'));
-      expect(s.GenerateSecretString).toMatchObject({ GenerateStringKey: 'password', ExcludeCharacters: PASSWORD_EXCLUDED_CHARACTERS });
+      expect(s.GenerateSecretString).toMatchObject({ GenerateStringKey: 'password', ExcludeCharacters: TEMPLATE_PASSWORD_EXCLUDED_CHARACTERS });
     }
     expect(count(dev.json, 'AWS::SecretsManager::RotationSchedule')).toBe(0);
     expect(count(dev.json, 'AWS::SecretsManager::SecretTargetAttachment')).toBe(2);
@@ -375,16 +376,17 @@ describe('IAM', () => {
     const actions = new Set(statements.flatMap(actionsOf));
     expect([...actions].sort()).toEqual([
       'cloudformation:DescribeStackEvents', 'cloudformation:DescribeStackResources', 'cloudformation:DescribeStacks', 'cloudformation:GetTemplate',
-      'cloudwatch:DescribeAlarms',
+      'cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricData',
       'ecs:DescribeServices', 'ecs:UpdateService',
       'elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeLoadBalancers', 'elasticloadbalancing:DescribeRules',
       'elasticloadbalancing:DescribeTags', 'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth',
       'elasticloadbalancing:ModifyListener',
+      'events:DescribeRule', 'events:DisableRule', 'events:EnableRule', 'events:ListTargetsByRule',
       'kms:Decrypt', 'kms:GenerateDataKey',
       'lambda:InvokeFunction',
       'rds:DescribeDBClusters', 'rds:ModifyDBCluster',
       'route53:GetHostedZone', 'route53:ListResourceRecordSets',
-      's3:GetObject', 's3:ListBucket',
+      's3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject',
       'secretsmanager:DescribeSecret', 'secretsmanager:GetRandomPassword', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue',
       'secretsmanager:UpdateSecretVersionStage',
     ]);
@@ -400,13 +402,13 @@ describe('IAM', () => {
     expect(resourcesFor('secretsmanager:PutSecretValue')).toHaveLength(3);
     expect(JSON.stringify(resourcesFor('cloudwatch:DescribeAlarms'))).toContain(':alarm:alarm-green-unhealthy-hosts-demo');
     expect(resourcesFor('cloudwatch:DescribeAlarms')).toHaveLength(10);
-    // Operators read reports and the audit journal; they write neither.
-    expect(resourcesFor('s3:PutObject')).toEqual([]);
+    // Operators read reports; they append to the journal (promote, rollback, rollouts) and keep the rollout lease.
+    expect(resourcesFor('s3:PutObject').map((r) => JSON.stringify(r).match(/\/(\w+)\/\*/)?.[1]).sort()).toEqual(['journal', 'rollout']);
     expect(JSON.stringify(resourcesFor('s3:GetObject'))).toContain('/journal/*');
     expect(JSON.stringify(resourcesFor('s3:GetObject'))).toContain('/reports/*');
     // `*` only where AWS has no resource-level permission.
     const star = statements.filter((s) => s.Resource === '*').flatMap(actionsOf).sort();
-    expect(star).toEqual(['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeLoadBalancers', 'elasticloadbalancing:DescribeRules',
+    expect(star).toEqual(['cloudwatch:GetMetricData', 'elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeLoadBalancers', 'elasticloadbalancing:DescribeRules',
       'elasticloadbalancing:DescribeTags', 'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth', 'secretsmanager:GetRandomPassword']);
     // KMS only through the services that own the keys.
     expect(statements.filter((s) => actionsOf(s).some((a) => a.startsWith('kms:'))).every((s) => s.Condition?.StringEquals?.['kms:ViaService'] !== undefined)).toBe(true);
@@ -616,6 +618,7 @@ describe('tags, names, removal, outputs', () => {
     'AWS::EC2::SecurityGroupIngress', 'AWS::EC2::SecurityGroupEgress', 'AWS::EC2::Route', 'AWS::EC2::SubnetRouteTableAssociation', 'AWS::EC2::VPCGatewayAttachment',
     'AWS::IAM::Policy', 'AWS::KMS::Alias', 'AWS::S3::BucketPolicy', 'AWS::SecretsManager::SecretTargetAttachment', 'AWS::Route53::RecordSet',
     'AWS::ElasticLoadBalancingV2::Listener', 'AWS::CloudWatch::Dashboard', 'Custom::S3AutoDeleteObjects', 'AWS::SNS::Subscription', 'AWS::SNS::TopicPolicy',
+    'AWS::Lambda::Permission',
   ]);
 
   it('tags Project, EnvironmentSuffix, Environment, ManagedBy on every taggable resource, CostCenter when given, Color where it applies', () => {
