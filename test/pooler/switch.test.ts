@@ -72,6 +72,9 @@ describe('through PgBouncer', () => {
       expect(steps.indexOf('repoint clients')).toBeLessThan(steps.findIndex((s) => s.startsWith('unfence ')));
       expect(steps.findIndex((s) => s.startsWith('unfence '))).toBeLessThan(steps.indexOf('switch'));
       expect(rep.steps.find((s) => s.step === 'hold clients')?.detail).toMatch(/^2 entries on 2 pooler\(s\) paused in \d+ ms$/);
+      // PAUSE closed the poolers' server connections, so the fence had no client session to end (the fence needs
+      // no pooler exception: a paused pooler has no session on the database at all).
+      expect(rep.steps.find((s) => s.step.startsWith('fence '))?.detail).toBe('0 session(s) ended');
       expect(rep.holdMs).toBeGreaterThan(0);
       expect(rep.clientsFollowMs).toBeGreaterThanOrEqual(rep.pauseMs as number);
     }
