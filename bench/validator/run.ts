@@ -31,8 +31,10 @@ function schemaSql(green: boolean): string {
       qty integer, active boolean not null default true, created_at timestamptz not null default now(), note text, payload jsonb)`);
     out.push(`create index ${name(i)}_name on ${name(i)} (name)`);
   }
-  for (let i = 1; i <= TABLES; i++) out.push(`alter table ${name(i)} add constraint ${name(i)}_parent_fk foreign key (parent_id) references ${name(i === 1 ? TABLES : i - 1)} (id)`);
-  for (let i = 1; i <= VIEWS; i++) out.push(`create view v${String(i).padStart(3, '0')} as select id, name, amount from ${name(i * (TABLES / VIEWS))} where active`);
+  for (let i = 1; i <= TABLES; i++)
+    out.push(`alter table ${name(i)} add constraint ${name(i)}_parent_fk foreign key (parent_id) references ${name(i === 1 ? TABLES : i - 1)} (id)`);
+  for (let i = 1; i <= VIEWS; i++)
+    out.push(`create view v${String(i).padStart(3, '0')} as select id, name, amount from ${name(i * (TABLES / VIEWS))} where active`);
   if (green) {
     // 20 tables (1 %) changed, spread over the range, none of them under a view (views pin their columns).
     const changed = Array.from({ length: 20 }, (_, k) => 3 + k * 97);
@@ -125,7 +127,9 @@ async function main(): Promise<void> {
           await Promise.all([from.end(), to.end()]);
         }
       }
-      process.stdout.write(`@pgkit/migra (reference): median ${fmt(median(mtimes))} over ${MIGRA_RUNS} runs (min ${fmt(Math.min(...mtimes))}, max ${fmt(Math.max(...mtimes))}); ${statements} statements\n`);
+      process.stdout.write(
+        `@pgkit/migra (reference): median ${fmt(median(mtimes))} over ${MIGRA_RUNS} runs (min ${fmt(Math.min(...mtimes))}, max ${fmt(Math.max(...mtimes))}); ${statements} statements\n`,
+      );
     }
   } finally {
     await server.stop();

@@ -34,13 +34,21 @@ export interface SchemaVerdict {
 /** Reads a report (or its absence) into the verdicts promote, db cutover and status gate on. Pure. */
 export function schemaVerdict(report: ValidationReport | undefined): SchemaVerdict {
   if (!report) {
-    return { verdict: 'none', totals: { breaking: 0, risky: 0, safe: 0 }, rollback: 'unknown', blockers: undefined, generatedAt: null, summary: 'no validation report: run `bgmig validate`' };
+    return {
+      verdict: 'none',
+      totals: { breaking: 0, risky: 0, safe: 0 },
+      rollback: 'unknown',
+      blockers: undefined,
+      generatedAt: null,
+      summary: 'no validation report: run `bgmig validate`',
+    };
   }
   const totals = report.totals ?? { breaking: 0, risky: 0, safe: 0 };
   if (!report.totals) for (const d of report.differences) totals[d.severity]++;
   const blockers = rollbackBlockers(report);
   const rollback: SchemaVerdict['rollback'] = blockers === undefined ? 'unknown' : (report.rollback?.verdict ?? 'unknown');
-  const forward = report.verdict === 'error' ? `error (${report.error ?? 'no detail'})` : `${report.verdict} (${totals.breaking} breaking, ${totals.risky} risky)`;
+  const forward =
+    report.verdict === 'error' ? `error (${report.error ?? 'no detail'})` : `${report.verdict} (${totals.breaking} breaking, ${totals.risky} risky)`;
   const back =
     rollback === 'unknown'
       ? 'rollback not judged'
@@ -96,10 +104,16 @@ export async function invokeValidator(aws: AwsClients, stack: StackInfo, event: 
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new BgmigError(`The validator function ${fn} returned no report (${messageOf(e)}; got "${text.slice(0, 80)}"): check that it is deployed and runnable.`, ExitCode.Failure);
+    throw new BgmigError(
+      `The validator function ${fn} returned no report (${messageOf(e)}; got "${text.slice(0, 80)}"): check that it is deployed and runnable.`,
+      ExitCode.Failure,
+    );
   }
   if (!isReport(parsed)) {
-    throw new BgmigError(`The validator function ${fn} returned something that is not a validation report: redeploy the stack with this bgmig version.`, ExitCode.Failure);
+    throw new BgmigError(
+      `The validator function ${fn} returned something that is not a validation report: redeploy the stack with this bgmig version.`,
+      ExitCode.Failure,
+    );
   }
   return parsed;
 }

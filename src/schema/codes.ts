@@ -29,8 +29,16 @@ export interface CodeInfo {
 
 export const CODES = {
   // --- breaking: the blue application running against green fails, or rollback loses data -------------------------
-  BC101: { severity: 'breaking', meaning: 'Table probably renamed (a dropped and an added table with identical columns).', seeAlso: 'Atlas BC101; pgroll rename_table' },
-  BC102: { severity: 'breaking', meaning: 'Column probably renamed (a dropped and an added column of the same type in one table).', seeAlso: 'Atlas BC102; squawk renaming-column; pgroll rename_column' },
+  BC101: {
+    severity: 'breaking',
+    meaning: 'Table probably renamed (a dropped and an added table with identical columns).',
+    seeAlso: 'Atlas BC101; pgroll rename_table',
+  },
+  BC102: {
+    severity: 'breaking',
+    meaning: 'Column probably renamed (a dropped and an added column of the same type in one table).',
+    seeAlso: 'Atlas BC102; squawk renaming-column; pgroll rename_column',
+  },
   BC103: { severity: 'breaking', meaning: 'Enum value probably renamed (one value removed and one added at the same position).' },
   BC104: { severity: 'breaking', meaning: 'Function or procedure signature changed (the blue overload no longer exists, another one does).' },
   BC105: { severity: 'breaking', meaning: 'Function return type changed.' },
@@ -44,9 +52,21 @@ export const CODES = {
   DS107: { severity: 'breaking', meaning: 'Sequence dropped.' },
   DS108: { severity: 'breaking', meaning: 'Type (enum, domain or composite) dropped.' },
   DS109: { severity: 'breaking', meaning: 'Extension dropped.' },
-  MF103: { severity: 'breaking', meaning: 'NOT NULL column added without a default: inserts that do not name it fail.', seeAlso: 'Atlas MF103; squawk adding-required-field' },
-  MF104: { severity: 'breaking', meaning: 'Column (or domain) made NOT NULL: writes of NULL fail, existing NULLs block it.', seeAlso: 'Atlas MF104; squawk adding-not-nullable-field; pgroll set_notnull' },
-  CT101: { severity: 'breaking', meaning: 'Type changed incompatibly: narrowed, or moved to another type family.', seeAlso: 'squawk changing-column-type; pgroll alter_column' },
+  MF103: {
+    severity: 'breaking',
+    meaning: 'NOT NULL column added without a default: inserts that do not name it fail.',
+    seeAlso: 'Atlas MF103; squawk adding-required-field',
+  },
+  MF104: {
+    severity: 'breaking',
+    meaning: 'Column (or domain) made NOT NULL: writes of NULL fail, existing NULLs block it.',
+    seeAlso: 'Atlas MF104; squawk adding-not-nullable-field; pgroll set_notnull',
+  },
+  CT101: {
+    severity: 'breaking',
+    meaning: 'Type changed incompatibly: narrowed, or moved to another type family.',
+    seeAlso: 'squawk changing-column-type; pgroll alter_column',
+  },
   PK101: { severity: 'breaking', meaning: 'Primary key removed or changed.' },
   SQ101: { severity: 'breaking', meaning: 'A sequence a column default uses (nextval) was dropped.' },
   DF103: { severity: 'breaking', meaning: 'Default removed from a NOT NULL column: inserts that omit the column fail.' },
@@ -55,19 +75,57 @@ export const CODES = {
   GC101: { severity: 'breaking', meaning: 'Column became a generated column: writes to it fail.' },
   PV101: { severity: 'breaking', meaning: 'Privileges revoked from a role.' },
   CP101: { severity: 'breaking', meaning: 'Composite type attribute removed.' },
-  MF109: { severity: 'breaking', meaning: 'CHECK (column IS NOT NULL) on green for a column nullable on blue, NOT VALID included (new rows are checked): blue’s writes of NULL fail, as with SET NOT NULL.', seeAlso: 'Atlas MF104' },
-  RL107: { severity: 'breaking', meaning: 'Row-level security on green leaves a role that uses the table on blue without a policy for a command: its INSERTs fail, its SELECT/UPDATE/DELETE see no rows.' },
-  TB104: { severity: 'breaking', meaning: 'Green’s partitions do not accept key values blue’s table accepts (table became partitioned, partition dropped or bound shrunk, no DEFAULT partition): blue’s inserts of such rows fail.' },
-  TG104: { severity: 'breaking', meaning: 'A trigger fires for blue’s writes on green whose function always raises an exception (or, BEFORE ROW, always returns NULL): those writes fail or are silently dropped.' },
-  RU103: { severity: 'breaking', meaning: 'A DO INSTEAD NOTHING rule applies to blue’s INSERT/UPDATE/DELETE on green: the writes report success and store nothing.' },
-  ST101: { severity: 'breaking', meaning: 'Materialized view not populated on green (WITH NO DATA) while populated on blue: blue’s SELECT on it fails until REFRESH.' },
-  ST103: { severity: 'breaking', meaning: 'Unique index invalid on green (a failed CREATE INDEX CONCURRENTLY, a partitioned index missing partitions) while valid on blue: blue’s INSERT … ON CONFLICT on it fails.' },
-  SQ104: { severity: 'breaking', meaning: 'Sequence or identity bounds on green exclude values blue’s sequence already reached: carrying it over at cutover fails, then inserts fail.' },
+  MF109: {
+    severity: 'breaking',
+    meaning:
+      'CHECK (column IS NOT NULL) on green for a column nullable on blue, NOT VALID included (new rows are checked): blue’s writes of NULL fail, as with SET NOT NULL.',
+    seeAlso: 'Atlas MF104',
+  },
+  RL107: {
+    severity: 'breaking',
+    meaning:
+      'Row-level security on green leaves a role that uses the table on blue without a policy for a command: its INSERTs fail, its SELECT/UPDATE/DELETE see no rows.',
+  },
+  TB104: {
+    severity: 'breaking',
+    meaning:
+      'Green’s partitions do not accept key values blue’s table accepts (table became partitioned, partition dropped or bound shrunk, no DEFAULT partition): blue’s inserts of such rows fail.',
+  },
+  TG104: {
+    severity: 'breaking',
+    meaning:
+      'A trigger fires for blue’s writes on green whose function always raises an exception (or, BEFORE ROW, always returns NULL): those writes fail or are silently dropped.',
+  },
+  RU103: {
+    severity: 'breaking',
+    meaning: 'A DO INSTEAD NOTHING rule applies to blue’s INSERT/UPDATE/DELETE on green: the writes report success and store nothing.',
+  },
+  ST101: {
+    severity: 'breaking',
+    meaning: 'Materialized view not populated on green (WITH NO DATA) while populated on blue: blue’s SELECT on it fails until REFRESH.',
+  },
+  ST103: {
+    severity: 'breaking',
+    meaning:
+      'Unique index invalid on green (a failed CREATE INDEX CONCURRENTLY, a partitioned index missing partitions) while valid on blue: blue’s INSERT … ON CONFLICT on it fails.',
+  },
+  SQ104: {
+    severity: 'breaking',
+    meaning: 'Sequence or identity bounds on green exclude values blue’s sequence already reached: carrying it over at cutover fails, then inserts fail.',
+  },
   // --- risky: works today, but existing writers, readers or operations may trip over it ------------------------------
   MF101: { severity: 'risky', meaning: 'Unique index added, or an index made unique: existing writers may violate it.', seeAlso: 'Atlas MF101/MF102' },
   MF105: { severity: 'risky', meaning: 'Unique constraint added or changed: existing writers may violate it.', seeAlso: 'squawk disallowed-unique-constraint' },
-  MF106: { severity: 'risky', meaning: 'Check constraint added or changed: existing writers may violate it.', seeAlso: 'squawk constraint-missing-not-valid; pgroll create_constraint' },
-  MF107: { severity: 'risky', meaning: 'Foreign key added or changed: existing writers may violate it, deletes may cascade differently.', seeAlso: 'squawk adding-foreign-key-constraint' },
+  MF106: {
+    severity: 'risky',
+    meaning: 'Check constraint added or changed: existing writers may violate it.',
+    seeAlso: 'squawk constraint-missing-not-valid; pgroll create_constraint',
+  },
+  MF107: {
+    severity: 'risky',
+    meaning: 'Foreign key added or changed: existing writers may violate it, deletes may cascade differently.',
+    seeAlso: 'squawk adding-foreign-key-constraint',
+  },
   MF108: { severity: 'risky', meaning: 'Exclusion constraint added or changed: existing writers may violate it.' },
   PK102: { severity: 'risky', meaning: 'Primary key added to a table that had none: existing writers may violate it.' },
   CN101: { severity: 'risky', meaning: 'Constraint removed: data the blue application relies on is no longer guaranteed (ON CONFLICT may fail).' },
@@ -82,11 +140,19 @@ export const CODES = {
   IX101: { severity: 'risky', meaning: 'Index dropped: queries that used it get slower.' },
   IX102: { severity: 'risky', meaning: 'Index definition changed.' },
   VW101: { severity: 'risky', meaning: 'View definition changed (same columns): results may differ.' },
-  SQ102: { severity: 'risky', meaning: 'Sequence or identity changed in type, bounds, cycle or owner (until issue 11 also increment/cache, now SQ103; identity sequences are now compared too).' },
+  SQ102: {
+    severity: 'risky',
+    meaning:
+      'Sequence or identity changed in type, bounds, cycle or owner (until issue 11 also increment/cache, now SQ103; identity sequences are now compared too).',
+  },
   EN101: { severity: 'risky', meaning: 'Enum values reordered: comparisons and ORDER BY change.' },
   DM102: { severity: 'risky', meaning: 'Domain check constraint added or changed: existing writers may violate it.' },
   CP102: { severity: 'risky', meaning: 'Composite type attribute added: clients building row literals see another shape.' },
-  FN101: { severity: 'risky', meaning: 'Function behaviour changed with the same signature (body, volatility, security definer, strictness, language; since issue 11 also SET options, parallel safety, leakproof, and SQL-standard bodies), with what changed.' },
+  FN101: {
+    severity: 'risky',
+    meaning:
+      'Function behaviour changed with the same signature (body, volatility, security definer, strictness, language; since issue 11 also SET options, parallel safety, leakproof, and SQL-standard bodies), with what changed.',
+  },
   FN102: { severity: 'risky', meaning: 'Function argument names or defaults changed: calls using named arguments or omitting one may fail.' },
   TG101: { severity: 'risky', meaning: 'Trigger added: writes run new code.' },
   TG102: { severity: 'risky', meaning: 'Trigger removed: side effects the blue application relies on stop.' },
@@ -101,15 +167,28 @@ export const CODES = {
   TB101: { severity: 'risky', meaning: 'Table kind changed (plain ↔ partitioned ↔ foreign).' },
   TB102: { severity: 'risky', meaning: 'Partitioning changed (key, bound, or partition attached/detached): rows may route elsewhere or be rejected.' },
   TB103: { severity: 'risky', meaning: 'Replica identity changed: logical replication of UPDATE/DELETE behaves differently.' },
-  RL108: { severity: 'risky', meaning: 'Row-level security on green filters a role’s command through policy expressions that did not apply on blue: some of blue’s rows may be refused or hidden.' },
-  VW102: { severity: 'risky', meaning: 'View gained WITH CHECK OPTION (or LOCAL became CASCADED): blue’s INSERT/UPDATE through it of rows the view does not show fail.' },
-  VW103: { severity: 'risky', meaning: 'View security option changed (security_invoker, security_barrier): whose permissions apply and how rows are filtered differ.' },
+  RL108: {
+    severity: 'risky',
+    meaning:
+      'Row-level security on green filters a role’s command through policy expressions that did not apply on blue: some of blue’s rows may be refused or hidden.',
+  },
+  VW102: {
+    severity: 'risky',
+    meaning: 'View gained WITH CHECK OPTION (or LOCAL became CASCADED): blue’s INSERT/UPDATE through it of rows the view does not show fail.',
+  },
+  VW103: {
+    severity: 'risky',
+    meaning: 'View security option changed (security_invoker, security_barrier): whose permissions apply and how rows are filtered differ.',
+  },
   RU101: { severity: 'risky', meaning: 'Rule added or changed: blue’s statements on the table run rewritten.' },
   RU102: { severity: 'risky', meaning: 'Rule removed: what it did for blue’s statements stops.' },
   ST104: { severity: 'risky', meaning: 'Index invalid on green while valid on blue: the planner ignores it, queries that used it get slower.' },
   ST106: { severity: 'risky', meaning: 'Trigger or rule no longer fires for blue’s statements on green (disabled, or ENABLE REPLICA): its side effects stop.' },
   ST107: { severity: 'risky', meaning: 'Trigger or rule fires for blue’s statements on green but not on blue (enabled): blue’s writes run it.' },
-  ST109: { severity: 'risky', meaning: 'Table UNLOGGED on one side only: an unlogged table loses its rows on a crash and logical replication cannot carry it.' },
+  ST109: {
+    severity: 'risky',
+    meaning: 'Table UNLOGGED on one side only: an unlogged table loses its rows on a crash and logical replication cannot carry it.',
+  },
   PV102: { severity: 'risky', meaning: 'Grant option revoked (WITH GRANT OPTION): the role’s GRANT of that privilege to others fails.' },
   // --- safe: the blue application is unaffected ---------------------------------------------------------------------
   SA101: { severity: 'safe', meaning: 'Schema added.' },
@@ -128,20 +207,51 @@ export const CODES = {
   CN102: { severity: 'safe', meaning: 'Constraint renamed (same definition).' },
   IX103: { severity: 'safe', meaning: 'Index renamed (same definition).' },
   CM101: { severity: 'safe', meaning: 'Comment changed.' },
-  CN103: { severity: 'safe', meaning: 'Check constraint added that blue’s schema already guarantees (column IS NOT NULL on a NOT NULL column): no write of blue’s can violate it.' },
+  CN103: {
+    severity: 'safe',
+    meaning: 'Check constraint added that blue’s schema already guarantees (column IS NOT NULL on a NOT NULL column): no write of blue’s can violate it.',
+  },
   ST102: { severity: 'safe', meaning: 'Materialized view populated on green, not on blue.' },
-  ST105: { severity: 'safe', meaning: 'Constraint NOT VALID on one side, validated on the other (same definition): new rows are checked alike, only existing rows are unproven.' },
-  ST108: { severity: 'safe', meaning: 'Trigger or rule firing mode changed without effect on application sessions (ORIGIN ↔ ALWAYS, DISABLED ↔ REPLICA): only logical-replication apply sees it.' },
+  ST105: {
+    severity: 'safe',
+    meaning: 'Constraint NOT VALID on one side, validated on the other (same definition): new rows are checked alike, only existing rows are unproven.',
+  },
+  ST108: {
+    severity: 'safe',
+    meaning:
+      'Trigger or rule firing mode changed without effect on application sessions (ORIGIN ↔ ALWAYS, DISABLED ↔ REPLICA): only logical-replication apply sees it.',
+  },
   SQ103: { severity: 'safe', meaning: 'Sequence or identity increment, cache or start changed: values step differently, no statement fails.' },
-  SP101: { severity: 'safe', meaning: 'Storage parameter changed on a table, index or materialized view (fillfactor, autovacuum_*, parallel_workers …): performance and maintenance only.' },
+  SP101: {
+    severity: 'safe',
+    meaning:
+      'Storage parameter changed on a table, index or materialized view (fillfactor, autovacuum_*, parallel_workers …): performance and maintenance only.',
+  },
   SA112: { severity: 'safe', meaning: 'Grant option granted (WITH GRANT OPTION).' },
   // --- the rollback verdict: green's writes, replicated back to blue after `db cutover`, into blue's schema ----------
-  RB101: { severity: 'breaking', meaning: 'Green’s column holds values blue’s cannot (longer varchar, more numeric digits, a bigger integer, another type): once green writes one, reverse replication stops and rollback after cutover is impossible.' },
-  RB102: { severity: 'breaking', meaning: 'Enum label only on green, in a column blue has: once green writes it, reverse replication stops and rollback after cutover is impossible.' },
-  RB103: { severity: 'breaking', meaning: 'Column NOT NULL on blue that green lets be NULL (or lacks, blue having no default): green’s rows stop reverse replication.' },
+  RB101: {
+    severity: 'breaking',
+    meaning:
+      'Green’s column holds values blue’s cannot (longer varchar, more numeric digits, a bigger integer, another type): once green writes one, reverse replication stops and rollback after cutover is impossible.',
+  },
+  RB102: {
+    severity: 'breaking',
+    meaning: 'Enum label only on green, in a column blue has: once green writes it, reverse replication stops and rollback after cutover is impossible.',
+  },
+  RB103: {
+    severity: 'breaking',
+    meaning: 'Column NOT NULL on blue that green lets be NULL (or lacks, blue having no default): green’s rows stop reverse replication.',
+  },
   RB104: { severity: 'breaking', meaning: 'Green’s partitions accept key values blue’s do not: once green writes one, reverse replication stops.' },
-  RB105: { severity: 'risky', meaning: 'Check, unique or exclusion constraint (or domain check) on blue that green lacks or changed: green’s writes may violate it and stop reverse replication (foreign keys are not checked by the apply worker).' },
-  RB106: { severity: 'risky', meaning: 'Table or column only on green: reverse replication publishes only what blue has, so what green writes there is left behind by a rollback.' },
+  RB105: {
+    severity: 'risky',
+    meaning:
+      'Check, unique or exclusion constraint (or domain check) on blue that green lacks or changed: green’s writes may violate it and stop reverse replication (foreign keys are not checked by the apply worker).',
+  },
+  RB106: {
+    severity: 'risky',
+    meaning: 'Table or column only on green: reverse replication publishes only what blue has, so what green writes there is left behind by a rollback.',
+  },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;
@@ -154,7 +264,7 @@ export function isRollbackCode(code: string): boolean {
 }
 
 export function isCode(s: string): s is Code {
-  return Object.prototype.hasOwnProperty.call(CODES, s);
+  return Object.hasOwn(CODES, s);
 }
 
 /** breaking first: the order reports and tables are grouped in. */

@@ -121,7 +121,8 @@ export function diffCatalogs(blue: Catalog, green: Catalog): Difference[] {
   for (const [name, e] of bx) {
     const o = gx.get(name);
     if (!o) c.add('DS109', qualify(name), `extension ${name} is missing on green: its types and functions are gone`, `${name} ${e.version}`, null);
-    else if (o.version !== e.version) c.add('EX101', qualify(name), `extension ${name} is version ${o.version} on green, ${e.version} on blue`, e.version, o.version);
+    else if (o.version !== e.version)
+      c.add('EX101', qualify(name), `extension ${name} is version ${o.version} on green, ${e.version} on blue`, e.version, o.version);
   }
   for (const [name, e] of gx) if (!bx.has(name)) c.add('SA110', qualify(name), `extension ${name} is new on green`, null, `${name} ${e.version}`);
 
@@ -173,7 +174,13 @@ function diffTables(c: Collector, blue: Table[], green: Table[], sides: Sides): 
     const to = renamedTo.get(d);
     const what = d.partitionOf ? 'partition' : d.kind;
     if (to) {
-      c.add('BC101', qname(d), `${what} ${qname(d)} is probably renamed to ${qname(to)} on green (identical columns): statements naming ${qname(d)} fail`, qname(d), qname(to));
+      c.add(
+        'BC101',
+        qname(d),
+        `${what} ${qname(d)} is probably renamed to ${qname(to)} on green (identical columns): statements naming ${qname(d)} fail`,
+        qname(d),
+        qname(to),
+      );
     } else {
       const extra = d.partitionOf ? ` (of ${qname(d.partitionOf)}): rows in its range have nowhere to go` : ': every statement using it fails';
       c.add('DS102', qname(d), `${what} ${qname(d)} is missing on green${extra}`, describeTable(d), null);
@@ -203,11 +210,23 @@ function diffTable(c: Collector, b: Table, g: Table, sides: Sides): void {
     const gc = coverageOf(g, sides.greenChildren.get(key(g)) ?? []);
     const verdict = covers(bc, gc);
     if (verdict.answer === 'no') {
-      c.add('TB104', t, `green's partitions of ${t} refuse ${verdict.missing} that blue's table accepts: blue's inserts of such rows fail (no partition found for row); add the partition or a DEFAULT partition`, describeCoverageOf(b, bc), describeCoverageOf(g, gc));
+      c.add(
+        'TB104',
+        t,
+        `green's partitions of ${t} refuse ${verdict.missing} that blue's table accepts: blue's inserts of such rows fail (no partition found for row); add the partition or a DEFAULT partition`,
+        describeCoverageOf(b, bc),
+        describeCoverageOf(g, gc),
+      );
     }
   }
   if (b.logged !== g.logged) {
-    c.add('ST109', t, `${t} is ${g.logged ? 'logged' : 'UNLOGGED'} on green, ${b.logged ? 'logged' : 'UNLOGGED'} on blue: an unlogged table loses its rows on a crash and logical replication cannot carry it`, b.logged ? 'logged' : 'unlogged', g.logged ? 'logged' : 'unlogged');
+    c.add(
+      'ST109',
+      t,
+      `${t} is ${g.logged ? 'logged' : 'UNLOGGED'} on green, ${b.logged ? 'logged' : 'UNLOGGED'} on blue: an unlogged table loses its rows on a crash and logical replication cannot carry it`,
+      b.logged ? 'logged' : 'unlogged',
+      g.logged ? 'logged' : 'unlogged',
+    );
   }
   if (!sameList(b.options, g.options)) c.add('SP101', t, `storage parameters of ${t} changed on green`, showOptions(b.options), showOptions(g.options));
   if (b.rlsEnabled || g.rlsEnabled) diffRlsEffect(c, t, b, g, sides);
@@ -218,8 +237,19 @@ function diffTable(c: Collector, b: Table, g: Table, sides: Sides): void {
   const bParent = b.partitionOf ? qname(b.partitionOf) : null;
   const gParent = g.partitionOf ? qname(g.partitionOf) : null;
   if (bParent !== gParent) {
-    const detail = gParent === null ? `${t} is detached from ${bParent} on green: rows for its range are rejected through the parent` : bParent === null ? `${t} is attached as a partition of ${gParent} on green` : `${t} moved from partition of ${bParent} to partition of ${gParent}`;
-    c.add('TB102', t, detail, bParent && `partition of ${bParent} ${b.partitionBound ?? ''}`.trim(), gParent && `partition of ${gParent} ${g.partitionBound ?? ''}`.trim());
+    const detail =
+      gParent === null
+        ? `${t} is detached from ${bParent} on green: rows for its range are rejected through the parent`
+        : bParent === null
+          ? `${t} is attached as a partition of ${gParent} on green`
+          : `${t} moved from partition of ${bParent} to partition of ${gParent}`;
+    c.add(
+      'TB102',
+      t,
+      detail,
+      bParent && `partition of ${bParent} ${b.partitionBound ?? ''}`.trim(),
+      gParent && `partition of ${gParent} ${g.partitionBound ?? ''}`.trim(),
+    );
   } else if (bParent !== null && b.partitionBound !== g.partitionBound) {
     c.add('TB102', t, `partition bound of ${t} changed: rows outside the new bound are rejected or go elsewhere`, b.partitionBound, g.partitionBound);
   }
@@ -227,9 +257,24 @@ function diffTable(c: Collector, b: Table, g: Table, sides: Sides): void {
     const show = (x: Table) => (x.replicaIdentity === 'index' ? `index ${x.replicaIdentityIndex ?? '?'}` : x.replicaIdentity);
     c.add('TB103', t, `replica identity of ${t} is ${show(g)} on green, ${show(b)} on blue`, show(b), show(g));
   }
-  if (!b.rlsEnabled && g.rlsEnabled) c.add('RL101', t, `row-level security is enabled on ${t} on green: rows no policy allows are invisible to the blue application's role`, 'disabled', 'enabled');
-  if (b.rlsEnabled && !g.rlsEnabled) c.add('RL102', t, `row-level security is disabled on ${t} on green: every row is visible to every role with SELECT`, 'enabled', 'disabled');
-  if (b.rlsForced !== g.rlsForced) c.add('RL103', t, `FORCE ROW LEVEL SECURITY on ${t} is ${g.rlsForced ? 'on' : 'off'} on green`, b.rlsForced ? 'forced' : 'not forced', g.rlsForced ? 'forced' : 'not forced');
+  if (!b.rlsEnabled && g.rlsEnabled)
+    c.add(
+      'RL101',
+      t,
+      `row-level security is enabled on ${t} on green: rows no policy allows are invisible to the blue application's role`,
+      'disabled',
+      'enabled',
+    );
+  if (b.rlsEnabled && !g.rlsEnabled)
+    c.add('RL102', t, `row-level security is disabled on ${t} on green: every row is visible to every role with SELECT`, 'enabled', 'disabled');
+  if (b.rlsForced !== g.rlsForced)
+    c.add(
+      'RL103',
+      t,
+      `FORCE ROW LEVEL SECURITY on ${t} is ${g.rlsForced ? 'on' : 'off'} on green`,
+      b.rlsForced ? 'forced' : 'not forced',
+      g.rlsForced ? 'forced' : 'not forced',
+    );
   if (b.comment !== g.comment) c.add('CM101', t, `comment on ${t} changed`, b.comment, g.comment);
 
   // A partition's columns are its parent's: the parent's differences are the ones to report, once.
@@ -265,14 +310,22 @@ function diffColumns(c: Collector, t: string, blue: Column[], green: Column[]): 
   for (const d of dropped) {
     const to = renamed.get(d);
     const o = `${t}.${qualify(d.name)}`;
-    if (to) c.add('BC102', o, `column ${o} is probably renamed to ${qualify(to.name)} on green (same type ${d.type.name}): statements naming ${qualify(d.name)} fail`, `${d.name} ${d.type.name}`, `${to.name} ${to.type.name}`);
+    if (to)
+      c.add(
+        'BC102',
+        o,
+        `column ${o} is probably renamed to ${qualify(to.name)} on green (same type ${d.type.name}): statements naming ${qualify(d.name)} fail`,
+        `${d.name} ${d.type.name}`,
+        `${to.name} ${to.type.name}`,
+      );
     else c.add('DS103', o, `column ${o} is missing on green: statements naming it fail`, describeColumn(d), null);
   }
   for (const a of added) {
     if (renamedTargets.has(a)) continue;
     const o = `${t}.${qualify(a.name)}`;
     const required = a.notNull && a.default === null && a.identity === null && a.generated === null;
-    if (required) c.add('MF103', o, `column ${o} is new on green, NOT NULL without a default: blue inserts, which do not name it, fail`, null, describeColumn(a));
+    if (required)
+      c.add('MF103', o, `column ${o} is new on green, NOT NULL without a default: blue inserts, which do not name it, fail`, null, describeColumn(a));
     else c.add('SA103', o, `column ${o} is new on green (${a.notNull ? 'with a default' : 'nullable'})`, null, describeColumn(a));
   }
   for (const bc of blue) {
@@ -321,15 +374,24 @@ function diffColumn(c: Collector, o: string, b: Column, g: Column): void {
   if (b.notNull && !g.notNull) c.add('NN101', o, `column ${o} allows NULL on green: blue readers may get NULLs they never saw`, 'NOT NULL', 'NULL allowed');
 
   // Generated columns.
-  if (b.generated === null && g.generated !== null) c.add('GC101', o, `column ${o} is generated on green: blue writes to it fail`, describeColumn(b), describeColumn(g));
+  if (b.generated === null && g.generated !== null)
+    c.add('GC101', o, `column ${o} is generated on green: blue writes to it fail`, describeColumn(b), describeColumn(g));
   else if (b.generated !== null && g.generated !== b.generated) {
-    c.add('GC102', o, g.generated === null ? `column ${o} is no longer generated on green: nothing fills it` : `generation expression of ${o} changed`, b.generated, g.generated);
+    c.add(
+      'GC102',
+      o,
+      g.generated === null ? `column ${o} is no longer generated on green: nothing fills it` : `generation expression of ${o} changed`,
+      b.generated,
+      g.generated,
+    );
   }
 
   // Identity.
   if (b.identity !== g.identity) {
-    if (b.identity !== null && g.identity === null && g.default === null) c.add('ID101', o, `column ${o} lost its identity on green and has no default: blue inserts, which omit it, fail`, describeColumn(b), describeColumn(g));
-    else if (g.identity === 'always') c.add('ID102', o, `column ${o} is GENERATED ALWAYS AS IDENTITY on green: blue inserts that supply a value fail`, describeColumn(b), describeColumn(g));
+    if (b.identity !== null && g.identity === null && g.default === null)
+      c.add('ID101', o, `column ${o} lost its identity on green and has no default: blue inserts, which omit it, fail`, describeColumn(b), describeColumn(g));
+    else if (g.identity === 'always')
+      c.add('ID102', o, `column ${o} is GENERATED ALWAYS AS IDENTITY on green: blue inserts that supply a value fail`, describeColumn(b), describeColumn(g));
     else c.add('ID103', o, `identity of ${o} changed on green`, describeColumn(b), describeColumn(g));
   }
 
@@ -337,11 +399,13 @@ function diffColumn(c: Collector, o: string, b: Column, g: Column): void {
   const involved = b.identity !== null || g.identity !== null || b.generated !== null || g.generated !== null;
   if (!involved && b.default !== g.default) {
     if (b.default === null) c.add('DF104', o, `column ${o} has a default on green`, null, g.default);
-    else if (g.default === null && g.notNull) c.add('DF103', o, `column ${o} lost its default on green and is NOT NULL: blue inserts that omit it fail`, b.default, null);
+    else if (g.default === null && g.notNull)
+      c.add('DF103', o, `column ${o} lost its default on green and is NOT NULL: blue inserts that omit it fail`, b.default, null);
     else if (g.default === null) c.add('DF102', o, `column ${o} lost its default on green: blue inserts that omit it store NULL`, b.default, null);
     else c.add('DF101', o, `default of ${o} changed on green`, b.default, g.default);
   }
-  if (b.collation !== g.collation) c.add('CL101', o, `collation of ${o} changed on green: sorting and uniqueness may differ`, b.collation ?? 'default', g.collation ?? 'default');
+  if (b.collation !== g.collation)
+    c.add('CL101', o, `collation of ${o} changed on green: sorting and uniqueness may differ`, b.collation ?? 'default', g.collation ?? 'default');
   if (b.comment !== g.comment) c.add('CM101', o, `comment on ${o} changed`, b.comment, g.comment);
 }
 
@@ -360,13 +424,25 @@ const ADDED_CODE: Record<Exclude<ConstraintKind, 'primary key'>, Code> = { uniqu
 
 function diffConstraints(c: Collector, b: Table, g: Table): void {
   // Both lists are sorted by name: identical lists (the common case) need no matching.
-  if (b.constraints.length === g.constraints.length && b.constraints.every((x, i) => x.name === g.constraints[i].name && x.definition === g.constraints[i].definition && x.kind === g.constraints[i].kind && x.inherited === g.constraints[i].inherited)) return;
+  if (
+    b.constraints.length === g.constraints.length &&
+    b.constraints.every(
+      (x, i) =>
+        x.name === g.constraints[i].name &&
+        x.definition === g.constraints[i].definition &&
+        x.kind === g.constraints[i].kind &&
+        x.inherited === g.constraints[i].inherited,
+    )
+  )
+    return;
   const t = qname(b);
   const own = (x: Constraint) => !x.inherited;
   const bpk = b.constraints.find((x) => x.kind === 'primary key');
   const gpk = g.constraints.find((x) => x.kind === 'primary key');
-  if (bpk && !gpk && own(bpk)) c.add('PK101', t, `primary key of ${t} is missing on green: blue upserts (ON CONFLICT) and row identity break`, bpk.definition, null);
-  else if (bpk && gpk && bpk.definition !== gpk.definition && own(bpk)) c.add('PK101', t, `primary key of ${t} changed on green: row identity and ON CONFLICT targets differ`, bpk.definition, gpk.definition);
+  if (bpk && !gpk && own(bpk))
+    c.add('PK101', t, `primary key of ${t} is missing on green: blue upserts (ON CONFLICT) and row identity break`, bpk.definition, null);
+  else if (bpk && gpk && bpk.definition !== gpk.definition && own(bpk))
+    c.add('PK101', t, `primary key of ${t} changed on green: row identity and ON CONFLICT targets differ`, bpk.definition, gpk.definition);
   else if (!bpk && gpk && own(gpk)) c.add('PK102', t, `${t} has a primary key on green: blue writes of duplicate or NULL keys fail`, null, gpk.definition);
 
   const bl = b.constraints.filter((x) => x.kind !== 'primary key' && own(x));
@@ -377,13 +453,22 @@ function diffConstraints(c: Collector, b: Table, g: Table): void {
   const def = (x: Constraint) => withoutNotValid(x.definition);
   // Same kind and definition: the same constraint (perhaps under another name).
   for (const x of bl) {
-    const y = gl.find((z) => !matchedG.has(z) && z.kind === x.kind && def(z) === def(x) && z.name === x.name) ?? gl.find((z) => !matchedG.has(z) && z.kind === x.kind && def(z) === def(x));
+    const y =
+      gl.find((z) => !matchedG.has(z) && z.kind === x.kind && def(z) === def(x) && z.name === x.name) ??
+      gl.find((z) => !matchedG.has(z) && z.kind === x.kind && def(z) === def(x));
     if (!y) continue;
     matchedB.add(x);
     matchedG.add(y);
-    if (y.name !== x.name) c.add('CN102', `${t}.${qualify(x.name)}`, `${x.kind} constraint ${qualify(x.name)} on ${t} is named ${qualify(y.name)} on green`, x.name, y.name);
+    if (y.name !== x.name)
+      c.add('CN102', `${t}.${qualify(x.name)}`, `${x.kind} constraint ${qualify(x.name)} on ${t} is named ${qualify(y.name)} on green`, x.name, y.name);
     if (y.validated !== x.validated) {
-      c.add('ST105', `${t}.${qualify(y.name)}`, `${x.kind} constraint ${qualify(y.name)} on ${t} is ${y.validated ? 'validated' : 'NOT VALID'} on green, ${x.validated ? 'validated' : 'NOT VALID'} on blue: new rows are checked alike`, x.validated ? 'validated' : 'NOT VALID', y.validated ? 'validated' : 'NOT VALID');
+      c.add(
+        'ST105',
+        `${t}.${qualify(y.name)}`,
+        `${x.kind} constraint ${qualify(y.name)} on ${t} is ${y.validated ? 'validated' : 'NOT VALID'} on green, ${x.validated ? 'validated' : 'NOT VALID'} on blue: new rows are checked alike`,
+        x.validated ? 'validated' : 'NOT VALID',
+        y.validated ? 'validated' : 'NOT VALID',
+      );
     }
   }
   // Same name, other definition: changed.
@@ -393,7 +478,13 @@ function diffConstraints(c: Collector, b: Table, g: Table): void {
     if (!y) continue;
     matchedB.add(x);
     matchedG.add(y);
-    c.add(ADDED_CODE[x.kind as Exclude<ConstraintKind, 'primary key'>], `${t}.${qualify(x.name)}`, `${x.kind} constraint ${qualify(x.name)} on ${t} changed on green: existing writers may violate it`, x.definition, y.definition);
+    c.add(
+      ADDED_CODE[x.kind as Exclude<ConstraintKind, 'primary key'>],
+      `${t}.${qualify(x.name)}`,
+      `${x.kind} constraint ${qualify(x.name)} on ${t} changed on green: existing writers may violate it`,
+      x.definition,
+      y.definition,
+    );
   }
   for (const x of bl) {
     if (!matchedB.has(x)) c.add('CN101', `${t}.${qualify(x.name)}`, `${x.kind} constraint ${qualify(x.name)} on ${t} is missing on green`, x.definition, null);
@@ -405,10 +496,23 @@ function diffConstraints(c: Collector, b: Table, g: Table): void {
     if (shape?.onlyNotNull) {
       // Exactly "these columns are NOT NULL": breaking where blue lets them be NULL (MF109, from diffNotNullChecks),
       // and nothing blue writes can violate it where blue's schema already guarantees it.
-      if (shape.notNull.every((col) => notNullOn(b, col))) c.add('CN103', o, `check constraint ${qualify(y.name)} on ${t} is new on green; blue's schema already keeps ${shape.notNull.map(qualifyName).join(', ')} non-NULL, so no blue write violates it`, null, y.definition);
+      if (shape.notNull.every((col) => notNullOn(b, col)))
+        c.add(
+          'CN103',
+          o,
+          `check constraint ${qualify(y.name)} on ${t} is new on green; blue's schema already keeps ${shape.notNull.map(qualifyName).join(', ')} non-NULL, so no blue write violates it`,
+          null,
+          y.definition,
+        );
       continue;
     }
-    c.add(ADDED_CODE[y.kind as Exclude<ConstraintKind, 'primary key'>], o, `${y.kind} constraint ${qualify(y.name)} on ${t} is new on green: existing writers may violate it`, null, y.definition);
+    c.add(
+      ADDED_CODE[y.kind as Exclude<ConstraintKind, 'primary key'>],
+      o,
+      `${y.kind} constraint ${qualify(y.name)} on ${t} is new on green: existing writers may violate it`,
+      null,
+      y.definition,
+    );
   }
 }
 
@@ -440,21 +544,33 @@ function diffNotNullChecks(c: Collector, b: Table, g: Table): void {
       reported.add(column);
       const o = `${t}.${qualify(column)}`;
       const how = `check ${qualify(x.name)} ${x.validated ? '' : '(NOT VALID: still checked for new rows) '}requires ${qualify(column)} IS NOT NULL on green`;
-      c.add('MF109', o, onBlue ? `${how}: blue's writes of NULL to ${o} fail` : `${how}, a column new on green without a default: blue's inserts, which do not name it, fail`, onBlue ? 'NULL allowed' : null, x.definition);
+      c.add(
+        'MF109',
+        o,
+        onBlue ? `${how}: blue's writes of NULL to ${o} fail` : `${how}, a column new on green without a default: blue's inserts, which do not name it, fail`,
+        onBlue ? 'NULL allowed' : null,
+        x.definition,
+      );
     }
   }
 }
 
 function diffIndexes(c: Collector, schema: string, blueAll: Index[], greenAll: Index[]): void {
   const same = (x: Index, y: Index) =>
-    x.name === y.name && x.definition === y.definition && x.constraintBacked === y.constraintBacked && x.inherited === y.inherited && x.valid === y.valid && sameList(x.options, y.options);
+    x.name === y.name &&
+    x.definition === y.definition &&
+    x.constraintBacked === y.constraintBacked &&
+    x.inherited === y.inherited &&
+    x.valid === y.valid &&
+    sameList(x.options, y.options);
   if (blueAll.length === greenAll.length && blueAll.every((x, i) => same(x, greenAll[i]))) return;
   const o = (i: Index) => qualify(schema, i.name);
   // Storage parameters of constraint-backed indexes (their constraint is compared, their WITH clause is not in it).
   const greenByName = new Map(greenAll.map((i) => [i.name, i]));
   for (const x of blueAll) {
     const y = greenByName.get(x.name);
-    if (x.constraintBacked && y?.constraintBacked && !sameList(x.options, y.options)) c.add('SP101', o(x), `storage parameters of index ${o(x)} changed on green`, showOptions(x.options), showOptions(y.options));
+    if (x.constraintBacked && y?.constraintBacked && !sameList(x.options, y.options))
+      c.add('SP101', o(x), `storage parameters of index ${o(x)} changed on green`, showOptions(x.options), showOptions(y.options));
   }
   // Indexes backing a constraint are compared as the constraint; a partition's copy of its parent's index is
   // compared as the parent's index.
@@ -463,16 +579,26 @@ function diffIndexes(c: Collector, schema: string, blueAll: Index[], greenAll: I
   const matchedB = new Set<Index>();
   const matchedG = new Set<Index>();
   const state = (x: Index, y: Index) => {
-    if (!sameList(x.options, y.options)) c.add('SP101', o(x), `storage parameters of index ${o(x)} changed on green`, showOptions(x.options), showOptions(y.options));
+    if (!sameList(x.options, y.options))
+      c.add('SP101', o(x), `storage parameters of index ${o(x)} changed on green`, showOptions(x.options), showOptions(y.options));
     if (x.valid && !y.valid) {
       const why = `index ${o(y)} is INVALID on green${y.ready ? '' : ' and not ready (it receives no inserts)'}: the planner ignores it`;
       // ON CONFLICT infers its arbiter only from valid unique indexes (infer_arbiter_indexes): blue's upserts fail.
-      if (y.unique) c.add('ST103', o(x), `${why}, and blue's INSERT … ON CONFLICT on its columns fails ("no unique or exclusion constraint matching the ON CONFLICT specification"); REINDEX it or recreate it`, 'valid', y.ready ? 'invalid' : 'invalid, not ready');
+      if (y.unique)
+        c.add(
+          'ST103',
+          o(x),
+          `${why}, and blue's INSERT … ON CONFLICT on its columns fails ("no unique or exclusion constraint matching the ON CONFLICT specification"); REINDEX it or recreate it`,
+          'valid',
+          y.ready ? 'invalid' : 'invalid, not ready',
+        );
       else c.add('ST104', o(x), `${why}; queries that used it get slower until it is rebuilt (REINDEX)`, 'valid', y.ready ? 'invalid' : 'invalid, not ready');
     }
   };
   for (const x of bl) {
-    const y = gl.find((z) => !matchedG.has(z) && z.definition === x.definition && z.name === x.name) ?? gl.find((z) => !matchedG.has(z) && z.definition === x.definition);
+    const y =
+      gl.find((z) => !matchedG.has(z) && z.definition === x.definition && z.name === x.name) ??
+      gl.find((z) => !matchedG.has(z) && z.definition === x.definition);
     if (!y) continue;
     matchedB.add(x);
     matchedG.add(y);
@@ -513,7 +639,8 @@ function diffTriggers(c: Collector, t: string, blue: Trigger[], green: Trigger[]
       diffFiring(c, o, `trigger ${qualify(x.name)} on ${t}`, x.enabled, y.enabled);
     }
   }
-  for (const y of green) if (!bm.has(y.name)) c.add('TG101', `${t}.${qualify(y.name)}`, `trigger ${qualify(y.name)} on ${t} is new on green: blue writes run it`, null, show(y));
+  for (const y of green)
+    if (!bm.has(y.name)) c.add('TG101', `${t}.${qualify(y.name)}`, `trigger ${qualify(y.name)} on ${t} is new on green: blue writes run it`, null, show(y));
   // Effect, whatever made it so (added, enabled, its function changed): a trigger that refuses every write it fires for.
   for (const y of green) {
     if (!firesForApplication(y.enabled)) continue;
@@ -522,7 +649,10 @@ function diffTriggers(c: Collector, t: string, blue: Trigger[], green: Trigger[]
     const x = bm.get(y.name);
     if (x && firesForApplication(x.enabled) && triggerRefusal(x) === refusal && x.events.join() === y.events.join()) continue;
     const events = y.events.filter((e) => e !== 'TRUNCATE' || refusal === 'raises').join('/');
-    const effect = refusal === 'raises' ? `its function always raises an exception: blue's ${events} on ${t} fail` : `its function always returns NULL for a BEFORE ROW trigger: blue's ${events} on ${t} report success and change nothing`;
+    const effect =
+      refusal === 'raises'
+        ? `its function always raises an exception: blue's ${events} on ${t} fail`
+        : `its function always returns NULL for a BEFORE ROW trigger: blue's ${events} on ${t} report success and change nothing`;
     c.add('TG104', `${t}.${qualify(y.name)}`, `trigger ${qualify(y.name)} fires for blue's writes on green and ${effect}`, x ? show(x) : null, show(y));
   }
 }
@@ -538,9 +668,17 @@ function diffFiring(c: Collector, o: string, what: string, blue: string, green: 
   const fb = firesForApplication(blue);
   const fg = firesForApplication(green);
   const states = `${ENABLED[green] ?? green} on green, ${ENABLED[blue] ?? blue} on blue`;
-  if (fb && !fg) c.add('ST106', o, `${what} is ${states}: it no longer fires for blue's statements, its side effects stop`, ENABLED[blue] ?? blue, ENABLED[green] ?? green);
+  if (fb && !fg)
+    c.add('ST106', o, `${what} is ${states}: it no longer fires for blue's statements, its side effects stop`, ENABLED[blue] ?? blue, ENABLED[green] ?? green);
   else if (!fb && fg) c.add('ST107', o, `${what} is ${states}: blue's statements now run it`, ENABLED[blue] ?? blue, ENABLED[green] ?? green);
-  else c.add('ST108', o, `${what} is ${states}: the same for blue's sessions, different for logical-replication apply`, ENABLED[blue] ?? blue, ENABLED[green] ?? green);
+  else
+    c.add(
+      'ST108',
+      o,
+      `${what} is ${states}: the same for blue's sessions, different for logical-replication apply`,
+      ENABLED[blue] ?? blue,
+      ENABLED[green] ?? green,
+    );
 }
 
 function diffRules(c: Collector, t: string, blue: Rule[], green: Rule[]): void {
@@ -552,7 +690,8 @@ function diffRules(c: Collector, t: string, blue: Rule[], green: Rule[]): void {
     const y = gm.get(x.name);
     if (!y) c.add('RU102', o, `rule ${qualify(x.name)} on ${t} is missing on green: what it did for blue's ${x.event} stops`, x.definition, null);
     else {
-      if (x.definition !== y.definition) c.add('RU101', o, `rule ${qualify(x.name)} on ${t} changed on green: blue's ${y.event} runs rewritten otherwise`, x.definition, y.definition);
+      if (x.definition !== y.definition)
+        c.add('RU101', o, `rule ${qualify(x.name)} on ${t} changed on green: blue's ${y.event} runs rewritten otherwise`, x.definition, y.definition);
       diffFiring(c, o, `rule ${qualify(x.name)} on ${t}`, x.enabled, y.enabled);
     }
   }
@@ -560,7 +699,14 @@ function diffRules(c: Collector, t: string, blue: Rule[], green: Rule[]): void {
     const o = `${t}.${qualify(y.name)}`;
     const x = bm.get(y.name);
     if (!x) c.add('RU101', o, `rule ${qualify(y.name)} on ${t} is new on green: blue's ${y.event} runs rewritten`, null, y.definition);
-    if (swallows(y) && !(x && swallows(x))) c.add('RU103', o, `rule ${qualify(y.name)} on ${t} is DO INSTEAD NOTHING ON ${y.event} on green: blue's ${y.event} statements report success and store nothing`, x?.definition ?? null, y.definition);
+    if (swallows(y) && !(x && swallows(x)))
+      c.add(
+        'RU103',
+        o,
+        `rule ${qualify(y.name)} on ${t} is DO INSTEAD NOTHING ON ${y.event} on green: blue's ${y.event} statements report success and store nothing`,
+        x?.definition ?? null,
+        y.definition,
+      );
   }
 }
 
@@ -575,7 +721,8 @@ function diffPolicies(c: Collector, t: string, b: Table, g: Table): void {
     if (!y) c.add('RL105', o, `policy ${qualify(x.name)} on ${t} is missing on green: rows it allowed may become invisible`, show(x), null);
     else if (show(x) !== show(y)) c.add('RL106', o, `policy ${qualify(x.name)} on ${t} changed on green: other rows are visible or writable`, show(x), show(y));
   }
-  for (const y of g.policies) if (!bm.has(y.name)) c.add('RL104', `${t}.${qualify(y.name)}`, `policy ${qualify(y.name)} on ${t} is new on green`, null, show(y));
+  for (const y of g.policies)
+    if (!bm.has(y.name)) c.add('RL104', `${t}.${qualify(y.name)}`, `policy ${qualify(y.name)} on ${t} is new on green`, null, show(y));
 }
 
 const RLS_COMMANDS: RlsCommand[] = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'];
@@ -598,7 +745,8 @@ function diffRlsEffect(c: Collector, t: string, b: Table, g: Table, sides: Sides
       else if (before === 'all' && after === 'some') filtered.push(`${p.grantee} ${cmd}`);
     }
   }
-  const show = (x: Table) => `row level security ${x.rlsEnabled ? 'enabled' : 'disabled'}${x.rlsForced ? ', forced' : ''}, ${x.policies.length} polic${x.policies.length === 1 ? 'y' : 'ies'}`;
+  const show = (x: Table) =>
+    `row level security ${x.rlsEnabled ? 'enabled' : 'disabled'}${x.rlsForced ? ', forced' : ''}, ${x.policies.length} polic${x.policies.length === 1 ? 'y' : 'ies'}`;
   // `app_rw SELECT, app_rw INSERT` → `app_rw (SELECT, INSERT)`.
   const byRole = (list: string[]) => {
     const m = new Map<string, string[]>();
@@ -609,9 +757,22 @@ function diffRlsEffect(c: Collector, t: string, b: Table, g: Table, sides: Sides
     return [...m].map(([role, cmds]) => `${role} (${cmds.join(', ')})`).join(', ');
   };
   if (refused.length) {
-    c.add('RL107', t, `row-level security on green gives no policy that admits ${byRole(refused)} on ${t} (default deny): that role's INSERTs fail and its SELECT/UPDATE/DELETE see no rows; add a policy for it`, show(b), show(g));
+    c.add(
+      'RL107',
+      t,
+      `row-level security on green gives no policy that admits ${byRole(refused)} on ${t} (default deny): that role's INSERTs fail and its SELECT/UPDATE/DELETE see no rows; add a policy for it`,
+      show(b),
+      show(g),
+    );
   }
-  if (filtered.length) c.add('RL108', t, `row-level security on green decides ${byRole(filtered)} on ${t} row by row through policy expressions: rows blue writes or reads may be refused or hidden`, show(b), show(g));
+  if (filtered.length)
+    c.add(
+      'RL108',
+      t,
+      `row-level security on green decides ${byRole(filtered)} on ${t} row by row through policy expressions: rows blue writes or reads may be refused or hidden`,
+      show(b),
+      show(g),
+    );
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
@@ -629,7 +790,11 @@ function describeCoverageOf(t: Table, cov: ReturnType<typeof coverageOf>): strin
 
 function diffPrivileges(c: Collector, o: string, blue: Privilege[], green: Privilege[]): void {
   // Both lists are sorted by the reader: equal lists (the common case) need no grouping.
-  if (blue.length === green.length && blue.every((p, i) => p.grantee === green[i].grantee && p.privilege === green[i].privilege && p.grantable === green[i].grantable)) return;
+  if (
+    blue.length === green.length &&
+    blue.every((p, i) => p.grantee === green[i].grantee && p.privilege === green[i].privilege && p.grantable === green[i].grantable)
+  )
+    return;
   const byGrantee = (list: Privilege[]) => {
     const m = new Map<string, Set<string>>();
     for (const p of list) {
@@ -648,7 +813,8 @@ function diffPrivileges(c: Collector, o: string, blue: Privilege[], green: Privi
     const lost = [...bs].filter((p) => !gs.has(p)).sort();
     const gained = [...gs].filter((p) => !bs.has(p)).sort();
     const show = (s: Set<string>) => (s.size ? `${role}: ${[...s].sort().join(', ')}` : `${role}: none`);
-    if (lost.length) c.add('PV101', o, `role ${role} lost ${lost.join(', ')} on ${o} on green: those statements fail with permission denied`, show(bs), show(gs));
+    if (lost.length)
+      c.add('PV101', o, `role ${role} lost ${lost.join(', ')} on ${o} on green: those statements fail with permission denied`, show(bs), show(gs));
     if (gained.length) c.add('SA111', o, `role ${role} gained ${gained.join(', ')} on ${o} on green`, show(bs), show(gs));
   }
   // WITH GRANT OPTION on privileges both sides hold.
@@ -661,8 +827,16 @@ function diffPrivileges(c: Collector, o: string, blue: Privilege[], green: Privi
   const lostOption = [...bg].filter((k) => !gg.has(k) && gh.has(k)).sort();
   const gainedOption = [...gg].filter((k) => !bg.has(k) && bh.has(k)).sort();
   const name = (k: string) => k.replace('\u0000', ' ');
-  if (lostOption.length) c.add('PV102', o, `grant option on ${o} revoked on green for ${lostOption.map(name).join(', ')}: that role's GRANT of it to others fails`, lostOption.map(name).join(', '), null);
-  if (gainedOption.length) c.add('SA112', o, `grant option on ${o} given on green for ${gainedOption.map(name).join(', ')}`, null, gainedOption.map(name).join(', '));
+  if (lostOption.length)
+    c.add(
+      'PV102',
+      o,
+      `grant option on ${o} revoked on green for ${lostOption.map(name).join(', ')}: that role's GRANT of it to others fails`,
+      lostOption.map(name).join(', '),
+      null,
+    );
+  if (gainedOption.length)
+    c.add('SA112', o, `grant option on ${o} given on green for ${gainedOption.map(name).join(', ')}`, null, gainedOption.map(name).join(', '));
 }
 
 // ------------------------------------------------------------------------------------------------------ views
@@ -688,13 +862,33 @@ function diffViews(c: Collector, blue: View[], green: View[]): void {
       }
     }
     if (b.kind !== g.kind) c.add('VW101', o, `${o} is a ${g.kind} on green, a ${b.kind} on blue`, b.kind, g.kind);
-    if (broken.length) c.add('BC106', o, `${b.kind} ${o} changed its columns on green (${broken.join('; ')}): blue queries reading them fail`, b.columns.map((x) => x.name).join(', '), g.columns.map((x) => x.name).join(', '));
+    if (broken.length)
+      c.add(
+        'BC106',
+        o,
+        `${b.kind} ${o} changed its columns on green (${broken.join('; ')}): blue queries reading them fail`,
+        b.columns.map((x) => x.name).join(', '),
+        g.columns.map((x) => x.name).join(', '),
+      );
     else if (b.definition !== g.definition) {
       const d = firstDifference(b.definition, g.definition);
-      c.add('VW101', o, `definition of ${b.kind} ${o} changed on green, same columns: the same query now returns other rows or values (blue: "${d.blue}", green: "${d.green}")`, b.definition, g.definition);
+      c.add(
+        'VW101',
+        o,
+        `definition of ${b.kind} ${o} changed on green, same columns: the same query now returns other rows or values (blue: "${d.blue}", green: "${d.green}")`,
+        b.definition,
+        g.definition,
+      );
     }
     if (b.kind === 'materialized view' && g.kind === 'materialized view' && b.populated !== g.populated) {
-      if (!g.populated) c.add('ST101', o, `materialized view ${o} has not been populated on green (WITH NO DATA): blue's SELECT on it fails until REFRESH MATERIALIZED VIEW runs`, 'populated', 'not populated');
+      if (!g.populated)
+        c.add(
+          'ST101',
+          o,
+          `materialized view ${o} has not been populated on green (WITH NO DATA): blue's SELECT on it fails until REFRESH MATERIALIZED VIEW runs`,
+          'populated',
+          'not populated',
+        );
       else c.add('ST102', o, `materialized view ${o} is populated on green, not on blue`, 'not populated', 'populated');
     }
     if (!sameList(b.options, g.options)) diffViewOptions(c, o, b, g);
@@ -704,7 +898,8 @@ function diffViews(c: Collector, blue: View[], green: View[]): void {
     diffTriggers(c, o, b.triggers, g.triggers);
     diffPrivileges(c, o, b.privileges, g.privileges);
   }
-  for (const g of green) if (!bm.has(key(g))) c.add('SA105', qname(g), `${g.kind} ${qname(g)} is new on green`, null, `${g.kind} (${g.columns.length} columns)`);
+  for (const g of green)
+    if (!bm.has(key(g))) c.add('SA105', qname(g), `${g.kind} ${qname(g)} is new on green`, null, `${g.kind} (${g.columns.length} columns)`);
 }
 
 /** The reloptions of a view: WITH CHECK OPTION and the security options are behaviour; the rest is storage. */
@@ -713,14 +908,25 @@ function diffViewOptions(c: Collector, o: string, b: View, g: View): void {
   const bCheck = opt(b, 'check_option');
   const gCheck = opt(g, 'check_option');
   if (bCheck !== gCheck && gCheck !== null && (bCheck === null || (bCheck === 'local' && gCheck === 'cascaded'))) {
-    c.add('VW102', o, `view ${o} is WITH ${gCheck.toUpperCase()} CHECK OPTION on green: blue's INSERT/UPDATE through it of rows the view does not show fail`, bCheck ? `WITH ${bCheck.toUpperCase()} CHECK OPTION` : 'no check option', `WITH ${gCheck.toUpperCase()} CHECK OPTION`);
+    c.add(
+      'VW102',
+      o,
+      `view ${o} is WITH ${gCheck.toUpperCase()} CHECK OPTION on green: blue's INSERT/UPDATE through it of rows the view does not show fail`,
+      bCheck ? `WITH ${bCheck.toUpperCase()} CHECK OPTION` : 'no check option',
+      `WITH ${gCheck.toUpperCase()} CHECK OPTION`,
+    );
   }
   const security = ['security_invoker', 'security_barrier'];
   for (const name of security) {
     const x = opt(b, name) === 'true';
     const y = opt(g, name) === 'true';
     if (x === y) continue;
-    const why = name === 'security_invoker' ? (y ? "base tables are now checked with the querying role's privileges (and row-level security), not the view owner's: blue's role may get permission denied" : "base tables are now checked with the view owner's privileges") : 'functions in blue queries are no longer/now applied before the view’s own conditions';
+    const why =
+      name === 'security_invoker'
+        ? y
+          ? "base tables are now checked with the querying role's privileges (and row-level security), not the view owner's: blue's role may get permission denied"
+          : "base tables are now checked with the view owner's privileges"
+        : 'functions in blue queries are no longer/now applied before the view’s own conditions';
     c.add('VW103', o, `${name} of view ${o} is ${y} on green: ${why}`, `${name}=${x}`, `${name}=${y}`);
   }
   const storage = (v: View) => v.options.filter((x) => !x.startsWith('check_option=') && !security.some((n) => x.startsWith(`${n}=`)));
@@ -792,13 +998,28 @@ function diffSequences(c: Collector, blue: Sequence[], green: Sequence[], blueTa
     const o = qname(b);
     if (b.identity) {
       const g = b.ownedBy ? greenIdentity.get(served(b)) : undefined;
-      if (g && b.ownedBy) diffSequenceOptions(c, qualify(b.ownedBy.schema, b.ownedBy.table, b.ownedBy.column), `identity of column ${qualify(b.ownedBy.schema, b.ownedBy.table, b.ownedBy.column)}`, b, g, false);
+      if (g && b.ownedBy)
+        diffSequenceOptions(
+          c,
+          qualify(b.ownedBy.schema, b.ownedBy.table, b.ownedBy.column),
+          `identity of column ${qualify(b.ownedBy.schema, b.ownedBy.table, b.ownedBy.column)}`,
+          b,
+          g,
+          false,
+        );
       continue;
     }
     const g = gm.get(key(b));
     if (!g) {
       const users = usedBy.get(key(b));
-      if (users) c.add('SQ101', o, `sequence ${o} is missing on green but the default of ${users.join(', ')} calls nextval on it: blue inserts fail`, describeSequence(b), null);
+      if (users)
+        c.add(
+          'SQ101',
+          o,
+          `sequence ${o} is missing on green but the default of ${users.join(', ')} calls nextval on it: blue inserts fail`,
+          describeSequence(b),
+          null,
+        );
       else c.add('DS107', o, `sequence ${o} is missing on green: blue calls to nextval on it fail`, describeSequence(b), null);
       continue;
     }
@@ -812,11 +1033,18 @@ function diffSequences(c: Collector, blue: Sequence[], green: Sequence[], blueTa
     const narrowed = b.dataType !== g.dataType || b.min !== g.min || b.max !== g.max || b.cycle !== g.cycle || (compareOwner && owner(b) !== owner(g));
     const stepped = b.increment !== g.increment || b.cache !== g.cache || b.start !== g.start;
     if (narrowed) c.add('SQ102', o, `${what} changed on green (type, bounds, cycle or owner)`, describeSequence(b), describeSequence(g));
-    else if (stepped) c.add('SQ103', o, `${what} steps differently on green (increment, cache or start): no statement fails`, describeSequence(b), describeSequence(g));
+    else if (stepped)
+      c.add('SQ103', o, `${what} steps differently on green (increment, cache or start): no statement fails`, describeSequence(b), describeSequence(g));
     // State against definition: the value blue's sequence has reached must fit green's bounds, or carrying it over
     // at cutover (setval) fails and so does every insert after it.
     if (b.lastValue !== null && (BigInt(b.lastValue) > BigInt(g.max) || BigInt(b.lastValue) < BigInt(g.min))) {
-      c.add('SQ104', o, `${what} has reached ${b.lastValue} on blue, outside green's bounds ${g.min}..${g.max}: setting it on green at cutover fails, and so do inserts`, `last value ${b.lastValue}`, `MINVALUE ${g.min} MAXVALUE ${g.max}`);
+      c.add(
+        'SQ104',
+        o,
+        `${what} has reached ${b.lastValue} on blue, outside green's bounds ${g.min}..${g.max}: setting it on green at cutover fails, and so do inserts`,
+        `last value ${b.lastValue}`,
+        `MINVALUE ${g.min} MAXVALUE ${g.max}`,
+      );
     }
   }
 }
@@ -854,11 +1082,15 @@ function diffEnums(c: Collector, blue: EnumType[], green: EnumType[]): void {
         }
       }
     }
-    for (const r of removed) if (!renamedFrom.has(r)) c.add('DS105', o, `enum value '${r}' of ${o} is missing on green: blue writes of it fail`, `'${r}'`, null);
-    for (const a of added) if (!renamedTo.has(a)) c.add('SA107', o, `enum value '${a}' of ${o} is new on green (blue never writes it, but blue readers may meet it)`, null, `'${a}'`);
+    for (const r of removed)
+      if (!renamedFrom.has(r)) c.add('DS105', o, `enum value '${r}' of ${o} is missing on green: blue writes of it fail`, `'${r}'`, null);
+    for (const a of added)
+      if (!renamedTo.has(a))
+        c.add('SA107', o, `enum value '${a}' of ${o} is new on green (blue never writes it, but blue readers may meet it)`, null, `'${a}'`);
     const bOrder = b.values.filter((v) => g.values.includes(v));
     const gOrder = g.values.filter((v) => b.values.includes(v));
-    if (bOrder.join('\u0000') !== gOrder.join('\u0000')) c.add('EN101', o, `values of enum ${o} are in another order on green: comparisons and ORDER BY change`, show(b.values), show(g.values));
+    if (bOrder.join('\u0000') !== gOrder.join('\u0000'))
+      c.add('EN101', o, `values of enum ${o} are in another order on green: comparisons and ORDER BY change`, show(b.values), show(g.values));
   }
   for (const g of green) if (!bm.has(key(g))) c.add('SA108', qname(g), `enum ${qname(g)} is new on green`, null, `enum (${show(g.values)})`);
 }
@@ -903,7 +1135,13 @@ function diffDomains(c: Collector, blue: DomainType[], green: DomainType[]): voi
     const blueNotNull = b.notNull || b.constraints.some((x) => checkShape(x.definition).notNull.includes('VALUE'));
     const greenCheck = g.constraints.find((x) => checkShape(x.definition).notNull.includes('VALUE'));
     if (!blueNotNull && !g.notNull && greenCheck) {
-      c.add('MF109', o, `check ${qualify(greenCheck.name)} of domain ${o} requires VALUE IS NOT NULL on green: blue's writes of NULL to columns of ${o} fail`, 'NULL allowed', greenCheck.definition);
+      c.add(
+        'MF109',
+        o,
+        `check ${qualify(greenCheck.name)} of domain ${o} requires VALUE IS NOT NULL on green: blue's writes of NULL to columns of ${o} fail`,
+        'NULL allowed',
+        greenCheck.definition,
+      );
     }
   }
   for (const g of green) if (!bm.has(key(g))) c.add('SA108', qname(g), `domain ${qname(g)} is new on green`, null, `domain over ${g.baseType.name}`);
@@ -928,7 +1166,9 @@ function diffComposites(c: Collector, blue: CompositeType[], green: CompositeTyp
       if (!y) c.add('CP101', ao, `attribute ${qualify(a.name)} of composite type ${o} is missing on green`, `${a.name} ${a.type.name}`, null);
       else diffType(c, ao, 'attribute', a.type, y.type);
     }
-    for (const y of g.attributes) if (!ba.has(y.name)) c.add('CP102', `${o}.${qualify(y.name)}`, `attribute ${qualify(y.name)} of composite type ${o} is new on green`, null, `${y.name} ${y.type.name}`);
+    for (const y of g.attributes)
+      if (!ba.has(y.name))
+        c.add('CP102', `${o}.${qualify(y.name)}`, `attribute ${qualify(y.name)} of composite type ${o} is new on green`, null, `${y.name} ${y.type.name}`);
   }
   for (const g of green) if (!bm.has(key(g))) c.add('SA108', qname(g), `composite type ${qname(g)} is new on green`, null, show(g));
 }
@@ -950,7 +1190,13 @@ function diffRoutines(c: Collector, blue: Routine[], green: Routine[]): void {
       const others = (greenByName.get(key(b)) ?? []).filter((r) => !bm.has(sig(r)));
       if (others.length > 0) {
         for (const x of others) consumed.add(x);
-        c.add('BC104', o(b), `${b.kind} ${o(b)} has another signature on green (${others.map(o).join('; ')}): blue calls fail`, `${b.kind} ${o(b)}`, others.map((x) => `${x.kind} ${o(x)}`).join('; '));
+        c.add(
+          'BC104',
+          o(b),
+          `${b.kind} ${o(b)} has another signature on green (${others.map(o).join('; ')}): blue calls fail`,
+          `${b.kind} ${o(b)}`,
+          others.map((x) => `${x.kind} ${o(x)}`).join('; '),
+        );
       } else c.add('DS106', o(b), `${b.kind} ${o(b)} is missing on green: blue calls fail`, `${b.kind} ${o(b)}`, null);
       continue;
     }
@@ -958,7 +1204,8 @@ function diffRoutines(c: Collector, blue: Routine[], green: Routine[]): void {
       c.add('BC104', o(b), `${o(b)} is a ${g.kind} on green, a ${b.kind} on blue: blue calls use the wrong syntax`, b.kind, g.kind);
       continue;
     }
-    if (b.returns !== g.returns) c.add('BC105', o(b), `${b.kind} ${o(b)} returns ${g.returns ?? 'nothing'} on green, ${b.returns ?? 'nothing'} on blue`, b.returns, g.returns);
+    if (b.returns !== g.returns)
+      c.add('BC105', o(b), `${b.kind} ${o(b)} returns ${g.returns ?? 'nothing'} on green, ${b.returns ?? 'nothing'} on blue`, b.returns, g.returns);
     if (b.arguments !== g.arguments) c.add('FN102', o(b), `argument names or defaults of ${o(b)} changed on green`, b.arguments, g.arguments);
     const behaviour = (r: Routine) => [
       r.volatility.toUpperCase(),
@@ -978,7 +1225,13 @@ function diffRoutines(c: Collector, blue: Routine[], green: Routine[]): void {
       changed.push(`body: "${d.blue}" → "${d.green}"`);
     }
     if (changed.length) {
-      c.add('FN101', o(b), `${b.kind} ${o(b)} does something else on green under the same signature (${changed.join('; ')}): blue's calls get the new behaviour`, `${bb.join(' ')} body md5 ${b.bodyHash}`, `${gb.join(' ')} body md5 ${g.bodyHash}`);
+      c.add(
+        'FN101',
+        o(b),
+        `${b.kind} ${o(b)} does something else on green under the same signature (${changed.join('; ')}): blue's calls get the new behaviour`,
+        `${bb.join(' ')} body md5 ${b.bodyHash}`,
+        `${gb.join(' ')} body md5 ${g.bodyHash}`,
+      );
     }
   }
   for (const g of green) if (!bm.has(sig(g)) && !consumed.has(g)) c.add('SA109', o(g), `${g.kind} ${o(g)} is new on green`, null, `${g.kind} ${o(g)}`);

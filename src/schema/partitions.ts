@@ -150,7 +150,9 @@ export function describeCoverage(c: Coverage): string {
     case 'range':
       return c.intervals.length === 0 ? 'no value (no partition)' : c.intervals.map(([f, t]) => `FROM (${showEdge(f)}) TO (${showEdge(t)})`).join(', ');
     case 'list':
-      return c.values.size === 0 && !c.nulls ? 'no value (no partition)' : `IN (${[...[...c.values].sort().map((v) => (NUMBER.test(v) ? v : `'${v}'`)), ...(c.nulls ? ['NULL'] : [])].join(', ')})`;
+      return c.values.size === 0 && !c.nulls
+        ? 'no value (no partition)'
+        : `IN (${[...[...c.values].sort().map((v) => (NUMBER.test(v) ? v : `'${v}'`)), ...(c.nulls ? ['NULL'] : [])].join(', ')})`;
     case 'hash':
       return `${Math.round(c.covered * 100)} % of the hash space`;
     case 'unknown':
@@ -179,8 +181,17 @@ export function covers(from: Coverage, to: Coverage): { answer: 'yes' } | { answ
   if (from.kind === 'list' && to.kind === 'list') {
     const lost = [...from.values].filter((v) => !to.values.has(v)).sort();
     if (from.nulls && !to.nulls) lost.push('NULL');
-    return lost.length === 0 ? { answer: 'yes' } : { answer: 'no', missing: `key values ${lost.slice(0, 5).map((v) => (v === 'NULL' || NUMBER.test(v) ? v : `'${v}'`)).join(', ')}${lost.length > 5 ? ', …' : ''}` };
+    return lost.length === 0
+      ? { answer: 'yes' }
+      : {
+          answer: 'no',
+          missing: `key values ${lost
+            .slice(0, 5)
+            .map((v) => (v === 'NULL' || NUMBER.test(v) ? v : `'${v}'`))
+            .join(', ')}${lost.length > 5 ? ', …' : ''}`,
+        };
   }
-  if (from.kind === 'hash' && to.kind === 'hash') return to.covered >= from.covered ? { answer: 'unknown', why: 'hash partitions differ' } : { answer: 'no', missing: 'part of the hash space' };
+  if (from.kind === 'hash' && to.kind === 'hash')
+    return to.covered >= from.covered ? { answer: 'unknown', why: 'hash partitions differ' } : { answer: 'no', missing: 'part of the hash space' };
   return { answer: 'unknown', why: 'the partition strategies differ' };
 }

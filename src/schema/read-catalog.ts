@@ -215,43 +215,179 @@ where e.extnamespace = any($1::oid[])`;
 // ---------------------------------------------------------------------------------------------------------------
 // Row shapes (what pg returns for the queries above; int8 is cast to text so oids stay exact strings).
 
-interface SchemaRow { oid: string; name: string; owner: string; comment: string | null }
-interface MemberRow { cls: string; oid: string }
+interface SchemaRow {
+  oid: string;
+  name: string;
+  owner: string;
+  comment: string | null;
+}
+interface MemberRow {
+  cls: string;
+  oid: string;
+}
 interface RelationRow {
-  oid: string; schema: string; name: string; kind: string; owner: string; comment: string | null; rls: boolean; rls_forced: boolean;
-  replident: string; replident_index: string | null; default_acl: boolean; parent_schema: string | null; parent_name: string | null; bound: string | null;
-  partkey: string | null; viewdef: string | null; options: string[] | null; populated: boolean; persistence: string;
+  oid: string;
+  schema: string;
+  name: string;
+  kind: string;
+  owner: string;
+  comment: string | null;
+  rls: boolean;
+  rls_forced: boolean;
+  replident: string;
+  replident_index: string | null;
+  default_acl: boolean;
+  parent_schema: string | null;
+  parent_name: string | null;
+  bound: string | null;
+  partkey: string | null;
+  viewdef: string | null;
+  options: string[] | null;
+  populated: boolean;
+  persistence: string;
 }
 interface ColumnRow {
-  rel: string; name: string; position: number; typid: string; typmod: number; not_null: boolean; identity: string; generated: string;
-  collation: string | null; comment: string | null;
+  rel: string;
+  name: string;
+  position: number;
+  typid: string;
+  typmod: number;
+  not_null: boolean;
+  identity: string;
+  generated: string;
+  collation: string | null;
+  comment: string | null;
 }
-interface ColumnTypeRow { typid: string; typmod: number; type: string; base: string; category: string; typkind: string; is_array: boolean }
-interface DefaultRow { rel: string; position: number; expr: string | null }
-interface ConstraintRow { rel: string; typ: string; name: string; kind: string; def: string; validated: boolean; inherited: boolean; conkey: number[] | null }
+interface ColumnTypeRow {
+  typid: string;
+  typmod: number;
+  type: string;
+  base: string;
+  category: string;
+  typkind: string;
+  is_array: boolean;
+}
+interface DefaultRow {
+  rel: string;
+  position: number;
+  expr: string | null;
+}
+interface ConstraintRow {
+  rel: string;
+  typ: string;
+  name: string;
+  kind: string;
+  def: string;
+  validated: boolean;
+  inherited: boolean;
+  conkey: number[] | null;
+}
 interface IndexRow {
-  rel: string; name: string; def: string; unique: boolean; primary: boolean; partial: boolean; expression: boolean; valid: boolean; backed: boolean; inherited: boolean;
-  ready: boolean; options: string[] | null;
+  rel: string;
+  name: string;
+  def: string;
+  unique: boolean;
+  primary: boolean;
+  partial: boolean;
+  expression: boolean;
+  valid: boolean;
+  backed: boolean;
+  inherited: boolean;
+  ready: boolean;
+  options: string[] | null;
 }
-interface TriggerRow { rel: string; name: string; def: string; enabled: string; type: number; conditional: boolean; language: string; body: string }
-interface RuleRow { rel: string; name: string; event: string; instead: boolean; def: string; enabled: string }
-interface RoleRow { name: string; bypass: boolean; member_of: string[] }
-interface PolicyRow { rel: string; name: string; cmd: string; permissive: boolean; roles: string[]; using: string | null; with_check: string | null }
-interface PrivilegeRow { rel: string; grantee: string; privilege: string; grantable: boolean }
+interface TriggerRow {
+  rel: string;
+  name: string;
+  def: string;
+  enabled: string;
+  type: number;
+  conditional: boolean;
+  language: string;
+  body: string;
+}
+interface RuleRow {
+  rel: string;
+  name: string;
+  event: string;
+  instead: boolean;
+  def: string;
+  enabled: string;
+}
+interface RoleRow {
+  name: string;
+  bypass: boolean;
+  member_of: string[];
+}
+interface PolicyRow {
+  rel: string;
+  name: string;
+  cmd: string;
+  permissive: boolean;
+  roles: string[];
+  using: string | null;
+  with_check: string | null;
+}
+interface PrivilegeRow {
+  rel: string;
+  grantee: string;
+  privilege: string;
+  grantable: boolean;
+}
 interface SequenceRow {
-  rel: string; type: string; start: string; increment: string; min: string; max: string; cache: string; cycle: boolean;
-  owner_schema: string | null; owner_table: string | null; owner_column: string | null; deptype: string | null; last_value: string | null;
+  rel: string;
+  type: string;
+  start: string;
+  increment: string;
+  min: string;
+  max: string;
+  cache: string;
+  cycle: boolean;
+  owner_schema: string | null;
+  owner_table: string | null;
+  owner_column: string | null;
+  deptype: string | null;
+  last_value: string | null;
 }
 interface TypeRow {
-  oid: string; schema: string; name: string; kind: string; relid: string; not_null: boolean; default: string | null; base_type: string | null;
-  base_base: string | null; base_typmod: number; base_category: string | null; base_kind: string | null; base_is_array: boolean | null;
+  oid: string;
+  schema: string;
+  name: string;
+  kind: string;
+  relid: string;
+  not_null: boolean;
+  default: string | null;
+  base_type: string | null;
+  base_base: string | null;
+  base_typmod: number;
+  base_category: string | null;
+  base_kind: string | null;
+  base_is_array: boolean | null;
   labels: string[] | null;
 }
 interface RoutineRow {
-  oid: string; schema: string; name: string; kind: string; identity_args: string; arg_types: string; args: string; result: string | null;
-  volatility: string; secdef: boolean; strict: boolean; language: string; body: string; config: string[]; parallel: string; leakproof: boolean;
+  oid: string;
+  schema: string;
+  name: string;
+  kind: string;
+  identity_args: string;
+  arg_types: string;
+  args: string;
+  result: string | null;
+  volatility: string;
+  secdef: boolean;
+  strict: boolean;
+  language: string;
+  body: string;
+  config: string[];
+  parallel: string;
+  leakproof: boolean;
 }
-interface ExtensionRow { name: string; schema: string; version: string }
+interface ExtensionRow {
+  name: string;
+  schema: string;
+  version: string;
+}
 
 const CONSTRAINT_KINDS: Record<string, ConstraintKind> = { p: 'primary key', u: 'unique', f: 'foreign key', c: 'check', x: 'exclusion' };
 const REPLICA_IDENTITY: Record<string, ReplicaIdentity> = { d: 'default', f: 'full', i: 'index', n: 'nothing' };
@@ -263,8 +399,8 @@ const PARALLEL: Record<string, string> = { s: 'safe', r: 'restricted', u: 'unsaf
 
 /** The schemas a filter keeps, out of the non-system schemas of a database (exact names, case-sensitive). */
 export function schemaInScope(name: string, filter: SchemaFilter): boolean {
-  if (filter.includeSchemas && filter.includeSchemas.length > 0 && !filter.includeSchemas.includes(name)) return false;
-  if (filter.excludeSchemas && filter.excludeSchemas.includes(name)) return false;
+  if (filter.includeSchemas?.length && !filter.includeSchemas.includes(name)) return false;
+  if (filter.excludeSchemas?.includes(name)) return false;
   return true;
 }
 
@@ -294,9 +430,7 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
   const memberOf = new Set(members.map((m) => `${m.cls}:${m.oid}`));
   const isMember = (cls: string, oid: string) => memberOf.has(`${cls}:${oid}`);
 
-  const schemaRows = (await client.query<SchemaRow>(SQL_SCHEMAS)).rows.filter(
-    (s) => schemaInScope(s.name, opts) && !isMember('pg_namespace', s.oid),
-  );
+  const schemaRows = (await client.query<SchemaRow>(SQL_SCHEMAS)).rows.filter((s) => schemaInScope(s.name, opts) && !isMember('pg_namespace', s.oid));
   const schemas: SchemaInfo[] = schemaRows.map((s) => ({ name: s.name, owner: s.owner, comment: s.comment }));
   const nsp = [schemaRows.map((s) => s.oid)];
 
@@ -345,7 +479,10 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
   const privilegesOf = (r: RelationRow): Privilege[] => {
     if (!r.default_acl) return (privilegesBy.get(r.oid) ?? []).map(toPrivilege).sort(byPrivilege);
     // What acldefault() gives the owner: every privilege of the object kind (PostgreSQL 17 added MAINTAIN).
-    const all = r.kind === 'S' ? ['SELECT', 'UPDATE', 'USAGE'] : ['DELETE', 'INSERT', ...(server.num >= 170000 ? ['MAINTAIN'] : []), 'REFERENCES', 'SELECT', 'TRIGGER', 'TRUNCATE', 'UPDATE'];
+    const all =
+      r.kind === 'S'
+        ? ['SELECT', 'UPDATE', 'USAGE']
+        : ['DELETE', 'INSERT', ...(server.num >= 170000 ? ['MAINTAIN'] : []), 'REFERENCES', 'SELECT', 'TRIGGER', 'TRUNCATE', 'UPDATE'];
     return all.map((privilege) => ({ grantee: r.owner, privilege, grantable: false }));
   };
 
@@ -417,14 +554,16 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
     }
     const names = attnames(r.oid);
     const constraints = (constraintsBy.get(r.oid) ?? [])
-      .map((c): Constraint => ({
-        name: c.name,
-        kind: CONSTRAINT_KINDS[c.kind],
-        definition: c.def,
-        columns: (c.conkey ?? []).map((n) => names.get(n) ?? `#${n}`),
-        validated: c.validated,
-        inherited: c.inherited,
-      }))
+      .map(
+        (c): Constraint => ({
+          name: c.name,
+          kind: CONSTRAINT_KINDS[c.kind],
+          definition: c.def,
+          columns: (c.conkey ?? []).map((n) => names.get(n) ?? `#${n}`),
+          validated: c.validated,
+          inherited: c.inherited,
+        }),
+      )
       .sort(byName);
     tables.push({
       schema: r.schema,
@@ -466,7 +605,10 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
       max: s.max,
       cache: s.cache,
       cycle: s.cycle,
-      ownedBy: s.owner_schema !== null && s.owner_table !== null && s.owner_column !== null ? { schema: s.owner_schema, table: s.owner_table, column: s.owner_column } : null,
+      ownedBy:
+        s.owner_schema !== null && s.owner_table !== null && s.owner_column !== null
+          ? { schema: s.owner_schema, table: s.owner_table, column: s.owner_column }
+          : null,
       identity: s.deptype === 'i',
       privileges: privilegesOf(r),
       lastValue: s.last_value,
@@ -521,7 +663,9 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
       securityDefiner: p.secdef,
       strict: p.strict,
       language: p.language,
-      bodyHash: createHash('md5').update(p.body ?? '').digest('hex'),
+      bodyHash: createHash('md5')
+        .update(p.body ?? '')
+        .digest('hex'),
       body: p.body ?? '',
       config: [...(p.config ?? [])].sort(),
       parallel: PARALLEL[p.parallel] ?? p.parallel,

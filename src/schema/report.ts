@@ -76,9 +76,7 @@ export interface ConnectionCheckEvent {
  * a secret that could not be read or a server that could not be reached), which is what decides whether the
  * rotation offers its rollback.
  */
-export type ConnectionCheckResult =
-  | { ok: true; latencyMs: number; versionId: string; target: string }
-  | { ok: false; rejected: boolean; error: string };
+export type ConnectionCheckResult = { ok: true; latencyMs: number; versionId: string; target: string } | { ok: false; rejected: boolean; error: string };
 
 /** Which version of a secret an operation reads (the functions read it themselves: no password on the wire). */
 export interface SecretVersionSelector {

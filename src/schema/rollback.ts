@@ -28,7 +28,16 @@ const qname = (o: { schema: string; name: string }) => qualify(o.schema, o.name)
 export function diffRollback(blue: Catalog, green: Catalog): Difference[] {
   const out: Difference[] = [];
   const add = (code: Code, table: string, column: string | null, detail: string, b: string | null, g: string | null) => {
-    out.push({ code, severity: CODES[code].severity, object: column === null ? table : `${table}.${qualify(column)}`, detail, blue: b, green: g, table, column });
+    out.push({
+      code,
+      severity: CODES[code].severity,
+      object: column === null ? table : `${table}.${qualify(column)}`,
+      detail,
+      blue: b,
+      green: g,
+      table,
+      column,
+    });
   };
   const common = new Set(blue.schemas.map((s) => s.name).filter((n) => green.schemas.some((s) => s.name === n)));
   const inScope = (t: { schema: string }) => common.has(t.schema);
@@ -46,7 +55,14 @@ export function diffRollback(blue: Catalog, green: Catalog): Difference[] {
     if (bt.kind === 'partitioned table' || gt.kind === 'partitioned table') {
       const verdict = covers(coverageOf(gt, greenChildren.get(key(gt)) ?? []), coverageOf(bt, blueChildren.get(key(bt)) ?? []));
       if (verdict.answer === 'no') {
-        add('RB104', t, null, `blue's partitions of ${t} refuse ${verdict.missing} that green's table accepts: once green writes such a row, reverse replication stops and rollback after cutover is impossible`, describeCoverage(coverageOf(bt, blueChildren.get(key(bt)) ?? [])), describeCoverage(coverageOf(gt, greenChildren.get(key(gt)) ?? [])));
+        add(
+          'RB104',
+          t,
+          null,
+          `blue's partitions of ${t} refuse ${verdict.missing} that green's table accepts: once green writes such a row, reverse replication stops and rollback after cutover is impossible`,
+          describeCoverage(coverageOf(bt, blueChildren.get(key(bt)) ?? [])),
+          describeCoverage(coverageOf(gt, greenChildren.get(key(gt)) ?? [])),
+        );
       }
     }
     // A partition's columns and constraints are its parent's: judged once, there.
@@ -60,7 +76,14 @@ export function diffRollback(blue: Catalog, green: Catalog): Difference[] {
       if (!gc) {
         if (notNullOn(bt, bc.name) && bc.default === null && bc.identity === null) {
           const why = greenCols.has(bc.name) ? 'is a generated column on green, which replication does not carry' : 'does not exist on green';
-          add('RB103', t, bc.name, `column ${t}.${qualify(bc.name)} is NOT NULL on blue without a default and ${why}: every row green inserts arrives without it, which stops reverse replication`, describe(bc), greenCols.has(bc.name) ? describe(greenCols.get(bc.name) as Column) : null);
+          add(
+            'RB103',
+            t,
+            bc.name,
+            `column ${t}.${qualify(bc.name)} is NOT NULL on blue without a default and ${why}: every row green inserts arrives without it, which stops reverse replication`,
+            describe(bc),
+            greenCols.has(bc.name) ? describe(greenCols.get(bc.name) as Column) : null,
+          );
         }
         continue;
       }
@@ -68,14 +91,28 @@ export function diffRollback(blue: Catalog, green: Catalog): Difference[] {
     }
     for (const gc of gt.columns) {
       if (!bt.columns.some((c) => c.name === gc.name)) {
-        add('RB106', t, gc.name, `column ${t}.${qualify(gc.name)} exists only on green: reverse replication does not carry it, so what green writes there is left behind by a rollback`, null, describe(gc));
+        add(
+          'RB106',
+          t,
+          gc.name,
+          `column ${t}.${qualify(gc.name)} exists only on green: reverse replication does not carry it, so what green writes there is left behind by a rollback`,
+          null,
+          describe(gc),
+        );
       }
     }
     judgeConstraints(t, bt, gt);
   }
   for (const gt of gm.values()) {
     if (!bm.has(key(gt)) && !gt.partitionOf) {
-      add('RB106', qname(gt), null, `table ${qname(gt)} exists only on green: reverse replication does not carry it, so its rows are left behind by a rollback`, null, `${gt.kind} (${gt.columns.length} columns)`);
+      add(
+        'RB106',
+        qname(gt),
+        null,
+        `table ${qname(gt)} exists only on green: reverse replication does not carry it, so its rows are left behind by a rollback`,
+        null,
+        `${gt.kind} (${gt.columns.length} columns)`,
+      );
     }
   }
   return sortDifferences(out);
@@ -89,7 +126,15 @@ export function diffRollback(blue: Catalog, green: Catalog): Difference[] {
       const ge = enums.green.get(typeName);
       if (be && ge) {
         const only = ge.values.filter((v) => !be.values.includes(v));
-        if (only.length) add('RB102', t, bc.name, `${o} is of enum ${typeName}, whose label${only.length > 1 ? 's' : ''} ${only.map((v) => `'${v}'`).join(', ')} exist${only.length > 1 ? '' : 's'} only on green: once green writes ${only.length > 1 ? 'one' : 'it'}, reverse replication stops and rollback after cutover is impossible`, be.values.join(', '), ge.values.join(', '));
+        if (only.length)
+          add(
+            'RB102',
+            t,
+            bc.name,
+            `${o} is of enum ${typeName}, whose label${only.length > 1 ? 's' : ''} ${only.map((v) => `'${v}'`).join(', ')} exist${only.length > 1 ? '' : 's'} only on green: once green writes ${only.length > 1 ? 'one' : 'it'}, reverse replication stops and rollback after cutover is impossible`,
+            be.values.join(', '),
+            ge.values.join(', '),
+          );
       }
       const bd = domains.blue.get(typeName);
       const gd = domains.green.get(typeName);
@@ -97,22 +142,60 @@ export function diffRollback(blue: Catalog, green: Catalog): Difference[] {
     } else {
       const compat = classifyTypeChange(gc.type, bc.type);
       if (!compat.assignable) {
-        add('RB101', t, bc.name, `${o} is ${gc.type.name} on green, ${bc.type.name} on blue: ${compat.reason} on blue, so once green writes such a value, reverse replication stops and rollback after cutover is impossible`, bc.type.name, gc.type.name);
+        add(
+          'RB101',
+          t,
+          bc.name,
+          `${o} is ${gc.type.name} on green, ${bc.type.name} on blue: ${compat.reason} on blue, so once green writes such a value, reverse replication stops and rollback after cutover is impossible`,
+          bc.type.name,
+          gc.type.name,
+        );
       }
     }
     if (notNullOn(bt, bc.name) && !notNullOn(gt, gc.name)) {
-      add('RB103', t, bc.name, `${o} is NOT NULL on blue but allows NULL on green: once green writes a NULL there, reverse replication stops and rollback after cutover is impossible`, 'NOT NULL', 'NULL allowed');
+      add(
+        'RB103',
+        t,
+        bc.name,
+        `${o} is NOT NULL on blue but allows NULL on green: once green writes a NULL there, reverse replication stops and rollback after cutover is impossible`,
+        'NOT NULL',
+        'NULL allowed',
+      );
     }
   }
 
   function judgeDomain(t: string, column: string, o: string, bd: DomainType, gd: DomainType): void {
     const compat = classifyTypeChange(gd.baseType, bd.baseType);
-    if (!compat.assignable) add('RB101', t, column, `${o} is of domain ${qname(bd)}, over ${gd.baseType.name} on green and ${bd.baseType.name} on blue: ${compat.reason}, so once green writes such a value, reverse replication stops`, bd.baseType.name, gd.baseType.name);
+    if (!compat.assignable)
+      add(
+        'RB101',
+        t,
+        column,
+        `${o} is of domain ${qname(bd)}, over ${gd.baseType.name} on green and ${bd.baseType.name} on blue: ${compat.reason}, so once green writes such a value, reverse replication stops`,
+        bd.baseType.name,
+        gd.baseType.name,
+      );
     const nn = (d: DomainType) => d.notNull || d.constraints.some((x) => checkShape(x.definition).notNull.includes('VALUE'));
-    if (nn(bd) && !nn(gd)) add('RB103', t, column, `${o} is of domain ${qname(bd)}, NOT NULL on blue but not on green: once green writes a NULL there, reverse replication stops`, 'NOT NULL', 'NULL allowed');
+    if (nn(bd) && !nn(gd))
+      add(
+        'RB103',
+        t,
+        column,
+        `${o} is of domain ${qname(bd)}, NOT NULL on blue but not on green: once green writes a NULL there, reverse replication stops`,
+        'NOT NULL',
+        'NULL allowed',
+      );
     const greenDefs = new Set(gd.constraints.map((x) => withoutNotValid(x.definition)));
     const lost = bd.constraints.filter((x) => !greenDefs.has(withoutNotValid(x.definition)) && !checkShape(x.definition).onlyNotNull);
-    if (lost.length) add('RB105', t, column, `${o} is of domain ${qname(bd)}, whose check${lost.length > 1 ? 's' : ''} ${lost.map((x) => qualify(x.name)).join(', ')} green does not have: values green accepts may be refused on blue and stop reverse replication`, lost.map((x) => x.definition).join('; '), null);
+    if (lost.length)
+      add(
+        'RB105',
+        t,
+        column,
+        `${o} is of domain ${qname(bd)}, whose check${lost.length > 1 ? 's' : ''} ${lost.map((x) => qualify(x.name)).join(', ')} green does not have: values green accepts may be refused on blue and stop reverse replication`,
+        lost.map((x) => x.definition).join('; '),
+        null,
+      );
   }
 
   function judgeConstraints(t: string, bt: Table, gt: Table): void {
@@ -122,12 +205,26 @@ export function diffRollback(blue: Catalog, green: Catalog): Difference[] {
       if (x.inherited || x.kind === 'foreign key') continue;
       if (greenDefs.has(`${x.kind}\u0000${withoutNotValid(x.definition)}`)) continue;
       if (x.kind === 'check' && checkShape(x.definition).onlyNotNull) continue; // NOT NULL: RB103 per column
-      add('RB105', t, x.columns.length === 1 ? x.columns[0] : null, `${x.kind} constraint ${qualify(x.name)} on blue's ${t} is missing or different on green: green's writes may violate it, which stops reverse replication`, x.definition, null);
+      add(
+        'RB105',
+        t,
+        x.columns.length === 1 ? x.columns[0] : null,
+        `${x.kind} constraint ${qualify(x.name)} on blue's ${t} is missing or different on green: green's writes may violate it, which stops reverse replication`,
+        x.definition,
+        null,
+      );
     }
     const greenIdx = new Set(gt.indexes.filter((i) => i.unique).map((i) => i.definition));
     for (const i of bt.indexes) {
       if (!i.unique || i.constraintBacked || i.inherited || greenIdx.has(i.definition)) continue;
-      add('RB105', t, null, `unique index ${qualify(bt.schema, i.name)} on blue's ${t} is missing or different on green: green may write duplicates that stop reverse replication`, i.definition, null);
+      add(
+        'RB105',
+        t,
+        null,
+        `unique index ${qualify(bt.schema, i.name)} on blue's ${t} is missing or different on green: green may write duplicates that stop reverse replication`,
+        i.definition,
+        null,
+      );
     }
   }
 }

@@ -76,19 +76,25 @@ function classifyElement(blue: ColumnType, green: ColumnType): TypeCompatibility
   }
   if (b in INT_RANK && g === 'numeric') {
     const n = numericOf(green.typmod);
-    if (!n || n.precision - n.scale >= INT_DIGITS[b]) return result('observable', `numeric holds every ${b}, but clients receive numeric instead of an integer`);
+    if (!n || n.precision - n.scale >= INT_DIGITS[b])
+      return result('observable', `numeric holds every ${b}, but clients receive numeric instead of an integer`);
     return result('narrowing', `${b} values with more than ${n.precision - n.scale} digits no longer fit`);
   }
   if (b in INT_RANK && (g === 'double precision' || g === 'real')) {
     const exact = g === 'double precision' ? b !== 'bigint' : b === 'smallint';
-    return exact ? result('observable', `${g} holds every ${b} exactly, but clients receive a float`) : result('narrowing', `large ${b} values lose precision in ${g}`);
+    return exact
+      ? result('observable', `${g} holds every ${b} exactly, but clients receive a float`)
+      : result('narrowing', `large ${b} values lose precision in ${g}`);
   }
   if (b === 'real' && g === 'double precision') return result('observable', 'double precision holds every real, but values print with more digits');
   if (b === 'double precision' && g === 'real') return result('narrowing', 'double precision values lose precision in real');
   if ((b === 'real' || b === 'double precision') && g === 'numeric') {
-    return numericOf(green.typmod) ? result('narrowing', `${b} values may not fit numeric(${numericOf(green.typmod)?.precision},${numericOf(green.typmod)?.scale})`) : result('observable', `numeric holds every ${b}, but clients receive numeric instead of a float`);
+    return numericOf(green.typmod)
+      ? result('narrowing', `${b} values may not fit numeric(${numericOf(green.typmod)?.precision},${numericOf(green.typmod)?.scale})`)
+      : result('observable', `numeric holds every ${b}, but clients receive numeric instead of a float`);
   }
-  if (b === 'numeric' && (g in INT_RANK || g === 'real' || g === 'double precision')) return result('narrowing', `numeric values are rounded or overflow in ${g}`);
+  if (b === 'numeric' && (g in INT_RANK || g === 'real' || g === 'double precision'))
+    return result('narrowing', `numeric values are rounded or overflow in ${g}`);
 
   // Strings.
   if (STRING_TYPES.has(b) && STRING_TYPES.has(g)) {
@@ -101,21 +107,28 @@ function classifyElement(blue: ColumnType, green: ColumnType): TypeCompatibility
   }
 
   // Date and time.
-  if (b === 'timestamp without time zone' && g === 'timestamp with time zone') return result('observable', 'values are now interpreted in the session time zone and returned with an offset');
-  if (b === 'timestamp with time zone' && g === 'timestamp without time zone') return result('observable', 'values lose their time zone and are returned as local times');
-  if (b === 'date' && (g === 'timestamp without time zone' || g === 'timestamp with time zone')) return result('observable', 'dates are returned as timestamps');
+  if (b === 'timestamp without time zone' && g === 'timestamp with time zone')
+    return result('observable', 'values are now interpreted in the session time zone and returned with an offset');
+  if (b === 'timestamp with time zone' && g === 'timestamp without time zone')
+    return result('observable', 'values lose their time zone and are returned as local times');
+  if (b === 'date' && (g === 'timestamp without time zone' || g === 'timestamp with time zone'))
+    return result('observable', 'dates are returned as timestamps');
   if ((b === 'timestamp without time zone' || b === 'timestamp with time zone') && g === 'date') return result('narrowing', 'the time of day is lost');
   if (b === 'time without time zone' && g === 'time with time zone') return result('observable', 'times are returned with an offset');
   if (b === 'time with time zone' && g === 'time without time zone') return result('narrowing', 'the time zone offset is lost');
 
   // JSON.
   if ((b === 'json' && g === 'jsonb') || (b === 'jsonb' && g === 'json')) {
-    return result('observable', b === 'json' ? 'jsonb drops whitespace, duplicate keys and key order' : 'json keeps the text as written instead of normalising it');
+    return result(
+      'observable',
+      b === 'json' ? 'jsonb drops whitespace, duplicate keys and key order' : 'json keeps the text as written instead of normalising it',
+    );
   }
 
   // Anything has a text form, so a text column accepts every value; but clients now get strings and operators
   // change, which is a different type family.
-  if (isUnboundedText(green)) return result('incompatible', `${blue.name} values become text: clients receive strings and ${blue.name} operators no longer apply`, true);
+  if (isUnboundedText(green))
+    return result('incompatible', `${blue.name} values become text: clients receive strings and ${blue.name} operators no longer apply`, true);
   if (blue.kind === 'e' || green.kind === 'e') return result('incompatible', 'values of one enum (or text) are not valid in another type');
   if (blue.kind === 'd' || green.kind === 'd') return result('incompatible', 'a domain type was exchanged: its constraints may reject values');
   return result('incompatible', `${green.name} is another type family than ${blue.name}`);
@@ -136,7 +149,8 @@ function classifyModifier(base: string, bt: number, gt: number): TypeCompatibili
     if (!g) return result('lossless', 'unconstrained numeric holds every value exactly');
     if (!b) return result('narrowing', `values beyond numeric(${g.precision},${g.scale}) no longer fit or are rounded`);
     if (g.scale < b.scale) return result('narrowing', `values are rounded to ${g.scale} decimal places`);
-    if (g.precision - g.scale < b.precision - b.scale) return result('narrowing', `values with more than ${g.precision - g.scale} integer digits no longer fit`);
+    if (g.precision - g.scale < b.precision - b.scale)
+      return result('narrowing', `values with more than ${g.precision - g.scale} integer digits no longer fit`);
     if (g.scale > b.scale) return result('observable', `values are returned with ${g.scale} decimal places instead of ${b.scale}`);
     return result('lossless', `numeric(${g.precision},${g.scale}) holds every numeric(${b.precision},${b.scale})`);
   }

@@ -32,13 +32,20 @@ beforeAll(async () => {
   [server, moto] = await Promise.all([startPostgres(), startMoto()]);
   sm = new SecretsManagerClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
   await server.sql(`CREATE ROLE ${USER} LOGIN PASSWORD '${scramVerifier(CURRENT_PW)}'`);
-  const value = (password: string) => JSON.stringify({ username: USER, password, engine: 'postgres', host: server.host, port: server.port, dbname: 'postgres' });
+  const value = (password: string) =>
+    JSON.stringify({ username: USER, password, engine: 'postgres', host: server.host, port: server.port, dbname: 'postgres' });
   const created = await sm.send(new CreateSecretCommand({ Name: 'secret-db-blue-cc', SecretString: value(CURRENT_PW) }));
   arn = created.ARN ?? '';
   currentId = created.VersionId ?? '';
   pendingId = randomUUID();
   await sm.send(new PutSecretValueCommand({ SecretId: arn, ClientRequestToken: pendingId, SecretString: value(PENDING_PW), VersionStages: ['AWSPENDING'] }));
-  env = { ...moto.env, [ValidatorEnv.BlueSecretArn]: arn, [ValidatorEnv.GreenSecretArn]: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:nope-AbCdEf', [ValidatorEnv.ArtifactsBucket]: 'no-bucket', BGMIG_DB_SSL: 'disable' };
+  env = {
+    ...moto.env,
+    [ValidatorEnv.BlueSecretArn]: arn,
+    [ValidatorEnv.GreenSecretArn]: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:nope-AbCdEf',
+    [ValidatorEnv.ArtifactsBucket]: 'no-bucket',
+    BGMIG_DB_SSL: 'disable',
+  };
   logs = captureProcessOutput();
 });
 
@@ -48,7 +55,8 @@ afterAll(async () => {
 });
 
 const handler = (e: NodeJS.ProcessEnv = env) => makeHandler({ env: e, secrets: () => sm });
-const check = async (event: Record<string, unknown>, e?: NodeJS.ProcessEnv) => (await handler(e)({ kind: 'connection-check', ...event })) as ConnectionCheckResult;
+const check = async (event: Record<string, unknown>, e?: NodeJS.ProcessEnv) =>
+  (await handler(e)({ kind: 'connection-check', ...event })) as ConnectionCheckResult;
 
 function expectFailure(r: ConnectionCheckResult, rejected: boolean): string {
   expect(r.ok).toBe(false);
@@ -103,18 +111,25 @@ describe('validator connection check (handler in-process, moto secrets, local Po
     const tls = { ...env };
     delete tls.BGMIG_DB_SSL;
     const r = await check({ color: 'blue', versionStage: 'AWSPENDING' }, tls);
-    expect(expectFailure(r, false)).toMatch(/TLS to bgmig_admin@127\.0\.0\.1:\d+\/postgres failed \(The server does not support SSL connections\): pass the RDS CA bundle or check sslmode\.$/);
+    expect(expectFailure(r, false)).toMatch(
+      /TLS to bgmig_admin@127\.0\.0\.1:\d+\/postgres failed \(The server does not support SSL connections\): pass the RDS CA bundle or check sslmode\.$/,
+    );
   });
 
   it('bad events, a missing secret or variable, an unreachable server: one sentence each, never a throw', async () => {
     expect(expectFailure(await check({ color: 'red' }), false)).toBe('The connection check needs "color": "blue" or "green".');
     expect(expectFailure(await check({ color: 'blue', versionId: 'x' }), false)).toMatch(/^The event field versionId must be a secret version id/);
-    expect(expectFailure(await check({ color: 'green' }), false)).toMatch(/^The validator function could not read the green master secret \(ResourceNotFoundException/);
+    expect(expectFailure(await check({ color: 'green' }), false)).toMatch(
+      /^The validator function could not read the green master secret \(ResourceNotFoundException/,
+    );
     expect(expectFailure(await check({ color: 'blue' }, { ...env, [ValidatorEnv.BlueSecretArn]: '' }), false)).toBe(
       'The function has no BLUE_SECRET_ARN environment variable: redeploy the stack with this bgmig version.',
     );
     const closed = await sm.send(
-      new CreateSecretCommand({ Name: 'secret-db-green-cc', SecretString: JSON.stringify({ username: USER, password: PENDING_PW, host: '127.0.0.1', port: 1, dbname: 'postgres' }) }),
+      new CreateSecretCommand({
+        Name: 'secret-db-green-cc',
+        SecretString: JSON.stringify({ username: USER, password: PENDING_PW, host: '127.0.0.1', port: 1, dbname: 'postgres' }),
+      }),
     );
     const r = await check({ color: 'green' }, { ...env, [ValidatorEnv.GreenSecretArn]: closed.ARN ?? '' });
     expect(expectFailure(r, false)).toMatch(/connection refused/);

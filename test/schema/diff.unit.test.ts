@@ -11,12 +11,33 @@ const T = {
   int4: { name: 'integer', base: 'integer', typmod: -1, category: 'N', kind: 'b', isArray: false },
   int8: { name: 'bigint', base: 'bigint', typmod: -1, category: 'N', kind: 'b', isArray: false },
   text: { name: 'text', base: 'text', typmod: -1, category: 'S', kind: 'b', isArray: false },
-  varchar: (n?: number): ColumnType => ({ name: n === undefined ? 'character varying' : `character varying(${n})`, base: 'character varying', typmod: n === undefined ? -1 : n + 4, category: 'S', kind: 'b', isArray: false }),
+  varchar: (n?: number): ColumnType => ({
+    name: n === undefined ? 'character varying' : `character varying(${n})`,
+    base: 'character varying',
+    typmod: n === undefined ? -1 : n + 4,
+    category: 'S',
+    kind: 'b',
+    isArray: false,
+  }),
   char: (n: number): ColumnType => ({ name: `character(${n})`, base: 'character', typmod: n + 4, category: 'S', kind: 'b', isArray: false }),
-  numeric: (p?: number, s = 0): ColumnType => ({ name: p === undefined ? 'numeric' : `numeric(${p},${s})`, base: 'numeric', typmod: p === undefined ? -1 : ((p << 16) | s) + 4, category: 'N', kind: 'b', isArray: false }),
+  numeric: (p?: number, s = 0): ColumnType => ({
+    name: p === undefined ? 'numeric' : `numeric(${p},${s})`,
+    base: 'numeric',
+    typmod: p === undefined ? -1 : ((p << 16) | s) + 4,
+    category: 'N',
+    kind: 'b',
+    isArray: false,
+  }),
   float4: { name: 'real', base: 'real', typmod: -1, category: 'N', kind: 'b', isArray: false },
   float8: { name: 'double precision', base: 'double precision', typmod: -1, category: 'N', kind: 'b', isArray: false },
-  ts: (p = -1): ColumnType => ({ name: p < 0 ? 'timestamp without time zone' : `timestamp(${p}) without time zone`, base: 'timestamp without time zone', typmod: p, category: 'D', kind: 'b', isArray: false }),
+  ts: (p = -1): ColumnType => ({
+    name: p < 0 ? 'timestamp without time zone' : `timestamp(${p}) without time zone`,
+    base: 'timestamp without time zone',
+    typmod: p,
+    category: 'D',
+    kind: 'b',
+    isArray: false,
+  }),
   tstz: { name: 'timestamp with time zone', base: 'timestamp with time zone', typmod: -1, category: 'D', kind: 'b', isArray: false },
   date: { name: 'date', base: 'date', typmod: -1, category: 'D', kind: 'b', isArray: false },
   json: { name: 'json', base: 'json', typmod: -1, category: 'U', kind: 'b', isArray: false },
@@ -183,19 +204,40 @@ describe('diffCatalogs (synthetic)', () => {
   });
 
   it('a table in a schema only blue has is covered by DS101 alone', () => {
-    const blue = catalog({ schemas: [{ name: 'public', owner: 'x', comment: null }, { name: 'Old', owner: 'x', comment: null }], tables: [table('t', [col('id', T.int4, 1)], { schema: 'Old' })] });
+    const blue = catalog({
+      schemas: [
+        { name: 'public', owner: 'x', comment: null },
+        { name: 'Old', owner: 'x', comment: null },
+      ],
+      tables: [table('t', [col('id', T.int4, 1)], { schema: 'Old' })],
+    });
     expect(codes(diffCatalogs(blue, catalog({})))).toEqual(['DS101 "Old"']);
   });
 
   it('extension version change → EX101 risky', () => {
     const blue = catalog({ extensions: [{ name: 'postgis', schema: 'public', version: '3.3.2' }] });
     const green = catalog({ extensions: [{ name: 'postgis', schema: 'public', version: '3.4.0' }] });
-    expect(diffCatalogs(blue, green)).toEqual([{ code: 'EX101', severity: 'risky', object: 'postgis', detail: 'extension postgis is version 3.4.0 on green, 3.3.2 on blue', blue: '3.3.2', green: '3.4.0' }]);
+    expect(diffCatalogs(blue, green)).toEqual([
+      {
+        code: 'EX101',
+        severity: 'risky',
+        object: 'postgis',
+        detail: 'extension postgis is version 3.4.0 on green, 3.3.2 on blue',
+        blue: '3.3.2',
+        green: '3.4.0',
+      },
+    ]);
   });
 
   it('sorts breaking → risky → safe, then object, code, detail', () => {
     const d = (code: string, severity: Difference['severity'], object: string): Difference => ({ code, severity, object, detail: '', blue: null, green: null });
-    const sorted = sortDifferences([d('SA102', 'safe', 'a'), d('IX101', 'risky', 'b'), d('DS103', 'breaking', 'z'), d('CT101', 'breaking', 'a'), d('DS102', 'breaking', 'a')]);
+    const sorted = sortDifferences([
+      d('SA102', 'safe', 'a'),
+      d('IX101', 'risky', 'b'),
+      d('DS103', 'breaking', 'z'),
+      d('CT101', 'breaking', 'a'),
+      d('DS102', 'breaking', 'a'),
+    ]);
     expect(sorted.map((x) => `${x.code} ${x.object}`)).toEqual(['CT101 a', 'DS102 a', 'DS103 z', 'IX101 b', 'SA102 a']);
   });
 });
@@ -216,7 +258,10 @@ describe('names', () => {
 
   it('sequencesUsedBy finds every nextval in a default', () => {
     expect(sequencesUsedBy(`nextval('"Sales"."Orders_id_seq"'::regclass)`)).toEqual([['Sales', 'Orders_id_seq']]);
-    expect(sequencesUsedBy(`(nextval('public.a'::regclass) + nextval('b'::regclass))`)).toEqual([['public', 'a'], ['public', 'b']]);
+    expect(sequencesUsedBy(`(nextval('public.a'::regclass) + nextval('b'::regclass))`)).toEqual([
+      ['public', 'a'],
+      ['public', 'b'],
+    ]);
     expect(sequencesUsedBy(`now()`)).toEqual([]);
   });
 });

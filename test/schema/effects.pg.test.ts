@@ -154,19 +154,30 @@ describe('kind 1: equal definitions, different state', () => {
       green: 'alter table t disable rule t_copy',
       expect: ['ST106 risky public.t.t_copy'],
     },
-    { name: 'table UNLOGGED on green → ST109 risky', blue: 'create table t (id int)', green: 'create unlogged table t (id int)', expect: ['ST109 risky public.t'] },
+    {
+      name: 'table UNLOGGED on green → ST109 risky',
+      blue: 'create table t (id int)',
+      green: 'create unlogged table t (id int)',
+      expect: ['ST109 risky public.t'],
+    },
   ]);
 
   it('unique index left INVALID by a failed CREATE INDEX CONCURRENTLY on green → ST103 breaking: blue’s ON CONFLICT fails there', async () => {
-    await withPair(server, { base: 'create table u (k int, v text)', blue: 'create unique index u_k on u (k)', green: "insert into u values (1, 'a'), (1, 'b')" }, async (p) => {
-      await expect(server.sql('create unique index concurrently u_k on u (k)', p.greenDb)).rejects.toThrow(/could not create unique index/);
-      const r = await validateDatabases(p.blue, p.green);
-      expect(summarize(r)).toEqual(['ST103 breaking public.u_k']);
-      expect(r.verdict).toBe('incompatible');
-      expect(r.differences[0].detail).toMatch(/ON CONFLICT/);
-      await server.sql("insert into u values (2, 'x') on conflict (k) do nothing", p.blueDb);
-      await expect(server.sql("insert into u values (2, 'x') on conflict (k) do nothing", p.greenDb)).rejects.toThrow(/no unique or exclusion constraint matching the ON CONFLICT/);
-    });
+    await withPair(
+      server,
+      { base: 'create table u (k int, v text)', blue: 'create unique index u_k on u (k)', green: "insert into u values (1, 'a'), (1, 'b')" },
+      async (p) => {
+        await expect(server.sql('create unique index concurrently u_k on u (k)', p.greenDb)).rejects.toThrow(/could not create unique index/);
+        const r = await validateDatabases(p.blue, p.green);
+        expect(summarize(r)).toEqual(['ST103 breaking public.u_k']);
+        expect(r.verdict).toBe('incompatible');
+        expect(r.differences[0].detail).toMatch(/ON CONFLICT/);
+        await server.sql("insert into u values (2, 'x') on conflict (k) do nothing", p.blueDb);
+        await expect(server.sql("insert into u values (2, 'x') on conflict (k) do nothing", p.greenDb)).rejects.toThrow(
+          /no unique or exclusion constraint matching the ON CONFLICT/,
+        );
+      },
+    );
   });
 
   it('plain index left INVALID on green → ST104 risky', async () => {
@@ -306,7 +317,8 @@ describe('kind 2: severity by the effect on blue’s writes', () => {
     {
       name: 'plain table became partitioned, with a DEFAULT partition → TB101 risky only (every row still has a partition)',
       blue: 'create table ev (id int, at date)',
-      green: "create table ev (id int, at date) partition by range (at); create table ev_2025 partition of ev for values from ('2025-01-01') to ('2026-01-01'); create table ev_other partition of ev default",
+      green:
+        "create table ev (id int, at date) partition by range (at); create table ev_2025 partition of ev for values from ('2025-01-01') to ('2026-01-01'); create table ev_other partition of ev default",
       expect: ['TB101 risky public.ev', 'SA102 safe public.ev_2025', 'SA102 safe public.ev_other'],
       worksOnGreen: "insert into ev values (1, '1999-01-01'), (2, null)",
     },
@@ -338,28 +350,32 @@ describe('kind 2: severity by the effect on blue’s writes', () => {
     {
       name: 'BEFORE trigger added whose function always raises → TG101 risky, TG104 breaking',
       base: 'create table t (id int)',
-      green: "create function deny() returns trigger language plpgsql as $$ begin raise exception 'writes are frozen'; end $$; create trigger t_deny before insert or update on t for each row execute function deny()",
+      green:
+        "create function deny() returns trigger language plpgsql as $$ begin raise exception 'writes are frozen'; end $$; create trigger t_deny before insert or update on t for each row execute function deny()",
       expect: ['SA109 safe public.deny()', 'TG101 risky public.t.t_deny', 'TG104 breaking public.t.t_deny'],
       failsOnGreen: ['insert into t values (1)', /writes are frozen/],
     },
     {
       name: 'trigger added that raises only under a condition → TG101 risky, not breaking',
       base: 'create table t (id int)',
-      green: "create function check_id() returns trigger language plpgsql as $$ begin if new.id < 0 then raise exception 'negative'; end if; return new; end $$; create trigger t_check before insert on t for each row execute function check_id()",
+      green:
+        "create function check_id() returns trigger language plpgsql as $$ begin if new.id < 0 then raise exception 'negative'; end if; return new; end $$; create trigger t_check before insert on t for each row execute function check_id()",
       expect: ['SA109 safe public.check_id()', 'TG101 risky public.t.t_check'],
       worksOnGreen: 'insert into t values (1)',
     },
     {
       name: 'BEFORE ROW trigger that returns NULL (the row is skipped) → TG101 risky, TG104 breaking',
       base: 'create table t (id int)',
-      green: 'create function skip() returns trigger language plpgsql as $$ begin return null; end $$; create trigger t_skip before insert on t for each row execute function skip()',
+      green:
+        'create function skip() returns trigger language plpgsql as $$ begin return null; end $$; create trigger t_skip before insert on t for each row execute function skip()',
       expect: ['SA109 safe public.skip()', 'TG101 risky public.t.t_skip', 'TG104 breaking public.t.t_skip'],
     },
     {
       name: 'an existing trigger’s function changed to always raise → FN101 risky, TG104 breaking',
       base: 'create table t (id int)',
       blue: 'create function gate() returns trigger language plpgsql as $$ begin return new; end $$; create trigger t_gate before insert on t for each row execute function gate()',
-      green: "create function gate() returns trigger language plpgsql as $$ begin raise exception 'closed'; end $$; create trigger t_gate before insert on t for each row execute function gate()",
+      green:
+        "create function gate() returns trigger language plpgsql as $$ begin raise exception 'closed'; end $$; create trigger t_gate before insert on t for each row execute function gate()",
       expect: ['FN101 risky public.gate()', 'TG104 breaking public.t.t_gate'],
     },
     {
@@ -392,8 +408,18 @@ describe('kind 3: behaviour changed, signature unchanged', () => {
       green: 'create function one() returns int language sql begin atomic select 2; end',
       expect: ['FN101 risky public.one()'],
     },
-    { name: 'SET search_path added → FN101 risky', blue: f('select x'), green: f('select x', 'set search_path = public'), expect: ['FN101 risky public.price(integer)'] },
-    { name: 'SECURITY DEFINER added → FN101 risky', blue: f('select x'), green: f('select x', 'security definer'), expect: ['FN101 risky public.price(integer)'] },
+    {
+      name: 'SET search_path added → FN101 risky',
+      blue: f('select x'),
+      green: f('select x', 'set search_path = public'),
+      expect: ['FN101 risky public.price(integer)'],
+    },
+    {
+      name: 'SECURITY DEFINER added → FN101 risky',
+      blue: f('select x'),
+      green: f('select x', 'security definer'),
+      expect: ['FN101 risky public.price(integer)'],
+    },
     { name: 'body re-indented only → no difference', blue: f('select x'), green: f('select   x\n'), expect: [] },
     {
       name: 'procedure body changed → FN101 risky',
@@ -404,7 +430,11 @@ describe('kind 3: behaviour changed, signature unchanged', () => {
     },
   ]);
   it('view definition changed with the same columns → VW101 risky, naming the change', async () => {
-    const r = await compare(server, { base: 'create table t (id int, a text)', blue: 'create view v as select id, a from t', green: 'create view v as select id, a from t where id > 0' });
+    const r = await compare(server, {
+      base: 'create table t (id int, a text)',
+      blue: 'create view v as select id, a from t',
+      green: 'create view v as select id, a from t where id > 0',
+    });
     expect(summarize(r)).toEqual(['VW101 risky public.v']);
     expect(r.differences[0].detail).toMatch(/WHERE \(t\.id > 0\)/);
   });
@@ -416,7 +446,8 @@ describe('kind 4: the rollback verdict (green’s writes into blue’s schema)',
       server,
       {
         blue: "create type ticket_state as enum ('open', 'closed'); create table ticket (id int primary key, subject varchar(40), state ticket_state)",
-        green: "create type ticket_state as enum ('open', 'closed', 'waiting_on_customer'); create table ticket (id int primary key, subject varchar(200), state ticket_state)",
+        green:
+          "create type ticket_state as enum ('open', 'closed', 'waiting_on_customer'); create table ticket (id int primary key, subject varchar(200), state ticket_state)",
       },
       async (p) => {
         const r = await validateDatabases(p.blue, p.green);
@@ -432,7 +463,9 @@ describe('kind 4: the rollback verdict (green’s writes into blue’s schema)',
         expect(blockers?.[0].sentence).toMatch(/'waiting_on_customer'.*reverse replication stops/);
         // What green may write, blue cannot hold (what its apply worker would meet):
         await server.sql(`insert into ticket values (1, '${'x'.repeat(41)}', 'waiting_on_customer')`, p.greenDb);
-        await expect(server.sql(`insert into ticket values (1, '${'x'.repeat(41)}', 'open')`, p.blueDb)).rejects.toThrow(/too long for type character varying\(40\)/);
+        await expect(server.sql(`insert into ticket values (1, '${'x'.repeat(41)}', 'open')`, p.blueDb)).rejects.toThrow(
+          /too long for type character varying\(40\)/,
+        );
         await expect(server.sql(`insert into ticket values (2, 'x', 'waiting_on_customer')`, p.blueDb)).rejects.toThrow(/invalid input value for enum/);
         // The one reading promote, cutover and status share.
         const v = schemaVerdict(r);
@@ -572,8 +605,18 @@ describe('kind 5: smaller differences', () => {
       expect: ['SA112 safe public.t'],
     },
     { name: 'table fillfactor → SP101 safe', base: 'create table t (id int)', green: 'alter table t set (fillfactor = 70)', expect: ['SP101 safe public.t'] },
-    { name: 'index fillfactor → SP101 safe (not an index definition change)', base: 'create table t (a int); create index t_a on t (a)', green: 'alter index t_a set (fillfactor = 60)', expect: ['SP101 safe public.t_a'] },
-    { name: 'primary key index fillfactor → SP101 safe', base: 'create table t (id int primary key)', green: 'alter index t_pkey set (fillfactor = 60)', expect: ['SP101 safe public.t_pkey'] },
+    {
+      name: 'index fillfactor → SP101 safe (not an index definition change)',
+      base: 'create table t (a int); create index t_a on t (a)',
+      green: 'alter index t_a set (fillfactor = 60)',
+      expect: ['SP101 safe public.t_a'],
+    },
+    {
+      name: 'primary key index fillfactor → SP101 safe',
+      base: 'create table t (id int primary key)',
+      green: 'alter index t_pkey set (fillfactor = 60)',
+      expect: ['SP101 safe public.t_pkey'],
+    },
     {
       name: 'materialized view storage parameter → SP101 safe',
       base: 'create table t (id int); create materialized view mv as select id from t',

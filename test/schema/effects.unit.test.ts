@@ -2,7 +2,15 @@
 import { describe, expect, it } from 'vitest';
 import type { Policy, RoleInfo, Table, Trigger } from '../../src/schema/catalog.js';
 import { firstDifference } from '../../src/schema/diff.js';
-import { blankLiteralsAndComments, checkShape, firesForApplication, firesForReplication, rlsAccess, triggerRefusal, withoutNotValid } from '../../src/schema/effects.js';
+import {
+  blankLiteralsAndComments,
+  checkShape,
+  firesForApplication,
+  firesForReplication,
+  rlsAccess,
+  triggerRefusal,
+  withoutNotValid,
+} from '../../src/schema/effects.js';
 import { compareEdge, coverageOf, covers, describeCoverage } from '../../src/schema/partitions.js';
 import { renderReport } from '../../src/cli/commands/validate.js';
 import { type ValidationReport, rollbackBlockers } from '../../src/schema/report.js';
@@ -30,7 +38,18 @@ describe('checkShape', () => {
 });
 
 function trig(body: string, extra: Partial<Trigger> = {}): Trigger {
-  return { name: 't', definition: '', enabled: 'O', timing: 'before', row: true, events: ['INSERT'], conditional: false, functionLanguage: 'plpgsql', functionBody: body, ...extra };
+  return {
+    name: 't',
+    definition: '',
+    enabled: 'O',
+    timing: 'before',
+    row: true,
+    events: ['INSERT'],
+    conditional: false,
+    functionLanguage: 'plpgsql',
+    functionBody: body,
+    ...extra,
+  };
 }
 
 describe('triggerRefusal', () => {
@@ -62,9 +81,29 @@ describe('triggerRefusal', () => {
 });
 
 const baseTable = (extra: Partial<Table>): Table => ({
-  schema: 'public', name: 'doc', kind: 'table', columns: [], constraints: [], indexes: [], triggers: [], policies: [], privileges: [], owner: 'owner', comment: null,
-  rlsEnabled: true, rlsForced: false, replicaIdentity: 'default', replicaIdentityIndex: null, hasPrimaryKey: false, partitionOf: null, partitionBound: null, partitionKey: null,
-  options: [], logged: true, rules: [], ...extra,
+  schema: 'public',
+  name: 'doc',
+  kind: 'table',
+  columns: [],
+  constraints: [],
+  indexes: [],
+  triggers: [],
+  policies: [],
+  privileges: [],
+  owner: 'owner',
+  comment: null,
+  rlsEnabled: true,
+  rlsForced: false,
+  replicaIdentity: 'default',
+  replicaIdentityIndex: null,
+  hasPrimaryKey: false,
+  partitionOf: null,
+  partitionBound: null,
+  partitionKey: null,
+  options: [],
+  logged: true,
+  rules: [],
+  ...extra,
 });
 const pol = (extra: Partial<Policy>): Policy => ({ name: 'p', command: 'ALL', permissive: true, roles: ['public'], using: 'true', withCheck: null, ...extra });
 
@@ -102,14 +141,26 @@ describe('partition coverage', () => {
   it('plain tables and DEFAULT partitions accept everything; complete hash partitioning too', () => {
     expect(coverageOf(baseTable({}), []).kind).toBe('all');
     expect(coverageOf(parent('RANGE (at)'), [part("FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')"), part('DEFAULT')]).kind).toBe('all');
-    expect(coverageOf(parent('HASH (id)'), [part('FOR VALUES WITH (modulus 2, remainder 0)'), part('FOR VALUES WITH (modulus 4, remainder 1)'), part('FOR VALUES WITH (modulus 4, remainder 3)')]).kind).toBe('all');
+    expect(
+      coverageOf(parent('HASH (id)'), [
+        part('FOR VALUES WITH (modulus 2, remainder 0)'),
+        part('FOR VALUES WITH (modulus 4, remainder 1)'),
+        part('FOR VALUES WITH (modulus 4, remainder 3)'),
+      ]).kind,
+    ).toBe('all');
     expect(coverageOf(parent('HASH (id)'), [part('FOR VALUES WITH (modulus 2, remainder 0)')]).kind).toBe('hash');
   });
   it('range: touching partitions merge; a shrunk or missing range is reported', () => {
-    const blue = coverageOf(parent('RANGE (at)'), [part("FOR VALUES FROM ('2025-01-01') TO ('2025-07-01')"), part("FOR VALUES FROM ('2025-07-01') TO ('2026-01-01')")]);
+    const blue = coverageOf(parent('RANGE (at)'), [
+      part("FOR VALUES FROM ('2025-01-01') TO ('2025-07-01')"),
+      part("FOR VALUES FROM ('2025-07-01') TO ('2026-01-01')"),
+    ]);
     expect(describeCoverage(blue)).toBe("FROM ('2025-01-01') TO ('2026-01-01')");
     const green = coverageOf(parent('RANGE (at)'), [part("FOR VALUES FROM ('2025-01-01') TO ('2025-07-01')")]);
-    expect(covers(blue, green)).toEqual({ answer: 'no', missing: "key values in FROM ('2025-01-01') TO ('2026-01-01') not all inside FROM ('2025-01-01') TO ('2025-07-01')" });
+    expect(covers(blue, green)).toEqual({
+      answer: 'no',
+      missing: "key values in FROM ('2025-01-01') TO ('2026-01-01') not all inside FROM ('2025-01-01') TO ('2025-07-01')",
+    });
     expect(covers(green, blue)).toEqual({ answer: 'yes' });
     expect(covers({ kind: 'all' }, green).answer).toBe('no');
   });
@@ -131,7 +182,10 @@ describe('partition coverage', () => {
 
 describe('report helpers', () => {
   it('firstDifference shows where two texts part', () => {
-    expect(firstDifference('SELECT t.id FROM t;', 'SELECT t.id FROM t WHERE (t.id > 0);')).toEqual({ blue: '…ECT t.id FROM t;', green: '…ECT t.id FROM t WHERE (t.id > 0);' });
+    expect(firstDifference('SELECT t.id FROM t;', 'SELECT t.id FROM t WHERE (t.id > 0);')).toEqual({
+      blue: '…ECT t.id FROM t;',
+      green: '…ECT t.id FROM t WHERE (t.id > 0);',
+    });
     expect(firstDifference(`${'x'.repeat(100)} a`, `${'x'.repeat(100)} b`).green).toBe(`…${'x'.repeat(14)} b`);
   });
 
@@ -139,22 +193,44 @@ describe('report helpers', () => {
     verdict: 'compatible',
     blue: { serverVersion: '15.10', counts: { tables: 1, columns: 2 } },
     green: { serverVersion: '15.10', counts: { tables: 1, columns: 2 } },
-    differences: [{ code: 'CT103', severity: 'safe', object: 'public.ticket.subject', detail: 'widened', blue: 'character varying(40)', green: 'character varying(200)' }],
+    differences: [
+      { code: 'CT103', severity: 'safe', object: 'public.ticket.subject', detail: 'widened', blue: 'character varying(40)', green: 'character varying(200)' },
+    ],
     durationMs: 5,
     generatedAt: '2026-11-30T00:00:00.000Z',
     totals: { breaking: 0, risky: 0, safe: 1 },
     rollback: {
       verdict: 'incompatible',
       differences: [
-        { code: 'RB101', severity: 'breaking', object: 'public.ticket.subject', detail: 'longer subjects stop reverse replication', blue: null, green: null, table: 'public.ticket', column: 'subject' },
-        { code: 'RB106', severity: 'risky', object: 'public.ticket.note', detail: 'left behind', blue: null, green: null, table: 'public.ticket', column: 'note' },
+        {
+          code: 'RB101',
+          severity: 'breaking',
+          object: 'public.ticket.subject',
+          detail: 'longer subjects stop reverse replication',
+          blue: null,
+          green: null,
+          table: 'public.ticket',
+          column: 'subject',
+        },
+        {
+          code: 'RB106',
+          severity: 'risky',
+          object: 'public.ticket.note',
+          detail: 'left behind',
+          blue: null,
+          green: null,
+          table: 'public.ticket',
+          column: 'note',
+        },
       ],
       totals: { breaking: 1, risky: 1, safe: 0 },
       ignored: 0,
     },
   };
   it('rollbackBlockers lists the breaking rollback differences only', () => {
-    expect(rollbackBlockers(report)).toEqual([{ table: 'public.ticket', column: 'subject', code: 'RB101', sentence: 'longer subjects stop reverse replication' }]);
+    expect(rollbackBlockers(report)).toEqual([
+      { table: 'public.ticket', column: 'subject', code: 'RB101', sentence: 'longer subjects stop reverse replication' },
+    ]);
   });
   it('the human report shows both directions', () => {
     const plain = new Proxy({}, { get: () => plainStyle }) as Parameters<typeof renderReport>[1];

@@ -65,7 +65,14 @@ function invokeBundle(env: Record<string, string>, event: unknown): Promise<Invo
   const script = `const { handler } = await import(${JSON.stringify(pathToFileURL(bundle).href)});
 const report = await handler(JSON.parse(process.env.TEST_EVENT));
 (await import('node:fs')).writeFileSync(process.env.TEST_OUT, JSON.stringify(report));`;
-  const childEnv: Record<string, string> = { PATH: process.env.PATH ?? '', ...moto.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', TEST_EVENT: JSON.stringify(event), TEST_OUT: out, ...env };
+  const childEnv: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    ...moto.env,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    TEST_EVENT: JSON.stringify(event),
+    TEST_OUT: out,
+    ...env,
+  };
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -106,12 +113,22 @@ function expectCleanJsonLogs(run: Invocation, secrets: string[]): Array<Record<s
 describe('schema-validator Lambda bundle', () => {
   it('reads both secrets, validates, writes the timestamped and latest report to S3 and returns it', async () => {
     await withPair(server, { base: 'create table orders (id int primary key, note text)', green: 'alter table orders drop column note' }, async (p) => {
-      const secret = (db: string) => ({ username: 'postgres', password: server.password, host: '127.0.0.1', port: server.port, dbname: db, engine: 'postgres' });
+      const secret = (db: string) => ({
+        username: 'postgres',
+        password: server.password,
+        host: '127.0.0.1',
+        port: server.port,
+        dbname: db,
+        engine: 'postgres',
+      });
       const [blueArn, greenArn] = await Promise.all([createSecret('secret-db-blue-t', secret(p.blueDb)), createSecret('secret-db-green-t', secret(p.greenDb))]);
       const s3 = new S3Client({ ...clientConfig(), forcePathStyle: true });
       await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
 
-      const run = await invokeBundle({ BLUE_SECRET_ARN: blueArn, GREEN_SECRET_ARN: greenArn, ARTIFACTS_BUCKET: BUCKET, BGMIG_DB_SSL: 'disable' }, { includeSchemas: ['public'] });
+      const run = await invokeBundle(
+        { BLUE_SECRET_ARN: blueArn, GREEN_SECRET_ARN: greenArn, ARTIFACTS_BUCKET: BUCKET, BGMIG_DB_SSL: 'disable' },
+        { includeSchemas: ['public'] },
+      );
       expect(run.code).toBe(0);
       const r = run.report;
       expect(r.verdict).toBe('incompatible');
@@ -139,7 +156,9 @@ describe('schema-validator Lambda bundle', () => {
       const run = await invokeBundle({ BLUE_SECRET_ARN: blueArn, GREEN_SECRET_ARN: greenArn, ARTIFACTS_BUCKET: BUCKET }, {});
       expect(run.code).toBe(0);
       expect(run.report.verdict).toBe('error');
-      expect(run.report.error).toMatch(/^Blue database: TLS to postgres@127\.0\.0\.1:\d+\/blue_\S+ failed \(The server does not support SSL connections\): pass the RDS CA bundle or check sslmode\./);
+      expect(run.report.error).toMatch(
+        /^Blue database: TLS to postgres@127\.0\.0\.1:\d+\/blue_\S+ failed \(The server does not support SSL connections\): pass the RDS CA bundle or check sslmode\./,
+      );
       expect((await s3Objects())['reports/latest.json']).toEqual(run.report);
       const logs = expectCleanJsonLogs(run, [server.password]);
       expect(logs.find((l) => l.message === 'validation failed')?.level).toBe('ERROR');
@@ -154,7 +173,9 @@ describe('schema-validator Lambda bundle', () => {
       await new S3Client({ ...clientConfig(), forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: BUCKET }));
       const run = await invokeBundle({ BLUE_SECRET_ARN: blueArn, GREEN_SECRET_ARN: greenArn, ARTIFACTS_BUCKET: BUCKET, BGMIG_DB_SSL: 'disable' }, {});
       expect(run.report.verdict).toBe('error');
-      expect(run.report.error).toBe(`Blue database: PostgreSQL rejected the credentials for postgres@127.0.0.1:${server.port}/${p.blueDb}: check the password in the secret or URL.`);
+      expect(run.report.error).toBe(
+        `Blue database: PostgreSQL rejected the credentials for postgres@127.0.0.1:${server.port}/${p.blueDb}: check the password in the secret or URL.`,
+      );
       const everything = run.stdout + run.stderr + JSON.stringify(await s3Objects());
       expect(everything).not.toContain(wrong);
       expect(everything).not.toContain(server.password);
@@ -163,13 +184,19 @@ describe('schema-validator Lambda bundle', () => {
 
   it('a missing secret, a missing variable or a bad event give error reports, never an exception', async () => {
     await new S3Client({ ...clientConfig(), forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: BUCKET }));
-    const noSecret = await invokeBundle({ BLUE_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:nope', GREEN_SECRET_ARN: 'x', ARTIFACTS_BUCKET: BUCKET }, {});
+    const noSecret = await invokeBundle(
+      { BLUE_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:nope', GREEN_SECRET_ARN: 'x', ARTIFACTS_BUCKET: BUCKET },
+      {},
+    );
     expect(noSecret.code).toBe(0);
     expect(noSecret.report.verdict).toBe('error');
     expect(noSecret.report.error).toMatch(/^Cannot read the (blue|green) database secret .*: check the function's secretsmanager:GetSecretValue permission\.$/);
 
     const noVar = await invokeBundle({ ARTIFACTS_BUCKET: BUCKET }, {});
-    expect(noVar.report).toMatchObject({ verdict: 'error', error: 'The function has no BLUE_SECRET_ARN environment variable: redeploy the stack with this bgmig version.' });
+    expect(noVar.report).toMatchObject({
+      verdict: 'error',
+      error: 'The function has no BLUE_SECRET_ARN environment variable: redeploy the stack with this bgmig version.',
+    });
 
     const badKnob = await invokeBundle({ BLUE_SECRET_ARN: 'a', GREEN_SECRET_ARN: 'b', ARTIFACTS_BUCKET: BUCKET, BGMIG_DB_SSL: 'require' }, {});
     expect(badKnob.report.verdict).toBe('error');
@@ -180,18 +207,32 @@ describe('schema-validator Lambda bundle', () => {
     expect((await s3Objects())['reports/latest.json']).toEqual(badEvent.report);
   });
 
-  it('answers a connection check (the rotation\'s AWS-mode test step) from the shipped bundle, without a password in any output', async () => {
-    const arn = await createSecret('secret-db-blue-cc', { username: 'postgres', password: server.password, host: '127.0.0.1', port: server.port, dbname: 'postgres' });
+  it("answers a connection check (the rotation's AWS-mode test step) from the shipped bundle, without a password in any output", async () => {
+    const arn = await createSecret('secret-db-blue-cc', {
+      username: 'postgres',
+      password: server.password,
+      host: '127.0.0.1',
+      port: server.port,
+      dbname: 'postgres',
+    });
     const wrong = 'Wr0ng-Bundle-Passw0rd';
     const sm = new SecretsManagerClient(clientConfig());
     const pending = await sm.send(
-      new PutSecretValueCommand({ SecretId: arn, SecretString: JSON.stringify({ username: 'postgres', password: wrong, host: '127.0.0.1', port: server.port, dbname: 'postgres' }), VersionStages: ['AWSPENDING'] }),
+      new PutSecretValueCommand({
+        SecretId: arn,
+        SecretString: JSON.stringify({ username: 'postgres', password: wrong, host: '127.0.0.1', port: server.port, dbname: 'postgres' }),
+        VersionStages: ['AWSPENDING'],
+      }),
     );
     const env = { BLUE_SECRET_ARN: arn, GREEN_SECRET_ARN: 'g', ARTIFACTS_BUCKET: BUCKET, BGMIG_DB_SSL: 'disable' };
     const ok = await invokeBundle(env, { kind: 'connection-check', color: 'blue', versionStage: 'AWSCURRENT' });
     expect(ok.report as unknown).toMatchObject({ ok: true, target: `postgres@127.0.0.1:${server.port}/postgres` });
     const rejected = await invokeBundle(env, { kind: 'connection-check', color: 'blue', versionStage: 'AWSPENDING', versionId: pending.VersionId });
-    expect(rejected.report as unknown).toMatchObject({ ok: false, rejected: true, error: expect.stringMatching(/PostgreSQL rejected the credentials for postgres@127\.0\.0\.1:\d+\/postgres/) });
+    expect(rejected.report as unknown).toMatchObject({
+      ok: false,
+      rejected: true,
+      error: expect.stringMatching(/PostgreSQL rejected the credentials for postgres@127\.0\.0\.1:\d+\/postgres/),
+    });
     for (const run of [ok, rejected]) expectCleanJsonLogs(run, [server.password, wrong]);
     expect(JSON.stringify(rejected.report)).not.toContain(wrong);
   });
@@ -200,9 +241,14 @@ describe('schema-validator Lambda bundle', () => {
     await withPair(server, {}, async (p) => {
       const secret = (db: string) => ({ username: 'postgres', password: server.password, host: '127.0.0.1', port: server.port, dbname: db });
       const [blueArn, greenArn] = await Promise.all([createSecret('b', secret(p.blueDb)), createSecret('g', secret(p.greenDb))]);
-      const run = await invokeBundle({ BLUE_SECRET_ARN: blueArn, GREEN_SECRET_ARN: greenArn, ARTIFACTS_BUCKET: 'no-such-bucket-here', BGMIG_DB_SSL: 'disable' }, {});
+      const run = await invokeBundle(
+        { BLUE_SECRET_ARN: blueArn, GREEN_SECRET_ARN: greenArn, ARTIFACTS_BUCKET: 'no-such-bucket-here', BGMIG_DB_SSL: 'disable' },
+        {},
+      );
       expect(run.report.verdict).toBe('error');
-      expect(run.report.error).toMatch(/^The validation finished \(verdict compatible\) but the report could not be written to s3:\/\/no-such-bucket-here\/reports\/ \(.+\): check the function's s3:PutObject permission\.$/);
+      expect(run.report.error).toMatch(
+        /^The validation finished \(verdict compatible\) but the report could not be written to s3:\/\/no-such-bucket-here\/reports\/ \(.+\): check the function's s3:PutObject permission\.$/,
+      );
       expect(run.report.blue?.serverVersion).toMatch(/^15\./);
     });
   });

@@ -75,7 +75,11 @@ describe('readCatalog', () => {
   });
 
   it('runs a fixed number of set-based queries, however many objects there are, in one read-only transaction', async () => {
-    const many = Array.from({ length: 60 }, (_, i) => `create table t${i} (id int primary key, a text, b int references t${i}(id)); create index on t${i} (a); create view v${i} as select id from t${i}`).join(';');
+    const many = Array.from(
+      { length: 60 },
+      (_, i) =>
+        `create table t${i} (id int primary key, a text, b int references t${i}(id)); create index on t${i} (a); create view v${i} as select id from t${i}`,
+    ).join(';');
     await withPair(server, { blue: 'create table t0 (id int)', green: many }, async (p) => {
       const counts: number[] = [];
       for (const db of [p.blueDb, p.greenDb]) {
@@ -171,7 +175,13 @@ describe('schema filters, ignored codes and report shape', () => {
     };
     const r1 = await compare(server, sql);
     const r2 = await compare(server, sql);
-    expect(summarize(r1)).toEqual(['DS103 breaking public.a.y', 'DS103 breaking public.b.x', 'IX101 risky public.a_y', 'SA103 safe public.a.z', 'SA102 safe public.c']);
+    expect(summarize(r1)).toEqual([
+      'DS103 breaking public.a.y',
+      'DS103 breaking public.b.x',
+      'IX101 risky public.a_y',
+      'SA103 safe public.a.z',
+      'SA102 safe public.c',
+    ]);
     expect(r2.differences).toEqual(r1.differences);
     expect(r1.durationMs).toBeGreaterThan(0);
     expect(Date.parse(r1.generatedAt)).not.toBeNaN();
@@ -200,7 +210,9 @@ describe('error paths', () => {
       const blue = parseDbUrl(server.url(p.blueDb, 'postgres', wrong), '--blue-url');
       const r = await validateDatabases(blue, p.green);
       expect(r.verdict).toBe('error');
-      expect(r.error).toBe(`Blue database: PostgreSQL rejected the credentials for postgres@127.0.0.1:${server.port}/${p.blueDb}: check the password in the secret or URL.`);
+      expect(r.error).toBe(
+        `Blue database: PostgreSQL rejected the credentials for postgres@127.0.0.1:${server.port}/${p.blueDb}: check the password in the secret or URL.`,
+      );
       expect(JSON.stringify(r)).not.toContain(wrong);
       expect(JSON.stringify(r)).not.toContain(server.password);
       // The side that worked is still summarised.
@@ -232,7 +244,9 @@ describe('error paths', () => {
         const r = await validateDatabases(p.blue, green, { connectTimeoutMs: 700 });
         expect(Date.now() - started).toBeLessThan(10_000);
         expect(r.verdict).toBe('error');
-        expect(r.error).toBe(`Green database: Timed out trying to connect to postgres@127.0.0.1:${port}/app: check the network path (security groups, tunnel) and retry.`);
+        expect(r.error).toBe(
+          `Green database: Timed out trying to connect to postgres@127.0.0.1:${port}/app: check the network path (security groups, tunnel) and retry.`,
+        );
       });
     } finally {
       for (const s of sockets) s.destroy();
@@ -250,7 +264,9 @@ describe('error paths', () => {
         await holder.query('lock table pg_catalog.pg_policy in access exclusive mode');
         const r = await validateDatabases(p.blue, p.green, { statementTimeoutMs: 400, lockTimeoutMs: 20_000 });
         expect(r.verdict).toBe('error');
-        expect(r.error).toBe(`Blue database: A statement on postgres@127.0.0.1:${server.port}/${p.blueDb} hit its statement timeout (canceling statement due to statement timeout).`);
+        expect(r.error).toBe(
+          `Blue database: A statement on postgres@127.0.0.1:${server.port}/${p.blueDb} hit its statement timeout (canceling statement due to statement timeout).`,
+        );
       } finally {
         await holder.query('rollback').catch(() => undefined);
         await holder.end();

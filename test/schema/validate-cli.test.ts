@@ -12,7 +12,10 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const DROPPED_COLUMN = { base: 'create table orders (id int primary key, note text); create index orders_note on orders (note)', green: 'alter table orders drop column note' };
+const DROPPED_COLUMN = {
+  base: 'create table orders (id int primary key, note text); create index orders_note on orders (note)',
+  green: 'alter table orders drop column note',
+};
 const urls = (p: Pair) => ['--blue-url', server.url(p.blueDb), '--green-url', server.url(p.greenDb)];
 /** The way the help recommends: URLs in the environment, so no password sits in the process list (nor a warning). */
 const urlEnv = (p: Pair) => ({ env: { BGMIG_BLUE_URL: server.url(p.blueDb), BGMIG_GREEN_URL: server.url(p.greenDb) } });
@@ -57,7 +60,11 @@ describe('bgmig validate (direct mode, subprocess)', () => {
       const r = await runBgmig(['validate', ...urls(p), '--ignore', 'DS103', '--ignore', 'IX101', '--schema', 'public', '--json']);
       expect(r.code, r.stderr).toBe(0);
       const report = JSON.parse(r.stdout) as { verdict: string; ignored: number; options: unknown };
-      expect(report).toMatchObject({ verdict: 'compatible', ignored: 2, options: { includeSchemas: ['public'], excludeSchemas: [], ignoreCodes: ['DS103', 'IX101'] } });
+      expect(report).toMatchObject({
+        verdict: 'compatible',
+        ignored: 2,
+        options: { includeSchemas: ['public'], excludeSchemas: [], ignoreCodes: ['DS103', 'IX101'] },
+      });
     });
   });
 
@@ -71,13 +78,16 @@ describe('bgmig validate (direct mode, subprocess)', () => {
   });
 
   it('the way back: compatible forward (exit 0) while the rollback verdict names the columns that block it', async () => {
-    const ticket = (subject: number, labels: string) => `create type ticket_state as enum (${labels}); create table ticket (id int primary key, subject varchar(${subject}), state ticket_state)`;
+    const ticket = (subject: number, labels: string) =>
+      `create type ticket_state as enum (${labels}); create table ticket (id int primary key, subject varchar(${subject}), state ticket_state)`;
     await withPair(server, { blue: ticket(40, "'open', 'closed'"), green: ticket(200, "'open', 'closed', 'waiting_on_customer'") }, async (p) => {
       const r = await runBgmig(['validate'], urlEnv(p));
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/^COMPATIBLE {2}0 breaking, 0 risky, 2 safe/m);
       expect(r.stdout).toMatch(/^ROLLBACK BLOCKED {2}2 breaking, 0 risky, 0 safe/m);
-      expect(r.stdout).toMatch(/^ {2}RB101 {2}public\.ticket\.subject {2}public\.ticket\.subject is character varying\(200\) on green, character varying\(40\) on blue/m);
+      expect(r.stdout).toMatch(
+        /^ {2}RB101 {2}public\.ticket\.subject {2}public\.ticket\.subject is character varying\(200\) on green, character varying\(40\) on blue/m,
+      );
       expect(r.stdout).toMatch(/^ {2}RB102 {2}public\.ticket\.state .*'waiting_on_customer'/m);
       expect(r.stdout).toContain('`db rollback` after cutover is impossible');
     });
@@ -98,7 +108,9 @@ describe('bgmig validate (direct mode, subprocess)', () => {
       const human = await runBgmig(args);
       expect(human.code).toBe(1);
       // One machine contract (issue 16): the sentence on stderr; the partial report's side lines on stdout.
-      expect(human.stderr).toContain(`error: Blue database: PostgreSQL rejected the credentials for postgres@127.0.0.1:${server.port}/${p.blueDb}: check the password in the secret or URL.`);
+      expect(human.stderr).toContain(
+        `error: Blue database: PostgreSQL rejected the credentials for postgres@127.0.0.1:${server.port}/${p.blueDb}: check the password in the secret or URL.`,
+      );
       expect(human.stdout).toMatch(/blue unread; green postgres@/);
       const json = await runBgmig([...args, '--json']);
       expect(json.code).toBe(1);

@@ -30,8 +30,22 @@ const REPORT: ValidationReport = {
   blue: { serverVersion: '15.10', counts: { tables: 3, columns: 12 }, target: 'bgmig@blue.cluster:5432/app' },
   green: { serverVersion: '15.10', counts: { tables: 3, columns: 11 }, target: 'bgmig@green.cluster:5432/app' },
   differences: [
-    { code: 'DS103', severity: 'breaking', object: 'public.orders.note', detail: 'column public.orders.note is missing on green: statements naming it fail', blue: 'text', green: null },
-    { code: 'SA104', severity: 'safe', object: 'public.orders_total_idx', detail: 'index public.orders_total_idx is new on green', blue: null, green: 'CREATE INDEX …' },
+    {
+      code: 'DS103',
+      severity: 'breaking',
+      object: 'public.orders.note',
+      detail: 'column public.orders.note is missing on green: statements naming it fail',
+      blue: 'text',
+      green: null,
+    },
+    {
+      code: 'SA104',
+      severity: 'safe',
+      object: 'public.orders_total_idx',
+      detail: 'index public.orders_total_idx is new on green',
+      blue: null,
+      green: 'CREATE INDEX …',
+    },
   ],
   durationMs: 412,
   generatedAt: '2026-11-25T03:00:00.000Z',
@@ -42,7 +56,14 @@ describe('bgmig validate --suffix (through the deployed Lambda)', () => {
   const lambda = mockClient(LambdaClient);
   beforeEach(() => {
     cfn.on(DescribeStacksCommand).resolves({
-      Stacks: [{ StackName: 'bgmig-prod', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Outputs: [{ OutputKey: 'ValidatorFunctionName', OutputValue: 'lambda-schema-validator-prod' }] }],
+      Stacks: [
+        {
+          StackName: 'bgmig-prod',
+          StackStatus: 'UPDATE_COMPLETE',
+          CreationTime: new Date(),
+          Outputs: [{ OutputKey: 'ValidatorFunctionName', OutputValue: 'lambda-schema-validator-prod' }],
+        },
+      ],
     });
   });
   afterEach(() => {
@@ -65,7 +86,9 @@ describe('bgmig validate --suffix (through the deployed Lambda)', () => {
   });
 
   it('--json prints exactly the Lambda report', async () => {
-    lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify({ ...REPORT, verdict: 'compatible', differences: [] })) as never });
+    lambda
+      .on(InvokeCommand)
+      .resolves({ StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify({ ...REPORT, verdict: 'compatible', differences: [] })) as never });
     const m = memoryIo(true);
     expect(await runValidate({ suffix: 'prod' }, deps(m.io))).toBe(ExitCode.Ok);
     expect(JSON.parse(m.out())).toEqual({ ...REPORT, verdict: 'compatible', differences: [] });
@@ -73,7 +96,10 @@ describe('bgmig validate --suffix (through the deployed Lambda)', () => {
   });
 
   it('an error report exits 1', async () => {
-    lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify({ ...REPORT, verdict: 'error', differences: [], error: 'Blue database: Timed out.' })) as never });
+    lambda.on(InvokeCommand).resolves({
+      StatusCode: 200,
+      Payload: new TextEncoder().encode(JSON.stringify({ ...REPORT, verdict: 'error', differences: [], error: 'Blue database: Timed out.' })) as never,
+    });
     const m = memoryIo(false);
     expect(await runValidate({ suffix: 'prod' }, deps(m.io))).toBe(ExitCode.Failure);
     // Issue 16: every error line on stderr.
@@ -81,16 +107,23 @@ describe('bgmig validate --suffix (through the deployed Lambda)', () => {
   });
 
   it('a function error (crash, timeout) is a failure with where to look', async () => {
-    lambda.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled', Payload: new TextEncoder().encode('{"errorMessage":"Task timed out"}') as never });
+    lambda
+      .on(InvokeCommand)
+      .resolves({ StatusCode: 200, FunctionError: 'Unhandled', Payload: new TextEncoder().encode('{"errorMessage":"Task timed out"}') as never });
     const m = memoryIo(false);
     await expect(runValidate({ suffix: 'prod' }, deps(m.io))).rejects.toThrow(/The validator function lambda-schema-validator-prod failed \(Unhandled\)/);
   });
 
   it('a suffix from BGMIG_SUFFIX does not block direct mode, one on the command line does', async () => {
     const m = memoryIo(false);
-    await expect(runValidate({ suffix: 'prod', blueUrl: 'postgres://a@127.0.0.1:1/x', greenUrl: 'postgres://a@127.0.0.1:1/y' }, deps(m.io))).rejects.toMatchObject({ exitCode: ExitCode.BadInput });
+    await expect(
+      runValidate({ suffix: 'prod', blueUrl: 'postgres://a@127.0.0.1:1/x', greenUrl: 'postgres://a@127.0.0.1:1/y' }, deps(m.io)),
+    ).rejects.toMatchObject({ exitCode: ExitCode.BadInput });
     // From the environment: direct mode runs (and fails to connect: port 1), proving the URLs won.
-    const code = await runValidate({ suffix: 'prod', suffixFromEnv: true, blueUrl: 'postgres://a@127.0.0.1:1/x', greenUrl: 'postgres://a@127.0.0.1:1/y' }, deps(m.io));
+    const code = await runValidate(
+      { suffix: 'prod', suffixFromEnv: true, blueUrl: 'postgres://a@127.0.0.1:1/x', greenUrl: 'postgres://a@127.0.0.1:1/y' },
+      deps(m.io),
+    );
     expect(code).toBe(ExitCode.Failure);
     expect(lambda.commandCalls(InvokeCommand)).toHaveLength(0);
   });

@@ -77,7 +77,18 @@ describe('identical schemas', () => {
     expect(r.verdict).toBe('compatible');
     expect(r.error).toBeUndefined();
     // The summaries count what was read, so "zero differences" is not "read nothing".
-    expect(r.blue?.counts).toMatchObject({ schemas: 3, tables: 4, partitions: 2, views: 1, materializedViews: 1, enums: 1, domains: 1, compositeTypes: 1, extensions: 1, policies: 1 });
+    expect(r.blue?.counts).toMatchObject({
+      schemas: 3,
+      tables: 4,
+      partitions: 2,
+      views: 1,
+      materializedViews: 1,
+      enums: 1,
+      domains: 1,
+      compositeTypes: 1,
+      extensions: 1,
+      policies: 1,
+    });
     expect(r.blue?.counts.routines).toBe(3);
     expect(r.blue?.serverVersion).toMatch(/^15\./);
     expect(r.green?.counts).toEqual(r.blue?.counts);
@@ -116,7 +127,12 @@ describe('tables', () => {
   run([
     { name: 'table dropped → DS102 breaking', blue: 'create table t (id int)', expect: ['DS102 breaking public.t'] },
     { name: 'table added → SA102 safe', green: 'create table t (id int)', expect: ['SA102 safe public.t'] },
-    { name: 'table renamed (identical columns) → BC101 breaking', blue: 'create table orders (id int, note text)', green: 'create table purchase_orders (id int, note text)', expect: ['BC101 breaking public.orders'] },
+    {
+      name: 'table renamed (identical columns) → BC101 breaking',
+      blue: 'create table orders (id int, note text)',
+      green: 'create table purchase_orders (id int, note text)',
+      expect: ['BC101 breaking public.orders'],
+    },
     {
       name: 'two identical tables dropped, one added: ambiguous, reported as drops and an add',
       blue: 'create table a (id int); create table b (id int)',
@@ -124,9 +140,25 @@ describe('tables', () => {
       expect: ['DS102 breaking public.a', 'DS102 breaking public.b', 'SA102 safe public.c'],
     },
     // Issue 11: with no partition, every insert blue makes fails ("no partition of relation found for row").
-    { name: 'plain table became partitioned without partitions → TB101 risky, TB104 breaking', blue: 'create table t (id int, at date)', green: 'create table t (id int, at date) partition by range (at)', expect: ['TB101 risky public.t', 'TB104 breaking public.t'] },
-    { name: 'replica identity changed → TB103 risky', base: 'create table t (id int primary key)', green: 'alter table t replica identity full', expect: ['TB103 risky public.t'] },
-    { name: 'table comment changed → CM101 safe', base: 'create table t (id int)', blue: "comment on table t is 'old'", green: "comment on table t is 'new'", expect: ['CM101 safe public.t'] },
+    {
+      name: 'plain table became partitioned without partitions → TB101 risky, TB104 breaking',
+      blue: 'create table t (id int, at date)',
+      green: 'create table t (id int, at date) partition by range (at)',
+      expect: ['TB101 risky public.t', 'TB104 breaking public.t'],
+    },
+    {
+      name: 'replica identity changed → TB103 risky',
+      base: 'create table t (id int primary key)',
+      green: 'alter table t replica identity full',
+      expect: ['TB103 risky public.t'],
+    },
+    {
+      name: 'table comment changed → CM101 safe',
+      base: 'create table t (id int)',
+      blue: "comment on table t is 'old'",
+      green: "comment on table t is 'new'",
+      expect: ['CM101 safe public.t'],
+    },
   ]);
 });
 
@@ -135,8 +167,18 @@ describe('columns', () => {
   run([
     { name: 'column dropped → DS103 breaking', base, green: 'alter table t drop column a', expect: ['DS103 breaking public.t.a'] },
     { name: 'nullable column added → SA103 safe', base, green: 'alter table t add column b int', expect: ['SA103 safe public.t.b'] },
-    { name: 'NOT NULL column with a default added → SA103 safe', base, green: 'alter table t add column b int not null default 0', expect: ['SA103 safe public.t.b'] },
-    { name: 'NOT NULL column without a default added → MF103 breaking', base, green: 'alter table t add column b int not null', expect: ['MF103 breaking public.t.b'] },
+    {
+      name: 'NOT NULL column with a default added → SA103 safe',
+      base,
+      green: 'alter table t add column b int not null default 0',
+      expect: ['SA103 safe public.t.b'],
+    },
+    {
+      name: 'NOT NULL column without a default added → MF103 breaking',
+      base,
+      green: 'alter table t add column b int not null',
+      expect: ['MF103 breaking public.t.b'],
+    },
     { name: 'column renamed → BC102 breaking', base, green: 'alter table t rename column a to body', expect: ['BC102 breaking public.t.a'] },
     {
       name: 'dropped and added columns of different types are not a rename',
@@ -145,18 +187,78 @@ describe('columns', () => {
       expect: ['DS103 breaking public.t.a', 'SA103 safe public.t.b'],
     },
     { name: 'column made NOT NULL → MF104 breaking', base, green: 'alter table t alter column a set not null', expect: ['MF104 breaking public.t.a'] },
-    { name: 'NOT NULL dropped → NN101 risky', base: 'create table t (id int primary key, a text not null)', green: 'alter table t alter column a drop not null', expect: ['NN101 risky public.t.a'] },
-    { name: 'default changed → DF101 risky', base: "create table t (a text default 'x')", green: "alter table t alter column a set default 'y'", expect: ['DF101 risky public.t.a'] },
-    { name: 'default removed from a nullable column → DF102 risky', base: "create table t (a text default 'x')", green: 'alter table t alter column a drop default', expect: ['DF102 risky public.t.a'] },
-    { name: 'default removed from a NOT NULL column → DF103 breaking', base: "create table t (a text not null default 'x')", green: 'alter table t alter column a drop default', expect: ['DF103 breaking public.t.a'] },
-    { name: 'default added → DF104 safe', base: 'create table t (a text)', green: "alter table t alter column a set default 'x'", expect: ['DF104 safe public.t.a'] },
-    { name: 'identity removed, no default → ID101 breaking', base: 'create table t (id int generated by default as identity, a text)', green: 'alter table t alter column id drop identity', expect: ['ID101 breaking public.t.id'] },
-    { name: 'identity BY DEFAULT → ALWAYS → ID102 breaking', base: 'create table t (id int generated by default as identity)', green: 'alter table t alter column id set generated always', expect: ['ID102 breaking public.t.id'] },
-    { name: 'identity ALWAYS → BY DEFAULT → ID103 risky', base: 'create table t (id int generated always as identity)', green: 'alter table t alter column id set generated by default', expect: ['ID103 risky public.t.id'] },
-    { name: 'column became generated → GC101 breaking', blue: 'create table t (a int, b int)', green: 'create table t (a int, b int generated always as (a * 2) stored)', expect: ['GC101 breaking public.t.b'] },
-    { name: 'generation expression changed → GC102 risky', blue: 'create table t (a int, b int generated always as (a * 2) stored)', green: 'create table t (a int, b int generated always as (a * 3) stored)', expect: ['GC102 risky public.t.b'] },
-    { name: 'collation changed → CL101 risky', base: 'create table t (a text)', green: 'alter table t alter column a type text collate "C"', expect: ['CL101 risky public.t.a'] },
-    { name: 'column order changed → CO101 risky', blue: 'create table t (a int, b text)', green: 'create table t (b text, a int)', expect: ['CO101 risky public.t'] },
+    {
+      name: 'NOT NULL dropped → NN101 risky',
+      base: 'create table t (id int primary key, a text not null)',
+      green: 'alter table t alter column a drop not null',
+      expect: ['NN101 risky public.t.a'],
+    },
+    {
+      name: 'default changed → DF101 risky',
+      base: "create table t (a text default 'x')",
+      green: "alter table t alter column a set default 'y'",
+      expect: ['DF101 risky public.t.a'],
+    },
+    {
+      name: 'default removed from a nullable column → DF102 risky',
+      base: "create table t (a text default 'x')",
+      green: 'alter table t alter column a drop default',
+      expect: ['DF102 risky public.t.a'],
+    },
+    {
+      name: 'default removed from a NOT NULL column → DF103 breaking',
+      base: "create table t (a text not null default 'x')",
+      green: 'alter table t alter column a drop default',
+      expect: ['DF103 breaking public.t.a'],
+    },
+    {
+      name: 'default added → DF104 safe',
+      base: 'create table t (a text)',
+      green: "alter table t alter column a set default 'x'",
+      expect: ['DF104 safe public.t.a'],
+    },
+    {
+      name: 'identity removed, no default → ID101 breaking',
+      base: 'create table t (id int generated by default as identity, a text)',
+      green: 'alter table t alter column id drop identity',
+      expect: ['ID101 breaking public.t.id'],
+    },
+    {
+      name: 'identity BY DEFAULT → ALWAYS → ID102 breaking',
+      base: 'create table t (id int generated by default as identity)',
+      green: 'alter table t alter column id set generated always',
+      expect: ['ID102 breaking public.t.id'],
+    },
+    {
+      name: 'identity ALWAYS → BY DEFAULT → ID103 risky',
+      base: 'create table t (id int generated always as identity)',
+      green: 'alter table t alter column id set generated by default',
+      expect: ['ID103 risky public.t.id'],
+    },
+    {
+      name: 'column became generated → GC101 breaking',
+      blue: 'create table t (a int, b int)',
+      green: 'create table t (a int, b int generated always as (a * 2) stored)',
+      expect: ['GC101 breaking public.t.b'],
+    },
+    {
+      name: 'generation expression changed → GC102 risky',
+      blue: 'create table t (a int, b int generated always as (a * 2) stored)',
+      green: 'create table t (a int, b int generated always as (a * 3) stored)',
+      expect: ['GC102 risky public.t.b'],
+    },
+    {
+      name: 'collation changed → CL101 risky',
+      base: 'create table t (a text)',
+      green: 'alter table t alter column a type text collate "C"',
+      expect: ['CL101 risky public.t.a'],
+    },
+    {
+      name: 'column order changed → CO101 risky',
+      blue: 'create table t (a int, b text)',
+      green: 'create table t (b text, a int)',
+      expect: ['CO101 risky public.t'],
+    },
     { name: 'column comment changed → CM101 safe', base, green: "comment on column t.a is 'body text'", expect: ['CM101 safe public.t.a'] },
   ]);
 });
@@ -171,7 +273,11 @@ describe('column types', () => {
     { name: 'integer → bigint → CT103 safe', ...typed('integer', 'bigint'), expect: ['CT103 safe public.t.c'] },
     { name: 'bigint → integer → CT101 breaking', ...typed('bigint', 'integer'), expect: ['CT101 breaking public.t.c'] },
     { name: 'integer → text (another family) → CT101 breaking', ...typed('integer', 'text'), expect: ['CT101 breaking public.t.c'] },
-    { name: 'numeric(10,2) → numeric(12,4) → CT102 risky (more decimals shown)', ...typed('numeric(10,2)', 'numeric(12,4)'), expect: ['CT102 risky public.t.c'] },
+    {
+      name: 'numeric(10,2) → numeric(12,4) → CT102 risky (more decimals shown)',
+      ...typed('numeric(10,2)', 'numeric(12,4)'),
+      expect: ['CT102 risky public.t.c'],
+    },
     { name: 'numeric(10,2) → numeric(14,2) → CT103 safe', ...typed('numeric(10,2)', 'numeric(14,2)'), expect: ['CT103 safe public.t.c'] },
     { name: 'timestamp → timestamptz → CT102 risky', ...typed('timestamp', 'timestamptz'), expect: ['CT102 risky public.t.c'] },
     { name: 'real → double precision → CT102 risky', ...typed('real', 'double precision'), expect: ['CT102 risky public.t.c'] },
@@ -182,12 +288,42 @@ describe('column types', () => {
 
 describe('constraints and indexes', () => {
   run([
-    { name: 'primary key removed → PK101 breaking', blue: 'create table t (id int primary key)', green: 'create table t (id int not null)', expect: ['PK101 breaking public.t'] },
-    { name: 'primary key changed → PK101 breaking', blue: 'create table t (a int, b int, primary key (a))', green: 'create table t (a int, b int, primary key (a, b))', expect: ['PK101 breaking public.t', 'MF104 breaking public.t.b'] },
-    { name: 'primary key added → PK102 risky', blue: 'create table t (id int not null)', green: 'create table t (id int primary key)', expect: ['PK102 risky public.t'] },
-    { name: 'unique constraint added → MF105 risky', base: 'create table t (a int)', green: 'alter table t add constraint t_a_key unique (a)', expect: ['MF105 risky public.t.t_a_key'] },
-    { name: 'check constraint added → MF106 risky', base: 'create table t (a int)', green: 'alter table t add constraint a_positive check (a > 0)', expect: ['MF106 risky public.t.a_positive'] },
-    { name: 'NOT VALID check added is still MF106 risky (new writes are checked)', base: 'create table t (a int)', green: 'alter table t add constraint a_positive check (a > 0) not valid', expect: ['MF106 risky public.t.a_positive'] },
+    {
+      name: 'primary key removed → PK101 breaking',
+      blue: 'create table t (id int primary key)',
+      green: 'create table t (id int not null)',
+      expect: ['PK101 breaking public.t'],
+    },
+    {
+      name: 'primary key changed → PK101 breaking',
+      blue: 'create table t (a int, b int, primary key (a))',
+      green: 'create table t (a int, b int, primary key (a, b))',
+      expect: ['PK101 breaking public.t', 'MF104 breaking public.t.b'],
+    },
+    {
+      name: 'primary key added → PK102 risky',
+      blue: 'create table t (id int not null)',
+      green: 'create table t (id int primary key)',
+      expect: ['PK102 risky public.t'],
+    },
+    {
+      name: 'unique constraint added → MF105 risky',
+      base: 'create table t (a int)',
+      green: 'alter table t add constraint t_a_key unique (a)',
+      expect: ['MF105 risky public.t.t_a_key'],
+    },
+    {
+      name: 'check constraint added → MF106 risky',
+      base: 'create table t (a int)',
+      green: 'alter table t add constraint a_positive check (a > 0)',
+      expect: ['MF106 risky public.t.a_positive'],
+    },
+    {
+      name: 'NOT VALID check added is still MF106 risky (new writes are checked)',
+      base: 'create table t (a int)',
+      green: 'alter table t add constraint a_positive check (a > 0) not valid',
+      expect: ['MF106 risky public.t.a_positive'],
+    },
     {
       name: 'foreign key added → MF107 risky',
       base: 'create table p (id int primary key); create table c (pid int)',
@@ -201,15 +337,52 @@ describe('constraints and indexes', () => {
       green: 'create table c (pid int constraint c_pid_fkey references p(id) on delete cascade)',
       expect: ['MF107 risky public.c.c_pid_fkey'],
     },
-    { name: 'exclusion constraint added → MF108 risky', base: 'create table t (r int4range)', green: 'alter table t add constraint no_overlap exclude using gist (r with &&)', expect: ['MF108 risky public.t.no_overlap'] },
-    { name: 'check constraint removed → CN101 risky', base: 'create table t (a int constraint a_positive check (a > 0))', green: 'alter table t drop constraint a_positive', expect: ['CN101 risky public.t.a_positive'] },
-    { name: 'constraint renamed → CN102 safe', base: 'create table t (a int constraint a_positive check (a > 0))', green: 'alter table t rename constraint a_positive to a_gt_zero', expect: ['CN102 safe public.t.a_positive'] },
-    { name: 'index dropped → IX101 risky', base: 'create table t (a int); create index t_a on t (a)', green: 'drop index t_a', expect: ['IX101 risky public.t_a'] },
+    {
+      name: 'exclusion constraint added → MF108 risky',
+      base: 'create table t (r int4range)',
+      green: 'alter table t add constraint no_overlap exclude using gist (r with &&)',
+      expect: ['MF108 risky public.t.no_overlap'],
+    },
+    {
+      name: 'check constraint removed → CN101 risky',
+      base: 'create table t (a int constraint a_positive check (a > 0))',
+      green: 'alter table t drop constraint a_positive',
+      expect: ['CN101 risky public.t.a_positive'],
+    },
+    {
+      name: 'constraint renamed → CN102 safe',
+      base: 'create table t (a int constraint a_positive check (a > 0))',
+      green: 'alter table t rename constraint a_positive to a_gt_zero',
+      expect: ['CN102 safe public.t.a_positive'],
+    },
+    {
+      name: 'index dropped → IX101 risky',
+      base: 'create table t (a int); create index t_a on t (a)',
+      green: 'drop index t_a',
+      expect: ['IX101 risky public.t_a'],
+    },
     { name: 'index added → SA104 safe', base: 'create table t (a int)', green: 'create index t_a on t (a)', expect: ['SA104 safe public.t_a'] },
     { name: 'unique index added → MF101 risky', base: 'create table t (a int)', green: 'create unique index t_a on t (a)', expect: ['MF101 risky public.t_a'] },
-    { name: 'index made unique (same name) → MF101 risky', base: 'create table t (a int)', blue: 'create index t_a on t (a)', green: 'create unique index t_a on t (a)', expect: ['MF101 risky public.t_a'] },
-    { name: 'index renamed → IX103 safe', base: 'create table t (a int); create index t_a on t (a)', green: 'alter index t_a rename to t_a_idx', expect: ['IX103 safe public.t_a'] },
-    { name: 'partial index predicate changed → IX102 risky', base: 'create table t (a int)', blue: 'create index t_a on t (a) where a > 0', green: 'create index t_a on t (a) where a > 10', expect: ['IX102 risky public.t_a'] },
+    {
+      name: 'index made unique (same name) → MF101 risky',
+      base: 'create table t (a int)',
+      blue: 'create index t_a on t (a)',
+      green: 'create unique index t_a on t (a)',
+      expect: ['MF101 risky public.t_a'],
+    },
+    {
+      name: 'index renamed → IX103 safe',
+      base: 'create table t (a int); create index t_a on t (a)',
+      green: 'alter index t_a rename to t_a_idx',
+      expect: ['IX103 safe public.t_a'],
+    },
+    {
+      name: 'partial index predicate changed → IX102 risky',
+      base: 'create table t (a int)',
+      blue: 'create index t_a on t (a) where a > 0',
+      green: 'create index t_a on t (a) where a > 10',
+      expect: ['IX102 risky public.t_a'],
+    },
   ]);
 });
 
@@ -219,8 +392,20 @@ describe('views', () => {
     { name: 'view dropped → DS104 breaking', base, blue: 'create view v as select id from t', expect: ['DS104 breaking public.v'] },
     { name: 'materialized view dropped → DS104 breaking', base, blue: 'create materialized view mv as select id from t', expect: ['DS104 breaking public.mv'] },
     { name: 'view added → SA105 safe', base, green: 'create view v as select id from t', expect: ['SA105 safe public.v'] },
-    { name: 'view definition changed, same columns → VW101 risky', base, blue: 'create view v as select id, a from t', green: 'create view v as select id, a from t where id > 0', expect: ['VW101 risky public.v'] },
-    { name: 'view column removed → BC106 breaking', base, blue: 'create view v as select id, a from t', green: 'create view v as select id from t', expect: ['BC106 breaking public.v'] },
+    {
+      name: 'view definition changed, same columns → VW101 risky',
+      base,
+      blue: 'create view v as select id, a from t',
+      green: 'create view v as select id, a from t where id > 0',
+      expect: ['VW101 risky public.v'],
+    },
+    {
+      name: 'view column removed → BC106 breaking',
+      base,
+      blue: 'create view v as select id, a from t',
+      green: 'create view v as select id from t',
+      expect: ['BC106 breaking public.v'],
+    },
   ]);
 });
 
@@ -235,24 +420,74 @@ describe('sequences', () => {
     { name: 'standalone sequence dropped → DS107 breaking', blue: 'create sequence s', expect: ['DS107 breaking public.s'] },
     { name: 'sequence added → SA106 safe', green: 'create sequence s', expect: ['SA106 safe public.s'] },
     // Issue 11: a step change makes no statement fail (SQ103 safe); bounds and cycle stay SQ102.
-    { name: 'sequence increment changed → SQ103 safe', blue: 'create sequence s increment 1', green: 'create sequence s increment 5', expect: ['SQ103 safe public.s'] },
+    {
+      name: 'sequence increment changed → SQ103 safe',
+      blue: 'create sequence s increment 1',
+      green: 'create sequence s increment 5',
+      expect: ['SQ103 safe public.s'],
+    },
     { name: 'serial column identical on both sides: its sequence is not a difference', base: 'create table t (id serial primary key)', expect: [] },
   ]);
 });
 
 describe('enums, domains and composite types', () => {
   run([
-    { name: 'enum value added → SA107 safe', base: "create type mood as enum ('happy', 'sad')", green: "alter type mood add value 'meh'", expect: ['SA107 safe public.mood'] },
-    { name: 'enum value removed → DS105 breaking', blue: "create type mood as enum ('happy', 'ok', 'sad')", green: "create type mood as enum ('happy', 'sad')", expect: ['DS105 breaking public.mood'] },
-    { name: 'enum value renamed → BC103 breaking', base: "create type mood as enum ('happy', 'sad')", green: "alter type mood rename value 'sad' to 'unhappy'", expect: ['BC103 breaking public.mood'] },
-    { name: 'enum values reordered → EN101 risky', blue: "create type mood as enum ('happy', 'sad')", green: "create type mood as enum ('sad', 'happy')", expect: ['EN101 risky public.mood'] },
+    {
+      name: 'enum value added → SA107 safe',
+      base: "create type mood as enum ('happy', 'sad')",
+      green: "alter type mood add value 'meh'",
+      expect: ['SA107 safe public.mood'],
+    },
+    {
+      name: 'enum value removed → DS105 breaking',
+      blue: "create type mood as enum ('happy', 'ok', 'sad')",
+      green: "create type mood as enum ('happy', 'sad')",
+      expect: ['DS105 breaking public.mood'],
+    },
+    {
+      name: 'enum value renamed → BC103 breaking',
+      base: "create type mood as enum ('happy', 'sad')",
+      green: "alter type mood rename value 'sad' to 'unhappy'",
+      expect: ['BC103 breaking public.mood'],
+    },
+    {
+      name: 'enum values reordered → EN101 risky',
+      blue: "create type mood as enum ('happy', 'sad')",
+      green: "create type mood as enum ('sad', 'happy')",
+      expect: ['EN101 risky public.mood'],
+    },
     { name: 'enum dropped → DS108 breaking', blue: "create type mood as enum ('happy')", expect: ['DS108 breaking public.mood'] },
-    { name: 'domain check added → DM102 risky', base: 'create domain d as integer', green: 'alter domain d add constraint d_positive check (value > 0)', expect: ['DM102 risky public.d'] },
-    { name: 'domain base widened varchar(10) → varchar(20) → CT103 safe', blue: 'create domain code as varchar(10)', green: 'create domain code as varchar(20)', expect: ['CT103 safe public.code'] },
-    { name: 'domain made NOT NULL → MF104 breaking', base: 'create domain d as integer', green: 'alter domain d set not null', expect: ['MF104 breaking public.d'] },
+    {
+      name: 'domain check added → DM102 risky',
+      base: 'create domain d as integer',
+      green: 'alter domain d add constraint d_positive check (value > 0)',
+      expect: ['DM102 risky public.d'],
+    },
+    {
+      name: 'domain base widened varchar(10) → varchar(20) → CT103 safe',
+      blue: 'create domain code as varchar(10)',
+      green: 'create domain code as varchar(20)',
+      expect: ['CT103 safe public.code'],
+    },
+    {
+      name: 'domain made NOT NULL → MF104 breaking',
+      base: 'create domain d as integer',
+      green: 'alter domain d set not null',
+      expect: ['MF104 breaking public.d'],
+    },
     { name: 'domain added → SA108 safe', green: 'create domain d as integer', expect: ['SA108 safe public.d'] },
-    { name: 'composite attribute removed → CP101 breaking', blue: 'create type pair as (a int, b text)', green: 'create type pair as (a int)', expect: ['CP101 breaking public.pair.b'] },
-    { name: 'composite attribute added → CP102 risky', blue: 'create type pair as (a int)', green: 'create type pair as (a int, b text)', expect: ['CP102 risky public.pair.b'] },
+    {
+      name: 'composite attribute removed → CP101 breaking',
+      blue: 'create type pair as (a int, b text)',
+      green: 'create type pair as (a int)',
+      expect: ['CP101 breaking public.pair.b'],
+    },
+    {
+      name: 'composite attribute added → CP102 risky',
+      blue: 'create type pair as (a int)',
+      green: 'create type pair as (a int, b text)',
+      expect: ['CP102 risky public.pair.b'],
+    },
   ]);
 });
 
@@ -261,12 +496,42 @@ describe('functions and procedures', () => {
   run([
     { name: 'function removed → DS106 breaking', blue: f('add1(x int)', 'int', 'select x + 1'), expect: ['DS106 breaking public.add1(integer)'] },
     { name: 'procedure removed → DS106 breaking', blue: "create procedure p(x int) language sql as 'select x'", expect: ['DS106 breaking public.p(integer)'] },
-    { name: 'function signature changed → BC104 breaking', blue: f('add1(x int)', 'int', 'select x + 1'), green: f('add1(x bigint)', 'bigint', 'select x + 1'), expect: ['BC104 breaking public.add1(integer)'] },
-    { name: 'function return type changed → BC105 breaking', blue: f('add1(x int)', 'int', 'select x + 1'), green: f('add1(x int)', 'bigint', 'select x + 1'), expect: ['BC105 breaking public.add1(integer)'] },
-    { name: 'function body changed → FN101 risky', blue: f('add1(x int)', 'int', 'select x + 1'), green: f('add1(x int)', 'int', 'select x + 2'), expect: ['FN101 risky public.add1(integer)'] },
-    { name: 'function volatility changed → FN101 risky', blue: f('add1(x int)', 'int', 'select x + 1'), green: f('add1(x int)', 'int', 'select x + 1', 'volatile'), expect: ['FN101 risky public.add1(integer)'] },
-    { name: 'argument renamed → FN102 risky', blue: f('add1(x int)', 'int', 'select $1 + 1'), green: f('add1(y int)', 'int', 'select $1 + 1'), expect: ['FN102 risky public.add1(integer)'] },
-    { name: 'new overload added → SA109 safe', base: f('add1(x int)', 'int', 'select x + 1'), green: f('add1(x bigint)', 'bigint', 'select x + 1'), expect: ['SA109 safe public.add1(bigint)'] },
+    {
+      name: 'function signature changed → BC104 breaking',
+      blue: f('add1(x int)', 'int', 'select x + 1'),
+      green: f('add1(x bigint)', 'bigint', 'select x + 1'),
+      expect: ['BC104 breaking public.add1(integer)'],
+    },
+    {
+      name: 'function return type changed → BC105 breaking',
+      blue: f('add1(x int)', 'int', 'select x + 1'),
+      green: f('add1(x int)', 'bigint', 'select x + 1'),
+      expect: ['BC105 breaking public.add1(integer)'],
+    },
+    {
+      name: 'function body changed → FN101 risky',
+      blue: f('add1(x int)', 'int', 'select x + 1'),
+      green: f('add1(x int)', 'int', 'select x + 2'),
+      expect: ['FN101 risky public.add1(integer)'],
+    },
+    {
+      name: 'function volatility changed → FN101 risky',
+      blue: f('add1(x int)', 'int', 'select x + 1'),
+      green: f('add1(x int)', 'int', 'select x + 1', 'volatile'),
+      expect: ['FN101 risky public.add1(integer)'],
+    },
+    {
+      name: 'argument renamed → FN102 risky',
+      blue: f('add1(x int)', 'int', 'select $1 + 1'),
+      green: f('add1(y int)', 'int', 'select $1 + 1'),
+      expect: ['FN102 risky public.add1(integer)'],
+    },
+    {
+      name: 'new overload added → SA109 safe',
+      base: f('add1(x int)', 'int', 'select x + 1'),
+      green: f('add1(x bigint)', 'bigint', 'select x + 1'),
+      expect: ['SA109 safe public.add1(bigint)'],
+    },
   ]);
 });
 
@@ -279,10 +544,30 @@ describe('triggers, row-level security and privileges', () => {
     // Issue 11: enabled state is judged by whether it fires for blue's sessions (ST106), not as a definition change.
     { name: 'trigger disabled → ST106 risky', base: `${base}; ${trg}`, green: 'alter table t disable trigger t_noop', expect: ['ST106 risky public.t.t_noop'] },
     { name: 'RLS enabled → RL101 risky', base, green: 'alter table t enable row level security', expect: ['RL101 risky public.t'] },
-    { name: 'RLS disabled → RL102 risky', base: `${base}; alter table t enable row level security`, green: 'alter table t disable row level security', expect: ['RL102 risky public.t'] },
-    { name: 'RLS forced → RL103 risky', base: `${base}; alter table t enable row level security`, green: 'alter table t force row level security', expect: ['RL103 risky public.t'] },
-    { name: 'policy added → RL104 risky', base: `${base}; alter table t enable row level security`, green: 'create policy mine on t using (owner = current_user)', expect: ['RL104 risky public.t.mine'] },
-    { name: 'policy removed → RL105 risky', base: `${base}; alter table t enable row level security`, blue: 'create policy mine on t using (owner = current_user)', expect: ['RL105 risky public.t.mine'] },
+    {
+      name: 'RLS disabled → RL102 risky',
+      base: `${base}; alter table t enable row level security`,
+      green: 'alter table t disable row level security',
+      expect: ['RL102 risky public.t'],
+    },
+    {
+      name: 'RLS forced → RL103 risky',
+      base: `${base}; alter table t enable row level security`,
+      green: 'alter table t force row level security',
+      expect: ['RL103 risky public.t'],
+    },
+    {
+      name: 'policy added → RL104 risky',
+      base: `${base}; alter table t enable row level security`,
+      green: 'create policy mine on t using (owner = current_user)',
+      expect: ['RL104 risky public.t.mine'],
+    },
+    {
+      name: 'policy removed → RL105 risky',
+      base: `${base}; alter table t enable row level security`,
+      blue: 'create policy mine on t using (owner = current_user)',
+      expect: ['RL105 risky public.t.mine'],
+    },
     {
       name: 'policy changed → RL106 risky',
       base: `${base}; alter table t enable row level security`,
@@ -290,9 +575,19 @@ describe('triggers, row-level security and privileges', () => {
       green: 'create policy mine on t to app_ro using (owner = current_user)',
       expect: ['RL106 risky public.t.mine'],
     },
-    { name: 'privilege revoked → PV101 breaking', base: `${base}; grant select, insert on t to app_rw`, green: 'revoke insert on t from app_rw', expect: ['PV101 breaking public.t'] },
+    {
+      name: 'privilege revoked → PV101 breaking',
+      base: `${base}; grant select, insert on t to app_rw`,
+      green: 'revoke insert on t from app_rw',
+      expect: ['PV101 breaking public.t'],
+    },
     { name: 'privilege granted → SA111 safe', base, green: 'grant select on t to app_ro', expect: ['SA111 safe public.t'] },
-    { name: 'owner changed: the old owner loses its privileges → PV101 breaking, SA111 safe', base, green: 'alter table t owner to app_owner', expect: ['PV101 breaking public.t', 'SA111 safe public.t'] },
+    {
+      name: 'owner changed: the old owner loses its privileges → PV101 breaking, SA111 safe',
+      base,
+      green: 'alter table t owner to app_owner',
+      expect: ['PV101 breaking public.t', 'SA111 safe public.t'],
+    },
   ]);
 });
 
@@ -300,7 +595,11 @@ describe('extensions and schemas', () => {
   run([
     { name: 'extension dropped → DS109 breaking', blue: 'create extension pgcrypto', expect: ['DS109 breaking pgcrypto'] },
     { name: 'extension added → SA110 safe', green: 'create extension pgcrypto', expect: ['SA110 safe pgcrypto'] },
-    { name: 'schema dropped → DS101 breaking, its tables not listed one by one', blue: 'create schema billing; create table billing.a (id int); create table billing.b (id int)', expect: ['DS101 breaking billing'] },
+    {
+      name: 'schema dropped → DS101 breaking, its tables not listed one by one',
+      blue: 'create schema billing; create table billing.a (id int); create table billing.b (id int)',
+      expect: ['DS101 breaking billing'],
+    },
     { name: 'schema added → SA101 safe', green: 'create schema billing; create table billing.a (id int)', expect: ['SA101 safe billing'] },
     {
       name: 'quoted mixed-case identifiers are reported quoted',
@@ -318,19 +617,46 @@ describe('extensions and schemas', () => {
 });
 
 describe('partitions', () => {
-  const base = "create table ev (id int, at date not null, note text) partition by range (at); create table ev_2025 partition of ev for values from ('2025-01-01') to ('2026-01-01')";
+  const base =
+    "create table ev (id int, at date not null, note text) partition by range (at); create table ev_2025 partition of ev for values from ('2025-01-01') to ('2026-01-01')";
   run([
     // Issue 11: the parent then refuses the dropped range (TB104): with no DEFAULT partition blue's inserts of 2025 rows fail.
-    { name: 'partition dropped → DS102 breaking, TB104 breaking', base, green: 'drop table ev_2025', expect: ['DS102 breaking public.ev_2025', 'TB104 breaking public.ev'] },
-    { name: 'partition added → SA102 safe', base, green: "create table ev_2026 partition of ev for values from ('2026-01-01') to ('2027-01-01')", expect: ['SA102 safe public.ev_2026'] },
+    {
+      name: 'partition dropped → DS102 breaking, TB104 breaking',
+      base,
+      green: 'drop table ev_2025',
+      expect: ['DS102 breaking public.ev_2025', 'TB104 breaking public.ev'],
+    },
+    {
+      name: 'partition added → SA102 safe',
+      base,
+      green: "create table ev_2026 partition of ev for values from ('2026-01-01') to ('2027-01-01')",
+      expect: ['SA102 safe public.ev_2026'],
+    },
     {
       name: 'partition bound shrunk → TB102 risky, TB104 breaking (rows of the lost range are refused)',
       blue: base,
-      green: "create table ev (id int, at date not null, note text) partition by range (at); create table ev_2025 partition of ev for values from ('2025-01-01') to ('2025-07-01')",
+      green:
+        "create table ev (id int, at date not null, note text) partition by range (at); create table ev_2025 partition of ev for values from ('2025-01-01') to ('2025-07-01')",
       expect: ['TB102 risky public.ev_2025', 'TB104 breaking public.ev'],
     },
-    { name: 'partition detached → TB102 risky, TB104 breaking', base, green: 'alter table ev detach partition ev_2025', expect: ['TB102 risky public.ev_2025', 'TB104 breaking public.ev'] },
-    { name: 'column dropped from a partitioned table is reported once, on the parent', base, green: 'alter table ev drop column note', expect: ['DS103 breaking public.ev.note'] },
-    { name: 'partitioned index dropped is reported once, not per partition', base: `${base}; create index ev_at on ev (at)`, green: 'drop index ev_at', expect: ['IX101 risky public.ev_at'] },
+    {
+      name: 'partition detached → TB102 risky, TB104 breaking',
+      base,
+      green: 'alter table ev detach partition ev_2025',
+      expect: ['TB102 risky public.ev_2025', 'TB104 breaking public.ev'],
+    },
+    {
+      name: 'column dropped from a partitioned table is reported once, on the parent',
+      base,
+      green: 'alter table ev drop column note',
+      expect: ['DS103 breaking public.ev.note'],
+    },
+    {
+      name: 'partitioned index dropped is reported once, not per partition',
+      base: `${base}; create index ev_at on ev (at)`,
+      green: 'drop index ev_at',
+      expect: ['IX101 risky public.ev_at'],
+    },
   ]);
 });
