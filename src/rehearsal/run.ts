@@ -47,6 +47,7 @@ import '../rollout/journal.js';
 import '../rollout/lease.js';
 import '../rollout/run.js';
 import '../rollout/session.js';
+import { rollbackBlockers, type ValidationReport } from '../schema/report.js';
 import '../schema/validate.js';
 import { provisionStack, type ProvisionedStack } from './aws-stack.js';
 import { Cleanup } from './cleanup.js';
@@ -410,6 +411,16 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
     const validated = await command('validate', 'bgmig validate --blue-url $BLUE --green-url $GREEN', (io) =>
       runValidate({ ...direct }, { io, aws: ctxFor(io).aws, suffix: () => REHEARSAL_SUFFIX }),
     );
+    // Both directions: the blue application on green's schema (the exit code), and green's writes back into blue's.
+    const report = validated.io.lastResult as ValidationReport | undefined;
+    const blockers = report ? rollbackBlockers(report) : undefined;
+    if (validated.held && (blockers === undefined || blockers.length > 0)) {
+      const rec = steps.at(-1);
+      if (rec) {
+        rec.status = 'failed';
+        rec.detail = blockers === undefined ? 'the report carries no rollback verdict' : `rollback after cutover blocked by ${blockers.length} difference(s)`;
+      }
+    }
     if (stack && validated.io.lastResult) {
       // The validator function stores its report for promote's gate; in direct mode the rehearsal stores it there.
       await stack.putReport(validated.io.lastResult as Parameters<ProvisionedStack['putReport']>[0]);
