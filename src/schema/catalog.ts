@@ -350,4 +350,4 @@ export function catalogCounts(c: Catalog): Record<string, number> {
 }
 
 // Report text names objects as psql would show them; the one quoting implementation lives with the SQL helpers.
-export { qualify, quoteIdent } from '../db/sql.js';
+export { qualify } from '../db/sql.js';

@@ -258,11 +258,6 @@ export type Code = keyof typeof CODES;
 
 export const ALL_CODES = Object.keys(CODES) as Code[];
 
-/** Codes of the rollback verdict (`report.rollback`); every other code belongs to the forward verdict. */
-export function isRollbackCode(code: string): boolean {
-  return code.startsWith('RB');
-}
-
 export function isCode(s: string): s is Code {
   return Object.hasOwn(CODES, s);
 }

@@ -30,7 +30,7 @@ import { coverageOf, covers, describeCoverage } from './partitions.js';
 import type { Difference } from './report.js';
 import { classifyTypeChange } from './type-compat.js';
 
-export { canAssign, classifyTypeChange, type TypeChange, type TypeCompatibility } from './type-compat.js';
+export { canAssign, classifyTypeChange } from './type-compat.js';
 
 class Collector {
   readonly out: Difference[] = [];
