@@ -34,7 +34,7 @@ async function expectBlueIntact(): Promise<void> {
 }
 
 describe('abort and undo', () => {
-  it('aborts when the drain cannot finish within --max-pause (the apply worker on green blocked by a lock), losing nothing', async () => {
+  it('refuses before fencing anything while the apply worker on green is stalled by a lock (no error recorded, no progress)', async () => {
     const writers = startWriters(pair, 4);
     const lock = await pair.green.connect('app');
     let r;
@@ -45,6 +45,34 @@ describe('abort and undo', () => {
       const next = Number((await pair.blue.sql('SELECT last_value FROM public.orders_id_seq', 'app')).rows[0].last_value);
       await lock.query('BEGIN READ WRITE');
       await lock.query(`INSERT INTO public.orders (id, writer, n) SELECT g, -1, -1 FROM generate_series(${next + 1}, ${next + 100_000}) g ON CONFLICT DO NOTHING`);
+      r = await bgmig(pair, ['db', 'cutover', '--yes', '--json', '--skip-validation', '--max-pause', '1500ms', '--on-switch', pair.onSwitch]);
+      // Refused before the fence: the writers never paused.
+      expect(await appCanWrite(pair.blue)).toBe(true);
+      await lock.query('ROLLBACK');
+      const before = writers.acks.length;
+      while (writers.acks.length < before + 50) await new Promise((res) => setTimeout(res, 10));
+    } finally {
+      await lock.end();
+      await writers.stop();
+    }
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/Cannot cutover from blue to green: blue is not fenced for a stream that is not applying: the apply worker of bgmig_sub_blue_to_green on green made no progress in [\d.]+ s .* a lock or a long transaction on green blocks it/);
+    const rows = await waitConverged(pair);
+    const ids = new Set((JSON.parse(rows.orders) as Array<{ id: number }>).map((o) => o.id));
+    for (const a of writers.acks) expect(ids.has(a.orderId)).toBe(true);
+    await expectBlueIntact();
+  });
+
+  it('aborts when the drain cannot finish within --max-pause (the drain marker locked on green after the gates), losing nothing', async () => {
+    const writers = startWriters(pair, 4);
+    const lock = await pair.green.connect('app');
+    let r;
+    try {
+      while (writers.acks.length < 50) await new Promise((res) => setTimeout(res, 10));
+      // The application's changes keep applying (so the gates see a stream that applies); only the drain
+      // marker's update waits on this row lock — the drain is the first thing that touches it.
+      await lock.query('BEGIN READ WRITE');
+      await lock.query('SELECT 1 FROM bgmig.marker WHERE id = 1 FOR UPDATE');
       r = await bgmig(pair, ['db', 'cutover', '--yes', '--json', '--skip-validation', '--max-pause', '1500ms', '--on-switch', pair.onSwitch]);
       await lock.query('ROLLBACK');
       const before = writers.acks.length;
