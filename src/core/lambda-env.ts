@@ -2,6 +2,8 @@
  * Environment variable names of the two Lambda functions: the contract between the CDK app (which sets them)
  * and the handlers (which read them).
  */
+import { failure } from './errors.js';
+
 export const ValidatorEnv = {
   BlueSecretArn: 'BLUE_SECRET_ARN',
   GreenSecretArn: 'GREEN_SECRET_ARN',
@@ -37,3 +39,15 @@ export const RDS_CA_BUNDLE = '/var/runtime/ca-cert.pem';
 export const APP_DB_USERNAME = 'bgmig_app';
 /** The database the application uses on both clusters. */
 export const APP_DB_NAME = 'app';
+
+/**
+ * Reads a variable the CDK app sets on a function (the names above). A missing one means the deployed stack and
+ * the function's bundle come from different bgmig versions, so the fix is a redeploy. `fn` names the function in
+ * the message ("cutover function", "rollback guard").
+ * @throws BgmigError (exit 1) when the variable is unset or empty.
+ */
+export function requireEnv(env: NodeJS.ProcessEnv, name: string, fn: string): string {
+  const v = env[name];
+  if (!v) throw failure(`The ${fn} has no ${name} environment variable: redeploy the stack with this bgmig version.`);
+  return v;
+}

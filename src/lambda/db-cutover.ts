@@ -22,7 +22,7 @@ import type { Route53Client } from '@aws-sdk/client-route-53';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { BgmigError, ExitCode, isBgmigError, messageOf } from '../core/errors.js';
-import { APP_DB_NAME, APP_DB_USERNAME, CutoverEnv } from '../core/lambda-env.js';
+import { APP_DB_NAME, APP_DB_USERNAME, CutoverEnv, requireEnv as requireLambdaEnv } from '../core/lambda-env.js';
 import { ArtifactKeys } from '../core/outputs.js';
 import type { Color } from '../core/naming.js';
 import { scrub } from '../core/redact.js';
@@ -107,11 +107,7 @@ interface Resolved {
   passwords: string[];
 }
 
-function requireEnv(env: NodeJS.ProcessEnv, name: string): string {
-  const v = env[name];
-  if (!v) throw new BgmigError(`The cutover function's environment has no ${name}: redeploy the stack with \`bgmig deploy\`.`, ExitCode.Failure);
-  return v;
-}
+const requireEnv = (env: NodeJS.ProcessEnv, name: string): string => requireLambdaEnv(env, name, 'cutover function');
 
 /** One version of the application secret, checked to name the role bgmig manages. */
 async function readAppSecret(env: NodeJS.ProcessEnv, sm: SecretsManagerClient, selector: SecretVersionSelector): Promise<SecretVersion> {

@@ -21,7 +21,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { messageOf } from '../core/errors.js';
-import { APP_DB_NAME, ValidatorEnv } from '../core/lambda-env.js';
+import { APP_DB_NAME, requireEnv as requireLambdaEnv, ValidatorEnv } from '../core/lambda-env.js';
 import { ArtifactKeys } from '../core/outputs.js';
 import { scrub } from '../core/redact.js';
 import { checkLogin, describeTarget, parseSecretValue, targetFromSecret, type DbSecretValue, type DbTarget } from '../db/connection.js';
@@ -43,11 +43,7 @@ const TIMEOUTS = { connectTimeoutMs: 10_000, statementTimeoutMs: 60_000, lockTim
 
 class HandlerError extends Error {}
 
-function requireEnv(env: NodeJS.ProcessEnv, name: string): string {
-  const v = env[name];
-  if (!v) throw new HandlerError(`The function has no ${name} environment variable: redeploy the stack with this bgmig version.`);
-  return v;
-}
+const requireEnv = (env: NodeJS.ProcessEnv, name: string): string => requireLambdaEnv(env, name, 'function');
 
 function stringList(v: unknown, field: string): string[] | undefined {
   if (v === undefined || v === null) return undefined;

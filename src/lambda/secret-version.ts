@@ -7,8 +7,9 @@
  * return a stale version right after a stage move (seen on moto; Secrets Manager is eventually consistent too), and
  * acting on the wrong password would desynchronise a database from its secret.
  */
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { BgmigError, ExitCode, messageOf } from '../core/errors.js';
+import { GetSecretValueCommand, type GetSecretValueCommandOutput, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { awsErrorName } from '../core/aws-error.js';
+import { BgmigError, ExitCode, firstLine, messageOf } from '../core/errors.js';
 import { type DbSecretValue, parseSecretValue } from '../db/connection.js';
 import type { SecretVersionSelector } from '../schema/report.js';
 
@@ -41,12 +42,12 @@ export function parseVersionSelector(raw: Record<string, unknown>): SecretVersio
 export async function readSecretVersion(sm: SecretsManagerClient, arn: string, selector: SecretVersionSelector, fn: string, what: string): Promise<SecretVersion> {
   const versionStage = selector.versionStage ?? (selector.versionId === undefined ? 'AWSCURRENT' : undefined);
   const asked = [selector.versionId ? `version ${selector.versionId}` : undefined, versionStage ? `stage ${versionStage}` : undefined].filter(Boolean).join(' at ');
-  let res;
+  let res: GetSecretValueCommandOutput;
   try {
     res = await sm.send(new GetSecretValueCommand({ SecretId: arn, ...(selector.versionId ? { VersionId: selector.versionId } : {}), ...(versionStage ? { VersionStage: versionStage } : {}) }));
   } catch (e) {
-    const name = (e as { name?: string }).name ?? 'Error';
-    throw new BgmigError(`The ${fn} could not read the ${what} secret (${name}: ${messageOf(e).split('\n')[0]}): check that it exists and that the function's role may read it.`, ExitCode.Failure, {
+    const name = awsErrorName(e) ?? 'Error';
+    throw new BgmigError(`The ${fn} could not read the ${what} secret (${name}: ${firstLine(messageOf(e))}): check that it exists and that the function's role may read it.`, ExitCode.Failure, {
       cause: e,
     });
   }

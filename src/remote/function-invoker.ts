@@ -8,6 +8,7 @@
  * function code (moto answers FunctionError "Handled" with "error running docker: …").
  */
 import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { awsErrorName } from '../core/aws-error.js';
 import { BgmigError, ExitCode, firstLine, messageOf } from '../core/errors.js';
 
 /** What an invocation returned: the payload text, and Lambda's FunctionError when the function itself failed. */
@@ -57,7 +58,7 @@ export async function invokeFor<T>(invoker: FunctionInvoker, functionName: strin
   try {
     res = await invoker.invoke(functionName, event);
   } catch (e) {
-    const name = (e as { name?: string }).name;
+    const name = awsErrorName(e);
     if (name === 'ResourceNotFoundException') {
       throw new BgmigError(`${d.fn} does not exist: deploy the stack with this bgmig version (\`bgmig deploy\`).`, ExitCode.Failure, { cause: e });
     }

@@ -8,7 +8,7 @@
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Weights } from '../core/config.js';
-import { RollbackGuardEnv } from '../core/lambda-env.js';
+import { RollbackGuardEnv, requireEnv } from '../core/lambda-env.js';
 import { appendRecord, type TrafficRecord } from './journal.js';
 import { formatWeights, rollbackListener, type TrafficTarget } from './listener.js';
 
@@ -34,18 +34,17 @@ export interface GuardConfig {
 
 /** Reads the function's environment (RollbackGuardEnv); raises an Error naming the missing variable. */
 export function guardConfigFrom(env: NodeJS.ProcessEnv): GuardConfig {
-  const need = (k: string) => {
-    const v = env[k];
-    if (!v) throw new Error(`The rollback guard has no ${k} environment variable: redeploy the stack with this bgmig version.`);
-    return v;
-  };
+  const need = (k: string) => requireEnv(env, k, 'rollback guard');
   return {
     suffix: need(RollbackGuardEnv.Suffix),
     target: {
       listenerArn: need(RollbackGuardEnv.ListenerArn),
       targetGroupArn: { blue: need(RollbackGuardEnv.BlueTargetGroupArn), green: need(RollbackGuardEnv.GreenTargetGroupArn) },
     },
-    greenAlarmNames: need(RollbackGuardEnv.GreenAlarmNames).split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    greenAlarmNames: need(RollbackGuardEnv.GreenAlarmNames)
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
     bucket: need(RollbackGuardEnv.ArtifactsBucket),
   };
 }
@@ -118,7 +117,13 @@ export async function runGuard(event: AlarmStateChangeEvent, cfg: GuardConfig, d
     const key = await appendRecord(deps.s3, cfg.bucket, record);
     return { action: decision.act, reason: decision.reason, before, after, journalKey: key, durationMs: Date.now() - started };
   } catch (e) {
-    return { action: decision.act, reason: decision.reason, before, after, journalError: (e as Error).message.split('\n')[0], durationMs: Date.now() - started };
+    return {
+      action: decision.act,
+      reason: decision.reason,
+      before,
+      after,
+      journalError: (e as Error).message.split('\n')[0],
+      durationMs: Date.now() - started,
+    };
   }
 }
-

@@ -2,6 +2,7 @@
  * Pure rotation logic: the five steps, what each one does (for prompts and --dry-run), and where a run starts given
  * what it observes — so an interrupted rotation continues at the right step and never generates a second password.
  */
+import { GENERATED_PASSWORD_LENGTH } from '../core/password-policy.js';
 
 export const STEPS = ['create', 'set', 'test', 'finish', 'roll'] as const;
 export type StepName = (typeof STEPS)[number];
@@ -93,9 +94,9 @@ export function describeStep(step: StepName, c: PlanContext): StepDescription {
       return {
         step,
         title: 'create',
-        does: `generate a ${32}-character password with Secrets Manager and store it in ${c.secretName} as a new version staged AWSPENDING (AWSCURRENT is untouched)`,
+        does: `generate a ${GENERATED_PASSWORD_LENGTH}-character password with Secrets Manager and store it in ${c.secretName} as a new version staged AWSPENDING (AWSCURRENT is untouched)`,
         calls: [
-          `secretsmanager:GetRandomPassword --password-length 32 --exclude-characters <connection-string characters> --require-each-included-type`,
+          `secretsmanager:GetRandomPassword --password-length ${GENERATED_PASSWORD_LENGTH} --exclude-characters <connection-string characters> --require-each-included-type`,
           `secretsmanager:PutSecretValue --secret-id ${c.secretName} --client-request-token <new uuid> --version-stages AWSPENDING`,
         ],
       };

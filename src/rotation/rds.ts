@@ -6,6 +6,7 @@ import type { RDSClient } from '@aws-sdk/client-rds';
 import { BgmigError, ExitCode } from '../core/errors.js';
 import { formatMs } from '../core/units.js';
 import type { Credentials, PasswordApplier } from './targets.js';
+import { sleep } from '../core/sleep.js';
 
 export interface WaitOptions {
   timeoutMs: number;
@@ -50,7 +51,7 @@ export class RdsMasterPasswordApplier implements PasswordApplier {
           ExitCode.Failure,
         );
       }
-      await new Promise((r) => setTimeout(r, this.wait.pollMs));
+      await sleep(this.wait.pollMs);
     }
   }
 }

@@ -8,6 +8,7 @@ import type { ECSClient } from '@aws-sdk/client-ecs';
 import { BgmigError, ExitCode } from '../core/errors.js';
 import { formatMs } from '../core/units.js';
 import type { WaitOptions } from './rds.js';
+import { sleep } from '../core/sleep.js';
 
 export interface ServiceRef {
   cluster: string;
@@ -61,7 +62,7 @@ export class EcsServiceRoller implements ServiceRoller {
           ExitCode.Failure,
         );
       }
-      await new Promise((r) => setTimeout(r, this.wait.pollMs));
+      await sleep(this.wait.pollMs);
     }
   }
 }

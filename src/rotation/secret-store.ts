@@ -8,6 +8,7 @@
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { BgmigError, ExitCode } from '../core/errors.js';
+import { GENERATED_PASSWORD_LENGTH, meetsPasswordPolicy, PASSWORD_EXCLUDED_CHARACTERS } from '../core/password-policy.js';
 import { type DbSecretValue, parseSecretValue } from '../db/connection.js';
 
 export const Stage = { Current: 'AWSCURRENT', Pending: 'AWSPENDING', Previous: 'AWSPREVIOUS' } as const;
@@ -20,12 +21,6 @@ export const Stage = { Current: 'AWSCURRENT', Pending: 'AWSPENDING', Previous: '
  */
 export const ROLL_PENDING_STAGE = 'BGMIG_ROLL_PENDING';
 
-/**
- * Characters that break connection URLs, libpq conninfo strings, shell quoting or JSON, excluded from generated
- * passwords (a superset of what AWS's own RDS rotation templates exclude: / @ " ' \).
- */
-export const PASSWORD_EXCLUDED_CHARACTERS = `/@"'\\:?#[]%&+=;,<>{}|^~\`$!*() `;
-export const PASSWORD_LENGTH = 32;
 
 export interface SecretState {
   arn: string;
@@ -94,11 +89,11 @@ export class SecretStore {
   async generatePassword(): Promise<string> {
     const { GetRandomPasswordCommand } = await import('@aws-sdk/client-secrets-manager');
     const res = await this.client.send(
-      new GetRandomPasswordCommand({ PasswordLength: PASSWORD_LENGTH, ExcludeCharacters: PASSWORD_EXCLUDED_CHARACTERS, IncludeSpace: false, RequireEachIncludedType: true }),
+      new GetRandomPasswordCommand({ PasswordLength: GENERATED_PASSWORD_LENGTH, ExcludeCharacters: PASSWORD_EXCLUDED_CHARACTERS, IncludeSpace: false, RequireEachIncludedType: true }),
     );
     const pw = res.RandomPassword ?? '';
     // Trust but verify: a password with a URL-breaking character would pass the test step and then break clients.
-    if (pw.length !== PASSWORD_LENGTH || [...pw].some((ch) => PASSWORD_EXCLUDED_CHARACTERS.includes(ch))) {
+    if (!meetsPasswordPolicy(pw)) {
       throw new BgmigError('Secrets Manager GetRandomPassword returned a password that does not meet the requested rules: re-run to generate another.', ExitCode.Failure);
     }
     return pw;

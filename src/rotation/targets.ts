@@ -18,6 +18,7 @@ import type pg from 'pg';
 import { type DbTarget, REJECTED_LOGIN_CODES, checkLogin, connect, describeDbError, describeTarget } from '../db/connection.js';
 import { quoteIdent } from '../db/sql.js';
 import { scramVerifier } from '../dbinit/app-role.js';
+import { sleep } from '../core/sleep.js';
 
 /** A password of the rotated role and the secret version that holds it (read by id and stage). */
 export interface Credentials {
@@ -74,7 +75,7 @@ export async function probeSettled(settle: Settle, opts: { settle: boolean }, pr
   const attempts = opts.settle ? Math.max(1, settle.attempts) : 1;
   let last: LoginResult = { ok: false, rejected: false, reason: 'not tried' };
   for (let i = 0; i < attempts; i++) {
-    if (i > 0) await new Promise((r) => setTimeout(r, settle.delayMs));
+    if (i > 0) await sleep(settle.delayMs);
     last = await probe();
     if (last.ok) return last;
   }

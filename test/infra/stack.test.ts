@@ -12,7 +12,8 @@ import { APP_DB_USERNAME, CutoverEnv, RDS_CA_BUNDLE, ValidatorEnv } from '../../
 import { ALARM_KINDS, COLORS, type Color, names } from '../../src/core/naming.js';
 import { OutputKey } from '../../src/core/outputs.js';
 import { lambdaBundleDir } from '../../src/core/paths.js';
-import { maxConnections, PASSWORD_EXCLUDED_CHARACTERS } from '../../src/infra/constructs/database.js';
+import { maxConnections } from '../../src/infra/constructs/database.js';
+import { TEMPLATE_PASSWORD_EXCLUDED_CHARACTERS } from '../../src/core/password-policy.js';
 import { NAG_SUMMARY_FILE, type NagSummary, readViolations } from '../../src/infra/nag-summary.js';
 import { REPO_ROOT } from '../harness/cli.js';
 import {
@@ -185,7 +186,7 @@ describe('databases', () => {
     for (const c of COLORS) {
       const s = props(one(dev.json, 'AWS::SecretsManager::Secret', 'Name', n.dbSecret(c)));
       expect(s.KmsKeyId).toEqual(getAtt(secretsKey, 'Arn'));
-      expect(s.GenerateSecretString).toMatchObject({ GenerateStringKey: 'password', ExcludeCharacters: PASSWORD_EXCLUDED_CHARACTERS });
+      expect(s.GenerateSecretString).toMatchObject({ GenerateStringKey: 'password', ExcludeCharacters: TEMPLATE_PASSWORD_EXCLUDED_CHARACTERS });
     }
     expect(count(dev.json, 'AWS::SecretsManager::RotationSchedule')).toBe(0);
     expect(count(dev.json, 'AWS::SecretsManager::SecretTargetAttachment')).toBe(2);

@@ -12,16 +12,12 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { failure } from '../../core/errors.js';
 import { APP_DB_USERNAME } from '../../core/lambda-env.js';
+import { GENERATED_PASSWORD_LENGTH, TEMPLATE_PASSWORD_EXCLUDED_CHARACTERS } from '../../core/password-policy.js';
 import type { Color, Names } from '../../core/naming.js';
 import type { Keys } from './keys.js';
 
 export const DB_PORT = 5432;
 export const MASTER_USERNAME = 'bgmig_admin';
-/**
- * Characters left out of generated passwords: they break PostgreSQL URLs and libpq conninfo strings
- * (quotes, backslash, @ : / ? # & = % and whitespace) or shell command lines.
- */
-export const PASSWORD_EXCLUDED_CHARACTERS = ` "'\\@/:?#&=%+;,$\`{}[]<>|^~`;
 
 export const ENGINE_VERSION = rds.AuroraPostgresEngineVersion.VER_16_13;
 
@@ -152,7 +148,7 @@ export class ColorDatabase extends Construct {
       credentials: rds.Credentials.fromGeneratedSecret(MASTER_USERNAME, {
         secretName: n.dbSecret(c),
         encryptionKey: props.keys.secrets,
-        excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
+        excludeCharacters: TEMPLATE_PASSWORD_EXCLUDED_CHARACTERS,
       }),
       writer: instance(0),
       readers: [instance(1), instance(2)],
@@ -238,8 +234,8 @@ export class AppSecret extends Construct {
       generateSecretString: {
         secretStringTemplate: JSON.stringify({ username: APP_DB_USERNAME }),
         generateStringKey: 'password',
-        excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
-        passwordLength: 32,
+        excludeCharacters: TEMPLATE_PASSWORD_EXCLUDED_CHARACTERS,
+        passwordLength: GENERATED_PASSWORD_LENGTH,
       },
       removalPolicy: RemovalPolicy.DESTROY,
     });
