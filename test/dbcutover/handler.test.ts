@@ -413,7 +413,7 @@ describe('cutover function handler (local PostgreSQL, moto Route 53 + Secrets Ma
 
     const { makeHandler } = await import('../../src/lambda/db-cutover.js');
     const missing = await makeHandler({ env: { ...process.env, [CutoverEnv.HostedZoneId]: '' } })({ operation: 'syncStatus', options: {} });
-    expect(missing).toMatchObject({ ok: false, error: { exitCode: 1, message: expect.stringMatching(/has no HOSTED_ZONE_ID: redeploy/) } });
+    expect(missing).toMatchObject({ ok: false, error: { exitCode: 1, message: expect.stringMatching(/has no HOSTED_ZONE_ID environment variable: redeploy the stack/) } });
 
     const noSecret = await makeHandler({ env: { ...process.env, [CutoverEnv.GreenSecretArn]: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:nope-AbCdEf' } })({ operation: 'cutover', options: {} });
     expect(noSecret).toMatchObject({ ok: false, error: { message: expect.stringMatching(/could not read the green master secret \(ResourceNotFoundException/) } });
