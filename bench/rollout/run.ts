@@ -45,7 +45,10 @@ try {
     await resetRollout(moto, f);
     await f.putReport(makeReport('compatible'));
     const traffic = publishAlbMetrics(f, HEALTHY);
-    const run = startBgmig(['--suffix', S, 'promote', '--steps', '25,100', '--bake', '60s', '--interval', `${INTERVAL_S}s`, '--latency-stat', 'Maximum'], f.env);
+    const run = startBgmig(
+      ['--suffix', S, 'promote', '--steps', '25,100', '--bake', '60s', '--interval', `${INTERVAL_S}s`, '--latency-stat', 'Maximum'],
+      f.env,
+    );
     try {
       await run.waitFor(/step 1\/2 bake .* left — pass/);
       // Somewhere inside the interval, as an alarm would fire.
@@ -57,7 +60,9 @@ try {
       await traffic.stop();
     }
   }
-  log(`CLI loop (--interval ${INTERVAL_S}s): alarm ALARM → blue 100 read back: median ${median(cli)} ms, max ${Math.max(...cli)} ms over ${RUNS} runs (goal ≤ ${INTERVAL_S * 1000 + 1000} ms)`);
+  log(
+    `CLI loop (--interval ${INTERVAL_S}s): alarm ALARM → blue 100 read back: median ${median(cli)} ms, max ${Math.max(...cli)} ms over ${RUNS} runs (goal ≤ ${INTERVAL_S * 1000 + 1000} ms)`,
+  );
 
   // 2. The guard handler, in-process.
   const cfg = { region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
@@ -75,7 +80,11 @@ try {
     s3: () => new S3Client({ ...cfg, forcePathStyle: true }),
     logger: new Logger({ serviceName: 'bgmig-rollback-guard', logLevel: 'SILENT' }),
   });
-  const event = { source: 'aws.cloudwatch', 'detail-type': 'CloudWatch Alarm State Change', detail: { alarmName: `alarm-green-5xx-${S}`, state: { value: 'ALARM' } } };
+  const event = {
+    source: 'aws.cloudwatch',
+    'detail-type': 'CloudWatch Alarm State Change',
+    detail: { alarmName: `alarm-green-5xx-${S}`, state: { value: 'ALARM' } },
+  };
   const guard: number[] = [];
   const guardColdMs: number[] = [];
   for (let i = 0; i < 20; i++) {
@@ -86,7 +95,9 @@ try {
     if (weights.green !== 0) throw new Error(`guard did not roll back: ${JSON.stringify(weights)}`);
     (i === 0 ? guardColdMs : guard).push(Date.now() - t0);
   }
-  log(`guard handler (in-process): alarm event → blue 100 read back: first call ${guardColdMs[0]} ms (SDK clients created), then median ${median(guard)} ms, max ${Math.max(...guard)} ms over ${guard.length} calls (goal ≤ 1000 ms)`);
+  log(
+    `guard handler (in-process): alarm event → blue 100 read back: first call ${guardColdMs[0]} ms (SDK clients created), then median ${median(guard)} ms, max ${Math.max(...guard)} ms over ${guard.length} calls (goal ≤ 1000 ms)`,
+  );
 
   // 3. bgmig rollback: API calls.
   await f.setWeights({ blue: 30, green: 70 });
@@ -110,12 +121,17 @@ try {
   const total = Date.now() - t0;
   const sequence = calls.map((c) => c.name.replace(/Command$/, ''));
   const toTraffic = sequence.slice(0, modifiedAt).filter((n) => n !== 'GetCallerIdentity');
-  log(`bgmig rollback: ${toTraffic.length} AWS calls until blue 100 is verified (${toTraffic.join(', ')}), ${sequence.length} in total with the journal record (${sequence.join(', ')}); ${total} ms in-process (goal ≤ 3)`);
+  log(
+    `bgmig rollback: ${toTraffic.length} AWS calls until blue 100 is verified (${toTraffic.join(', ')}), ${sequence.length} in total with the journal record (${sequence.join(', ')}); ${total} ms in-process (goal ≤ 3)`,
+  );
 
   const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, load ${os.loadavg()[0].toFixed(1)}`;
   log(`machine: ${machine}; moto 5.2.1 on loopback`);
   const out = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results.json');
-  writeFileSync(out, `${JSON.stringify({ measuredAt: new Date().toISOString(), machine, cliLoop: { intervalS: INTERVAL_S, runsMs: cli, medianMs: median(cli) }, guard: { coldMs: guardColdMs[0], warmMs: guard, medianMs: median(guard) }, rollback: { callsToTraffic: toTraffic, callsTotal: sequence, ms: total } }, null, 2)}\n`);
+  writeFileSync(
+    out,
+    `${JSON.stringify({ measuredAt: new Date().toISOString(), machine, cliLoop: { intervalS: INTERVAL_S, runsMs: cli, medianMs: median(cli) }, guard: { coldMs: guardColdMs[0], warmMs: guard, medianMs: median(guard) }, rollback: { callsToTraffic: toTraffic, callsTotal: sequence, ms: total } }, null, 2)}\n`,
+  );
 } finally {
   await moto.stop();
 }

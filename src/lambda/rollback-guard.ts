@@ -47,10 +47,19 @@ export function makeHandler(deps: GuardHandlerDeps = {}) {
   return async function handler(event: AlarmStateChangeEvent, context?: LambdaContextLike): Promise<GuardResult> {
     if (context?.awsRequestId) logger.appendKeys({ requestId: context.awsRequestId });
     const cfg = guardConfigFrom(env);
-    logger.info('alarm state change', { alarm: event.detail?.alarmName, state: event.detail?.state?.value, previous: event.detail?.previousState?.value, listener: cfg.target.listenerArn });
+    logger.info('alarm state change', {
+      alarm: event.detail?.alarmName,
+      state: event.detail?.state?.value,
+      previous: event.detail?.previousState?.value,
+      listener: cfg.target.listenerArn,
+    });
     const { elbv2, s3 } = await getClients();
     try {
-      const result = await runGuard(event, cfg, { elbv2, s3, who: context?.invokedFunctionArn ?? context?.functionName ?? `lambda-rollback-guard-${cfg.suffix}` });
+      const result = await runGuard(event, cfg, {
+        elbv2,
+        s3,
+        who: context?.invokedFunctionArn ?? context?.functionName ?? `lambda-rollback-guard-${cfg.suffix}`,
+      });
       const log = result.action === 'rollback' ? logger.warn.bind(logger) : logger.info.bind(logger);
       log(`guard ${result.action}`, { ...result });
       if (result.journalError) logger.error('journal record not written', { error: result.journalError });

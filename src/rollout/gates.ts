@@ -52,7 +52,11 @@ export function judgeGates(o: GateObservation): GateVerdict {
     const r = o.report;
     if (!r) return refuse('validation', 'there is no validation report', 'run `bgmig validate` first');
     if (r.verdict !== 'compatible') {
-      return refuse('validation', `the latest validation report (${r.generatedAt}) is ${r.verdict}: ${describeReport(r)}`, "fix green's schema and re-run `bgmig validate`, or pass --skip-validation if you accept the risk");
+      return refuse(
+        'validation',
+        `the latest validation report (${r.generatedAt}) is ${r.verdict}: ${describeReport(r)}`,
+        "fix green's schema and re-run `bgmig validate`, or pass --skip-validation if you accept the risk",
+      );
     }
     gates.push({ gate: 'validation', status: 'passed', detail: `compatible (${r.generatedAt}, ${describeReport(r)})` });
   }
@@ -71,7 +75,11 @@ export function judgeGates(o: GateObservation): GateVerdict {
 
   const fired = o.alarms.filter((a) => a.state === 'ALARM');
   if (fired.length > 0) {
-    return refuse('green-alarms', `${fired.length} green alarm(s) in ALARM (${fired.map((a) => a.name).join(', ')})`, 'investigate and resolve them before shifting more traffic to green');
+    return refuse(
+      'green-alarms',
+      `${fired.length} green alarm(s) in ALARM (${fired.map((a) => a.name).join(', ')})`,
+      'investigate and resolve them before shifting more traffic to green',
+    );
   }
   const missing = o.alarms.filter((a) => a.state === 'MISSING').map((a) => a.name);
   gates.push({ gate: 'green-alarms', status: 'passed', detail: `${o.alarms.length - missing.length} alarm(s), none in ALARM` });

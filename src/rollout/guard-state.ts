@@ -32,7 +32,14 @@ export async function readGuardState(events: EventBridgeClient, suffix: string):
     state = (await events.send(new DescribeRuleCommand({ Name: ruleName }))).State;
   } catch (e) {
     if (!isNotFound(e)) throw e;
-    return { ruleName, deployed: false, enabled: false, targets: [], armed: false, summary: `not deployed (no rule ${ruleName}): redeploy with \`bgmig deploy\` to add it` };
+    return {
+      ruleName,
+      deployed: false,
+      enabled: false,
+      targets: [],
+      armed: false,
+      summary: `not deployed (no rule ${ruleName}): redeploy with \`bgmig deploy\` to add it`,
+    };
   }
   const targets = ((await events.send(new ListTargetsByRuleCommand({ Rule: ruleName }))).Targets ?? []).flatMap((t) => (t.Arn ? [t.Arn] : []));
   const enabled = state === 'ENABLED';

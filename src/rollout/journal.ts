@@ -125,7 +125,17 @@ interface CutoverAudit {
 export function toHistoryEntry(key: string, raw: unknown): HistoryEntry {
   const r = (raw ?? {}) as Partial<TrafficRecord> & CutoverAudit;
   if (r.type === 'traffic') {
-    return { at: r.at ?? '', source: r.source ?? 'bgmig', kind: r.kind ?? 'unknown', who: r.who ?? 'unknown', summary: r.summary ?? '', from: r.from, to: r.to, key, record: raw };
+    return {
+      at: r.at ?? '',
+      source: r.source ?? 'bgmig',
+      kind: r.kind ?? 'unknown',
+      who: r.who ?? 'unknown',
+      summary: r.summary ?? '',
+      from: r.from,
+      to: r.to,
+      key,
+      record: raw,
+    };
   }
   const op = r.operation ?? 'unknown';
   const outcome = r.ok === false ? `failed: ${r.error?.message ?? 'no detail'}` : 'succeeded';
@@ -150,7 +160,11 @@ function keyTime(key: string): string {
  * The newest `limit` journal entries, newest first. Reads objects in parallel (a handful at a time); an object
  * that cannot be parsed becomes an entry that says so rather than hiding the rest of the timeline.
  */
-export async function readHistory(s3: S3Client, bucket: string, opts: { limit?: number | undefined; filter?: (key: string) => boolean } = {}): Promise<HistoryEntry[]> {
+export async function readHistory(
+  s3: S3Client,
+  bucket: string,
+  opts: { limit?: number | undefined; filter?: (key: string) => boolean } = {},
+): Promise<HistoryEntry[]> {
   const keys = (await listJournalKeys(s3, bucket)).filter(opts.filter ?? (() => true)).reverse();
   const chosen = opts.limit !== undefined ? keys.slice(0, opts.limit) : keys;
   const out: HistoryEntry[] = new Array(chosen.length);
@@ -164,7 +178,15 @@ export async function readHistory(s3: S3Client, bucket: string, opts: { limit?: 
         try {
           out[i] = toHistoryEntry(key, await readRecord(s3, bucket, key));
         } catch (e) {
-          out[i] = { at: keyTime(key), source: 'unknown', kind: 'unreadable', who: 'unknown', summary: `record could not be read: ${(e as Error).message.split('\n')[0]}`, key, record: null };
+          out[i] = {
+            at: keyTime(key),
+            source: 'unknown',
+            kind: 'unreadable',
+            who: 'unknown',
+            summary: `record could not be read: ${(e as Error).message.split('\n')[0]}`,
+            key,
+            record: null,
+          };
         }
       }
     }),

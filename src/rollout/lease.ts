@@ -18,7 +18,12 @@ export interface HeldLease {
 
 function isPreconditionFailed(e: unknown): boolean {
   const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return err.name === 'PreconditionFailed' || err.$metadata?.httpStatusCode === 412 || err.name === 'ConditionalRequestConflict' || err.$metadata?.httpStatusCode === 409;
+  return (
+    err.name === 'PreconditionFailed' ||
+    err.$metadata?.httpStatusCode === 412 ||
+    err.name === 'ConditionalRequestConflict' ||
+    err.$metadata?.httpStatusCode === 409
+  );
 }
 
 function isNotFound(e: unknown): boolean {
@@ -81,7 +86,14 @@ export async function acquireLease(s3: S3Client, bucket: string, body: LeaseBody
   const existing = await readLease(s3, bucket);
   if (!existing) {
     // Released between our write and our read: try once more, still conditionally.
-    return { lease: { body, etag: await put(s3, bucket, body, { ifNoneMatch: true }).catch((e: unknown) => { throw isPreconditionFailed(e) ? new BgmigError('Another rollout took the lease at the same moment: check with `bgmig status`.', ExitCode.Refused) : e; }) } };
+    return {
+      lease: {
+        body,
+        etag: await put(s3, bucket, body, { ifNoneMatch: true }).catch((e: unknown) => {
+          throw isPreconditionFailed(e) ? new BgmigError('Another rollout took the lease at the same moment: check with `bgmig status`.', ExitCode.Refused) : e;
+        }),
+      },
+    };
   }
   const verdict = judgeLease(existing.body, nowMs);
   if (verdict.state === 'held') throw leaseRefusal(existing.body);

@@ -43,12 +43,14 @@ function forwardOf(listener: Listener | undefined, t: TrafficTarget): Action {
 
 export async function describeForward(elbv2: ElasticLoadBalancingV2Client, t: TrafficTarget): Promise<Action> {
   const { DescribeListenersCommand } = await import('@aws-sdk/client-elastic-load-balancing-v2');
-  let res;
+  let res: import('@aws-sdk/client-elastic-load-balancing-v2').DescribeListenersCommandOutput;
   try {
     res = await elbv2.send(new DescribeListenersCommand({ ListenerArns: [t.listenerArn] }));
   } catch (e) {
     if ((e as { name?: string }).name === 'ListenerNotFoundException') {
-      throw new BgmigError(`The stack's HTTPS listener ${t.listenerArn} no longer exists: redeploy the stack with \`bgmig deploy\`.`, ExitCode.Failure, { cause: e });
+      throw new BgmigError(`The stack's HTTPS listener ${t.listenerArn} no longer exists: redeploy the stack with \`bgmig deploy\`.`, ExitCode.Failure, {
+        cause: e,
+      });
     }
     throw e;
   }
@@ -110,7 +112,12 @@ export interface WriteOptions {
  * Sets the listener to `desired` in one ModifyListener call, then verifies and fails (exit 1) unless it took effect.
  * Raises a refused BgmigError (exit 3) when `expected` no longer matches the live weights.
  */
-export async function writeListenerWeights(elbv2: ElasticLoadBalancingV2Client, t: TrafficTarget, desired: Weights, opts: WriteOptions = {}): Promise<WriteResult> {
+export async function writeListenerWeights(
+  elbv2: ElasticLoadBalancingV2Client,
+  t: TrafficTarget,
+  desired: Weights,
+  opts: WriteOptions = {},
+): Promise<WriteResult> {
   const { ModifyListenerCommand } = await import('@aws-sdk/client-elastic-load-balancing-v2');
   const current = await describeForward(elbv2, t);
   let calls = 1;

@@ -39,7 +39,14 @@ function query(id: string, metric: string, stat: string, d: MetricDimensions, c:
     Id: id,
     ReturnData: true,
     MetricStat: {
-      Metric: { Namespace: NS, MetricName: metric, Dimensions: [{ Name: 'LoadBalancer', Value: d.loadBalancer }, { Name: 'TargetGroup', Value: d.targetGroup[c] }] },
+      Metric: {
+        Namespace: NS,
+        MetricName: metric,
+        Dimensions: [
+          { Name: 'LoadBalancer', Value: d.loadBalancer },
+          { Name: 'TargetGroup', Value: d.targetGroup[c] },
+        ],
+      },
       Period: PERIOD,
       Stat: stat,
     },
@@ -51,7 +58,9 @@ async function getData(cw: CloudWatchClient, queries: MetricDataQuery[], start: 
   const out = new Map<string, number[]>();
   let token: string | undefined;
   do {
-    const res = await cw.send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: start, EndTime: end, NextToken: token, ScanBy: 'TimestampDescending' }));
+    const res = await cw.send(
+      new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: start, EndTime: end, NextToken: token, ScanBy: 'TimestampDescending' }),
+    );
     for (const r of res.MetricDataResults ?? []) if (r.Id) out.set(r.Id, [...(out.get(r.Id) ?? []), ...(r.Values ?? [])]);
     token = res.NextToken;
   } while (token);
@@ -65,7 +74,10 @@ async function getData(cw: CloudWatchClient, queries: MetricDataQuery[], start: 
 export async function readAlbMetrics(cw: CloudWatchClient, d: MetricDimensions, start: Date, end: Date, latencyStat: string): Promise<MetricsObservation> {
   const errors: string[] = [];
   const sum = (xs: number[] | undefined) => (xs ?? []).reduce((a, b) => a + b, 0);
-  const countQueries = COLORS.flatMap((c) => [query(`${c}Requests`, 'RequestCount', 'Sum', d, c), query(`${c}Errors`, 'HTTPCode_Target_5XX_Count', 'Sum', d, c)]);
+  const countQueries = COLORS.flatMap((c) => [
+    query(`${c}Requests`, 'RequestCount', 'Sum', d, c),
+    query(`${c}Errors`, 'HTTPCode_Target_5XX_Count', 'Sum', d, c),
+  ]);
   const latencyQueries = COLORS.map((c) => query(`${c}Latency`, 'TargetResponseTime', latencyStat, d, c));
   const firstLine = (e: unknown) => ((e as Error).message ?? String(e)).split('\n')[0].slice(0, 160);
   const [counts, latency] = await Promise.all([

@@ -27,7 +27,8 @@ export function parseSteps(value: string): number[] {
   const steps = parts.map(Number);
   for (let i = 0; i < steps.length; i++) {
     if (steps[i] < 1 || steps[i] > 100) throw badInput(`--steps: every step must be from 1 to 100 (green's share in percent), got ${steps[i]}.`);
-    if (i > 0 && steps[i] <= steps[i - 1]) throw badInput(`--steps must increase strictly (each step gives green more traffic), got ${steps[i - 1]} then ${steps[i]}.`);
+    if (i > 0 && steps[i] <= steps[i - 1])
+      throw badInput(`--steps must increase strictly (each step gives green more traffic), got ${steps[i - 1]} then ${steps[i]}.`);
   }
   return steps;
 }
@@ -42,7 +43,8 @@ export function weightsFor(green: number): Weights {
  */
 export function gatesRequired(from: Weights, to: Weights): { required: boolean; reason: string } {
   if (to.green > from.green) return { required: true, reason: `green's share rises from ${from.green} % to ${to.green} %` };
-  if (to.green < from.green) return { required: false, reason: `green's share falls from ${from.green} % to ${to.green} %: a move toward safety needs no gate` };
+  if (to.green < from.green)
+    return { required: false, reason: `green's share falls from ${from.green} % to ${to.green} %: a move toward safety needs no gate` };
   return { required: false, reason: `green already has ${to.green} %` };
 }
 
@@ -155,9 +157,18 @@ const secs = (x: number) => (x < 1 ? `${Math.round(x * 1000)} ms` : `${x.toFixed
 function judge5xx(m: MetricsObservation, t: Thresholds, baseline: Baseline | undefined): { result: CheckResult; baseline?: Baseline } {
   const g = m.green;
   const b = m.blue;
-  if (g.requests === null || g.errors5xx === null) return { result: { check: '5xx-ratio', status: 'inconclusive', detail: `green's request metrics could not be read${m.errors[0] ? ` (${m.errors[0]})` : ''}` } };
+  if (g.requests === null || g.errors5xx === null)
+    return {
+      result: { check: '5xx-ratio', status: 'inconclusive', detail: `green's request metrics could not be read${m.errors[0] ? ` (${m.errors[0]})` : ''}` },
+    };
   if (g.requests < t.minRequests) {
-    return { result: { check: '5xx-ratio', status: 'inconclusive', detail: `green served ${g.requests} request(s) in the window, fewer than the ${t.minRequests} needed for a verdict` } };
+    return {
+      result: {
+        check: '5xx-ratio',
+        status: 'inconclusive',
+        detail: `green served ${g.requests} request(s) in the window, fewer than the ${t.minRequests} needed for a verdict`,
+      },
+    };
   }
   const gShare = g.errors5xx / g.requests;
   let base: Baseline | undefined;
@@ -168,28 +179,58 @@ function judge5xx(m: MetricsObservation, t: Thresholds, baseline: Baseline | und
   } else if (baseline) base = baseline;
   const greenText = `green ${pct(gShare)} 5xx (${g.errors5xx}/${g.requests})`;
   if (gShare <= t.floor5xxShare) {
-    return { result: { check: '5xx-ratio', status: 'pass', detail: `${greenText}, at or below the ${pct(t.floor5xxShare)} floor` }, ...(newBaseline ? { baseline: newBaseline } : {}) };
+    return {
+      result: { check: '5xx-ratio', status: 'pass', detail: `${greenText}, at or below the ${pct(t.floor5xxShare)} floor` },
+      ...(newBaseline ? { baseline: newBaseline } : {}),
+    };
   }
   if (!base) {
-    return { result: { check: '5xx-ratio', status: 'inconclusive', detail: `${greenText} but blue served too few requests (${b.requests ?? 'unread'}) to compare with, and no earlier baseline` } };
+    return {
+      result: {
+        check: '5xx-ratio',
+        status: 'inconclusive',
+        detail: `${greenText} but blue served too few requests (${b.requests ?? 'unread'}) to compare with, and no earlier baseline`,
+      },
+    };
   }
   const limit = Math.max(base.share5xx * t.max5xxRatio, t.floor5xxShare);
-  const blueText = base.from === 'this window' && b.requests !== null && b.errors5xx !== null ? `blue ${pct(base.share5xx)} (${b.errors5xx}/${b.requests})` : `blue ${pct(base.share5xx)} (baseline from ${base.from})`;
+  const blueText =
+    base.from === 'this window' && b.requests !== null && b.errors5xx !== null
+      ? `blue ${pct(base.share5xx)} (${b.errors5xx}/${b.requests})`
+      : `blue ${pct(base.share5xx)} (baseline from ${base.from})`;
   const status: CheckStatus = gShare > limit ? 'fail' : 'pass';
-  return { result: { check: '5xx-ratio', status, detail: `${greenText} vs ${blueText}, limit ${pct(limit)} (${t.max5xxRatio}× blue, floor ${pct(t.floor5xxShare)})` }, ...(newBaseline ? { baseline: newBaseline } : {}) };
+  return {
+    result: { check: '5xx-ratio', status, detail: `${greenText} vs ${blueText}, limit ${pct(limit)} (${t.max5xxRatio}× blue, floor ${pct(t.floor5xxShare)})` },
+    ...(newBaseline ? { baseline: newBaseline } : {}),
+  };
 }
 
 function judgeLatency(m: MetricsObservation, t: Thresholds, base: Baseline | undefined): CheckResult {
   const g = m.green;
   const stat = t.latencyStat;
   if (g.requests !== null && g.requests < t.minRequests) {
-    return { check: 'latency-ratio', status: 'inconclusive', detail: `green served ${g.requests} request(s), fewer than the ${t.minRequests} needed for a verdict` };
+    return {
+      check: 'latency-ratio',
+      status: 'inconclusive',
+      detail: `green served ${g.requests} request(s), fewer than the ${t.minRequests} needed for a verdict`,
+    };
   }
-  if (g.latency === null) return { check: 'latency-ratio', status: 'inconclusive', detail: `green's ${stat} TargetResponseTime could not be read${m.errors[0] ? ` (${m.errors[0]})` : ' (no datapoint)'}` };
+  if (g.latency === null)
+    return {
+      check: 'latency-ratio',
+      status: 'inconclusive',
+      detail: `green's ${stat} TargetResponseTime could not be read${m.errors[0] ? ` (${m.errors[0]})` : ' (no datapoint)'}`,
+    };
   const greenText = `green ${stat} ${secs(g.latency)}`;
-  if (g.latency <= t.latencyFloorSeconds) return { check: 'latency-ratio', status: 'pass', detail: `${greenText}, at or below the ${secs(t.latencyFloorSeconds)} floor` };
+  if (g.latency <= t.latencyFloorSeconds)
+    return { check: 'latency-ratio', status: 'pass', detail: `${greenText}, at or below the ${secs(t.latencyFloorSeconds)} floor` };
   const blue = base?.latency ?? null;
-  if (blue === null) return { check: 'latency-ratio', status: 'inconclusive', detail: `${greenText} but blue's ${stat} is unknown (too few requests or unread), nothing to compare with` };
+  if (blue === null)
+    return {
+      check: 'latency-ratio',
+      status: 'inconclusive',
+      detail: `${greenText} but blue's ${stat} is unknown (too few requests or unread), nothing to compare with`,
+    };
   const limit = Math.max(blue * t.maxLatencyRatio, t.latencyFloorSeconds);
   return {
     check: 'latency-ratio',
@@ -206,7 +247,11 @@ export function judgePoll(o: PollObservation, t: Thresholds, carried?: Baseline)
   const checks: CheckResult[] = [];
   if (o.live.blue !== o.expected.blue || o.live.green !== o.expected.green) {
     const who = o.live.green === 0 ? 'traffic was rolled back to blue' : 'someone else moved traffic';
-    const c: CheckResult = { check: 'traffic', status: 'fail', detail: `${who} (the listener has blue ${o.live.blue} / green ${o.live.green}, the rollout set blue ${o.expected.blue} / green ${o.expected.green})` };
+    const c: CheckResult = {
+      check: 'traffic',
+      status: 'fail',
+      detail: `${who} (the listener has blue ${o.live.blue} / green ${o.live.green}, the rollout set blue ${o.expected.blue} / green ${o.expected.green})`,
+    };
     return { status: 'stop', checks: [c], decisive: c };
   }
   if (!o.leaseHeld) {
@@ -221,7 +266,11 @@ export function judgePoll(o: PollObservation, t: Thresholds, carried?: Baseline)
   );
   checks.push(
     o.health.healthy === 0 || o.health.unhealthy > 0
-      ? { check: 'green-health', status: 'fail', detail: `green has ${o.health.healthy} healthy and ${o.health.unhealthy} unhealthy target(s)${o.health.sample ? ` (${o.health.sample})` : ''}` }
+      ? {
+          check: 'green-health',
+          status: 'fail',
+          detail: `green has ${o.health.healthy} healthy and ${o.health.unhealthy} unhealthy target(s)${o.health.sample ? ` (${o.health.sample})` : ''}`,
+        }
       : { check: 'green-health', status: 'pass', detail: `${o.health.healthy} healthy, 0 unhealthy` },
   );
   const fivexx = judge5xx(o.metrics, t, carried);
@@ -252,7 +301,11 @@ export function decideAfterPoll(v: PollVerdict, streak: number, t: Thresholds): 
     return {
       action: 'rollback',
       inconclusiveStreak: n,
-      reason: { check: inc[0]?.check ?? '5xx-ratio', status: 'inconclusive', detail: `${n} inconclusive poll(s) in a row (limit ${t.maxInconclusive}): ${inc.map((c) => c.detail).join('; ')}` },
+      reason: {
+        check: inc[0]?.check ?? '5xx-ratio',
+        status: 'inconclusive',
+        detail: `${n} inconclusive poll(s) in a row (limit ${t.maxInconclusive}): ${inc.map((c) => c.detail).join('; ')}`,
+      },
     };
   }
   return { action: 'continue', inconclusiveStreak: n };
@@ -280,9 +333,7 @@ export interface RolloutRecordView {
 
 export const TERMINAL_ROLLOUT_KINDS: ReadonlySet<string> = new Set(['rollout-complete', 'rollout-rollback', 'rollout-abort']);
 
-export type ResumeDecision =
-  | { resume: true; fromIndex: number; rebake: boolean; detail: string }
-  | { resume: false; detail: string };
+export type ResumeDecision = { resume: true; fromIndex: number; rebake: boolean; detail: string } | { resume: false; detail: string };
 
 /**
  * Whether `promote --resume` can continue the newest rollout, and from which step. It continues only when that
@@ -291,7 +342,8 @@ export type ResumeDecision =
  */
 export function decideResume(last: RolloutRecordView | undefined, live: Weights): ResumeDecision {
   if (!last) return { resume: false, detail: 'the journal has no rollout to resume' };
-  if (TERMINAL_ROLLOUT_KINDS.has(last.kind)) return { resume: false, detail: `the newest rollout (${last.rolloutId}) already ended (${last.kind.replace('rollout-', '')} at ${last.at})` };
+  if (TERMINAL_ROLLOUT_KINDS.has(last.kind))
+    return { resume: false, detail: `the newest rollout (${last.rolloutId}) already ended (${last.kind.replace('rollout-', '')} at ${last.at})` };
   const held = last.stepIndex >= 0 ? last.plan.steps[last.stepIndex] : 0;
   if (live.green !== held) {
     return {
@@ -301,7 +353,12 @@ export function decideResume(last: RolloutRecordView | undefined, live: Weights)
   }
   if (last.stepIndex < 0) return { resume: true, fromIndex: 0, rebake: false, detail: `rollout ${last.rolloutId} had not set its first step yet` };
   // The interrupted bake restarts in full: the time green spent unwatched does not count toward it.
-  return { resume: true, fromIndex: last.stepIndex, rebake: true, detail: `rollout ${last.rolloutId} holds green at ${held} % (step ${last.stepIndex + 1}/${last.plan.steps.length}); its bake restarts` };
+  return {
+    resume: true,
+    fromIndex: last.stepIndex,
+    rebake: true,
+    detail: `rollout ${last.rolloutId} holds green at ${held} % (step ${last.stepIndex + 1}/${last.plan.steps.length}); its bake restarts`,
+  };
 }
 
 /** The lease as stored (rollout/lease.json in the artifacts bucket). */
@@ -334,9 +391,4 @@ export function judgeLease(lease: LeaseBody, nowMs: number): LeaseVerdict {
 /** How long a lease lives without renewal: four polls, at least two minutes (a validator run between steps fits). */
 export function leaseTtlMs(intervalMs: number): number {
   return Math.max(120_000, 4 * intervalMs);
-}
-
-/** One line per check for progress output: "✔ 5xx-ratio: …". */
-export function summarizeChecks(checks: CheckResult[]): string {
-  return checks.map((c) => `${c.check} ${c.status}: ${c.detail}`).join('; ');
 }

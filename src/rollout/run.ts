@@ -92,7 +92,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export async function latestRollout(s: TrafficSession): Promise<RolloutRecordView | undefined> {
   const [entry] = await readHistory(await s.aws.s3(), s.bucket, { limit: 1, filter: isRolloutKey });
   const r = entry?.record as TrafficRecord | undefined;
-  if (!r || !r.rolloutId || !r.plan) return undefined;
+  if (!r?.rolloutId || !r.plan) return undefined;
   return { rolloutId: r.rolloutId, kind: r.kind, at: r.at, plan: r.plan, stepIndex: r.stepIndex ?? -1 };
 }
 
@@ -116,7 +116,10 @@ export async function runRollout(s: TrafficSession, opts: RolloutRunOptions): Pr
     const last = await latestRollout(s);
     const d = decideResume(last, live);
     if (!d.resume || !last) {
-      throw new BgmigError(`Nothing to resume: ${d.detail} — start a new rollout with \`bgmig promote --steps …\`, or check \`bgmig history\`.`, ExitCode.Refused);
+      throw new BgmigError(
+        `Nothing to resume: ${d.detail} — start a new rollout with \`bgmig promote --steps …\`, or check \`bgmig history\`.`,
+        ExitCode.Refused,
+      );
     }
     plan = last.plan;
     rolloutId = last.rolloutId;
@@ -165,7 +168,11 @@ export async function runRollout(s: TrafficSession, opts: RolloutRunOptions): Pr
   const acquired = await acquireLease(s3, s.bucket, leaseBody(first, live.green), Date.now());
   held = acquired.lease;
   if (acquired.tookOver) {
-    await s.record({ kind: 'lease-takeover', rolloutId, summary: `took over the expired lease of ${acquired.tookOver.holder} (rollout ${acquired.tookOver.rolloutId}, expired ${acquired.tookOver.expiresAt})` });
+    await s.record({
+      kind: 'lease-takeover',
+      rolloutId,
+      summary: `took over the expired lease of ${acquired.tookOver.holder} (rollout ${acquired.tookOver.rolloutId}, expired ${acquired.tookOver.expiresAt})`,
+    });
   }
   await s.record({ kind: 'lease-acquire', rolloutId, summary: `rollout ${rolloutId} acquired the lease (expires after ${formatMs(ttl)} without renewal)` });
 
@@ -185,7 +192,9 @@ export async function runRollout(s: TrafficSession, opts: RolloutRunOptions): Pr
       if (g.deployed && g.enabled) {
         await setGuardEnabled(events, suffix, false);
         disarmed = true;
-        io.warn(`--no-guard: the rollback guard (${g.ruleName}) is disabled until this promote ends; a green alarm will not roll back while no bgmig is watching.`);
+        io.warn(
+          `--no-guard: the rollback guard (${g.ruleName}) is disabled until this promote ends; a green alarm will not roll back while no bgmig is watching.`,
+        );
         await s.record({ kind: 'guard-disarm', rolloutId, summary: `--no-guard: rule ${g.ruleName} disabled for rollout ${rolloutId}` });
       }
     }
@@ -211,16 +220,34 @@ export async function runRollout(s: TrafficSession, opts: RolloutRunOptions): Pr
         io.debug(`resuming: step ${stepNo} is already set (${formatWeights(current)})`);
       } else {
         const g = await opts.gates(current, to).catch(async (e: unknown) => {
-          await s.record({ kind: 'rollout-abort', rolloutId, plan, stepIndex: i - 1, from: current, summary: `rollout ${rolloutId} stopped before step ${stepNo}/${of}: ${(e as Error).message}` });
+          await s.record({
+            kind: 'rollout-abort',
+            rolloutId,
+            plan,
+            stepIndex: i - 1,
+            from: current,
+            summary: `rollout ${rolloutId} stopped before step ${stepNo}/${of}: ${(e as Error).message}`,
+          });
           throw e;
         });
         opts.emit({ event: 'gates', step: stepNo, of, gates: g.gates });
         const res = await writeListenerWeights(elbv2, s.target, to, { expected: current });
         stepStartedAt = Date.now();
         opts.emit({ event: 'step', step: stepNo, of, from: res.before, to: res.after, verifyMs: res.verifyMs });
-        await s.record({ kind: 'rollout-step', rolloutId, plan, stepIndex: i, from: res.before, to: res.after, gates: g.gates, validation: g.validation, summary: `rollout ${rolloutId} step ${stepNo}/${of}: ${formatWeights(res.before)} → ${formatWeights(res.after)} (verified)` });
+        await s.record({
+          kind: 'rollout-step',
+          rolloutId,
+          plan,
+          stepIndex: i,
+          from: res.before,
+          to: res.after,
+          gates: g.gates,
+          validation: g.validation,
+          summary: `rollout ${rolloutId} step ${stepNo}/${of}: ${formatWeights(res.before)} → ${formatWeights(res.after)} (verified)`,
+        });
         current = res.after;
-        if (!(await renew(stepNo, to.green))) return await stopped(i, { check: 'lease', status: 'fail', detail: 'the rollout lease was taken away (force-unlocked) and could not be renewed' });
+        if (!(await renew(stepNo, to.green)))
+          return await stopped(i, { check: 'lease', status: 'fail', detail: 'the rollout lease was taken away (force-unlocked) and could not be renewed' });
       }
 
       // Bake: poll every interval until the bake time has passed.
@@ -246,15 +273,28 @@ export async function runRollout(s: TrafficSession, opts: RolloutRunOptions): Pr
       }
       if (plan.bakeMs > 0) opts.emit({ event: 'baked', step: stepNo, of });
     }
-    await s.record({ kind: 'rollout-complete', rolloutId, plan, stepIndex: of - 1, to: current, summary: `rollout ${rolloutId} completed: ${formatWeights(current)}` });
+    await s.record({
+      kind: 'rollout-complete',
+      rolloutId,
+      plan,
+      stepIndex: of - 1,
+      to: current,
+      summary: `rollout ${rolloutId} completed: ${formatWeights(current)}`,
+    });
     return result('completed', of, current);
   } finally {
     if (disarmed) {
       try {
         await setGuardEnabled(await aws.eventbridge(), suffix, true);
-        await s.record({ kind: 'guard-arm', rolloutId, summary: `rule ${(await readGuardState(await aws.eventbridge(), suffix)).ruleName} re-enabled after rollout ${rolloutId}` });
+        await s.record({
+          kind: 'guard-arm',
+          rolloutId,
+          summary: `rule ${(await readGuardState(await aws.eventbridge(), suffix)).ruleName} re-enabled after rollout ${rolloutId}`,
+        });
       } catch (e) {
-        io.warn(`the rollback guard could not be re-armed: ${(e as Error).message.split('\n')[0]} — re-arm it with \`aws events enable-rule --name rule-rollback-guard-${suffix}\`.`);
+        io.warn(
+          `the rollback guard could not be re-armed: ${(e as Error).message.split('\n')[0]} — re-arm it with \`aws events enable-rule --name rule-rollback-guard-${suffix}\`.`,
+        );
       }
     }
     if (held && (await releaseLease(s3, s.bucket, held).catch(() => false))) {
@@ -270,11 +310,22 @@ export async function runRollout(s: TrafficSession, opts: RolloutRunOptions): Pr
       targetHealth(aws, s.target.targetGroupArn.green),
       lbArn
         ? readAlbMetrics(cw, dimensionsOf(lbArn, s.target.targetGroupArn), new Date(stepStartedAt), new Date(), plan.thresholds.latencyStat)
-        : Promise.resolve({ green: { requests: null, errors5xx: null, latency: null }, blue: { requests: null, errors5xx: null, latency: null }, errors: ['the stack has no LoadBalancerArn output'] }),
+        : Promise.resolve({
+            green: { requests: null, errors5xx: null, latency: null },
+            blue: { requests: null, errors5xx: null, latency: null },
+            errors: ['the stack has no LoadBalancerArn output'],
+          }),
     ]);
     const bad = health.targets.find((t) => t.state !== 'healthy' && t.state !== 'draining' && t.state !== 'initial');
     return judgePoll(
-      { live: liveNow, expected, leaseHeld: held !== undefined, alarms, health: { healthy: health.healthy, unhealthy: health.unhealthy, sample: bad ? `${bad.id} ${bad.state}` : undefined }, metrics },
+      {
+        live: liveNow,
+        expected,
+        leaseHeld: held !== undefined,
+        alarms,
+        health: { healthy: health.healthy, unhealthy: health.unhealthy, sample: bad ? `${bad.id} ${bad.state}` : undefined },
+        metrics,
+      },
       plan.thresholds,
       carried,
     );
@@ -301,7 +352,14 @@ export async function runRollout(s: TrafficSession, opts: RolloutRunOptions): Pr
   async function stopped(i: number, check: CheckResult): Promise<never> {
     const stepNo = i + 1;
     opts.emit({ event: 'stopped', step: stepNo, of, check });
-    await s.record({ kind: 'rollout-abort', rolloutId, plan, stepIndex: i, checks: [{ gate: check.check, status: check.status, detail: check.detail }], summary: `rollout ${rolloutId} stopped at step ${stepNo}/${of}: ${check.detail}` });
+    await s.record({
+      kind: 'rollout-abort',
+      rolloutId,
+      plan,
+      stepIndex: i,
+      checks: [{ gate: check.check, status: check.status, detail: check.detail }],
+      summary: `rollout ${rolloutId} stopped at step ${stepNo}/${of}: ${check.detail}`,
+    });
     throw new BgmigError(
       `Rollout ${rolloutId} stopped at step ${stepNo}/${of} without touching traffic: ${check.detail} — see \`bgmig status --suffix ${suffix}\` and \`bgmig history --suffix ${suffix}\`.`,
       ExitCode.Refused,
@@ -313,19 +371,39 @@ export async function runRollout(s: TrafficSession, opts: RolloutRunOptions): Pr
     const cmds = commandsFor(suffix);
     const stepNo = Math.max(0, i + 1);
     if (plan.onInterrupt === 'rollback') {
-      const { res } = await rollbackTraffic(s, { kind: 'rollout-rollback', rolloutId, plan, stepIndex: i, why: `rollout ${rolloutId} interrupted at step ${stepNo}/${of} (--on-interrupt rollback)` });
-      opts.emit({ event: 'interrupted', action: 'rollback', step: stepNo, of, weights: res.after, ...cmds });
-      io.info(`Interrupted: rolled back to ${formatWeights(res.after)} (verified). Start again with \`bgmig --suffix ${suffix} promote --steps ${plan.steps.join(',')} …\`.`);
-      throw new BgmigError(`Rollout ${rolloutId} was interrupted at step ${stepNo}/${of} and rolled back to ${formatWeights(res.after)} (--on-interrupt rollback); nothing is left to resume.`, ExitCode.Refused, {
-        details: { rolloutId, outcome: 'rolled-back', step: stepNo, steps: plan.steps, weights: res.after },
+      const { res } = await rollbackTraffic(s, {
+        kind: 'rollout-rollback',
+        rolloutId,
+        plan,
+        stepIndex: i,
+        why: `rollout ${rolloutId} interrupted at step ${stepNo}/${of} (--on-interrupt rollback)`,
       });
+      opts.emit({ event: 'interrupted', action: 'rollback', step: stepNo, of, weights: res.after, ...cmds });
+      io.info(
+        `Interrupted: rolled back to ${formatWeights(res.after)} (verified). Start again with \`bgmig --suffix ${suffix} promote --steps ${plan.steps.join(',')} …\`.`,
+      );
+      throw new BgmigError(
+        `Rollout ${rolloutId} was interrupted at step ${stepNo}/${of} and rolled back to ${formatWeights(res.after)} (--on-interrupt rollback); nothing is left to resume.`,
+        ExitCode.Refused,
+        {
+          details: { rolloutId, outcome: 'rolled-back', step: stepNo, steps: plan.steps, weights: res.after },
+        },
+      );
     }
-    await s.record({ kind: 'rollout-hold', rolloutId, plan, stepIndex: i, to: current, summary: `rollout ${rolloutId} interrupted: holding at step ${stepNo}/${of} (${formatWeights(current)})` });
+    await s.record({
+      kind: 'rollout-hold',
+      rolloutId,
+      plan,
+      stepIndex: i,
+      to: current,
+      summary: `rollout ${rolloutId} interrupted: holding at step ${stepNo}/${of} (${formatWeights(current)})`,
+    });
     opts.emit({ event: 'interrupted', action: 'hold', step: stepNo, of, weights: current, ...cmds });
-    io.info(`Interrupted: traffic holds at ${formatWeights(current)} (step ${stepNo}/${of}); the rollback guard stays ${plan.guard ? 'armed' : 'as it was before --no-guard'}.`);
+    io.info(
+      `Interrupted: traffic holds at ${formatWeights(current)} (step ${stepNo}/${of}); the rollback guard stays ${plan.guard ? 'armed' : 'as it was before --no-guard'}.`,
+    );
     io.info(`  resume:    ${cmds.resume}`);
     io.info(`  roll back: ${cmds.rollback}`);
     return result('held', stepNo, current);
   }
 }
-

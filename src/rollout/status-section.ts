@@ -39,22 +39,31 @@ export async function readRolloutSection(aws: AwsClients, stack: StackInfo, suff
 export function rolloutDegraded(r: RolloutSection, weights: Weights | undefined): string[] {
   const out: string[] = [];
   if ('error' in r.guard) out.push(`could not read the rollback guard (${r.guard.error})`);
-  else if (r.guard.deployed && !r.guard.armed && weights && weights.green > 0) out.push(`the rollback guard is disarmed while green has ${weights.green} % of traffic`);
-  if (r.running?.expired) out.push(`a rollout lease (${r.running.holder}) expired without release: its holder stopped at step ${r.running.step}/${r.running.steps}`);
+  else if (r.guard.deployed && !r.guard.armed && weights && weights.green > 0)
+    out.push(`the rollback guard is disarmed while green has ${weights.green} % of traffic`);
+  if (r.running?.expired)
+    out.push(`a rollout lease (${r.running.holder}) expired without release: its holder stopped at step ${r.running.step}/${r.running.steps}`);
   return out;
 }
 
 /** Status lines ("Rollout …", "Guard …"). */
-export function renderRolloutLines(r: RolloutSection | undefined, paint: { red: (s: string) => string; green: (s: string) => string; yellow: (s: string) => string }): string[] {
+export function renderRolloutLines(
+  r: RolloutSection | undefined,
+  paint: { red: (s: string) => string; green: (s: string) => string; yellow: (s: string) => string },
+): string[] {
   if (!r) return [];
   const lines: string[] = [];
   const l = r.running;
   if (l) {
     const bake = l.bakeRemainingMs !== undefined ? `, bake ${formatMs(l.bakeRemainingMs)} left` : '';
     const check = l.lastCheck ? `, last check ${l.lastCheck.status} at ${l.lastCheck.at} (${l.lastCheck.summary})` : '';
-    lines.push(`Rollout     ${l.expired ? paint.red('STALE') : paint.yellow('running')} ${l.rolloutId} by ${l.holder}: step ${l.step}/${l.steps} (green ${l.green} %)${bake}${check}; since ${l.acquiredAt}`);
+    lines.push(
+      `Rollout     ${l.expired ? paint.red('STALE') : paint.yellow('running')} ${l.rolloutId} by ${l.holder}: step ${l.step}/${l.steps} (green ${l.green} %)${bake}${check}; since ${l.acquiredAt}`,
+    );
   } else lines.push('Rollout     none running');
   const g = r.guard;
-  lines.push(`Guard       ${'error' in g ? paint.red(`unavailable: ${g.error}`) : g.armed ? paint.green(g.summary) : g.deployed ? paint.red(g.summary) : paint.yellow(g.summary)}`);
+  lines.push(
+    `Guard       ${'error' in g ? paint.red(`unavailable: ${g.error}`) : g.armed ? paint.green(g.summary) : g.deployed ? paint.red(g.summary) : paint.yellow(g.summary)}`,
+  );
   return lines;
 }

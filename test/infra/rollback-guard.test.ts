@@ -8,7 +8,17 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { makeStackConfig } from '../../src/core/config.js';
 import { RollbackGuardEnv } from '../../src/core/lambda-env.js';
 import { ALARM_KINDS, names } from '../../src/core/naming.js';
-import { actionsOf, allStatements, logicalIdOf, props, resourcesOfType, roleStatements, type Statement, type Synthesized, synthesize } from './synth-fixture.js';
+import {
+  actionsOf,
+  allStatements,
+  logicalIdOf,
+  props,
+  resourcesOfType,
+  roleStatements,
+  type Statement,
+  type Synthesized,
+  synthesize,
+} from './synth-fixture.js';
 
 const n = names('guard');
 let s: Synthesized;
@@ -43,8 +53,12 @@ describe('rollback guard', () => {
     expect(targets).toHaveLength(1);
     expect(targets[0].Arn).toEqual(getAtt(fnId, 'Arn'));
     expect(targets[0].RetryPolicy).toEqual({ MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 10 });
-    const perms = resourcesOfType(s.json, 'AWS::Lambda::Permission').map(([, r]) => props(r)).filter((p) => JSON.stringify(p.FunctionName) === JSON.stringify(getAtt(fnId, 'Arn')));
-    expect(perms).toEqual([{ Action: 'lambda:InvokeFunction', FunctionName: getAtt(fnId, 'Arn'), Principal: 'events.amazonaws.com', SourceArn: getAtt(ruleId, 'Arn') }]);
+    const perms = resourcesOfType(s.json, 'AWS::Lambda::Permission')
+      .map(([, r]) => props(r))
+      .filter((p) => JSON.stringify(p.FunctionName) === JSON.stringify(getAtt(fnId, 'Arn')));
+    expect(perms).toEqual([
+      { Action: 'lambda:InvokeFunction', FunctionName: getAtt(fnId, 'Arn'), Principal: 'events.amazonaws.com', SourceArn: getAtt(ruleId, 'Arn') },
+    ]);
   });
 
   it('the function knows exactly the HTTPS listener, both target groups, green alarms and the bucket; it runs outside the VPC', () => {
@@ -53,8 +67,12 @@ describe('rollback guard', () => {
     const listeners = resourcesOfType(s.json, 'AWS::ElasticLoadBalancingV2::Listener').filter(([, r]) => props(r).Port === 443);
     expect(listeners).toHaveLength(1);
     expect(env[RollbackGuardEnv.ListenerArn]).toEqual(ref(listeners[0][0]));
-    expect(env[RollbackGuardEnv.BlueTargetGroupArn]).toEqual(ref(logicalIdOf(s.json, 'AWS::ElasticLoadBalancingV2::TargetGroup', 'Name', n.targetGroup('blue'))));
-    expect(env[RollbackGuardEnv.GreenTargetGroupArn]).toEqual(ref(logicalIdOf(s.json, 'AWS::ElasticLoadBalancingV2::TargetGroup', 'Name', n.targetGroup('green'))));
+    expect(env[RollbackGuardEnv.BlueTargetGroupArn]).toEqual(
+      ref(logicalIdOf(s.json, 'AWS::ElasticLoadBalancingV2::TargetGroup', 'Name', n.targetGroup('blue'))),
+    );
+    expect(env[RollbackGuardEnv.GreenTargetGroupArn]).toEqual(
+      ref(logicalIdOf(s.json, 'AWS::ElasticLoadBalancingV2::TargetGroup', 'Name', n.targetGroup('green'))),
+    );
     // Refs to the alarm resources (whose AlarmName is the name), joined by commas: exactly green's five.
     const alarmRefs = ALARM_KINDS.map((k) => ref(logicalIdOf(s.json, 'AWS::CloudWatch::Alarm', 'AlarmName', n.alarm('green', k))));
     expect(env[RollbackGuardEnv.GreenAlarmNames]).toEqual({ 'Fn::Join': ['', alarmRefs.flatMap((r, i) => (i === 0 ? [r] : [',', r]))] });
@@ -71,14 +89,26 @@ describe('rollback guard', () => {
     expect(byAction('elasticloadbalancing:ModifyListener').map((x) => x.Resource)).toEqual([ref(listenerId)]);
     expect(byAction('elasticloadbalancing:DescribeListeners').map((x) => x.Resource)).toEqual(['*']);
     const all = st.flatMap(actionsOf).sort();
-    expect(all).toEqual(['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:ModifyListener', 'kms:Decrypt', 'kms:GenerateDataKey', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:PutObject'].sort());
+    expect(all).toEqual(
+      [
+        'elasticloadbalancing:DescribeListeners',
+        'elasticloadbalancing:ModifyListener',
+        'kms:Decrypt',
+        'kms:GenerateDataKey',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        's3:PutObject',
+      ].sort(),
+    );
     expect(JSON.stringify(byAction('s3:PutObject')[0].Resource)).toContain('/journal/*');
     for (const x of st) expect(x.Effect).toBe('Allow');
   });
 
   it('ModifyListener on the HTTPS listener is granted to the guard and the operator only', () => {
     const holders = allStatements(s.json).filter(({ statement }) => actionsOf(statement).includes('elasticloadbalancing:ModifyListener'));
-    const roles = holders.map(({ id }) => (props(s.json.Resources[id]).Roles as Array<{ Ref: string }>).map((r) => props(s.json.Resources[r.Ref]).RoleName)).flat().sort();
+    const roles = holders
+      .flatMap(({ id }) => (props(s.json.Resources[id]).Roles as Array<{ Ref: string }>).map((r) => props(s.json.Resources[r.Ref]).RoleName))
+      .sort();
     expect(roles).toEqual([n.operatorRole, n.rollbackGuardRole].sort());
   });
 

@@ -53,7 +53,11 @@ function alarmEvent(alarmName: string, value: string, previous = 'OK'): AlarmSta
     'detail-type': 'CloudWatch Alarm State Change',
     time: new Date().toISOString(),
     resources: [`arn:aws:cloudwatch:us-east-1:123456789012:alarm:${alarmName}`],
-    detail: { alarmName, state: { value, reason: 'Threshold Crossed: 2 out of the last 3 datapoints were greater than or equal to the threshold (25.0).' }, previousState: { value: previous } },
+    detail: {
+      alarmName,
+      state: { value, reason: 'Threshold Crossed: 2 out of the last 3 datapoints were greater than or equal to the threshold (25.0).' },
+      previousState: { value: previous },
+    },
   };
 }
 const ctx = { awsRequestId: 'req-1', invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:lambda-rollback-guard-${S}` };
@@ -68,11 +72,22 @@ describe('rollback guard handler', () => {
     expect(await f.readWeights()).toEqual({ blue: 100, green: 0 });
     expect(ms).toBeLessThan(1000);
     const [last] = await history(f);
-    expect(last).toMatchObject({ kind: 'guard-rollback', source: 'rollback-guard', who: ctx.invokedFunctionArn, from: { blue: 50, green: 50 }, to: { blue: 100, green: 0 } });
-    expect(last.summary).toMatch(/^Rollback guard: alarm-green-5xx-grd entered ALARM \(Threshold Crossed: .*\); set blue 50 \/ green 50 → blue 100 \/ green 0 \(verified\)$/);
+    expect(last).toMatchObject({
+      kind: 'guard-rollback',
+      source: 'rollback-guard',
+      who: ctx.invokedFunctionArn,
+      from: { blue: 50, green: 50 },
+      to: { blue: 100, green: 0 },
+    });
+    expect(last.summary).toMatch(
+      /^Rollback guard: alarm-green-5xx-grd entered ALARM \(Threshold Crossed: .*\); set blue 50 \/ green 50 → blue 100 \/ green 0 \(verified\)$/,
+    );
     expect(res.journalKey).toBe(last.key);
     // Structured log: one WARN entry with the result's fields (Powertools renders it as a JSON line).
-    expect(warnSpy).toHaveBeenCalledWith('guard rollback', expect.objectContaining({ action: 'rollback', before: { blue: 50, green: 50 }, after: { blue: 100, green: 0 }, journalKey: last.key }));
+    expect(warnSpy).toHaveBeenCalledWith(
+      'guard rollback',
+      expect.objectContaining({ action: 'rollback', before: { blue: 50, green: 50 }, after: { blue: 100, green: 0 }, journalKey: last.key }),
+    );
   });
 
   it('green already at 0: a journaled no-op that does not touch the listener', async () => {
@@ -86,7 +101,11 @@ describe('rollback guard handler', () => {
   it('ignores blue alarms, transitions to OK and events of other sources, without reading or writing anything', async () => {
     await f.setWeights({ blue: 75, green: 25 });
     const before = (await history(f)).length;
-    for (const ev of [alarmEvent(`alarm-blue-5xx-${S}`, 'ALARM'), alarmEvent(`alarm-green-5xx-${S}`, 'OK', 'ALARM'), { ...alarmEvent(`alarm-green-5xx-${S}`, 'ALARM'), source: 'aws.ec2' }]) {
+    for (const ev of [
+      alarmEvent(`alarm-blue-5xx-${S}`, 'ALARM'),
+      alarmEvent(`alarm-green-5xx-${S}`, 'OK', 'ALARM'),
+      { ...alarmEvent(`alarm-green-5xx-${S}`, 'ALARM'), source: 'aws.ec2' },
+    ]) {
       expect((await handler(ev, ctx)).action).toBe('ignore');
     }
     expect(await f.readWeights()).toEqual({ blue: 75, green: 25 });
@@ -103,14 +122,23 @@ describe('rollback guard handler', () => {
         [RollbackGuardEnv.GreenAlarmNames]: f.alarmNames.green.join(','),
         [RollbackGuardEnv.ArtifactsBucket]: f.bucket,
       },
-      elbv2: () => new ElasticLoadBalancingV2Client({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } }),
-      s3: () => new S3Client({ region: 'us-east-1', endpoint: moto.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } }),
+      elbv2: () =>
+        new ElasticLoadBalancingV2Client({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } }),
+      s3: () =>
+        new S3Client({
+          region: 'us-east-1',
+          endpoint: moto.endpoint,
+          forcePathStyle: true,
+          credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+        }),
     });
     await expect(broken(alarmEvent(`alarm-green-5xx-${S}`, 'ALARM'), ctx)).rejects.toThrow(/no longer exists: redeploy the stack/);
   });
 
   it('a missing environment variable is named', async () => {
     const h = makeHandler({ env: {} });
-    await expect(h(alarmEvent(`alarm-green-5xx-${S}`, 'ALARM'), ctx)).rejects.toThrow('The rollback guard has no BGMIG_SUFFIX environment variable: redeploy the stack with this bgmig version.');
+    await expect(h(alarmEvent(`alarm-green-5xx-${S}`, 'ALARM'), ctx)).rejects.toThrow(
+      'The rollback guard has no BGMIG_SUFFIX environment variable: redeploy the stack with this bgmig version.',
+    );
   });
 });

@@ -65,7 +65,10 @@ describe('parseSteps', () => {
 describe('gatesRequired (issue 16: a move toward safety needs no gate)', () => {
   it('raising green needs the gates; lowering or keeping it does not', () => {
     expect(gatesRequired({ blue: 75, green: 25 }, { blue: 50, green: 50 }).required).toBe(true);
-    expect(gatesRequired({ blue: 75, green: 25 }, { blue: 90, green: 10 })).toEqual({ required: false, reason: "green's share falls from 25 % to 10 %: a move toward safety needs no gate" });
+    expect(gatesRequired({ blue: 75, green: 25 }, { blue: 90, green: 10 })).toEqual({
+      required: false,
+      reason: "green's share falls from 25 % to 10 %: a move toward safety needs no gate",
+    });
     expect(gatesRequired({ blue: 0, green: 100 }, { blue: 100, green: 0 }).required).toBe(false);
     expect(gatesRequired({ blue: 75, green: 25 }, { blue: 75, green: 25 }).required).toBe(false);
   });
@@ -96,19 +99,33 @@ describe('judgePoll', () => {
   });
 
   it('fails on a green alarm in ALARM, naming it', () => {
-    const v = judgePoll(obs({ alarms: [{ name: 'alarm-green-5xx-x', state: 'ALARM' }, { name: 'alarm-green-cpu-x', state: 'OK' }] }), T);
+    const v = judgePoll(
+      obs({
+        alarms: [
+          { name: 'alarm-green-5xx-x', state: 'ALARM' },
+          { name: 'alarm-green-cpu-x', state: 'OK' },
+        ],
+      }),
+      T,
+    );
     expect(v.status).toBe('fail');
     expect(v.decisive).toEqual({ check: 'green-alarms', status: 'fail', detail: '1 green alarm(s) in ALARM (alarm-green-5xx-x)' });
   });
 
   it('fails on an unhealthy green target, and on no healthy target', () => {
-    expect(judgePoll(obs({ health: { healthy: 1, unhealthy: 1, sample: 'i-1:80 unused' } }), T).decisive?.detail).toBe('green has 1 healthy and 1 unhealthy target(s) (i-1:80 unused)');
+    expect(judgePoll(obs({ health: { healthy: 1, unhealthy: 1, sample: 'i-1:80 unused' } }), T).decisive?.detail).toBe(
+      'green has 1 healthy and 1 unhealthy target(s) (i-1:80 unused)',
+    );
     expect(judgePoll(obs({ health: { healthy: 0, unhealthy: 0 } }), T).status).toBe('fail');
   });
 
   it('fails when green 5xx share exceeds max(ratio × blue, floor), passes just under it', () => {
     const fail = judgePoll(obs({}, { green: { requests: 100, errors5xx: 7, latency: 0.2 }, blue: { requests: 200, errors5xx: 1, latency: 0.2 } }), T);
-    expect(fail.decisive).toEqual({ check: '5xx-ratio', status: 'fail', detail: 'green 7.0 % 5xx (7/100) vs blue 0.50 % (1/200), limit 1.0 % (2× blue, floor 1.0 %)' });
+    expect(fail.decisive).toEqual({
+      check: '5xx-ratio',
+      status: 'fail',
+      detail: 'green 7.0 % 5xx (7/100) vs blue 0.50 % (1/200), limit 1.0 % (2× blue, floor 1.0 %)',
+    });
     // blue 3 %: limit 6 %; green 5.9 % passes.
     const pass = judgePoll(obs({}, { green: { requests: 1000, errors5xx: 59, latency: 0.2 }, blue: { requests: 1000, errors5xx: 30, latency: 0.2 } }), T);
     expect(pass.checks.find((c) => c.check === '5xx-ratio')?.status).toBe('pass');
@@ -126,13 +143,26 @@ describe('judgePoll', () => {
     const few = judgePoll(obs({}, { green: { requests: 12, errors5xx: 3, latency: 0.2 } }), T);
     expect(few.status).toBe('inconclusive');
     expect(few.checks.find((c) => c.check === '5xx-ratio')?.detail).toBe('green served 12 request(s) in the window, fewer than the 50 needed for a verdict');
-    const unread = judgePoll(obs({}, { green: { requests: null, errors5xx: null, latency: null }, blue: { requests: null, errors5xx: null, latency: null }, errors: ['RequestCount/HTTPCode_Target_5XX_Count: Throttling'] }), T);
+    const unread = judgePoll(
+      obs(
+        {},
+        {
+          green: { requests: null, errors5xx: null, latency: null },
+          blue: { requests: null, errors5xx: null, latency: null },
+          errors: ['RequestCount/HTTPCode_Target_5XX_Count: Throttling'],
+        },
+      ),
+      T,
+    );
     expect(unread.status).toBe('inconclusive');
     expect(unread.checks.find((c) => c.check === '5xx-ratio')?.detail).toContain('could not be read (RequestCount/HTTPCode_Target_5XX_Count: Throttling)');
   });
 
   it('compares with the carried baseline when blue has no traffic (green 100), inconclusive without one', () => {
-    const at100 = obs({ live: { blue: 0, green: 100 }, expected: { blue: 0, green: 100 } }, { green: { requests: 1000, errors5xx: 50, latency: 0.2 }, blue: { requests: 0, errors5xx: 0, latency: null } });
+    const at100 = obs(
+      { live: { blue: 0, green: 100 }, expected: { blue: 0, green: 100 } },
+      { green: { requests: 1000, errors5xx: 50, latency: 0.2 }, blue: { requests: 0, errors5xx: 0, latency: null } },
+    );
     expect(judgePoll(at100, T).status).toBe('inconclusive');
     const v = judgePoll(at100, T, { share5xx: 0.004, latency: 0.2, from: 'step 3 (green 50 %)' });
     expect(v.decisive?.detail).toBe('green 5.0 % 5xx (50/1000) vs blue 0.40 % (baseline from step 3 (green 50 %)), limit 1.0 % (2× blue, floor 1.0 %)');
@@ -168,10 +198,18 @@ describe('decideResume', () => {
   const plan: RolloutPlan = { steps: [10, 25, 50, 100], bakeMs: 1000, intervalMs: 100, thresholds: T, onInterrupt: 'hold', guard: true };
   const held = { rolloutId: 'r1', kind: 'rollout-hold', at: '2026-11-30T03:00:00Z', plan, stepIndex: 1 };
   it('resumes a held rollout at its step, re-baking it, when traffic is where it was left', () => {
-    expect(decideResume(held, { blue: 75, green: 25 })).toEqual({ resume: true, fromIndex: 1, rebake: true, detail: 'rollout r1 holds green at 25 % (step 2/4); its bake restarts' });
+    expect(decideResume(held, { blue: 75, green: 25 })).toEqual({
+      resume: true,
+      fromIndex: 1,
+      rebake: true,
+      detail: 'rollout r1 holds green at 25 % (step 2/4); its bake restarts',
+    });
   });
   it('refuses when traffic moved since, when the rollout ended, or when there is none', () => {
-    expect(decideResume(held, { blue: 100, green: 0 })).toMatchObject({ resume: false, detail: expect.stringMatching(/now has blue 100 \/ green 0 \(rolled back or moved since\)/) });
+    expect(decideResume(held, { blue: 100, green: 0 })).toMatchObject({
+      resume: false,
+      detail: expect.stringMatching(/now has blue 100 \/ green 0 \(rolled back or moved since\)/),
+    });
     expect(decideResume({ ...held, kind: 'rollout-rollback' }, { blue: 75, green: 25 })).toMatchObject({ resume: false });
     expect(decideResume(undefined, { blue: 100, green: 0 })).toMatchObject({ resume: false, detail: 'the journal has no rollout to resume' });
   });
@@ -181,7 +219,18 @@ describe('decideResume', () => {
 });
 
 describe('lease', () => {
-  const body = { rolloutId: 'r', holder: 'arn:aws:sts::1:assumed-role/op/alice', host: 'h', pid: 1, acquiredAt: '2026-11-30T03:00:00.000Z', renewedAt: '2026-11-30T03:01:00.000Z', expiresAt: '2026-11-30T03:03:00.000Z', step: 2, steps: 4, green: 25 };
+  const body = {
+    rolloutId: 'r',
+    holder: 'arn:aws:sts::1:assumed-role/op/alice',
+    host: 'h',
+    pid: 1,
+    acquiredAt: '2026-11-30T03:00:00.000Z',
+    renewedAt: '2026-11-30T03:01:00.000Z',
+    expiresAt: '2026-11-30T03:03:00.000Z',
+    step: 2,
+    steps: 4,
+    green: 25,
+  };
   it('is held until it expires, then expired', () => {
     expect(judgeLease(body, Date.parse('2026-11-30T03:02:59.999Z')).state).toBe('held');
     expect(judgeLease(body, Date.parse('2026-11-30T03:03:00.000Z')).state).toBe('expired');
@@ -195,7 +244,12 @@ describe('lease', () => {
 describe('judgeGates', () => {
   const healthy = { healthy: 2, unhealthy: 0, targets: [] };
   it('passes in order with a compatible report', () => {
-    const v = judgeGates({ report: makeReport('compatible', '2026-11-30T00:00:00Z'), skipValidation: false, health: healthy, alarms: [{ name: 'a', state: 'OK' }] });
+    const v = judgeGates({
+      report: makeReport('compatible', '2026-11-30T00:00:00Z'),
+      skipValidation: false,
+      health: healthy,
+      alarms: [{ name: 'a', state: 'OK' }],
+    });
     expect(v.refusal).toBeUndefined();
     expect(v.gates.map((g) => g.gate)).toEqual(['validation', 'green-health', 'green-alarms']);
   });
@@ -203,7 +257,10 @@ describe('judgeGates', () => {
     const v = judgeGates({ report: makeReport('incompatible'), skipValidation: false, health: { healthy: 0, unhealthy: 0, targets: [] }, alarms: [] });
     expect(v.refusal?.gate).toBe('validation');
     expect(v.gates).toHaveLength(1);
-    expect(judgeGates({ skipValidation: true, health: healthy, alarms: [{ name: 'g', state: 'ALARM' }] }).refusal).toMatchObject({ gate: 'green-alarms', detail: '1 green alarm(s) in ALARM (g)' });
+    expect(judgeGates({ skipValidation: true, health: healthy, alarms: [{ name: 'g', state: 'ALARM' }] }).refusal).toMatchObject({
+      gate: 'green-alarms',
+      detail: '1 green alarm(s) in ALARM (g)',
+    });
   });
   it('reports alarms missing in CloudWatch as a warning, not a refusal', () => {
     expect(judgeGates({ skipValidation: true, health: healthy, alarms: [{ name: 'gone', state: 'MISSING' }] }).missingAlarms).toEqual(['gone']);
@@ -212,9 +269,16 @@ describe('judgeGates', () => {
 
 describe('decideGuard', () => {
   const cfg = { greenAlarmNames: ['alarm-green-5xx-x', 'alarm-green-cpu-x'] };
-  const ev = (name: string, state: string) => ({ source: 'aws.cloudwatch', 'detail-type': 'CloudWatch Alarm State Change', detail: { alarmName: name, state: { value: state, reason: 'Threshold Crossed' } } });
+  const ev = (name: string, state: string) => ({
+    source: 'aws.cloudwatch',
+    'detail-type': 'CloudWatch Alarm State Change',
+    detail: { alarmName: name, state: { value: state, reason: 'Threshold Crossed' } },
+  });
   it('rolls back for a green alarm entering ALARM while green has traffic', () => {
-    expect(decideGuard(ev('alarm-green-5xx-x', 'ALARM'), cfg, { blue: 75, green: 25 })).toEqual({ act: 'rollback', reason: 'alarm-green-5xx-x entered ALARM (Threshold Crossed)' });
+    expect(decideGuard(ev('alarm-green-5xx-x', 'ALARM'), cfg, { blue: 75, green: 25 })).toEqual({
+      act: 'rollback',
+      reason: 'alarm-green-5xx-x entered ALARM (Threshold Crossed)',
+    });
   });
   it('does nothing at green 0, for OK transitions, for blue alarms and for other events', () => {
     expect(decideGuard(ev('alarm-green-5xx-x', 'ALARM'), cfg, { blue: 100, green: 0 }).act).toBe('noop');
@@ -231,7 +295,10 @@ describe('metric dimensions and history entries', () => {
         blue: 'arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/tg-blue-x/73e2d6bc24d8a067',
         green: 'arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/tg-green-x/943f017f100becff',
       }),
-    ).toEqual({ loadBalancer: 'app/alb-x/50dc6c495c0c9188', targetGroup: { blue: 'targetgroup/tg-blue-x/73e2d6bc24d8a067', green: 'targetgroup/tg-green-x/943f017f100becff' } });
+    ).toEqual({
+      loadBalancer: 'app/alb-x/50dc6c495c0c9188',
+      targetGroup: { blue: 'targetgroup/tg-blue-x/73e2d6bc24d8a067', green: 'targetgroup/tg-green-x/943f017f100becff' },
+    });
   });
   it('normalises a cutover-function record into a history line', () => {
     const e = toHistoryEntry('journal/2026-11-30T03-00-01-002Z-cutover.json', { ok: true, operation: 'cutover', durationMs: 812, requestId: 'abc' });
@@ -244,13 +311,29 @@ describe('promote flags', () => {
   it('needs exactly one form, and rollout options only with a rollout', () => {
     expect(badInputOf(() => resolvePromoteOptions('x', base))).toMatch(/needs one of --weight N/);
     expect(badInputOf(() => resolvePromoteOptions('x', { ...base, weight: '10', steps: '10,100' }))).toBe('--weight and --steps cannot be combined: pick one.');
-    expect(badInputOf(() => resolvePromoteOptions('x', { ...base, weight: '10', bake: '5m' }))).toBe('--bake applies to a rollout (--steps or --resume), not to --weight.');
-    expect(badInputOf(() => resolvePromoteOptions('x', { ...base, steps: '10,100', bake: '10s', interval: '1m' }))).toMatch(/--interval \(1m\) is longer than --bake/);
+    expect(badInputOf(() => resolvePromoteOptions('x', { ...base, weight: '10', bake: '5m' }))).toBe(
+      '--bake applies to a rollout (--steps or --resume), not to --weight.',
+    );
+    expect(badInputOf(() => resolvePromoteOptions('x', { ...base, steps: '10,100', bake: '10s', interval: '1m' }))).toMatch(
+      /--interval \(1m\) is longer than --bake/,
+    );
     expect(badInputOf(() => resolvePromoteOptions('x', { ...base, steps: '10,100', latencyStat: 'p999x' }))).toMatch(/--latency-stat must be a percentile/);
-    expect(badInputOf(() => resolvePromoteOptions('x', { ...base, steps: '10,100', onInterrupt: 'panic' }))).toMatch(/--on-interrupt must be "hold" or "rollback"/);
+    expect(badInputOf(() => resolvePromoteOptions('x', { ...base, steps: '10,100', onInterrupt: 'panic' }))).toMatch(
+      /--on-interrupt must be "hold" or "rollback"/,
+    );
   });
   it('parses thresholds with their units; --bake 0 means no waiting', () => {
-    const o = resolvePromoteOptions('x', { ...base, steps: '10,100', bake: '0', max5xxRatio: '3', '5xxFloor': '0.5', latencyFloor: '250ms', minRequests: '20', maxInconclusive: '5', latencyStat: 'p95' });
+    const o = resolvePromoteOptions('x', {
+      ...base,
+      steps: '10,100',
+      bake: '0',
+      max5xxRatio: '3',
+      '5xxFloor': '0.5',
+      latencyFloor: '250ms',
+      minRequests: '20',
+      maxInconclusive: '5',
+      latencyStat: 'p95',
+    });
     expect(o.bakeMs).toBe(0);
     expect(o.thresholds).toEqual({ max5xxRatio: 3, floor5xxShare: 0.005, latencyFloorSeconds: 0.25, minRequests: 20, maxInconclusive: 5, latencyStat: 'p95' });
   });

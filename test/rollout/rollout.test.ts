@@ -44,7 +44,9 @@ describe('stepped rollout', () => {
       const r = await bgmig(['promote', '--steps', '25,50,100', ...FAST]);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/Step 1\/3: blue 100 \/ green 0 → blue 75 \/ green 25 \(verified/);
-      expect(r.stdout).toMatch(/step 1\/3 bake [\d.]+ (s|ms) left — pass: 5xx-ratio green 0.0+ % 5xx \(0\/\d+\), at or below the 1.0 % floor; latency-ratio green Maximum 110 ms vs blue 120 ms, limit 180 ms/);
+      expect(r.stdout).toMatch(
+        /step 1\/3 bake [\d.]+ (s|ms) left — pass: 5xx-ratio green 0.0+ % 5xx \(0\/\d+\), at or below the 1.0 % floor; latency-ratio green Maximum 110 ms vs blue 120 ms, limit 180 ms/,
+      );
       expect(r.stdout).toMatch(/Step 3\/3 baked: every check passed/);
       expect(r.stdout).toMatch(/Rollout \w+ completed: blue 0 \/ green 100 \(verified\)/);
       // Plain lines off a terminal: no cursor movement.
@@ -62,7 +64,10 @@ describe('stepped rollout', () => {
   it('--json prints NDJSON events then the result; --bake 0 steps without waiting', async () => {
     const r = await bgmig(['promote', '--steps', '10,50', '--bake', '0', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => l.event ?? 'result')).toEqual(['start', 'gates', 'step', 'gates', 'step', 'result']);
     expect(lines[5]).toMatchObject({ outcome: 'completed', steps: [10, 50], weights: { blue: 50, green: 50 } });
     expect(lines[2]).toMatchObject({ step: 1, of: 2, to: { blue: 90, green: 10 } });
@@ -97,7 +102,10 @@ describe('automatic rollback', () => {
     } finally {
       await traffic.stop();
     }
-    oneSentence(run.err(), /^error: Rolled back bgmig-roll to blue 100 \/ green 0 at step 1\/2 \(green 25 %\): the green-alarms check failed — 1 green alarm\(s\) in ALARM \(alarm-green-5xx-roll\); find out why green fails/);
+    oneSentence(
+      run.err(),
+      /^error: Rolled back bgmig-roll to blue 100 \/ green 0 at step 1\/2 \(green 25 %\): the green-alarms check failed — 1 green alarm\(s\) in ALARM \(alarm-green-5xx-roll\); find out why green fails/,
+    );
     const last = (await history(f))[1];
     expect(last.kind).toBe('rollout-rollback');
     expect(last.from).toEqual({ blue: 75, green: 25 });
@@ -109,7 +117,10 @@ describe('automatic rollback', () => {
     try {
       const r = await bgmig(['promote', '--steps', '25,100', ...FAST]);
       expect(r.code).toBe(3);
-      oneSentence(r.stderr, /at step 1\/2 \(green 25 %\): the 5xx-ratio check failed — green 7\.0 % 5xx \(\d+\/\d+\) vs blue 0\.50 % \(\d+\/\d+\), limit 1\.0 % \(2× blue, floor 1\.0 %\)/);
+      oneSentence(
+        r.stderr,
+        /at step 1\/2 \(green 25 %\): the 5xx-ratio check failed — green 7\.0 % 5xx \(\d+\/\d+\) vs blue 0\.50 % \(\d+\/\d+\), limit 1\.0 % \(2× blue, floor 1\.0 %\)/,
+      );
     } finally {
       await traffic.stop();
     }
@@ -131,7 +142,10 @@ describe('automatic rollback', () => {
     const r = await bgmig(['promote', '--steps', '25,100', '--bake', '10s', '--interval', '1s', '--max-inconclusive', '2', '--latency-stat', 'Maximum']);
     expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/inconclusive \(1 inconclusive in a row\)/);
-    oneSentence(r.stderr, /the 5xx-ratio check stayed inconclusive — 2 inconclusive poll\(s\) in a row \(limit 2\): green served 0 request\(s\) in the window, fewer than the 50 needed/);
+    oneSentence(
+      r.stderr,
+      /the 5xx-ratio check stayed inconclusive — 2 inconclusive poll\(s\) in a row \(limit 2\): green served 0 request\(s\) in the window, fewer than the 50 needed/,
+    );
     expect(await f.readWeights()).toEqual({ blue: 100, green: 0 });
   });
 });
@@ -187,7 +201,10 @@ describe('one rollout at a time', () => {
       await run.waitFor(/step 1\/2 bake .* left — pass/);
       const second = await bgmig(['promote', '--steps', '50,100', ...FAST]);
       expect(second.code).toBe(3);
-      oneSentence(second.stderr, /Another rollout holds the lease: arn:aws:sts::123456789012:user\/moto \(pid \d+ on .+\) since \d{4}-.+Z, at step 1\/2 \(green 25 %\), renewed .+ — watch it with `bgmig status`, stop it with `bgmig rollback`, or if its holder is gone for good run `bgmig promote --force-unlock`\./);
+      oneSentence(
+        second.stderr,
+        /Another rollout holds the lease: arn:aws:sts::123456789012:user\/moto \(pid \d+ on .+\) since \d{4}-.+Z, at step 1\/2 \(green 25 %\), renewed .+ — watch it with `bgmig status`, stop it with `bgmig rollback`, or if its holder is gone for good run `bgmig promote --force-unlock`\./,
+      );
       const raise = await bgmig(['promote', '--weight', '60']);
       expect(raise.code).toBe(3);
       expect(raise.stderr).toMatch(/Another rollout holds the lease/);
@@ -217,14 +234,29 @@ describe('one rollout at a time', () => {
 
   it('an expired lease is taken over (journaled); --force-unlock removes a live one (journaled)', async () => {
     const { PutObjectCommand } = await import('@aws-sdk/client-s3');
-    const stale = { rolloutId: 'gone1234', holder: 'arn:aws:sts::123456789012:assumed-role/op/bob', host: 'laptop', pid: 1, acquiredAt: '2026-01-01T00:00:00.000Z', renewedAt: '2026-01-01T00:01:00.000Z', expiresAt: '2026-01-01T00:03:00.000Z', step: 1, steps: 2, green: 25 };
+    const stale = {
+      rolloutId: 'gone1234',
+      holder: 'arn:aws:sts::123456789012:assumed-role/op/bob',
+      host: 'laptop',
+      pid: 1,
+      acquiredAt: '2026-01-01T00:00:00.000Z',
+      renewedAt: '2026-01-01T00:01:00.000Z',
+      expiresAt: '2026-01-01T00:03:00.000Z',
+      step: 1,
+      steps: 2,
+      green: 25,
+    };
     await f.clients.s3.send(new PutObjectCommand({ Bucket: f.bucket, Key: 'rollout/lease.json', Body: JSON.stringify(stale) }));
     const r = await bgmig(['promote', '--steps', '10', '--bake', '0']);
     expect(r.code, r.stderr).toBe(0);
     const h = await history(f);
-    expect(h.find((e) => e.kind === 'lease-takeover')?.summary).toBe('took over the expired lease of arn:aws:sts::123456789012:assumed-role/op/bob (rollout gone1234, expired 2026-01-01T00:03:00.000Z)');
+    expect(h.find((e) => e.kind === 'lease-takeover')?.summary).toBe(
+      'took over the expired lease of arn:aws:sts::123456789012:assumed-role/op/bob (rollout gone1234, expired 2026-01-01T00:03:00.000Z)',
+    );
 
-    await f.clients.s3.send(new PutObjectCommand({ Bucket: f.bucket, Key: 'rollout/lease.json', Body: JSON.stringify({ ...stale, expiresAt: '2099-01-01T00:00:00.000Z' }) }));
+    await f.clients.s3.send(
+      new PutObjectCommand({ Bucket: f.bucket, Key: 'rollout/lease.json', Body: JSON.stringify({ ...stale, expiresAt: '2099-01-01T00:00:00.000Z' }) }),
+    );
     const refused = await bgmig(['promote', '--steps', '50', '--bake', '0']);
     expect(refused.code).toBe(3);
     const unlock = await bgmig(['promote', '--force-unlock']);
@@ -277,7 +309,9 @@ describe('history', () => {
     expect(human.code, human.stderr).toBe(0);
     const lines = human.stdout.trim().split('\n');
     expect(lines[0]).toBe('bgmig-roll — 3 event(s), newest first');
-    expect(lines[1]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z  rollback\s+bgmig rollback: blue 80 \/ green 20 → blue 100 \/ green 0 \(verified\)  \[blue 80 \/ green 20 → blue 100 \/ green 0\]  by arn:aws:sts::123456789012:user\/moto$/);
+    expect(lines[1]).toMatch(
+      /^\d{4}-\d\d-\d\dT[\d:.]+Z {2}rollback\s+bgmig rollback: blue 80 \/ green 20 → blue 100 \/ green 0 \(verified\) {2}\[blue 80 \/ green 20 → blue 100 \/ green 0\] {2}by arn:aws:sts::123456789012:user\/moto$/,
+    );
     expect(lines[2]).toMatch(/ promote\s+bgmig promote --weight 20: blue 100 \/ green 0 → blue 80 \/ green 20 \(verified\)/);
     const json = JSON.parse((await bgmig(['history', '--json', '--limit', '2'])).stdout);
     expect(json.entries.map((e: { kind: string }) => e.kind)).toEqual(['rollback', 'promote']);

@@ -36,7 +36,12 @@ export async function provisionGuardRule(moto: Moto, f: Fixture): Promise<void> 
       }),
     }),
   );
-  await eb.send(new PutTargetsCommand({ Rule: n.rollbackGuardRule, Targets: [{ Id: 'guard', Arn: `arn:aws:lambda:us-east-1:${f.account}:function:${n.rollbackGuardFunction}` }] }));
+  await eb.send(
+    new PutTargetsCommand({
+      Rule: n.rollbackGuardRule,
+      Targets: [{ Id: 'guard', Arn: `arn:aws:lambda:us-east-1:${f.account}:function:${n.rollbackGuardFunction}` }],
+    }),
+  );
 }
 
 export async function resetRollout(moto: Moto, f: Fixture): Promise<void> {
@@ -58,7 +63,11 @@ export interface ColorTraffic {
  * Publishes both colours' ALB metrics every `everyMs` until stopped: what the load balancer does once a minute in
  * AWS, compressed so a test's bake sees data in its window.
  */
-export function publishAlbMetrics(f: Fixture, traffic: Record<Color, ColorTraffic>, everyMs = 250): { stop: () => Promise<void>; set: (c: Color, t: ColorTraffic) => void } {
+export function publishAlbMetrics(
+  f: Fixture,
+  traffic: Record<Color, ColorTraffic>,
+  everyMs = 250,
+): { stop: () => Promise<void>; set: (c: Color, t: ColorTraffic) => void } {
   const d = dimensionsOf(f.loadBalancerArn, f.targetGroupArn);
   const current = { ...traffic };
   let running = true;
@@ -68,7 +77,10 @@ export function publishAlbMetrics(f: Fixture, traffic: Record<Color, ColorTraffi
       new PutMetricDataCommand({
         Namespace: 'AWS/ApplicationELB',
         MetricData: COLORS.flatMap((c) => {
-          const Dimensions = [{ Name: 'LoadBalancer', Value: d.loadBalancer }, { Name: 'TargetGroup', Value: d.targetGroup[c] }];
+          const Dimensions = [
+            { Name: 'LoadBalancer', Value: d.loadBalancer },
+            { Name: 'TargetGroup', Value: d.targetGroup[c] },
+          ];
           const t = current[c];
           return [
             { MetricName: 'RequestCount', Dimensions, Value: t.requests, Timestamp: now, Unit: 'Count' as const },
@@ -96,7 +108,10 @@ export function publishAlbMetrics(f: Fixture, traffic: Record<Color, ColorTraffi
   };
 }
 
-export const HEALTHY: Record<Color, ColorTraffic> = { blue: { requests: 200, errors5xx: 1, latency: 0.12 }, green: { requests: 100, errors5xx: 0, latency: 0.11 } };
+export const HEALTHY: Record<Color, ColorTraffic> = {
+  blue: { requests: 200, errors5xx: 1, latency: 0.12 },
+  green: { requests: 100, errors5xx: 0, latency: 0.11 },
+};
 
 export async function history(f: Fixture): Promise<HistoryEntry[]> {
   return readHistory(f.clients.s3, f.bucket);
@@ -132,7 +147,12 @@ export function startBgmig(args: string[], env: Record<string, string>): Running
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   let exited = false;
-  const closed = new Promise<number | null>((resolve) => child.on('close', (c) => ((exited = true), resolve(c))));
+  const closed = new Promise<number | null>((resolve) =>
+    child.on('close', (c) => {
+      exited = true;
+      resolve(c);
+    }),
+  );
   const killer = setTimeout(() => child.kill('SIGKILL'), 120_000);
   void closed.then(() => clearTimeout(killer));
   return {

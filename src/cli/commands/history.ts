@@ -50,7 +50,7 @@ export async function runHistory(opts: HistoryOptions, deps: { io: Io; aws: AwsC
 export function register(program: Command): void {
   program
     .command('history')
-    .description('the stack\'s timeline, newest first: promote steps, rollbacks, rollouts, guard actions, lease events, database cutovers')
+    .description("the stack's timeline, newest first: promote steps, rollbacks, rollouts, guard actions, lease events, database cutovers")
     .option('--limit <n>', 'show the newest N events', '50')
     .addHelpText(
       'after',

@@ -25,8 +25,6 @@ import { requireStack, type StackInfo } from '../stack.js';
 import { formatWeights, readWeights, trafficTarget, weightBar, writeWeights } from '../traffic.js';
 import { invokeValidator, readLatestReport } from '../validation.js';
 
-export type { GateName, GateResult } from '../../rollout/gates.js';
-
 export interface PromoteOptions {
   suffix: string;
   /** Green's new share, an integer 0–100 (already validated; see parseWeight). One-step form. */
@@ -87,7 +85,12 @@ function parsePercent(value: string, option: string): number {
 const LATENCY_STAT = /^(p\d{1,2}(\.\d+)?|Average|Maximum|Minimum)$/;
 
 /** The gates' inputs, read in parallel; the validator runs only when there is no report or it is asked. */
-async function gateVerdict(aws: AwsClients, io: Io, stack: StackInfo, opts: { skipValidation?: boolean | undefined; validate?: boolean | undefined }): Promise<GateVerdict & { report?: ValidationReport | undefined }> {
+async function gateVerdict(
+  aws: AwsClients,
+  io: Io,
+  stack: StackInfo,
+  opts: { skipValidation?: boolean | undefined; validate?: boolean | undefined },
+): Promise<GateVerdict & { report?: ValidationReport | undefined }> {
   const target = trafficTarget(stack);
   const readGreen = () => Promise.all([targetHealth(aws, target.targetGroupArn.green), alarmStates(aws, alarmNamesOf(stack, 'green'))]);
   const [report0, green] = await Promise.all([opts.skipValidation || opts.validate ? Promise.resolve(undefined) : readLatestReport(aws, stack), readGreen()]);
@@ -111,7 +114,9 @@ async function gateVerdict(aws: AwsClients, io: Io, stack: StackInfo, opts: { sk
 
 function refusalOf(v: GateVerdict, before: Weights, desired: Weights): BgmigError | undefined {
   if (!v.refusal) return undefined;
-  return new BgmigError(`Promote refused by the ${v.refusal.gate} gate: ${v.refusal.detail} — ${v.refusal.todo}.`, ExitCode.Refused, { details: { gates: v.gates, before, desired } });
+  return new BgmigError(`Promote refused by the ${v.refusal.gate} gate: ${v.refusal.detail} — ${v.refusal.todo}.`, ExitCode.Refused, {
+    details: { gates: v.gates, before, desired },
+  });
 }
 
 const gateLine = (io: Io, g: GateResult) => `  ${g.status === 'skipped' ? io.style.yellow('!') : io.style.green('✔')} ${g.gate}: ${g.detail}`;
@@ -128,11 +133,16 @@ async function runOneStep(opts: PromoteOptions & { weight: number }, io: Io, aws
   const s3 = await aws.s3();
 
   if (opts.skipValidation && need.required) {
-    io.warn(io.style.bold('--skip-validation: the schema gate is OFF. Green may be incompatible with the blue application; you are moving traffic without that check.'));
+    io.warn(
+      io.style.bold(
+        '--skip-validation: the schema gate is OFF. Green may be incompatible with the blue application; you are moving traffic without that check.',
+      ),
+    );
   }
   if (need.required) {
     const v = await gateVerdict(aws, io, stack, opts);
-    for (const m of v.missingAlarms.length ? [v.missingAlarms] : []) io.warn(`green alarm(s) ${m.join(', ')} do not exist in CloudWatch: redeploy to restore them.`);
+    for (const m of v.missingAlarms.length ? [v.missingAlarms] : [])
+      io.warn(`green alarm(s) ${m.join(', ')} do not exist in CloudWatch: redeploy to restore them.`);
     const refusal = refusalOf(v, before, desired);
     if (refusal) throw refusal;
     gates = v.gates;
@@ -140,7 +150,15 @@ async function runOneStep(opts: PromoteOptions & { weight: number }, io: Io, aws
   }
 
   if (opts.dryRun) {
-    const result: PromoteResult = { stack: stack.name, dryRun: true, before, after: desired, changed: false, gates, ...(need.required ? {} : { gatesNote: need.reason }) };
+    const result: PromoteResult = {
+      stack: stack.name,
+      dryRun: true,
+      before,
+      after: desired,
+      changed: false,
+      gates,
+      ...(need.required ? {} : { gatesNote: need.reason }),
+    };
     io.result(result, () =>
       [
         need.required ? 'Dry run — nothing changed. Every gate passed:' : `Dry run — nothing changed. No gate needed: ${need.reason}.`,
@@ -161,12 +179,23 @@ async function runOneStep(opts: PromoteOptions & { weight: number }, io: Io, aws
       await lease.acquireLease(
         s3,
         s.bucket,
-        { rolloutId: `weight-${opts.weight}`, holder: who, host: hostname(), pid: process.pid, acquiredAt: new Date(now).toISOString(), renewedAt: new Date(now).toISOString(), expiresAt: new Date(now + ttl).toISOString(), step: 1, steps: 1, green: opts.weight },
+        {
+          rolloutId: `weight-${opts.weight}`,
+          holder: who,
+          host: hostname(),
+          pid: process.pid,
+          acquiredAt: new Date(now).toISOString(),
+          renewedAt: new Date(now).toISOString(),
+          expiresAt: new Date(now + ttl).toISOString(),
+          step: 1,
+          steps: 1,
+          green: opts.weight,
+        },
         now,
       )
     ).lease;
   }
-  let res;
+  let res: import('../../rollout/listener.js').WriteResult;
   try {
     res = await writeWeights(aws, target, desired, { expected: before });
   } finally {
@@ -187,7 +216,16 @@ async function runOneStep(opts: PromoteOptions & { weight: number }, io: Io, aws
   } catch (e) {
     io.warn(`traffic moved, but which database both colours use is unknown: ${e instanceof BgmigError ? e.message : toBgmigError(e, { aws }).message}`);
   }
-  const result: PromoteResult = { stack: stack.name, dryRun: false, before: res.before, after: res.after, changed: res.changed, gates, ...(need.required ? {} : { gatesNote: need.reason }), activeDatabase: db };
+  const result: PromoteResult = {
+    stack: stack.name,
+    dryRun: false,
+    before: res.before,
+    after: res.after,
+    changed: res.changed,
+    gates,
+    ...(need.required ? {} : { gatesNote: need.reason }),
+    activeDatabase: db,
+  };
   io.result(result, () =>
     [
       ...(need.required ? gates.map((g) => gateLine(io, g)) : [`  No gate needed: ${need.reason}.`]),
@@ -219,7 +257,9 @@ function progressRenderer(io: Io): (e: RolloutEvent) => void {
     const st = io.style;
     switch (e.event) {
       case 'start':
-        line(`Rollout ${e.rolloutId}${e.resumed ? ' (resumed)' : ''}: steps ${e.plan.steps.join(', ')} %, bake ${formatMs(e.plan.bakeMs)}, checks every ${formatMs(e.plan.intervalMs)}; now ${formatWeights(e.live)}${e.skipped.length ? ` (skipping ${e.skipped.join(', ')})` : ''}`);
+        line(
+          `Rollout ${e.rolloutId}${e.resumed ? ' (resumed)' : ''}: steps ${e.plan.steps.join(', ')} %, bake ${formatMs(e.plan.bakeMs)}, checks every ${formatMs(e.plan.intervalMs)}; now ${formatWeights(e.live)}${e.skipped.length ? ` (skipping ${e.skipped.join(', ')})` : ''}`,
+        );
         return;
       case 'gates':
         line(`Step ${e.step}/${e.of} gates: ${e.gates.map((g) => `${g.gate} ${g.status}`).join(', ')}`);
@@ -228,7 +268,10 @@ function progressRenderer(io: Io): (e: RolloutEvent) => void {
         line(`${st.green('✔')} Step ${e.step}/${e.of}: ${formatWeights(e.from)} → ${formatWeights(e.to)} (verified in ${e.verifyMs} ms)`);
         return;
       case 'check': {
-        const text = `  step ${e.step}/${e.of} bake ${formatMs(e.bakeRemainingMs)} left — ${e.status}${e.inconclusiveStreak ? ` (${e.inconclusiveStreak} inconclusive in a row)` : ''}: ${e.checks.filter((c) => c.check === '5xx-ratio' || c.check === 'latency-ratio' || c.status !== 'pass').map((c) => `${c.check} ${c.detail}`).join('; ')}`;
+        const text = `  step ${e.step}/${e.of} bake ${formatMs(e.bakeRemainingMs)} left — ${e.status}${e.inconclusiveStreak ? ` (${e.inconclusiveStreak} inconclusive in a row)` : ''}: ${e.checks
+          .filter((c) => c.check === '5xx-ratio' || c.check === 'latency-ratio' || c.status !== 'pass')
+          .map((c) => `${c.check} ${c.detail}`)
+          .join('; ')}`;
         if (io.interactive) {
           io.humanStream.write(`\r\x1b[2K${text.slice(0, (io.streams.stdout.columns ?? 160) - 1)}`);
           checkLineOpen = true;
@@ -277,14 +320,21 @@ async function runSteps(opts: PromoteOptions, io: Io, aws: AwsClients, s: Traffi
     const refusal = refusalOf(v, before, before);
     if (refusal) throw refusal;
     io.result({ stack: s.stack.name, dryRun: true, before, plan, gates: v.gates }, () =>
-      [`Dry run — nothing changed. The first step's gates pass:`, ...v.gates.map((g) => gateLine(io, g)), `Would roll out ${s.stack.name} from ${formatWeights(before)} through green ${plan.steps.join(' → ')} %, baking ${formatMs(plan.bakeMs)} per step.`].join('\n'),
+      [
+        `Dry run — nothing changed. The first step's gates pass:`,
+        ...v.gates.map((g) => gateLine(io, g)),
+        `Would roll out ${s.stack.name} from ${formatWeights(before)} through green ${plan.steps.join(' → ')} %, baking ${formatMs(plan.bakeMs)} per step.`,
+      ].join('\n'),
     );
     return ExitCode.Ok;
   }
   const { runRollout } = await import('../../rollout/run.js');
   const res: RolloutResult = await runRollout(s, { plan, resume: Boolean(opts.resume), gates, signal: opts.signal, emit: progressRenderer(io) });
   if (io.json) io.streams.stdout.write(`${JSON.stringify(res)}\n`);
-  else if (res.outcome === 'completed') io.info(`${io.style.green('✔')} Rollout ${res.rolloutId} completed: ${formatWeights(res.weights)} (verified), in ${formatMs(res.durationMs)}\n  ${weightBar(res.weights, { blue: io.style.blue, green: io.style.green })}`);
+  else if (res.outcome === 'completed')
+    io.info(
+      `${io.style.green('✔')} Rollout ${res.rolloutId} completed: ${formatWeights(res.weights)} (verified), in ${formatMs(res.durationMs)}\n  ${weightBar(res.weights, { blue: io.style.blue, green: io.style.green })}`,
+    );
   // Held: traffic is between steps on purpose; 3 tells scripts the promote did not finish.
   return res.outcome === 'held' ? ExitCode.Refused : ExitCode.Ok;
 }
@@ -293,7 +343,11 @@ async function runForceUnlock(io: Io, aws: AwsClients, s: TrafficSession): Promi
   const { forceUnlock } = await import('../../rollout/lease.js');
   const removed = await forceUnlock(await aws.s3(), s.bucket);
   if (removed) {
-    await s.record({ kind: 'lease-force-unlock', rolloutId: removed.rolloutId, summary: `force-unlocked the lease of ${removed.holder} (rollout ${removed.rolloutId}, step ${removed.step}/${removed.steps}, renewed ${removed.renewedAt})` });
+    await s.record({
+      kind: 'lease-force-unlock',
+      rolloutId: removed.rolloutId,
+      summary: `force-unlocked the lease of ${removed.holder} (rollout ${removed.rolloutId}, step ${removed.step}/${removed.steps}, renewed ${removed.renewedAt})`,
+    });
   }
   io.result({ stack: s.stack.name, removed: removed ?? null }, () =>
     removed
@@ -336,13 +390,16 @@ interface PromoteFlags {
 
 /** Flags → options; every contradiction is exit 2 before anything is read. */
 export function resolvePromoteOptions(suffix: string, o: PromoteFlags): PromoteOptions {
-  const forms = [o.weight !== undefined && '--weight', o.steps !== undefined && '--steps', o.resume && '--resume', o.forceUnlock && '--force-unlock'].filter(Boolean);
+  const forms = [o.weight !== undefined && '--weight', o.steps !== undefined && '--steps', o.resume && '--resume', o.forceUnlock && '--force-unlock'].filter(
+    Boolean,
+  );
   if (forms.length === 0) throw badInput('promote needs one of --weight N (one step), --steps LIST (a rollout), --resume or --force-unlock.');
   if (forms.length > 1) throw badInput(`${forms.join(' and ')} cannot be combined: pick one.`);
   const rolloutOnly = ['bake', 'max5xxRatio', '5xxFloor', 'maxLatencyRatio', 'latencyFloor', 'latencyStat', 'minRequests', 'maxInconclusive'] as const;
   if (o.weight !== undefined || o.forceUnlock) {
     const stray = rolloutOnly.filter((k) => o[k] !== undefined);
-    if (stray.length) throw badInput(`--${stray[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to a rollout (--steps or --resume), not to ${forms[0]}.`);
+    if (stray.length)
+      throw badInput(`--${stray[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to a rollout (--steps or --resume), not to ${forms[0]}.`);
   }
   const onInterrupt = o.onInterrupt;
   if (onInterrupt !== 'hold' && onInterrupt !== 'rollback') throw badInput(`--on-interrupt must be "hold" or "rollback", got "${onInterrupt}".`);
@@ -352,14 +409,16 @@ export function resolvePromoteOptions(suffix: string, o: PromoteFlags): PromoteO
   if (o.maxLatencyRatio !== undefined) t.maxLatencyRatio = parseRatio(o.maxLatencyRatio, '--max-latency-ratio', 1);
   if (o.latencyFloor !== undefined) t.latencyFloorSeconds = parseDuration(o.latencyFloor, '--latency-floor') / 1000;
   if (o.latencyStat !== undefined) {
-    if (!LATENCY_STAT.test(o.latencyStat)) throw badInput(`--latency-stat must be a percentile like p99 or p95, or Average, Maximum or Minimum, got "${o.latencyStat}".`);
+    if (!LATENCY_STAT.test(o.latencyStat))
+      throw badInput(`--latency-stat must be a percentile like p99 or p95, or Average, Maximum or Minimum, got "${o.latencyStat}".`);
     t.latencyStat = o.latencyStat;
   }
   if (o.minRequests !== undefined) t.minRequests = parseIntStrict(o.minRequests, '--min-requests', 1, 1_000_000_000);
   if (o.maxInconclusive !== undefined) t.maxInconclusive = parseIntStrict(o.maxInconclusive, '--max-inconclusive', 1, 1000);
   const intervalMs = parseDuration(o.interval, '--interval');
   const bakeMs = o.bake !== undefined ? parseBake(o.bake) : undefined;
-  if (bakeMs !== undefined && bakeMs > 0 && intervalMs > bakeMs) throw badInput(`--interval (${o.interval}) is longer than --bake (${o.bake}): no check would run during the bake.`);
+  if (bakeMs !== undefined && bakeMs > 0 && intervalMs > bakeMs)
+    throw badInput(`--interval (${o.interval}) is longer than --bake (${o.bake}): no check would run during the bake.`);
   return {
     suffix,
     weight: o.weight !== undefined ? parseWeight(o.weight) : undefined,
@@ -380,7 +439,7 @@ export function resolvePromoteOptions(suffix: string, o: PromoteFlags): PromoteO
 export function register(program: Command): void {
   program
     .command('promote')
-    .description("shift traffic to green: one step (--weight N) or a rollout in steps with a bake and automatic rollback (--steps)")
+    .description('shift traffic to green: one step (--weight N) or a rollout in steps with a bake and automatic rollback (--steps)')
     .option('--weight <percent>', "one step: green's share of traffic, a whole number 0–100")
     .option('--steps <list>', "a rollout: green's share per step, e.g. 10,25,50,100")
     .option('--bake <duration>', 'how long to watch each step before the next (e.g. 5m; 0 = no waiting)', undefined)

@@ -8,15 +8,13 @@
 import type { Command } from 'commander';
 import type { Weights } from '../../core/config.js';
 import type { ExitCode } from '../../core/errors.js';
-import { ROLLBACK_WEIGHTS, rollbackListener, type WriteResult } from '../../rollout/listener.js';
+import { rollbackListener, type WriteResult } from '../../rollout/listener.js';
 import type { RecordInput, TrafficSession } from '../../rollout/session.js';
 import type { AwsClients } from '../aws.js';
 import { action } from '../context.js';
 import type { Io } from '../io.js';
 import { requireStack } from '../stack.js';
 import { formatWeights, weightBar } from '../traffic.js';
-
-export { ROLLBACK_WEIGHTS };
 
 export interface RollbackOptions {
   suffix: string;
@@ -46,7 +44,9 @@ export async function rollbackTraffic(
     ...rest,
     from: res.before,
     to: res.after,
-    summary: res.changed ? `${why}: ${formatWeights(res.before)} → ${formatWeights(res.after)} (verified)` : `${why}: blue already had 100 % (verified), nothing changed`,
+    summary: res.changed
+      ? `${why}: ${formatWeights(res.before)} → ${formatWeights(res.after)} (verified)`
+      : `${why}: blue already had 100 % (verified), nothing changed`,
   });
   return { res, journalKey };
 }
@@ -58,7 +58,14 @@ export async function runRollback(opts: RollbackOptions, deps: { io: Io; aws: Aw
   const { TrafficSession } = await import('../../rollout/session.js');
   const s = TrafficSession.open(aws, io, stack, opts.suffix);
   const { res, journalKey } = await rollbackTraffic(s, { kind: 'rollback', why: 'bgmig rollback' });
-  const result: RollbackResult = { stack: stack.name, before: res.before, after: res.after, changed: res.changed, durationMs: Date.now() - started, journalKey };
+  const result: RollbackResult = {
+    stack: stack.name,
+    before: res.before,
+    after: res.after,
+    changed: res.changed,
+    durationMs: Date.now() - started,
+    journalKey,
+  };
   io.result(result, () =>
     res.changed
       ? `${io.style.green('✔')} Rolled back ${stack.name}: ${formatWeights(res.before)} → ${formatWeights(res.after)} (verified by read-back, ${result.durationMs} ms)\n  ${weightBar(res.after, { blue: io.style.blue, green: io.style.green })}`

@@ -57,7 +57,11 @@ export class RollbackGuard extends Construct {
     const n = props.names;
     const lb = props.loadBalancer;
 
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', { logGroupName: n.rollbackGuardLogGroup, retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      logGroupName: n.rollbackGuardLogGroup,
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.role = new iam.Role(this, 'Role', {
       roleName: n.rollbackGuardRole,
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -113,7 +117,12 @@ export class RollbackGuard extends Construct {
   }
 
   private ruleArn(): string {
-    return Stack.of(this).formatArn({ service: 'events', resource: 'rule', resourceName: this.props.names.rollbackGuardRule, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    return Stack.of(this).formatArn({
+      service: 'events',
+      resource: 'rule',
+      resourceName: this.props.names.rollbackGuardRule,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
   }
 
   /** `status`: DescribeRule and ListTargetsByRule on this rule only. */
@@ -131,7 +140,11 @@ export class RollbackGuard extends Construct {
    * (GetMetricData has no resource-level permission).
    */
   grantRollout(grantee: iam.IGrantable): iam.Grant {
-    const lease = iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resourceArns: [this.props.artifacts.bucket.arnForObjects(`${ROLLOUT_PREFIX}*`)] });
+    const lease = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+      resourceArns: [this.props.artifacts.bucket.arnForObjects(`${ROLLOUT_PREFIX}*`)],
+    });
     this.props.artifacts.grantWriteJournal(grantee);
     iam.Grant.addToPrincipal({ grantee, actions: ['cloudwatch:GetMetricData'], resourceArns: ['*'] });
     return lease;
@@ -139,18 +152,47 @@ export class RollbackGuard extends Construct {
 
   private acknowledge(): void {
     const ack = (scope: Construct, id: string, reason: string) => Validations.of(scope).acknowledge({ id, reason });
-    ack(this.role, 'AwsSolutions-IAM5[Resource::*]', 'The ELB DescribeListeners call has no resource-level permission; the only write, ModifyListener, is scoped to the HTTPS listener.');
+    ack(
+      this.role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'The ELB DescribeListeners call has no resource-level permission; the only write, ModifyListener, is scoped to the HTTPS listener.',
+    );
     const bucketId = Stack.of(this).getLogicalId(this.props.artifacts.bucket.node.defaultChild as import('aws-cdk-lib').CfnElement);
-    ack(this.role, `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/journal/*]`, 'The guard appends one journal object per action, named by its timestamp, confined to the journal/ prefix.');
+    ack(
+      this.role,
+      `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/journal/*]`,
+      'The guard appends one journal object per action, named by its timestamp, confined to the journal/ prefix.',
+    );
     ack(this.role, 'NIST.800.53.R5-IAMNoInlinePolicy', 'The guard role has its own least-privilege policy that no other principal uses.');
     ack(this.function, 'AwsSolutions-L1', 'Node.js 22 is the runtime the bundles are built and tested for (esbuild target node22).');
-    ack(this.function, 'NIST.800.53.R5-LambdaInsideVPC', 'The guard calls only AWS APIs (ELBv2, S3); outside the VPC the way back does not depend on the NAT gateways.');
-    ack(this.function, 'NIST.800.53.R5-LambdaConcurrency', 'Reserving concurrency can fail the deploy in accounts near the unreserved minimum; the guard runs once per alarm transition.');
-    ack(this.function, 'NIST.800.53.R5-LambdaDLQ', 'EventBridge retries a failed invocation for an hour; a failure is logged and the alarm stays in ALARM, which status reports.');
-    ack(this.logGroup, 'NIST.800.53.R5-CloudWatchLogGroupEncrypted', 'Log groups use CloudWatch Logs encryption at rest; customer-managed keys are reserved for Aurora, Secrets Manager and S3.');
+    ack(
+      this.function,
+      'NIST.800.53.R5-LambdaInsideVPC',
+      'The guard calls only AWS APIs (ELBv2, S3); outside the VPC the way back does not depend on the NAT gateways.',
+    );
+    ack(
+      this.function,
+      'NIST.800.53.R5-LambdaConcurrency',
+      'Reserving concurrency can fail the deploy in accounts near the unreserved minimum; the guard runs once per alarm transition.',
+    );
+    ack(
+      this.function,
+      'NIST.800.53.R5-LambdaDLQ',
+      'EventBridge retries a failed invocation for an hour; a failure is logged and the alarm stays in ALARM, which status reports.',
+    );
+    ack(
+      this.logGroup,
+      'NIST.800.53.R5-CloudWatchLogGroupEncrypted',
+      'Log groups use CloudWatch Logs encryption at rest; customer-managed keys are reserved for Aurora, Secrets Manager and S3.',
+    );
     if (this.props.operator) {
       const op = this.props.operator.grantPrincipal;
-      if (op instanceof Construct) ack(op, `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/rollout/*]`, 'The operator keeps the rollout lease, one object under the rollout/ prefix of the artifacts bucket.');
+      if (op instanceof Construct)
+        ack(
+          op,
+          `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/rollout/*]`,
+          'The operator keeps the rollout lease, one object under the rollout/ prefix of the artifacts bucket.',
+        );
     }
   }
 }
