@@ -3,7 +3,7 @@
  * application, every command in order. It must PASS, lose nothing (checked row by row by the rehearsal itself, and
  * re-checked here from its JSON), write its HTML report, and leave no server, emulator or temp dir behind.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -26,7 +26,7 @@ describe('bgmig rehearse', () => {
 
     // Every command ran and held, in the operator's order.
     const names = r.steps.filter((s) => !s.name.startsWith('start ') && !s.name.startsWith('load ') && !s.name.startsWith('provision ')).map((s) => s.name);
-    for (const expected of ['status', 'validate', 'db init', 'db sync start', 'db cutover', 'rollback', 'db rollback', 'rotate-secret-manual', 'db sync stop']) {
+    for (const expected of ['status', 'validate', 'db init', 'db sync start', 'db cutover', 'promote (rollout)', 'db rollback', 'rotate-secret-manual', 'db sync stop', 'history']) {
       expect(names).toContain(expected);
     }
     expect(names.indexOf('db cutover')).toBeLessThan(names.indexOf('db rollback'));
@@ -39,8 +39,13 @@ describe('bgmig rehearse', () => {
       const impact = r.steps.find((s) => s.name === op)?.impact;
       expect(impact?.writePauseMs).toBeGreaterThan(0);
       expect(impact?.writePauseMs).toBeLessThan(10_000);
+      // Through PgBouncer the switch holds queries instead of failing them.
+      if (r.environment.pooler) expect(impact?.errors).toBe(0);
     }
+    // The green alarm set mid-bake was answered by the rollout itself, within a few of its 500 ms checks.
+    expect(r.rollbackBy).toBe('rollout');
     expect(r.rollbackLatencyMs).toBeGreaterThan(0);
+    expect(r.rollbackLatencyMs).toBeLessThan(10_000);
 
     // The human account went to stderr (stdout carried only the JSON), with each command's own output.
     expect(res.stderr).toContain('$ bgmig db cutover');
@@ -54,5 +59,26 @@ describe('bgmig rehearse', () => {
 
     expect(existsSync(r.environment.workspace)).toBe(false);
     expect(processesMatching(runNeedles(r.environment.workspace, r.environment.emulatorEndpoint))).toEqual([]);
+  });
+
+  it('without the emulator runs the database half, says what it skipped and how to get it, and still counts every write', { timeout: 240_000 }, async () => {
+    // A python3 that cannot start moto: what a machine without the emulator looks like to the rehearsal.
+    const bin = path.join(dir, 'no-moto');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(path.join(bin, 'python3'), '#!/bin/sh\nexit 1\n');
+    chmodSync(path.join(bin, 'python3'), 0o755);
+    const res = await runBgmig(['rehearse', '--json'], { timeoutMs: 220_000, env: { PATH: `${bin}:${process.env.PATH ?? ''}` } });
+    const r = JSON.parse(res.stdout) as RehearsalResult;
+    expect(res.code, res.stderr).toBe(0);
+    expect(r.environment.emulator).toBeNull();
+    expect(res.stderr).toContain('AWS emulator: not installed — traffic, alarms, secrets and the db record are skipped (pip install "moto[server]==5.2.1" to include them)');
+    const status = (name: string) => r.steps.find((s) => s.name === name)?.status;
+    for (const held of ['validate', 'db init', 'db sync start', 'db cutover', 'db rollback', 'db sync stop']) expect(status(held)).toBe('held');
+    for (const skipped of ['status', 'promote / alarm / rollback', 'rotate-secret-manual', 'history']) expect(status(skipped)).toBe('skipped');
+    expect(r.lost).toBe(0);
+    expect(r.acknowledged).toBeGreaterThan(100);
+    expect(r.verdict.line).toMatch(/^PASS — \d+ step\(s\) held, \d+ skipped/);
+    expect(existsSync(r.environment.workspace)).toBe(false);
+    expect(processesMatching(runNeedles(r.environment.workspace, null))).toEqual([]);
   });
 });
