@@ -67,6 +67,15 @@ export function diffRollback(blue: Catalog, green: Catalog): Difference[] {
     }
     // A partition's columns and constraints are its parent's: judged once, there.
     if (bt.partitionOf && gt.partitionOf) continue;
+    // Most tables are unchanged: identical columns and constraints can only differ through an enum or a domain
+    // they use, so only those columns are looked at.
+    if (sameShape(bt, gt)) {
+      for (let i = 0; i < bt.columns.length; i++) {
+        const bc = bt.columns[i];
+        if (bc.type.kind === 'e' || bc.type.kind === 'd') judgeColumn(t, bt, gt, bc, gt.columns[i]);
+      }
+      continue;
+    }
     const greenCols = new Map(gt.columns.map((c) => [c.name, c]));
     for (const bc of bt.columns) {
       if (bc.generated !== null) continue; // computed on blue, never written by replication
@@ -227,6 +236,23 @@ export function diffRollback(blue: Catalog, green: Catalog): Difference[] {
       );
     }
   }
+}
+
+/** Same columns (name, type, nullability, default, generated) in the same order, same constraints and unique indexes. */
+function sameShape(b: Table, g: Table): boolean {
+  if (b.columns.length !== g.columns.length || b.constraints.length !== g.constraints.length || b.indexes.length !== g.indexes.length) return false;
+  for (let i = 0; i < b.columns.length; i++) {
+    const x = b.columns[i];
+    const y = g.columns[i];
+    if (x.name !== y.name || x.type.name !== y.type.name || x.notNull !== y.notNull || x.generated !== y.generated || x.default !== y.default) return false;
+  }
+  for (let i = 0; i < b.constraints.length; i++) {
+    if (b.constraints[i].definition !== g.constraints[i].definition || b.constraints[i].kind !== g.constraints[i].kind) return false;
+  }
+  for (let i = 0; i < b.indexes.length; i++) {
+    if (b.indexes[i].definition !== g.indexes[i].definition || b.indexes[i].unique !== g.indexes[i].unique) return false;
+  }
+  return true;
 }
 
 function byName<T extends EnumType | DomainType>(list: T[]): Map<string, T> {
