@@ -253,6 +253,12 @@ export class PoolerTier implements ClientTier {
 
   async release(active: Color, target: DbTarget): Promise<string> {
     const t0 = performance.now();
+    if (this.pausedAt === undefined) {
+      // This run paused nothing: release only what the journal says an earlier run left held (never touch, or
+      // fail on, a pooler nobody paused — e.g. the one that could not be reached when the hold was refused).
+      const held = new Set((await readHeld(this.targets)).map((h) => h.label));
+      if (!this.refs.some((r) => held.has(r.label))) return 'no pooler was held';
+    }
     const plan = await this.planned();
     // Repointed inside the pause already (the usual case): no need to look again.
     const there = plan.every((p) => p.entries.every((e) => p.pointsAt[e] === active));

@@ -155,4 +155,41 @@ describe('through PgBouncer', () => {
     expect(parseJson<SyncStatusReport>(ok).problems).toEqual([]);
     expect({ blue: await appCanWrite(pair.blue), green: await appCanWrite(pair.green) }).toEqual({ blue: false, green: true });
   });
+
+  it('a pooler that cannot be reached aborts the rollback before anything is held or fenced', async () => {
+    const { freePort } = await import('../harness/postgres.js');
+    const dead = `postgres://pgb_admin@127.0.0.1:${await freePort()}/pgbouncer`;
+    const r = await bgmig(pair, ['db', 'rollback', '--yes', '--json', ...poolerArgs(), '--pooler', dead], env);
+    expect(r.code, r.stderr).toBe(1);
+    const rep = parseJson<SwitchReport>(r);
+    expect(rep).toMatchObject({ outcome: 'aborted', active: 'green' });
+    expect(rep.error).toContain(`Cannot reach the pooler's admin console ${dead}`);
+    expect(rep.steps.some((s) => s.step.startsWith('fence '))).toBe(false);
+    expect(await entries()).toEqual([{ host: '127.0.0.1', port: pair.green.port, paused: false }, { host: '127.0.0.1', port: pair.green.port, paused: false }]);
+    expect({ blue: await appCanWrite(pair.blue), green: await appCanWrite(pair.green) }).toEqual({ blue: false, green: true });
+    expect(await heldRows()).toBe(0);
+  });
+
+  it('a rollback killed while the poolers are paused is undone by the next cutover, which resumes them where they were', async () => {
+    const held = new pg.Client({ connectionString: clientUrls()[1] });
+    held.on('error', () => undefined);
+    await held.connect();
+    await held.query('SELECT 1');
+    const killed = await bgmig(pair, ['db', 'rollback', '--yes', '--json', ...poolerArgs()], { ...env, BGMIG_FAILPOINT: 'after:rollback:drained' });
+    expect(killed.code, killed.stderr).toBe(128);
+    expect((await entries()).map((e) => e?.paused)).toEqual([true, true]);
+    const q = held.query(`INSERT INTO public.orders (writer, n, note) VALUES (77, 1, 'held') RETURNING id`);
+    const undo = await bgmig(pair, ['db', 'cutover', '--yes', '--json', '--skip-validation'], env);
+    expect(undo.code, undo.stderr).toBe(0);
+    expect(parseJson<SwitchReport>(undo)).toMatchObject({ operation: 'cutover', outcome: 'completed', active: 'green', resumed: true });
+    expect(await entries()).toEqual([{ host: '127.0.0.1', port: pair.green.port, paused: false }, { host: '127.0.0.1', port: pair.green.port, paused: false }]);
+    // The write that waited in the pooler ran on green, the writable side, and replicates back to blue.
+    const id = (await q).rows[0].id as number;
+    await held.end();
+    expect((await pair.green.sql(`SELECT count(*)::int AS n FROM public.orders WHERE id = ${id}`, DB)).rows[0].n).toBe(1);
+    const rows = await waitConverged(pair);
+    expect((JSON.parse(rows.orders) as Array<{ id: number }>).some((o) => o.id === id)).toBe(true);
+    expect({ blue: await appCanWrite(pair.blue), green: await appCanWrite(pair.green) }).toEqual({ blue: false, green: true });
+    expect(await heldRows()).toBe(0);
+  });
 });
