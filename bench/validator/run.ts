@@ -2,7 +2,8 @@
  * Validator benchmark (`npm run bench:validator`): a 2,000-table schema (10 columns, a primary key, one more index
  * and a foreign key per table, 200 views) in blue, the same with 1 % of the tables changed (added, dropped and
  * retyped columns, dropped indexes) in green, on a throwaway PostgreSQL 15. Prints the median wall time of a full
- * validation (connect, read both catalogs, diff, report) over several runs, and of @pgkit/migra on the same pair.
+ * validation (connect, read both catalogs, diff both directions, report) over several runs, and of @pgkit/migra on
+ * the same pair.
  *
  * Options (environment): BENCH_RUNS (default 7), BENCH_MIGRA_RUNS (default 3, 0 to skip migra).
  */
@@ -61,6 +62,12 @@ function serverCpuMs(dataDir: string): number {
   return [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0) * 10;
 }
 
+function rbCodes(r: ValidationReport): string {
+  const m = new Map<string, number>();
+  for (const d of r.rollback?.differences ?? []) m.set(d.code, (m.get(d.code) ?? 0) + 1);
+  return [...m].map(([c, n]) => `${c}×${n}`).join(', ');
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -107,6 +114,8 @@ async function main(): Promise<void> {
     process.stdout.write(
       `bgmig validator: median ${fmt(median(times))} over ${RUNS} runs (min ${fmt(Math.min(...times))}, max ${fmt(Math.max(...times))}); ` +
         `verdict ${report.verdict}, ${report.differences.length} differences (${[...byCode].map(([c, n]) => `${c}×${n}`).join(', ')}); ` +
+        // Both directions are judged in every run (issue 11): the rollback verdict comes from the same catalogs.
+        `rollback ${report.rollback?.verdict ?? 'not judged'}, ${report.rollback?.differences.length ?? 0} RB differences (${rbCodes(report)}); ` +
         `blue ${report.blue?.counts.tables} tables, ${report.blue?.counts.columns} columns, ${report.blue?.counts.indexes} indexes, ${report.blue?.counts.constraints} constraints, ${report.blue?.counts.views} views\n`,
     );
 
