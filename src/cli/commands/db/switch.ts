@@ -189,7 +189,7 @@ function switchCommand(db: Command, op: Operation): void {
   const cmd = withPoolerOptions(withModeOptions(db.command(op)), { switch: true })
     .description(
       op === 'cutover'
-        ? 'make green the active database: fence blue, drain, sequences, reverse replication, switch, unfence green (undone on any failure)'
+        ? 'make green the active database: [hold poolers,] fence blue, drain, sequences, reverse replication, unfence green, then the switch (undone on any failure before the unfence)'
         : 'make blue the active database again: the mirror image of cutover, with forward replication re-established',
     )
     .option('--max-pause <duration>', 'longest write pause before undoing (ms, s, m)', '10s')
@@ -203,7 +203,7 @@ function switchCommand(db: Command, op: Operation): void {
   cmd.addHelpText(
     'after',
     op === 'cutover'
-      ? `\nExamples:\n  $ bgmig db cutover --suffix shop-prod --max-pause 5s --yes\n  $ BGMIG_BLUE_URL=postgres://… BGMIG_GREEN_URL=postgres://… bgmig db cutover --on-switch './repoint.sh' --yes`
+      ? `\nExamples:\n  $ bgmig db cutover --suffix shop-prod --max-pause 5s --yes\n  $ BGMIG_BLUE_URL=postgres://… BGMIG_GREEN_URL=postgres://… bgmig db cutover --on-switch './repoint.sh' --yes\n  $ BGMIG_POOLER_PASSWORD=… bgmig db cutover --pooler postgres://pgbouncer@pool-a:6432/pgbouncer --pooler postgres://pgbouncer@pool-b:6432/pgbouncer --yes`
       : `\nExamples:\n  $ bgmig rollback --suffix shop-prod && bgmig db rollback --suffix shop-prod --yes\n  $ BGMIG_BLUE_URL=postgres://… BGMIG_GREEN_URL=postgres://… bgmig db rollback --on-switch './repoint.sh' --yes`,
   );
   cmd.action(action<SwitchCommandOptions>((ctx, opts) => runSwitch(op, ctx, opts)));
