@@ -560,6 +560,11 @@ describe('kind 4: the rollback verdict (green’s writes into blue’s schema)',
       expect: ['CT101 breaking public.t.s'],
     },
   ]);
+  it('--ignore applies to the rollback codes too, and is counted there', async () => {
+    const r = await compare(server, { blue: 'create table t (n integer)', green: 'create table t (n bigint)' }, { ignoreCodes: ['RB101'] });
+    expect(r.rollback).toEqual({ verdict: 'compatible', differences: [], totals: { breaking: 0, risky: 0, safe: 0 }, ignored: 1 });
+    expect(rollbackBlockers(r)).toEqual([]);
+  });
   it('an error report has no rollback verdict, so rollbackBlockers says "not judged" (undefined), not "nothing blocks"', () => {
     const r: ValidationReport = { verdict: 'error', blue: null, green: null, differences: [], durationMs: 1, generatedAt: '2026-01-01T00:00:00Z', error: 'x' };
     expect(rollbackBlockers(r)).toBeUndefined();

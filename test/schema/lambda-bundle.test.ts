@@ -112,40 +112,57 @@ function expectCleanJsonLogs(run: Invocation, secrets: string[]): Array<Record<s
 
 describe('schema-validator Lambda bundle', () => {
   it('reads both secrets, validates, writes the timestamped and latest report to S3 and returns it', async () => {
-    await withPair(server, { base: 'create table orders (id int primary key, note text)', green: 'alter table orders drop column note' }, async (p) => {
-      const secret = (db: string) => ({
-        username: 'postgres',
-        password: server.password,
-        host: '127.0.0.1',
-        port: server.port,
-        dbname: db,
-        engine: 'postgres',
-      });
-      const [blueArn, greenArn] = await Promise.all([createSecret('secret-db-blue-t', secret(p.blueDb)), createSecret('secret-db-green-t', secret(p.greenDb))]);
-      const s3 = new S3Client({ ...clientConfig(), forcePathStyle: true });
-      await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    await withPair(
+      server,
+      {
+        base: 'create table orders (id int primary key, note text, code varchar(10))',
+        green: 'alter table orders drop column note; alter table orders alter column code type varchar(20)',
+      },
+      async (p) => {
+        const secret = (db: string) => ({
+          username: 'postgres',
+          password: server.password,
+          host: '127.0.0.1',
+          port: server.port,
+          dbname: db,
+          engine: 'postgres',
+        });
+        const [blueArn, greenArn] = await Promise.all([
+          createSecret('secret-db-blue-t', secret(p.blueDb)),
+          createSecret('secret-db-green-t', secret(p.greenDb)),
+        ]);
+        const s3 = new S3Client({ ...clientConfig(), forcePathStyle: true });
+        await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
 
-      const run = await invokeBundle(
-        { BLUE_SECRET_ARN: blueArn, GREEN_SECRET_ARN: greenArn, ARTIFACTS_BUCKET: BUCKET, BGMIG_DB_SSL: 'disable' },
-        { includeSchemas: ['public'] },
-      );
-      expect(run.code).toBe(0);
-      const r = run.report;
-      expect(r.verdict).toBe('incompatible');
-      expect(r.differences.map((d) => `${d.code} ${d.severity} ${d.object}`)).toEqual(['DS103 breaking public.orders.note']);
-      expect(r.blue?.target).toBe(`postgres@127.0.0.1:${server.port}/${p.blueDb}`);
-      expect(r.options?.includeSchemas).toEqual(['public']);
+        const run = await invokeBundle(
+          { BLUE_SECRET_ARN: blueArn, GREEN_SECRET_ARN: greenArn, ARTIFACTS_BUCKET: BUCKET, BGMIG_DB_SSL: 'disable' },
+          { includeSchemas: ['public'] },
+        );
+        expect(run.code).toBe(0);
+        const r = run.report;
+        expect(r.verdict).toBe('incompatible');
+        expect(r.differences.map((d) => `${d.code} ${d.severity} ${d.object}`)).toEqual(['DS103 breaking public.orders.note', 'CT103 safe public.orders.code']);
+        // Both directions from the shipped bundle: the widened column blocks rollback after cutover.
+        expect(r.rollback?.verdict).toBe('incompatible');
+        expect(r.rollback?.differences.map((d) => `${d.code} ${d.table} ${d.column}`)).toEqual(['RB101 public.orders code']);
+        expect(r.blue?.target).toBe(`postgres@127.0.0.1:${server.port}/${p.blueDb}`);
+        expect(r.options?.includeSchemas).toEqual(['public']);
 
-      const objects = await s3Objects();
-      const stamped = `reports/${r.generatedAt.replace(/[:.]/g, '-')}.json`;
-      expect(Object.keys(objects).sort()).toEqual([stamped, 'reports/latest.json'].sort());
-      expect(objects['reports/latest.json']).toEqual(r);
-      expect(objects[stamped]).toEqual(r);
+        const objects = await s3Objects();
+        const stamped = `reports/${r.generatedAt.replace(/[:.]/g, '-')}.json`;
+        expect(Object.keys(objects).sort()).toEqual([stamped, 'reports/latest.json'].sort());
+        expect(objects['reports/latest.json']).toEqual(r);
+        expect(objects[stamped]).toEqual(r);
 
-      const logs = expectCleanJsonLogs(run, [server.password]);
-      expect(logs.map((l) => l.message)).toEqual(expect.arrayContaining(['validating', 'validation finished']));
-      expect(logs.every((l) => l.service === 'bgmig-schema-validator')).toBe(true);
-    });
+        const logs = expectCleanJsonLogs(run, [server.password]);
+        expect(logs.map((l) => l.message)).toEqual(expect.arrayContaining(['validating', 'validation finished']));
+        expect(logs.every((l) => l.service === 'bgmig-schema-validator')).toBe(true);
+        expect(logs.find((l) => l.message === 'validation finished')).toMatchObject({
+          rollbackVerdict: 'incompatible',
+          rollbackTotals: { breaking: 1, risky: 0, safe: 0 },
+        });
+      },
+    );
   });
 
   it('verifies TLS by default: a server without TLS gives an error report (stored as latest), no exception', async () => {
