@@ -648,7 +648,7 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
   process.removeListener('SIGTERM', onSignal);
 
   printSummary(result, out);
-  if (kept && blue && green) printKeep(blue, green, emulator, workspace, out);
+  if (kept && blue && green) printKeep(blue, green, emulator, pooler, workspace, out);
   return result;
 }
 
@@ -676,18 +676,27 @@ function printSummary(r: RehearsalResult, out: RehearsalOut): void {
   out.line(r.verdict.line);
 }
 
-function printKeep(blue: LocalPg, green: LocalPg, emulator: Emulator | undefined, workspace: string, out: RehearsalOut): void {
+function printKeep(blue: LocalPg, green: LocalPg, emulator: Emulator | undefined, pooler: LocalPooler | undefined, workspace: string, out: RehearsalOut): void {
+  // The throwaway servers' passwords go into a file only its owner can read, not onto the terminal.
+  const envFile = path.join(workspace, 'env.sh');
+  const lines = [
+    `export BGMIG_BLUE_URL='${blue.url('app')}'`,
+    `export BGMIG_GREEN_URL='${green.url('app')}'`,
+    ...(pooler ? [`export BGMIG_POOLER_URLS='${pooler.adminUrl}'`] : []),
+    ...(emulator ? [`export AWS_ENDPOINT_URL=${emulator.endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1`] : []),
+  ];
+  writeFileSync(envFile, `${lines.join('\n')}\n`, { mode: 0o600 });
+  const pids = [blue.pid, green.pid, ...(pooler ? [pooler.pid] : []), ...(emulator ? [emulator.pid] : [])];
   out.line('');
-  out.line('--keep: everything is still running. Drive it with the ordinary commands:');
-  out.line(`  export BGMIG_BLUE_URL='${blue.url('app')}'`);
-  out.line(`  export BGMIG_GREEN_URL='${green.url('app')}'`);
+  out.line('--keep: everything is still running, with replication blue → green up. Drive it with the ordinary commands:');
+  out.line(`  source ${envFile}`);
+  out.line('  bgmig db sync status');
+  out.line(`  bgmig db cutover --yes${pooler ? ' --pooler "$BGMIG_POOLER_URLS"' : ''}`);
   if (emulator) {
-    out.line(`  export AWS_ENDPOINT_URL=${emulator.endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1`);
     out.line(`  bgmig status --suffix ${REHEARSAL_SUFFIX} --no-replication`);
     out.line(`  bgmig promote --suffix ${REHEARSAL_SUFFIX} --weight 25`);
+    out.line(`  bgmig history --suffix ${REHEARSAL_SUFFIX}`);
   }
-  out.line('  bgmig db sync status');
-  out.line('  bgmig db cutover --yes');
   out.line('When done:');
-  out.line(`  kill ${[blue.pid, green.pid, ...(emulator ? [emulator.pid] : [])].join(' ')} && rm -rf ${workspace}`);
+  out.line(`  kill ${pids.join(' ')} && rm -rf ${workspace}`);
 }
