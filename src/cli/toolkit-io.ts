@@ -89,9 +89,10 @@ export class ToolkitIoHost implements IIoHost {
         this.skipSecurityTables = false;
         return undefined;
       }
-      if (/cdk bootstrap|been bootstrapped/i.test(text)) return undefined;
+      // Only the toolkit's own advice (warnings/errors): a diff's text itself may mention "CDK Bootstrap" resources.
+      if ((level === 'warn' || level === 'error') && /Please run \\?'cdk bootstrap|been bootstrapped\?/.test(text)) return undefined;
     }
-    if (/cdk bootstrap/.test(text)) return { level: level === 'error' ? 'error' : 'warn', text: text.replace(/Please run 'cdk bootstrap'\.?|Please run \\?'cdk bootstrap\\?'/g, 'Run `bgmig bootstrap`.') };
+    if ((level === 'warn' || level === 'error') && /Please run \\?'cdk bootstrap/.test(text)) return { level: level === 'error' ? 'error' : 'warn', text: text.replace(/Please run 'cdk bootstrap'\.?|Please run \\?'cdk bootstrap\\?'/g, 'Run `bgmig bootstrap`.') };
     if (this.command === 'bootstrap' && /--cloudformation-execution-policies/.test(text)) {
       return { level: 'warn', text: text.replace(/Pass '--cloudformation-execution-policies' to customize\.?/, 'Pass --execution-policy ARN (repeatable) to `bgmig bootstrap` to restrict it.') };
     }
