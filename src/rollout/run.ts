@@ -8,6 +8,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Weights } from '../core/config.js';
 import { BgmigError, ExitCode } from '../core/errors.js';
 import { OutputKey } from '../core/outputs.js';
@@ -100,310 +103,352 @@ function commandsFor(suffix: string): { resume: string; rollback: string } {
   return { resume: `bgmig --suffix ${suffix} promote --resume`, rollback: `bgmig --suffix ${suffix} rollback` };
 }
 
-export async function runRollout(s: TrafficSession, opts: RolloutRunOptions): Promise<RolloutResult> {
-  const started = Date.now();
-  const { aws, io, suffix } = s;
-  const [elbv2, cw, s3] = await Promise.all([aws.elbv2(), aws.cloudwatch(), aws.s3()]);
-  const live = await readListenerWeights(elbv2, s.target);
+interface Start {
+  plan: RolloutPlan;
+  rolloutId: string;
+  /** Index of the first step to take. */
+  first: number;
+  /** Resuming a held step: its weights are set already, only its bake runs again. */
+  rebake: boolean;
+  skipped: number[];
+}
 
-  // Where to start: a fresh plan from the first step above green's share, or the journal's held step.
-  let plan = opts.plan;
-  let rolloutId: string = randomUUID().slice(0, 8);
-  let first: number;
-  let rebake = false;
-  let skipped: number[] = [];
-  if (opts.resume) {
-    const last = await latestRollout(s);
-    const d = decideResume(last, live);
-    if (!d.resume || !last) {
-      throw new BgmigError(
-        `Nothing to resume: ${d.detail} — start a new rollout with \`bgmig promote --steps …\`, or check \`bgmig history\`.`,
-        ExitCode.Refused,
-      );
-    }
-    plan = last.plan;
-    rolloutId = last.rolloutId;
-    first = d.fromIndex;
-    rebake = d.rebake;
-  } else {
-    const d = decideStart(live, plan.steps);
-    first = d.first;
-    skipped = d.skipped;
+/** Where a rollout starts: a fresh plan from the first step above green's share, or the journal's held step. */
+async function resolveStart(s: TrafficSession, opts: RolloutRunOptions, live: Weights): Promise<Start> {
+  if (!opts.resume) {
+    const d = decideStart(live, opts.plan.steps);
+    return { plan: opts.plan, rolloutId: randomUUID().slice(0, 8), first: d.first, rebake: false, skipped: d.skipped };
   }
-  const of = plan.steps.length;
-  const result = (outcome: RolloutResult['outcome'], reached: number, weights: Weights): RolloutResult => ({
-    stack: s.stack.name,
-    rolloutId,
-    outcome,
-    steps: plan.steps,
-    reached,
-    weights,
-    durationMs: Date.now() - started,
-  });
-  if (first >= of) {
-    io.info(`Green already has ${live.green} %, at or above every step (${plan.steps.join(', ')}): nothing to do.`);
-    return result('nothing-to-do', of, live);
+  const last = await latestRollout(s);
+  const d = decideResume(last, live);
+  if (!d.resume || !last) {
+    throw new BgmigError(
+      `Nothing to resume: ${d.detail} — start a new rollout with \`bgmig promote --steps …\`, or check \`bgmig history\`.`,
+      ExitCode.Refused,
+    );
+  }
+  return { plan: last.plan, rolloutId: last.rolloutId, first: d.fromIndex, rebake: d.rebake, skipped: [] };
+}
+
+const LEASE_LOST: CheckResult = { check: 'lease', status: 'fail', detail: 'the rollout lease was taken away (force-unlocked) and could not be renewed' };
+
+/** One rollout run: its plan, lease and the weights it last set. Each method is one phase of the loop. */
+class Rollout {
+  private held: HeldLease | undefined;
+  private current: Weights;
+  private disarmed = false;
+  private baseline: Baseline | undefined;
+  private readonly started = Date.now();
+  private readonly of: number;
+  private readonly ttl: number;
+
+  constructor(
+    private readonly s: TrafficSession,
+    private readonly opts: RolloutRunOptions,
+    private readonly start: Start,
+    private readonly live: Weights,
+    private readonly who: string,
+    private readonly clients: { elbv2: ElasticLoadBalancingV2Client; cw: CloudWatchClient; s3: S3Client },
+  ) {
+    this.current = live;
+    this.of = start.plan.steps.length;
+    this.ttl = leaseTtlMs(start.plan.intervalMs);
   }
 
-  // The lease: one rollout at a time.
-  const who = await s.caller();
-  const ttl = leaseTtlMs(plan.intervalMs);
-  const leaseBody = (step: number, green: number, extra: Partial<LeaseBody> = {}): LeaseBody => {
+  private get plan(): RolloutPlan {
+    return this.start.plan;
+  }
+
+  private get id(): string {
+    return this.start.rolloutId;
+  }
+
+  result(outcome: RolloutResult['outcome'], reached: number, weights: Weights): RolloutResult {
+    return { stack: this.s.stack.name, rolloutId: this.id, outcome, steps: this.plan.steps, reached, weights, durationMs: Date.now() - this.started };
+  }
+
+  private leaseBody(step: number, green: number, extra: Partial<LeaseBody> = {}): LeaseBody {
     const now = Date.now();
     return {
-      rolloutId,
-      holder: who,
+      rolloutId: this.id,
+      holder: this.who,
       host: hostname(),
       pid: process.pid,
-      acquiredAt: held?.body.acquiredAt ?? new Date(now).toISOString(),
+      acquiredAt: this.held?.body.acquiredAt ?? new Date(now).toISOString(),
       renewedAt: new Date(now).toISOString(),
-      expiresAt: new Date(now + ttl).toISOString(),
+      expiresAt: new Date(now + this.ttl).toISOString(),
       step,
-      steps: of,
+      steps: this.of,
       green,
       ...extra,
     };
-  };
-  let held: HeldLease | undefined;
-  const acquired = await acquireLease(s3, s.bucket, leaseBody(first, live.green), Date.now());
-  held = acquired.lease;
-  if (acquired.tookOver) {
-    await s.record({
-      kind: 'lease-takeover',
-      rolloutId,
-      summary: `took over the expired lease of ${acquired.tookOver.holder} (rollout ${acquired.tookOver.rolloutId}, expired ${acquired.tookOver.expiresAt})`,
+  }
+
+  /** One rollout at a time: create the lease (or take over an expired one); raises the refusal naming the holder. */
+  async acquire(): Promise<void> {
+    const acquired = await acquireLease(this.clients.s3, this.s.bucket, this.leaseBody(this.start.first, this.live.green), Date.now());
+    this.held = acquired.lease;
+    const old = acquired.tookOver;
+    if (old) {
+      await this.s.record({
+        kind: 'lease-takeover',
+        rolloutId: this.id,
+        summary: `took over the expired lease of ${old.holder} (rollout ${old.rolloutId}, expired ${old.expiresAt})`,
+      });
+    }
+    await this.s.record({
+      kind: 'lease-acquire',
+      rolloutId: this.id,
+      summary: `rollout ${this.id} acquired the lease (expires after ${formatMs(this.ttl)} without renewal)`,
     });
   }
-  await s.record({ kind: 'lease-acquire', rolloutId, summary: `rollout ${rolloutId} acquired the lease (expires after ${formatMs(ttl)} without renewal)` });
 
-  const renew = async (step: number, green: number, extra: Partial<LeaseBody> = {}): Promise<boolean> => {
-    if (!held) return false;
-    const next = await renewLease(s3, s.bucket, held, leaseBody(step, green, extra));
-    held = next;
-    return next !== undefined;
-  };
+  private async renew(step: number, green: number, extra: Partial<LeaseBody> = {}): Promise<boolean> {
+    if (!this.held) return false;
+    this.held = await renewLease(this.clients.s3, this.s.bucket, this.held, this.leaseBody(step, green, extra));
+    return this.held !== undefined;
+  }
 
-  let disarmed = false;
-  let current = live;
-  try {
-    if (!plan.guard) {
-      const events = await aws.eventbridge();
-      const g = await readGuardState(events, suffix);
-      if (g.deployed && g.enabled) {
-        await setGuardEnabled(events, suffix, false);
-        disarmed = true;
-        io.warn(
-          `--no-guard: the rollback guard (${g.ruleName}) is disabled until this promote ends; a green alarm will not roll back while no bgmig is watching.`,
-        );
-        await s.record({ kind: 'guard-disarm', rolloutId, summary: `--no-guard: rule ${g.ruleName} disabled for rollout ${rolloutId}` });
-      }
-    }
-    opts.emit({ event: 'start', rolloutId, plan, live, resumed: opts.resume, skipped });
-    await s.record({
-      kind: opts.resume ? 'rollout-resume' : 'rollout-start',
-      rolloutId,
+  /** --no-guard: disable the guard's rule for the duration of this promote (re-armed in release()). */
+  async disarmIfAsked(): Promise<void> {
+    if (this.plan.guard) return;
+    const events = await this.s.aws.eventbridge();
+    const g = await readGuardState(events, this.s.suffix);
+    if (!g.deployed || !g.enabled) return;
+    await setGuardEnabled(events, this.s.suffix, false);
+    this.disarmed = true;
+    this.s.io.warn(
+      `--no-guard: the rollback guard (${g.ruleName}) is disabled until this promote ends; a green alarm will not roll back while no bgmig is watching.`,
+    );
+    await this.s.record({ kind: 'guard-disarm', rolloutId: this.id, summary: `--no-guard: rule ${g.ruleName} disabled for rollout ${this.id}` });
+  }
+
+  async announce(): Promise<void> {
+    const { plan, first, rebake, skipped } = this.start;
+    this.opts.emit({ event: 'start', rolloutId: this.id, plan, live: this.live, resumed: this.opts.resume, skipped });
+    const skipping = skipped.length ? ` (green already at ${this.live.green} %: skipping ${skipped.join(', ')})` : '';
+    await this.s.record({
+      kind: this.opts.resume ? 'rollout-resume' : 'rollout-start',
+      rolloutId: this.id,
       plan,
       stepIndex: first - (rebake ? 0 : 1),
-      from: live,
-      summary: opts.resume
-        ? `resumed rollout ${rolloutId} at step ${first + 1}/${of} (green ${plan.steps[first]} %)${rebake ? ', its bake restarts' : ''}`
-        : `rollout ${rolloutId} started: steps ${plan.steps.join(', ')} %, bake ${formatMs(plan.bakeMs)}, checks every ${formatMs(plan.intervalMs)}${skipped.length ? ` (green already at ${live.green} %: skipping ${skipped.join(', ')})` : ''}`,
+      from: this.live,
+      summary: this.opts.resume
+        ? `resumed rollout ${this.id} at step ${first + 1}/${this.of} (green ${plan.steps[first]} %)${rebake ? ', its bake restarts' : ''}`
+        : `rollout ${this.id} started: steps ${plan.steps.join(', ')} %, bake ${formatMs(plan.bakeMs)}, checks every ${formatMs(plan.intervalMs)}${skipping}`,
     });
-
-    let baseline: Baseline | undefined;
-    for (let i = first; i < of; i++) {
-      const to = weightsFor(plan.steps[i]);
-      const stepNo = i + 1;
-      if (opts.signal?.aborted) return await interrupted(i - 1);
-      let stepStartedAt = Date.now();
-      if (rebake && i === first) {
-        io.debug(`resuming: step ${stepNo} is already set (${formatWeights(current)})`);
-      } else {
-        const g = await opts.gates(current, to).catch(async (e: unknown) => {
-          await s.record({
-            kind: 'rollout-abort',
-            rolloutId,
-            plan,
-            stepIndex: i - 1,
-            from: current,
-            summary: `rollout ${rolloutId} stopped before step ${stepNo}/${of}: ${(e as Error).message}`,
-          });
-          throw e;
-        });
-        opts.emit({ event: 'gates', step: stepNo, of, gates: g.gates });
-        const res = await writeListenerWeights(elbv2, s.target, to, { expected: current });
-        stepStartedAt = Date.now();
-        opts.emit({ event: 'step', step: stepNo, of, from: res.before, to: res.after, verifyMs: res.verifyMs });
-        await s.record({
-          kind: 'rollout-step',
-          rolloutId,
-          plan,
-          stepIndex: i,
-          from: res.before,
-          to: res.after,
-          gates: g.gates,
-          validation: g.validation,
-          summary: `rollout ${rolloutId} step ${stepNo}/${of}: ${formatWeights(res.before)} → ${formatWeights(res.after)} (verified)`,
-        });
-        current = res.after;
-        if (!(await renew(stepNo, to.green)))
-          return await stopped(i, { check: 'lease', status: 'fail', detail: 'the rollout lease was taken away (force-unlocked) and could not be renewed' });
-      }
-
-      // Bake: poll every interval until the bake time has passed.
-      const bakeEnd = stepStartedAt + plan.bakeMs;
-      let streak = 0;
-      while (Date.now() < bakeEnd) {
-        await sleep(Math.min(plan.intervalMs, bakeEnd - Date.now()), opts.signal);
-        if (opts.signal?.aborted) return await interrupted(i);
-        const verdict = await poll(stepStartedAt, to, baseline);
-        baseline = verdict.baseline ?? baseline;
-        const d = decideAfterPoll(verdict, streak, plan.thresholds);
-        streak = d.inconclusiveStreak;
-        const remaining = Math.max(0, bakeEnd - Date.now());
-        opts.emit({ event: 'check', step: stepNo, of, status: verdict.status, bakeRemainingMs: remaining, inconclusiveStreak: streak, checks: verdict.checks });
-        opts.onPoll?.(verdict);
-        const summary = verdict.checks.map((c) => `${c.check} ${c.status}`).join(', ');
-        if (d.action === 'rollback' && d.reason) return await rollBack(i, d.reason, verdict.checks);
-        if (d.action === 'stop' && d.reason) return await stopped(i, d.reason);
-        const lastCheck = { at: new Date().toISOString(), status: verdict.status, summary };
-        if (!(await renew(stepNo, to.green, { bakeEndsAt: new Date(bakeEnd).toISOString(), lastCheck }))) {
-          return await stopped(i, { check: 'lease', status: 'fail', detail: 'the rollout lease was taken away (force-unlocked) and could not be renewed' });
-        }
-      }
-      if (plan.bakeMs > 0) opts.emit({ event: 'baked', step: stepNo, of });
-    }
-    await s.record({
-      kind: 'rollout-complete',
-      rolloutId,
-      plan,
-      stepIndex: of - 1,
-      to: current,
-      summary: `rollout ${rolloutId} completed: ${formatWeights(current)}`,
-    });
-    return result('completed', of, current);
-  } finally {
-    if (disarmed) {
-      try {
-        await setGuardEnabled(await aws.eventbridge(), suffix, true);
-        await s.record({
-          kind: 'guard-arm',
-          rolloutId,
-          summary: `rule ${(await readGuardState(await aws.eventbridge(), suffix)).ruleName} re-enabled after rollout ${rolloutId}`,
-        });
-      } catch (e) {
-        io.warn(
-          `the rollback guard could not be re-armed: ${(e as Error).message.split('\n')[0]} — re-arm it with \`aws events enable-rule --name rule-rollback-guard-${suffix}\`.`,
-        );
-      }
-    }
-    if (held && (await releaseLease(s3, s.bucket, held).catch(() => false))) {
-      await s.record({ kind: 'lease-release', rolloutId, summary: `rollout ${rolloutId} released the lease` });
-    }
   }
 
-  async function poll(stepStartedAt: number, expected: Weights, carried: Baseline | undefined): Promise<PollVerdict> {
+  /** Every step from the first: gates, verified weights, bake. Resolves when the last step has baked. */
+  async steps(): Promise<RolloutResult> {
+    for (let i = this.start.first; i < this.of; i++) {
+      if (this.opts.signal?.aborted) return this.interrupted(i - 1);
+      const to = weightsFor(this.plan.steps[i]);
+      let stepStartedAt = Date.now();
+      if (this.start.rebake && i === this.start.first) this.s.io.debug(`resuming: step ${i + 1} is already set (${formatWeights(this.current)})`);
+      else {
+        await this.setStep(i, to);
+        stepStartedAt = Date.now();
+        if (!(await this.renew(i + 1, to.green))) return this.stopped(i, LEASE_LOST);
+      }
+      const baked = await this.bake(i, to, stepStartedAt);
+      if (baked) return baked;
+    }
+    await this.s.record({
+      kind: 'rollout-complete',
+      rolloutId: this.id,
+      plan: this.plan,
+      stepIndex: this.of - 1,
+      to: this.current,
+      summary: `rollout ${this.id} completed: ${formatWeights(this.current)}`,
+    });
+    return this.result('completed', this.of, this.current);
+  }
+
+  private async setStep(i: number, to: Weights): Promise<void> {
+    const stepNo = i + 1;
+    const { s, plan, of } = { s: this.s, plan: this.plan, of: this.of };
+    const g = await this.opts.gates(this.current, to).catch(async (e: unknown) => {
+      const summary = `rollout ${this.id} stopped before step ${stepNo}/${of}: ${(e as Error).message}`;
+      await s.record({ kind: 'rollout-abort', rolloutId: this.id, plan, stepIndex: i - 1, from: this.current, summary });
+      throw e;
+    });
+    this.opts.emit({ event: 'gates', step: stepNo, of, gates: g.gates });
+    const res = await writeListenerWeights(this.clients.elbv2, s.target, to, { expected: this.current });
+    this.opts.emit({ event: 'step', step: stepNo, of, from: res.before, to: res.after, verifyMs: res.verifyMs });
+    await s.record({
+      kind: 'rollout-step',
+      rolloutId: this.id,
+      plan,
+      stepIndex: i,
+      from: res.before,
+      to: res.after,
+      gates: g.gates,
+      validation: g.validation,
+      summary: `rollout ${this.id} step ${stepNo}/${of}: ${formatWeights(res.before)} → ${formatWeights(res.after)} (verified)`,
+    });
+    this.current = res.after;
+  }
+
+  /** Polls every interval until the bake time has passed; a result (or a throw) ends the rollout early. */
+  private async bake(i: number, to: Weights, stepStartedAt: number): Promise<RolloutResult | undefined> {
+    const { plan, of } = this;
+    const stepNo = i + 1;
+    const bakeEnd = stepStartedAt + plan.bakeMs;
+    let streak = 0;
+    while (Date.now() < bakeEnd) {
+      await sleep(Math.min(plan.intervalMs, bakeEnd - Date.now()), this.opts.signal);
+      if (this.opts.signal?.aborted) return this.interrupted(i);
+      const verdict = await this.poll(stepStartedAt, to);
+      this.baseline = verdict.baseline ?? this.baseline;
+      const d = decideAfterPoll(verdict, streak, plan.thresholds);
+      streak = d.inconclusiveStreak;
+      const bakeRemainingMs = Math.max(0, bakeEnd - Date.now());
+      this.opts.emit({ event: 'check', step: stepNo, of, status: verdict.status, bakeRemainingMs, inconclusiveStreak: streak, checks: verdict.checks });
+      this.opts.onPoll?.(verdict);
+      if (d.action === 'rollback' && d.reason) return this.rollBack(i, d.reason, verdict.checks);
+      if (d.action === 'stop' && d.reason) return this.stopped(i, d.reason);
+      const lastCheck = { at: new Date().toISOString(), status: verdict.status, summary: verdict.checks.map((c) => `${c.check} ${c.status}`).join(', ') };
+      if (!(await this.renew(stepNo, to.green, { bakeEndsAt: new Date(bakeEnd).toISOString(), lastCheck }))) return this.stopped(i, LEASE_LOST);
+    }
+    if (plan.bakeMs > 0) this.opts.emit({ event: 'baked', step: stepNo, of });
+    return undefined;
+  }
+
+  private async poll(stepStartedAt: number, expected: Weights): Promise<PollVerdict> {
+    const { s, clients } = this;
     const lbArn = optionalOutput(s.stack, OutputKey.LoadBalancerArn);
+    const unread = { requests: null, errors5xx: null, latency: null };
     const [liveNow, alarms, health, metrics] = await Promise.all([
-      readListenerWeights(elbv2, s.target),
-      alarmStates(aws, alarmNamesOf(s.stack, 'green')),
-      targetHealth(aws, s.target.targetGroupArn.green),
+      readListenerWeights(clients.elbv2, s.target),
+      alarmStates(s.aws, alarmNamesOf(s.stack, 'green')),
+      targetHealth(s.aws, s.target.targetGroupArn.green),
       lbArn
-        ? readAlbMetrics(cw, dimensionsOf(lbArn, s.target.targetGroupArn), new Date(stepStartedAt), new Date(), plan.thresholds.latencyStat)
-        : Promise.resolve({
-            green: { requests: null, errors5xx: null, latency: null },
-            blue: { requests: null, errors5xx: null, latency: null },
-            errors: ['the stack has no LoadBalancerArn output'],
-          }),
+        ? readAlbMetrics(clients.cw, dimensionsOf(lbArn, s.target.targetGroupArn), new Date(stepStartedAt), new Date(), this.plan.thresholds.latencyStat)
+        : Promise.resolve({ green: unread, blue: unread, errors: ['the stack has no LoadBalancerArn output'] }),
     ]);
     const bad = health.targets.find((t) => t.state !== 'healthy' && t.state !== 'draining' && t.state !== 'initial');
+    const sample = bad ? `${bad.id} ${bad.state}` : undefined;
     return judgePoll(
       {
         live: liveNow,
         expected,
-        leaseHeld: held !== undefined,
+        leaseHeld: this.held !== undefined,
         alarms,
-        health: { healthy: health.healthy, unhealthy: health.unhealthy, sample: bad ? `${bad.id} ${bad.state}` : undefined },
+        health: { healthy: health.healthy, unhealthy: health.unhealthy, sample },
         metrics,
       },
-      plan.thresholds,
-      carried,
+      this.plan.thresholds,
+      this.baseline,
     );
   }
 
-  async function rollBack(i: number, check: CheckResult, checks: CheckResult[]): Promise<never> {
+  /** A failing check: blue 100 / green 0 through the same code as `bgmig rollback`, then exit 3 with the figures. */
+  private async rollBack(i: number, check: CheckResult, checks: CheckResult[]): Promise<never> {
+    const { plan, of, id } = this;
     const stepNo = i + 1;
-    const { res } = await rollbackTraffic(s, {
+    const inconclusive = check.status === 'inconclusive';
+    const { res } = await rollbackTraffic(this.s, {
       kind: 'rollout-rollback',
-      rolloutId,
+      rolloutId: id,
       plan,
       stepIndex: i,
       checks: checks.map((c) => ({ gate: c.check, status: c.status, detail: c.detail })),
-      why: `rollout ${rolloutId} rolled back at step ${stepNo}/${of}: ${check.check} ${check.status === 'inconclusive' ? 'inconclusive too long' : 'failed'} (${check.detail})`,
+      why: `rollout ${id} rolled back at step ${stepNo}/${of}: ${check.check} ${inconclusive ? 'inconclusive too long' : 'failed'} (${check.detail})`,
     });
-    opts.emit({ event: 'rollback', step: stepNo, of, check, from: res.before, to: res.after });
+    this.opts.emit({ event: 'rollback', step: stepNo, of, check, from: res.before, to: res.after });
     throw new BgmigError(
-      `Rolled back ${s.stack.name} to ${formatWeights(res.after)} at step ${stepNo}/${of} (green ${plan.steps[i]} %): the ${check.check} check ${check.status === 'inconclusive' ? 'stayed inconclusive' : 'failed'} — ${check.detail}; find out why green fails before promoting again (\`bgmig history --suffix ${suffix}\` has the record).`,
+      `Rolled back ${this.s.stack.name} to ${formatWeights(res.after)} at step ${stepNo}/${of} (green ${plan.steps[i]} %): the ${check.check} check ${inconclusive ? 'stayed inconclusive' : 'failed'} — ${check.detail}; find out why green fails before promoting again (\`bgmig history --suffix ${this.s.suffix}\` has the record).`,
       ExitCode.Refused,
-      { details: { rolloutId, outcome: 'rolled-back', step: stepNo, steps: plan.steps, check, checks, weights: res.after } },
+      { details: { rolloutId: id, outcome: 'rolled-back', step: stepNo, steps: plan.steps, check, checks, weights: res.after } },
     );
   }
 
-  async function stopped(i: number, check: CheckResult): Promise<never> {
+  /** Traffic or the lease changed under the rollout: stop without touching traffic (someone else decided). */
+  private async stopped(i: number, check: CheckResult): Promise<never> {
+    const { plan, of, id } = this;
     const stepNo = i + 1;
-    opts.emit({ event: 'stopped', step: stepNo, of, check });
-    await s.record({
+    const suffix = this.s.suffix;
+    this.opts.emit({ event: 'stopped', step: stepNo, of, check });
+    const checks = [{ gate: check.check, status: check.status, detail: check.detail }];
+    await this.s.record({
       kind: 'rollout-abort',
-      rolloutId,
+      rolloutId: id,
       plan,
       stepIndex: i,
-      checks: [{ gate: check.check, status: check.status, detail: check.detail }],
-      summary: `rollout ${rolloutId} stopped at step ${stepNo}/${of}: ${check.detail}`,
+      checks,
+      summary: `rollout ${id} stopped at step ${stepNo}/${of}: ${check.detail}`,
     });
     throw new BgmigError(
-      `Rollout ${rolloutId} stopped at step ${stepNo}/${of} without touching traffic: ${check.detail} — see \`bgmig status --suffix ${suffix}\` and \`bgmig history --suffix ${suffix}\`.`,
+      `Rollout ${id} stopped at step ${stepNo}/${of} without touching traffic: ${check.detail} — see \`bgmig status --suffix ${suffix}\` and \`bgmig history --suffix ${suffix}\`.`,
       ExitCode.Refused,
-      { details: { rolloutId, outcome: 'stopped', step: stepNo, steps: plan.steps, check } },
+      { details: { rolloutId: id, outcome: 'stopped', step: stepNo, steps: plan.steps, check } },
     );
   }
 
-  async function interrupted(i: number): Promise<RolloutResult> {
+  /** Ctrl-C / SIGTERM: hold where traffic is (default) or roll back; either way say how to resume and roll back. */
+  private async interrupted(i: number): Promise<RolloutResult> {
+    const { plan, of, id, current } = this;
+    const { io, suffix } = this.s;
     const cmds = commandsFor(suffix);
     const stepNo = Math.max(0, i + 1);
     if (plan.onInterrupt === 'rollback') {
-      const { res } = await rollbackTraffic(s, {
-        kind: 'rollout-rollback',
-        rolloutId,
-        plan,
-        stepIndex: i,
-        why: `rollout ${rolloutId} interrupted at step ${stepNo}/${of} (--on-interrupt rollback)`,
-      });
-      opts.emit({ event: 'interrupted', action: 'rollback', step: stepNo, of, weights: res.after, ...cmds });
+      const why = `rollout ${id} interrupted at step ${stepNo}/${of} (--on-interrupt rollback)`;
+      const { res } = await rollbackTraffic(this.s, { kind: 'rollout-rollback', rolloutId: id, plan, stepIndex: i, why });
+      this.opts.emit({ event: 'interrupted', action: 'rollback', step: stepNo, of, weights: res.after, ...cmds });
       io.info(
         `Interrupted: rolled back to ${formatWeights(res.after)} (verified). Start again with \`bgmig --suffix ${suffix} promote --steps ${plan.steps.join(',')} …\`.`,
       );
       throw new BgmigError(
-        `Rollout ${rolloutId} was interrupted at step ${stepNo}/${of} and rolled back to ${formatWeights(res.after)} (--on-interrupt rollback); nothing is left to resume.`,
+        `Rollout ${id} was interrupted at step ${stepNo}/${of} and rolled back to ${formatWeights(res.after)} (--on-interrupt rollback); nothing is left to resume.`,
         ExitCode.Refused,
-        {
-          details: { rolloutId, outcome: 'rolled-back', step: stepNo, steps: plan.steps, weights: res.after },
-        },
+        { details: { rolloutId: id, outcome: 'rolled-back', step: stepNo, steps: plan.steps, weights: res.after } },
       );
     }
-    await s.record({
-      kind: 'rollout-hold',
-      rolloutId,
-      plan,
-      stepIndex: i,
-      to: current,
-      summary: `rollout ${rolloutId} interrupted: holding at step ${stepNo}/${of} (${formatWeights(current)})`,
-    });
-    opts.emit({ event: 'interrupted', action: 'hold', step: stepNo, of, weights: current, ...cmds });
-    io.info(
-      `Interrupted: traffic holds at ${formatWeights(current)} (step ${stepNo}/${of}); the rollback guard stays ${plan.guard ? 'armed' : 'as it was before --no-guard'}.`,
-    );
+    const summary = `rollout ${id} interrupted: holding at step ${stepNo}/${of} (${formatWeights(current)})`;
+    await this.s.record({ kind: 'rollout-hold', rolloutId: id, plan, stepIndex: i, to: current, summary });
+    this.opts.emit({ event: 'interrupted', action: 'hold', step: stepNo, of, weights: current, ...cmds });
+    const guard = plan.guard ? 'the rollback guard stays armed' : 'the rollback guard is re-armed as this promote exits';
+    io.info(`Interrupted: traffic holds at ${formatWeights(current)} (step ${stepNo}/${of}); ${guard}.`);
     io.info(`  resume:    ${cmds.resume}`);
     io.info(`  roll back: ${cmds.rollback}`);
-    return result('held', stepNo, current);
+    return this.result('held', stepNo, current);
+  }
+
+  /** Always: re-arm a guard --no-guard disarmed, release the lease if it is still ours. */
+  async release(): Promise<void> {
+    const { s, id } = this;
+    if (this.disarmed) {
+      try {
+        await setGuardEnabled(await s.aws.eventbridge(), s.suffix, true);
+        await s.record({ kind: 'guard-arm', rolloutId: id, summary: `rule rule-rollback-guard-${s.suffix} re-enabled after rollout ${id}` });
+      } catch (e) {
+        s.io.warn(
+          `the rollback guard could not be re-armed: ${(e as Error).message.split('\n')[0]} — re-arm it with \`aws events enable-rule --name rule-rollback-guard-${s.suffix}\`.`,
+        );
+      }
+    }
+    if (this.held && (await releaseLease(this.clients.s3, s.bucket, this.held).catch(() => false))) {
+      await s.record({ kind: 'lease-release', rolloutId: id, summary: `rollout ${id} released the lease` });
+    }
+  }
+}
+
+export async function runRollout(s: TrafficSession, opts: RolloutRunOptions): Promise<RolloutResult> {
+  const [elbv2, cw, s3] = await Promise.all([s.aws.elbv2(), s.aws.cloudwatch(), s.aws.s3()]);
+  const live = await readListenerWeights(elbv2, s.target);
+  const start = await resolveStart(s, opts, live);
+  const r = new Rollout(s, opts, start, live, await s.caller(), { elbv2, cw, s3 });
+  if (start.first >= start.plan.steps.length) {
+    s.io.info(`Green already has ${live.green} %, at or above every step (${start.plan.steps.join(', ')}): nothing to do.`);
+    return r.result('nothing-to-do', start.plan.steps.length, live);
+  }
+  await r.acquire();
+  try {
+    await r.disarmIfAsked();
+    await r.announce();
+    return await r.steps();
+  } finally {
+    await r.release();
   }
 }
