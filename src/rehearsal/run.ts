@@ -636,7 +636,7 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
     result.report = path.resolve(opts.report);
   }
 
-  if (opts.keep && blue && green && verdict.pass) {
+  if (opts.keep && blue && green) {
     kept = true;
     result.environment.kept = true;
     cleanup.release();

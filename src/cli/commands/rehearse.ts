@@ -18,7 +18,7 @@ export function register(program: Command): void {
   program
     .command('rehearse')
     .description('run a whole blue-green migration on this machine (embedded PostgreSQL, the AWS emulator when installed): PASS only when every step held and no write was lost')
-    .option('--keep', 'leave the servers and the emulator running afterwards, and print how to drive them', false)
+    .option('--keep', 'leave the servers, the pooler and the emulator running afterwards (also after a failure, to look), and print how to drive them', false)
     .option('--report <file>', 'write a self-contained HTML timeline of the run')
     .option('--pg-bin <dir>', 'use the PostgreSQL server binaries in DIR instead of the embedded ones')
     .addHelpText('after', '\nExamples:\n  $ npx bgmig rehearse\n  $ bgmig rehearse --report rehearsal.html\n  $ bgmig rehearse --pg-bin /usr/lib/postgresql/16/bin --keep')
