@@ -153,6 +153,11 @@ export class PoolerAdmin {
     await this.run('RELOAD', 're-read its configuration (RELOAD)');
   }
 
+  /** Lets the process exit while this connection is open (a console kept between PAUSE and RESUME). */
+  unref(): void {
+    (this.client as unknown as { connection?: { stream?: { unref?: () => void } } }).connection?.stream?.unref?.();
+  }
+
   /** Drops the connection without a goodbye (a PAUSE that will never answer is pending on it). */
   drop(): void {
     const stream = (this.client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream;

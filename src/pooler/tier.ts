@@ -59,6 +59,7 @@ export interface PoolerTierOptions {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const keyOf = (label: string, entry: string) => `${label}\n${entry}`;
 const ms = (t: number) => Math.round(performance.now() - t);
 
 function endpointOf(t: DbTarget): Endpoint {
@@ -105,6 +106,8 @@ function writeConfig(file: string, text: string): void {
 export class PoolerTier implements ClientTier {
   readonly followsSwitch: boolean;
   private plan: PoolerPlanItem[] | null = null;
+  /** Console connections that paused an entry, kept open to resume it. */
+  private readonly kept = new Map<string, PoolerAdmin>();
   /** performance.now() when the first PAUSE was sent, and when the last RESUME answered. */
   private pausedAt: number | undefined;
   private resumedAt: number | undefined;
@@ -168,23 +171,32 @@ export class PoolerTier implements ClientTier {
     const plan = await this.planned();
     // Journaled before the first PAUSE: a bgmig that dies from here on leaves a row the next command resumes from.
     await recordHeld(this.targets, plan.map((p) => ({ label: p.label, entries: p.entries })));
-    this.pausedAt = performance.now();
+    this.pausedAt = undefined;
     this.resumedAt = undefined;
-    const deadline = this.pausedAt + this.pauseTimeoutMs;
+    const deadline = performance.now() + this.pauseTimeoutMs;
     const work = plan.flatMap((p) => p.entries.map((entry) => ({ ref: this.refs.find((r) => r.label === p.label) as PoolerRef, entry })));
     // One console connection per entry: a PAUSE blocks its connection until it completes. All start together and
     // share one deadline, so several poolers cost the slowest one, not the sum.
     const results = await Promise.all(
       work.map(async ({ ref, entry }) => {
         let a: PoolerAdmin | null = null;
+        let keep = false;
         try {
           a = await PoolerAdmin.connect(ref, Math.max(100, deadline - performance.now()));
+          // Clients are held from the first PAUSE sent, not from the console connection.
+          this.pausedAt ??= performance.now();
           const paused = await a.pause(entry, deadline - performance.now());
+          // The console that paused the entry resumes it: no connection to open after the unfence.
+          if (paused) {
+            a.unref();
+            this.kept.set(keyOf(ref.label, entry), a);
+          }
+          keep = paused;
           return { label: ref.label, entry, paused, error: undefined as string | undefined };
         } catch (e) {
           return { label: ref.label, entry, paused: false, error: messageOf(e) };
         } finally {
-          await a?.close();
+          if (!keep) await a?.close();
         }
       }),
     );
@@ -236,18 +248,32 @@ export class PoolerTier implements ClientTier {
     return this.pausedAt === undefined || this.resumedAt === undefined ? null : Math.round((this.resumedAt - this.pausedAt) * 10) / 10;
   }
 
+  /** RESUME every planned entry (on the console that paused it when still open, else a new one) and check it. */
   private async resumeAll(plan: PoolerPlanItem[]): Promise<void> {
-    await this.withAdmins(async (admins) => {
-      await Promise.all(
-        admins.map(async (a) => {
-          const item = plan.find((p) => p.label === a.ref.label);
-          for (const n of item?.entries ?? []) await a.resume(n);
+    const work = plan.flatMap((p) => p.entries.map((entry) => ({ ref: this.refs.find((r) => r.label === p.label) as PoolerRef, entry })));
+    await Promise.all(
+      work.map(async ({ ref, entry }) => {
+        const key = keyOf(ref.label, entry);
+        let a = this.kept.get(key);
+        this.kept.delete(key);
+        try {
+          try {
+            if (!a) throw new Error('no console kept');
+            await a.resume(entry);
+          } catch {
+            // The kept console is gone (or there is none): a new one.
+            await a?.close();
+            a = await PoolerAdmin.connect(ref);
+            await a.resume(entry);
+          }
           this.resumedAt = performance.now();
-          const left = (await a.databases()).filter((e) => item?.entries.includes(e.name) && e.paused);
-          if (left.length > 0) throw failure(`Pooler ${a.ref.label} still reports ${left.map((e) => e.name).join(', ')} paused after RESUME.`);
-        }),
-      );
-    });
+          const left = (await a.databases()).find((e) => e.name === entry && e.paused);
+          if (left) throw failure(`Pooler ${ref.label} still reports ${entry} paused after RESUME.`);
+        } finally {
+          await a?.close();
+        }
+      }),
+    );
     await clearHeld(this.targets, plan.map((p) => p.label));
   }
 

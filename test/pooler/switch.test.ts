@@ -192,4 +192,28 @@ describe('through PgBouncer', () => {
     expect({ blue: await appCanWrite(pair.blue), green: await appCanWrite(pair.green) }).toEqual({ blue: false, green: true });
     expect(await heldRows()).toBe(0);
   });
+
+  it('--max-pause running out with the poolers held undoes the rollback and resumes them on green: no client error', async () => {
+    const w = startWorkload(clientUrls(), { writers: 4, readers: 2 });
+    let r;
+    try {
+      await moreAcks(w, 50);
+      r = await bgmig(pair, ['db', 'rollback', '--yes', '--json', '--max-pause', '1ms', ...poolerArgs()], env);
+      await moreAcks(w, 50);
+    } finally {
+      await w.stop();
+    }
+    expect(r.code, r.stderr).toBe(1);
+    const rep = parseJson<SwitchReport>(r);
+    expect(rep).toMatchObject({ outcome: 'aborted', active: 'green' });
+    expect(rep.error).toMatch(/--max-pause ran out/);
+    expect(rep.undo.map((u) => u.step)).toContain('release clients');
+    expect(w.errors).toEqual([]);
+    expect(await entries()).toEqual([{ host: '127.0.0.1', port: pair.green.port, paused: false }, { host: '127.0.0.1', port: pair.green.port, paused: false }]);
+    const rows = await waitConverged(pair);
+    const ids = new Set((JSON.parse(rows.orders) as Array<{ id: number }>).map((o) => o.id));
+    expect(w.acks.filter((id) => !ids.has(id))).toEqual([]);
+    expect({ blue: await appCanWrite(pair.blue), green: await appCanWrite(pair.green) }).toEqual({ blue: false, green: true });
+    expect(await heldRows()).toBe(0);
+  });
 });
