@@ -25,23 +25,13 @@ SELECT n.nspname AS schema, c.relname AS name, c.relpersistence = 'u' AS unlogge
  GROUP BY n.nspname, c.relname, c.relpersistence, c.relowner, c.oid, c.relrowsecurity, c.relforcerowsecurity`;
 
 /**
- * The closure of types reachable from the replicated columns (domains → base, arrays → element, composites →
- * attributes), each with whether a default btree or hash opclass accepts it: directly, through a binary-coercible
+ * Types by oid, each with whether a default btree or hash opclass accepts it: directly, through a binary-coercible
  * cast (varchar → text_ops), or polymorphically (enums, ranges, multiranges). Arrays and composites are decided in
- * carry.ts from their parts, as PostgreSQL's type cache does.
+ * carry.ts from their parts, as PostgreSQL's type cache does; readCarryFacts follows domains, elements and
+ * attributes until the set is closed (a plain `= ANY` lookup per round keeps the plan cheap: a recursive CTE here
+ * was estimated so high that JIT compilation alone took seconds).
  */
 const TYPES_SQL = `
-WITH RECURSIVE need(oid) AS (
-  SELECT DISTINCT a.atttypid FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-   WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND n.nspname = ANY($1::text[])
-  UNION
-  SELECT x.oid FROM need JOIN pg_type t ON t.oid = need.oid
-   CROSS JOIN LATERAL (
-     SELECT t.typbasetype WHERE t.typtype = 'd'
-     UNION ALL SELECT t.typelem WHERE t.typelem <> 0 AND t.typsubscript = 'array_subscript_handler'::regproc
-     UNION ALL SELECT a.atttypid FROM pg_attribute a WHERE t.typtype = 'c' AND a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
-   ) x(oid)
-)
 SELECT t.oid::int AS oid, format_type(t.oid, NULL) AS name, t.typtype AS kind, t.typbasetype::int AS base,
        CASE WHEN t.typelem <> 0 AND t.typsubscript = 'array_subscript_handler'::regproc THEN t.typelem::int END AS element,
        CASE WHEN t.typtype = 'c' THEN (SELECT array_agg(a.atttypid::int ORDER BY a.attnum) FROM pg_attribute a
@@ -53,7 +43,7 @@ SELECT t.oid::int AS oid, format_type(t.oid, NULL) AS name, t.typtype AS kind, t
                        OR (t.typtype = 'r' AND oc.opcintype = 'anyrange'::regtype)
                        OR (t.typtype = 'm' AND oc.opcintype = 'anymultirange'::regtype)
                        OR EXISTS (SELECT 1 FROM pg_cast k WHERE k.castsource = t.oid AND k.casttarget = oc.opcintype AND k.castmethod = 'b'))) AS opclass
-  FROM need JOIN pg_type t ON t.oid = need.oid`;
+  FROM pg_type t WHERE t.oid = ANY($1::oid[])`;
 
 const REST_SQL = `
 SELECT current_user AS role, (SELECT count(*)::int FROM pg_largeobject_metadata) AS large_objects,
@@ -66,16 +56,20 @@ SELECT current_user AS role, (SELECT count(*)::int FROM pg_largeobject_metadata)
 export async function readCarryFacts(s: Session, schemas: readonly string[]): Promise<CarryFacts> {
   type TableRow = { schema: string; name: string; unlogged: boolean; not_owned: boolean; cannot_read: boolean; cannot_apply: boolean; rls_blocks: boolean; cols: Record<string, number> };
   const tables = await s.q<TableRow>(TABLES_SQL, [schemas], `read the tables on ${s.color}`);
-  const types = await s.q<{ oid: number; name: string; kind: string; base: number; element: number | null; attributes: number[] | null; opclass: boolean }>(
-    TYPES_SQL,
-    [schemas],
-    `read the column types on ${s.color}`,
-  );
+  const typeMap = new Map<number, TypeFacts>();
+  let todo = [...new Set(tables.rows.flatMap((t) => Object.values(t.cols)))];
+  for (let round = 0; todo.length > 0 && round < 20; round++) {
+    const r = await s.q<{ oid: number; name: string; kind: string; base: number; element: number | null; attributes: number[] | null; opclass: boolean }>(
+      TYPES_SQL,
+      [todo],
+      `read the column types on ${s.color}`,
+    );
+    for (const t of r.rows) typeMap.set(t.oid, { name: t.name, kind: t.kind, base: t.base, element: t.element, attributes: t.attributes, defaultOpclass: t.opclass });
+    const next = r.rows.flatMap((t) => [t.kind === 'd' ? t.base : 0, t.element ?? 0, ...(t.attributes ?? [])]);
+    todo = [...new Set(next)].filter((o) => o !== 0 && !typeMap.has(o));
+  }
   const rest = await s.q<{ role: string; large_objects: number; fks: Array<{ constraint: string; fs: string; ft: string; ts: string; tt: string }> }>(REST_SQL, [schemas], `read large objects and foreign keys on ${s.color}`);
   const names = (f: (t: TableRow) => boolean) => tables.rows.filter(f).map((t) => qualified(t.schema, t.name));
-  const typeMap = new Map<number, TypeFacts>(
-    types.rows.map((t) => [t.oid, { name: t.name, kind: t.kind, base: t.base, element: t.element, attributes: t.attributes, defaultOpclass: t.opclass }]),
-  );
   return {
     unlogged: tables.rows.filter((t) => t.unlogged).map((t) => qualified(t.schema, t.name)),
     columnTypes: new Map(tables.rows.map((t) => [qualified(t.schema, t.name), new Map(Object.entries(t.cols))])),

@@ -257,7 +257,7 @@ describe('kind 6: the way back is checked before the way forward', () => {
     const start = await run('k6', ['db', 'sync', 'start', '--yes']);
     expect(start.code, start.stderr).toBe(0);
     const r = await run('k6', ['db', 'cutover', '--yes']);
-    expect(r.code).toBe(3);
+    expect(r.code, r.stderr).toBe(3);
     const msg = oneSentence(r);
     expect(msg).toContain('Rollback after this cutover becomes impossible once green writes what blue cannot hold');
     expect(msg).toMatch(/--accept-rollback-risk public\.ticket\.(subject|state|amount),public\.ticket\.(subject|state|amount),public\.ticket\.(subject|state|amount)\./);
@@ -265,10 +265,10 @@ describe('kind 6: the way back is checked before the way forward', () => {
     await blueWritable('k6');
     // Accepting part of it is not accepting it; a name that is no blocker is bad input.
     const part = await run('k6', ['db', 'cutover', '--yes', '--accept-rollback-risk', 'public.ticket.subject']);
-    expect(part.code).toBe(3);
+    expect(part.code, part.stderr).toBe(3);
     expect(oneSentence(part)).not.toContain('public.ticket.subject (');
     const typo = await run('k6', ['db', 'cutover', '--yes', '--accept-rollback-risk', 'public.ticket.subjct,public.ticket.state,public.ticket.amount']);
-    expect(typo.code).toBe(2);
+    expect(typo.code, typo.stderr).toBe(2);
     expect(oneSentence(typo)).toContain('--accept-rollback-risk names public.ticket.subjct, which does not block rollback');
     const ok = await run('k6', ['db', 'cutover', '--yes', '--json', '--accept-rollback-risk', 'public.ticket.subject,public.ticket.state,public.ticket.amount']);
     expect(ok.code, ok.stderr).toBe(0);
