@@ -21,6 +21,8 @@ export interface Blocker {
   openSeconds: number;
   /** pg_stat_activity.state: 'idle in transaction', 'active', … */
   state: string | null;
+  /** pg_stat_activity.backend_type: 'client backend' for an application or operator session. */
+  backendType: string;
 }
 
 /** Default bound for the slot-creation wait. */
@@ -40,7 +42,7 @@ export function blockerFix(side: Color, blockers: readonly Blocker[]): string {
 }
 
 const BLOCKERS_SQL = `
-  SELECT a.pid, a.application_name AS app, a.usename AS role, host(a.client_addr) AS client, a.state,
+  SELECT a.pid, a.application_name AS app, a.usename AS role, host(a.client_addr) AS client, a.state, a.backend_type AS btype,
          round(extract(epoch FROM now() - a.xact_start))::int AS open_s
     FROM pg_stat_activity a WHERE a.pid = ANY($1::int[]) ORDER BY a.xact_start`;
 
@@ -50,8 +52,8 @@ export async function readBlockers(s: Session, pids: readonly number[]): Promise
   const b = await s.q<{ pids: number[] | null }>(`SELECT array_agg(DISTINCT x) AS pids FROM unnest($1::int[]) p, unnest(pg_blocking_pids(p)) x`, [pids]);
   const blocking = b.rows[0]?.pids ?? [];
   if (blocking.length === 0) return [];
-  const r = await s.q<{ pid: number; app: string; role: string | null; client: string | null; state: string | null; open_s: number | null }>(BLOCKERS_SQL, [blocking]);
-  return r.rows.map((x) => ({ pid: x.pid, application: x.app, role: x.role, client: x.client, state: x.state, openSeconds: x.open_s ?? 0 }));
+  const r = await s.q<{ pid: number; app: string; role: string | null; client: string | null; state: string | null; btype: string; open_s: number | null }>(BLOCKERS_SQL, [blocking]);
+  return r.rows.map((x) => ({ pid: x.pid, application: x.app, role: x.role, client: x.client, state: x.state, backendType: x.btype, openSeconds: x.open_s ?? 0 }));
 }
 
 /** Walsenders of this database waiting for a transaction to end (table-copy workers creating their slots). */

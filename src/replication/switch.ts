@@ -35,8 +35,9 @@ import { pendingOf, readJournal, writeJournal, type Journal } from './journal.js
 import { createPublication, createSubscription, dropPublication, dropSubscription, findSubscription, planPublication, publicationExists } from './objects.js';
 import { holdClients, handBack, handOver } from '../pooler/handoff.js';
 import { moveSequences } from './sequences.js';
-import { DEFAULT_STATEMENT_MS, closeSessions, openSessions, quoteIdent, side, type Session, type Sessions } from './session.js';
+import { closeSessions, openSessions, quoteIdent, side, type Session, type Sessions } from './session.js';
 import { checkGates } from './gates.js';
+import { createSlotWatched } from './blockers.js';
 import { OBJ, readCatalogs } from './sync.js';
 
 type Operation = 'cutover' | 'rollback';
@@ -191,23 +192,21 @@ async function prepareReverse(ctx: Ctx, plan: ReturnType<typeof planPublication>
   const subName = OBJ.subscription(to, from);
   await createPublication(side(s, to), pubName, plan);
   try {
-    // Slot creation waits for every transaction open on the new side; do not wait long for it here.
-    await side(s, to).bound(PREPARE_SLOT_MS);
-    try {
-      await side(s, to).q(
-        `SELECT pg_create_logical_replication_slot($1, 'pgoutput') WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)`,
-        [subName],
-        `create replication slot ${subName} on ${to}`,
-      );
-    } finally {
-      await side(s, to).bound(DEFAULT_STATEMENT_MS);
-    }
+    // Slot creation waits for every transaction open on the new side: a short, watched wait (src/replication/blockers.ts).
+    await createSlotWatched(side(s, to), subName, PREPARE_SLOT_MS, ctx.progress, `run \`bgmig db ${ctx.op}\` again`);
     if (!(await findSubscription(side(s, from), subName))) {
       await createSubscription(side(s, from), subName, side(s, to).target, pubName, false, { createSlot: false, enabled: false });
     }
   } catch (e) {
-    // Only an optimisation: without it the reverse replication is created inside the pause (slower, same result).
     await dropSubscription(side(s, from), side(s, to), subName).catch(() => undefined);
+    const blockers = (e instanceof BgmigError ? (e.details?.blockers as Array<{ backendType: string }> | undefined) : undefined) ?? [];
+    if (blockers.some((b) => b.backendType === 'client backend')) {
+      // A transaction open on the new side would hold the slot inside the pause too, and abort it there: refuse
+      // now, before anything is fenced, naming it.
+      await dropPublication(side(s, to), pubName).catch(() => undefined);
+      throw refused(`Cannot ${ctx.op} from ${from} to ${to}: ${messageOf(e).replace(/; nothing was changed\.$/, '')}; nothing was fenced.`, { blockers });
+    }
+    // Otherwise only an optimisation: without it the reverse replication is created inside the pause (slower, same result).
     ctx.progress({ kind: 'log', level: 'warn', text: `could not prepare the reverse replication before the pause (${messageOf(e)}); it will be created during the pause` });
   }
   ctx.report.steps.push({ step: 'prepare reverse replication', ms: Math.round((performance.now() - t) * 10) / 10, detail: `${pubName} and slot on ${to}, ${subName} on ${from} (disabled)` });

@@ -63,23 +63,23 @@ describe('abort and undo', () => {
     await expectBlueIntact();
   });
 
-  it('aborts when the drain cannot finish within --max-pause (the drain marker locked on green after the gates), losing nothing', async () => {
+  it('aborts when the drain cannot finish within --max-pause (the drain marker held up on green after the gates), losing nothing', async () => {
     const writers = startWriters(pair, 4);
-    const lock = await pair.green.connect('app');
     let r;
+    // The application's changes keep applying (so the gates see a stream that applies); only the drain marker's
+    // update is slow on green — an ALWAYS trigger (it fires in the apply worker) that sleeps past --max-pause.
+    await pair.green.sql(`BEGIN READ WRITE;
+      CREATE FUNCTION bgmig.test_slow_marker() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(4); RETURN NEW; END $$;
+      CREATE TRIGGER test_slow_marker BEFORE UPDATE ON bgmig.marker FOR EACH ROW EXECUTE FUNCTION bgmig.test_slow_marker();
+      ALTER TABLE bgmig.marker ENABLE ALWAYS TRIGGER test_slow_marker; COMMIT`, 'app');
     try {
       while (writers.acks.length < 50) await new Promise((res) => setTimeout(res, 10));
-      // The application's changes keep applying (so the gates see a stream that applies); only the drain
-      // marker's update waits on this row lock — the drain is the first thing that touches it.
-      await lock.query('BEGIN READ WRITE');
-      await lock.query('SELECT 1 FROM bgmig.marker WHERE id = 1 FOR UPDATE');
       r = await bgmig(pair, ['db', 'cutover', '--yes', '--json', '--skip-validation', '--max-pause', '1500ms', '--on-switch', pair.onSwitch]);
-      await lock.query('ROLLBACK');
       const before = writers.acks.length;
       while (writers.acks.length < before + 50) await new Promise((res) => setTimeout(res, 10));
     } finally {
-      await lock.end();
       await writers.stop();
+      await pair.green.sql('BEGIN READ WRITE; DROP TRIGGER test_slow_marker ON bgmig.marker; DROP FUNCTION bgmig.test_slow_marker(); COMMIT', 'app');
     }
     expect(r.code, r.stderr).toBe(1);
     const rep = parseJson<SwitchReport>(r);
@@ -142,6 +142,29 @@ describe('abort and undo', () => {
     }
     expect({ blue: await appCanWrite(pair.blue), green: await appCanWrite(pair.green) }).toEqual({ blue: false, green: true });
     expect(await replicationObjects(pair.blue)).toEqual(['pub bgmig_pub_blue', 'sub bgmig_sub_green_to_blue']);
+    expect(await replicationObjects(pair.green)).toEqual(['pub bgmig_pub_green', 'slot bgmig_sub_green_to_blue']);
+  });
+
+  it('refuses before the fence when a transaction left open on the new side would hold the reverse slot (names it)', async () => {
+    // green is active here; the rollback's new side is blue. An operator session on blue holds a transaction id.
+    const op = new pg.Client({ connectionString: pair.blue.url('app'), application_name: 'psql-operator' });
+    await op.connect();
+    try {
+      const pid = (await op.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+      await op.query('BEGIN READ WRITE');
+      await op.query('SELECT txid_current()');
+      const r = await bgmig(pair, ['db', 'rollback', '--yes', '--on-switch', pair.onSwitch]);
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.stderr).toMatch(new RegExp(`Cannot rollback from green to blue: Creating replication slot bgmig_sub_blue_to_green on blue waited 2 s for transactions open there to end: pid ${pid} \\(application "psql-operator", role postgres`));
+      expect(r.stderr).toContain(`SELECT pg_terminate_backend(${pid}) on blue`);
+      expect(r.stderr).toContain('nothing was fenced');
+    } finally {
+      await op.query('ROLLBACK').catch(() => undefined);
+      await op.end();
+    }
+    expect({ blue: await appCanWrite(pair.blue), green: await appCanWrite(pair.green) }).toEqual({ blue: false, green: true });
+    // The publication the rollback prepared on blue is dropped again; no slot was made.
+    expect(await replicationObjects(pair.blue)).toEqual(['sub bgmig_sub_green_to_blue']);
     expect(await replicationObjects(pair.green)).toEqual(['pub bgmig_pub_green', 'slot bgmig_sub_green_to_blue']);
   });
 });

@@ -36,7 +36,7 @@ describe('pure helpers', () => {
   });
 
   it('blockers and removals are spelled out with what to run', () => {
-    const b = [{ pid: 42, application: 'billing-worker', role: 'app_rw', client: '10.0.0.5', openSeconds: 41, state: 'idle in transaction' }];
+    const b = [{ pid: 42, application: 'billing-worker', role: 'app_rw', client: '10.0.0.5', openSeconds: 41, state: 'idle in transaction', backendType: 'client backend' }];
     expect(describeBlockers(b)).toBe('pid 42 (application "billing-worker", role app_rw from 10.0.0.5, transaction open for 41 s, idle in transaction)');
     expect(blockerFix('blue', b)).toBe('let it finish or end it (SELECT pg_terminate_backend(42) on blue)');
     expect(removalOf('subscription', 'bgmig_sub_blue_to_green')).toBe('ALTER SUBSCRIPTION bgmig_sub_blue_to_green DISABLE; ALTER SUBSCRIPTION bgmig_sub_blue_to_green SET (slot_name = NONE); DROP SUBSCRIPTION bgmig_sub_blue_to_green;');
