@@ -123,7 +123,10 @@ export async function runSwitch(op: Operation, ctx: CommandContext, opts: Switch
   let acceptedRollbackRisk: string[] = [];
   if (!resuming && status.active !== to) {
     if (op === 'cutover' && !opts.skipValidation) acceptedRollbackRisk = rollbackGate(await schemaGate(mode, ctx), ctx, opts.acceptRollbackRisk);
-    if (op === 'cutover' && opts.skipValidation) ctx.io.warn('--skip-validation: the blue application will run against green without a schema check, and the way back is not checked.');
+    if (op === 'cutover' && opts.skipValidation) {
+      ctx.io.warn('--skip-validation: the blue application will run against green without a schema check, and the way back is not checked.');
+      if (opts.acceptRollbackRisk !== undefined) ctx.io.warn('--accept-rollback-risk has no effect with --skip-validation: no rollback verdict is judged.');
+    }
     if (op === 'rollback' && !opts.force) await trafficGate(mode, ctx);
   }
   const verb = resuming ? `Finish the interrupted ${status.pending?.operation}` : `${op === 'cutover' ? 'Cut over' : 'Roll back'} the database from ${from} to ${to}`;
