@@ -347,7 +347,7 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
       color: false,
       verbose: false,
       yes: true,
-    } as GlobalOptions;
+    };
     const ctxFor = (io: RehearsalIo) => makeContext(globals, io);
     const direct = { blueUrl: adminUrl('blue'), greenUrl: adminUrl('green') };
     const targets = { blue: parseDbUrl(direct.blueUrl, 'blue'), green: parseDbUrl(direct.greenUrl, 'green') };
