@@ -57,8 +57,57 @@ describe('stepped rollout', () => {
     }
     expect(await f.readWeights()).toEqual({ blue: 0, green: 100 });
     expect(await readLeaseBody(f)).toBeUndefined();
-    const kinds = (await history(f)).map((e) => e.kind);
-    expect(kinds.slice(0, 7)).toEqual(['lease-release', 'rollout-complete', 'rollout-step', 'rollout-step', 'rollout-step', 'rollout-start', 'lease-acquire']);
+    const h = await history(f);
+    expect(h.map((e) => e.kind).slice(0, 7)).toEqual([
+      'lease-release',
+      'rollout-complete',
+      'rollout-step',
+      'rollout-step',
+      'rollout-step',
+      'rollout-start',
+      'lease-acquire',
+    ]);
+    // Each step names who moved what, and the gates and validation verdict it used.
+    const step = h[4].record as { who: string; from: unknown; to: unknown; gates: Array<{ gate: string; status: string }>; validation: { verdict: string } };
+    expect(step).toMatchObject({
+      who: 'arn:aws:sts::123456789012:user/moto',
+      from: { blue: 100, green: 0 },
+      to: { blue: 75, green: 25 },
+      validation: { verdict: 'compatible' },
+    });
+    expect(step.gates.map((g) => `${g.gate} ${g.status}`)).toEqual(['validation passed', 'green-health passed', 'green-alarms passed']);
+  });
+
+  it("--dry-run checks the first step's gates and changes nothing", async () => {
+    const r = await bgmig(['promote', '--steps', '10,100', '--bake', '1m', '--dry-run', '--no-color']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Would roll out bgmig-roll from blue 100 / green 0 through green 10 → 100 %, baking 1 m 0 s per step.');
+    expect(await f.readWeights()).toEqual({ blue: 100, green: 0 });
+    expect(await readLeaseBody(f)).toBeUndefined();
+  });
+
+  it('on a terminal the check line redraws in place', async () => {
+    const { memoryIo } = await import('../cli/support/memory-io.js');
+    const { AwsClients } = await import('../../src/cli/aws.js');
+    const { runPromote } = await import('../../src/cli/commands/promote.js');
+    const { io, stdout } = memoryIo();
+    (io.streams.stdout as { isTTY?: boolean }).isTTY = true;
+    const ci = process.env.CI;
+    delete process.env.CI;
+    process.env.AWS_ACCESS_KEY_ID = 'testing';
+    process.env.AWS_SECRET_ACCESS_KEY = 'testing';
+    const traffic = publishAlbMetrics(f, HEALTHY);
+    try {
+      const aws = new AwsClients({ region: 'us-east-1', endpointUrl: moto.endpoint });
+      const code = await runPromote({ suffix: S, steps: [30], bakeMs: 2500, intervalMs: 1000, thresholds: { latencyStat: 'Maximum' } }, { io, aws });
+      expect(code).toBe(0);
+    } finally {
+      await traffic.stop();
+      if (ci !== undefined) process.env.CI = ci;
+    }
+    const out = stdout();
+    expect((out.match(/\r\x1b\[2K {2}step 1\/1 bake/g) ?? []).length).toBeGreaterThanOrEqual(2);
+    expect(out).toMatch(/\nRollout \w+ completed|\n.*Rollout \w+ completed/);
   });
 
   it('--json prints NDJSON events then the result; --bake 0 steps without waiting', async () => {
@@ -231,6 +280,21 @@ describe('one rollout at a time', () => {
     const kinds = (await history(f)).map((e) => e.kind);
     expect(kinds.slice(0, 3)).toEqual(['lease-release', 'rollout-abort', 'rollback']);
   }, 120_000);
+
+  it('a rollout whose lease is force-unlocked stops at its next renewal, leaving traffic alone', async () => {
+    const traffic = publishAlbMetrics(f, HEALTHY);
+    try {
+      const run = start(['promote', '--steps', '25,100', '--bake', '30s', '--interval', '1s', '--latency-stat', 'Maximum']);
+      await run.waitFor(/step 1\/2 bake .* left — pass/);
+      const unlock = await bgmig(['promote', '--force-unlock']);
+      expect(unlock.code, unlock.stderr).toBe(0);
+      expect(await run.closed).toBe(3);
+      oneSentence(run.err(), /stopped at step 1\/2 without touching traffic: the rollout lease was taken away \(force-unlocked\)/);
+    } finally {
+      await traffic.stop();
+    }
+    expect(await f.readWeights()).toEqual({ blue: 75, green: 25 });
+  });
 
   it('an expired lease is taken over (journaled); --force-unlock removes a live one (journaled)', async () => {
     const { PutObjectCommand } = await import('@aws-sdk/client-s3');
