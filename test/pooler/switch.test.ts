@@ -53,6 +53,7 @@ describe('through PgBouncer', () => {
       const c = await bgmig(pair, ['db', 'cutover', '--yes', '--json', '--skip-validation', ...poolerArgs()], env);
       expect(c.code, c.stderr).toBe(0);
       cut = parseJson<SwitchReport>(c);
+      expect(`${c.stdout}${c.stderr}`).not.toContain(ADMIN_PASSWORD);
       expect(await entries()).toEqual([{ host: '127.0.0.1', port: pair.green.port, paused: false }, { host: '127.0.0.1', port: pair.green.port, paused: false }]);
       await moreAcks(w, 100);
       const r = await bgmig(pair, ['db', 'rollback', '--yes', '--json', ...poolerArgs()], env);
