@@ -5,6 +5,7 @@
  * covered by the unit tests of the judgement.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ArtifactKeys } from '../../src/core/outputs.js';
 import { makeReport, type Fixture, provisionFixture } from '../harness/aws-fixture.js';
 import { runBgmig } from '../harness/cli.js';
 import { startMoto, type Moto } from '../harness/moto.js';
@@ -367,6 +368,11 @@ describe('lowering green needs no gate (issue 16)', () => {
 
 describe('history', () => {
   it('shows every event newest first, human and --json with --limit', async () => {
+    // A record the cutover function writes (src/lambda/db-cutover.ts audit()): the database journal joins the timeline.
+    const { PutObjectCommand } = await import('@aws-sdk/client-s3');
+    const at = new Date(Date.now() - 1000).toISOString();
+    const cutover = { ok: true, operation: 'cutover', report: { outcome: 'switched' }, progress: [], durationMs: 812, requestId: 'req-9', recordedAt: at };
+    await f.clients.s3.send(new PutObjectCommand({ Bucket: f.bucket, Key: ArtifactKeys.journal(at, 'cutover'), Body: JSON.stringify(cutover) }));
     await bgmig(['promote', '--weight', '20', '--skip-validation']);
     await bgmig(['rollback']);
     const human = await bgmig(['history', '--no-color', '--limit', '3']);
@@ -377,8 +383,9 @@ describe('history', () => {
       /^\d{4}-\d\d-\d\dT[\d:.]+Z {2}rollback\s+bgmig rollback: blue 80 \/ green 20 → blue 100 \/ green 0 \(verified\) {2}\[blue 80 \/ green 20 → blue 100 \/ green 0\] {2}by arn:aws:sts::123456789012:user\/moto$/,
     );
     expect(lines[2]).toMatch(/ promote\s+bgmig promote --weight 20: blue 100 \/ green 0 → blue 80 \/ green 20 \(verified\)/);
-    const json = JSON.parse((await bgmig(['history', '--json', '--limit', '2'])).stdout);
-    expect(json.entries.map((e: { kind: string }) => e.kind)).toEqual(['rollback', 'promote']);
+    const json = JSON.parse((await bgmig(['history', '--json', '--limit', '3'])).stdout);
+    expect(json.entries.map((e: { kind: string }) => e.kind)).toEqual(['rollback', 'promote', 'db-cutover']);
+    expect(json.entries[2]).toMatchObject({ at, source: 'db-cutover', summary: 'database cutover succeeded (812 ms)', who: 'lambda request req-9' });
     const all = JSON.parse((await bgmig(['history', '--json', '--limit', '100000'])).stdout).entries as Array<{ at: string }>;
     const times = all.map((e) => e.at);
     expect([...times].sort().reverse()).toEqual(times);

@@ -472,6 +472,9 @@ against blue from the ALB's metrics over the same window (5xx share, ${DEFAULT_T
 --max-inconclusive inconclusive checks in a row, rolls back to blue 100 / green 0 and exits 3. Ctrl-C holds (exit 3)
 and prints the commands that resume and roll back. One rollout at a time: a second one is refused (exit 3).
 
+Exit codes: 0 promoted / rollout completed; 2 bad input; 3 refused by a gate or the lease, rolled back by a
+check, stopped because someone else moved traffic, or held by Ctrl-C; 1 an AWS failure.
+
 Examples:
   $ bgmig promote --suffix shop-prod --weight 30
   ✔ Promoted bgmig-shop-prod: blue 100 / green 0 → blue 70 / green 30 (verified by read-back)
