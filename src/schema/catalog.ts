@@ -169,6 +169,16 @@ export interface Table {
   /** For partitions: the qualified parent `{schema, name}` and the bound (`FOR VALUES FROM (…) TO (…)`). */
   partitionOf: { schema: string; name: string } | null;
   partitionBound: string | null;
+  /**
+   * pg_inherits.inhdetachpending: an interrupted DETACH PARTITION … CONCURRENTLY left it half-detached; the parent
+   * routes no rows to it until `… DETACH PARTITION … FINALIZE`.
+   */
+  detachPending?: boolean;
+  /**
+   * For partitions: pg_get_partition_constraintdef, the constraint its bound implies
+   * (`((at IS NOT NULL) AND (at >= 10) AND (at < 20))`), which every row written to it satisfies.
+   */
+  partitionConstraint?: string | null;
   /** For partitioned tables: pg_get_partkeydef (`RANGE (created_at)`). */
   partitionKey: string | null;
   /** Storage parameters (pg_class.reloptions: `fillfactor=70`, `autovacuum_enabled=false`), sorted. */

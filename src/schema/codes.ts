@@ -104,6 +104,11 @@ export const CODES = {
     severity: 'breaking',
     meaning: 'Materialized view not populated on green (WITH NO DATA) while populated on blue: blue’s SELECT on it fails until REFRESH.',
   },
+  ST110: {
+    severity: 'breaking',
+    meaning:
+      'Partition DETACH PENDING on green (an interrupted DETACH PARTITION … CONCURRENTLY): the parent routes no rows to it, blue’s inserts of its range fail until FINALIZE.',
+  },
   ST103: {
     severity: 'breaking',
     meaning:
@@ -209,7 +214,8 @@ export const CODES = {
   CM101: { severity: 'safe', meaning: 'Comment changed.' },
   CN103: {
     severity: 'safe',
-    meaning: 'Check constraint added that blue’s schema already guarantees (column IS NOT NULL on a NOT NULL column): no write of blue’s can violate it.',
+    meaning:
+      'Check constraint added that blue’s schema already guarantees (column IS NOT NULL on a NOT NULL column, a partition’s own bound): no write of blue’s can violate it.',
   },
   ST102: { severity: 'safe', meaning: 'Materialized view populated on green, not on blue.' },
   ST105: {

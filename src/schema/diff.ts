@@ -219,6 +219,16 @@ function diffTable(c: Collector, b: Table, g: Table, sides: Sides): void {
       );
     }
   }
+  if (g.detachPending && !b.detachPending && g.partitionOf) {
+    const parentName = qname(g.partitionOf);
+    c.add(
+      'ST110',
+      t,
+      `partition ${t} is DETACH PENDING on green (an interrupted DETACH PARTITION … CONCURRENTLY): ${parentName} routes no rows to it, so blue's inserts of its range fail; run ALTER TABLE ${parentName} DETACH PARTITION ${t} FINALIZE, or re-attach it`,
+      'attached',
+      'detach pending',
+    );
+  }
   if (b.logged !== g.logged) {
     c.add(
       'ST109',
@@ -493,6 +503,17 @@ function diffConstraints(c: Collector, b: Table, g: Table): void {
     if (matchedG.has(y)) continue;
     const o = `${t}.${qualify(y.name)}`;
     const shape = y.kind === 'check' ? checkShape(y.definition) : null;
+    // The check a partition's bound already implies (DETACH … CONCURRENTLY adds exactly that one).
+    if (y.kind === 'check' && b.partitionConstraint && withoutNotValid(y.definition) === `CHECK (${b.partitionConstraint})`) {
+      c.add(
+        'CN103',
+        o,
+        `check constraint ${qualify(y.name)} on ${t} is new on green; it is what the partition bound of ${t} already guarantees on blue`,
+        null,
+        y.definition,
+      );
+      continue;
+    }
     if (shape?.onlyNotNull) {
       // Exactly "these columns are NOT NULL": breaking where blue lets them be NULL (MF109, from diffNotNullChecks),
       // and nothing blue writes can violate it where blue's schema already guarantees it.
@@ -520,6 +541,8 @@ function diffConstraints(c: Collector, b: Table, g: Table): void {
 export function notNullOn(t: Table, column: string): boolean {
   const col = t.columns.find((x) => x.name === column);
   if (col?.notNull) return true;
+  // A range partition's key is never NULL: its bound implies `key IS NOT NULL`.
+  if (t.partitionConstraint && checkShape(`CHECK (${t.partitionConstraint})`).notNull.includes(column)) return true;
   return t.constraints.some((x) => x.kind === 'check' && x.definition.includes('IS NOT NULL') && checkShape(x.definition).notNull.includes(column));
 }
 

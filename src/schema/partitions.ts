@@ -87,7 +87,8 @@ export function compareEdge(a: Edge, b: Edge): number {
 export function coverageOf(table: Table, partitions: Table[]): Coverage {
   if (table.kind !== 'partitioned table') return { kind: 'all' };
   const strategy = (table.partitionKey ?? '').split(' ')[0];
-  const bounds = partitions.map((p) => p.partitionBound ?? '');
+  // A partition left DETACH PENDING takes no rows through the parent.
+  const bounds = partitions.filter((p) => !p.detachPending).map((p) => p.partitionBound ?? '');
   if (bounds.includes('DEFAULT')) return { kind: 'all' };
   if (strategy === 'RANGE') {
     const intervals: Array<[Edge, Edge]> = [];

@@ -61,7 +61,9 @@ select c.oid::int8::text as oid, n.nspname as schema, c.relname as name, c.relki
        case when c.relispartition then pg_get_expr(c.relpartbound, c.oid) end as bound,
        case when c.relkind = 'p' then pg_get_partkeydef(c.oid) end as partkey,
        case when c.relkind in ('v', 'm') then pg_get_viewdef(c.oid) end as viewdef,
-       c.reloptions::text[] as options, c.relispopulated as populated, c.relpersistence as persistence
+       c.reloptions::text[] as options, c.relispopulated as populated, c.relpersistence as persistence,
+       coalesce(ih.inhdetachpending, false) as detach_pending,
+       case when c.relispartition then pg_get_partition_constraintdef(c.oid) end as partition_constraint
 from pg_class c
 join pg_namespace n on n.oid = c.relnamespace
 left join pg_description d on d.objoid = c.oid and d.classoid = 'pg_class'::regclass and d.objsubid = 0
@@ -245,6 +247,8 @@ interface RelationRow {
   options: string[] | null;
   populated: boolean;
   persistence: string;
+  detach_pending: boolean;
+  partition_constraint: string | null;
 }
 interface ColumnRow {
   rel: string;
@@ -584,6 +588,8 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
       hasPrimaryKey: constraints.some((c) => c.kind === 'primary key'),
       partitionOf: r.parent_schema !== null && r.parent_name !== null ? { schema: r.parent_schema, name: r.parent_name } : null,
       partitionBound: r.bound,
+      detachPending: r.detach_pending,
+      partitionConstraint: r.partition_constraint,
       partitionKey: r.partkey,
       options: sortedOptions(r.options),
       logged: r.persistence !== 'u',

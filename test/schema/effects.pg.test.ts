@@ -180,6 +180,30 @@ describe('kind 1: equal definitions, different state', () => {
     );
   });
 
+  it('partition left DETACH PENDING by an interrupted DETACH … CONCURRENTLY on green → ST110 breaking (and TB104 for the parent)', async () => {
+    const base =
+      'create table dp (id int, at int) partition by range (at); create table dp1 partition of dp for values from (0) to (10); create table dp2 partition of dp for values from (10) to (20)';
+    await withPair(server, { base }, async (p) => {
+      // A transaction that can still see dp2 makes the detach wait; the timeout interrupts it half-way.
+      const holder = await server.connect(p.greenDb);
+      const detacher = await server.connect(p.greenDb);
+      try {
+        await holder.query('begin isolation level repeatable read');
+        await holder.query('select count(*) from dp');
+        await detacher.query('set statement_timeout = 1000');
+        await expect(detacher.query('alter table dp detach partition dp2 concurrently')).rejects.toThrow(/statement timeout/);
+        await holder.query('commit');
+      } finally {
+        await Promise.all([holder.end(), detacher.end()]);
+      }
+      const r = await validateDatabases(p.blue, p.green);
+      expect(summarize(r).sort()).toEqual(['CN103 safe public.dp2.dp2_at_check', 'ST110 breaking public.dp2', 'TB104 breaking public.dp']);
+      expect(r.verdict).toBe('incompatible');
+      await server.sql('insert into dp values (1, 15)', p.blueDb);
+      await expect(server.sql('insert into dp values (1, 15)', p.greenDb)).rejects.toThrow(/no partition of relation "dp" found for row/);
+    });
+  });
+
   it('plain index left INVALID on green → ST104 risky', async () => {
     await withPair(server, { base: 'create table t (k int)', blue: 'create index t_inv on t ((100 / k))', green: 'insert into t values (0)' }, async (p) => {
       await expect(server.sql('create index concurrently t_inv on t ((100 / k))', p.greenDb)).rejects.toThrow(/division by zero/);
