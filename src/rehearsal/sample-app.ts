@@ -41,6 +41,7 @@ CREATE TABLE public.orders (
   served_by text NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now()
 );
+CREATE INDEX orders_customer ON public.orders (customer_id);
 CREATE TABLE public.audit_log (
   request_id uuid NOT NULL,
   at timestamptz NOT NULL,
