@@ -7,7 +7,7 @@ import type { Color } from '../core/naming.js';
 import type { Catalog } from '../schema/catalog.js';
 import { judgeBothDirections, type CarryFacts, type TypeFacts } from './carry.js';
 import type { Offender } from './preflight.js';
-import { planSequences } from './sequences.js';
+import { readSequenceFacts } from './sequences.js';
 import { qualified, side, type Session, type Sessions } from './session.js';
 
 const TABLES_SQL = `
@@ -68,12 +68,14 @@ export async function readCarryFacts(s: Session, schemas: readonly string[]): Pr
     const next = r.rows.flatMap((t) => [t.kind === 'd' ? t.base : 0, t.element ?? 0, ...(t.attributes ?? [])]);
     todo = [...new Set(next)].filter((o) => o !== 0 && !typeMap.has(o));
   }
+  const sequences = await readSequenceFacts(s, schemas);
   const rest = await s.q<{ role: string; large_objects: number; fks: Array<{ constraint: string; fs: string; ft: string; ts: string; tt: string }> }>(REST_SQL, [schemas], `read large objects and foreign keys on ${s.color}`);
   const names = (f: (t: TableRow) => boolean) => tables.rows.filter(f).map((t) => qualified(t.schema, t.name));
   return {
     unlogged: tables.rows.filter((t) => t.unlogged).map((t) => qualified(t.schema, t.name)),
     columnTypes: new Map(tables.rows.map((t) => [qualified(t.schema, t.name), new Map(Object.entries(t.cols))])),
     types: typeMap,
+    sequences,
     largeObjects: rest.rows[0].large_objects,
     admin: {
       role: rest.rows[0].role,
@@ -93,7 +95,5 @@ export async function readCarryFacts(s: Session, schemas: readonly string[]): Pr
  */
 export async function switchCarryOffenders(s: Sessions, from: Color, to: Color, schemas: readonly string[], catalogs: Record<Color, Catalog>): Promise<Offender[]> {
   const [fFrom, fTo] = await Promise.all([readCarryFacts(side(s, from), schemas), readCarryFacts(side(s, to), schemas)]);
-  const carry = judgeBothDirections(from, to, schemas, catalogs, { [from]: fFrom, [to]: fTo } as Record<Color, CarryFacts>);
-  const seq = await planSequences(side(s, from), side(s, to), schemas, catalogs[from]);
-  return [...carry.offenders, ...seq.offenders];
+  return judgeBothDirections(from, to, schemas, catalogs, { [from]: fFrom, [to]: fTo } as Record<Color, CarryFacts>).offenders;
 }

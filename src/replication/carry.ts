@@ -32,6 +32,7 @@ import { qualify } from '../db/sql.js';
 import { canAssign } from '../schema/type-compat.js';
 import { identityColumns, publishedColumns, tableKey, tablesInScope } from './objects.js';
 import type { Offender } from './preflight.js';
+import { pairSequences, replicatedColumns, type SequenceFacts } from './sequence-plan.js';
 
 /** One type as the equality check needs it (pg_type plus whether a default btree/hash opclass accepts it). */
 export interface TypeFacts {
@@ -69,6 +70,8 @@ export interface CarryFacts {
    * with row-level security enabled"). Aurora's master user is rds_superuser, not a superuser, so these bite there.
    */
   admin: { role: string; notOwned: string[]; cannotRead: string[]; cannotApply: string[]; rlsBlocks: string[] };
+  /** Sequences with the columns they serve (sequences.ts), for judging the next switch's pairing. */
+  sequences: SequenceFacts[];
 }
 
 export type DirectionRole = 'forward' | 'reverse';
@@ -374,8 +377,8 @@ export function roleOf(pub: Color): DirectionRole {
 /**
  * Both directions at once, as `db sync start` and the switch gates need them: the replication running (or about to
  * run) from `from` to `to`, and the one the next switch creates the other way (it is prepared while the current
- * apply worker still writes on the new side, and then serves the new side's application), so a problem in either
- * refuses before anything is created or fenced.
+ * apply worker still writes on the new side, and then serves the new side's application), plus the sequences that
+ * switch must set (sequence-plan.ts), so a problem in either refuses before anything is created or fenced.
  */
 export function judgeBothDirections(
   from: Color,
@@ -386,8 +389,10 @@ export function judgeBothDirections(
 ): { current: DirectionJudgement; next: DirectionJudgement; offenders: Offender[] } {
   const current = judgeDirection({ role: roleOf(from), pub: from, sub: to, schemas, pubCatalog: catalogs[from], subCatalog: catalogs[to], pubFacts: facts[from], subFacts: facts[to] });
   const next = judgeDirection({ role: roleOf(to), pub: to, sub: from, schemas, pubCatalog: catalogs[to], subCatalog: catalogs[from], pubFacts: facts[to], subFacts: facts[from] });
+  // The next switch moves from `from` to `to`: every sequence serving a column on `to` must be settable from `from`.
+  const sequences = pairSequences({ from, to, old: facts[from].sequences, neu: facts[to].sequences, oldColumns: replicatedColumns(catalogs[from], schemas) });
   const seen = new Set<string>();
-  const offenders = [...current.offenders, ...next.offenders].filter((o) => {
+  const offenders = [...current.offenders, ...next.offenders, ...sequences.offenders].filter((o) => {
     const k = `${o.problem}|${o.fix}`;
     if (seen.has(k)) return false;
     seen.add(k);

@@ -11,7 +11,9 @@
  * green. Only a sequence that serves no column at all is paired by its name.
  */
 import type { Color } from '../core/naming.js';
+import type { Catalog } from '../schema/catalog.js';
 import type { SequenceMove } from './api.js';
+import { tableKey, tablesInScope } from './objects.js';
 import type { Offender } from './preflight.js';
 
 /** Sequences get this many increments of headroom on the new side (a margin, never a step backwards). */
@@ -67,6 +69,11 @@ export interface PairingInput {
   neu: SequenceFacts[];
   /** Qualified names of the replicated tables, and for each its columns on the old side. */
   oldColumns: Map<string, Set<string>>;
+}
+
+/** The replicated tables of the old side and their (non-generated) columns: whose rows arrive from there. */
+export function replicatedColumns(oldCatalog: Catalog, schemas: readonly string[]): Map<string, Set<string>> {
+  return new Map(tablesInScope(oldCatalog, schemas).map((t) => [tableKey(t), new Set(t.columns.filter((c) => c.generated === null).map((c) => c.name))]));
 }
 
 /** Where the new side's sequence must be set, or null when it is already at or beyond the old side. */

@@ -8,9 +8,8 @@ import { failure } from '../core/errors.js';
 import type { Color } from '../core/naming.js';
 import type { Catalog } from '../schema/catalog.js';
 import type { SequenceMove } from './api.js';
-import { tableKey, tablesInScope } from './objects.js';
 import { refusalSentence } from './preflight.js';
-import { pairSequences, sequenceMoves, type SequenceFacts, type SequencePlan, type ServeKind } from './sequence-plan.js';
+import { pairSequences, replicatedColumns, sequenceMoves, type SequenceFacts, type SequencePlan, type ServeKind } from './sequence-plan.js';
 import { qualified, type Session } from './session.js';
 
 /**
@@ -70,11 +69,6 @@ function dedupe(list: SequenceFacts['serves']): SequenceFacts['serves'] {
     if (!prev || rank[c.how] > rank[prev.how]) by.set(k, c);
   }
   return [...by.values()].sort((a, b) => `${a.table}.${a.column}`.localeCompare(`${b.table}.${b.column}`));
-}
-
-/** The replicated tables of the old side and their (non-generated) columns: whose rows arrive from there. */
-export function replicatedColumns(oldCatalog: Catalog, schemas: readonly string[]): Map<string, Set<string>> {
-  return new Map(tablesInScope(oldCatalog, schemas).map((t) => [tableKey(t), new Set(t.columns.filter((c) => c.generated === null).map((c) => c.name))]));
 }
 
 /** Reads both sides and pairs their sequences (used by the gate before the fence and by the step inside it). */

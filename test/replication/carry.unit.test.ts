@@ -66,7 +66,7 @@ const TYPES = new Map<number, TypeFacts>([
 function facts(c: Catalog, extra: Partial<CarryFacts> = {}, typeOf: Record<string, number> = {}): CarryFacts {
   const columnTypes = new Map(c.tables.map((t) => [`public.${t.name}`, new Map(t.columns.map((x) => [x.name, typeOf[`${t.name}.${x.name}`] ?? OIDS[x.type.base] ?? 25]))]));
   return {
-    unlogged: [], columnTypes, types: TYPES, largeObjects: 0, foreignKeys: [],
+    unlogged: [], columnTypes, types: TYPES, largeObjects: 0, foreignKeys: [], sequences: [],
     admin: { role: 'admin', notOwned: [], cannotRead: [], cannotApply: [], rlsBlocks: [] },
     ...extra,
   };
@@ -307,6 +307,20 @@ describe('sequences paired through the column they serve (kind 5)', () => {
     expect(problems(small)).toEqual([
       'sequence public.item_id_seq on blue is at 150, at or beyond the maximum 100 of public.item_id_seq on green — widen public.item_id_seq on green (ALTER SEQUENCE public.item_id_seq AS bigint MAXVALUE …) and its column\'s type',
     ]);
+  });
+
+  it('judges the next switch\'s sequences with the rest, before anything is created', () => {
+    const item = table('item', [col('id', INT)], { constraints: [pk('id')] });
+    const catalogs = { blue: catalog([item]), green: catalog([item]) };
+    const f = {
+      blue: facts(catalogs.blue, { sequences: [] }),
+      green: facts(catalogs.green, { sequences: [seq('public.item_id_seq', null, [{ table: 'public.item', column: 'id', how: 'identity' }])] }),
+    };
+    expect(judgeBothDirections('blue', 'green', ['public'], catalogs, f).offenders.map((o) => o.problem)).toEqual([
+      "sequence public.item_id_seq serves public.item.id on green, but no sequence serves that column on blue, so bgmig cannot tell where green's sequence must continue",
+    ]);
+    // The way back sets blue's sequences from green's: blue has none serving item.id, so nothing to set there.
+    expect(judgeBothDirections('green', 'blue', ['public'], catalogs, f).offenders).toEqual([]);
   });
 
   it('sets a target with headroom, never backwards, and never at the bound itself', () => {
