@@ -28,7 +28,7 @@ export function acknowledgeFindings(stack: BgmigStack): void {
   ack(stack.network.vpc, ['NIST.800.53.R5-VPCDefaultSecurityGroupClosed'],
     'Nothing is placed in the default security group (every resource has its own), and restricting it needs an extra custom-resource Lambda.');
 
-  // Logs: the issue keeps customer-managed keys to Aurora, Secrets Manager and S3; CloudWatch Logs encrypts at rest itself.
+  // Logs: customer-managed keys are kept to Aurora, Secrets Manager and S3 (keys.ts says why); CloudWatch Logs encrypts at rest itself.
   for (const scope of [stack.network.flowLogGroup, ...COLORS.map((k) => stack.services[k].logGroup), stack.validator.fn.logGroup, stack.cutover.fn.logGroup,
     ...COLORS.map((k) => stack.databases[k].node.findChild('PostgresqlLogs'))]) {
     ack(scope, ['NIST.800.53.R5-CloudWatchLogGroupEncrypted'],

@@ -4,9 +4,10 @@
  * logs), SSE-S3 because ALB log delivery cannot write SSE-KMS objects. Both are emptied and deleted on destroy.
  */
 import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { allow, combine } from '../grants.js';
 import type { Names } from '../../core/naming.js';
 import { ExplicitBucket } from '../explicit-actions.js';
 import type { Keys } from './keys.js';
@@ -15,7 +16,8 @@ export const REPORTS_PREFIX = 'reports/';
 export const JOURNAL_PREFIX = 'journal/';
 
 export interface AccessLogsBucketProps {
-  names: Names;
+  /** Every resource name of this stack (`names(suffix)`). */
+  readonly names: Names;
 }
 
 export class AccessLogsBucket extends Construct {
@@ -39,9 +41,12 @@ export class AccessLogsBucket extends Construct {
 }
 
 export interface ArtifactsBucketProps {
-  names: Names;
-  keys: Keys;
-  accessLogs: s3.IBucket;
+  /** Every resource name of this stack (`names(suffix)`). */
+  readonly names: Names;
+  /** The customer-managed KMS keys (objects are encrypted with the s3 key). */
+  readonly keys: Keys;
+  /** The bucket that receives this resource's access logs. */
+  readonly accessLogs: s3.IBucket;
 }
 
 export class ArtifactsBucket extends Construct {
@@ -72,41 +77,38 @@ export class ArtifactsBucket extends Construct {
     return this.bucket.arnForObjects(`${prefix}*`);
   }
 
-  private grantList(grantee: iam.IGrantable, prefixes: string[]): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [this.bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': prefixes.map((p) => `${p}*`) } },
-      }),
-    );
+  private grantList(grantee: iam.IGrantable, prefixes: string[]): iam.Grant {
+    return allow(grantee, ['s3:ListBucket'], [this.bucket.bucketArn], { StringLike: { 's3:prefix': prefixes.map((p) => `${p}*`) } });
   }
 
   /** The validator writes reports/latest.json and a timestamped copy. */
-  grantWriteReports(grantee: iam.IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [this.objects(REPORTS_PREFIX)] }));
-    this.keys.grantUse('s3', grantee, { encrypt: true });
+  grantWriteReports(grantee: iam.IGrantable): iam.Grant {
+    return combine(allow(grantee, ['s3:PutObject'], [this.objects(REPORTS_PREFIX)]), this.keys.grantUse('s3', grantee, { encrypt: true }));
   }
 
-  grantReadReports(grantee: iam.IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [this.objects(REPORTS_PREFIX)] }));
-    this.grantList(grantee, [REPORTS_PREFIX]);
-    this.keys.grantUse('s3', grantee, { encrypt: false });
+  /** Operators and gates read the validation reports (reports/latest.json and the history). */
+  grantReadReports(grantee: iam.IGrantable): iam.Grant {
+    return combine(
+      allow(grantee, ['s3:GetObject'], [this.objects(REPORTS_PREFIX)]),
+      this.grantList(grantee, [REPORTS_PREFIX]),
+      this.keys.grantUse('s3', grantee, { encrypt: false }),
+    );
   }
 
   /**
    * The cutover function's audit trail: one object per state-changing operation. Append-only — the function never
    * reads or deletes it (a run's authoritative state lives in the databases' bgmig schema).
    */
-  grantWriteJournal(grantee: iam.IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [this.objects(JOURNAL_PREFIX)] }));
-    this.keys.grantUse('s3', grantee, { encrypt: true });
+  grantWriteJournal(grantee: iam.IGrantable): iam.Grant {
+    return combine(allow(grantee, ['s3:PutObject'], [this.objects(JOURNAL_PREFIX)]), this.keys.grantUse('s3', grantee, { encrypt: true }));
   }
 
   /** Operators read the audit trail after an incident. */
-  grantReadJournal(grantee: iam.IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [this.objects(JOURNAL_PREFIX)] }));
-    this.grantList(grantee, [JOURNAL_PREFIX]);
-    this.keys.grantUse('s3', grantee, { encrypt: false });
+  grantReadJournal(grantee: iam.IGrantable): iam.Grant {
+    return combine(
+      allow(grantee, ['s3:GetObject'], [this.objects(JOURNAL_PREFIX)]),
+      this.grantList(grantee, [JOURNAL_PREFIX]),
+      this.keys.grantUse('s3', grantee, { encrypt: false }),
+    );
   }
 }

@@ -14,15 +14,24 @@ import type { PrivateDns } from './private-dns.js';
 import { VpcFunction } from './vpc-function.js';
 
 export interface CutoverFunctionProps {
-  names: Names;
-  vpc: ec2.IVpc;
-  subnets: ec2.SubnetSelection;
-  blue: ColorDatabase;
-  green: ColorDatabase;
-  appSecret: AppSecret;
-  dns: PrivateDns;
-  artifacts: ArtifactsBucket;
-  logRetention: logs.RetentionDays;
+  /** Every resource name of this stack (`names(suffix)`). */
+  readonly names: Names;
+  /** The stack VPC. */
+  readonly vpc: ec2.IVpc;
+  /** Where its network interfaces go (the private app subnets). */
+  readonly subnets: ec2.SubnetSelection;
+  /** The blue cluster (its master secret is read, PostgreSQL is admitted from the function). */
+  readonly blue: ColorDatabase;
+  /** The green cluster (its master secret is read, PostgreSQL is admitted from the function). */
+  readonly green: ColorDatabase;
+  /** The application secret whose password the function sets on both clusters. */
+  readonly appSecret: AppSecret;
+  /** The private zone whose db record the function repoints. */
+  readonly dns: PrivateDns;
+  /** The artifacts bucket (the function appends to journal/). */
+  readonly artifacts: ArtifactsBucket;
+  /** How long its CloudWatch log groups keep events. */
+  readonly logRetention: logs.RetentionDays;
 }
 
 export class CutoverFunction extends Construct {

@@ -5,11 +5,12 @@
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { allow, combine } from '../grants.js';
 import { failure } from '../../core/errors.js';
 import { APP_DB_USERNAME } from '../../core/lambda-env.js';
 import { GENERATED_PASSWORD_LENGTH, TEMPLATE_PASSWORD_EXCLUDED_CHARACTERS } from '../../core/password-policy.js';
@@ -60,9 +61,12 @@ export function maxConnections(instanceClass: string): number {
 }
 
 export interface DatabaseSharedProps {
-  names: Names;
-  vpc: ec2.IVpc;
-  subnets: ec2.SubnetSelection;
+  /** Every resource name of this stack (`names(suffix)`). */
+  readonly names: Names;
+  /** The stack VPC. */
+  readonly vpc: ec2.IVpc;
+  /** The isolated (db) subnets the clusters live in. */
+  readonly subnets: ec2.SubnetSelection;
 }
 
 /** What both clusters share: the cluster parameter group and the subnet group. */
@@ -90,15 +94,24 @@ export class DatabaseShared extends Construct {
 }
 
 export interface ColorDatabaseProps {
-  names: Names;
-  color: Color;
-  vpc: ec2.IVpc;
-  shared: DatabaseShared;
-  keys: Keys;
-  availabilityZones: string[];
-  instanceClass: string;
-  deletionProtection: boolean;
-  logRetention: logs.RetentionDays;
+  /** Every resource name of this stack (`names(suffix)`). */
+  readonly names: Names;
+  /** Which cluster this is. */
+  readonly color: Color;
+  /** The stack VPC. */
+  readonly vpc: ec2.IVpc;
+  /** The parameter and subnet groups both clusters use. */
+  readonly shared: DatabaseShared;
+  /** The customer-managed KMS keys (storage and secret encryption). */
+  readonly keys: Keys;
+  /** One AZ per instance: writer, reader 1, reader 2. */
+  readonly availabilityZones: string[];
+  /** Instance class of all three instances (e.g. "db.r6g.large"). */
+  readonly instanceClass: string;
+  /** Aurora deletion protection (on in prod). */
+  readonly deletionProtection: boolean;
+  /** How long its CloudWatch log groups keep events. */
+  readonly logRetention: logs.RetentionDays;
 }
 
 export class ColorDatabase extends Construct {
@@ -195,24 +208,24 @@ export class ColorDatabase extends Construct {
   }
 
   /** Read the master secret (the bgmig functions connect as the master user). */
-  grantReadMasterSecret(grantee: iam.IGrantable): void {
-    grantReadSecret(grantee, this.secret, this.keys);
+  grantReadMasterSecret(grantee: iam.IGrantable): iam.Grant {
+    return grantReadSecret(grantee, this.secret, this.keys);
   }
 
   /**
    * What the operator role needs on this cluster: describe it and change its master password (rotation, which
    * stages the secret's new version first).
    */
-  grantOperate(grantee: iam.IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['rds:DescribeDBClusters', 'rds:ModifyDBCluster'], resources: [this.clusterArn] }),
-    );
+  grantOperate(grantee: iam.IGrantable): iam.Grant {
+    return allow(grantee, ['rds:DescribeDBClusters', 'rds:ModifyDBCluster'], [this.clusterArn]);
   }
 }
 
 export interface AppSecretProps {
-  names: Names;
-  keys: Keys;
+  /** Every resource name of this stack (`names(suffix)`). */
+  readonly names: Names;
+  /** The customer-managed KMS keys (the secret is encrypted with the secrets key). */
+  readonly keys: Keys;
 }
 
 /**
@@ -241,30 +254,32 @@ export class AppSecret extends Construct {
     });
   }
 
-  grantRead(grantee: iam.IGrantable): void {
-    grantReadSecret(grantee, this.secret, this.keys);
+  /** Read the application secret (the cutover function sets the role's password from it). */
+  grantRead(grantee: iam.IGrantable): iam.Grant {
+    return grantReadSecret(grantee, this.secret, this.keys);
   }
 }
 
 /** Exactly GetSecretValue + DescribeSecret on one secret, and decrypt through Secrets Manager only. */
-export function grantReadSecret(grantee: iam.IGrantable, secret: secretsmanager.ISecret, keys: Keys): void {
-  grantee.grantPrincipal.addToPrincipalPolicy(
-    new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [secret.secretArn] }),
+export function grantReadSecret(grantee: iam.IGrantable, secret: secretsmanager.ISecret, keys: Keys): iam.Grant {
+  return combine(
+    allow(grantee, ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], [secret.secretArn]),
+    keys.grantUse('secrets', grantee, { encrypt: false }),
   );
-  keys.grantUse('secrets', grantee, { encrypt: false });
 }
 
 /**
  * Staging a new secret version (manual rotation): read, put a pending version, move AWSCURRENT. Encrypting the
  * new version needs a data key.
  */
-export function grantStageSecret(grantee: iam.IGrantable, secrets: secretsmanager.ISecret[], keys: Keys): void {
-  grantee.grantPrincipal.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
-      resources: secrets.map((s) => s.secretArn),
-    }),
+export function grantStageSecret(grantee: iam.IGrantable, secrets: secretsmanager.ISecret[], keys: Keys): iam.Grant {
+  return combine(
+    allow(
+      grantee,
+      ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+      secrets.map((s) => s.secretArn),
+    ),
+    keys.grantUse('secrets', grantee, { encrypt: true }),
   );
-  keys.grantUse('secrets', grantee, { encrypt: true });
 }
 

@@ -6,6 +6,7 @@ import { Aws, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { allow } from '../grants.js';
 import type { Names } from '../../core/naming.js';
 import { ExplicitKey } from '../explicit-actions.js';
 
@@ -31,7 +32,8 @@ const ACCOUNT_KEY_ACTIONS = [
 ];
 
 export interface KeysProps {
-  names: Names;
+  /** Every resource name of this stack (`names(suffix)`). */
+  readonly names: Names;
 }
 
 export class Keys extends Construct {
@@ -76,13 +78,9 @@ export class Keys extends Construct {
    * Lets a principal use a key only through the service it belongs to (Secrets Manager, S3, RDS): decrypt, and
    * with `encrypt` also generate data keys (writing secrets or objects).
    */
-  grantUse(purpose: KeyPurpose, grantee: iam.IGrantable, opts: { encrypt: boolean }): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: opts.encrypt ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'],
-        resources: [this.key(purpose).keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `${VIA_SERVICE[purpose]}.${Aws.REGION}.amazonaws.com` } },
-      }),
-    );
+  grantUse(purpose: KeyPurpose, grantee: iam.IGrantable, opts: { encrypt: boolean }): iam.Grant {
+    return allow(grantee, opts.encrypt ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'], [this.key(purpose).keyArn], {
+      StringEquals: { 'kms:ViaService': `${VIA_SERVICE[purpose]}.${Aws.REGION}.amazonaws.com` },
+    });
   }
 }

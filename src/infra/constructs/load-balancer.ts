@@ -6,9 +6,10 @@
 import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { allow, combine } from '../grants.js';
 import type { Weights } from '../../core/config.js';
 import { COLORS, type Color, type Names } from '../../core/naming.js';
 
@@ -28,15 +29,24 @@ export const HEALTH_CHECK = {
 } as const;
 
 export interface LoadBalancerProps {
-  names: Names;
-  vpc: ec2.IVpc;
-  subnets: ec2.SubnetSelection;
-  certificateArn: string;
-  containerPort: number;
-  healthCheckPath: string;
-  testCidr: string;
-  weights: Weights;
-  accessLogs: s3.IBucket;
+  /** Every resource name of this stack (`names(suffix)`). */
+  readonly names: Names;
+  /** The stack VPC. */
+  readonly vpc: ec2.IVpc;
+  /** The public subnets the ALB faces the internet from. */
+  readonly subnets: ec2.SubnetSelection;
+  /** ACM certificate of the HTTPS and test listeners (a placeholder when none was given). */
+  readonly certificateArn: string;
+  /** Port the targets (the containers) listen on. */
+  readonly containerPort: number;
+  /** HTTP path of the target groups' health check. */
+  readonly healthCheckPath: string;
+  /** The only source range the test listener (green only) admits. */
+  readonly testCidr: string;
+  /** Listener weights to deploy with (deploy passes the live ones, so a deploy never moves traffic). */
+  readonly weights: Weights;
+  /** The bucket that receives this resource's access logs. */
+  readonly accessLogs: s3.IBucket;
 }
 
 export class LoadBalancer extends Construct {
@@ -119,13 +129,12 @@ export class LoadBalancer extends Construct {
    * Shift traffic: ModifyListener on the HTTPS listener only, plus the ELB Describe calls, which have no
    * resource-level permissions.
    */
-  grantShiftTraffic(grantee: iam.IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['elasticloadbalancing:ModifyListener'], resources: [this.httpsListener.listenerArn] }),
-    );
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: [
+  grantShiftTraffic(grantee: iam.IGrantable): iam.Grant {
+    return combine(
+      allow(grantee, ['elasticloadbalancing:ModifyListener'], [this.httpsListener.listenerArn]),
+      allow(
+        grantee,
+        [
           'elasticloadbalancing:DescribeListeners',
           'elasticloadbalancing:DescribeLoadBalancers',
           'elasticloadbalancing:DescribeRules',
@@ -133,8 +142,8 @@ export class LoadBalancer extends Construct {
           'elasticloadbalancing:DescribeTargetGroups',
           'elasticloadbalancing:DescribeTargetHealth',
         ],
-        resources: ['*'],
-      }),
+        ['*'],
+      ),
     );
   }
 }

@@ -6,10 +6,11 @@ import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { allow } from '../grants.js';
 import type { AlarmThresholds } from '../../core/config.js';
 import { ALARM_KINDS, type AlarmKind, COLORS, type Color, type Names } from '../../core/naming.js';
 import type { ColorDatabase } from './database.js';
@@ -19,17 +20,25 @@ import type { ColorService } from './service.js';
 const PERIOD = Duration.minutes(1);
 
 export interface ColorResources {
-  service: ColorService;
-  database: ColorDatabase;
-  targetGroup: elbv2.ApplicationTargetGroup;
+  /** This color's ECS service. */
+  readonly service: ColorService;
+  /** This color's Aurora cluster. */
+  readonly database: ColorDatabase;
+  /** This color's target group. */
+  readonly targetGroup: elbv2.ApplicationTargetGroup;
 }
 
 export interface MonitoringProps {
-  names: Names;
-  colors: Record<Color, ColorResources>;
-  thresholds: AlarmThresholds;
-  dbInstanceClass: string;
-  alarmEmail?: string | undefined;
+  /** Every resource name of this stack (`names(suffix)`). */
+  readonly names: Names;
+  /** What each color's alarms watch. */
+  readonly colors: Record<Color, ColorResources>;
+  /** Alarm thresholds (units in AlarmThresholds). */
+  readonly thresholds: AlarmThresholds;
+  /** Instance class of the clusters, for the connection-count alarm (max_connections). */
+  readonly dbInstanceClass: string;
+  /** Where alarm notifications go; no SNS topic without it. */
+  readonly alarmEmail?: string | undefined;
 }
 
 /** The DB-connections alarm threshold: a fraction of the instance class's max_connections. */
@@ -122,15 +131,14 @@ export class Monitoring extends Construct {
   }
 
   /** DescribeAlarms on exactly this stack's alarms. */
-  grantDescribeAlarms(grantee: iam.IGrantable): void {
+  grantDescribeAlarms(grantee: iam.IGrantable): iam.Grant {
     const stack = Stack.of(this);
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['cloudwatch:DescribeAlarms'],
-        resources: COLORS.flatMap((c) => this.alarmNames(c)).map((name) =>
-          stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
-        ),
-      }),
+    return allow(
+      grantee,
+      ['cloudwatch:DescribeAlarms'],
+      COLORS.flatMap((c) => this.alarmNames(c)).map((name) =>
+        stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      ),
     );
   }
 }

@@ -12,11 +12,14 @@ import { Construct } from 'constructs';
 import type { Names } from '../../core/naming.js';
 
 export interface NetworkProps {
-  names: Names;
-  availabilityZones: string[];
+  /** Every resource name of this stack (`names(suffix)`). */
+  readonly names: Names;
+  /** The three AZs, given explicitly so synthesis needs no AWS lookup. */
+  readonly availabilityZones: string[];
   /** One NAT gateway per AZ instead of one for the VPC. */
-  haNat: boolean;
-  logRetention: logs.RetentionDays;
+  readonly haNat: boolean;
+  /** How long the VPC flow logs are kept. */
+  readonly logRetention: logs.RetentionDays;
 }
 
 export const SUBNET_NAMES = { public: 'public', app: 'app', db: 'db' } as const;

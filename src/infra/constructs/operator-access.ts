@@ -9,7 +9,8 @@ import { Construct } from 'constructs';
 import type { Names } from '../../core/naming.js';
 
 export interface OperatorAccessProps {
-  names: Names;
+  /** Every resource name of this stack (`names(suffix)`). */
+  readonly names: Names;
 }
 
 export class OperatorAccess extends Construct {

@@ -5,19 +5,22 @@
  */
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
+import { allow, combine } from '../grants.js';
 import { DB_RECORD_TTL_SECONDS } from '../../core/config.js';
 import type { Names } from '../../core/naming.js';
 
 export const DB_RECORD_TTL = Duration.seconds(DB_RECORD_TTL_SECONDS);
 
 export interface PrivateDnsProps {
-  names: Names;
-  vpc: ec2.IVpc;
+  /** Every resource name of this stack (`names(suffix)`). */
+  readonly names: Names;
+  /** The stack VPC. */
+  readonly vpc: ec2.IVpc;
   /** The writer endpoint host name of the active cluster (deploy passes the live choice). */
-  activeWriterEndpoint: string;
+  readonly activeWriterEndpoint: string;
 }
 
 export class PrivateDns extends Construct {
@@ -54,33 +57,22 @@ export class PrivateDns extends Construct {
    * UPSERT of exactly the db record, as a CNAME (Route 53's record-level condition keys), and GetChange to wait
    * for INSYNC. Change ids are only known at run time, so GetChange is scoped to the change resource type.
    */
-  grantUpsertDbRecord(grantee: iam.IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['route53:ChangeResourceRecordSets'],
-        resources: [this.zoneArn],
-        conditions: {
-          'ForAllValues:StringEquals': {
-            'route53:ChangeResourceRecordSetsNormalizedRecordNames': [this.recordName],
-            'route53:ChangeResourceRecordSetsRecordTypes': ['CNAME'],
-            'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
-          },
+  grantUpsertDbRecord(grantee: iam.IGrantable): iam.Grant {
+    return combine(
+      allow(grantee, ['route53:ChangeResourceRecordSets'], [this.zoneArn], {
+        'ForAllValues:StringEquals': {
+          'route53:ChangeResourceRecordSetsNormalizedRecordNames': [this.recordName],
+          'route53:ChangeResourceRecordSetsRecordTypes': ['CNAME'],
+          'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
         },
       }),
+      allow(grantee, ['route53:GetChange'], [Stack.of(this).formatArn({ service: 'route53', region: '', account: '', resource: 'change', resourceName: '*' })]),
+      this.grantRead(grantee),
     );
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['route53:GetChange'],
-        resources: [Stack.of(this).formatArn({ service: 'route53', region: '', account: '', resource: 'change', resourceName: '*' })],
-      }),
-    );
-    this.grantRead(grantee);
   }
 
   /** Read the zone and its records (status shows where the record points). */
-  grantRead(grantee: iam.IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['route53:GetHostedZone', 'route53:ListResourceRecordSets'], resources: [this.zoneArn] }),
-    );
+  grantRead(grantee: iam.IGrantable): iam.Grant {
+    return allow(grantee, ['route53:GetHostedZone', 'route53:ListResourceRecordSets'], [this.zoneArn]);
   }
 }

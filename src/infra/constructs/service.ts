@@ -11,6 +11,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { allow } from '../grants.js';
 import { APP_DB_NAME } from '../../core/lambda-env.js';
 import type { Color, Names } from '../../core/naming.js';
 import { DB_PORT } from './database.js';
@@ -20,7 +21,7 @@ export const TASK_CPU = 256;
 export const TASK_MEMORY_MIB = 512;
 export const CONTAINER_NAME = 'app';
 
-/** Environment names the application reads (documented in the README's application contract). */
+/** Environment names the application reads: the stack's contract with the container (docs/architecture.md, "Containers"). */
 export const AppEnv = {
   Color: 'BGMIG_COLOR',
   DbHost: 'DB_HOST',
@@ -31,18 +32,28 @@ export const AppEnv = {
 } as const;
 
 export interface ColorServiceProps {
-  names: Names;
-  color: Color;
-  cluster: ecs.ICluster;
-  vpc: ec2.IVpc;
-  subnets: ec2.SubnetSelection;
-  image: string;
-  containerPort: number;
-  targetGroup: elbv2.ApplicationTargetGroup;
+  /** Every resource name of this stack (`names(suffix)`). */
+  readonly names: Names;
+  /** Which service this is. */
+  readonly color: Color;
+  /** The ECS cluster both services run in. */
+  readonly cluster: ecs.ICluster;
+  /** The stack VPC. */
+  readonly vpc: ec2.IVpc;
+  /** Where its network interfaces go (the private app subnets). */
+  readonly subnets: ec2.SubnetSelection;
+  /** Container image of this color. */
+  readonly image: string;
+  /** Port the container listens on. */
+  readonly containerPort: number;
+  /** The target group the service registers its tasks with. */
+  readonly targetGroup: elbv2.ApplicationTargetGroup;
   /** The private DNS name of the active database writer. */
-  dbHost: string;
-  appSecret: secretsmanager.ISecret;
-  logRetention: logs.RetentionDays;
+  readonly dbHost: string;
+  /** The application secret, injected as DB_USERNAME and DB_PASSWORD. */
+  readonly appSecret: secretsmanager.ISecret;
+  /** How long its CloudWatch log groups keep events. */
+  readonly logRetention: logs.RetentionDays;
 }
 
 export class ColorService extends Construct {
@@ -132,9 +143,7 @@ export class ColorService extends Construct {
   }
 
   /** Scale or redeploy this service and read its state. */
-  grantOperate(grantee: iam.IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['ecs:DescribeServices', 'ecs:UpdateService'], resources: [this.service.serviceArn] }),
-    );
+  grantOperate(grantee: iam.IGrantable): iam.Grant {
+    return allow(grantee, ['ecs:DescribeServices', 'ecs:UpdateService'], [this.service.serviceArn]);
   }
 }

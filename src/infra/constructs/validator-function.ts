@@ -13,13 +13,20 @@ import type { ColorDatabase } from './database.js';
 import { VpcFunction } from './vpc-function.js';
 
 export interface ValidatorFunctionProps {
-  names: Names;
-  vpc: ec2.IVpc;
-  subnets: ec2.SubnetSelection;
-  blue: ColorDatabase;
-  green: ColorDatabase;
-  artifacts: ArtifactsBucket;
-  logRetention: logs.RetentionDays;
+  /** Every resource name of this stack (`names(suffix)`). */
+  readonly names: Names;
+  /** The stack VPC. */
+  readonly vpc: ec2.IVpc;
+  /** Where its network interfaces go (the private app subnets). */
+  readonly subnets: ec2.SubnetSelection;
+  /** The blue cluster (its master secret is read, PostgreSQL is admitted from the function). */
+  readonly blue: ColorDatabase;
+  /** The green cluster (its master secret is read, PostgreSQL is admitted from the function). */
+  readonly green: ColorDatabase;
+  /** The artifacts bucket (the function writes reports/). */
+  readonly artifacts: ArtifactsBucket;
+  /** How long its CloudWatch log groups keep events. */
+  readonly logRetention: logs.RetentionDays;
 }
 
 export class ValidatorFunction extends Construct {

@@ -11,6 +11,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { allow } from '../grants.js';
 import { failure } from '../../core/errors.js';
 import { RDS_CA_BUNDLE } from '../../core/lambda-env.js';
 import { type LambdaName, lambdaBundleDir } from '../../core/paths.js';
@@ -20,19 +21,32 @@ import { DB_PORT } from './database.js';
 export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_22_X;
 
 export interface VpcFunctionProps {
-  bundle: LambdaName;
-  functionName: string;
-  roleName: string;
-  logGroupName: string;
-  securityGroupName: string;
-  description: string;
-  vpc: ec2.IVpc;
-  subnets: ec2.SubnetSelection;
-  databases: ColorDatabase[];
-  environment: Record<string, string>;
-  timeout: Duration;
-  memorySize: number;
-  logRetention: logs.RetentionDays;
+  /** Which esbuild bundle of dist/lambda/ the function runs. */
+  readonly bundle: LambdaName;
+  /** Function name (lambda-…-{suffix}). */
+  readonly functionName: string;
+  /** Name of its own execution role. */
+  readonly roleName: string;
+  /** Name of its own log group. */
+  readonly logGroupName: string;
+  /** Name of its own security group. */
+  readonly securityGroupName: string;
+  /** Function description shown in the console. */
+  readonly description: string;
+  /** The stack VPC. */
+  readonly vpc: ec2.IVpc;
+  /** Where its network interfaces go (the private app subnets). */
+  readonly subnets: ec2.SubnetSelection;
+  /** Clusters it may reach on 5432 (egress here, ingress there). */
+  readonly databases: ColorDatabase[];
+  /** Environment variables (the contract in src/core/lambda-env.ts). */
+  readonly environment: Record<string, string>;
+  /** Function timeout; must exceed its connect plus statement timeouts. */
+  readonly timeout: Duration;
+  /** Memory in MiB. */
+  readonly memorySize: number;
+  /** How long its CloudWatch log groups keep events. */
+  readonly logRetention: logs.RetentionDays;
 }
 
 /** The bundle directory, or a one-sentence failure telling how to produce it. */
@@ -110,9 +124,8 @@ export class VpcFunction extends Construct {
     });
   }
 
-  grantInvoke(grantee: iam.IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.function.functionArn] }),
-    );
+  /** Invoke this function (the operator role; bgmig calls it with lambda:InvokeFunction). */
+  grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return allow(grantee, ['lambda:InvokeFunction'], [this.function.functionArn]);
   }
 }
