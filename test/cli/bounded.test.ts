@@ -7,6 +7,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients, DEFAULT_AWS_TIMEOUT_MS, LAMBDA_INVOKE_BOUND_MS } from '../../src/cli/aws.js';
+import { WAIT_LINE_INTERVAL_MS, waitReporter } from '../../src/cli/commands/rotate-secret-manual.js';
 import { toBgmigError } from '../../src/cli/context.js';
 import { checkLogin, parseDbUrl } from '../../src/db/connection.js';
 import { runBgmig } from '../harness/cli.js';
@@ -118,5 +119,26 @@ describe('a PostgreSQL endpoint that accepts and never answers', () => {
       expect(r.durationMs).toBeLessThan(10_000 + STARTUP_MARGIN_MS);
       expect(r.stdout + r.stderr).not.toContain('s3cret');
     }
+  });
+});
+
+describe('every wait says what it waits for and how long', () => {
+  it("the rotation's waits (RDS, ECS roll): the first line names the bound, then one line per interval, all in --verbose", () => {
+    const shown: string[] = [];
+    const debug: string[] = [];
+    let t = 0;
+    const report = waitReporter({ waiting: (x) => shown.push(x), debug: (x) => debug.push(x) }, 15 * 60_000, () => t);
+    report('svc-blue-x: 2 deployment(s), 1/2 tasks running; waiting');
+    t += 5_000;
+    report('svc-blue-x: 2 deployment(s), 2/2 tasks running; waiting');
+    t += WAIT_LINE_INTERVAL_MS;
+    report('svc-blue-x: 2 deployment(s), 2/2 tasks running; waiting');
+    report('svc-green-x: 2 deployment(s), 0/2 tasks running; waiting');
+    expect(shown).toEqual([
+      'svc-blue-x: 2 deployment(s), 1/2 tasks running; waiting (waiting at most 15 m 0 s, --wait-timeout)',
+      'svc-blue-x: 2 deployment(s), 2/2 tasks running; waiting',
+      'svc-green-x: 2 deployment(s), 0/2 tasks running; waiting (waiting at most 15 m 0 s, --wait-timeout)',
+    ]);
+    expect(debug).toHaveLength(4);
   });
 });

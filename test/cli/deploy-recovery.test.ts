@@ -246,6 +246,8 @@ describe('settings file', () => {
     const flagWins = await runBgmig(['--suffix', 'demo', 'synth', '--test-cidr', '10.1.0.0/16', '--output', path.join(dir, 'out'), '--json'], { cwd: dir, timeoutMs: 180_000 });
     expect(flagWins.code, flagWins.stderr).toBe(0);
     expect(JSON.parse(flagWins.stdout)).toMatchObject({ environment: 'prod' });
+    // Off a terminal the synthesis says what it is doing and roughly how long it takes.
+    expect(flagWins.stderr).toMatch(/Synthesizing bgmig-demo and running cdk-nag \(about 2–3 s\)…/);
   });
 });
 

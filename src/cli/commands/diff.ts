@@ -57,6 +57,8 @@ export async function runDiff(opts: DiffCommandOptions, deps: ToolkitDeps): Prom
   const assembly = deps.assembly ?? defaultAssemblyFactory;
   const { DiffMethod, StackSelectionStrategy } = await import('@aws-cdk/toolkit-lib');
 
+  // Synthesis with CDK's template validation takes 5–8 s before the comparison: say what is happening.
+  io.waiting(`Synthesizing ${stackName} (with CDK template validation, about 8 s) and comparing it with ${existing ? 'the deployed template' : 'an empty stack'}…`);
   const diffs = await withOutdir(async (outdir) => {
     const toolkit = await createToolkit(ioHost);
     const cx = await assembly(toolkit, config, { outdir });

@@ -18,7 +18,7 @@ import { badInput } from '../../core/errors.js';
 import { APP_DB_USERNAME } from '../../core/lambda-env.js';
 import { type Color, names, validateColor } from '../../core/naming.js';
 import { ColorOutputKey, OutputKey } from '../../core/outputs.js';
-import { parseDuration } from '../../core/units.js';
+import { formatMs, parseDuration } from '../../core/units.js';
 import { parseDbUrl } from '../../db/connection.js';
 import { RdsMasterPasswordApplier, type WaitOptions } from '../../rotation/rds.js';
 import { CutoverAppLoginTester, CutoverAppPasswordApplier, ValidatorLoginTester, rotationCutoverAdvice } from '../../rotation/remote.js';
@@ -137,7 +137,7 @@ export async function runRotate(ctx: CommandContext, o: RotateOptions, deps: Rot
   const suffix = ctx.suffix();
   const n = names(suffix);
   const stack = await requireStack(ctx.aws, suffix);
-  const progress = (t: string) => ctx.io.debug(t);
+  const progress = waitReporter(ctx.io, r.wait.timeoutMs);
 
   const ecsCluster = output(stack, OutputKey.EcsClusterName);
   const serviceOf = (c: Color): ServiceRef => ({ cluster: ecsCluster, service: output(stack, ColorOutputKey[c].serviceName) });
@@ -201,6 +201,28 @@ export async function runRotate(ctx: CommandContext, o: RotateOptions, deps: Rot
   };
   if (deps.decorate) spec = deps.decorate(spec);
   return new Rotation(spec, ctx.io, deps.hooks).run({ dryRun: Boolean(o.dryRun) });
+}
+
+/** How often a long wait (cluster available, service stable) repeats its line off --verbose. */
+export const WAIT_LINE_INTERVAL_MS = 30_000;
+
+/**
+ * Progress of the rotation's waits (RDS applying a password, ECS rolling a service — up to --wait-timeout each):
+ * the first line about a thing says what is awaited and the bound, then one line per WAIT_LINE_INTERVAL_MS, so an
+ * operator never watches a silent terminal for 15 minutes. Every line also goes to --verbose.
+ */
+export function waitReporter(io: Pick<CommandContext['io'], 'waiting' | 'debug'>, boundMs: number, now: () => number = Date.now): (text: string) => void {
+  const lastShown = new Map<string, number>();
+  return (text: string) => {
+    io.debug(text);
+    const subject = text.split(':')[0] ?? text;
+    const last = lastShown.get(subject);
+    const t = now();
+    if (last === undefined) io.waiting(`${text} (waiting at most ${formatMs(boundMs)}, --wait-timeout)`);
+    else if (t - last >= WAIT_LINE_INTERVAL_MS) io.waiting(text);
+    else return;
+    lastShown.set(subject, t);
+  };
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {

@@ -156,7 +156,8 @@ export async function readStatus(aws: AwsClients, suffix: string, opts: ReadStat
   if (replication?.available) degraded.push(...replication.degraded);
   const rollout = await rolloutRead;
   if (rollout) degraded.push(...rolloutDegraded(rollout, weights));
-  for (const section of Object.keys(errors)) degraded.push(`could not read ${sectionLabel(section)}`);
+  // Machine keys here (--json consumers match them); the human rendering names the section and says why.
+  for (const section of Object.keys(errors)) degraded.push(`could not read ${section}`);
 
   return {
     stack: { name: stack.name, status: stack.status, reason: stack.statusReason, lastUpdated: stack.lastUpdated?.toISOString() },
@@ -233,7 +234,11 @@ export function renderStatus(s: StatusSnapshot, io: Io): string {
   for (const [section, reason] of Object.entries(s.errors)) {
     if (!rendered.has(section)) lines.push(`${sectionLabel(section).padEnd(11)} ${st.red(`unavailable: ${reason}`)}`);
   }
-  lines.push(s.healthy ? `Overall     ${st.green('healthy')}` : `Overall     ${st.red('DEGRADED')}: ${s.degraded.join('; ')}`);
+  const human = (d: string) => {
+    const section = /^could not read (\S+)$/.exec(d)?.[1];
+    return section !== undefined && s.errors[section] !== undefined ? `could not read ${sectionLabel(section)}` : d;
+  };
+  lines.push(s.healthy ? `Overall     ${st.green('healthy')}` : `Overall     ${st.red('DEGRADED')}: ${s.degraded.map(human).join('; ')}`);
   return lines.join('\n');
 }
 

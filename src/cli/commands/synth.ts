@@ -78,6 +78,8 @@ export async function runSynth(ctx: CommandContext, opts: SynthOptions, deps: Sy
   );
   const outdir = checkOutputDir(opts.output, '--output');
   const started = now();
+  // Synthesis takes seconds (about 2 s; CDK's template validation adds 5–6 s): say so instead of a silent terminal.
+  ctx.io.waiting(`Synthesizing ${names(suffix).stack} and running cdk-nag${opts.validate ? ' and CDK template validation (about 8 s)' : ' (about 2–3 s)'}…`);
   const toolkit = await createToolkit(
     ioHostTo((level, text) => {
       if (level === 'error' || level === 'warn') ctx.io.debug(`cdk ${level}: ${text}`);
