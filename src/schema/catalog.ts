@@ -286,6 +286,8 @@ export interface Routine {
   /** proparallel: safe | restricted | unsafe. */
   parallel: string;
   leakproof: boolean;
+  /** EXECUTE per role (a NULL proacl: PUBLIC and the owner may execute). Absent in catalogs of older readers. */
+  privileges?: Privilege[];
 }
 
 export interface Extension {
@@ -298,6 +300,8 @@ export interface SchemaInfo {
   name: string;
   owner: string;
   comment: string | null;
+  /** USAGE and CREATE per role (a NULL nspacl: the owner holds both). Absent in catalogs of older readers. */
+  privileges?: Privilege[];
 }
 
 /** Who is subject to row-level security: what the policies of a table mean for a role. */

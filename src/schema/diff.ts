@@ -82,7 +82,11 @@ export function diffCatalogs(blue: Catalog, green: Catalog): Difference[] {
   for (const [name, s] of blueSchemas) {
     const g = greenSchemas.get(name);
     if (!g) c.add('DS101', qualify(name), `schema ${qualify(name)} is missing on green: everything the blue application uses in it fails`, 'schema', null);
-    else if (s.comment !== g.comment) c.add('CM101', qualify(name), `comment on schema ${qualify(name)} changed`, s.comment, g.comment);
+    else {
+      if (s.comment !== g.comment) c.add('CM101', qualify(name), `comment on schema ${qualify(name)} changed`, s.comment, g.comment);
+      // USAGE on a schema gates every object in it: a role that lost it fails on all of them.
+      if (s.privileges && g.privileges) diffPrivileges(c, qualify(name), s.privileges, g.privileges);
+    }
   }
   for (const name of greenSchemas.keys()) {
     if (!blueSchemas.has(name)) c.add('SA101', qualify(name), `schema ${qualify(name)} is new on green`, null, 'schema');
@@ -1247,6 +1251,7 @@ function diffRoutines(c: Collector, blue: Routine[], green: Routine[]): void {
       const d = firstDifference(b.body, g.body);
       changed.push(`body: "${d.blue}" → "${d.green}"`);
     }
+    if (b.privileges && g.privileges) diffPrivileges(c, o(b), b.privileges, g.privileges);
     if (changed.length) {
       c.add(
         'FN101',

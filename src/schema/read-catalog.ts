@@ -44,7 +44,8 @@ export type ReadCatalogOptions = SchemaFilter;
 const SQL_SERVER = `select current_setting('server_version') as version, current_setting('server_version_num')::int as num, current_database() as db`;
 
 const SQL_SCHEMAS = `
-select n.oid::int8::text as oid, n.nspname as name, pg_get_userbyid(n.nspowner) as owner, d.description as comment
+select n.oid::int8::text as oid, n.nspname as name, pg_get_userbyid(n.nspowner) as owner, d.description as comment,
+       n.nspacl is null as default_acl
 from pg_namespace n
 left join pg_description d on d.objoid = n.oid and d.classoid = 'pg_namespace'::regclass and d.objsubid = 0
 where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast')
@@ -188,7 +189,8 @@ select p.oid::int8::text as oid, n.nspname as schema, p.proname as name, p.proki
        pg_get_function_arguments(p.oid) as args, case when p.prokind <> 'p' then pg_get_function_result(p.oid) end as result,
        p.provolatile as volatility, p.prosecdef as secdef, p.proisstrict as strict, l.lanname as language,
        case when p.prosqlbody is not null then pg_get_function_sqlbody(p.oid) else p.prosrc end as body,
-       coalesce(p.proconfig, '{}')::text[] as config, p.proparallel as parallel, p.proleakproof as leakproof
+       coalesce(p.proconfig, '{}')::text[] as config, p.proparallel as parallel, p.proleakproof as leakproof,
+       pg_get_userbyid(p.proowner) as owner, p.proacl is null as default_acl
 from pg_proc p
 join pg_namespace n on n.oid = p.pronamespace
 join pg_language l on l.oid = p.prolang
@@ -209,6 +211,17 @@ select r.rolname as name, r.rolsuper or r.rolbypassrls as bypass,
 from pg_roles r
 where r.rolname !~ '^pg_'`;
 
+// Explicit ACLs of schemas (USAGE, CREATE) and routines (EXECUTE); NULL ACLs are the defaults, filled in below.
+const SQL_OBJECT_PRIVILEGES = `
+select 'n' as kind, n.oid::int8::text as oid, case when a.grantee = 0 then 'PUBLIC' else pg_get_userbyid(a.grantee) end as grantee,
+       a.privilege_type as privilege, a.is_grantable as grantable
+from pg_namespace n cross join lateral aclexplode(n.nspacl) a
+where n.oid = any($1::oid[]) and n.nspacl is not null
+union all
+select 'p', p.oid::int8::text, case when a.grantee = 0 then 'PUBLIC' else pg_get_userbyid(a.grantee) end, a.privilege_type, a.is_grantable
+from pg_proc p cross join lateral aclexplode(p.proacl) a
+where p.pronamespace = any($1::oid[]) and p.proacl is not null`;
+
 const SQL_EXTENSIONS = `
 select e.extname as name, n.nspname as schema, e.extversion as version
 from pg_extension e join pg_namespace n on n.oid = e.extnamespace
@@ -222,6 +235,7 @@ interface SchemaRow {
   name: string;
   owner: string;
   comment: string | null;
+  default_acl: boolean;
 }
 interface MemberRow {
   cls: string;
@@ -310,6 +324,13 @@ interface TriggerRow {
   language: string;
   body: string;
 }
+interface ObjectPrivilegeRow {
+  kind: string;
+  oid: string;
+  grantee: string;
+  privilege: string;
+  grantable: boolean;
+}
 interface RuleRow {
   rel: string;
   name: string;
@@ -386,6 +407,8 @@ interface RoutineRow {
   config: string[];
   parallel: string;
   leakproof: boolean;
+  owner: string;
+  default_acl: boolean;
 }
 interface ExtensionRow {
   name: string;
@@ -454,6 +477,7 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
   const routineRows = await q<RoutineRow>(SQL_ROUTINES);
   const extensionRows = await q<ExtensionRow>(SQL_EXTENSIONS);
   const ruleRows = await q<RuleRow>(SQL_RULES);
+  const objectPrivilegeRows = await q<ObjectPrivilegeRow>(SQL_OBJECT_PRIVILEGES);
   const roleRows = (await client.query<RoleRow>(SQL_ROLES)).rows;
 
   const rels = new Map<string, RelationRow>();
@@ -476,6 +500,15 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
   const policiesBy = group(policyRows);
   const privilegesBy = group(privilegeRows);
   const rulesBy = group(ruleRows);
+  const objectPrivileges = new Map<string, Privilege[]>();
+  for (const r of objectPrivilegeRows) {
+    const k = `${r.kind}:${r.oid}`;
+    const list = objectPrivileges.get(k);
+    const p = toPrivilege({ rel: r.oid, grantee: r.grantee, privilege: r.privilege, grantable: r.grantable });
+    if (list) list.push(p);
+    else objectPrivileges.set(k, [p]);
+  }
+  const explicitPrivileges = (kind: 'n' | 'p', oid: string): Privilege[] => (objectPrivileges.get(`${kind}:${oid}`) ?? []).sort(byPrivilege);
   const rulesOf = (oid: string): Rule[] =>
     (rulesBy.get(oid) ?? [])
       .map((r): Rule => ({ name: r.name, event: RULE_EVENTS[r.event] ?? 'SELECT', instead: r.instead, definition: normalizeSpace(r.def), enabled: r.enabled }))
@@ -676,7 +709,26 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
       config: [...(p.config ?? [])].sort(),
       parallel: PARALLEL[p.parallel] ?? p.parallel,
       leakproof: p.leakproof,
+      // acldefault('f'): PUBLIC and the owner may EXECUTE.
+      privileges: p.default_acl
+        ? [
+            { grantee: 'PUBLIC', privilege: 'EXECUTE', grantable: false },
+            { grantee: p.owner, privilege: 'EXECUTE', grantable: false },
+          ].sort(byPrivilege)
+        : explicitPrivileges('p', p.oid),
     }));
+  for (const s of schemaRows) {
+    const info = schemas.find((x) => x.name === s.name);
+    // acldefault('n'): the owner holds USAGE and CREATE.
+    if (info) {
+      info.privileges = s.default_acl
+        ? [
+            { grantee: s.owner, privilege: 'CREATE', grantable: false },
+            { grantee: s.owner, privilege: 'USAGE', grantable: false },
+          ]
+        : explicitPrivileges('n', s.oid);
+    }
+  }
 
   const extensions: Extension[] = extensionRows.map((e) => ({ name: e.name, schema: e.schema, version: e.version }));
 

@@ -633,6 +633,20 @@ describe('kind 5: smaller differences', () => {
       green: 'grant select on t to eff_ro with grant option',
       expect: ['SA112 safe public.t'],
     },
+    {
+      name: 'USAGE on the schema revoked from the application role → PV101 breaking (every object in it is refused)',
+      base: 'create schema app; create table app.t (id int); grant usage on schema app to eff_rw; grant select on app.t to eff_rw',
+      green: 'revoke usage on schema app from eff_rw',
+      expect: ['PV101 breaking app'],
+      failsOnGreen: ['set role eff_rw; select * from app.t', /permission denied for schema app/],
+    },
+    {
+      name: 'EXECUTE revoked from PUBLIC on a function → PV101 breaking',
+      base: "create function f() returns int language sql as 'select 1'",
+      green: 'revoke execute on function f() from public',
+      expect: ['PV101 breaking public.f()'],
+      failsOnGreen: ['set role eff_rw; select f()', /permission denied for function f/],
+    },
     { name: 'table fillfactor → SP101 safe', base: 'create table t (id int)', green: 'alter table t set (fillfactor = 70)', expect: ['SP101 safe public.t'] },
     {
       name: 'index fillfactor → SP101 safe (not an index definition change)',

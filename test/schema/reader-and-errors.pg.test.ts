@@ -99,9 +99,9 @@ describe('readCatalog', () => {
         expect(seen[seen.length - 1]).toBe('commit');
         counts.push(seen.length);
       }
-      // begin, session settings, server, extension members, schemas, 15 object queries (rules and roles since issue 11),
-      // commit — for 1 table and for 180 objects.
-      expect(counts).toEqual([21, 21]);
+      // begin, session settings, server, extension members, schemas, 16 object queries (rules, roles, schema and
+      // routine privileges since issue 11), commit — for 1 table and for 180 objects.
+      expect(counts).toEqual([22, 22]);
     });
   });
 
