@@ -76,6 +76,11 @@ export interface HandlerDeps {
   resolveWaitMs?: number;
   /** The stack's pooler tasks (default: Cloud Map A records of POOLER_DISCOVERY_NAME with the admin secret). */
   poolers?: () => Promise<PoolerRef[]>;
+  /**
+   * How the poolers are repointed (default 'dns': their entry names the db record). Tests with local poolers use
+   * 'file' (the ini rewrite proven in direct mode) to run the function's pooler orchestration end to end.
+   */
+  poolerMechanism?: 'dns' | 'file';
 }
 
 /**
@@ -290,7 +295,7 @@ export function makeHandler(deps: HandlerDeps = {}) {
           const poolerRefs = operation === 'cutover' || operation === 'rollback' || operation === 'syncStatus' ? await (deps.poolers ?? (() => stackPoolers(env, sm)))() : [];
           known = [...known, ...poolerRefs.map((p) => p.password)];
           const { PoolerTier, heldPoolerProblems, settleHeldPoolers } = await import('../pooler/tier.js');
-          const tierOpts = { mechanism: 'dns' as const, followName: resolved.record.recordName, progress: onProgress };
+          const tierOpts = { mechanism: deps.poolerMechanism ?? 'dns', followName: resolved.record.recordName, progress: onProgress };
           const clients = poolerRefs.length > 0 ? new PoolerTier(poolerRefs, resolved.targets, tierOpts) : undefined;
           if (operation === 'syncStart') report = await ex.syncStart({ ...options, waitForCopy: false }, { progress: onProgress });
           else if (operation === 'syncStatus') {

@@ -502,7 +502,7 @@ describe('cutover function handler (local PostgreSQL, moto Route 53 + Secrets Ma
     // ones (the one that finished it is marked resumed).
     const cutovers = records.filter((r) => r.operation === 'cutover');
     expect(cutovers.filter((c) => !c.ok).map((c) => (c as CutoverFailure).error.message).join(' ')).toMatch(/made green active and writable \(blue stays fenced\)/);
-    const done = cutovers.filter((c): c is CutoverSuccess => c.ok).map((c) => c.report as SwitchReport);
+    const done = cutovers.filter((c) => c.ok).map((c) => (c as unknown as CutoverSuccess).report as SwitchReport);
     expect(done.map((r) => r.outcome)).toEqual(expect.arrayContaining(['completed']));
     expect(done.some((r) => r.resumed)).toBe(true);
     for (const k of keys) expect(k).toMatch(/^journal\/\d{4}-\d\d-\d\dT[\d-]+Z-[a-zA-Z]+\.json$/);
