@@ -249,6 +249,11 @@ export const CODES = {
     meaning: 'Column NOT NULL on blue that green lets be NULL (or lacks, blue having no default): green’s rows stop reverse replication.',
   },
   RB104: { severity: 'breaking', meaning: 'Green’s partitions accept key values blue’s do not: once green writes one, reverse replication stops.' },
+  RB107: {
+    severity: 'breaking',
+    meaning:
+      'A trigger on blue fires for replication apply (ENABLE ALWAYS or REPLICA) and always raises or skips the row: reverse replication stops or drops green’s rows.',
+  },
   RB105: {
     severity: 'risky',
     meaning:

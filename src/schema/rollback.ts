@@ -16,7 +16,7 @@ import type { Catalog, Column, DomainType, EnumType, Table } from './catalog.js'
 import { qualify } from './catalog.js';
 import { CODES, type Code } from './codes.js';
 import { notNullOn, partitionsByParent, sortDifferences } from './diff.js';
-import { checkShape, withoutNotValid } from './effects.js';
+import { checkShape, firesForReplication, triggerRefusal, withoutNotValid } from './effects.js';
 import { coverageOf, covers, describeCoverage } from './partitions.js';
 import type { Difference } from './report.js';
 import { classifyTypeChange } from './type-compat.js';
@@ -64,6 +64,20 @@ export function diffRollback(blue: Catalog, green: Catalog): Difference[] {
           describeCoverage(coverageOf(gt, greenChildren.get(key(gt)) ?? [])),
         );
       }
+    }
+    // The apply worker runs with session_replication_role = replica: ENABLE ALWAYS and ENABLE REPLICA triggers fire.
+    for (const tr of bt.triggers) {
+      if (!firesForReplication(tr.enabled)) continue;
+      const refusal = triggerRefusal(tr);
+      if (refusal === null) continue;
+      add(
+        'RB107',
+        t,
+        null,
+        `trigger ${qualify(tr.name)} on blue's ${t} fires for replication apply (${tr.enabled === 'A' ? 'ENABLE ALWAYS' : 'ENABLE REPLICA'}) and ${refusal === 'raises' ? 'always raises an exception: reverse replication stops at green’s first write' : 'always returns NULL: green’s rows are silently dropped on blue'}`,
+        tr.definition,
+        null,
+      );
     }
     // A partition's columns and constraints are its parent's: judged once, there.
     if (bt.partitionOf && gt.partitionOf) continue;

@@ -571,6 +571,13 @@ describe('kind 4: the rollback verdict (green’s writes into blue’s schema)',
       rollback: ['RB103 breaking public.t.b'],
     },
     {
+      name: 'blue trigger ENABLE ALWAYS that always raises: TG102 risky forward (green lacks it), RB107 breaking back (it fires on replication apply)',
+      base: "create table t (id int); create function deny() returns trigger language plpgsql as $$ begin raise exception 'read only'; end $$",
+      blue: 'create trigger t_deny before insert on t for each row execute function deny(); alter table t enable always trigger t_deny',
+      expect: ['TG102 risky public.t.t_deny'],
+      rollback: ['RB107 breaking public.t'],
+    },
+    {
       name: 'unique index only on blue: IX101 risky forward, RB105 risky back (green may write duplicates)',
       base: 'create table t (a int)',
       blue: 'create unique index t_a on t (a)',
