@@ -67,6 +67,8 @@ export interface RehearseOptions {
   report?: string | undefined;
   /** System PostgreSQL binaries instead of the embedded ones. */
   pgBin?: string | undefined;
+  /** Stack traces of a failed command under its output (--verbose). */
+  verbose?: boolean | undefined;
   /** false: no PgBouncer even when installed (default true: use it when installed). */
   pooler?: boolean | undefined;
   /** Sample application writers (default 4). */
@@ -175,10 +177,9 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
       process.exit(signal === 'SIGINT' ? 130 : 143);
     });
   };
+  const bins = await findBinaries(opts.pgBin);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-
-  const bins = await findBinaries(opts.pgBin);
   const workspace = mkdtempSync(path.join(os.tmpdir(), 'bgmig-rehearsal-'));
   chmodSync(workspace, 0o755);
   cleanup.addDir(workspace);
@@ -256,7 +257,7 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
     } catch (e) {
       const err = toBgmigError(e, { aws: new AwsClients({ region: 'us-east-1', endpointUrl: emulator?.endpoint }) });
       io.error(err.message);
-      if (process.env.BGMIG_REHEARSAL_DEBUG) io.streams.stderr.write(`${(e as Error).stack ?? ''}\n`);
+      if (opts.verbose && e instanceof Error && e.stack) io.streams.stderr.write(`${e.stack}\n`);
       code = err.exitCode;
       detail = err.message;
     }

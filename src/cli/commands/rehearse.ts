@@ -29,7 +29,7 @@ export function register(program: Command): void {
       action<RehearseCommandOptions>(async (ctx, opts) => {
         const { rehearse } = await import('../../rehearsal/run.js');
         const stream = ctx.io.humanStream;
-        const result = await rehearse({ keep: opts.keep, report: opts.report, pgBin: opts.pgBin, pooler: opts.pooler !== false }, { line: (t) => stream.write(`${t}\n`) });
+        const result = await rehearse({ keep: opts.keep, report: opts.report, pgBin: opts.pgBin, pooler: opts.pooler !== false, verbose: ctx.io.verbose }, { line: (t) => stream.write(`${t}\n`) });
         if (ctx.io.json) ctx.io.streams.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
         return result.verdict.pass ? ExitCode.Ok : ExitCode.Failure;
       }),
