@@ -222,15 +222,17 @@ export type RlsCommand = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
  * always true and no restrictive one), `none` (default deny: no permissive policy applies, or every one that does
  * is constant false, or a restrictive one is), `some` (policy expressions decide row by row).
  * https://www.postgresql.org/docs/15/ddl-rowsecurity.html: "If no policy exists for the table, a default-deny policy
- * is used"; table owners are exempt unless FORCE ROW LEVEL SECURITY; superusers and BYPASSRLS roles always are.
+ * is used"; table owners (and members of the owning role) are exempt unless FORCE ROW LEVEL SECURITY; superusers and
+ * BYPASSRLS roles always are. Role membership is taken as inheriting (a NOINHERIT member is judged like a member).
  */
 export function rlsAccess(t: Table, roles: ReadonlyMap<string, RoleInfo>, role: string, command: RlsCommand): 'all' | 'some' | 'none' {
   if (!t.rlsEnabled) return 'all';
-  if (role === t.owner && !t.rlsForced) return 'all';
   const info = roles.get(role);
+  // Ownership is checked as privileges of the owning role (check_enable_rls → object_ownercheck →
+  // has_privs_of_role), so its members are exempt too, unless FORCE ROW LEVEL SECURITY.
+  if (!t.rlsForced && (role === t.owner || info?.memberOf.includes(t.owner))) return 'all';
   if (info?.bypassRls) return 'all';
   const groups = new Set(['public', role, ...(info?.memberOf ?? [])]);
-  // Members of the owner role are not exempt (only the owner itself), so membership is not consulted for that.
   const applies = (p: Policy) => (p.command === 'ALL' || p.command === command) && p.roles.some((r) => groups.has(r));
   const relevant = t.policies.filter(applies);
   const exprs = (p: Policy): Array<string | null> =>

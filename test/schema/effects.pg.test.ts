@@ -297,6 +297,13 @@ describe('kind 2: severity by the effect on blue’s writes', () => {
       worksOnGreen: "set role eff_member; insert into doc values (1, 'x')",
     },
     {
+      name: 'RLS enabled on a table owned by a group role the writer belongs to → RL101 risky only (members count as the owner)',
+      base: 'create table doc (id int, owner text); alter table doc owner to eff_group; grant select, insert on doc to eff_member',
+      green: 'alter table doc enable row level security',
+      expect: ['RL101 risky public.doc'],
+      worksOnGreen: "set role eff_member; insert into doc values (1, 'x')",
+    },
+    {
       name: 'restrictive policy WITH CHECK (false) added → RL104 risky, RL107 breaking',
       base: 'create table doc (id int, owner text); grant select, insert on doc to eff_rw; alter table doc enable row level security; create policy all_rw on doc to eff_rw using (true) with check (true)',
       green: 'create policy frozen on doc as restrictive for insert to eff_rw with check (false)',

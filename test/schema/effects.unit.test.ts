@@ -118,6 +118,9 @@ describe('rlsAccess', () => {
     expect(rlsAccess(t, roles, 'owner', 'INSERT')).toBe('all');
     expect(rlsAccess({ ...t, rlsForced: true }, roles, 'owner', 'INSERT')).toBe('none');
     expect(rlsAccess(t, roles, 'admin', 'INSERT')).toBe('all');
+    // A member of the owning role counts as the owner (has_privs_of_role).
+    expect(rlsAccess({ ...t, owner: 'writers' }, roles, 'app', 'INSERT')).toBe('all');
+    expect(rlsAccess({ ...t, owner: 'writers', rlsForced: true }, roles, 'app', 'INSERT')).toBe('none');
     expect(rlsAccess({ ...t, rlsEnabled: false }, roles, 'app', 'INSERT')).toBe('all');
   });
   it('policies apply by command and by role membership', () => {
