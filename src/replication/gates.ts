@@ -17,7 +17,7 @@ import { readFence } from './fence.js';
 import { likelyCauses, observeStream, type HealthDecision } from './health.js';
 import { planPublication, type PublicationPlan } from './objects.js';
 import { refusalSentence, type Offender } from './preflight.js';
-import { decideScope, readPublished, readSubscribed, type ScopeDrift } from './scope.js';
+import { decideScope, readPublished, readSubscribed, scopeTablesOf, type ScopeDrift } from './scope.js';
 import { side, type Sessions } from './session.js';
 import { OBJ, readCatalogs } from './sync.js';
 
@@ -119,7 +119,7 @@ export async function checkGates(
   // a transaction are frozen, so the progress window runs after it.
   const catalogs = await readCatalogs(s, schemas);
   const live = { published: await readPublished(pub, OBJ.publication(from)), subscribed: await readSubscribed(sub, name) };
-  const scope = decideScope({ from, to, schemas, catalogs, live });
+  const scope = decideScope({ from, to, tables: { blue: scopeTablesOf(catalogs.blue, schemas), green: scopeTablesOf(catalogs.green, schemas) }, live });
   // A carry check that cannot run is an outage (exit 1) — unless another gate refuses anyway: then the refusal,
   // which says what to fix, is the answer, and the check's failure is named with it.
   let carry: Offender[] = [];

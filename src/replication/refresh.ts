@@ -29,7 +29,7 @@ import { observeStream } from './health.js';
 import { pendingOf, readJournal } from './journal.js';
 import { planPublication, tableKey } from './objects.js';
 import { refusalSentence } from './preflight.js';
-import { decideScope, readPublished, readSubscribed } from './scope.js';
+import { decideScope, readPublished, readSubscribed, scopeTablesOf } from './scope.js';
 import { closeSessions, openSessions, quoteIdent, side, type Session } from './session.js';
 import { OBJ, readCatalogs } from './sync.js';
 
@@ -55,7 +55,7 @@ export async function syncRefresh(targets: Targets, opts: SyncRefreshOptions = {
 
     const catalogs = await readCatalogs(s, schemas);
     const live = { published: await readPublished(pub, pubName), subscribed: await readSubscribed(sub, subName) };
-    const drift = decideScope({ from, to, schemas, catalogs, live });
+    const drift = decideScope({ from, to, tables: { blue: scopeTablesOf(catalogs.blue, schemas), green: scopeTablesOf(catalogs.green, schemas) }, live });
     const remaining: ScopeDriftItem[] = drift.filter((d) => !d.refreshable);
     const todo = drift.filter((d) => d.refreshable);
     const plan = planPublication(catalogs[from], catalogs[to], schemas);

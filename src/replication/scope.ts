@@ -12,7 +12,7 @@
  */
 import type { Color } from '../core/naming.js';
 import type { Catalog } from '../schema/catalog.js';
-import { planPublication, tableKey, tablesInScope, type PublicationPlan } from './objects.js';
+import { tableKey, tablesInScope } from './objects.js';
 import type { Session } from './session.js';
 
 export type DriftKind =
@@ -49,22 +49,43 @@ export interface LiveScope {
   subscribed: Set<string>;
 }
 
+/**
+ * The part of a catalog the scope needs: per table in scope (qualified name), its non-generated columns in order.
+ * "In scope" is objects.ts's tablesInScope: the replicated schemas, no partitions (they travel through their root),
+ * no foreign tables. Built from a full catalog (`scopeTablesOf`) or read directly (`readScopeTables`, one query,
+ * what `db sync status` uses on every look).
+ */
+export type ScopeTables = Map<string, string[]>;
+
 export interface ScopeInput {
   from: Color;
   to: Color;
-  schemas: readonly string[];
-  catalogs: Record<Color, Catalog>;
+  tables: Record<Color, ScopeTables>;
   live: LiveScope;
 }
 
-/** Pure: every table or column in scope that is not carried, with its fix. Sorted by table. */
+/** Pure: the scope model of a full catalog. */
+export function scopeTablesOf(c: Catalog, schemas: readonly string[]): ScopeTables {
+  return new Map(tablesInScope(c, schemas).map((t) => [tableKey(t), t.columns.filter((col) => col.generated === null).map((col) => col.name)]));
+}
+
+/**
+ * Pure: every table or column in scope that is not carried, with its fix. Sorted by table. What must be published
+ * for a table is what objects.ts's planPublication publishes: the publisher's non-generated columns the subscriber
+ * also has (all of them without a column list, or exactly those in one).
+ */
 export function decideScope(input: ScopeInput): ScopeDrift[] {
-  const { from, to, schemas, catalogs, live } = input;
-  const plan: PublicationPlan = planPublication(catalogs[from], catalogs[to], schemas);
+  const { from, to, live } = input;
+  const pubTables = input.tables[from];
+  const subTables = input.tables[to];
   const out: ScopeDrift[] = [];
   const refresh = '`bgmig db sync refresh`';
-  for (const t of plan.tables) {
-    const key = tableKey(t);
+  const sorted = (list: ScopeDrift[]) => list.sort((a, b) => a.table.localeCompare(b.table) || a.kind.localeCompare(b.kind));
+  for (const [key, pubCols] of [...pubTables].sort(([a], [b]) => a.localeCompare(b))) {
+    const subCols = subTables.get(key);
+    if (!subCols) continue;
+    const subSet = new Set(subCols);
+    const expected = pubCols.filter((c) => subSet.has(c));
     const published = live.published.get(key);
     if (!published) {
       out.push({
@@ -75,7 +96,7 @@ export function decideScope(input: ScopeInput): ScopeDrift[] {
       continue;
     }
     const have = new Set(published);
-    const missing = t.columns.filter((c) => !have.has(c));
+    const missing = expected.filter((c) => !have.has(c));
     if (missing.length > 0) {
       out.push({
         kind: 'columns_not_published', table: key, columns: missing,
@@ -93,22 +114,20 @@ export function decideScope(input: ScopeInput): ScopeDrift[] {
   // Blue→green must carry everything: green is the new version and takes over. Green→blue (after a cutover) may
   // leave green-only tables and columns behind on purpose (expand migrations): what a rollback loses there is the
   // validator's rollback verdict, accepted before the cutover, not drift.
-  if (from !== 'blue') return out.sort((a, b) => a.table.localeCompare(b.table) || a.kind.localeCompare(b.kind));
-  for (const key of plan.missingOnSubscriber) {
-    out.push({
-      kind: 'table_missing_on_subscriber', table: key, columns: [],
-      problem: `table ${key} exists on ${from} but not on ${to}: its rows cannot be replicated and are lost at cutover`,
-      fix: `create it on ${to} (apply the same migration there), then run ${refresh}`, refreshable: false,
-    });
-  }
-  const subTables = new Map(tablesInScope(catalogs[to], schemas).map((t) => [tableKey(t), t]));
-  for (const t of tablesInScope(catalogs[from], schemas)) {
-    const other = subTables.get(tableKey(t));
-    if (!other) continue;
-    const subCols = new Set(other.columns.map((c) => c.name));
-    const lacking = t.columns.filter((c) => c.generated === null && !subCols.has(c.name)).map((c) => c.name);
+  if (from !== 'blue') return sorted(out);
+  for (const [key, pubCols] of pubTables) {
+    const subCols = subTables.get(key);
+    if (!subCols) {
+      out.push({
+        kind: 'table_missing_on_subscriber', table: key, columns: [],
+        problem: `table ${key} exists on ${from} but not on ${to}: its rows cannot be replicated and are lost at cutover`,
+        fix: `create it on ${to} (apply the same migration there), then run ${refresh}`, refreshable: false,
+      });
+      continue;
+    }
+    const subSet = new Set(subCols);
+    const lacking = pubCols.filter((c) => !subSet.has(c));
     if (lacking.length > 0) {
-      const key = tableKey(t);
       out.push({
         kind: 'column_missing_on_subscriber', table: key, columns: lacking,
         problem: `column${lacking.length > 1 ? 's' : ''} ${lacking.map((c) => `${key}.${c}`).join(', ')} exist${lacking.length > 1 ? '' : 's'} on ${from} but not on ${to}: ${lacking.length > 1 ? 'their' : 'its'} values are lost at cutover`,
@@ -116,7 +135,18 @@ export function decideScope(input: ScopeInput): ScopeDrift[] {
       });
     }
   }
-  return out.sort((a, b) => a.table.localeCompare(b.table) || a.kind.localeCompare(b.kind));
+  return sorted(out);
+}
+
+/** The scope model read directly (one statement; raw catalog columns, no deparsing). */
+export async function readScopeTables(s: Session, schemas: readonly string[]): Promise<ScopeTables> {
+  const r = await s.q<{ t: string; cols: string[] | null }>(`
+    SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS t,
+           (SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_attribute a
+             WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '') AS cols
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p') AND NOT c.relispartition`, [schemas], `read the tables in scope on ${s.color}`);
+  return new Map(r.rows.map((x) => [x.t, x.cols ?? []]));
 }
 
 /** One sentence listing the drift (for status problems and gate offenders). */

@@ -20,7 +20,7 @@ import {
 } from './api.js';
 import type { Catalog } from '../schema/catalog.js';
 import { inactiveSlots, likelyCauses, observeStream } from './health.js';
-import { decideScope, driftSentence, readPublished, readSubscribed, type ScopeDrift } from './scope.js';
+import { decideScope, driftSentence, readPublished, readScopeTables, readSubscribed, type ScopeDrift, type ScopeTables } from './scope.js';
 import { readFence } from './fence.js';
 import { newest, pendingOf, readJournalOf, type Journal } from './journal.js';
 import { openSession, type Session } from './session.js';
@@ -82,22 +82,24 @@ export async function syncStatus(targets: Targets, opts: SyncStatusOptions = {})
       const subSess = reads[to].session;
       const pubSess = reads[from].session;
       const schemas = journal?.schemas ?? [];
-      let catalogs: Record<Color, Catalog> | null = null;
       if (subSess && pubSess) {
-        // The scope first: the catalog reader holds a transaction on each connection, and statistics views read
-        // inside a transaction are frozen — the progress observation must run outside it.
-        catalogs = await readCatalogs({ blue: reads.blue.session as Session, green: reads.green.session as Session }, schemas);
-        const [published, subscribed] = [await readPublished(pubSess, OBJ.publication(from)), await readSubscribed(subSess, subName)];
-        scope = decideScope({ from, to, schemas, catalogs, live: { published, subscribed } });
+        // One light query per side (no deparsing): this runs at every look and every gate.
+        const [pubTables, subTables] = await Promise.all([readScopeTables(pubSess, schemas), readScopeTables(subSess, schemas)]);
+        const live = { published: await readPublished(pubSess, OBJ.publication(from)), subscribed: await readSubscribed(subSess, subName) };
+        scope = decideScope({ from, to, tables: { [from]: pubTables, [to]: subTables } as Record<Color, ScopeTables>, live });
         for (const d of scope) problems.push(driftSentence(d));
       }
       if (subSess) tables = await readTables(subSess, subName);
       const { decision, observations } = await observeStream(pubSess, subSess, { subscription: subName, from, to }, { windowMs });
       const lastSub = [...observations].reverse().find((o) => o.subscriber)?.subscriber ?? null;
       const lastPub = [...observations].reverse().find((o) => o.publisher)?.publisher ?? null;
-      const causes = catalogs && (decision.verdict === 'failing' || decision.verdict === 'copy_failing' || decision.verdict === 'not_running')
-        ? likelyCauses(catalogs, from, to, journal?.schemas ?? [], decision.verdict === 'copy_failing' ? lastSub?.tablesNotReady ?? [] : null)
-        : [];
+      // Only a stream that fails needs both full catalogs (to name the likely cause); read after the observation,
+      // because statistics read inside the catalog reader's transaction would be frozen.
+      const failing = decision.verdict === 'failing' || decision.verdict === 'copy_failing' || decision.verdict === 'not_running';
+      const catalogs: Record<Color, Catalog> | null = failing && subSess && pubSess
+        ? await readCatalogs({ blue: reads.blue.session as Session, green: reads.green.session as Session }, schemas).catch(() => null)
+        : null;
+      const causes = catalogs ? likelyCauses(catalogs, from, to, schemas, decision.verdict === 'copy_failing' ? lastSub?.tablesNotReady ?? [] : null) : [];
       health = { verdict: decision.verdict, applying: decision.applying, notes: decision.notes, evidence: decision.evidence, causes };
       if (decision.verdict !== 'unknown') {
         for (const p of decision.problems) problems.push(causes.length > 0 ? `${p}; likely cause: ${causes.join('; ')}` : p);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Catalog, Column, ColumnType, Table } from '../../src/schema/catalog.js';
-import { decideScope, type LiveScope } from '../../src/replication/scope.js';
+import { decideScope, scopeTablesOf, type LiveScope } from '../../src/replication/scope.js';
 import { decideGates, type GateObservation } from '../../src/replication/gates.js';
 import { decideHealth, likelyCauses } from '../../src/replication/health.js';
 
@@ -41,12 +41,12 @@ describe('decideScope', () => {
 
   it('nothing to say when the publication carries every table and column in scope', () => {
     const c = catalog([orders]);
-    expect(decideScope({ from: 'blue', to: 'green', schemas: ['public'], catalogs: { blue: c, green: c }, live: live({ 'public.orders': ['id', 'note'] }, ['public.orders']) })).toEqual([]);
+    expect(decideScope({ from: 'blue', to: 'green', tables: { blue: scopeTablesOf(c, ['public']), green: scopeTablesOf(c, ['public']) }, live: live({ 'public.orders': ['id', 'note'] }, ['public.orders']) })).toEqual([]);
   });
 
   it('a table created on both sides after sync start (the issue example: notification_sent) is named, refreshable', () => {
     const c = catalog([orders, table('notification_sent', ['id', 'account_id', 'sent_at'])]);
-    const d = decideScope({ from: 'blue', to: 'green', schemas: ['public'], catalogs: { blue: c, green: c }, live: live({ 'public.orders': ['id', 'note'] }, ['public.orders']) });
+    const d = decideScope({ from: 'blue', to: 'green', tables: { blue: scopeTablesOf(c, ['public']), green: scopeTablesOf(c, ['public']) }, live: live({ 'public.orders': ['id', 'note'] }, ['public.orders']) });
     expect(d).toHaveLength(1);
     expect(d[0]).toMatchObject({ kind: 'table_not_published', table: 'public.notification_sent', refreshable: true });
     expect(d[0].problem).toContain('rows written to it on blue never reach green');
@@ -57,7 +57,7 @@ describe('decideScope', () => {
     // green lacks `extra` → the reverse publication (green→blue) has a column list; `priority` came later on both.
     const green = catalog([table('orders', ['id', 'note', 'extra', 'priority']), table('tags', ['id'])]);
     const blue = catalog([table('orders', ['id', 'note', 'priority']), table('tags', ['id'])]);
-    const d = decideScope({ from: 'green', to: 'blue', schemas: ['public'], catalogs: { blue, green }, live: live({ 'public.orders': ['id', 'note'], 'public.tags': ['id'] }, ['public.orders']) });
+    const d = decideScope({ from: 'green', to: 'blue', tables: { blue: scopeTablesOf(blue, ['public']), green: scopeTablesOf(green, ['public']) }, live: live({ 'public.orders': ['id', 'note'], 'public.tags': ['id'] }, ['public.orders']) });
     // green's own column `extra` is not drift towards blue (an expand migration; the rollback verdict covers it).
     expect(d.map((x) => [x.kind, x.table, x.columns])).toEqual([
       ['columns_not_published', 'public.orders', ['priority']],
@@ -68,7 +68,7 @@ describe('decideScope', () => {
   it('a table or column on the publisher only cannot be refreshed in: create it on the subscriber first', () => {
     const blue = catalog([table('orders', ['id', 'note', 'region']), table('audit', ['id'])]);
     const green = catalog([table('orders', ['id', 'note'])]);
-    const d = decideScope({ from: 'blue', to: 'green', schemas: ['public'], catalogs: { blue, green }, live: live({ 'public.orders': ['id', 'note'] }, ['public.orders']) });
+    const d = decideScope({ from: 'blue', to: 'green', tables: { blue: scopeTablesOf(blue, ['public']), green: scopeTablesOf(green, ['public']) }, live: live({ 'public.orders': ['id', 'note'] }, ['public.orders']) });
     expect(d.map((x) => [x.kind, x.table, x.refreshable])).toEqual([
       ['table_missing_on_subscriber', 'public.audit', false],
       ['column_missing_on_subscriber', 'public.orders', false],
@@ -79,7 +79,7 @@ describe('decideScope', () => {
   it('generated columns and other schemas are not in scope', () => {
     const blue = catalog([table('orders', [col('id'), col('note'), col('total', { generated: 'id * 2' })]), { ...table('x', ['id']), schema: 'other' }]);
     const green = catalog([table('orders', [col('id'), col('note'), col('total', { generated: 'id * 2' })])]);
-    expect(decideScope({ from: 'blue', to: 'green', schemas: ['public'], catalogs: { blue, green }, live: live({ 'public.orders': ['id', 'note'] }, ['public.orders']) })).toEqual([]);
+    expect(decideScope({ from: 'blue', to: 'green', tables: { blue: scopeTablesOf(blue, ['public']), green: scopeTablesOf(green, ['public']) }, live: live({ 'public.orders': ['id', 'note'] }, ['public.orders']) })).toEqual([]);
   });
 });
 
