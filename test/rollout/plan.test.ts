@@ -311,9 +311,7 @@ describe('promote flags', () => {
   it('needs exactly one form, and rollout options only with a rollout', () => {
     expect(badInputOf(() => resolvePromoteOptions('x', base))).toMatch(/needs one of --weight N/);
     expect(badInputOf(() => resolvePromoteOptions('x', { ...base, weight: '10', steps: '10,100' }))).toBe('--weight and --steps cannot be combined: pick one.');
-    expect(badInputOf(() => resolvePromoteOptions('x', { ...base, weight: '10', bake: '5m' }))).toBe(
-      '--bake applies to a rollout (--steps or --resume), not to --weight.',
-    );
+    expect(badInputOf(() => resolvePromoteOptions('x', { ...base, weight: '10', bake: '5m' }))).toBe('--bake applies to a rollout (--steps), not to --weight.');
     expect(badInputOf(() => resolvePromoteOptions('x', { ...base, steps: '10,100', bake: '10s', interval: '1m' }))).toMatch(
       /--interval \(1m\) is longer than --bake/,
     );
@@ -321,6 +319,14 @@ describe('promote flags', () => {
     expect(badInputOf(() => resolvePromoteOptions('x', { ...base, steps: '10,100', onInterrupt: 'panic' }))).toMatch(
       /--on-interrupt must be "hold" or "rollback"/,
     );
+  });
+  it('--resume keeps the journaled plan: rollout options given with it are listed to be warned about', () => {
+    expect(resolvePromoteOptions('x', { ...base, resume: true, bake: '1m', latencyStat: 'p95', interval: '5s' }).ignoredWithResume).toEqual([
+      '--bake',
+      '--latency-stat',
+      '--interval',
+    ]);
+    expect(resolvePromoteOptions('x', { ...base, resume: true }).ignoredWithResume).toEqual([]);
   });
   it('parses thresholds with their units; --bake 0 means no waiting', () => {
     const o = resolvePromoteOptions('x', {

@@ -47,6 +47,8 @@ export interface PromoteOptions {
   dryRun?: boolean;
   /** Aborted on Ctrl-C / SIGTERM (the rollout holds or rolls back). */
   signal?: AbortSignal | undefined;
+  /** Rollout options given with --resume, which continues with the journaled plan (they are ignored, with a warning). */
+  ignoredWithResume?: string[] | undefined;
 }
 
 export interface PromoteResult {
@@ -304,6 +306,9 @@ async function runSteps(opts: PromoteOptions, io: Io, aws: AwsClients, s: Traffi
     guard: opts.guard ?? true,
   };
   if (opts.skipValidation) io.warn(io.style.bold('--skip-validation: the schema gate is OFF for every step of this rollout.'));
+  if (opts.ignoredWithResume?.length) {
+    io.warn(`${opts.ignoredWithResume.join(', ')} ignored: --resume continues with the steps, bake, interval and thresholds the rollout was started with.`);
+  }
   let validatedOnce = false;
   const gates: StepGates = async (from, to) => {
     // The validator runs at most once per rollout (when asked or when there is no report); later steps read it.
@@ -398,8 +403,7 @@ export function resolvePromoteOptions(suffix: string, o: PromoteFlags): PromoteO
   const rolloutOnly = ['bake', 'max5xxRatio', '5xxFloor', 'maxLatencyRatio', 'latencyFloor', 'latencyStat', 'minRequests', 'maxInconclusive'] as const;
   if (o.weight !== undefined || o.forceUnlock) {
     const stray = rolloutOnly.filter((k) => o[k] !== undefined);
-    if (stray.length)
-      throw badInput(`--${stray[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to a rollout (--steps or --resume), not to ${forms[0]}.`);
+    if (stray.length) throw badInput(`--${stray[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to a rollout (--steps), not to ${forms[0]}.`);
   }
   const onInterrupt = o.onInterrupt;
   if (onInterrupt !== 'hold' && onInterrupt !== 'rollback') throw badInput(`--on-interrupt must be "hold" or "rollback", got "${onInterrupt}".`);
@@ -416,6 +420,14 @@ export function resolvePromoteOptions(suffix: string, o: PromoteFlags): PromoteO
   if (o.minRequests !== undefined) t.minRequests = parseIntStrict(o.minRequests, '--min-requests', 1, 1_000_000_000);
   if (o.maxInconclusive !== undefined) t.maxInconclusive = parseIntStrict(o.maxInconclusive, '--max-inconclusive', 1, 1000);
   const intervalMs = parseDuration(o.interval, '--interval');
+  const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  const ignoredWithResume = o.resume
+    ? [
+        ...rolloutOnly.filter((k) => o[k] !== undefined).map(flag),
+        ...(o.interval !== '15s' ? ['--interval'] : []),
+        ...(o.onInterrupt !== 'hold' ? ['--on-interrupt'] : []),
+      ]
+    : [];
   const bakeMs = o.bake !== undefined ? parseBake(o.bake) : undefined;
   if (bakeMs !== undefined && bakeMs > 0 && intervalMs > bakeMs)
     throw badInput(`--interval (${o.interval}) is longer than --bake (${o.bake}): no check would run during the bake.`);
@@ -433,6 +445,7 @@ export function resolvePromoteOptions(suffix: string, o: PromoteFlags): PromoteO
     skipValidation: o.skipValidation,
     validate: o.validate,
     dryRun: o.dryRun,
+    ignoredWithResume,
   };
 }
 
