@@ -4,6 +4,7 @@
  * the pooler; security groups applications → pooler → clusters only (plus the cutover function's admin console);
  * and none of it without `--pooler`. Synthesized with cdk-nag and CDK's validation on.
  */
+import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeStackConfig } from '../../src/core/config.js';
 import { names } from '../../src/core/naming.js';
@@ -116,4 +117,9 @@ describe('pooler tier (--pooler)', () => {
     const cl = sgId(off, n.auroraSecurityGroup('blue'));
     expect(ingress(off, cl).map((r) => JSON.stringify(r.SourceSecurityGroupId))).toContain(JSON.stringify(groupRef(sgId(off, n.serviceSecurityGroup('blue')))));
   });
+
+  it('the template with the pooler passes cfn-lint', () => {
+    // Throws (non-zero exit) on any error or warning finding.
+    expect(() => execFileSync('cfn-lint', [on.templateFile, '--ignore-checks', 'W3010', 'W3005'], { stdio: 'pipe', timeout: 120_000 })).not.toThrow();
+  }, 150_000);
 });
