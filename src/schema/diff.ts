@@ -208,7 +208,8 @@ function describeTable(t: Table): string {
 function diffTable(c: Collector, b: Table, g: Table, sides: Sides): void {
   const t = qname(b);
   if (b.kind !== g.kind) c.add('TB101', t, `${t} is a ${g.kind} on green, a ${b.kind} on blue`, b.kind, g.kind);
-  if (g.kind === 'partitioned table') {
+  // Bounds on different keys do not compare (a key change is TB102); a plain blue table accepts every value.
+  if (g.kind === 'partitioned table' && (b.kind !== 'partitioned table' || b.partitionKey === g.partitionKey)) {
     // Which key values each side's table accepts (blue's plain table: all of them), judged at every level.
     const bc = coverageOf(b, sides.blueChildren.get(key(b)) ?? []);
     const gc = coverageOf(g, sides.greenChildren.get(key(g)) ?? []);

@@ -52,7 +52,8 @@ export function diffRollback(blue: Catalog, green: Catalog): Difference[] {
     const gt = gm.get(key(bt));
     if (!gt) continue; // nothing of green's replicates into a table green lacks
     const t = qname(bt);
-    if (bt.kind === 'partitioned table' || gt.kind === 'partitioned table') {
+    const comparable = bt.kind !== 'partitioned table' || gt.kind !== 'partitioned table' || bt.partitionKey === gt.partitionKey;
+    if ((bt.kind === 'partitioned table' || gt.kind === 'partitioned table') && comparable) {
       const verdict = covers(coverageOf(gt, greenChildren.get(key(gt)) ?? []), coverageOf(bt, blueChildren.get(key(bt)) ?? []));
       if (verdict.answer === 'no') {
         add(

@@ -379,6 +379,12 @@ describe('kind 2: severity by the effect on blue’s writes', () => {
       failsOnBlue: ['insert into ev values (1, 500)', /no partition of relation "ev" found for row/],
     },
     {
+      name: 'partition key changed: bounds of different keys are not compared → TB102 risky only',
+      blue: 'create table ev (a int, b int) partition by range (a); create table ev_1 partition of ev for values from (0) to (100)',
+      green: 'create table ev (a int, b int) partition by range (b); create table ev_1 partition of ev for values from (0) to (100)',
+      expect: ['TB102 risky public.ev'],
+    },
+    {
       name: 'BEFORE trigger added whose function always raises → TG101 risky, TG104 breaking',
       base: 'create table t (id int)',
       green:
