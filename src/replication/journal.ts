@@ -114,9 +114,8 @@ export async function readJournal(s: Sessions): Promise<Journal | null> {
 export type JournalUpdate = Omit<Journal, 'seq' | 'updatedAt'>;
 
 /**
- * Writes the journal to both sides (in parallel) with seq one above the previous. Then honours the failpoint:
- * BGMIG_FAILPOINT=after:<operation>:<step> (or after:<step>) kills this process right after that step was
- * journaled, which is how the tests prove that every interrupted run is reported truthfully and recoverable.
+ * Writes the journal to both sides (in parallel) with seq one above the previous, then calls the journal
+ * checkpoint (below) with the step just journaled.
  */
 export async function writeJournal(s: Sessions, prev: Journal | null, next: JournalUpdate): Promise<Journal> {
   const seq = (prev?.seq ?? 0) + 1;
@@ -127,7 +126,7 @@ export async function writeJournal(s: Sessions, prev: Journal | null, next: Jour
       step = EXCLUDED.step, op_id = EXCLUDED.op_id, started_at = EXCLUDED.started_at, updated_at = now()`;
   const params = [seq, next.active, next.direction, next.schemas, next.operation, next.from, next.to, next.step, next.opId, next.startedAt];
   await Promise.all([s.blue.q(sql, params, 'write the bgmig journal on blue'), s.green.q(sql, params, 'write the bgmig journal on green')]);
-  failpoint(next.operation, next.step);
+  if (next.operation && next.step) (globalThis as JournalCheckpointHost).__bgmigJournalCheckpoint?.(next.operation, next.step);
   return { ...next, seq, updatedAt: new Date().toISOString() };
 }
 
@@ -147,13 +146,14 @@ export async function writeJournalOn(s: Session, prev: Journal | null, next: Jou
   return { ...next, seq, updatedAt: new Date().toISOString() };
 }
 
-function failpoint(operation: string | null, step: string | null): void {
-  const fp = process.env.BGMIG_FAILPOINT;
-  if (!fp || !operation || !step) return;
-  if (fp === `after:${step}` || fp === `after:${operation}:${step}`) {
-    // Abrupt on purpose: no cleanup, no unwinding, sockets dropped — like a kill -9 or a Lambda timeout.
-    process.kill(process.pid, 'SIGKILL');
-  }
+/**
+ * The journal checkpoint: called right after each step of an operation is journaled on both sides, as rotation's
+ * `hooks.checkpoint` is after each of its steps. Nothing in bgmig sets it. The tests inject one into a bgmig
+ * subprocess (`node --import test/harness/failpoint.mjs`, driven by BGMIG_FAILPOINT) that kills the process at a
+ * chosen step, which is how they prove every interrupted run is reported truthfully and recoverable.
+ */
+interface JournalCheckpointHost {
+  __bgmigJournalCheckpoint?: (operation: string, step: string) => void;
 }
 
 export function pendingOf(j: Journal | null): PendingOperation | null {

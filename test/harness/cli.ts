@@ -1,11 +1,13 @@
 /** Runs the real bgmig executable (bin/bgmig.js over the built bundle) as a subprocess. */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { refuseInUnitLayer } from './shared.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BGMIG_BIN = path.join(REPO_ROOT, 'bin', 'bgmig.js');
+/** Preload that turns BGMIG_FAILPOINT into the replication journal's checkpoint (see the file). */
+const FAILPOINT_PRELOAD = pathToFileURL(path.join(REPO_ROOT, 'test', 'harness', 'failpoint.mjs')).href;
 
 export interface RunResult {
   code: number;
@@ -38,7 +40,8 @@ export function runBgmig(args: string[], opts: RunOptions = {}): Promise<RunResu
   }
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BGMIG_BIN, ...args], { cwd: opts.cwd ?? REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const preload = env.BGMIG_FAILPOINT ? ['--import', FAILPOINT_PRELOAD] : [];
+    const child = spawn(process.execPath, [...preload, BGMIG_BIN, ...args], { cwd: opts.cwd ?? REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
