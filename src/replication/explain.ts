@@ -8,6 +8,9 @@ import type { Color } from '../core/naming.js';
 
 /** Codes whose sentence is more specific than their class's. */
 const BY_CODE: Record<string, (side: Color) => string> = {
+  // Raised by a statement, 08001 means the server itself could not connect out: CREATE/ALTER SUBSCRIPTION
+  // connecting from the subscriber to the publisher (a client-side connection failure has no SQLSTATE).
+  '08001': (s) => `${s}'s server could not connect to the other side: a subscription connects from ${s} itself, so ${s} must reach the other side's host and port (security groups, pg_hba.conf and listen_addresses there) — fix the network path, then run the same command again`,
   '23505': (s) => `a unique constraint on ${s} rejected a row (duplicate key): the row already exists there — compare both sides' data for that key`,
   '23503': (s) => `a foreign key on ${s} rejected a row: the referenced row is missing there`,
   '23502': (s) => `a NOT NULL column on ${s} got no value: give it a default on ${s} or send the column`,

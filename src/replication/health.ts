@@ -168,6 +168,9 @@ export function decideHealth(observations: readonly StreamObservation[], ctx: He
     return out('not_running', [`the apply worker of ${name} on ${to} is not running (${errorCounts}): read ${log} and fix its error`]);
   }
   if (confirmedAdvancedBytes !== null && confirmedAdvancedBytes > 0) return out('catching_up', []);
+  // A large transaction being applied confirms nothing until it commits, but keeps arriving.
+  const received = subs.map((x) => x.receivedLsn).filter((x): x is string => x !== null);
+  if (received.length > 1 && lsnToBigInt(received[received.length - 1]) > lsnToBigInt(received[0])) return out('catching_up', []);
   if (copying) return out('copying', []);
   return out('stalled', [
     `the apply worker of ${name} on ${to} made no progress in ${Math.round(evidence.windowMs / 100) / 10} s while ${pendingBytes === null ? 'WAL' : formatBytes(pendingBytes)} of ${from}'s WAL wait, without recording an error: a lock or a long transaction on ${to} blocks it — look at pg_locks / pg_stat_activity on ${to}`,

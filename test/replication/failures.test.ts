@@ -21,6 +21,7 @@ describe('pure helpers', () => {
     expect(explainSqlState('53400', 'blue')).toContain('max_replication_slots');
     expect(explainSqlState('55006', 'blue')).toContain('in use by another process');
     expect(explainSqlState('08006', 'green')).toContain('the connection to green broke');
+    expect(explainSqlState('08001', 'green')).toContain("green's server could not connect to the other side: a subscription connects from green itself");
     expect(explainSqlState('23505', 'green')).toContain('duplicate key');
     expect(explainSqlState('22P02', 'green')).toContain("does not fit green's column type");
     expect(explainSqlState('ZZ999', 'blue')).toBe("see blue's server log for SQLSTATE ZZ999");

@@ -74,6 +74,14 @@ describe('decideHealth', () => {
     expect(stuck.problems[0]).toContain('a lock or a long transaction on green');
   });
 
+  it('a large transaction still arriving (received position moving, nothing confirmed yet) is catching up, not stalled', () => {
+    const a = obs(0, { cur: '0/90000', confirmed: '0/1000' });
+    const b = obs(1000, { cur: '0/99000', confirmed: '0/1000' });
+    const withReceived = (o: StreamObservation, lsn: string): StreamObservation => ({ ...o, subscriber: o.subscriber ? { ...o.subscriber, receivedLsn: lsn } : null });
+    expect(decideHealth([withReceived(a, '0/20000'), withReceived(b, '0/50000')], ctx).verdict).toBe('catching_up');
+    expect(decideHealth([withReceived(a, '0/20000'), withReceived(b, '0/20000')], ctx).verdict).toBe('stalled');
+  });
+
   it('a table copy that keeps failing is copy_failing and names the tables', () => {
     const d = decideHealth([obs(0, { cur: '0/3000', confirmed: '0/3000', sync: 2, notReady: ['public.seed'] }), obs(1000, { cur: '0/3000', confirmed: '0/3000', sync: 3, notReady: ['public.seed'] })], ctx);
     expect(d.verdict).toBe('copy_failing');
