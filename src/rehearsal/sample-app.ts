@@ -214,7 +214,12 @@ export class SampleApp {
       try {
         // Green's code reads the view its migration added: it only works on a database that has it.
         if (code === 'green') await c.query('SELECT orders, total FROM public.customer_totals WHERE customer_id = $1', [customer]);
-        await c.query('INSERT INTO public.orders (request_id, customer_id, qty, unit_price, served_by) VALUES ($1, $2, $3, 4.50, $4)', [requestId, customer, 1 + (this.acks.length % 5), code]);
+        await c.query('INSERT INTO public.orders (request_id, customer_id, qty, unit_price, served_by) VALUES ($1, $2, $3, 4.50, $4)', [
+          requestId,
+          customer,
+          1 + (this.acks.length % 5),
+          code,
+        ]);
         await c.query("INSERT INTO public.audit_log (request_id, at, note) VALUES ($1, now(), 'order placed')", [requestId]);
         await c.query('UPDATE public.customers SET orders_count = orders_count + 1 WHERE id = $1', [customer]);
         await c.query('COMMIT');
@@ -235,7 +240,7 @@ export class SampleApp {
   }
 
   private async read(c: pg.Client): Promise<void> {
-    await c.query('SELECT count(*) FROM public.orders WHERE created_at > now() - interval \'1 second\'');
+    await c.query("SELECT count(*) FROM public.orders WHERE created_at > now() - interval '1 second'");
     this.o.timeline.read();
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -251,9 +256,12 @@ export async function missingWrites(adminUrl: string, acks: readonly Ack[]): Pro
   try {
     const ids = acks.map((a) => a.requestId);
     const q = async (table: string) =>
-      (await c.query<{ id: string }>(`SELECT x.id FROM unnest($1::uuid[]) AS x(id) WHERE NOT EXISTS (SELECT 1 FROM public.${table} t WHERE t.request_id = x.id)`, [ids])).rows.map(
-        (r) => r.id,
-      );
+      (
+        await c.query<{ id: string }>(
+          `SELECT x.id FROM unnest($1::uuid[]) AS x(id) WHERE NOT EXISTS (SELECT 1 FROM public.${table} t WHERE t.request_id = x.id)`,
+          [ids],
+        )
+      ).rows.map((r) => r.id);
     return { orders: await q('orders'), auditLog: await q('audit_log') };
   } finally {
     await c.end().catch(() => undefined);

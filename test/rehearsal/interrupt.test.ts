@@ -10,7 +10,11 @@ import { processesMatching, runNeedles } from './helpers.js';
 
 describe('bgmig rehearse interrupted', () => {
   it('SIGINT mid-cutover leaves no server, emulator or temp dir behind', { timeout: 240_000 }, async () => {
-    const child = spawn(process.execPath, [BGMIG_BIN, 'rehearse'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(process.execPath, [BGMIG_BIN, 'rehearse'], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     let out = '';
     let signalled = false;
     let workspace = '';

@@ -26,7 +26,18 @@ describe('bgmig rehearse', () => {
 
     // Every command ran and held, in the operator's order.
     const names = r.steps.filter((s) => !s.name.startsWith('start ') && !s.name.startsWith('load ') && !s.name.startsWith('provision ')).map((s) => s.name);
-    for (const expected of ['status', 'validate', 'db init', 'db sync start', 'db cutover', 'promote (rollout)', 'db rollback', 'rotate-secret-manual', 'db sync stop', 'history']) {
+    for (const expected of [
+      'status',
+      'validate',
+      'db init',
+      'db sync start',
+      'db cutover',
+      'promote (rollout)',
+      'db rollback',
+      'rotate-secret-manual',
+      'db sync stop',
+      'history',
+    ]) {
       expect(names).toContain(expected);
     }
     expect(names.indexOf('db cutover')).toBeLessThan(names.indexOf('db rollback'));
@@ -71,7 +82,9 @@ describe('bgmig rehearse', () => {
     const r = JSON.parse(res.stdout) as RehearsalResult;
     expect(res.code, res.stderr).toBe(0);
     expect(r.environment.emulator).toBeNull();
-    expect(res.stderr).toContain('AWS emulator: not installed — traffic, alarms, secrets and the db record are skipped (pip install "moto[server]==5.2.1" to include them)');
+    expect(res.stderr).toContain(
+      'AWS emulator: not installed — traffic, alarms, secrets and the db record are skipped (pip install "moto[server]==5.2.1" to include them)',
+    );
     const status = (name: string) => r.steps.find((s) => s.name === name)?.status;
     for (const held of ['validate', 'db init', 'db sync start', 'db cutover', 'db rollback', 'db sync stop']) expect(status(held)).toBe('held');
     for (const skipped of ['status', 'promote / alarm / rollback', 'rotate-secret-manual', 'history']) expect(status(skipped)).toBe('skipped');

@@ -28,9 +28,24 @@ const data: TimelineData = {
 
 const result: RehearsalResult = {
   verdict: { pass: true, reasons: [], line: 'PASS — 1 step(s) held, 3 acknowledged writes, 0 lost' },
-  environment: { postgres: 'PostgreSQL 16.14 (embedded)', emulator: 'moto 5.2.1', emulatorEndpoint: 'http://127.0.0.1:1', pooler: null, workspace: '/tmp/x', kept: false },
+  environment: {
+    postgres: 'PostgreSQL 16.14 (embedded)',
+    emulator: 'moto 5.2.1',
+    emulatorEndpoint: 'http://127.0.0.1:1',
+    pooler: null,
+    workspace: '/tmp/x',
+    kept: false,
+  },
   skipped: [],
-  steps: [{ name: 'db cutover', command: 'bgmig db cutover --yes', status: 'held', durationMs: 250, impact: { writePauseMs: 1100, errors: 1, errorCodes: ['57P01'] } }],
+  steps: [
+    {
+      name: 'db cutover',
+      command: 'bgmig db cutover --yes',
+      status: 'held',
+      durationMs: 250,
+      impact: { writePauseMs: 1100, errors: 1, errorCodes: ['57P01'] },
+    },
+  ],
   acknowledged: 3,
   lost: 0,
   clientErrors: 1,

@@ -25,7 +25,16 @@ describe('switchImpact', () => {
   });
 
   it('counts a pause that spans the whole window', () => {
-    const r = switchImpact({ acks: [[100, 'blue'], [2100, 'green']], errors: [] }, { start: 500, end: 1500 });
+    const r = switchImpact(
+      {
+        acks: [
+          [100, 'blue'],
+          [2100, 'green'],
+        ],
+        errors: [],
+      },
+      { start: 500, end: 1500 },
+    );
     expect(r.writePauseMs).toBe(2000);
   });
 
@@ -37,7 +46,16 @@ describe('switchImpact', () => {
 
 describe('bucketize', () => {
   it('counts writes per serving code and errors per 100 ms', () => {
-    const b = bucketize({ acks: [[10, 'blue'], [99, 'green'], [100, 'blue'], [250, 'green']], errors: [err(150), err(160)], durationMs: 300 });
+    const b = bucketize({
+      acks: [
+        [10, 'blue'],
+        [99, 'green'],
+        [100, 'blue'],
+        [250, 'green'],
+      ],
+      errors: [err(150), err(160)],
+      durationMs: 300,
+    });
     expect(b).toEqual([
       { t: 0, blue: 1, green: 1, errors: 0 },
       { t: 100, blue: 1, green: 0, errors: 2 },
@@ -49,7 +67,13 @@ describe('bucketize', () => {
 describe('decideVerdict', () => {
   const held = [{ name: 'db cutover', status: 'held' as const }];
   it('passes when every step that ran held and nothing was lost; skipped steps are listed, not failures', () => {
-    const v = decideVerdict({ steps: [...held, { name: 'promote', status: 'skipped', detail: 'no emulator' }], acknowledged: 1200, lost: 0, lossChecked: true, leftovers: [] });
+    const v = decideVerdict({
+      steps: [...held, { name: 'promote', status: 'skipped', detail: 'no emulator' }],
+      acknowledged: 1200,
+      lost: 0,
+      lossChecked: true,
+      leftovers: [],
+    });
     expect(v.pass).toBe(true);
     expect(v.line).toBe('PASS — 1 step(s) held, 1 skipped, 1,200 acknowledged writes, 0 lost');
   });
