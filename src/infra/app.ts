@@ -18,7 +18,7 @@ import { BgmigStack } from './stack.js';
  * Without this context CDK downgrades its own template-validation errors to warnings; bgmig wants an invalid
  * template to fail the synth (it is skipped altogether when CDK_VALIDATION=false).
  */
-export const STRICT_TEMPLATE_VALIDATION_CONTEXT = '@aws-cdk/core:validateAgainstDefaultRules';
+const STRICT_TEMPLATE_VALIDATION_CONTEXT = '@aws-cdk/core:validateAgainstDefaultRules';
 
 const ACKNOWLEDGED_RULES = 'aws:cdk:acknowledged-rules';
 /** Acknowledged ids are stored qualified, e.g. `Annotation::AwsSolutions-SMG4`. */

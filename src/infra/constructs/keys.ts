@@ -11,7 +11,6 @@ import type { Names } from '../../core/naming.js';
 import { ExplicitKey } from '../explicit-actions.js';
 
 export type KeyPurpose = 'aurora' | 'secrets' | 's3';
-export const KEY_PURPOSES: readonly KeyPurpose[] = ['aurora', 'secrets', 's3'];
 
 /** The AWS service that uses each key on a caller's behalf (the kms:ViaService condition of every grant). */
 const VIA_SERVICE: Record<KeyPurpose, string> = { aurora: 'rds', secrets: 'secretsmanager', s3: 's3' };
