@@ -73,7 +73,7 @@ export const CODES = {
   ID101: { severity: 'breaking', meaning: 'Identity removed from a column that has no other default: inserts that omit it fail.' },
   ID102: { severity: 'breaking', meaning: 'Column became GENERATED ALWAYS AS IDENTITY: inserts that supply a value fail.' },
   GC101: { severity: 'breaking', meaning: 'Column became a generated column: writes to it fail.' },
-  PV101: { severity: 'breaking', meaning: 'Privileges revoked from a role.' },
+  PV101: { severity: 'breaking', meaning: 'Privileges revoked from a role (since issue 11 also USAGE/CREATE on schemas and EXECUTE on routines).' },
   CP101: { severity: 'breaking', meaning: 'Composite type attribute removed.' },
   MF109: {
     severity: 'breaking',
@@ -123,7 +123,8 @@ export const CODES = {
   MF105: { severity: 'risky', meaning: 'Unique constraint added or changed: existing writers may violate it.', seeAlso: 'squawk disallowed-unique-constraint' },
   MF106: {
     severity: 'risky',
-    meaning: 'Check constraint added or changed: existing writers may violate it.',
+    meaning:
+      'Check constraint added or changed: existing writers may violate it (since issue 11 not for a pure CHECK (col IS NOT NULL), now MF109/CN103, nor for NOT VALID ↔ validated alone, now ST105).',
     seeAlso: 'squawk constraint-missing-not-valid; pgroll create_constraint',
   },
   MF107: {
@@ -143,7 +144,7 @@ export const CODES = {
   CL101: { severity: 'risky', meaning: 'Column collation changed: sort order and uniqueness may differ.' },
   CO101: { severity: 'risky', meaning: 'Column order changed: SELECT * and INSERT without a column list see another order.' },
   IX101: { severity: 'risky', meaning: 'Index dropped: queries that used it get slower.' },
-  IX102: { severity: 'risky', meaning: 'Index definition changed.' },
+  IX102: { severity: 'risky', meaning: 'Index definition changed (since issue 11 storage parameters alone are SP101).' },
   VW101: { severity: 'risky', meaning: 'View definition changed (same columns): results may differ.' },
   SQ102: {
     severity: 'risky',
@@ -206,7 +207,7 @@ export const CODES = {
   SA108: { severity: 'safe', meaning: 'Type (enum, domain or composite) added.' },
   SA109: { severity: 'safe', meaning: 'Function or procedure added (a new name or a new overload).' },
   SA110: { severity: 'safe', meaning: 'Extension added.' },
-  SA111: { severity: 'safe', meaning: 'Privileges granted to a role.' },
+  SA111: { severity: 'safe', meaning: 'Privileges granted to a role (since issue 11 also on schemas and routines).' },
   DF104: { severity: 'safe', meaning: 'Default added to a column that had none.' },
   CT103: { severity: 'safe', meaning: 'Type widened losslessly (varchar(n)→varchar(m>n) or text, int→bigint, more numeric precision).' },
   CN102: { severity: 'safe', meaning: 'Constraint renamed (same definition).' },
