@@ -23,6 +23,12 @@ export interface ConnectOptions {
   statementTimeoutMs?: number;
   /** Every lock wait on this connection is bounded (lock_timeout), so no step can hang behind a lock. */
   lockTimeoutMs?: number;
+  /**
+   * Client-side bound on each query (pg's query_timeout), for what statement_timeout cannot see: a query that never
+   * reaches PostgreSQL because a pooler in between holds it (PgBouncer PAUSE) or a server that stopped answering.
+   * Off by default, because sessions may raise their statement_timeout for a longer step.
+   */
+  queryTimeoutMs?: number;
   /** Start each session read-only (validator). */
   readOnly?: boolean;
   applicationName?: string;
@@ -149,6 +155,7 @@ export async function connect(target: DbTarget, opts: ConnectOptions = {}): Prom
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
     application_name: opts.applicationName ?? 'bgmig',
+    ...(opts.queryTimeoutMs !== undefined ? { query_timeout: opts.queryTimeoutMs } : {}),
     options: options.join(' '),
   });
   // An idle connection dropped by the server emits 'error' on the client; without a listener that would crash
@@ -182,6 +189,7 @@ export function describeDbError(e: unknown, target: DbTarget, doing = 'connect t
   else if (code === 'ECONNREFUSED') msg = `Cannot ${doing} ${where}: connection refused — is the server running and the port right?`;
   else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') msg = `Cannot ${doing} ${where}: host name "${target.host}" does not resolve.`;
   else if (code === 'ETIMEDOUT' || /timeout expired|Connection terminated due to connection timeout/i.test(raw)) msg = `Timed out trying to ${doing} ${where}: check the network path (security groups, tunnel) and retry.`;
+  else if (/Query read timeout/.test(raw)) msg = `No answer from ${where} within the client-side query bound: a pooler may be holding the query (paused) or the server stopped answering — check it, then retry.`;
   else if (code === '57014') msg = `A statement on ${where} hit its statement timeout (${raw}).`;
   else if (code === '55P03') msg = `A statement on ${where} could not get a lock within its lock timeout (${raw}).`;
   else if (/self[- ]signed|certificate|SSL|TLS/i.test(raw)) msg = `TLS to ${where} failed (${raw}): pass the RDS CA bundle or check sslmode.`;
@@ -216,7 +224,14 @@ export async function checkLogin(target: DbTarget, opts: Pick<ConnectOptions, 'c
   const started = Date.now();
   let client: pg.Client | undefined;
   try {
-    client = await connect(target, { connectTimeoutMs: opts.connectTimeoutMs, statementTimeoutMs: 10_000, lockTimeoutMs: 1_000, applicationName: opts.applicationName ?? 'bgmig-login-check' });
+    // A probe never waits longer than its statement bound plus a margin, even behind a paused pooler.
+    client = await connect(target, {
+      connectTimeoutMs: opts.connectTimeoutMs,
+      statementTimeoutMs: 10_000,
+      lockTimeoutMs: 1_000,
+      queryTimeoutMs: 15_000,
+      applicationName: opts.applicationName ?? 'bgmig-login-check',
+    });
     await client.query('SELECT 1');
     return { ok: true, latencyMs: Date.now() - started, connectRevoked: false };
   } catch (e) {

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients, DEFAULT_AWS_TIMEOUT_MS, LAMBDA_INVOKE_BOUND_MS } from '../../src/cli/aws.js';
 import { WAIT_LINE_INTERVAL_MS, waitReporter } from '../../src/cli/commands/rotate-secret-manual.js';
 import { toBgmigError } from '../../src/cli/context.js';
-import { checkLogin, parseDbUrl } from '../../src/db/connection.js';
+import { checkLogin, connect, describeDbError, parseDbUrl } from '../../src/db/connection.js';
+import { startPostgres } from '../harness/postgres.js';
 import { runBgmig } from '../harness/cli.js';
 
 const servers: net.Server[] = [];
@@ -108,6 +109,21 @@ describe('a PostgreSQL endpoint that accepts and never answers', () => {
     expect(r).toMatchObject({ ok: false, rejected: false });
     expect(r.ok ? '' : r.error).toMatch(/^Timed out trying to log in to admin@127\.0\.0\.1:\d+\/app/);
     expect(JSON.stringify(r)).not.toContain('s3cret');
+  });
+
+  it('a query held beyond the client-side bound (what a paused pooler does) fails with one sentence', async () => {
+    const pg = await startPostgres();
+    try {
+      const target = parseDbUrl(pg.url(), '--db-url');
+      const client = await connect(target, { statementTimeoutMs: 30_000, queryTimeoutMs: 500 });
+      const started = Date.now();
+      const err = await client.query('SELECT pg_sleep(5)').then(() => undefined, (e: unknown) => e);
+      await client.end().catch(() => undefined);
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(describeDbError(err, target, 'query').message).toMatch(/^No answer from .* within the client-side query bound: a pooler may be holding the query/);
+    } finally {
+      await pg.stop();
+    }
   });
 
   it('validate (exit 1) and db sync status (exit 3, each side a problem) return within the 10 s connect bound', async () => {
