@@ -76,6 +76,13 @@ export interface Thresholds {
   minRequests: number;
   /** This many inconclusive polls in a row fail the rollout (default 3). */
   maxInconclusive: number;
+  /**
+   * Milliseconds after a step's weights are set during which inconclusive polls do not count toward maxInconclusive
+   * (default 120 000): the ALB sends CloudWatch one datapoint per minute and they arrive with a delay, so the first
+   * polls of a step often see no green traffic yet. Alarms, target health and a conclusive failing metric still roll
+   * back at once.
+   */
+  metricsGraceMs: number;
   /** The TargetResponseTime statistic compared: a percentile like p99 (default) or Average / Maximum. */
   latencyStat: string;
 }
@@ -87,6 +94,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   latencyFloorSeconds: 0.1,
   minRequests: 50,
   maxInconclusive: 3,
+  metricsGraceMs: 120_000,
   latencyStat: 'p99',
 };
 
@@ -290,11 +298,16 @@ export interface PollDecision {
   reason?: CheckResult | undefined;
 }
 
-/** N inconclusive polls in a row count as a failure: a rollout that cannot see green must not keep moving traffic. */
-export function decideAfterPoll(v: PollVerdict, streak: number, t: Thresholds): PollDecision {
+/**
+ * N inconclusive polls in a row count as a failure: a rollout that cannot see green must not keep moving traffic.
+ * `sinceStepMs` is the time since the step's weights were set; within `metricsGraceMs` an inconclusive poll does not
+ * count (the step's metrics cannot have arrived yet). A plan journaled before the grace existed has none.
+ */
+export function decideAfterPoll(v: PollVerdict, streak: number, t: Thresholds, sinceStepMs = Number.POSITIVE_INFINITY): PollDecision {
   if (v.status === 'stop') return { action: 'stop', inconclusiveStreak: streak, reason: v.decisive };
   if (v.status === 'fail') return { action: 'rollback', inconclusiveStreak: 0, reason: v.decisive };
   if (v.status === 'pass') return { action: 'continue', inconclusiveStreak: 0 };
+  if (sinceStepMs < (t.metricsGraceMs ?? 0)) return { action: 'continue', inconclusiveStreak: 0 };
   const n = streak + 1;
   if (n >= t.maxInconclusive) {
     const inc = v.checks.filter((c) => c.status === 'inconclusive');

@@ -301,7 +301,7 @@ class Rollout {
       if (this.opts.signal?.aborted) return this.interrupted(i);
       const verdict = await this.poll(stepStartedAt, to);
       this.baseline = verdict.baseline ?? this.baseline;
-      const d = decideAfterPoll(verdict, streak, plan.thresholds);
+      const d = decideAfterPoll(verdict, streak, plan.thresholds, Date.now() - stepStartedAt);
       streak = d.inconclusiveStreak;
       const bakeRemainingMs = Math.max(0, bakeEnd - Date.now());
       this.opts.emit({ event: 'check', step: stepNo, of, status: verdict.status, bakeRemainingMs, inconclusiveStreak: streak, checks: verdict.checks });

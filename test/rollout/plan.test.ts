@@ -187,6 +187,11 @@ describe('decideAfterPoll', () => {
     expect(d.reason?.detail).toMatch(/^3 inconclusive poll\(s\) in a row \(limit 3\): green served 3 request\(s\)/);
     expect(decideAfterPoll(inc, 0, { ...T, maxInconclusive: 1 }).action).toBe('rollback');
   });
+  it('within the metrics grace after a step, inconclusive polls do not count; a failure still rolls back at once', () => {
+    expect(decideAfterPoll(inc, 2, T, 60_000)).toEqual({ action: 'continue', inconclusiveStreak: 0 });
+    expect(decideAfterPoll(inc, 2, T, 120_000).action).toBe('rollback');
+    expect(decideAfterPoll(judgePoll(obs({ alarms: [{ name: 'a', state: 'ALARM' }] }), T), 0, T, 1000).action).toBe('rollback');
+  });
   it('a conclusive pass resets the streak; a fail rolls back at once; a stop stops', () => {
     expect(decideAfterPoll(judgePoll(obs(), T), 2, T)).toEqual({ action: 'continue', inconclusiveStreak: 0 });
     expect(decideAfterPoll(judgePoll(obs({ alarms: [{ name: 'a', state: 'ALARM' }] }), T), 0, T).action).toBe('rollback');
@@ -339,8 +344,17 @@ describe('promote flags', () => {
       minRequests: '20',
       maxInconclusive: '5',
       latencyStat: 'p95',
+      metricsGrace: '30s',
     });
     expect(o.bakeMs).toBe(0);
-    expect(o.thresholds).toEqual({ max5xxRatio: 3, floor5xxShare: 0.005, latencyFloorSeconds: 0.25, minRequests: 20, maxInconclusive: 5, latencyStat: 'p95' });
+    expect(o.thresholds).toEqual({
+      max5xxRatio: 3,
+      floor5xxShare: 0.005,
+      latencyFloorSeconds: 0.25,
+      minRequests: 20,
+      maxInconclusive: 5,
+      latencyStat: 'p95',
+      metricsGraceMs: 30_000,
+    });
   });
 });

@@ -384,6 +384,7 @@ interface PromoteFlags {
   latencyStat?: string;
   minRequests?: string;
   maxInconclusive?: string;
+  metricsGrace?: string;
   onInterrupt: string;
   guard: boolean;
   resume: boolean;
@@ -400,7 +401,17 @@ export function resolvePromoteOptions(suffix: string, o: PromoteFlags): PromoteO
   );
   if (forms.length === 0) throw badInput('promote needs one of --weight N (one step), --steps LIST (a rollout), --resume or --force-unlock.');
   if (forms.length > 1) throw badInput(`${forms.join(' and ')} cannot be combined: pick one.`);
-  const rolloutOnly = ['bake', 'max5xxRatio', '5xxFloor', 'maxLatencyRatio', 'latencyFloor', 'latencyStat', 'minRequests', 'maxInconclusive'] as const;
+  const rolloutOnly = [
+    'bake',
+    'max5xxRatio',
+    '5xxFloor',
+    'maxLatencyRatio',
+    'latencyFloor',
+    'latencyStat',
+    'minRequests',
+    'maxInconclusive',
+    'metricsGrace',
+  ] as const;
   if (o.weight !== undefined || o.forceUnlock) {
     const stray = rolloutOnly.filter((k) => o[k] !== undefined);
     if (stray.length) throw badInput(`--${stray[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to a rollout (--steps), not to ${forms[0]}.`);
@@ -419,6 +430,7 @@ export function resolvePromoteOptions(suffix: string, o: PromoteFlags): PromoteO
   }
   if (o.minRequests !== undefined) t.minRequests = parseIntStrict(o.minRequests, '--min-requests', 1, 1_000_000_000);
   if (o.maxInconclusive !== undefined) t.maxInconclusive = parseIntStrict(o.maxInconclusive, '--max-inconclusive', 1, 1000);
+  if (o.metricsGrace !== undefined) t.metricsGraceMs = o.metricsGrace.trim() === '0' ? 0 : parseDuration(o.metricsGrace, '--metrics-grace');
   const intervalMs = parseDuration(o.interval, '--interval');
   const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
   const ignoredWithResume = o.resume
@@ -464,6 +476,10 @@ export function register(program: Command): void {
     .option('--latency-stat <stat>', `TargetResponseTime statistic compared (default ${DEFAULT_THRESHOLDS.latencyStat})`)
     .option('--min-requests <n>', `requests each colour needs in the window for a metric verdict (default ${DEFAULT_THRESHOLDS.minRequests})`)
     .option('--max-inconclusive <n>', `inconclusive checks in a row that count as a failure (default ${DEFAULT_THRESHOLDS.maxInconclusive})`)
+    .option(
+      '--metrics-grace <duration>',
+      `after each step, inconclusive checks do not count for this long: ALB metrics reach CloudWatch a minute or more late (default ${DEFAULT_THRESHOLDS.metricsGraceMs / 60_000}m)`,
+    )
     .option('--on-interrupt <action>', 'on Ctrl-C / SIGTERM: "hold" at the last step set, or "rollback"', 'hold')
     .option('--no-guard', 'disable the rollback guard (the EventBridge rule on green alarms) while this promote runs')
     .option('--resume', 'continue the newest held rollout from the journal', false)
