@@ -51,7 +51,8 @@ export async function handOver(cb: SwitchCallbacks, active: Color, target: DbTar
     if (!tier) return;
     parts.push(await tier.release(active, target));
     holdMs = handBack(tier);
-    follow = performance.now();
+    // Clients follow at the RESUME, not when the release's bookkeeping is done.
+    follow = (tier as { releasedAt?: () => number | undefined }).releasedAt?.() ?? performance.now();
   };
   if (tier && !followsSwitch) await release();
   if (cb.onSwitch) {

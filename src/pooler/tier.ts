@@ -108,6 +108,8 @@ export class PoolerTier implements ClientTier {
   private plan: PoolerPlanItem[] | null = null;
   /** Console connections that paused an entry, kept open to resume it. */
   private readonly kept = new Map<string, PoolerAdmin>();
+  /** SHOW CONFIG conffile per pooler, from the observation. */
+  private readonly conffiles = new Map<string, string>();
   /** performance.now() when the first PAUSE was sent, and when the last RESUME answered. */
   private pausedAt: number | undefined;
   private resumedAt: number | undefined;
@@ -149,6 +151,7 @@ export class PoolerTier implements ClientTier {
         admins.map(async (a) => {
           const [entries, config] = await Promise.all([a.databases(), a.config()]);
           const conffile = config.conffile || null;
+          if (conffile) this.conffiles.set(a.ref.label, conffile);
           const files = conffile && this.mechanism === 'file' ? configFiles(conffile) : [];
           const names = entries.map((e) => e.name);
           const editable = names.filter((n) => files.some((f) => repointEntries(f.text, [n], this.sides.blue).found.includes(n)));
@@ -218,29 +221,40 @@ export class PoolerTier implements ClientTier {
     const plan = await this.planned();
     const to = endpointOf(target);
     let changed = 0;
-    await this.withAdmins(async (admins) => {
-      for (const a of admins) {
-        const item = plan.find((p) => p.label === a.ref.label);
-        if (!item) continue;
-        const conffile = (await a.config()).conffile;
-        const pending = new Set(item.entries);
-        for (const f of configFiles(conffile)) {
-          const r = repointEntries(f.text, [...pending], to);
-          for (const n of r.found) pending.delete(n);
-          if (r.changed.length > 0) {
-            writeConfig(f.file, r.text);
-            changed += r.changed.length;
+    // Inside the write pause: every pooler at once, on the console kept from its PAUSE when there is one.
+    await Promise.all(
+      plan.map(async (item) => {
+        const ref = this.refs.find((r) => r.label === item.label) as PoolerRef;
+        const kept = [...this.kept.entries()].find(([k]) => k.startsWith(`${item.label}\n`))?.[1];
+        const a = kept ?? (await PoolerAdmin.connect(ref));
+        try {
+          const conffile = this.conffiles.get(item.label) ?? (await a.config()).conffile;
+          const pending = new Set(item.entries);
+          for (const f of configFiles(conffile)) {
+            const r = repointEntries(f.text, [...pending], to);
+            for (const n of r.found) pending.delete(n);
+            if (r.changed.length > 0) {
+              writeConfig(f.file, r.text);
+              changed += r.changed.length;
+            }
           }
+          if (pending.size > 0) throw failure(`Pooler ${item.label}: entr${pending.size === 1 ? 'y' : 'ies'} ${[...pending].join(', ')} not found in ${conffile} any more.`);
+          await a.reload();
+          // Check what the pooler now says rather than assume the file was taken.
+          const ok = await waitFor(async () => (await a.databases()).filter((e) => item.entries.includes(e.name)).every((e) => sideOf(e, this.sides) === active), performance.now() + 2_000, 5);
+          if (!ok) throw failure(`Pooler ${item.label} still points elsewhere after RELOAD: check ${conffile}.`);
+          for (const n of item.entries) item.pointsAt[n] = active;
+        } finally {
+          if (!kept) await a.close();
         }
-        if (pending.size > 0) throw failure(`Pooler ${a.ref.label}: entr${pending.size === 1 ? 'y' : 'ies'} ${[...pending].join(', ')} not found in ${conffile} any more.`);
-        await a.reload();
-        // RELOAD is asynchronous to nothing here, but check what the pooler now says rather than assume it.
-        const ok = await waitFor(async () => (await a.databases()).filter((e) => item.entries.includes(e.name)).every((e) => sideOf(e, this.sides) === active), performance.now() + 2_000);
-        if (!ok) throw failure(`Pooler ${a.ref.label} still points elsewhere after RELOAD: check ${conffile}.`);
-        for (const n of item.entries) item.pointsAt[n] = active;
-      }
-    });
+      }),
+    );
     return `${changed} entr${changed === 1 ? 'y' : 'ies'} rewritten → ${active}`;
+  }
+
+  /** performance.now() when the last RESUME answered (clients run on the new side from then), if it did here. */
+  releasedAt(): number | undefined {
+    return this.resumedAt;
   }
 
   /** How long clients were held: first PAUSE sent → last RESUME answered (null unless both happened here). */
