@@ -9,7 +9,7 @@
  */
 import { GetSecretValueCommand, type GetSecretValueCommandOutput, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { awsErrorName } from '../core/aws-error.js';
-import { BgmigError, ExitCode, firstLine, messageOf } from '../core/errors.js';
+import { badInput, failure, firstLine, messageOf } from '../core/errors.js';
 import { type DbSecretValue, parseSecretValue } from '../db/connection.js';
 import type { SecretVersionSelector } from '../schema/report.js';
 
@@ -27,10 +27,10 @@ const STAGE = /^[^\s]{1,256}$/;
 export function parseVersionSelector(raw: Record<string, unknown>): SecretVersionSelector {
   const { versionId, versionStage } = raw;
   if (versionId !== undefined && (typeof versionId !== 'string' || !VERSION_ID.test(versionId))) {
-    throw new BgmigError('The event field versionId must be a secret version id (32 to 64 letters, digits or hyphens).', ExitCode.BadInput);
+    throw badInput('The event field versionId must be a secret version id (32 to 64 letters, digits or hyphens).');
   }
   if (versionStage !== undefined && (typeof versionStage !== 'string' || !STAGE.test(versionStage))) {
-    throw new BgmigError('The event field versionStage must be a staging label such as AWSPENDING or AWSCURRENT.', ExitCode.BadInput);
+    throw badInput('The event field versionStage must be a staging label such as AWSPENDING or AWSCURRENT.');
   }
   return { versionId, versionStage };
 }
@@ -47,19 +47,14 @@ export async function readSecretVersion(sm: SecretsManagerClient, arn: string, s
     res = await sm.send(new GetSecretValueCommand({ SecretId: arn, ...(selector.versionId ? { VersionId: selector.versionId } : {}), ...(versionStage ? { VersionStage: versionStage } : {}) }));
   } catch (e) {
     const name = awsErrorName(e) ?? 'Error';
-    throw new BgmigError(`The ${fn} could not read the ${what} secret (${name}: ${firstLine(messageOf(e))}): check that it exists and that the function's role may read it.`, ExitCode.Failure, {
-      cause: e,
-    });
+    throw failure(`The ${fn} could not read the ${what} secret (${name}: ${firstLine(messageOf(e))}): check that it exists and that the function's role may read it.`, e);
   }
   const stages = res.VersionStages ?? [];
   if ((selector.versionId !== undefined && res.VersionId !== selector.versionId) || (versionStage !== undefined && !stages.includes(versionStage))) {
-    throw new BgmigError(
-      `Secrets Manager answered version ${res.VersionId ?? '?'} (${stages.join(', ') || 'no stage'}) of the ${what} secret when asked for ${asked}: wait a few seconds and retry.`,
-      ExitCode.Failure,
-    );
+    throw failure(`Secrets Manager answered version ${res.VersionId ?? '?'} (${stages.join(', ') || 'no stage'}) of the ${what} secret when asked for ${asked}: wait a few seconds and retry.`);
   }
   if (res.SecretString === undefined || res.VersionId === undefined) {
-    throw new BgmigError(`The ${what} secret has no string value at ${asked}: it must hold the RDS JSON document {"username","password",…}.`, ExitCode.Failure);
+    throw failure(`The ${what} secret has no string value at ${asked}: it must hold the RDS JSON document {"username","password",…}.`);
   }
   return { value: parseSecretValue(res.SecretString, `the ${what} secret`), versionId: res.VersionId, stages };
 }

@@ -9,7 +9,7 @@
  */
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { awsErrorName } from '../core/aws-error.js';
-import { BgmigError, ExitCode, firstLine, messageOf } from '../core/errors.js';
+import { failure, firstLine, messageOf } from '../core/errors.js';
 
 /** What an invocation returned: the payload text, and Lambda's FunctionError when the function itself failed. */
 export interface Invocation {
@@ -60,10 +60,10 @@ export async function invokeFor<T>(invoker: FunctionInvoker, functionName: strin
   } catch (e) {
     const name = awsErrorName(e);
     if (name === 'ResourceNotFoundException') {
-      throw new BgmigError(`${d.fn} does not exist: deploy the stack with this bgmig version (\`bgmig deploy\`).`, ExitCode.Failure, { cause: e });
+      throw failure(`${d.fn} does not exist: deploy the stack with this bgmig version (\`bgmig deploy\`).`, e);
     }
     if (name === 'TooManyRequestsException' || name === 'ResourceConflictException') {
-      throw new BgmigError(`${d.fn} is busy (${name}): ${d.busy}.`, ExitCode.Failure, { cause: e });
+      throw failure(`${d.fn} is busy (${name}): ${d.busy}.`, e);
     }
     throw e; // credentials, endpoint, access: the top level says it in one sentence
   }
@@ -77,15 +77,12 @@ export async function invokeFor<T>(invoker: FunctionInvoker, functionName: strin
   if (res.functionError) {
     const p = (parsed ?? {}) as { errorType?: string; errorMessage?: string };
     const detail = p.errorMessage ? firstLine(p.errorMessage) : firstLine(res.payload) || res.functionError;
-    if (/Task timed out/i.test(detail)) throw new BgmigError(`${d.fn} timed out during ${d.operation} (${detail}): ${d.timedOut}.`, ExitCode.Failure);
-    throw new BgmigError(`${d.fn} failed to run ${d.operation} (${p.errorType ?? res.functionError}: ${detail}): ${d.crashed}.`, ExitCode.Failure);
+    if (/Task timed out/i.test(detail)) throw failure(`${d.fn} timed out during ${d.operation} (${detail}): ${d.timedOut}.`);
+    throw failure(`${d.fn} failed to run ${d.operation} (${p.errorType ?? res.functionError}: ${detail}): ${d.crashed}.`);
   }
   if (parseError !== undefined || !isResult(parsed)) {
     const got = firstLine(res.payload, 80) || 'an empty payload';
-    throw new BgmigError(
-      `${d.fn} returned no ${d.operation} result (it answered "${got}"${parseError ? `, ${firstLine(messageOf(parseError), 60)}` : ''}): check that it is deployed with this bgmig version and can run.`,
-      ExitCode.Failure,
-    );
+    throw failure(`${d.fn} returned no ${d.operation} result (it answered "${got}"${parseError ? `, ${firstLine(messageOf(parseError), 60)}` : ''}): check that it is deployed with this bgmig version and can run.`);
   }
   return parsed;
 }

@@ -3,7 +3,7 @@
  * bounded wait until the cluster is available with no master password change pending.
  */
 import type { RDSClient } from '@aws-sdk/client-rds';
-import { BgmigError, ExitCode } from '../core/errors.js';
+import { failure } from '../core/errors.js';
 import { formatMs } from '../core/units.js';
 import type { Credentials, PasswordApplier } from './targets.js';
 import { sleep } from '../core/sleep.js';
@@ -46,10 +46,7 @@ export class RdsMasterPasswordApplier implements PasswordApplier {
       if (status === 'available' && !pending) return;
       this.onProgress(`${this.clusterIdentifier} is ${status}${pending ? ' (password change pending)' : ''}; waiting`);
       if (Date.now() - started + this.wait.pollMs > this.wait.timeoutMs) {
-        throw new BgmigError(
-          `Cluster ${this.clusterIdentifier} was still "${status}" after ${formatMs(this.wait.timeoutMs)}: check it in the RDS console, then re-run (the run resumes at this step).`,
-          ExitCode.Failure,
-        );
+        throw failure(`Cluster ${this.clusterIdentifier} was still "${status}" after ${formatMs(this.wait.timeoutMs)}: check it in the RDS console, then re-run (the run resumes at this step).`);
       }
       await sleep(this.wait.pollMs);
     }

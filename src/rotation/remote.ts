@@ -13,7 +13,7 @@
  * a login the database refused is a LoginResult, so the rotation can offer its rollback.
  */
 import type { Color } from '../core/naming.js';
-import { BgmigError, ExitCode, isBgmigError, messageOf } from '../core/errors.js';
+import { BgmigError, ExitCode, failure, isBgmigError, messageOf } from '../core/errors.js';
 import type { CheckAppLoginOptions, CheckAppLoginReport, SetAppPasswordOptions, SetAppPasswordReport } from '../remote/db-cutover-contract.js';
 import { type FunctionInvoker, invokeFor } from '../remote/function-invoker.js';
 import { type ConnectionCheckEvent, isConnectionCheckResult } from '../schema/report.js';
@@ -64,10 +64,7 @@ export class ValidatorLoginTester implements LoginTester {
         isConnectionCheckResult,
       );
       if (r.ok && r.versionId !== c.versionId) {
-        throw new BgmigError(
-          `The validator function ${o.functionName} checked version ${r.versionId} of the ${o.color} master secret instead of ${c.versionId}: redeploy the stack with this bgmig version, then re-run the rotation.`,
-          ExitCode.Failure,
-        );
+        throw failure(`The validator function ${o.functionName} checked version ${r.versionId} of the ${o.color} master secret instead of ${c.versionId}: redeploy the stack with this bgmig version, then re-run the rotation.`);
       }
       return r.ok ? { ok: true } : { ok: false, rejected: r.rejected, reason: r.error };
     });
@@ -108,7 +105,7 @@ export class CutoverAppPasswordApplier implements PasswordApplier {
       });
     }
     if (r.versionId !== c.versionId) {
-      throw new BgmigError(`The cutover function applied version ${r.versionId} of the application secret instead of ${c.versionId}: redeploy the stack with this bgmig version, then re-run the rotation.`, ExitCode.Failure);
+      throw failure(`The cutover function applied version ${r.versionId} of the application secret instead of ${c.versionId}: redeploy the stack with this bgmig version, then re-run the rotation.`);
     }
   }
 }
@@ -130,7 +127,7 @@ export class CutoverAppLoginTester implements LoginTester {
     // setAppPassword is plain SQL, effective at once: no settling needed.
     const r = await this.executor.checkAppLogin({ versionId: c.versionId, versionStage: c.stage });
     if (r.versionId !== c.versionId) {
-      throw new BgmigError(`The cutover function checked version ${r.versionId} of the application secret instead of ${c.versionId}: redeploy the stack with this bgmig version, then re-run the rotation.`, ExitCode.Failure);
+      throw failure(`The cutover function checked version ${r.versionId} of the application secret instead of ${c.versionId}: redeploy the stack with this bgmig version, then re-run the rotation.`);
     }
     const sides = (['blue', 'green'] as const).flatMap((color) => {
       const check = r[color];

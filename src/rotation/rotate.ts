@@ -11,7 +11,7 @@
  * - No secret value reaches the Io: every message passes through scrub() with the passwords in play.
  */
 import { randomUUID } from 'node:crypto';
-import { BgmigError, ExitCode, isBgmigError, messageOf } from '../core/errors.js';
+import { BgmigError, ExitCode, failure, isBgmigError, messageOf, refused } from '../core/errors.js';
 import { scrub } from '../core/redact.js';
 import type { DbSecretValue } from '../db/connection.js';
 import { type Observation, type PlanContext, STEPS, type StartDecision, type StepName, decideStart, describeStep, stepNumber } from './plan.js';
@@ -158,10 +158,7 @@ export class Rotation {
     const v = await this.spec.secret.read(pendingVersionId, Stage.Pending);
     this.secrets.push(v.value.password);
     if (v.value.username !== current.value.username) {
-      throw new BgmigError(
-        `The pending version ${pendingVersionId} of ${this.spec.label} names user "${v.value.username}" but AWSCURRENT names "${current.value.username}": bgmig rotates passwords only — remove AWSPENDING from that version and re-run.`,
-        ExitCode.Refused,
-      );
+      throw refused(`The pending version ${pendingVersionId} of ${this.spec.label} names user "${v.value.username}" but AWSCURRENT names "${current.value.username}": bgmig rotates passwords only — remove AWSPENDING from that version and re-run.`);
     }
     return v;
   }
@@ -176,10 +173,7 @@ export class Rotation {
         const r = await db.tester.check(credentials(pending, Stage.Pending));
         this.io.debug(`${db.name} ${r.ok ? 'accepts' : 'does not accept'} the pending password${r.ok ? '' : ` (${r.reason})`}`);
         if (!r.ok && !r.rejected) {
-          throw new BgmigError(
-            `An earlier rotation of ${this.spec.label} left a pending version, and ${db.name} cannot be reached to tell which steps are done (${r.reason}): fix the connection and re-run.`,
-            ExitCode.Failure,
-          );
+          throw failure(`An earlier rotation of ${this.spec.label} left a pending version, and ${db.name} cannot be reached to tell which steps are done (${r.reason}): fix the connection and re-run.`);
         }
         pendingAccepted.push(r.ok);
       }
@@ -193,12 +187,9 @@ export class Rotation {
       const r = await db.tester.check(credentials(current, Stage.Current));
       if (r.ok) continue;
       if (r.rejected) {
-        throw new BgmigError(
-          `${db.name} does not accept the AWSCURRENT password of ${this.spec.label} (${r.reason}): they are already out of sync — restore the password that AWSCURRENT holds (see docs/runbooks/credential-rotation.md, "Out of sync") before rotating.`,
-          ExitCode.Refused,
-        );
+        throw refused(`${db.name} does not accept the AWSCURRENT password of ${this.spec.label} (${r.reason}): they are already out of sync — restore the password that AWSCURRENT holds (see docs/runbooks/credential-rotation.md, "Out of sync") before rotating.`);
       }
-      throw new BgmigError(`Cannot check ${db.name} before rotating (${r.reason}): fix the connection and re-run; nothing was changed.`, ExitCode.Failure);
+      throw failure(`Cannot check ${db.name} before rotating (${r.reason}): fix the connection and re-run; nothing was changed.`);
     }
   }
 
@@ -210,10 +201,10 @@ export class Rotation {
     // Prove what was stored: the pending version must now be readable by id with exactly this password.
     const after = await this.spec.secret.state();
     if (after.pendingVersionId !== versionId || after.currentVersionId !== current.versionId) {
-      throw new BgmigError(`After storing the pending version ${versionId}, ${after.name} shows AWSPENDING on ${after.pendingVersionId ?? 'no version'}: re-run to resume.`, ExitCode.Failure);
+      throw failure(`After storing the pending version ${versionId}, ${after.name} shows AWSPENDING on ${after.pendingVersionId ?? 'no version'}: re-run to resume.`);
     }
     const stored = await this.spec.secret.read(versionId, Stage.Pending);
-    if (stored.value.password !== password) throw new BgmigError(`The pending version ${versionId} does not hold the generated password: re-run to resume.`, ExitCode.Failure);
+    if (stored.value.password !== password) throw failure(`The pending version ${versionId} does not hold the generated password: re-run to resume.`);
     this.io.info(`  pending version ${versionId} created (AWSCURRENT still ${current.versionId}).`);
     return versionId;
   }
@@ -230,17 +221,9 @@ export class Rotation {
         if (applied.length === 0) throw cause;
         const restored = await this.restore(applied, current);
         if (!restored.ok) {
-          throw new BgmigError(
-            `Setting the password on ${db.name} failed (${cause.message}) and restoring ${restored.failed} to the AWSCURRENT password failed too (${restored.reason}): re-run \`${this.spec.rerun}\` to apply the pending password everywhere, or run the rollback in docs/runbooks/credential-rotation.md.`,
-            ExitCode.Failure,
-            { cause: e },
-          );
+          throw failure(`Setting the password on ${db.name} failed (${cause.message}) and restoring ${restored.failed} to the AWSCURRENT password failed too (${restored.reason}): re-run \`${this.spec.rerun}\` to apply the pending password everywhere, or run the rollback in docs/runbooks/credential-rotation.md.`, e);
         }
-        throw new BgmigError(
-          `Setting the password on ${db.name} failed (${cause.message}); ${applied.map((a) => a.name).join(', ')} got the AWSCURRENT password back, so nothing changed: fix the cause and re-run (the same pending password is used).`,
-          ExitCode.Failure,
-          { cause: e },
-        );
+        throw failure(`Setting the password on ${db.name} failed (${cause.message}); ${applied.map((a) => a.name).join(', ')} got the AWSCURRENT password back, so nothing changed: fix the cause and re-run (the same pending password is used).`, e);
       }
       applied.push(db);
       this.io.info(`  ${db.name}: password applied.`);
@@ -256,10 +239,7 @@ export class Rotation {
         continue;
       }
       if (!r.rejected) {
-        throw new BgmigError(
-          `Could not test the login on ${db.name} (${r.reason}); the database may hold the pending password while AWSCURRENT has the old one: re-run \`${this.spec.rerun}\` once it is reachable (it resumes here), or roll back as in docs/runbooks/credential-rotation.md.`,
-          ExitCode.Failure,
-        );
+        throw failure(`Could not test the login on ${db.name} (${r.reason}); the database may hold the pending password while AWSCURRENT has the old one: re-run \`${this.spec.rerun}\` once it is reachable (it resumes here), or roll back as in docs/runbooks/credential-rotation.md.`);
       }
       this.io.error(`${db.name} rejected the pending password (${r.reason}).`);
       this.io.info(
@@ -267,16 +247,10 @@ export class Rotation {
       );
       const go = await this.io.confirm('Roll back now?');
       if (!go) {
-        throw new BgmigError(
-          `${db.name} rejected the pending password and the rollback was declined: the database and AWSCURRENT may now differ — re-run \`${this.spec.rerun}\` (it retries from the set step) or roll back as in docs/runbooks/credential-rotation.md.`,
-          ExitCode.Failure,
-        );
+        throw failure(`${db.name} rejected the pending password and the rollback was declined: the database and AWSCURRENT may now differ — re-run \`${this.spec.rerun}\` (it retries from the set step) or roll back as in docs/runbooks/credential-rotation.md.`);
       }
       await this.rollback(current, pendingVersionId);
-      throw new BgmigError(
-        `${db.name} rejected the pending password, so the rotation was rolled back: the database accepts the AWSCURRENT password again and AWSPENDING was removed — find out why the password was rejected, then run the rotation again.`,
-        ExitCode.Failure,
-      );
+      throw failure(`${db.name} rejected the pending password, so the rotation was rolled back: the database accepts the AWSCURRENT password again and AWSPENDING was removed — find out why the password was rejected, then run the rotation again.`);
     }
   }
 
@@ -311,10 +285,7 @@ export class Rotation {
     if (state.pendingVersionId !== undefined) await secret.removePending(state.pendingVersionId);
     const after = await secret.state();
     if (after.currentVersionId !== pendingVersionId || after.pendingVersionId !== undefined) {
-      throw new BgmigError(
-        `After the stage moves ${after.name} shows AWSCURRENT on ${after.currentVersionId} and AWSPENDING on ${after.pendingVersionId ?? 'none'}: re-run \`${this.spec.rerun}\` to finish.`,
-        ExitCode.Failure,
-      );
+      throw failure(`After the stage moves ${after.name} shows AWSCURRENT on ${after.currentVersionId} and AWSPENDING on ${after.pendingVersionId ?? 'none'}: re-run \`${this.spec.rerun}\` to finish.`);
     }
     // Read the new AWSCURRENT back by id: it must be the password the databases now accept.
     const cur = await secret.read(pendingVersionId, Stage.Current);
@@ -340,10 +311,7 @@ export class Rotation {
   private async rollback(current: VersionValue, pendingVersionId: string): Promise<void> {
     const restored = await this.restore(this.spec.databases, current);
     if (!restored.ok) {
-      throw new BgmigError(
-        `The rollback could not restore the AWSCURRENT password on ${restored.failed} (${restored.reason}): apply it by hand as in docs/runbooks/credential-rotation.md ("Roll back").`,
-        ExitCode.Failure,
-      );
+      throw failure(`The rollback could not restore the AWSCURRENT password on ${restored.failed} (${restored.reason}): apply it by hand as in docs/runbooks/credential-rotation.md ("Roll back").`);
     }
     await this.spec.secret.removePending(pendingVersionId);
     this.io.info(`  rolled back: ${this.spec.databases.map((d) => d.name).join(' and ')} accept AWSCURRENT (${current.versionId}); AWSPENDING removed from ${pendingVersionId}.`);
@@ -369,11 +337,11 @@ export class Rotation {
       this.io.warn(`The database already has the pending password while AWSCURRENT still holds the old one.`);
       if (await this.io.confirm('Roll back (re-apply the AWSCURRENT password and remove AWSPENDING)?')) {
         await this.rollback(current, pendingVersionId);
-        throw new BgmigError(`Stopped before step ${stepNumber(step)} (${step}) and rolled back: the database and AWSCURRENT agree; nothing else changed.`, ExitCode.Refused);
+        throw refused(`Stopped before step ${stepNumber(step)} (${step}) and rolled back: the database and AWSCURRENT agree; nothing else changed.`);
       }
-      throw new BgmigError(`Stopped before step ${stepNumber(step)} (${step}) with the pending password on the database: ${resumeHint}, or roll back as in docs/runbooks/credential-rotation.md.`, ExitCode.Refused);
+      throw refused(`Stopped before step ${stepNumber(step)} (${step}) with the pending password on the database: ${resumeHint}, or roll back as in docs/runbooks/credential-rotation.md.`);
     }
-    throw new BgmigError(`Stopped before step ${stepNumber(step)} (${step}) at the operator's request: ${resumeHint}.`, ExitCode.Refused);
+    throw refused(`Stopped before step ${stepNumber(step)} (${step}) at the operator's request: ${resumeHint}.`);
   }
 
   private plan(state: SecretState, decision: StartDecision, ctx: PlanContext): RotationReport {
@@ -423,7 +391,7 @@ export class Rotation {
   }
 
   private must(pendingVersionId: string | undefined): string {
-    if (pendingVersionId === undefined) throw new BgmigError('Internal error: no pending version at a step that needs one; re-run to resume.', ExitCode.Failure);
+    if (pendingVersionId === undefined) throw failure('Internal error: no pending version at a step that needs one; re-run to resume.');
     return pendingVersionId;
   }
 
@@ -434,7 +402,7 @@ export class Rotation {
   private scrubbed(e: unknown): unknown {
     if (!leaks(e, this.secrets)) return e;
     if (isBgmigError(e)) return new BgmigError(scrub(e.message, this.secrets), e.exitCode, { details: e.details });
-    return new BgmigError(`Unexpected failure: ${scrub(messageOf(e), this.secrets)}`, ExitCode.Failure);
+    return failure(`Unexpected failure: ${scrub(messageOf(e), this.secrets)}`);
   }
 }
 

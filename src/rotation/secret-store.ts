@@ -7,7 +7,7 @@
  * on moto, and Secrets Manager is eventually consistent too), and a rotation must never act on the wrong password.
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { BgmigError, ExitCode } from '../core/errors.js';
+import { failure } from '../core/errors.js';
 import { GENERATED_PASSWORD_LENGTH, meetsPasswordPolicy, PASSWORD_EXCLUDED_CHARACTERS } from '../core/password-policy.js';
 import { type DbSecretValue, parseSecretValue } from '../db/connection.js';
 
@@ -58,7 +58,7 @@ export class SecretStore {
     const currentVersionId = versionWith(stages, Stage.Current);
     const name = d.Name ?? this.secretId;
     if (!currentVersionId) {
-      throw new BgmigError(`Secret ${name} has no AWSCURRENT version: restore one (aws secretsmanager update-secret-version-stage) before rotating.`, ExitCode.Failure);
+      throw failure(`Secret ${name} has no AWSCURRENT version: restore one (aws secretsmanager update-secret-version-stage) before rotating.`);
     }
     return {
       arn: d.ARN ?? this.secretId,
@@ -76,12 +76,9 @@ export class SecretStore {
     const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
     const res = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId, VersionId: versionId, VersionStage: stage }));
     if (res.VersionId !== versionId || !(res.VersionStages ?? []).includes(stage)) {
-      throw new BgmigError(
-        `Secrets Manager returned version ${res.VersionId ?? '?'} when asked for ${stage} version ${versionId} of ${this.secretId}: wait a few seconds and re-run (the run resumes where it stopped).`,
-        ExitCode.Failure,
-      );
+      throw failure(`Secrets Manager returned version ${res.VersionId ?? '?'} when asked for ${stage} version ${versionId} of ${this.secretId}: wait a few seconds and re-run (the run resumes where it stopped).`);
     }
-    if (res.SecretString === undefined) throw new BgmigError(`Secret ${this.secretId} version ${versionId} has no string value: it must hold {"username","password",…}.`, ExitCode.Failure);
+    if (res.SecretString === undefined) throw failure(`Secret ${this.secretId} version ${versionId} has no string value: it must hold {"username","password",…}.`);
     return { versionId, value: parseSecretValue(res.SecretString, this.secretId) };
   }
 
@@ -94,7 +91,7 @@ export class SecretStore {
     const pw = res.RandomPassword ?? '';
     // Trust but verify: a password with a URL-breaking character would pass the test step and then break clients.
     if (!meetsPasswordPolicy(pw)) {
-      throw new BgmigError('Secrets Manager GetRandomPassword returned a password that does not meet the requested rules: re-run to generate another.', ExitCode.Failure);
+      throw failure('Secrets Manager GetRandomPassword returned a password that does not meet the requested rules: re-run to generate another.');
     }
     return pw;
   }

@@ -12,7 +12,7 @@
  * no password travels in the event. Implementations never put a password in a message: errors go through
  * describeDbError/scrub.
  */
-import { BgmigError, ExitCode, messageOf } from '../core/errors.js';
+import { BgmigError, failure, messageOf } from '../core/errors.js';
 import { scrub } from '../core/redact.js';
 import type pg from 'pg';
 import { type DbTarget, REJECTED_LOGIN_CODES, checkLogin, connect, describeDbError, describeTarget } from '../db/connection.js';
@@ -108,7 +108,7 @@ export class SqlPasswordApplier implements PasswordApplier {
       await client.query(`ALTER ROLE ${quoteIdent(username)} WITH PASSWORD '${scramVerifier(password)}'`);
     } catch (e) {
       const err = describeDbError(e, this.admin, 'set the password on');
-      throw new BgmigError(scrub(err.message, [password]), ExitCode.Failure, { cause: e });
+      throw failure(scrub(err.message, [password]), e);
     } finally {
       await client.end().catch(() => undefined);
     }
@@ -164,5 +164,5 @@ export class DirectLoginTester implements LoginTester {
 /** Turns an unexpected throw from an applier into a scrubbed failure (a last line of defence for custom appliers). */
 export function applierFailure(side: DbSide, e: unknown, secrets: string[]): BgmigError {
   if (e instanceof BgmigError) return new BgmigError(scrub(e.message, secrets), e.exitCode, { cause: e });
-  return new BgmigError(`Setting the password on ${side.name} failed: ${scrub(messageOf(e), secrets)}`, ExitCode.Failure, { cause: e });
+  return failure(`Setting the password on ${side.name} failed: ${scrub(messageOf(e), secrets)}`, e);
 }
