@@ -9,15 +9,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { refused } from '../core/errors.js';
-import { otherColor, type Color } from '../core/naming.js';
+import { names, otherColor, type Color } from '../core/naming.js';
 import type { Callbacks, SyncStopOptions, SyncStopReport } from './api.js';
 import { readFence, unfence } from './fence.js';
 import { pendingOf, readJournalOf, writeJournalOn } from './journal.js';
 import { dropPublication, dropSlots, findSubscription } from './objects.js';
 import { quoteIdent, type Session } from './session.js';
-import { OBJ } from './sync.js';
 
 type Left = NonNullable<SyncStopReport['left']>[number];
+
+/** bgmig's replication object names (as sync.ts's OBJ; the suffix plays no part in them). */
+const OBJ = names('x');
 
 /** Pure: how to remove each of bgmig's objects by hand (on the side named). */
 export function removalOf(kind: 'subscription' | 'slot' | 'publication', name: string): string {

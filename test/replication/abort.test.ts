@@ -5,6 +5,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunResult } from '../harness/cli.js';
 import { BgmigError } from '../../src/core/errors.js';
 import { parseDbUrl } from '../../src/db/connection.js';
 import { rollback } from '../../src/replication/switch.js';
@@ -37,7 +38,7 @@ describe('abort and undo', () => {
   it('refuses before fencing anything while the apply worker on green is stalled by a lock (no error recorded, no progress)', async () => {
     const writers = startWriters(pair, 4);
     const lock = await pair.green.connect('app');
-    let r;
+    let r: RunResult | undefined;
     try {
       while (writers.acks.length < 50) await new Promise((res) => setTimeout(res, 10));
       // An uncommitted transaction on green holding the next order ids: the apply worker's insert of blue's next
@@ -65,7 +66,7 @@ describe('abort and undo', () => {
 
   it('aborts when the drain cannot finish within --max-pause (the drain marker held up on green after the gates), losing nothing', async () => {
     const writers = startWriters(pair, 4);
-    let r;
+    let r: RunResult | undefined;
     // The application's changes keep applying (so the gates see a stream that applies); only the drain marker's
     // update is slow on green — an ALWAYS trigger (it fires in the apply worker) that sleeps past --max-pause.
     await pair.green.sql(`BEGIN READ WRITE;
@@ -99,7 +100,7 @@ describe('abort and undo', () => {
     // The hook runs after the point of no return (issue 13: DNS leaves the write pause), so a failing hook is
     // not undone: green holds everything and takes writes, blue stays fenced, and the same command retries it.
     const writers = startWriters(pair, 4);
-    let r;
+    let r: RunResult | undefined;
     try {
       while (writers.acks.length < 50) await new Promise((res) => setTimeout(res, 10));
       const hook = `[ "$BGMIG_ACTIVE" = blue ] && printf %s "$BGMIG_ACTIVE" > ${pair.activeFile}`;

@@ -4,6 +4,7 @@
  * cutover and rollback (exit 3, nothing fenced); `db sync refresh` brings it in with every row written meanwhile.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunResult } from '../harness/cli.js';
 import type { SyncRefreshReport, SyncStatusReport } from '../../src/replication/api.js';
 import { APP_USER, DB, activeOf, appCanWrite, appUrl, bgmig, parseJson, replicationObjects, rowsOf, startPair, startWriters, waitConverged, type Pair } from './helpers.js';
 import pg from 'pg';
@@ -122,7 +123,7 @@ describe('scope drift after sync start', () => {
     await unchanged('green');
 
     const writers = startWriters(pair, 3);
-    let ref;
+    let ref: RunResult | undefined;
     try {
       while (writers.acks.length < 30) await new Promise((r) => setTimeout(r, 10));
       ref = await bgmig(pair, ['db', 'sync', 'refresh', '--yes', '--json']);
