@@ -39,10 +39,14 @@ async function schemaGate(mode: Mode, ctx: CommandContext): Promise<ValidationRe
   }
   const breaking = r.differences.filter((d) => d.severity === 'breaking').length;
   if (r.verdict === 'incompatible') {
-    throw refused(`The schema validation is incompatible (${breaking} breaking difference(s)): the blue application would break on green — see \`bgmig validate\`, fix green's schema, or pass --skip-validation if you accept it.`);
+    throw refused(
+      `The schema validation is incompatible (${breaking} breaking difference(s)): the blue application would break on green — see \`bgmig validate\`, fix green's schema, or pass --skip-validation if you accept it.`,
+    );
   }
   if (r.verdict !== 'compatible') {
-    throw failure(`The schema validation could not run (${r.error ?? r.verdict}): nothing was changed — make both databases reachable and run the cutover again.`);
+    throw failure(
+      `The schema validation could not run (${r.error ?? r.verdict}): nothing was changed — make both databases reachable and run the cutover again.`,
+    );
   }
   ctx.io.info('  ✓ schema validation: compatible');
   return r;
@@ -58,7 +62,10 @@ export function blockerName(b: RollbackBlocker): string {
  * (the validator's rollback verdict) must be listed in --accept-rollback-risk, or the cutover is refused; an
  * accepted name that is not a blocker is bad input (a typo must not pass as acceptance).
  */
-export function decideRollbackRisk(blockers: RollbackBlocker[], accepted: readonly string[]): { refuse: RollbackBlocker[]; accepted: string[]; unknown: string[] } {
+export function decideRollbackRisk(
+  blockers: RollbackBlocker[],
+  accepted: readonly string[],
+): { refuse: RollbackBlocker[]; accepted: string[]; unknown: string[] } {
   const names = new Set(blockers.map(blockerName));
   const acc = new Set(accepted.map((a) => a.trim()).filter((a) => a.length > 0));
   return {
@@ -77,11 +84,15 @@ function rollbackGate(report: ValidationReport, ctx: CommandContext, acceptOpt: 
   const blockers = rollbackBlockers(report);
   const accepted = (acceptOpt ?? '').split(',');
   if (blockers === undefined) {
-    throw failure('The schema validation did not judge the way back (no rollback verdict in its report): nothing was changed — update the validator function (`bgmig deploy`) and run the cutover again.');
+    throw failure(
+      'The schema validation did not judge the way back (no rollback verdict in its report): nothing was changed — update the validator function (`bgmig deploy`) and run the cutover again.',
+    );
   }
   const d = decideRollbackRisk(blockers, accepted);
   if (d.unknown.length > 0) {
-    throw badInput(`--accept-rollback-risk names ${d.unknown.join(', ')}, which ${d.unknown.length > 1 ? 'do' : 'does'} not block rollback${blockers.length > 0 ? ` (the blockers are ${blockers.map(blockerName).join(', ')})` : ' (nothing does)'}: list exactly the columns the cutover reports.`);
+    throw badInput(
+      `--accept-rollback-risk names ${d.unknown.join(', ')}, which ${d.unknown.length > 1 ? 'do' : 'does'} not block rollback${blockers.length > 0 ? ` (the blockers are ${blockers.map(blockerName).join(', ')})` : ' (nothing does)'}: list exactly the columns the cutover reports.`,
+    );
   }
   if (d.refuse.length > 0) {
     const list = d.refuse.map((b) => `${blockerName(b)} (${b.sentence.replace(/\.$/, '')})`).join('; ');
@@ -101,7 +112,9 @@ async function trafficGate(mode: Mode, ctx: CommandContext): Promise<void> {
   const [{ requireStack }, { readWeights, trafficTarget }] = await Promise.all([import('../../stack.js'), import('../../traffic.js')]);
   const w = await readWeights(ctx.aws, trafficTarget(await requireStack(ctx.aws, mode.suffix)));
   if (w.green > 0) {
-    throw refused(`The green service takes ${w.green} % of traffic and may need green's schema: move traffic back first (\`bgmig rollback\`), or pass --force.`);
+    throw refused(
+      `The green service takes ${w.green} % of traffic and may need green's schema: move traffic back first (\`bgmig rollback\`), or pass --force.`,
+    );
   }
 }
 
@@ -129,12 +142,16 @@ export async function runSwitch(op: Operation, ctx: CommandContext, opts: Switch
     }
     if (op === 'rollback' && !opts.force) await trafficGate(mode, ctx);
   }
-  const verb = resuming ? `Finish the interrupted ${status.pending?.operation}` : `${op === 'cutover' ? 'Cut over' : 'Roll back'} the database from ${from} to ${to}`;
+  const verb = resuming
+    ? `Finish the interrupted ${status.pending?.operation}`
+    : `${op === 'cutover' ? 'Cut over' : 'Roll back'} the database from ${from} to ${to}`;
   if (!(await ctx.io.confirm(`${verb}? Application writes pause for up to ${formatMs(maxPauseMs)}.`))) {
     throw refused(`The ${op} was cancelled: nothing was changed.`);
   }
   const p = progressPrinter(ctx.io);
-  ctx.io.info(`${resuming ? `Resuming the interrupted ${status.pending?.operation}` : `${op === 'cutover' ? 'Cutover' : 'Rollback'} ${from} → ${to}`} (${mode.kind} mode, --max-pause ${formatMs(maxPauseMs)}):`);
+  ctx.io.info(
+    `${resuming ? `Resuming the interrupted ${status.pending?.operation}` : `${op === 'cutover' ? 'Cutover' : 'Rollback'} ${from} → ${to}`} (${mode.kind} mode, --max-pause ${formatMs(maxPauseMs)}):`,
+  );
   let report: SwitchReport;
   try {
     report = await mode.executor[op](
@@ -149,7 +166,8 @@ export async function runSwitch(op: Operation, ctx: CommandContext, opts: Switch
     p.stop();
   }
   // Poolers an earlier (killed) run left held are released onto whichever side is active now.
-  if (mode.kind === 'direct') await settlePoolers(opts, mode.targets, report.active, (level, text) => (level === 'warn' ? ctx.io.warn(text) : ctx.io.info(`  ${text}`)));
+  if (mode.kind === 'direct')
+    await settlePoolers(opts, mode.targets, report.active, (level, text) => (level === 'warn' ? ctx.io.warn(text) : ctx.io.info(`  ${text}`)));
   ctx.io.result(report, () => renderSwitch(report));
   if (report.outcome === 'aborted') {
     ctx.io.error(report.error ?? `The ${op} was aborted.`);
@@ -175,10 +193,13 @@ export function renderSwitch(r: SwitchReport): string {
     lines.push('  undo:');
     for (const s of r.undo) lines.push(`  ${s.step.padEnd(28)} ${String(s.ms).padStart(8)} ms${s.detail ? `  ${s.detail}` : ''}`);
   }
-  if (r.clientsFollowMs != null) lines.push(`  clients on ${r.to} ${r.clientsFollowMs} ms after the fence${r.holdMs != null ? ` (held by the poolers ${r.holdMs} ms, no error)` : ''}`);
+  if (r.clientsFollowMs != null)
+    lines.push(`  clients on ${r.to} ${r.clientsFollowMs} ms after the fence${r.holdMs != null ? ` (client queries held by the poolers ${r.holdMs} ms)` : ''}`);
   lines.push(`  LSN: fence ${r.lsn.fence ?? '-'}, drained ${r.lsn.drained ?? '-'}, reverse slot ${r.lsn.reverseSlot ?? '-'}`);
   const moved = r.sequences.filter((s) => s.to !== null);
-  lines.push(`  sequences: ${moved.length} of ${r.sequences.length} set on ${r.to}${moved.length ? ` (${moved.map((s) => `${s.sequence}${s.source ? ` (continues ${s.source})` : ''} ${s.from} → ${s.to}`).join(', ')})` : ''}`);
+  lines.push(
+    `  sequences: ${moved.length} of ${r.sequences.length} set on ${r.to}${moved.length ? ` (${moved.map((s) => `${s.sequence}${s.source ? ` (continues ${s.source})` : ''} ${s.from} → ${s.to}`).join(', ')})` : ''}`,
+  );
   if (r.acceptedRollbackRisk && r.acceptedRollbackRisk.length > 0) lines.push(`  accepted rollback risk: ${r.acceptedRollbackRisk.join(', ')}`);
   lines.push(
     r.active === r.to
@@ -200,9 +221,11 @@ function switchCommand(db: Command, op: Operation): void {
     .option('--on-switch <command>', 'direct mode: shell command run at the switch (BGMIG_ACTIVE, BGMIG_ACTIVE_HOST, _PORT, _DATABASE)');
   if (op === 'cutover') {
     cmd.option('--skip-validation', 'do not run the schema validation gate (loud warning)', false);
-    cmd.option('--accept-rollback-risk <columns>', 'comma-separated columns (schema.table.column) whose green values blue cannot hold: accept that rollback stops once green writes them (recorded in the report)');
-  }
-  else cmd.option('--force', 'AWS mode: roll back even while the green service takes traffic', false);
+    cmd.option(
+      '--accept-rollback-risk <columns>',
+      'comma-separated columns (schema.table.column) whose green values blue cannot hold: accept that rollback stops once green writes them (recorded in the report)',
+    );
+  } else cmd.option('--force', 'AWS mode: roll back even while the green service takes traffic', false);
   cmd.addHelpText(
     'after',
     op === 'cutover'
@@ -216,4 +239,3 @@ export function register(db: Command): void {
   switchCommand(db, 'cutover');
   switchCommand(db, 'rollback');
 }
-
