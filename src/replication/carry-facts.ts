@@ -54,7 +54,16 @@ SELECT current_user AS role, (SELECT count(*)::int FROM pg_largeobject_metadata)
 
 /** Reads one side's CarryFacts for the replicated schemas. Errors: a BgmigError naming the side (Session.q). */
 export async function readCarryFacts(s: Session, schemas: readonly string[]): Promise<CarryFacts> {
-  type TableRow = { schema: string; name: string; unlogged: boolean; not_owned: boolean; cannot_read: boolean; cannot_apply: boolean; rls_blocks: boolean; cols: Record<string, number> };
+  type TableRow = {
+    schema: string;
+    name: string;
+    unlogged: boolean;
+    not_owned: boolean;
+    cannot_read: boolean;
+    cannot_apply: boolean;
+    rls_blocks: boolean;
+    cols: Record<string, number>;
+  };
   const tables = await s.q<TableRow>(TABLES_SQL, [schemas], `read the tables on ${s.color}`);
   const typeMap = new Map<number, TypeFacts>();
   let todo = [...new Set(tables.rows.flatMap((t) => Object.values(t.cols)))];
@@ -64,12 +73,17 @@ export async function readCarryFacts(s: Session, schemas: readonly string[]): Pr
       [todo],
       `read the column types on ${s.color}`,
     );
-    for (const t of r.rows) typeMap.set(t.oid, { name: t.name, kind: t.kind, base: t.base, element: t.element, attributes: t.attributes, defaultOpclass: t.opclass });
+    for (const t of r.rows)
+      typeMap.set(t.oid, { name: t.name, kind: t.kind, base: t.base, element: t.element, attributes: t.attributes, defaultOpclass: t.opclass });
     const next = r.rows.flatMap((t) => [t.kind === 'd' ? t.base : 0, t.element ?? 0, ...(t.attributes ?? [])]);
     todo = [...new Set(next)].filter((o) => o !== 0 && !typeMap.has(o));
   }
   const sequences = await readSequenceFacts(s, schemas);
-  const rest = await s.q<{ role: string; large_objects: number; fks: Array<{ constraint: string; fs: string; ft: string; ts: string; tt: string }> }>(REST_SQL, [schemas], `read large objects and foreign keys on ${s.color}`);
+  const rest = await s.q<{ role: string; large_objects: number; fks: Array<{ constraint: string; fs: string; ft: string; ts: string; tt: string }> }>(
+    REST_SQL,
+    [schemas],
+    `read large objects and foreign keys on ${s.color}`,
+  );
   const names = (f: (t: TableRow) => boolean) => tables.rows.filter(f).map((t) => qualified(t.schema, t.name));
   return {
     unlogged: tables.rows.filter((t) => t.unlogged).map((t) => qualified(t.schema, t.name)),
@@ -93,7 +107,13 @@ export async function readCarryFacts(s: Session, schemas: readonly string[]): Pr
  * reverse publication is about to be created, a schema may have changed since `sync start`, and large objects may
  * have appeared) and the sequences the new side needs set. Returns offenders; the gates refuse on any.
  */
-export async function switchCarryOffenders(s: Sessions, from: Color, to: Color, schemas: readonly string[], catalogs: Record<Color, Catalog>): Promise<Offender[]> {
+export async function switchCarryOffenders(
+  s: Sessions,
+  from: Color,
+  to: Color,
+  schemas: readonly string[],
+  catalogs: Record<Color, Catalog>,
+): Promise<Offender[]> {
   const [fFrom, fTo] = await Promise.all([readCarryFacts(side(s, from), schemas), readCarryFacts(side(s, to), schemas)]);
   return judgeBothDirections(from, to, schemas, catalogs, { [from]: fFrom, [to]: fTo } as Record<Color, CarryFacts>).offenders;
 }

@@ -66,18 +66,28 @@ export function preflightSyncStart(input: PreflightInput): Offender[] {
   // The publisher needs the subscription's slot plus one temporary slot per table-sync worker; the subscriber needs
   // a slot of its own later (the reverse replication at cutover).
   if (pubF.maxReplicationSlots - pubF.usedReplicationSlots < 2) {
-    out.push({ problem: `${from} has ${pubF.maxReplicationSlots - pubF.usedReplicationSlots} free replication slots (needs 2)`, fix: `raise max_replication_slots on ${from} or drop unused slots` });
+    out.push({
+      problem: `${from} has ${pubF.maxReplicationSlots - pubF.usedReplicationSlots} free replication slots (needs 2)`,
+      fix: `raise max_replication_slots on ${from} or drop unused slots`,
+    });
   }
   if (subF.maxReplicationSlots - subF.usedReplicationSlots < 1) {
-    out.push({ problem: `${to} has no free replication slot (the reverse replication needs 1)`, fix: `raise max_replication_slots on ${to} or drop unused slots` });
+    out.push({
+      problem: `${to} has no free replication slot (the reverse replication needs 1)`,
+      fix: `raise max_replication_slots on ${to} or drop unused slots`,
+    });
   }
   if (pubF.maxWalSenders - pubF.usedWalSenders < 2) {
     out.push({ problem: `${from} has ${pubF.maxWalSenders - pubF.usedWalSenders} free WAL senders (needs 2)`, fix: `raise max_wal_senders on ${from}` });
   }
   if (subF.maxLogicalWorkers - subF.usedLogicalWorkers < 2) {
-    out.push({ problem: `${to} has ${subF.maxLogicalWorkers - subF.usedLogicalWorkers} free logical replication workers (needs 2: apply and table sync)`, fix: `raise max_logical_replication_workers (and max_worker_processes) on ${to}` });
+    out.push({
+      problem: `${to} has ${subF.maxLogicalWorkers - subF.usedLogicalWorkers} free logical replication workers (needs 2: apply and table sync)`,
+      fix: `raise max_logical_replication_workers (and max_worker_processes) on ${to}`,
+    });
   }
-  for (const e of input.existing) out.push({ problem: `a sync is already set up (${e})`, fix: 'check it with `bgmig db sync status` or end it with `bgmig db sync stop`' });
+  for (const e of input.existing)
+    out.push({ problem: `a sync is already set up (${e})`, fix: 'check it with `bgmig db sync status` or end it with `bgmig db sync stop`' });
 
   const pubCat = input.catalogs[from];
   for (const s of input.schemas) {
@@ -85,7 +95,10 @@ export function preflightSyncStart(input: PreflightInput): Offender[] {
   }
   const pubTables = tablesInScope(pubCat, input.schemas);
   if (pubTables.length === 0 && input.schemas.every((s) => pubCat.schemas.some((x) => x.name === s))) {
-    out.push({ problem: `there are no tables to replicate in schema ${input.schemas.join(', ')} on ${from}`, fix: 'pass the application schemas with --schema' });
+    out.push({
+      problem: `there are no tables to replicate in schema ${input.schemas.join(', ')} on ${from}`,
+      fix: 'pass the application schemas with --schema',
+    });
   }
   // What logical replication can carry, both ways: the reverse publication is prepared while the forward apply
   // worker still writes on the new side, and then serves the new side's application (carry.ts).

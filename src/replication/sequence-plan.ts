@@ -153,7 +153,10 @@ export function pairSequences(input: PairingInput): SequencePlan {
     }
     pairs.push({ old, neu: n, via, kind: kindOf(n) });
   }
-  const unpaired = input.old.filter((s) => !used.has(s.key)).map((s) => s.key).sort();
+  const unpaired = input.old
+    .filter((s) => !used.has(s.key))
+    .map((s) => s.key)
+    .sort();
   return { pairs, offenders, unpaired };
 }
 
@@ -189,11 +192,10 @@ export function sequenceMoves(plan: SequencePlan): Array<SequenceMove & { set: s
     .map((p) => {
       const base = { sequence: p.neu.key, kind: p.kind, ...(p.old.key !== p.neu.key ? { source: p.old.key } : {}) };
       if (p.old.last === null) return { ...base, from: null, to: null, set: null };
-      const v = sequenceTarget(
-        { last: BigInt(p.old.last), inc: BigInt(p.neu.increment) },
-        p.neu.last === null ? null : BigInt(p.neu.last),
-        { min: BigInt(p.neu.min), max: BigInt(p.neu.max) },
-      );
+      const v = sequenceTarget({ last: BigInt(p.old.last), inc: BigInt(p.neu.increment) }, p.neu.last === null ? null : BigInt(p.neu.last), {
+        min: BigInt(p.neu.min),
+        max: BigInt(p.neu.max),
+      });
       return { ...base, from: p.old.last, to: v === null ? null : v.toString(), set: v === null ? null : v.toString() };
     })
     .sort((a, b) => a.sequence.localeCompare(b.sequence));

@@ -41,8 +41,16 @@ SELECT l.seq, tn.nspname AS schema, t.relname AS "table", a.attname AS "column",
 
 /** Reads the sequences of a side (see SEQ_SQL, SERVES_SQL). Errors: a BgmigError naming the side (Session.q). */
 export async function readSequenceFacts(s: Session, schemas: readonly string[]): Promise<SequenceFacts[]> {
-  const seqs = await s.q<{ oid: number; schema: string; name: string; last: string | null; inc: string; min: string; max: string }>(SEQ_SQL, undefined, `read the sequences on ${s.color}`);
-  const links = await s.q<{ seq: number; schema: string; table: string; column: string; how: ServeKind }>(SERVES_SQL, undefined, `read what the sequences serve on ${s.color}`);
+  const seqs = await s.q<{ oid: number; schema: string; name: string; last: string | null; inc: string; min: string; max: string }>(
+    SEQ_SQL,
+    undefined,
+    `read the sequences on ${s.color}`,
+  );
+  const links = await s.q<{ seq: number; schema: string; table: string; column: string; how: ServeKind }>(
+    SERVES_SQL,
+    undefined,
+    `read what the sequences serve on ${s.color}`,
+  );
   const serves = new Map<number, Array<{ schema: string; table: string; column: string; how: ServeKind }>>();
   for (const l of links.rows) serves.set(l.seq, [...(serves.get(l.seq) ?? []), l]);
   const inScope = new Set(schemas);

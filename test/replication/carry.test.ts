@@ -40,7 +40,10 @@ function run(db: string, args: string[]): Promise<RunResult> {
 }
 
 function oneSentence(r: RunResult): string {
-  const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('error:'));
+  const lines = r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('error:'));
   expect(lines, r.stderr).toHaveLength(1);
   return lines[0];
 }
@@ -78,11 +81,18 @@ describe('kind 1: the publication shape never breaks the application', () => {
       CREATE TABLE doc (id int PRIMARY KEY, body text NOT NULL, len int GENERATED ALWAYS AS (length(body)) STORED);
       CREATE TABLE note (id int PRIMARY KEY, t text);`;
     // green's note has a column blue lacks: the reverse publication needs a column list there (PK identity: allowed).
-    await scenario('k1', `${common} INSERT INTO tag_link VALUES (1, 1), (2, 2); INSERT INTO doc (id, body) VALUES (1, 'abc');`, `${common} ALTER TABLE note ADD COLUMN extra text;`);
+    await scenario(
+      'k1',
+      `${common} INSERT INTO tag_link VALUES (1, 1), (2, 2); INSERT INTO doc (id, body) VALUES (1, 'abc');`,
+      `${common} ALTER TABLE note ADD COLUMN extra text;`,
+    );
     const start = await run('k1', ['db', 'sync', 'start', '--yes']);
     expect(start.code, start.stderr).toBe(0);
     // The example: this failed with "Column list used by the publication does not cover the replica identity".
-    await blue.sql(`UPDATE tag_link SET item_id = 7 WHERE tag_id = 1; DELETE FROM tag_link WHERE tag_id = 2; UPDATE doc SET body = 'abcdef' WHERE id = 1`, 'k1');
+    await blue.sql(
+      `UPDATE tag_link SET item_id = 7 WHERE tag_id = 1; DELETE FROM tag_link WHERE tag_id = 2; UPDATE doc SET body = 'abcdef' WHERE id = 1`,
+      'k1',
+    );
     await waitFor(green, 'k1', 'SELECT tag_id, item_id FROM tag_link ORDER BY 1', [{ tag_id: 1, item_id: 7 }], 'FULL-identity changes on green');
     await waitFor(green, 'k1', 'SELECT len FROM doc', [{ len: 6 }], 'the generated column computed on green');
     const pubs = await blue.sql(`SELECT tablename, attnames::text[] AS attnames FROM pg_publication_tables WHERE tablename = 'tag_link'`, 'k1');
@@ -94,10 +104,14 @@ describe('kind 1: the publication shape never breaks the application', () => {
     // The reverse publication: no column list for tag_link (FULL), a list for note (green's extra column).
     const rev = await green.sql(`SELECT tablename, attnames::text[] AS attnames FROM pg_publication_tables WHERE pubname = 'bgmig_pub_green' ORDER BY 1`, 'k1');
     expect(Object.fromEntries(rev.rows.map((r: { tablename: string; attnames: string[] }) => [r.tablename, r.attnames]))).toMatchObject({
-      note: ['id', 't'], tag_link: ['tag_id', 'item_id'],
+      note: ['id', 't'],
+      tag_link: ['tag_id', 'item_id'],
     });
-    await green.sql(`UPDATE tag_link SET item_id = 8 WHERE tag_id = 1; INSERT INTO tag_link VALUES (3, 3); DELETE FROM tag_link WHERE tag_id = 3;
-                     INSERT INTO note VALUES (1, 'n', 'green only'); UPDATE note SET t = 'm' WHERE id = 1`, 'k1');
+    await green.sql(
+      `UPDATE tag_link SET item_id = 8 WHERE tag_id = 1; INSERT INTO tag_link VALUES (3, 3); DELETE FROM tag_link WHERE tag_id = 3;
+                     INSERT INTO note VALUES (1, 'n', 'green only'); UPDATE note SET t = 'm' WHERE id = 1`,
+      'k1',
+    );
     await waitFor(blue, 'k1', 'SELECT tag_id, item_id FROM tag_link ORDER BY 1', [{ tag_id: 1, item_id: 8 }], 'FULL-identity changes back on blue');
     await waitFor(blue, 'k1', 'SELECT id, t FROM note', [{ id: 1, t: 'm' }], 'column-list table back on blue');
   });
@@ -126,13 +140,17 @@ describe('kind 1: the publication shape never breaks the application', () => {
     expect(r.code).toBe(3);
     const msg = oneSentence(r);
     // The example's second half: json (and point) have no equality operator, so FULL cannot match rows.
-    expect(msg).toContain('column payload is json, which has no equality operator, so green cannot apply UPDATE or DELETE — give public.ev a primary key or a unique index used as replica identity (REPLICA IDENTITY USING INDEX) on both sides, or make the column jsonb');
+    expect(msg).toContain(
+      'column payload is json, which has no equality operator, so green cannot apply UPDATE or DELETE — give public.ev a primary key or a unique index used as replica identity (REPLICA IDENTITY USING INDEX) on both sides, or make the column jsonb',
+    );
     expect(msg).toContain('column at is point, which has no equality operator');
     // FULL on green with a column blue lacks: a column list cannot cover it, so green's UPDATE would fail.
     expect(msg).toContain('table public.wide is REPLICA IDENTITY FULL on green and has column(s) b that blue lacks');
     expect(msg).toContain('give public.wide a primary key (or REPLICA IDENTITY USING INDEX) on green, or add the column(s) on blue');
     // Green without a replica identity: the reverse publication would make green's UPDATE fail.
-    expect(msg).toContain('table public.loose on green has no replica identity, so its UPDATE and DELETE would fail once it is published — add a primary key or run ALTER TABLE public.loose REPLICA IDENTITY FULL on green');
+    expect(msg).toContain(
+      'table public.loose on green has no replica identity, so its UPDATE and DELETE would fail once it is published — add a primary key or run ALTER TABLE public.loose REPLICA IDENTITY FULL on green',
+    );
     expect(msg).not.toContain("green's replica identity () does not send");
     // FULL on a partitioned root does not reach its partitions.
     expect(msg).toContain('partition public.m_2026 of public.m on blue has no replica identity');
@@ -170,18 +188,28 @@ describe('kind 2: preflight asks what logical replication can carry', () => {
     const r = await run('k2', ['db', 'sync', 'start', '--yes']);
     expect(r.code).toBe(3);
     const msg = oneSentence(r);
-    expect(msg).toContain('column public.attachment.body holds large-object references (oid) and blue has 1 large object(s): logical replication does not carry large objects');
+    expect(msg).toContain(
+      'column public.attachment.body holds large-object references (oid) and blue has 1 large object(s): logical replication does not carry large objects',
+    );
     expect(msg).toContain('move their contents into a bytea column on both sides');
-    expect(msg).toContain("column public.line.total is generated on blue but a plain column on green: generated columns are not replicated, so green's column would be NULL");
+    expect(msg).toContain(
+      "column public.line.total is generated on blue but a plain column on green: generated columns are not replicated, so green's column would be NULL",
+    );
     expect(msg).toContain('make it GENERATED ALWAYS AS ((qty * price)) STORED on green too');
     expect(msg).toContain("the key of public.invoice on green (id, issued_on) has column(s) issued_on that blue's replica identity (id) does not send");
-    expect(msg).toContain('table public.cache is UNLOGGED on blue, and logical replication cannot publish unlogged tables — run ALTER TABLE public.cache SET LOGGED on blue');
+    expect(msg).toContain(
+      'table public.cache is UNLOGGED on blue, and logical replication cannot publish unlogged tables — run ALTER TABLE public.cache SET LOGGED on blue',
+    );
     expect(msg).toContain("column public.feeling.m is of enum public.mood, whose label(s) 'sad' green's public.mood lacks");
     expect(msg).toContain('column public.feeling.note is NOT NULL on green but nullable on blue');
     expect(msg).toContain('column public.feeling.source exists only on green, is NOT NULL and has no default');
-    expect(msg).toContain('foreign key parent_audit_parent_id_fkey of public.parent_audit on green references public.parent, but public.parent_audit is not replicated from blue, so a TRUNCATE of public.parent on blue would stop replication');
+    expect(msg).toContain(
+      'foreign key parent_audit_parent_id_fkey of public.parent_audit on green references public.parent, but public.parent_audit is not replicated from blue, so a TRUNCATE of public.parent on blue would stop replication',
+    );
     // Rules only green enforces: the first blue row breaking one would stop replication.
-    expect(msg).toContain("check constraint email_set of public.member exists only on green (CHECK ((email <> ''::text))), so the first row from blue that breaks it stops replication — add the same constraint on blue first");
+    expect(msg).toContain(
+      "check constraint email_set of public.member exists only on green (CHECK ((email <> ''::text))), so the first row from blue that breaks it stops replication — add the same constraint on blue first",
+    );
     expect(msg).toContain('unique index member_email of public.member exists only on green');
     expect(msg).toContain("column public.member.c is of domain public.code, which on green also requires CHECK ((VALUE ~ '^[A-Z]+$'::text))");
     await nothingCreated('k2');
@@ -276,7 +304,9 @@ describe('kind 6: the way back is checked before the way forward', () => {
     expect(r.code, r.stderr).toBe(3);
     const msg = oneSentence(r);
     expect(msg).toContain('Rollback after this cutover becomes impossible once green writes what blue cannot hold');
-    expect(msg).toMatch(/--accept-rollback-risk public\.ticket\.(subject|state|amount),public\.ticket\.(subject|state|amount),public\.ticket\.(subject|state|amount)\./);
+    expect(msg).toMatch(
+      /--accept-rollback-risk public\.ticket\.(subject|state|amount),public\.ticket\.(subject|state|amount),public\.ticket\.(subject|state|amount)\./,
+    );
     for (const c of ['public.ticket.subject', 'public.ticket.state', 'public.ticket.amount']) expect(msg).toContain(c);
     await blueWritable('k6');
     // Accepting part of it is not accepting it; a name that is no blocker is bad input.
@@ -286,7 +316,14 @@ describe('kind 6: the way back is checked before the way forward', () => {
     const typo = await run('k6', ['db', 'cutover', '--yes', '--accept-rollback-risk', 'public.ticket.subjct,public.ticket.state,public.ticket.amount']);
     expect(typo.code, typo.stderr).toBe(2);
     expect(oneSentence(typo)).toContain('--accept-rollback-risk names public.ticket.subjct, which does not block rollback');
-    const ok = await run('k6', ['db', 'cutover', '--yes', '--json', '--accept-rollback-risk', 'public.ticket.subject,public.ticket.state,public.ticket.amount']);
+    const ok = await run('k6', [
+      'db',
+      'cutover',
+      '--yes',
+      '--json',
+      '--accept-rollback-risk',
+      'public.ticket.subject,public.ticket.state,public.ticket.amount',
+    ]);
     expect(ok.code, ok.stderr).toBe(0);
     const rep = JSON.parse(ok.stdout) as SwitchReport;
     expect(rep).toMatchObject({ outcome: 'completed', acceptedRollbackRisk: ['public.ticket.amount', 'public.ticket.state', 'public.ticket.subject'] });

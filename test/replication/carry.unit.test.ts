@@ -28,9 +28,25 @@ function pk(...columns: string[]): Constraint {
 
 function table(name: string, columns: Column[], extra: Partial<Table> = {}): Table {
   const base: Partial<Table> = {
-    schema: 'public', name, kind: 'table', columns, constraints: [], indexes: [], triggers: [], policies: [], privileges: [], owner: 'postgres',
-    comment: null, rlsEnabled: false, rlsForced: false, replicaIdentity: 'default', replicaIdentityIndex: null, hasPrimaryKey: false,
-    partitionOf: null, partitionBound: null, partitionKey: null,
+    schema: 'public',
+    name,
+    kind: 'table',
+    columns,
+    constraints: [],
+    indexes: [],
+    triggers: [],
+    policies: [],
+    privileges: [],
+    owner: 'postgres',
+    comment: null,
+    rlsEnabled: false,
+    rlsForced: false,
+    replicaIdentity: 'default',
+    replicaIdentityIndex: null,
+    hasPrimaryKey: false,
+    partitionOf: null,
+    partitionBound: null,
+    partitionKey: null,
   };
   const t = { ...base, ...extra } as Table;
   if (t.constraints.some((c) => c.kind === 'primary key')) t.hasPrimaryKey = true;
@@ -39,8 +55,18 @@ function table(name: string, columns: Column[], extra: Partial<Table> = {}): Tab
 
 function catalog(tables: Table[], extra: Partial<Catalog> = {}): Catalog {
   const base: Partial<Catalog> = {
-    serverVersion: '15.10', serverVersionNum: 150010, database: 'app', schemas: [{ name: 'public', owner: 'postgres', comment: null }],
-    tables, views: [], sequences: [], enums: [], domains: [], compositeTypes: [], routines: [], extensions: [],
+    serverVersion: '15.10',
+    serverVersionNum: 150010,
+    database: 'app',
+    schemas: [{ name: 'public', owner: 'postgres', comment: null }],
+    tables,
+    views: [],
+    sequences: [],
+    enums: [],
+    domains: [],
+    compositeTypes: [],
+    routines: [],
+    extensions: [],
   };
   return { ...base, ...extra } as Catalog;
 }
@@ -64,19 +90,42 @@ const TYPES = new Map<number, TypeFacts>([
 
 /** Facts for a side: every column's type oid from its ColumnType name (or an explicit map), no LOs, admin may do all. */
 function facts(c: Catalog, extra: Partial<CarryFacts> = {}, typeOf: Record<string, number> = {}): CarryFacts {
-  const columnTypes = new Map(c.tables.map((t) => [`public.${t.name}`, new Map(t.columns.map((x) => [x.name, typeOf[`${t.name}.${x.name}`] ?? OIDS[x.type.base] ?? 25]))]));
+  const columnTypes = new Map(
+    c.tables.map((t) => [`public.${t.name}`, new Map(t.columns.map((x) => [x.name, typeOf[`${t.name}.${x.name}`] ?? OIDS[x.type.base] ?? 25]))]),
+  );
   return {
-    unlogged: [], columnTypes, types: TYPES, largeObjects: 0, foreignKeys: [], sequences: [],
+    unlogged: [],
+    columnTypes,
+    types: TYPES,
+    largeObjects: 0,
+    foreignKeys: [],
+    sequences: [],
     admin: { role: 'admin', notOwned: [], cannotRead: [], cannotApply: [], rlsBlocks: [] },
     ...extra,
   };
 }
 
-function judge(pubTables: Table[], subTables: Table[], opts: { role?: 'forward' | 'reverse'; pub?: Partial<CarryFacts>; sub?: Partial<CarryFacts>; pubTypes?: Record<string, number>; subTypes?: Record<string, number> } = {}) {
+function judge(
+  pubTables: Table[],
+  subTables: Table[],
+  opts: {
+    role?: 'forward' | 'reverse';
+    pub?: Partial<CarryFacts>;
+    sub?: Partial<CarryFacts>;
+    pubTypes?: Record<string, number>;
+    subTypes?: Record<string, number>;
+  } = {},
+) {
   const [pc, sc] = [catalog(pubTables), catalog(subTables)];
   return judgeDirection({
-    role: opts.role ?? 'forward', pub: 'blue', sub: 'green', schemas: ['public'], pubCatalog: pc, subCatalog: sc,
-    pubFacts: facts(pc, opts.pub, opts.pubTypes), subFacts: facts(sc, opts.sub, opts.subTypes),
+    role: opts.role ?? 'forward',
+    pub: 'blue',
+    sub: 'green',
+    schemas: ['public'],
+    pubCatalog: pc,
+    subCatalog: sc,
+    pubFacts: facts(pc, opts.pub, opts.pubTypes),
+    subFacts: facts(sc, opts.sub, opts.subTypes),
   });
 }
 
@@ -105,7 +154,13 @@ describe('publication shape (kind 1)', () => {
   const tagLink = () => table('tag_link', [col('tag_id', INT, { notNull: true }), col('item_id', INT, { notNull: true })], { replicaIdentity: 'full' });
 
   it('publishes a FULL-identity table without a column list, both ways', () => {
-    const both = judgeBothDirections('blue', 'green', ['public'], { blue: catalog([tagLink()]), green: catalog([tagLink()]) }, { blue: facts(catalog([tagLink()])), green: facts(catalog([tagLink()])) });
+    const both = judgeBothDirections(
+      'blue',
+      'green',
+      ['public'],
+      { blue: catalog([tagLink()]), green: catalog([tagLink()]) },
+      { blue: facts(catalog([tagLink()])), green: facts(catalog([tagLink()])) },
+    );
     expect(both.offenders).toEqual([]);
     expect(both.current.tables).toEqual([{ schema: 'public', name: 'tag_link', columns: null }]);
     expect(both.next.tables).toEqual([{ schema: 'public', name: 'tag_link', columns: null }]);
@@ -123,9 +178,11 @@ describe('publication shape (kind 1)', () => {
     expect(back.current.tables).toEqual([{ schema: 'public', name: 'note', columns: ['id', 't'] }]);
     expect(cut.next.tables).toEqual(back.current.tables);
     // A column blue has and green lacks is refused whichever side runs the stream now.
-    expect(judgeBothDirections('green', 'blue', ['public'], { blue: catalogs.green, green: catalogs.blue }, { blue: f.green, green: f.blue }).offenders.map((o) => o.problem)).toEqual([
-      'column public.note.extra is missing on green',
-    ]);
+    expect(
+      judgeBothDirections('green', 'blue', ['public'], { blue: catalogs.green, green: catalogs.blue }, { blue: f.green, green: f.blue }).offenders.map(
+        (o) => o.problem,
+      ),
+    ).toEqual(['column public.note.extra is missing on green']);
   });
 
   it('uses a column list only where the subscriber lacks columns, and only when it covers the identity', () => {
@@ -143,11 +200,18 @@ describe('publication shape (kind 1)', () => {
     // The identity itself missing on the subscriber: a list cannot carry it either.
     const keyed = table('k', [col('id', INT), col('code', TEXT)], { constraints: [pk('id', 'code')] });
     const noCode = table('k', [col('id', INT)], { constraints: [pk('id')] });
-    expect(problems(judge([keyed], [noCode], { role: 'reverse' })).join('\n')).toContain('the replica-identity columns of public.k on blue do not all exist on green');
+    expect(problems(judge([keyed], [noCode], { role: 'reverse' })).join('\n')).toContain(
+      'the replica-identity columns of public.k on blue do not all exist on green',
+    );
   });
 
   it('refuses FULL matching over a column without an equality operator (json, point, domains and arrays of them)', () => {
-    const ev = () => table('ev', [col('id', INT), col('payload', JSON_T), col('tags', T('json[]', { base: 'json', isArray: true })), col('d', T('public.doc', { kind: 'd' }))], { replicaIdentity: 'full' });
+    const ev = () =>
+      table(
+        'ev',
+        [col('id', INT), col('payload', JSON_T), col('tags', T('json[]', { base: 'json', isArray: true })), col('d', T('public.doc', { kind: 'd' }))],
+        { replicaIdentity: 'full' },
+      );
     const p = problems(judge([ev()], [ev()], { pubTypes: { 'ev.tags': 199, 'ev.d': 90001 }, subTypes: { 'ev.tags': 199, 'ev.d': 90001 } }));
     expect(p).toHaveLength(3);
     expect(p[0]).toBe(
@@ -169,8 +233,14 @@ describe('publication shape (kind 1)', () => {
     const root = table('m', [col('id', INT), col('at', DATE)], { kind: 'partitioned table', replicaIdentity: 'full' });
     const part = table('m_2026', [col('id', INT), col('at', DATE)], { partitionOf: { schema: 'public', name: 'm' } });
     const j = judgeDirection({
-      role: 'forward', pub: 'blue', sub: 'green', schemas: ['public'], pubCatalog: catalog([root, part]), subCatalog: catalog([root, part]),
-      pubFacts: facts(catalog([root, part])), subFacts: facts(catalog([root, part])),
+      role: 'forward',
+      pub: 'blue',
+      sub: 'green',
+      schemas: ['public'],
+      pubCatalog: catalog([root, part]),
+      subCatalog: catalog([root, part]),
+      pubFacts: facts(catalog([root, part])),
+      subFacts: facts(catalog([root, part])),
     });
     expect(problems(j)).toEqual([
       'partition public.m_2026 of public.m on blue has no replica identity, so UPDATE and DELETE on it would fail once public.m is published — add a primary key on public.m or run ALTER TABLE public.m_2026 REPLICA IDENTITY FULL on blue',
@@ -202,7 +272,9 @@ describe('what logical replication carries (kind 2)', () => {
     expect(subscriberKey(green)).toEqual(['id', 'issued_on']);
     // A subscriber without any key needs FULL on the publisher.
     const bare = table('invoice', [col('id', INT), col('issued_on', DATE)], { replicaIdentity: 'full' });
-    expect(problems(judge([blue], [bare]))[0]).toContain('table public.invoice on green has no primary key or replica-identity index and public.invoice on blue is not REPLICA IDENTITY FULL');
+    expect(problems(judge([blue], [bare]))[0]).toContain(
+      'table public.invoice on green has no primary key or replica-identity index and public.invoice on blue is not REPLICA IDENTITY FULL',
+    );
   });
 
   it('refuses large-object references when the publisher holds large objects (oid and domains over it)', () => {
@@ -218,7 +290,9 @@ describe('what logical replication carries (kind 2)', () => {
     const t = table('cache', [col('k', TEXT)], { constraints: [pk('k')] });
     expect(problems(judge([t], [t], { pub: { unlogged: ['public.cache'] } }))[0]).toContain('table public.cache is UNLOGGED on blue');
     const fk = { constraint: 'audit_fk', from: 'public.audit', to: 'public.cache' };
-    expect(problems(judge([t], [t], { sub: { foreignKeys: [fk] } }))[0]).toContain('foreign key audit_fk of public.audit on green references public.cache, but public.audit is not replicated from blue');
+    expect(problems(judge([t], [t], { sub: { foreignKeys: [fk] } }))[0]).toContain(
+      'foreign key audit_fk of public.audit on green references public.cache, but public.audit is not replicated from blue',
+    );
     // A foreign key inside the replicated set is carried: TRUNCATE … CASCADE reaches both tables.
     const audit = table('audit', [col('id', INT)], { constraints: [pk('id')] });
     expect(judge([t, audit], [t, audit], { sub: { foreignKeys: [fk] } }).offenders).toEqual([]);
@@ -228,13 +302,24 @@ describe('what logical replication carries (kind 2)', () => {
       'table public.cache on blue is not owned by rds_admin, and only its owner can add it to a publication — GRANT the owning role to rds_admin on blue (or make rds_admin the owner)',
       'rds_admin cannot SELECT from public.cache on blue, so the initial copy would fail — GRANT SELECT ON public.cache TO rds_admin on blue',
       'rds_admin lacks INSERT, UPDATE, DELETE or TRUNCATE on public.cache on green, so the apply worker would fail — GRANT INSERT, UPDATE, DELETE, TRUNCATE ON public.cache TO rds_admin on green',
-      'public.cache has row-level security enabled on green and rds_admin does not bypass it, so the apply worker cannot write into it — give rds_admin BYPASSRLS (or make it the table\'s owner without FORCE ROW LEVEL SECURITY) on green',
+      "public.cache has row-level security enabled on green and rds_admin does not bypass it, so the apply worker cannot write into it — give rds_admin BYPASSRLS (or make it the table's owner without FORCE ROW LEVEL SECURITY) on green",
     ]);
   });
 
   it('refuses values the subscriber rejects going forward, and leaves the reverse to the rollback verdict', () => {
-    const blue = table('t', [col('id', INT), col('s', T('character varying(200)', { base: 'character varying', typmod: 204 })), col('n', TEXT)], { constraints: [pk('id')] });
-    const green = table('t', [col('id', INT), col('s', T('character varying(40)', { base: 'character varying', typmod: 44 })), col('n', TEXT, { notNull: true }), col('src', TEXT, { notNull: true })], { constraints: [pk('id')] });
+    const blue = table('t', [col('id', INT), col('s', T('character varying(200)', { base: 'character varying', typmod: 204 })), col('n', TEXT)], {
+      constraints: [pk('id')],
+    });
+    const green = table(
+      't',
+      [
+        col('id', INT),
+        col('s', T('character varying(40)', { base: 'character varying', typmod: 44 })),
+        col('n', TEXT, { notNull: true }),
+        col('src', TEXT, { notNull: true }),
+      ],
+      { constraints: [pk('id')] },
+    );
     const p = problems(judge([blue], [green]));
     expect(p).toEqual([
       'column public.t.s is character varying(200) on blue but character varying(40) on green, which cannot hold every value — change it on green to character varying(200) or a wider type',
@@ -256,13 +341,27 @@ function seq(key: string, last: string | null, serves: SequenceFacts['serves'], 
 }
 
 describe('sequences paired through the column they serve (kind 5)', () => {
-  const oldColumns = new Map([['public.account', new Set(['id', 'email'])], ['public.item', new Set(['id'])], ['public.ledger', new Set(['no'])]]);
+  const oldColumns = new Map([
+    ['public.account', new Set(['id', 'email'])],
+    ['public.item', new Set(['id'])],
+    ['public.ledger', new Set(['no'])],
+  ]);
 
   it("pairs blue's users_id_seq with green's account_id_seq through public.account.id", () => {
     const plan = pairSequences({
-      from: 'blue', to: 'green', oldColumns,
-      old: [seq('public.users_id_seq', '50', [{ table: 'public.account', column: 'id', how: 'identity' }]), seq('public.invoice_no', '500', [{ table: 'public.ledger', column: 'no', how: 'default' }]), seq('public.counter', '7', [])],
-      neu: [seq('public.account_id_seq', null, [{ table: 'public.account', column: 'id', how: 'identity' }]), seq('public.ledger_no', '3', [{ table: 'public.ledger', column: 'no', how: 'default' }]), seq('public.counter', null, [])],
+      from: 'blue',
+      to: 'green',
+      oldColumns,
+      old: [
+        seq('public.users_id_seq', '50', [{ table: 'public.account', column: 'id', how: 'identity' }]),
+        seq('public.invoice_no', '500', [{ table: 'public.ledger', column: 'no', how: 'default' }]),
+        seq('public.counter', '7', []),
+      ],
+      neu: [
+        seq('public.account_id_seq', null, [{ table: 'public.account', column: 'id', how: 'identity' }]),
+        seq('public.ledger_no', '3', [{ table: 'public.ledger', column: 'no', how: 'default' }]),
+        seq('public.counter', null, []),
+      ],
     });
     expect(plan.offenders).toEqual([]);
     expect(plan.pairs.map((p) => [p.neu.key, p.old.key, p.via, p.kind])).toEqual([
@@ -279,7 +378,9 @@ describe('sequences paired through the column they serve (kind 5)', () => {
 
   it('refuses a new-side sequence that cannot be set: no counterpart, two counterparts, out of bounds, other direction', () => {
     const plan = pairSequences({
-      from: 'blue', to: 'green', oldColumns,
+      from: 'blue',
+      to: 'green',
+      oldColumns,
       old: [
         seq('public.a_seq', '10', [{ table: 'public.account', column: 'id', how: 'owned' }]),
         seq('public.b_seq', '20', [{ table: 'public.account', column: 'id', how: 'default' }]),
@@ -300,16 +401,18 @@ describe('sequences paired through the column they serve (kind 5)', () => {
       'sequence public.ledger_no on green counts up but public.ledger_seq on blue counts down — give public.ledger_no the same direction (ALTER SEQUENCE public.ledger_no INCREMENT BY -1)',
     ]);
     const small = pairSequences({
-      from: 'blue', to: 'green', oldColumns,
+      from: 'blue',
+      to: 'green',
+      oldColumns,
       old: [seq('public.item_id_seq', '150', [{ table: 'public.item', column: 'id', how: 'identity' }])],
       neu: [seq('public.item_id_seq', null, [{ table: 'public.item', column: 'id', how: 'identity' }], { max: '100' })],
     });
     expect(problems(small)).toEqual([
-      'sequence public.item_id_seq on blue is at 150, at or beyond the maximum 100 of public.item_id_seq on green — widen public.item_id_seq on green (ALTER SEQUENCE public.item_id_seq AS bigint MAXVALUE …) and its column\'s type',
+      "sequence public.item_id_seq on blue is at 150, at or beyond the maximum 100 of public.item_id_seq on green — widen public.item_id_seq on green (ALTER SEQUENCE public.item_id_seq AS bigint MAXVALUE …) and its column's type",
     ]);
   });
 
-  it('judges the next switch\'s sequences with the rest, before anything is created', () => {
+  it("judges the next switch's sequences with the rest, before anything is created", () => {
     const item = table('item', [col('id', INT)], { constraints: [pk('id')] });
     const catalogs = { blue: catalog([item]), green: catalog([item]) };
     const f = {

@@ -37,7 +37,10 @@ async function nothingLeft(): Promise<void> {
 }
 
 function oneSentence(stderr: string): string {
-  const lines = stderr.trim().split('\n').filter((l) => l.startsWith('error:'));
+  const lines = stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('error:'));
   expect(lines).toHaveLength(1);
   return lines[0];
 }
@@ -64,13 +67,21 @@ describe('sync start refusals', () => {
   });
 
   it('refuses schema problems: no replica identity, missing column, narrowed type, rows on green, unknown schema', async () => {
-    await pair.blue.sql(`CREATE TABLE public.nopk (a int, b text); ALTER TABLE public.orders ADD COLUMN blue_only int; ALTER TABLE public.tickets ADD COLUMN label varchar(50)`, DB);
-    await pair.green.sql(`CREATE TABLE public.nopk (a int, b text); ALTER TABLE public.tickets ADD COLUMN label varchar(10); INSERT INTO public.seed VALUES (1, 'stale')`, DB);
+    await pair.blue.sql(
+      `CREATE TABLE public.nopk (a int, b text); ALTER TABLE public.orders ADD COLUMN blue_only int; ALTER TABLE public.tickets ADD COLUMN label varchar(50)`,
+      DB,
+    );
+    await pair.green.sql(
+      `CREATE TABLE public.nopk (a int, b text); ALTER TABLE public.tickets ADD COLUMN label varchar(10); INSERT INTO public.seed VALUES (1, 'stale')`,
+      DB,
+    );
     try {
       const r = await bgmig(pair, ['db', 'sync', 'start', '--yes', '--schema', 'public', '--schema', 'nosuch']);
       expect(r.code).toBe(3);
       const msg = oneSentence(r.stderr);
-      expect(msg).toContain('table public.nopk on blue has no replica identity, so its UPDATE and DELETE would fail once it is published — add a primary key or run ALTER TABLE public.nopk REPLICA IDENTITY FULL on blue');
+      expect(msg).toContain(
+        'table public.nopk on blue has no replica identity, so its UPDATE and DELETE would fail once it is published — add a primary key or run ALTER TABLE public.nopk REPLICA IDENTITY FULL on blue',
+      );
       expect(msg).toContain('table public.nopk on green has no replica identity');
       expect(msg).toContain('column public.orders.blue_only is missing on green — add it on green');
       expect(msg).toContain('column public.tickets.label is character varying(50) on blue but character varying(10) on green, which cannot hold every value');
