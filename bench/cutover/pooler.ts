@@ -135,7 +135,8 @@ try {
     }
     const codes = new Map<string, number>();
     for (const e of direct.errors) {
-      const k = e.split(':')[1]?.trim().split(' ')[0] || 'conn';
+      const first = e.split(':')[1]?.trim().split(' ')[0] ?? '';
+      const k = /^[0-9A-Z]{5}$/.test(first) ? first : 'connection error';
       codes.set(k, (codes.get(k) ?? 0) + 1);
     }
     await waitConverged(pair, 60_000);
