@@ -5,8 +5,7 @@
  * carry.ts. No I/O here.
  */
 import type { Color } from '../core/naming.js';
-import type { Catalog, ColumnType } from '../schema/catalog.js';
-import { canAssign } from '../schema/type-compat.js';
+import type { Catalog } from '../schema/catalog.js';
 import { judgeBothDirections, type CarryFacts } from './carry.js';
 import { tablesInScope } from './objects.js';
 
@@ -39,14 +38,6 @@ export interface Offender {
   problem: string;
   /** What to do about it. */
   fix: string;
-}
-
-/**
- * Whether every value of the publisher's column type is accepted by the subscriber's column: the validator's own
- * pure helper (logical replication applies values in text form through the subscriber type's input function).
- */
-export function subscriberAccepts(pub: ColumnType, sub: ColumnType): boolean {
-  return canAssign(pub, sub);
 }
 
 export function preflightSyncStart(input: PreflightInput): Offender[] {
