@@ -8,6 +8,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explainSqlState } from '../../src/replication/explain.js';
+import { parseDbUrl } from '../../src/db/connection.js';
+import { syncStart } from '../../src/replication/sync.js';
 import { copyEstimate, causeClass } from '../../src/replication/copy.js';
 import { blockerFix, describeBlockers } from '../../src/replication/blockers.js';
 import { removalOf } from '../../src/replication/stop-one-side.js';
@@ -90,6 +92,39 @@ describe('sync start with a transaction left open on blue, then with a copy that
     const out = `${r.stdout}\n${r.stderr}`;
     expect(out).toMatch(/initial copy: 0\/4 tables ready, [\d,]+ of ≈[\d,]+ rows/);
     expect(out).toMatch(/initial copy: 4\/4 tables ready, [\d,]+ of ≈[\d,]+ rows \(100 %\)/);
+    const stop = await bgmig(pair, ['db', 'sync', 'stop', '--yes', '--unfence-passive']);
+    expect(stop.code, stop.stderr).toBe(0);
+    await pair.green.sql('BEGIN READ WRITE; TRUNCATE public.seed, public.orders, public.events, public.tickets; COMMIT', DB);
+  });
+
+  it('a transaction opened on blue after the slot but before the table copies: the copy waits for it and says so, naming it', async () => {
+    const targets = { blue: parseDbUrl(pair.blueUrl, 'blue'), green: parseDbUrl(pair.greenUrl, 'green') };
+    const app = new pg.Client({ connectionString: appUrl(pair.blue), application_name: 'report-job' });
+    await app.connect();
+    const pid = (await app.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    const logs: string[] = [];
+    let opened: Promise<unknown> | null = null;
+    const run = syncStart(targets, {}, {
+      progress: (e) => {
+        if (e.kind === 'log') logs.push(e.text);
+        // The subscription's own slot exists now; its table-copy workers create theirs next and wait for this one.
+        if (e.kind === 'step' && e.step === 'create slot on blue' && e.status === 'done' && !opened) {
+          opened = app.query('BEGIN').then(() => app.query('SELECT txid_current()'));
+        }
+      },
+    });
+    try {
+      const until = Date.now() + 30_000;
+      while (!logs.some((l) => l.includes('the copy waits for transactions open on blue')) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      const line = logs.find((l) => l.includes('the copy waits for transactions open on blue')) ?? '';
+      expect(line).toMatch(new RegExp(`pid ${pid} \\(application "report-job", role app_rw .*idle in transaction\\) — let it finish or end it \\(SELECT pg_terminate_backend\\(${pid}\\) on blue\\)`));
+    } finally {
+      await opened;
+      await app.query('COMMIT');
+      await app.end();
+    }
+    const rep = await run;
+    expect(rep.copy.finished).toBe(true);
     const stop = await bgmig(pair, ['db', 'sync', 'stop', '--yes', '--unfence-passive']);
     expect(stop.code, stop.stderr).toBe(0);
     await pair.green.sql('BEGIN READ WRITE; TRUNCATE public.seed, public.orders, public.events, public.tickets; COMMIT', DB);
