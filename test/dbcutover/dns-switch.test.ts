@@ -100,3 +100,31 @@ describe('with aws-sdk-client-mock', () => {
     expect((e as BgmigError).message).toMatch(/reads back as aurora-blue-s\.cluster-x\.us-east-1\.rds\.amazonaws\.com instead of aurora-green-s/);
   });
 });
+
+describe('waitUntilResolves (what clients in the VPC get)', () => {
+  it('polls until the resolver answers the expected host (case and trailing dot ignored), through resolver errors', async () => {
+    const answers: Array<string[] | Error> = [Object.assign(new Error('nodata'), { code: 'ENODATA' }), [endpoints.blue], [`${endpoints.green.toUpperCase()}.`]];
+    const { waitUntilResolves } = await import('../../src/dns/switch.js');
+    let calls = 0;
+    const r = await waitUntilResolves('db.s.bgmig.internal.', endpoints.green, {
+      pollMs: 1,
+      resolve: async (name) => {
+        expect(name).toBe('db.s.bgmig.internal');
+        const a = answers[Math.min(calls++, answers.length - 1)];
+        if (a instanceof Error) throw a;
+        return a;
+      },
+    });
+    expect(calls).toBe(3);
+    expect(r.resolvedAt).toBeGreaterThan(0);
+    expect(r.last).toBe(endpoints.green);
+  });
+
+  it('gives up after its bound without throwing, saying what the resolver still answers', async () => {
+    const { waitUntilResolves } = await import('../../src/dns/switch.js');
+    const r = await waitUntilResolves('db.s.bgmig.internal', endpoints.green, { pollMs: 5, timeoutMs: 40, resolve: async () => [endpoints.blue] });
+    expect(r.resolvedAt).toBeUndefined();
+    expect(r.last).toBe(endpoints.blue);
+    expect(r.waitedMs).toBeGreaterThanOrEqual(40);
+  });
+});
