@@ -117,7 +117,8 @@ export class PoolerAdmin {
     const timedOut = new Promise<'timeout'>((r) => {
       timer = setTimeout(() => r('timeout'), Math.max(1, timeoutMs));
     });
-    const paused = this.client.query(`PAUSE ${quoteEntry(entry)}`).then(
+    // pg's own query_timeout must not end the PAUSE before our bound does.
+    const paused = this.client.query({ text: `PAUSE ${quoteEntry(entry)}`, query_timeout: Math.max(1, timeoutMs) + 60_000 } as pg.QueryConfig).then(
       () => 'paused' as const,
       (e: unknown) => {
         const msg = messageOf(e);
