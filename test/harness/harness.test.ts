@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
 import { startMoto, type Moto } from './moto.js';
 import { canLogin, startPostgres, type PgServer } from './postgres.js';
@@ -34,7 +36,7 @@ describe('test harness', () => {
  * The describes below play two files in a row (release in afterAll, hand-out in the next beforeAll).
  */
 describe.runIf(workerSlot() !== undefined)('instances shared by the files of one worker', () => {
-  const SETTINGS = { logical: true, settings: { wal_retrieve_retry_interval: '200ms' } };
+  const SETTINGS = { logical: true, settings: { wal_retrieve_retry_interval: '200ms', log_statement: 'all' } };
   const first: { blue?: PgServer; green?: PgServer; moto?: Moto } = {};
 
   describe('a first file', () => {
@@ -78,6 +80,11 @@ describe.runIf(workerSlot() !== undefined)('instances shared by the files of one
 
     it('gets the same instances, wiped clean', async () => {
       expect(new Set([blue.port, green.port])).toEqual(new Set([first.blue?.port, first.green?.port]));
+      // The server log starts empty: nothing of the first file's statements (or the wipe's) is in it.
+      await blue.sql("SELECT 'marker-after-hand-out'");
+      const logOf = (s: PgServer) => readFileSync(path.join(path.dirname(s.dataDir), 'server.log'), 'utf8');
+      for (const s of [blue, green]) expect(logOf(s)).not.toMatch(/left_in_postgres|ALTER ROLE/);
+      expect(logOf(blue)).toContain('marker-after-hand-out');
       expect(moto.port).toBe(first.moto?.port);
       for (const s of [blue, green]) {
         expect(await canLogin(s, 'postgres', s.password)).toBe(true);

@@ -14,7 +14,7 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -393,7 +393,12 @@ export async function startPostgres(opts: PgServerOptions = {}): Promise<PgServe
     ({ file, data: rec } = idle);
     held.add(file);
     try {
-      if (used.has(file)) await wipe(rec);
+      if (used.has(file)) {
+        await wipe(rec);
+        // The log starts empty, as a fresh server's would (tests read it for statements and leaked passwords).
+        // pg_ctl opened it for appending, so the server keeps writing at the new end.
+        truncateSync(path.join(rec.root, 'server.log'), 0);
+      }
     } catch {
       held.delete(file);
       await discard(file, rec);
