@@ -227,7 +227,7 @@ export async function syncStop(targets: Targets, _opts: SyncStopOptions = {}, cb
       passiveFenced = false;
     }
     if (journal) await writeJournal(s, j, { active, direction: null, schemas, operation: null, from: null, to: null, step: null, opId: null, startedAt: null });
-    return { active, dropped, passiveFenced, durationMs: Math.round(performance.now() - t0) };
+    return { active, dropped, passiveFenced, unreachable: [], left: [], durationMs: Math.round(performance.now() - t0) };
   } finally {
     await closeSessions(s);
   }
