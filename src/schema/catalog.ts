@@ -40,6 +40,8 @@ export interface Column {
   /** Explicit collation when it differs from the type's default collation (qualified name); null otherwise. */
   collation: string | null;
   comment: string | null;
+  /** Column-level grants (attacl), on top of the table's; absent when there are none. */
+  privileges?: Privilege[];
 }
 
 export type ConstraintKind = 'primary key' | 'unique' | 'foreign key' | 'check' | 'exclusion';

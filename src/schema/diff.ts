@@ -293,7 +293,7 @@ function diffTable(c: Collector, b: Table, g: Table, sides: Sides): void {
   if (b.comment !== g.comment) c.add('CM101', t, `comment on ${t} changed`, b.comment, g.comment);
 
   // A partition's columns are its parent's: the parent's differences are the ones to report, once.
-  if (!(b.partitionOf && g.partitionOf)) diffColumns(c, t, b.columns, g.columns);
+  if (!(b.partitionOf && g.partitionOf)) diffColumns(c, t, b.columns, g.columns, g.privileges);
   diffConstraints(c, b, g);
   diffNotNullChecks(c, b, g);
   diffIndexes(c, b.schema, b.indexes, g.indexes);
@@ -302,7 +302,7 @@ function diffTable(c: Collector, b: Table, g: Table, sides: Sides): void {
   diffPrivileges(c, t, b.privileges, g.privileges);
 }
 
-function diffColumns(c: Collector, t: string, blue: Column[], green: Column[]): void {
+function diffColumns(c: Collector, t: string, blue: Column[], green: Column[], greenTablePrivileges: Privilege[] = []): void {
   // Most tables are unchanged: the same columns in the same order need no maps, renames or order check.
   if (blue.length === green.length && blue.every((x, i) => x.name === green[i].name && sameColumn(x, green[i]))) return;
   const gm = new Map(green.map((x) => [x.name, x]));
@@ -346,7 +346,7 @@ function diffColumns(c: Collector, t: string, blue: Column[], green: Column[]): 
   for (const bc of blue) {
     const gc = gm.get(bc.name);
     // Most columns are unchanged: skip building names and classifying types for them.
-    if (gc && !sameColumn(bc, gc)) diffColumn(c, `${t}.${qualify(bc.name)}`, bc, gc);
+    if (gc && !sameColumn(bc, gc)) diffColumn(c, `${t}.${qualify(bc.name)}`, bc, gc, greenTablePrivileges);
   }
   // Relative order of the columns both sides have (renames aside).
   const bOrder = blue.filter((x) => gm.has(x.name)).map((x) => x.name);
@@ -364,8 +364,14 @@ function sameColumn(a: Column, b: Column): boolean {
     a.identity === b.identity &&
     a.generated === b.generated &&
     a.collation === b.collation &&
-    a.comment === b.comment
+    a.comment === b.comment &&
+    samePrivileges(a.privileges, b.privileges)
   );
+}
+
+function samePrivileges(a: Privilege[] | undefined, b: Privilege[] | undefined): boolean {
+  if (!a || !b) return a === b;
+  return a.length === b.length && a.every((p, i) => p.grantee === b[i].grantee && p.privilege === b[i].privilege && p.grantable === b[i].grantable);
 }
 
 function qualifyName(n: string): string {
@@ -381,7 +387,14 @@ function describeColumn(x: Column): string {
   return parts.join(' ');
 }
 
-function diffColumn(c: Collector, o: string, b: Column, g: Column): void {
+function diffColumn(c: Collector, o: string, b: Column, g: Column, greenTablePrivileges: Privilege[] = []): void {
+  if (!samePrivileges(b.privileges, g.privileges)) {
+    // A column grant revoked while the role holds the privilege on the whole table changes nothing for it.
+    const tableWide = new Set(greenTablePrivileges.map((p) => `${p.grantee}\u0000${p.privilege}`));
+    const blueCol = (b.privileges ?? []).filter((p) => !tableWide.has(`${p.grantee}\u0000${p.privilege}`));
+    const greenCol = (g.privileges ?? []).filter((p) => !tableWide.has(`${p.grantee}\u0000${p.privilege}`));
+    diffPrivileges(c, o, blueCol, greenCol);
+  }
   diffType(c, o, 'column', b.type, g.type);
   if (!b.notNull && g.notNull && !(g.identity && !b.identity)) {
     c.add('MF104', o, `column ${o} is NOT NULL on green: blue writes of NULL fail`, 'NULL allowed', 'NOT NULL');

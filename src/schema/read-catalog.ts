@@ -220,7 +220,12 @@ where n.oid = any($1::oid[]) and n.nspacl is not null
 union all
 select 'p', p.oid::int8::text, case when a.grantee = 0 then 'PUBLIC' else pg_get_userbyid(a.grantee) end, a.privilege_type, a.is_grantable
 from pg_proc p cross join lateral aclexplode(p.proacl) a
-where p.pronamespace = any($1::oid[]) and p.proacl is not null`;
+where p.pronamespace = any($1::oid[]) and p.proacl is not null
+union all
+select 'a', a.attrelid::int8::text || ':' || a.attnum, case when x.grantee = 0 then 'PUBLIC' else pg_get_userbyid(x.grantee) end,
+       x.privilege_type, x.is_grantable
+from pg_attribute a join pg_class c on c.oid = a.attrelid cross join lateral aclexplode(a.attacl) x
+where c.relnamespace = any($1::oid[]) and a.attacl is not null and a.attnum > 0 and not a.attisdropped`;
 
 const SQL_EXTENSIONS = `
 select e.extname as name, n.nspname as schema, e.extversion as version
@@ -508,7 +513,7 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
     if (list) list.push(p);
     else objectPrivileges.set(k, [p]);
   }
-  const explicitPrivileges = (kind: 'n' | 'p', oid: string): Privilege[] => (objectPrivileges.get(`${kind}:${oid}`) ?? []).sort(byPrivilege);
+  const explicitPrivileges = (kind: 'n' | 'p' | 'a', oid: string): Privilege[] => (objectPrivileges.get(`${kind}:${oid}`) ?? []).sort(byPrivilege);
   const rulesOf = (oid: string): Rule[] =>
     (rulesBy.get(oid) ?? [])
       .map((r): Rule => ({ name: r.name, event: RULE_EVENTS[r.event] ?? 'SELECT', instead: r.instead, definition: normalizeSpace(r.def), enabled: r.enabled }))
@@ -550,6 +555,7 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
       generated,
       collation: c.collation,
       comment: c.comment,
+      ...(objectPrivileges.has(`a:${c.rel}:${c.position}`) ? { privileges: explicitPrivileges('a', `${c.rel}:${c.position}`) } : {}),
     };
   };
   const columnsOf = (oid: string): Column[] => (columnsBy.get(oid) ?? []).sort((a, b) => a.position - b.position).map(toColumn);

@@ -75,7 +75,7 @@ export function diffRollback(blue: Catalog, green: Catalog): Difference[] {
         'RB107',
         t,
         null,
-        `trigger ${qualify(tr.name)} on blue's ${t} fires for replication apply (${tr.enabled === 'A' ? 'ENABLE ALWAYS' : 'ENABLE REPLICA'}) and ${refusal === 'raises' ? 'always raises an exception: reverse replication stops at green’s first write' : 'always returns NULL: green’s rows are silently dropped on blue'}`,
+        `trigger ${qualify(tr.name)} on blue's ${t} fires for replication apply (${tr.enabled === 'A' ? 'ENABLE ALWAYS' : 'ENABLE REPLICA'}) and ${refusal === 'raises' ? `always raises an exception: reverse replication stops at green’s first ${tr.events.join('/')} on it` : 'always returns NULL: green’s rows are silently dropped on blue'}`,
         tr.definition,
         null,
       );

@@ -83,7 +83,7 @@ create view open_tickets with (security_barrier) as select id, subject, state fr
 create materialized view ticket_count as select count(*) as n from ticket with no data;
 create function f_atomic() returns int language sql begin atomic select 1; end;
 create function f_set() returns int language sql set search_path = public as 'select 1';
-create function guard() returns trigger language plpgsql as $$ begin raise exception 'no'; end $$;
+create function guard() returns trigger language plpgsql as $$ begin if old.state = 'open' then raise exception 'open tickets stay'; end if; return old; end $$;
 create trigger ticket_guard before delete on ticket for each row execute function guard();
 alter table ticket enable replica trigger ticket_guard;
 create rule no_delete as on delete to scratch do instead nothing;
@@ -666,6 +666,21 @@ describe('kind 5: smaller differences', () => {
       green: 'revoke execute on function f() from public',
       expect: ['PV101 breaking public.f()'],
       failsOnGreen: ['set role eff_rw; select f()', /permission denied for function f/],
+    },
+    {
+      name: 'column-level UPDATE revoked → PV101 breaking on the column',
+      base: 'create table t (id int, note text); grant select on t to eff_rw; grant update (note) on t to eff_rw',
+      green: 'revoke update (note) on t from eff_rw',
+      expect: ['PV101 breaking public.t.note'],
+      failsOnGreen: ["set role eff_rw; update t set note = 'x'", /permission denied for table t/],
+    },
+    {
+      name: 'column grant dropped while the role holds the privilege on the whole table → no difference',
+      base: 'create table t (id int, note text); grant select on t to eff_rw',
+      blue: 'grant update (note) on t to eff_rw',
+      green: 'grant update on t to eff_rw; revoke update (note) on t from eff_rw',
+      expect: ['SA111 safe public.t'],
+      worksOnGreen: "set role eff_rw; update t set note = 'x'",
     },
     { name: 'table fillfactor → SP101 safe', base: 'create table t (id int)', green: 'alter table t set (fillfactor = 70)', expect: ['SP101 safe public.t'] },
     {
