@@ -2,6 +2,11 @@
  * Compares two catalogs and classifies every difference from the blue application's point of view running
  * against green. Pure: catalogs in, differences out (sorted, stable). No I/O.
  *
+ * Severity is the effect on blue's statements, not the kind of object that differs: state is compared beside
+ * definitions (populated, valid, validated, enabled, detach pending), and what refuses a write — NOT NULL in any form,
+ * row-level security per role, partition bounds, triggers and rules that always refuse — is judged by the pure
+ * helpers of effects.ts and partitions.ts. The other direction (green's writes back into blue) is rollback.ts.
+ *
  * Objects inside a schema that exists on only one side are not listed one by one: the schema difference (DS101 /
  * SA101) says it all, and a thousand DS102 lines would bury it.
  */
