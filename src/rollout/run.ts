@@ -365,10 +365,11 @@ class Rollout {
   }
 
   /** Traffic or the lease changed under the rollout: stop without touching traffic (someone else decided). */
-  private async stopped(i: number, check: CheckResult): Promise<never> {
+  private async stopped(i: number, moved: CheckResult): Promise<never> {
     const { plan, of, id } = this;
     const stepNo = i + 1;
     const suffix = this.s.suffix;
+    const check = moved.check === 'traffic' ? { ...moved, detail: `${moved.detail}${await this.whoMovedTraffic()}` } : moved;
     this.opts.emit({ event: 'stopped', step: stepNo, of, check });
     const checks = [{ gate: check.check, status: check.status, detail: check.detail }];
     await this.s.record({
@@ -384,6 +385,25 @@ class Rollout {
       ExitCode.Refused,
       { details: { rolloutId: id, outcome: 'stopped', step: stepNo, steps: plan.steps, check } },
     );
+  }
+
+  /**
+   * ", by bgmig rollback (arn…) at …" from the newest rollback/promote/guard record of the last minute; "" when none
+   * appears. The other writer journals right after its verified write, so this waits a moment for the record.
+   */
+  private async whoMovedTraffic(): Promise<string> {
+    const since = new Date(Date.now() - 60_000).toISOString();
+    for (let attempt = 0; attempt < 4; attempt++) {
+      try {
+        const recent = await readHistory(this.clients.s3, this.s.bucket, { limit: 5 });
+        const other = recent.find((e) => ['rollback', 'guard-rollback', 'promote'].includes(e.kind) && e.at >= since);
+        if (other) return `, by ${other.kind === 'guard-rollback' ? 'the rollback guard' : `bgmig ${other.kind}`} (${other.who}) at ${other.at}`;
+      } catch {
+        return '';
+      }
+      await sleep(500);
+    }
+    return '';
   }
 
   /** Ctrl-C / SIGTERM: hold where traffic is (default) or roll back; either way say how to resume and roll back. */

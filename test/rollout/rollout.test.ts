@@ -275,7 +275,10 @@ describe('one rollout at a time', () => {
       const rb = await bgmig(['rollback']);
       expect(rb.code, rb.stderr).toBe(0);
       expect(await run.closed).toBe(3);
-      oneSentence(run.err(), /Rollout \w+ stopped at step 1\/2 without touching traffic: traffic was rolled back to blue/);
+      oneSentence(
+        run.err(),
+        /Rollout \w+ stopped at step 1\/2 without touching traffic: traffic was rolled back to blue \(the listener has blue 100 \/ green 0, the rollout set blue 75 \/ green 25\), by bgmig rollback \(arn:aws:sts::123456789012:user\/moto\) at \d{4}-/,
+      );
     } finally {
       await traffic.stop();
     }
