@@ -513,6 +513,7 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
     if (list) list.push(p);
     else objectPrivileges.set(k, [p]);
   }
+  const columnGrantRels = new Set(objectPrivilegeRows.filter((r) => r.kind === 'a').map((r) => r.oid.slice(0, r.oid.indexOf(':'))));
   const explicitPrivileges = (kind: 'n' | 'p' | 'a', oid: string): Privilege[] => (objectPrivileges.get(`${kind}:${oid}`) ?? []).sort(byPrivilege);
   const rulesOf = (oid: string): Rule[] =>
     (rulesBy.get(oid) ?? [])
@@ -555,7 +556,10 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
       generated,
       collation: c.collation,
       comment: c.comment,
-      ...(objectPrivileges.has(`a:${c.rel}:${c.position}`) ? { privileges: explicitPrivileges('a', `${c.rel}:${c.position}`) } : {}),
+      // Column grants are rare: a lookup only when the relation has any (no key string per column).
+      ...(columnGrantRels.has(c.rel) && objectPrivileges.has(`a:${c.rel}:${c.position}`)
+        ? { privileges: explicitPrivileges('a', `${c.rel}:${c.position}`) }
+        : {}),
     };
   };
   const columnsOf = (oid: string): Column[] => (columnsBy.get(oid) ?? []).sort((a, b) => a.position - b.position).map(toColumn);
