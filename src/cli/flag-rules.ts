@@ -93,7 +93,9 @@ export function checkOutputDir(dir: string, flag: string): string {
     const st = statOrUndefined(p);
     if (st) {
       if (!st.isDirectory()) {
-        throw badInput(`${flag} ${dir} ${p === abs ? 'is a file' : `is inside ${p}, which is a file`}, not a directory: name a directory (it is created when missing).`);
+        throw badInput(
+          `${flag} ${dir} ${p === abs ? 'is a file' : `is inside ${p}, which is a file`}, not a directory: name a directory (it is created when missing).`,
+        );
       }
       return abs;
     }
@@ -110,7 +112,8 @@ export function checkOutputFile(file: string, flag: string): string {
   const st = statOrUndefined(abs);
   if (st?.isDirectory()) throw badInput(`${flag} ${file} is a directory: name a file, e.g. ${path.join(file, 'outputs.json')}.`);
   const parent = statOrUndefined(path.dirname(abs));
-  if (!parent?.isDirectory()) throw badInput(`${flag} ${file} is in ${path.dirname(abs)}, which is not an existing directory: create it first or name another file.`);
+  if (!parent?.isDirectory())
+    throw badInput(`${flag} ${file} is in ${path.dirname(abs)}, which is not an existing directory: create it first or name another file.`);
   return abs;
 }
 

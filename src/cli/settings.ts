@@ -74,7 +74,8 @@ export function parseSettings(text: string, file: string): Settings {
   } catch (e) {
     throw badInput(`Settings file ${file} is not valid JSON (${messageOf(e)}): fix it or pass another --settings file.`);
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw badInput(`Settings file ${file} must hold one JSON object of settings, like {"environment": "prod"}.`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw badInput(`Settings file ${file} must hold one JSON object of settings, like {"environment": "prod"}.`);
   const out: Settings = { file, values: {} };
   const known = [...Object.keys(KEYS), 'suffix', 'region', 'thresholds'];
   for (const [key, v] of Object.entries(raw as Record<string, unknown>)) {
@@ -84,11 +85,13 @@ export function parseSettings(text: string, file: string): Settings {
       continue;
     }
     if (key === 'thresholds') {
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw badInput(`Settings file ${file}: "thresholds" must be an object like {"cpuPercent": 80}.`);
+      if (typeof v !== 'object' || v === null || Array.isArray(v))
+        throw badInput(`Settings file ${file}: "thresholds" must be an object like {"cpuPercent": 80}.`);
       for (const [tk, tv] of Object.entries(v as Record<string, unknown>)) {
         const opt = THRESHOLD_KEYS[tk];
         if (!opt) throw badInput(`Settings file ${file}: unknown threshold "${tk}" (known: ${Object.keys(THRESHOLD_KEYS).join(', ')}).`);
-        if (typeof tv !== 'number' || !Number.isInteger(tv)) throw badInput(`Settings file ${file}: "thresholds.${tk}" must be a whole number, got ${JSON.stringify(tv)}.`);
+        if (typeof tv !== 'number' || !Number.isInteger(tv))
+          throw badInput(`Settings file ${file}: "thresholds.${tk}" must be a whole number, got ${JSON.stringify(tv)}.`);
         (out.values as Record<string, unknown>)[opt] = String(tv);
       }
       continue;
@@ -121,8 +124,10 @@ export function loadSettings(suffix: string, region: string, given: string | und
     throw badInput(`Cannot read the settings file ${file} (${(e as { code?: string }).code ?? messageOf(e)}): check the path given to --settings.`);
   }
   const s = parseSettings(text, path.relative(cwd, file) || file);
-  if (s.suffix !== undefined && s.suffix !== suffix) throw badInput(`Settings file ${s.file} is for suffix "${s.suffix}", not "${suffix}": pass --suffix ${s.suffix} or the right --settings file.`);
-  if (s.region !== undefined && s.region !== region) throw badInput(`Settings file ${s.file} is for region ${s.region}, but this command runs in ${region}: pass --region ${s.region}.`);
+  if (s.suffix !== undefined && s.suffix !== suffix)
+    throw badInput(`Settings file ${s.file} is for suffix "${s.suffix}", not "${suffix}": pass --suffix ${s.suffix} or the right --settings file.`);
+  if (s.region !== undefined && s.region !== region)
+    throw badInput(`Settings file ${s.file} is for region ${s.region}, but this command runs in ${region}: pass --region ${s.region}.`);
   return s;
 }
 
@@ -166,7 +171,11 @@ export function decideEnvironment(o: { deployed: Environment | undefined; reques
   if (!o.explicit) {
     return {
       environment: o.deployed,
-      ...(o.requested !== o.deployed ? { note: `Keeping environment ${o.deployed} as deployed${o.deployed === 'prod' ? ' (deletion protection on both databases stays on)' : ''}; state --environment to change it.` } : {}),
+      ...(o.requested !== o.deployed
+        ? {
+            note: `Keeping environment ${o.deployed} as deployed${o.deployed === 'prod' ? ' (deletion protection on both databases stays on)' : ''}; state --environment to change it.`,
+          }
+        : {}),
     };
   }
   if (o.requested === o.deployed) return { environment: o.requested };
@@ -177,7 +186,10 @@ export function decideEnvironment(o: { deployed: Environment | undefined; reques
       ExitCode.Refused,
     );
   }
-  return { environment: o.requested, note: `Changing the environment of ${o.stack} from ${o.deployed} to ${o.requested}${weakens ? ' (turns deletion protection off)' : ''}.` };
+  return {
+    environment: o.requested,
+    note: `Changing the environment of ${o.stack} from ${o.deployed} to ${o.requested}${weakens ? ' (turns deletion protection off)' : ''}.`,
+  };
 }
 
 export function isEnvironment(v: string | undefined): v is Environment {

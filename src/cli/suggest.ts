@@ -46,17 +46,7 @@ export function closest(word: string, candidates: readonly string[]): string | u
  * Commands that change no workload (full path under bgmig): they read, or write only a local directory (synth) or a
  * validation report (validate). Everything else changes AWS or a database — `rollback` too: it moves traffic.
  */
-export const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set([
-  'help',
-  'synth',
-  'diff',
-  'status',
-  'validate',
-  'history',
-  'db',
-  'db sync',
-  'db sync status',
-]);
+export const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set(['help', 'synth', 'diff', 'status', 'validate', 'history', 'db', 'db sync', 'db sync status']);
 
 /** Options never suggested: each turns a safety gate or a confirmation off. */
 export const GATE_OFF_OPTIONS: ReadonlySet<string> = new Set(['--yes', '--skip-validation', '--unfence-passive', '--force', '--no-verify']);

@@ -181,7 +181,10 @@ export class ToolkitIoHost implements IIoHost {
   }
 
   private pauseSpinner(write: () => void): void {
-    if (!this.spinner) return write();
+    if (!this.spinner) {
+      write();
+      return;
+    }
     this.spinner.clear();
     write();
     this.spinner.render();

@@ -13,8 +13,7 @@
  * A failed read does not end the watch (a network blip at 3 a.m. must not end the session): it is one observation
  * with verdict "error", and the next round reads again.
  */
-import { BgmigError, ExitCode } from '../core/errors.js';
-import { badInput } from '../core/errors.js';
+import { type BgmigError, ExitCode, badInput } from '../core/errors.js';
 import { formatMs, parseDuration } from '../core/units.js';
 import { type ErrorDocument, errorDocument } from './context.js';
 import type { Io } from './io.js';
@@ -61,7 +60,15 @@ export function verdictOf(code: ExitCode): Verdict {
 export type WatchDecision = { stop: false } | { stop: true; reason: 'until' | 'timeout' | 'rounds' };
 
 /** The pure decision after each round: stop (and why) or read again. */
-export function decideWatch(o: { verdict: Verdict; round: number; elapsedMs: number; until?: Until | undefined; timeoutMs?: number | undefined; maxRounds?: number | undefined; intervalMs: number }): WatchDecision {
+export function decideWatch(o: {
+  verdict: Verdict;
+  round: number;
+  elapsedMs: number;
+  until?: Until | undefined;
+  timeoutMs?: number | undefined;
+  maxRounds?: number | undefined;
+  intervalMs: number;
+}): WatchDecision {
   if (o.until !== undefined && o.verdict === o.until) return { stop: true, reason: 'until' };
   if (o.maxRounds !== undefined && o.round >= o.maxRounds) return { stop: true, reason: 'rounds' };
   // Stop when the next round would start after the deadline: no read is begun that the timeout would cut.
@@ -81,7 +88,11 @@ export interface WatchFlagValues {
  * Validates the watch flags (exit 2, one sentence): --interval whole seconds 1–3600, --until healthy|degraded,
  * --timeout a duration. Without --watch, the three have no effect: each is named in a warning.
  */
-export function parseWatchFlags(o: WatchFlagValues, io: Io, defaults: { intervalSeconds: number }): { watch: boolean; intervalMs: number; until?: Until; timeoutMs?: number } {
+export function parseWatchFlags(
+  o: WatchFlagValues,
+  io: Io,
+  defaults: { intervalSeconds: number },
+): { watch: boolean; intervalMs: number; until?: Until; timeoutMs?: number } {
   const interval = o.interval ?? String(defaults.intervalSeconds);
   if (!/^\d+$/.test(interval.trim()) || Number(interval) < 1 || Number(interval) > 3600) {
     throw badInput(`--interval must be a whole number of seconds from 1 to 3600, got "${interval}".`);
@@ -93,7 +104,9 @@ export function parseWatchFlags(o: WatchFlagValues, io: Io, defaults: { interval
   }
   const timeoutMs = o.timeout !== undefined ? parseDuration(o.timeout, '--timeout') : undefined;
   if (!o.watch) {
-    const idle = [o.interval !== undefined ? '--interval' : '', o.until !== undefined ? '--until' : '', o.timeout !== undefined ? '--timeout' : ''].filter((x) => x !== '');
+    const idle = [o.interval !== undefined ? '--interval' : '', o.until !== undefined ? '--until' : '', o.timeout !== undefined ? '--timeout' : ''].filter(
+      (x) => x !== '',
+    );
     if (idle.length > 0) io.warn(`${idle.join(', ')} ${idle.length === 1 ? 'has' : 'have'} no effect without --watch: reading once.`);
   }
   return { watch: Boolean(o.watch), intervalMs: Number(interval) * 1000, ...(until ? { until } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
@@ -133,7 +146,11 @@ export async function runWatch(read: () => Promise<Observation>, io: Io, opts: W
   let drawnLines = 0;
   let last: ExitCode = ExitCode.Failure;
   let lastVerdict: Verdict = 'error';
-  const bounds = [`every ${opts.intervalMs / 1000} s`, opts.until ? `until ${opts.until}` : '', opts.timeoutMs !== undefined ? `for at most ${formatMs(opts.timeoutMs)}` : ''].filter((x) => x !== '');
+  const bounds = [
+    `every ${opts.intervalMs / 1000} s`,
+    opts.until ? `until ${opts.until}` : '',
+    opts.timeoutMs !== undefined ? `for at most ${formatMs(opts.timeoutMs)}` : '',
+  ].filter((x) => x !== '');
   for (let round = 1; !opts.signal?.aborted; round++) {
     let line: WatchLine;
     let text: string;
@@ -145,7 +162,14 @@ export async function runWatch(read: () => Promise<Observation>, io: Io, opts: W
       text = o.text;
     } catch (e) {
       const err = toError(e);
-      line = { round, at: new Date().toISOString(), verdict: 'error', exitCode: err.exitCode, result: null, error: errorDocument(err.message, err.exitCode, null, err.details ?? null).error };
+      line = {
+        round,
+        at: new Date().toISOString(),
+        verdict: 'error',
+        exitCode: err.exitCode,
+        result: null,
+        error: errorDocument(err.message, err.exitCode, null, err.details ?? null).error,
+      };
       text = `${io.style.red('error:')} ${err.message}`;
     }
     last = line.exitCode;
@@ -159,11 +183,21 @@ export async function runWatch(read: () => Promise<Observation>, io: Io, opts: W
       drawnLines = frame.split('\n').length - 1;
     } else io.streams.stdout.write(`${text}\n${footer}\n\n`);
 
-    const d = decideWatch({ verdict: line.verdict, round, elapsedMs: Date.now() - started, until: opts.until, timeoutMs: opts.timeoutMs, maxRounds: opts.maxRounds, intervalMs: opts.intervalMs });
+    const d = decideWatch({
+      verdict: line.verdict,
+      round,
+      elapsedMs: Date.now() - started,
+      until: opts.until,
+      timeoutMs: opts.timeoutMs,
+      maxRounds: opts.maxRounds,
+      intervalMs: opts.intervalMs,
+    });
     if (d.stop) {
       if (d.reason === 'until') io.waiting(`${opts.subject} is ${line.verdict} (round ${round}, after ${formatMs(Date.now() - started)}).`);
       if (d.reason === 'timeout') {
-        io.warn(`${opts.subject} is still ${lastVerdict} after --timeout ${formatMs(opts.timeoutMs ?? 0)}${opts.until ? ` (waited for ${opts.until})` : ''}: exiting with the last verdict.`);
+        io.warn(
+          `${opts.subject} is still ${lastVerdict} after --timeout ${formatMs(opts.timeoutMs ?? 0)}${opts.until ? ` (waited for ${opts.until})` : ''}: exiting with the last verdict.`,
+        );
       }
       break;
     }

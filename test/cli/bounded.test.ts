@@ -117,7 +117,10 @@ describe('a PostgreSQL endpoint that accepts and never answers', () => {
       const target = parseDbUrl(pg.url(), '--db-url');
       const client = await connect(target, { statementTimeoutMs: 30_000, queryTimeoutMs: 500 });
       const started = Date.now();
-      const err = await client.query('SELECT pg_sleep(5)').then(() => undefined, (e: unknown) => e);
+      const err = await client.query('SELECT pg_sleep(5)').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       await client.end().catch(() => undefined);
       expect(Date.now() - started).toBeLessThan(3_000);
       expect(describeDbError(err, target, 'query').message).toMatch(/^No answer from .* within the client-side query bound: a pooler may be holding the query/);
@@ -128,7 +131,10 @@ describe('a PostgreSQL endpoint that accepts and never answers', () => {
 
   it('validate (exit 1) and db sync status (exit 3, each side a problem) return within the 10 s connect bound', async () => {
     const env = { BGMIG_BLUE_URL: `postgres://admin:s3cret@127.0.0.1:${port}/app`, BGMIG_GREEN_URL: `postgres://admin:s3cret@127.0.0.1:${port2}/app` };
-    const [validate, sync] = await Promise.all([runBgmig(['validate'], { env, timeoutMs: 60_000 }), runBgmig(['db', 'sync', 'status'], { env, timeoutMs: 60_000 })]);
+    const [validate, sync] = await Promise.all([
+      runBgmig(['validate'], { env, timeoutMs: 60_000 }),
+      runBgmig(['db', 'sync', 'status'], { env, timeoutMs: 60_000 }),
+    ]);
     // validate cannot compare anything: a failure (1), its sentence on stderr.
     expect(validate.code, validate.stdout + validate.stderr).toBe(1);
     expect(validate.stderr).toMatch(/^error: .*Timed out trying to connect to admin@127\.0\.0\.1:\d+\/app/m);

@@ -29,7 +29,13 @@ describe('typo suggestions', () => {
   });
 
   it('no command that changes something is ever suggested, at any level', async () => {
-    for (const [args, word] of [[['destory'], 'destroy'], [['rollbak'], 'rollback'], [['promte'], 'promote'], [['db', 'cutovr'], 'cutover'], [['db', 'sync', 'stpo'], 'stop']] as const) {
+    for (const [args, word] of [
+      [['destory'], 'destroy'],
+      [['rollbak'], 'rollback'],
+      [['promte'], 'promote'],
+      [['db', 'cutovr'], 'cutover'],
+      [['db', 'sync', 'stpo'], 'stop'],
+    ] as const) {
       const r = await runBgmig([...args]);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr, args.join(' ')).not.toMatch(new RegExp(`Did you mean ${word}`));
@@ -60,7 +66,19 @@ describe('typo suggestions', () => {
     };
     walk(program, '');
     const unsafe = paths.filter((p) => !isSafeCommand(p));
-    for (const mutating of ['deploy', 'destroy', 'bootstrap', 'promote', 'rollback', 'rotate-secret-manual', 'db init', 'db sync start', 'db sync stop', 'db cutover', 'db rollback']) {
+    for (const mutating of [
+      'deploy',
+      'destroy',
+      'bootstrap',
+      'promote',
+      'rollback',
+      'rotate-secret-manual',
+      'db init',
+      'db sync start',
+      'db sync stop',
+      'db cutover',
+      'db rollback',
+    ]) {
       expect(unsafe).toContain(mutating);
     }
     expect(closest('histroy', ['destroy', 'status'])).toBe('destroy');
@@ -71,7 +89,12 @@ describe('typo suggestions', () => {
 
 describe('--json error contract', () => {
   it('a flag-parsing error is {"error": {...}} on stdout with exit 2 and every key', async () => {
-    for (const args of [['--json', 'statsu'], ['--json', 'status', '--interval'], ['--json', 'deploy', '--method', 'sideways'], ['--json', 'status', '--nope']]) {
+    for (const args of [
+      ['--json', 'statsu'],
+      ['--json', 'status', '--interval'],
+      ['--json', 'deploy', '--method', 'sideways'],
+      ['--json', 'status', '--nope'],
+    ]) {
       const r = await runBgmig(args);
       expect(r.code, args.join(' ')).toBe(2);
       const doc = JSON.parse(r.stdout) as { error: Record<string, unknown> };

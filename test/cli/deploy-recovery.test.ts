@@ -16,9 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../src/cli/aws.js';
 import { runDeploy } from '../../src/cli/commands/deploy.js';
 import { runDiff } from '../../src/cli/commands/diff.js';
-import { decideEnvironment, loadSettings, mergeStackOptions, parseSettings } from '../../src/cli/settings.js';
 import { findStack } from '../../src/cli/stack.js';
-import { ToolkitIoHost } from '../../src/cli/toolkit-io.js';
 import type { StackConfig } from '../../src/core/config.js';
 import { ExitCode, isBgmigError } from '../../src/core/errors.js';
 import { names } from '../../src/core/naming.js';
@@ -43,7 +41,10 @@ async function fixtureAssembly(toolkit: Toolkit, config: StackConfig, opts: { ou
       const stack = new Stack(app, names(config.suffix).stack, { env: { account: MOTO_ACCOUNT, region: config.region } });
       new sns.CfnTopic(stack, 'AlarmTopic', { topicName: names(config.suffix).alarmTopic });
       new iam.CfnRole(stack, 'OperatorRole', {
-        assumeRolePolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'ecs-tasks.amazonaws.com' } }], Version: '2012-10-17' },
+        assumeRolePolicyDocument: {
+          Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'ecs-tasks.amazonaws.com' } }],
+          Version: '2012-10-17',
+        },
       });
       // A stack the fixture provisioned carries its real outputs (listener, target groups…), which deploy reads back.
       for (const [k, v] of Object.entries(fixtures[config.suffix]?.outputs ?? {})) if (k !== 'Environment') new CfnOutput(stack, k, { value: v });
@@ -97,13 +98,20 @@ describe('a deploy that does not happen leaves nothing that blocks the next one'
   });
 
   it('a REVIEW_IN_PROGRESS stack left by someone else: status and diff name the real state, deploy replaces it', async () => {
-    const cfn = (await clients().cloudformation());
+    const cfn = await clients().cloudformation();
     await cfn.send(
-      new CreateChangeSetCommand({ StackName: 'bgmig-rvw', ChangeSetName: 'cdk-deploy-change-set', ChangeSetType: 'CREATE', TemplateBody: JSON.stringify({ Resources: { T: { Type: 'AWS::SNS::Topic' } } }) }),
+      new CreateChangeSetCommand({
+        StackName: 'bgmig-rvw',
+        ChangeSetName: 'cdk-deploy-change-set',
+        ChangeSetType: 'CREATE',
+        TemplateBody: JSON.stringify({ Resources: { T: { Type: 'AWS::SNS::Topic' } } }),
+      }),
     );
     const status = await runBgmig(['--suffix', 'rvw', 'status'], { env: { ...moto.env, AWS_ENDPOINT_URL: endpoint } });
     expect(status.code).toBe(1);
-    expect(status.stderr).toMatch(/^error: Stack bgmig-rvw has nothing deployed: it is REVIEW_IN_PROGRESS, an empty stack holding a change set that was never executed/m);
+    expect(status.stderr).toMatch(
+      /^error: Stack bgmig-rvw has nothing deployed: it is REVIEW_IN_PROGRESS, an empty stack holding a change set that was never executed/m,
+    );
     expect(status.stderr).not.toMatch(/older bgmig/);
 
     const d = memoryIo({ json: true });
@@ -133,7 +141,10 @@ describe('a deploy never silently weakens the environment of a deployed stack', 
       const m = memoryIo({ json: true });
       return {
         m,
-        run: runDeploy({ suffix: 'env', stack: { certificateArn: CERT, ...stack }, method: 'direct', requireApproval: 'never', pollingIntervalMs: 200, ...extra }, { io: m.io, aws: clients(), assembly: fixtureAssembly }),
+        run: runDeploy(
+          { suffix: 'env', stack: { certificateArn: CERT, ...stack }, method: 'direct', requireApproval: 'never', pollingIntervalMs: 200, ...extra },
+          { io: m.io, aws: clients(), assembly: fixtureAssembly },
+        ),
       };
     };
     const first = deploy({ environment: 'prod' });
@@ -160,82 +171,10 @@ describe('a deploy never silently weakens the environment of a deployed stack', 
     const out = await (await clients().cloudformation()).send(new DescribeStacksCommand({ StackName: 'bgmig-env' }));
     expect(out.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === 'Environment')?.OutputValue).toBe('staging');
   });
-
-  it('decideEnvironment: the whole table', () => {
-    const d = (deployed: 'dev' | 'staging' | 'prod' | undefined, requested: 'dev' | 'staging' | 'prod', explicit: boolean, allowChange = false) =>
-      decideEnvironment({ deployed, requested, explicit, allowChange, stack: 's' }).environment;
-    expect(d(undefined, 'dev', false)).toBe('dev');
-    expect(d('prod', 'dev', false)).toBe('prod');
-    expect(d('staging', 'dev', false)).toBe('staging');
-    expect(d('dev', 'prod', true)).toBe('prod'); // stronger: allowed
-    expect(d('prod', 'prod', true)).toBe('prod');
-    expect(() => d('prod', 'staging', true)).toThrow(/add --change-environment/);
-    expect(d('prod', 'dev', true, true)).toBe('dev');
-  });
 });
 
 describe('settings file', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bgmig-settings-'));
-
-  it('parses every key into the stack options; flags on the command line win', () => {
-    const s = parseSettings(
-      JSON.stringify({
-        suffix: 'shop',
-        region: 'us-east-1',
-        environment: 'prod',
-        certificateArn: CERT,
-        availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1d'],
-        haNat: true,
-        blueImage: 'r/shop:1',
-        containerPort: 8080,
-        thresholds: { cpuPercent: 70, http5xxPerMinute: 5 },
-      }),
-      'bgmig.shop.json',
-    );
-    expect(s.values).toEqual({
-      environment: 'prod',
-      certificateArn: CERT,
-      azs: 'us-east-1a,us-east-1b,us-east-1d',
-      haNat: true,
-      blueImage: 'r/shop:1',
-      containerPort: '8080',
-      cpuThreshold: '70',
-      '5xxThreshold': '5',
-    });
-    const merged = mergeStackOptions({ environment: 'dev', blueImage: 'r/shop:2', haNat: false }, (k) => (k === 'blueImage' ? 'cli' : 'default'), s);
-    expect(merged.values).toMatchObject({ environment: 'prod', blueImage: 'r/shop:2', haNat: true });
-    expect([...merged.explicit].sort()).toEqual(['5xxThreshold', 'azs', 'blueImage', 'certificateArn', 'containerPort', 'cpuThreshold', 'environment', 'haNat']);
-  });
-
-  it.each([
-    ['{', /is not valid JSON/],
-    ['[]', /must hold one JSON object/],
-    ['{"certArn": "x"}', /unknown key "certArn" \(known: environment, certificateArn/],
-    ['{"haNat": "yes"}', /"haNat" must be true or false, got "yes"/],
-    ['{"availabilityZones": "us-east-1a"}', /"availabilityZones" must be a list of strings/],
-    ['{"environment": "production"}', /"environment" must be one of dev, staging, prod, got "production"/],
-    ['{"thresholds": {"cpu": 80}}', /unknown threshold "cpu"/],
-    ['{"thresholds": {"cpuPercent": 80.5}}', /"thresholds.cpuPercent" must be a whole number/],
-  ])('bad content %s is exit 2 naming the file and key', (text, message) => {
-    let err: unknown;
-    try {
-      parseSettings(text, 'bgmig.x.json');
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toMatchObject({ exitCode: ExitCode.BadInput });
-    expect((err as Error).message).toMatch(/^Settings file bgmig\.x\.json/);
-    expect((err as Error).message).toMatch(message);
-  });
-
-  it('the default file ./bgmig.<suffix>.json is used when present; suffix and region must match', () => {
-    writeFileSync(path.join(dir, 'bgmig.shop.json'), JSON.stringify({ suffix: 'shop', region: 'eu-west-1', environment: 'prod' }));
-    expect(loadSettings('shop', 'eu-west-1', undefined, dir)?.values).toEqual({ environment: 'prod' });
-    expect(loadSettings('other', 'eu-west-1', undefined, dir)).toBeUndefined();
-    expect(() => loadSettings('shop', 'us-east-1', undefined, dir)).toThrow(/is for region eu-west-1, but this command runs in us-east-1: pass --region eu-west-1/);
-    expect(() => loadSettings('other', 'eu-west-1', path.join(dir, 'bgmig.shop.json'), dir)).toThrow(/is for suffix "shop", not "other"/);
-    expect(() => loadSettings('shop', 'eu-west-1', path.join(dir, 'missing.json'), dir)).toThrow(/Cannot read the settings file .*missing\.json \(ENOENT\)/);
-  });
 
   it('the executable: synth takes its settings from the file, and a bad value in it is exit 2 before synthesizing', async () => {
     writeFileSync(path.join(dir, 'bgmig.demo.json'), JSON.stringify({ environment: 'prod', testCidr: '10.0.0.0/33' }));
@@ -243,7 +182,10 @@ describe('settings file', () => {
     expect(bad.code).toBe(2);
     expect(bad.stdout + bad.stderr).toContain('Using settings from bgmig.demo.json');
     expect(bad.stderr).toMatch(/error: --test-cidr must be an IPv4 CIDR like 203\.0\.113\.0\/24, got "10\.0\.0\.0\/33"/);
-    const flagWins = await runBgmig(['--suffix', 'demo', 'synth', '--test-cidr', '10.1.0.0/16', '--output', path.join(dir, 'out'), '--json'], { cwd: dir, timeoutMs: 180_000 });
+    const flagWins = await runBgmig(['--suffix', 'demo', 'synth', '--test-cidr', '10.1.0.0/16', '--output', path.join(dir, 'out'), '--json'], {
+      cwd: dir,
+      timeoutMs: 180_000,
+    });
     expect(flagWins.code, flagWins.stderr).toBe(0);
     expect(JSON.parse(flagWins.stdout)).toMatchObject({ environment: 'prod' });
     // Off a terminal the synthesis says what it is doing and roughly how long it takes.
@@ -252,26 +194,6 @@ describe('settings file', () => {
 });
 
 describe('toolkit messages worded for bgmig', () => {
-  it('diff: approval wording becomes one line, the repeated security tables are dropped, "cdk bootstrap" goes to --verbose', () => {
-    const host = new ToolkitIoHost(memoryIo().io, 'never', 'diff');
-    expect(host.rewrite('warn', 'This deployment will make potentially sensitive changes according to your current security approval level.\nPlease confirm you intend to make the following modifications:\n')).toEqual({
-      level: 'info',
-      text: 'These changes widen IAM or security-group permissions (see the tables below): `bgmig deploy` will ask for approval before applying them.',
-    });
-    expect(host.rewrite('info', 'IAM Statement Changes\n┌───┐')).toBeUndefined();
-    expect(host.rewrite('info', 'Stack bgmig-x\nResources\n[+] AWS::IAM::Role')).toEqual({ level: 'info', text: 'Stack bgmig-x\nResources\n[+] AWS::IAM::Role' });
-    expect(host.rewrite('warn', "SSM parameter /cdk-bootstrap/hnb659fds/version not found. Has the environment been bootstrapped? Please run 'cdk bootstrap'")).toBeUndefined();
-    // The diff's own text may name "CDK Bootstrap" resources: it is shown as is.
-    const text = 'Parameters\n[+] Parameter BootstrapVersion: {"Description":"Version of the CDK Bootstrap resources in this environment"}';
-    expect(host.rewrite('info', text)).toEqual({ level: 'info', text });
-  });
-
-  it("bootstrap names its own --execution-policy, not the CDK CLI's option", () => {
-    const host = new ToolkitIoHost(memoryIo().io, 'never', 'bootstrap');
-    const r = host.rewrite('warn', "Using default execution policy of 'arn:aws:iam::aws:policy/AdministratorAccess'. Pass '--cloudformation-execution-policies' to customize.");
-    expect(r?.text).toBe("Using default execution policy of 'arn:aws:iam::aws:policy/AdministratorAccess'. Pass --execution-policy ARN (repeatable) to `bgmig bootstrap` to restrict it.");
-  });
-
   it('bootstrap --execution-policy is checked (exit 2) and its help advertises only options bgmig accepts', async () => {
     const r = await runBgmig(['bootstrap', '--execution-policy', 'AdministratorAccess']);
     expect(r.code).toBe(2);

@@ -29,12 +29,18 @@ function expectBadInput(r: RunResult, message: RegExp): void {
 describe('paths', () => {
   it('synth --output naming a file is exit 2 with one sentence (was exit 1 "Unexpected failure: ENOTDIR")', async () => {
     expectBadInput(await runBgmig(['--suffix', 'demo', 'synth', '--output', aFile]), /--output .*a-file is a file, not a directory: name a directory/);
-    expectBadInput(await runBgmig(['--suffix', 'demo', 'synth', '--output', path.join(aFile, 'sub', 'dir')]), /is inside .*a-file, which is a file, not a directory/);
+    expectBadInput(
+      await runBgmig(['--suffix', 'demo', 'synth', '--output', path.join(aFile, 'sub', 'dir')]),
+      /is inside .*a-file, which is a file, not a directory/,
+    );
   });
 
   it('deploy --outputs-file in a missing directory or naming a directory is exit 2 before anything is deployed', async () => {
     const base = ['--suffix', 'demo', 'deploy', '--certificate-arn', CERT_EU.replace('eu-west-1', 'us-east-1')];
-    expectBadInput(await runBgmig([...base, '--outputs-file', path.join(dir, 'missing', 'o.json')], { env: DEAD }), /--outputs-file .* is in .*missing, which is not an existing directory/);
+    expectBadInput(
+      await runBgmig([...base, '--outputs-file', path.join(dir, 'missing', 'o.json')], { env: DEAD }),
+      /--outputs-file .* is in .*missing, which is not an existing directory/,
+    );
     expectBadInput(await runBgmig([...base, '--outputs-file', dir], { env: DEAD }), /--outputs-file .* is a directory: name a file/);
   });
 
@@ -59,14 +65,24 @@ describe('values that cannot work together', () => {
 
   it('blue and green on one PostgreSQL server is refused the same way by db init and db sync', async () => {
     const env = { BGMIG_BLUE_URL: 'postgres://a:pw@127.0.0.1:5999/app', BGMIG_GREEN_URL: 'postgres://a:pw@127.0.0.1:5999/app2', BGMIG_APP_PASSWORD: 'x' };
-    for (const args of [['db', 'init'], ['db', 'sync', 'status'], ['db', 'sync', 'start', '--yes']]) {
-      expectBadInput(await runBgmig(args, { env }), /--blue-url and --green-url point at the same PostgreSQL server \(127\.0\.0\.1:5999\): blue and green must be two different servers\./);
+    for (const args of [
+      ['db', 'init'],
+      ['db', 'sync', 'status'],
+      ['db', 'sync', 'start', '--yes'],
+    ]) {
+      expectBadInput(
+        await runBgmig(args, { env }),
+        /--blue-url and --green-url point at the same PostgreSQL server \(127\.0\.0\.1:5999\): blue and green must be two different servers\./,
+      );
     }
   });
 
   it('validate: a schema both included and excluded is exit 2', async () => {
     const env = { BGMIG_BLUE_URL: 'postgres://a:pw@127.0.0.1:1/app', BGMIG_GREEN_URL: 'postgres://a:pw@127.0.0.1:2/app' };
-    expectBadInput(await runBgmig(['validate', '--schema', 'app', '--exclude-schema', 'app'], { env }), /Schema app is both included \(--schema\) and excluded \(--exclude-schema\)/);
+    expectBadInput(
+      await runBgmig(['validate', '--schema', 'app', '--exclude-schema', 'app'], { env }),
+      /Schema app is both included \(--schema\) and excluded \(--exclude-schema\)/,
+    );
   });
 
   it('the flag rules say one sentence each', () => {
@@ -78,12 +94,35 @@ describe('values that cannot work together', () => {
       }
       return undefined;
     };
-    expect(bad(() => exclusive([{ flag: '--a', value: 'x' }, { flag: '--b', value: true }, { flag: '--c', value: undefined }], 'pick one.'))).toMatchObject({
+    expect(
+      bad(() =>
+        exclusive(
+          [
+            { flag: '--a', value: 'x' },
+            { flag: '--b', value: true },
+            { flag: '--c', value: undefined },
+          ],
+          'pick one.',
+        ),
+      ),
+    ).toMatchObject({
       exitCode: ExitCode.BadInput,
       message: '--a and --b cannot be used together: pick one.',
     });
-    expect(bad(() => exclusive([{ flag: '--a', value: 'x' }, { flag: '--b', value: false }], 'pick one.'))).toBeUndefined();
-    expect(bad(() => bothOrNeither({ flag: '--blue-url', value: undefined }, { flag: '--green-url', value: 'u' }, 'both clusters change together.'))).toMatchObject({
+    expect(
+      bad(() =>
+        exclusive(
+          [
+            { flag: '--a', value: 'x' },
+            { flag: '--b', value: false },
+          ],
+          'pick one.',
+        ),
+      ),
+    ).toBeUndefined();
+    expect(
+      bad(() => bothOrNeither({ flag: '--blue-url', value: undefined }, { flag: '--green-url', value: 'u' }, 'both clusters change together.')),
+    ).toMatchObject({
       message: '--green-url needs --blue-url as well: both clusters change together.',
     });
     expect(bad(() => distinctServers({ host: 'h', port: 1, database: 'a' }, { host: 'h', port: 2, database: 'a' }))).toBeUndefined();
@@ -92,7 +131,10 @@ describe('values that cannot work together', () => {
 
 describe('options with no effect are named in a warning', () => {
   it('deploy --require-approval any-change with --yes', async () => {
-    const r = await runBgmig(['--suffix', 'demo', '--yes', 'deploy', '--require-approval', 'any-change', '--certificate-arn', CERT_EU.replace('eu-west-1', 'us-east-1')], { env: DEAD });
+    const r = await runBgmig(
+      ['--suffix', 'demo', '--yes', 'deploy', '--require-approval', 'any-change', '--certificate-arn', CERT_EU.replace('eu-west-1', 'us-east-1')],
+      { env: DEAD },
+    );
     expect(r.stderr).toMatch(/warning: --require-approval any-change has no effect with --yes \(every approval is answered yes\)\./);
   });
 

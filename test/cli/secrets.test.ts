@@ -20,13 +20,18 @@ describe('choosing the URLs (pure)', () => {
     expect(resolveOptions({ app: true, ...env })).toMatchObject({ mode: 'direct', urls: { blueUrl: 'postgres://a:b@h/d', greenUrl: 'postgres://a:b@h2/d' } });
     // BGMIG_DB_URL (a colour's) is ignored by --app; typed on the command line it is still a contradiction.
     expect(resolveOptions({ app: true, dbUrl: 'postgres://a:b@h/d', sources: { dbUrl: 'env' } }).mode).toBe('aws');
-    expect(() => resolveOptions({ app: true, dbUrl: 'postgres://a:b@h/d', sources: { dbUrl: 'cli' } })).toThrow(expect.objectContaining({ exitCode: ExitCode.BadInput }));
+    expect(() => resolveOptions({ app: true, dbUrl: 'postgres://a:b@h/d', sources: { dbUrl: 'cli' } })).toThrow(
+      expect.objectContaining({ exitCode: ExitCode.BadInput }),
+    );
     expect(() => resolveOptions({ color: 'blue', blueUrl: 'postgres://a:b@h/d' })).toThrow(/--blue-url\/--green-url belong to --app/);
   });
 
   it('--urls-stdin: one URL for a colour, blue=/green= lines for --app, one sentence otherwise without echoing a URL', () => {
     expect(parseStdinUrls('postgres://a:pw@h/d\n', false)).toEqual({ dbUrl: 'postgres://a:pw@h/d' });
-    expect(parseStdinUrls('\ngreen=postgres://g:pw@h/d\nblue=postgres://b:pw@h/d\n', true)).toEqual({ blueUrl: 'postgres://b:pw@h/d', greenUrl: 'postgres://g:pw@h/d' });
+    expect(parseStdinUrls('\ngreen=postgres://g:pw@h/d\nblue=postgres://b:pw@h/d\n', true)).toEqual({
+      blueUrl: 'postgres://b:pw@h/d',
+      greenUrl: 'postgres://g:pw@h/d',
+    });
     for (const [text, app, msg] of [
       ['', false, /exactly one admin URL line.*got 0/],
       ['postgres://a:pw@h/d\npostgres://b:pw@h/d', false, /got 2 line/],
@@ -59,7 +64,14 @@ describe('rotate-secret-manual with URLs from the environment and stdin (real ex
     fx = await provisionFixture(moto, 'sec');
     await blue.sql(`CREATE ROLE ${MASTER_USER} LOGIN CREATEROLE PASSWORD '${MASTER_PW}'`);
     for (const s of [blue, green]) await s.sql(`CREATE ROLE ${APP_USER} LOGIN PASSWORD '${APP_PW}'`);
-    await setSecret(fx, fx.secretArn.blue, { username: MASTER_USER, password: MASTER_PW, engine: 'postgres', host: blue.host, port: blue.port, dbname: 'postgres' });
+    await setSecret(fx, fx.secretArn.blue, {
+      username: MASTER_USER,
+      password: MASTER_PW,
+      engine: 'postgres',
+      host: blue.host,
+      port: blue.port,
+      dbname: 'postgres',
+    });
     await setSecret(fx, fx.secretArn.app, { username: APP_USER, password: APP_PW, engine: 'postgres', dbname: 'postgres' });
     await makeServiceStable(fx, 'blue');
     await makeServiceStable(fx, 'green');
@@ -68,7 +80,7 @@ describe('rotate-secret-manual with URLs from the environment and stdin (real ex
     await Promise.all([moto?.stop(), blue?.stop(), green?.stop()]);
   });
 
-  it("BGMIG_DB_URL: the blue master secret rotates in direct mode with no password in argv, and nothing warns", async () => {
+  it('BGMIG_DB_URL: the blue master secret rotates in direct mode with no password in argv, and nothing warns', async () => {
     const args = ['rotate-secret-manual', '--suffix', 'sec', '--color', 'blue', '--yes'];
     const r = await runBgmig(args, { env: { ...fx.env, BGMIG_DB_URL: blue.url() } });
     expect(r.code, r.stderr).toBe(0);
@@ -98,7 +110,9 @@ describe('rotate-secret-manual with URLs from the environment and stdin (real ex
   it('a password typed as --db-url is named in a warning (the dry run still runs); a malformed BGMIG_DB_URL is exit 2 before any call', async () => {
     const typed = await runBgmig(['rotate-secret-manual', '--suffix', 'sec', '--color', 'blue', '--db-url', blue.url(), '--dry-run'], { env: fx.env });
     expect(typed.code, typed.stderr).toBe(0);
-    expect(typed.stderr).toMatch(/warning: the password in --db-url is visible to every user of this machine \(ps\) and in your shell history: pass it through BGMIG_DB_URL instead\./);
+    expect(typed.stderr).toMatch(
+      /warning: the password in --db-url is visible to every user of this machine \(ps\) and in your shell history: pass it through BGMIG_DB_URL instead\./,
+    );
     expect(typed.stderr).not.toContain(blue.password);
 
     const bad = await runBgmig(['rotate-secret-manual', '--suffix', 'sec', '--color', 'blue', '--dry-run'], {
@@ -120,7 +134,10 @@ describe('rotate-secret-manual with URLs from the environment and stdin (real ex
   });
 
   it('--urls-stdin together with a typed URL is a contradiction (exit 2)', async () => {
-    const r = await runBgmig(['rotate-secret-manual', '--suffix', 'sec', '--color', 'blue', '--urls-stdin', '--db-url', 'postgres://a@127.0.0.1/x', '--dry-run'], { env: fx.env, input: blue.url() });
+    const r = await runBgmig(
+      ['rotate-secret-manual', '--suffix', 'sec', '--color', 'blue', '--urls-stdin', '--db-url', 'postgres://a@127.0.0.1/x', '--dry-run'],
+      { env: fx.env, input: blue.url() },
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--urls-stdin and --db-url cannot be used together/);
   });
