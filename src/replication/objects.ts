@@ -1,8 +1,8 @@
 /**
  * Publications, subscriptions and slots: the replication objects bgmig creates and drops, and the pure plan of
- * what a publication carries. A publication lists its tables explicitly with column lists (PG15) — never FOR ALL
- * TABLES — so the `bgmig` schema (journal, fence record) is not replicated, except bgmig.marker, the drain marker,
- * which every publication carries on purpose.
+ * what a publication carries. A publication lists its tables explicitly — never FOR ALL TABLES — so the `bgmig`
+ * schema (journal, fence record) is not replicated, except bgmig.marker, the drain marker, which every publication
+ * carries on purpose. A table gets a column list (PG15) only where the subscriber lacks some of its columns.
  */
 import { failure } from '../core/errors.js';
 import type { Catalog, Table } from '../schema/catalog.js';
@@ -27,8 +27,6 @@ export interface PublicationPlan {
   tables: PublishedTable[];
   /** Publisher tables in scope that the subscriber lacks (not replicated; reported). */
   missingOnSubscriber: string[];
-  /** Tables whose replica-identity columns the subscriber lacks (cannot replicate updates/deletes). */
-  identityNotOnSubscriber: string[];
 }
 
 export function tableKey(t: { schema: string; name: string }): string {
@@ -70,19 +68,16 @@ export function tablesInScope(c: Catalog, schemas: readonly string[]): Table[] {
     .sort((a, b) => tableKey(a).localeCompare(tableKey(b)));
 }
 
-/** What a publication from `pub` to `sub` carries. Pure. */
+/** What a publication from `pub` to `sub` carries (its shape); whether it may is judged in carry.ts. Pure. */
 export function planPublication(pub: Catalog, sub: Catalog, schemas: readonly string[]): PublicationPlan {
   const subTables = new Map(tablesInScope(sub, schemas).map((t) => [tableKey(t), t]));
-  const plan: PublicationPlan = { tables: [], missingOnSubscriber: [], identityNotOnSubscriber: [] };
+  const plan: PublicationPlan = { tables: [], missingOnSubscriber: [] };
   for (const t of tablesInScope(pub, schemas)) {
     const other = subTables.get(tableKey(t));
     if (!other) {
       plan.missingOnSubscriber.push(tableKey(t));
       continue;
     }
-    const subCols = new Set(other.columns.filter((c) => c.generated === null).map((c) => c.name));
-    const ident = identityColumns(t) ?? [];
-    if (ident.some((c) => !subCols.has(c))) plan.identityNotOnSubscriber.push(tableKey(t));
     const list = publishedColumns(t, other);
     plan.tables.push({ schema: t.schema, name: t.name, columns: list ?? t.columns.filter((c) => c.generated === null).map((c) => c.name), columnList: list !== null });
   }
