@@ -11,6 +11,7 @@
  * https://www.postgresql.org/docs/15/catalog-pg-subscription-rel.html
  */
 import type { Color } from '../core/naming.js';
+import type { DbTarget } from '../db/connection.js';
 import type { Catalog } from '../schema/catalog.js';
 import { tableKey, tablesInScope } from './objects.js';
 import type { Session } from './session.js';
@@ -171,4 +172,26 @@ export async function readSubscribed(sub: Session, subscription: string): Promis
      WHERE s.subname = $1 AND s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND n.nspname <> 'bgmig'`,
   [subscription], `read the tables of subscription ${subscription} on ${sub.color}`);
   return new Set(r.rows.map((x) => x.t));
+}
+
+/**
+ * The drift of the replication running between two databases, read on its own (for `bgmig validate`): null when
+ * bgmig runs no replication there. Opens and closes its own sessions; throws BgmigError when a side is unreachable.
+ */
+export async function scopeDriftOf(targets: { blue: DbTarget; green: DbTarget }): Promise<ScopeDrift[] | null> {
+  const { closeSessions, openSessions } = await import('./session.js');
+  const { readJournal } = await import('./journal.js');
+  const s = await openSessions(targets);
+  try {
+    const journal = await readJournal(s);
+    if (!journal?.direction) return null;
+    const from: Color = journal.direction === 'blue_to_green' ? 'blue' : 'green';
+    const to: Color = from === 'blue' ? 'green' : 'blue';
+    const [pub, sub] = from === 'blue' ? [s.blue, s.green] : [s.green, s.blue];
+    const [pubTables, subTables] = await Promise.all([readScopeTables(pub, journal.schemas), readScopeTables(sub, journal.schemas)]);
+    const live = { published: await readPublished(pub, `bgmig_pub_${from}`), subscribed: await readSubscribed(sub, `bgmig_sub_${from}_to_${to}`) };
+    return decideScope({ from, to, tables: { [from]: pubTables, [to]: subTables } as Record<Color, ScopeTables>, live });
+  } finally {
+    await closeSessions(s);
+  }
 }

@@ -86,6 +86,9 @@ describe('scope drift after sync start', () => {
       expect(st.report.scope?.map((d) => [d.kind, d.table])).toEqual([['table_not_published', 'public.notification_sent']]);
       expect(st.report.problems.join('\n')).toMatch(/table public\.notification_sent exists on both sides but is not replicated .* run `bgmig db sync refresh`/);
     }
+    // validate (direct mode) warns about it too.
+    const val = await bgmig(pair, ['validate']);
+    expect(val.stderr).toContain('warning: replication does not carry this: table public.notification_sent exists on both sides but is not replicated');
     const cut = await bgmig(pair, switchArgs('cutover'));
     expect(cut.code).toBe(3);
     expect(cut.stderr).toContain('Cannot cutover from blue to green: table public.notification_sent exists on both sides but is not replicated');

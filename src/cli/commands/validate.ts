@@ -125,6 +125,13 @@ export async function runValidate(opts: ValidateCommandOptions, deps: ValidateDe
     return ExitCode.Failure;
   }
   deps.io.result(report, () => renderReport(report, deps.io.style));
+  if (direct) {
+    // Replication scope (issue 10, REPL-LIVE): tables/columns in scope that a running replication does not carry
+    // are a warning here; `db sync status` and the cutover/rollback gates refuse on them.
+    const { scopeDriftOf } = await import('../../replication/scope.js');
+    const drift = await scopeDriftOf({ blue: parseDbUrl(opts.blueUrl ?? '', '--blue-url'), green: parseDbUrl(opts.greenUrl ?? '', '--green-url') }).catch(() => null);
+    for (const d of drift ?? []) deps.io.warn(`replication does not carry this: ${d.problem} — ${d.fix}`);
+  }
   return VERDICT_EXIT[report.verdict];
 }
 
