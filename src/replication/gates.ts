@@ -129,7 +129,9 @@ export async function checkGates(
   } catch (e) {
     carryError = e;
   }
-  const { decision, observations } = await observeStream(pub, sub, { subscription: name, from, to }, { windowMs: GATE_WINDOW_MS });
+  // A wait longer than a moment says what it waits for.
+  const announce = setTimeout(() => args.progress({ kind: 'log', level: 'info', text: `waiting up to ${GATE_WINDOW_MS / 1000} s for ${to} to confirm everything ${from} has written (the stream must be applying before ${from} is fenced)` }), 1_000);
+  const { decision, observations } = await observeStream(pub, sub, { subscription: name, from, to }, { windowMs: GATE_WINDOW_MS }).finally(() => clearTimeout(announce));
   const lastSub = [...observations].reverse().find((x) => x.subscriber)?.subscriber ?? null;
   const causes = decision.verdict === 'failing' || decision.verdict === 'copy_failing' || decision.verdict === 'not_running'
     ? likelyCauses(catalogs, from, to, schemas, decision.verdict === 'copy_failing' ? lastSub?.tablesNotReady ?? [] : null)
