@@ -79,7 +79,12 @@ export function planPublication(pub: Catalog, sub: Catalog, schemas: readonly st
       continue;
     }
     const list = publishedColumns(t, other);
-    plan.tables.push({ schema: t.schema, name: t.name, columns: list ?? t.columns.filter((c) => c.generated === null).map((c) => c.name), columnList: list !== null });
+    plan.tables.push({
+      schema: t.schema,
+      name: t.name,
+      columns: list ?? t.columns.filter((c) => c.generated === null).map((c) => c.name),
+      columnList: list !== null,
+    });
   }
   return plan;
 }
@@ -156,7 +161,11 @@ export async function dropSubscription(sub: Session, pub: Session, name: string)
     prefix = `pg_${found.oid}_sync_`;
     // One round trip (one implicit transaction): with slot_name = NONE the DROP may run inside a transaction.
     const n = quoteIdent(name);
-    await sub.q(`ALTER SUBSCRIPTION ${n} DISABLE; ALTER SUBSCRIPTION ${n} SET (slot_name = NONE); DROP SUBSCRIPTION ${n}`, undefined, `drop subscription ${name} on ${sub.color}`);
+    await sub.q(
+      `ALTER SUBSCRIPTION ${n} DISABLE; ALTER SUBSCRIPTION ${n} SET (slot_name = NONE); DROP SUBSCRIPTION ${n}`,
+      undefined,
+      `drop subscription ${name} on ${sub.color}`,
+    );
   }
   const slots = await dropSlots(pub, name, prefix);
   return { subscription: found ? name : null, slots };
