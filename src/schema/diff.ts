@@ -50,6 +50,7 @@ interface Sides {
   greenRoles: ReadonlyMap<string, RoleInfo>;
   blueChildren: ReadonlyMap<string, Table[]>;
   greenChildren: ReadonlyMap<string, Table[]>;
+  blueTables: ReadonlyMap<string, Table>;
 }
 
 /** Direct partitions per parent (`schema\0name`). */
@@ -116,6 +117,7 @@ export function diffCatalogs(blue: Catalog, green: Catalog): Difference[] {
     greenRoles: new Map((green.roles ?? []).map((r) => [r.name, r])),
     blueChildren: partitionsByParent(b.tables),
     greenChildren: partitionsByParent(g.tables),
+    blueTables: new Map(b.tables.map((t) => [key(t), t])),
   };
   diffTables(c, b.tables, g.tables, sides);
   diffViews(c, b.views, g.views);
@@ -213,13 +215,11 @@ function describeTable(t: Table): string {
 function diffTable(c: Collector, b: Table, g: Table, sides: Sides): void {
   const t = qname(b);
   if (b.kind !== g.kind) c.add('TB101', t, `${t} is a ${g.kind} on green, a ${b.kind} on blue`, b.kind, g.kind);
-  // Bounds on different keys do not compare (a key change is TB102); a plain blue table accepts every value.
-  if (g.kind === 'partitioned table' && (b.kind !== 'partitioned table' || b.partitionKey === g.partitionKey)) {
-    // Which key values each side's table accepts (blue's plain table: all of them), judged at every level.
-    const bc = coverageOf(b, sides.blueChildren.get(key(b)) ?? []);
+  if (g.kind === 'partitioned table') {
+    const bc = blueCoverage(b, g, sides);
     const gc = coverageOf(g, sides.greenChildren.get(key(g)) ?? []);
-    const verdict = covers(bc, gc);
-    if (verdict.answer === 'no') {
+    const verdict = bc ? covers(bc, gc) : null;
+    if (bc && verdict?.answer === 'no') {
       c.add(
         'TB104',
         t,
@@ -827,6 +827,19 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 
 function showOptions(o: readonly string[]): string {
   return o.length ? o.join(', ') : 'defaults';
+}
+
+/**
+ * The key values blue's table accepts, comparable with green's partitioned table of the same name, or null when
+ * they cannot be compared (a partition key change is TB102). A plain table accepts every value — except a plain
+ * partition, which only ever holds its own bound: it is compared as its parent's one partition when green
+ * sub-partitions it by the parent's key.
+ */
+function blueCoverage(b: Table, g: Table, sides: Sides): ReturnType<typeof coverageOf> | null {
+  if (b.kind === 'partitioned table') return b.partitionKey === g.partitionKey ? coverageOf(b, sides.blueChildren.get(key(b)) ?? []) : null;
+  if (!b.partitionOf) return coverageOf(b, []);
+  const parent = sides.blueTables.get(key(b.partitionOf));
+  return parent && parent.partitionKey === g.partitionKey ? coverageOf(parent, [b]) : null;
 }
 
 function describeCoverageOf(t: Table, cov: ReturnType<typeof coverageOf>): string {

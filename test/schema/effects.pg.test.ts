@@ -379,6 +379,24 @@ describe('kind 2: severity by the effect on blue’s writes', () => {
       failsOnBlue: ['insert into ev values (1, 500)', /no partition of relation "ev" found for row/],
     },
     {
+      name: 'a partition sub-partitioned by the same key, covering its bound → TB101 risky only (no TB104)',
+      base: 'create table ev (id int, at int) partition by range (at)',
+      blue: 'create table ev_a partition of ev for values from (0) to (100)',
+      green:
+        'create table ev_a partition of ev for values from (0) to (100) partition by range (at); create table ev_a1 partition of ev_a for values from (0) to (50); create table ev_a2 partition of ev_a for values from (50) to (100)',
+      expect: ['TB101 risky public.ev_a', 'SA102 safe public.ev_a1', 'SA102 safe public.ev_a2'],
+      worksOnGreen: 'insert into ev values (1, 99)',
+    },
+    {
+      name: 'a partition sub-partitioned leaving a gap of its bound → TB101 risky, TB104 breaking',
+      base: 'create table ev (id int, at int) partition by range (at)',
+      blue: 'create table ev_a partition of ev for values from (0) to (100)',
+      green:
+        'create table ev_a partition of ev for values from (0) to (100) partition by range (at); create table ev_a1 partition of ev_a for values from (0) to (50)',
+      expect: ['TB101 risky public.ev_a', 'TB104 breaking public.ev_a', 'SA102 safe public.ev_a1'],
+      failsOnGreen: ['insert into ev values (1, 75)', /no partition of relation "ev_a" found for row/],
+    },
+    {
       name: 'partition key changed: bounds of different keys are not compared → TB102 risky only',
       blue: 'create table ev (a int, b int) partition by range (a); create table ev_1 partition of ev for values from (0) to (100)',
       green: 'create table ev (a int, b int) partition by range (b); create table ev_1 partition of ev for values from (0) to (100)',
