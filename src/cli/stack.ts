@@ -70,6 +70,20 @@ export function notDeployedReason(s: StackInfo, suffix: string): string | undefi
   return undefined;
 }
 
+/**
+ * One sentence for a stack CloudFormation will not update until someone acts (undefined otherwise): a rollback that
+ * failed must be continued, a failed delete retried. https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/troubleshooting.html#troubleshooting-errors-update-rollback-failed
+ */
+export function blockedReason(s: StackInfo): string | undefined {
+  if (s.status === 'UPDATE_ROLLBACK_FAILED') {
+    return `Stack ${s.name} is UPDATE_ROLLBACK_FAILED${s.statusReason ? ` (${s.statusReason})` : ''}: CloudFormation accepts no deploy until the rollback is continued — fix the resource it names, run \`aws cloudformation continue-update-rollback --stack-name ${s.name}\`, then deploy again.`;
+  }
+  if (s.status === 'DELETE_FAILED') {
+    return `Stack ${s.name} is DELETE_FAILED${s.statusReason ? ` (${s.statusReason})` : ''}: a delete was started and did not finish — fix what it names and run \`bgmig destroy\` again; it cannot be deployed over.`;
+  }
+  return undefined;
+}
+
 /** Describes bgmig-{suffix}, or fails with how to deploy it (naming the real state of a stack with nothing deployed). */
 export async function requireStack(aws: AwsClients, suffix: string): Promise<StackInfo> {
   const s = await findStack(aws, suffix);

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decideEnvironment, loadSettings, mergeStackOptions, parseSettings } from '../../src/cli/settings.js';
+import { blockedReason, notDeployedReason, type StackInfo } from '../../src/cli/stack.js';
 import { ToolkitIoHost } from '../../src/cli/toolkit-io.js';
 import { ExitCode } from '../../src/core/errors.js';
 import { memoryIo } from './support/memory-io.js';
@@ -137,5 +138,25 @@ describe('toolkit messages worded for bgmig', () => {
     expect(r?.text).toBe(
       "Using default execution policy of 'arn:aws:iam::aws:policy/AdministratorAccess'. Pass --execution-policy ARN (repeatable) to `bgmig bootstrap` to restrict it.",
     );
+  });
+});
+
+describe('the real state of a stack, in one sentence', () => {
+  const stack = (status: string, statusReason?: string): StackInfo => ({ name: 'bgmig-x', status, statusReason, outputs: {} });
+  it('nothing deployed: an unexecuted change set, a rolled-back creation', () => {
+    expect(notDeployedReason(stack('REVIEW_IN_PROGRESS'), 'x')).toMatch(
+      /^Stack bgmig-x has nothing deployed: it is REVIEW_IN_PROGRESS, an empty stack holding a change set that was never executed/,
+    );
+    expect(notDeployedReason(stack('ROLLBACK_COMPLETE', 'Resource creation cancelled'), 'x')).toMatch(
+      /^Stack bgmig-x has nothing deployed: its creation failed and was rolled back \(ROLLBACK_COMPLETE: Resource creation cancelled\)/,
+    );
+    expect(notDeployedReason(stack('UPDATE_COMPLETE'), 'x')).toBeUndefined();
+  });
+  it('blocked until someone acts: a failed rollback, a failed delete', () => {
+    expect(blockedReason(stack('UPDATE_ROLLBACK_FAILED', 'Resource handler returned message: …'))).toMatch(
+      /run `aws cloudformation continue-update-rollback --stack-name bgmig-x`, then deploy again\.$/,
+    );
+    expect(blockedReason(stack('DELETE_FAILED'))).toMatch(/run `bgmig destroy` again/);
+    expect(blockedReason(stack('UPDATE_ROLLBACK_COMPLETE'))).toBeUndefined();
   });
 });

@@ -9,6 +9,7 @@ import type { WatchLine } from '../../src/cli/watch.js';
 import { type Fixture, provisionFixture } from '../harness/aws-fixture.js';
 import { BGMIG_BIN, REPO_ROOT, runBgmig } from '../harness/cli.js';
 import { startMoto, type Moto } from '../harness/moto.js';
+import { startPostgres } from '../harness/postgres.js';
 
 const KEYS = ['at', 'error', 'exitCode', 'result', 'round', 'verdict'];
 
@@ -80,6 +81,34 @@ describe('the executable against moto', () => {
       expect(r.stdout).not.toMatch(/could not read validation\b/);
     } finally {
       await f.restore();
+    }
+  });
+});
+
+describe('db sync status --watch against real PostgreSQL (direct mode)', () => {
+  it('speaks the same contract: one JSON line per round with every key, --until stops it with that verdict', async () => {
+    const [blue, green] = await Promise.all([startPostgres({ logical: true }), startPostgres({ logical: true })]);
+    try {
+      const env = { BGMIG_BLUE_URL: blue.url(), BGMIG_GREEN_URL: green.url() };
+      const once = await runBgmig(['--json', 'db', 'sync', 'status'], { env });
+      const verdict = once.code === 0 ? 'healthy' : 'degraded';
+      const r = await runBgmig(['--json', 'db', 'sync', 'status', '--watch', '--interval', '1', '--until', verdict, '--timeout', '30s'], {
+        env,
+        timeoutMs: 60_000,
+      });
+      expect(r.code, r.stderr).toBe(once.code);
+      const lines = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as WatchLine);
+      expect(lines).toHaveLength(1);
+      expect(Object.keys(lines[0] ?? {}).sort()).toEqual(KEYS);
+      expect(lines[0]).toMatchObject({ round: 1, verdict, exitCode: once.code, error: null });
+      // The result is the same report `db sync status --json` prints.
+      expect(Object.keys((lines[0]?.result ?? {}) as object).sort()).toEqual(Object.keys(JSON.parse(once.stdout) as object).sort());
+      expect(r.stdout + r.stderr).not.toContain(blue.password);
+    } finally {
+      await Promise.all([blue.stop(), green.stop()]);
     }
   });
 });

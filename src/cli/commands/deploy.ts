@@ -13,7 +13,7 @@ import { addStackOptions, stackConfigFromOptions, type StackOptionValues, unwrap
 import { action } from '../context.js';
 import { checkOutputFile, noEffect } from '../flag-rules.js';
 import { decideEnvironment, isEnvironment, resolveStackOptions } from '../settings.js';
-import { CDK_CHANGE_SET, deleteEmptyStack, deleteLeftoverChangeSet, findStack, isUnexecutedChangeSet, notDeployedReason, REVIEW_IN_PROGRESS, type StackInfo } from '../stack.js';
+import { blockedReason, CDK_CHANGE_SET, deleteEmptyStack, deleteLeftoverChangeSet, findStack, isUnexecutedChangeSet, notDeployedReason, REVIEW_IN_PROGRESS, type StackInfo } from '../stack.js';
 import { parseRequireApproval, type RequireApproval, ToolkitIoHost } from '../toolkit-io.js';
 import {
   callerAccount,
@@ -77,6 +77,8 @@ export async function runDeploy(opts: DeployOptions, deps: ToolkitDeps): Promise
     await deleteEmptyStack(aws, existing);
     existing = undefined;
   }
+  const blocked = existing ? blockedReason(existing) : undefined;
+  if (blocked) throw new BgmigError(blocked, ExitCode.Failure);
   if (existing && /_IN_PROGRESS$/.test(existing.status)) {
     throw new BgmigError(`Stack ${existing.name} is ${existing.status}: wait for it to finish (\`bgmig status --watch --until healthy\`), then deploy again.`, ExitCode.Refused);
   }
