@@ -8,58 +8,42 @@
  * Everything started is registered with a Cleanup the moment it exists and undone at the end, on failure and on
  * Ctrl-C; `--keep` leaves it running and prints how to drive it with the ordinary commands.
  */
-// run.ts is itself loaded lazily (by the rehearse command), so everything the walk-through needs is imported here,
-// up front — including the modules the commands load lazily: a long run must not depend on loading code later.
-import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+// run.ts is itself loaded lazily (by the rehearse command); everything the walk-through calls is imported here.
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import pg from 'pg';
-import { AwsClients } from '../cli/aws.js';
 import { runDbInit, renderDbInit } from '../cli/commands/db/init.js';
 import { runSwitch } from '../cli/commands/db/switch.js';
 import { runSyncStart, runSyncStop } from '../cli/commands/db/sync.js';
-import { runPromote } from '../cli/commands/promote.js';
 import { runHistory } from '../cli/commands/history.js';
 import { runRotate } from '../cli/commands/rotate-secret-manual.js';
 import { runStatus } from '../cli/commands/status.js';
 import { runValidate } from '../cli/commands/validate.js';
-import { type GlobalOptions, makeContext, toBgmigError } from '../cli/context.js';
-import '../cli/db-remote.js';
-import { Io } from '../cli/io.js';
-import '../cli/stack.js';
-import '../cli/traffic.js';
-import '../cli/validation.js';
-import type { Weights } from '../core/config.js';
+import { type GlobalOptions, makeContext } from '../cli/context.js';
 import { BgmigError, ExitCode, messageOf } from '../core/errors.js';
 import { type Color, names } from '../core/naming.js';
 import { parseDbUrl } from '../db/connection.js';
 import { colorOfEndpoint, dbRecordFromOutputs, readDbRecord, switchActiveDatabase } from '../dns/switch.js';
 import type { SwitchHook } from '../replication/api.js';
 import { LocalExecutor } from '../replication/executor.js';
-import '../replication/status.js';
-import { dimensionsOf } from '../rollout/metrics.js';
-import '../rollout/journal.js';
-import '../rollout/lease.js';
-import '../rollout/run.js';
-import '../rollout/session.js';
 import { rollbackBlockers, type ValidationReport } from '../schema/report.js';
-import '../schema/validate.js';
 import { provisionStack, type ProvisionedStack } from './aws-stack.js';
-import { Cleanup } from './cleanup.js';
 import { type Emulator, emulatorVersion, startEmulator } from './emulator.js';
 import { type LocalPooler, startPooler } from './pooler.js';
 import { findBinaries, type LocalPg, serverUser, startServer } from './postgres.js';
 import { renderReport } from './report.js';
 import { BLUE_SCHEMA_SQL, type Endpoint, GREEN_MIGRATION_SQL, missingWrites, SampleApp, SEED_SQL } from './sample-app.js';
-import { decideVerdict, type StepOutcome, switchImpact, type SwitchImpact, type Verdict } from './summary.js';
-import { Timeline, type TimelineData } from './timeline.js';
+import { decideVerdict, switchImpact, type Verdict } from './summary.js';
+import type { TimelineData } from './timeline.js';
+import { errorSamples, printKeep, printSummary } from './output.js';
+import { type LiveTraffic, publishAlbMetrics, rolloutWithGreenAlarm } from './traffic.js';
+import { REHEARSAL_SUFFIX, type RehearsalIo, type RehearsalOut, type StepRecord, Walk } from './walk.js';
 
-export const REHEARSAL_SUFFIX = 'rehearsal';
+export { REHEARSAL_SUFFIX } from './walk.js';
 
 export interface RehearseOptions {
   keep?: boolean | undefined;
@@ -75,19 +59,7 @@ export interface RehearseOptions {
   writers?: number | undefined;
 }
 
-/** Where the rehearsal speaks: human lines (stdout, or stderr under --json). */
-export interface RehearsalOut {
-  line(text: string): void;
-}
-
-export interface StepRecord extends StepOutcome {
-  /** The command as an operator would type it (or what the rehearsal itself did). */
-  command: string;
-  durationMs: number;
-  exitCode?: number | undefined;
-  /** The write pause and client errors while it ran (switches). */
-  impact?: SwitchImpact | undefined;
-}
+export type { RehearsalOut, StepRecord } from './walk.js';
 
 export interface RehearsalResult {
   verdict: Verdict;
@@ -106,49 +78,31 @@ export interface RehearsalResult {
   report?: string | undefined;
 }
 
-/** Human stream for one command's output: each line indented, as it is written (progress shows live). */
-class IndentingStream extends Writable {
-  private partial = '';
-  readonly lines: string[] = [];
-  constructor(private readonly out: RehearsalOut) {
-    super();
-  }
-  override _write(chunk: Buffer | string, _enc: BufferEncoding, cb: () => void): void {
-    const text = this.partial + chunk.toString();
-    const parts = text.split('\n');
-    this.partial = parts.pop() ?? '';
-    for (const p of parts) {
-      this.lines.push(p);
-      this.out.line(`    ${p}`);
-    }
-    cb();
-  }
-  flushPartial(): void {
-    if (this.partial) {
-      this.lines.push(this.partial);
-      this.out.line(`    ${this.partial}`);
-      this.partial = '';
-    }
-  }
-}
-
-/** An Io whose output is shown indented, and which keeps the command's result document. */
-class RehearsalIo extends Io {
-  lastResult: unknown;
-  constructor(readonly sink: IndentingStream) {
-    super({ json: false, color: false, verbose: false, yes: true }, { stdout: sink, stderr: sink, stdin: process.stdin });
-  }
-  override result(data: unknown, human: () => string): void {
-    this.lastResult = data;
-    super.result(data, human);
-  }
-}
-
-function fmtMs(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Loads, up front, every module the commands load lazily while they run (the same specifiers, so the same built
+ * chunks): a run of a minute must not depend on code files that a rebuild of dist/ may replace meanwhile.
+ */
+async function preloadLazyModules(): Promise<void> {
+  await Promise.all([
+    import('../cli/db-remote.js'),
+    import('../cli/stack.js'),
+    import('../cli/traffic.js'),
+    import('../cli/validation.js'),
+    import('../dns/switch.js'),
+    import('../replication/journal.js'),
+    import('../replication/scope.js'),
+    import('../replication/session.js'),
+    import('../replication/status.js'),
+    import('../rollout/journal.js'),
+    import('../rollout/lease.js'),
+    import('../rollout/listener.js'),
+    import('../rollout/run.js'),
+    import('../rollout/session.js'),
+    import('../schema/validate.js'),
+  ]);
+}
 
 /** The pooler binary, when installed (Debian's pgbouncer package puts it in /usr/sbin). */
 function pgbouncerPath(): string | undefined {
@@ -162,10 +116,8 @@ function pgbouncerPath(): string | undefined {
  */
 export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promise<RehearsalResult> {
   const started = Date.now();
-  const tl = new Timeline();
-  const cleanup = new Cleanup();
-  const steps: StepRecord[] = [];
-  const skipped: string[] = [];
+  const walk = new Walk(out, { verbose: Boolean(opts.verbose), endpoint: () => emulator?.endpoint });
+  const { tl, cleanup, steps, skipped } = walk;
   const n = names(REHEARSAL_SUFFIX);
 
   // Ctrl-C / SIGTERM: undo everything, then exit with the signal's conventional code.
@@ -177,7 +129,7 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
       process.exit(signal === 'SIGINT' ? 130 : 143);
     });
   };
-  const bins = await findBinaries(opts.pgBin);
+  const [bins] = await Promise.all([findBinaries(opts.pgBin), preloadLazyModules()]);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const workspace = mkdtempSync(path.join(os.tmpdir(), 'bgmig-rehearsal-'));
@@ -217,78 +169,13 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
   const leftovers: string[] = [];
   let kept = false;
   const samplers: NodeJS.Timeout[] = [];
-  const impactOf: Array<{ record: StepRecord; marker: { start: number; end: number } }> = [];
   cleanup.add('samplers', async () => {
     for (const s of samplers) clearInterval(s);
   });
 
-  /** One setup action (not a bgmig command): timed, shown on one line. */
-  const setup = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-    const m = tl.begin(name);
-    const t = Date.now();
-    try {
-      const v = await fn();
-      tl.end(m, 'ok');
-      steps.push({ name, command: name, status: 'held', durationMs: Date.now() - t });
-      out.line(`── ${name} (${fmtMs(Date.now() - t)})`);
-      return v;
-    } catch (e) {
-      tl.end(m, 'failed');
-      steps.push({ name, command: name, status: 'failed', durationMs: Date.now() - t, detail: messageOf(e) });
-      out.line(`── ${name}: FAILED — ${messageOf(e)}`);
-      throw e;
-    }
-  };
-
-  /** One bgmig command through its run function; `expect` lists the exit codes that mean the step held. */
-  const command = async (
-    name: string,
-    shown: string,
-    fn: (io: RehearsalIo) => Promise<ExitCode | number | void>,
-    opts2: { expect?: number[]; impact?: boolean } = {},
-  ): Promise<{ held: boolean; io: RehearsalIo; marker: { start: number; end: number } }> => {
-    out.line(`$ ${shown}`);
-    const sink = new IndentingStream(out);
-    const io = new RehearsalIo(sink);
-    const m = tl.begin(name);
-    const t = Date.now();
-    let code: number;
-    let detail: string | undefined;
-    try {
-      code = (await fn(io)) ?? 0;
-    } catch (e) {
-      const err = toBgmigError(e, { aws: new AwsClients({ region: 'us-east-1', endpointUrl: emulator?.endpoint }) });
-      io.error(err.message);
-      if (opts.verbose && e instanceof Error && e.stack) io.streams.stderr.write(`${e.stack}\n`);
-      code = err.exitCode;
-      detail = err.message;
-    }
-    sink.flushPartial();
-    const expect = opts2.expect ?? [0];
-    const held = expect.includes(code);
-    tl.end(m, held ? 'ok' : 'failed');
-    const ms = Date.now() - t;
-    const marker = { start: m.start, end: m.end ?? m.start };
-    const record: StepRecord = {
-      name,
-      command: shown,
-      status: held ? 'held' : 'failed',
-      durationMs: ms,
-      exitCode: code,
-      detail: held ? undefined : (detail ?? `exit ${code}, expected ${expect.join(' or ')}`),
-    };
-    steps.push(record);
-    // The application's view of a switch is judged once it has written again (at the end of the run).
-    if (opts2.impact) impactOf.push({ record, marker });
-    out.line(`  ${held ? '✓' : '✗'} exit ${code} · ${fmtMs(ms)}`);
-    out.line('');
-    return { held, io, marker };
-  };
-
-  const skip = (name: string, why: string) => {
-    steps.push({ name, command: name, status: 'skipped', durationMs: 0, detail: why });
-    skipped.push(`${name}: ${why}`);
-  };
+  const setup = <T>(name: string, fn: () => Promise<T>) => walk.setup(name, fn);
+  const command = walk.command.bind(walk);
+  const skip = walk.skip.bind(walk);
 
   try {
     // ── Servers ────────────────────────────────────────────────────────────────────────────────────────────────
@@ -375,10 +262,15 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
     const targets = { blue: parseDbUrl(direct.blueUrl, 'blue'), green: parseDbUrl(direct.greenUrl, 'green') };
 
     // ── The database's name, the listener's weights: what the application sees ─────────────────────────────────
-    let weights: Weights = { blue: 100, green: 0 };
+    // What the application sees of the listener (sampled), shared with the traffic phase.
+    const live: LiveTraffic = { weights: { blue: 100, green: 0 } };
     let activeInMemory: Color = 'blue';
-    let resolveName: () => Promise<Color>;
-    let switchHook: SwitchHook;
+    // Without the emulator the name lives in memory and the switch hook moves it (what --on-switch does by hand).
+    let resolveName: () => Promise<Color> = async () => activeInMemory;
+    let switchHook: SwitchHook = async (active) => {
+      activeInMemory = active;
+      tl.event(`active name → ${active}`);
+    };
     let readPassword: () => Promise<string> = async () => appPassword;
     if (stack) {
       const st = stack;
@@ -399,7 +291,7 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
           void st
             .readWeights()
             .then((w) => {
-              weights = w;
+              live.weights = w;
               tl.weights(w);
             })
             .catch(() => undefined);
@@ -409,11 +301,6 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
         }, 50),
       );
     } else {
-      resolveName = async () => activeInMemory;
-      switchHook = async (active) => {
-        activeInMemory = active;
-        tl.event(`active name → ${active}`);
-      };
       samplers.push(setInterval(() => tl.active(activeInMemory), 50));
     }
     const resolve = async (): Promise<Endpoint> => {
@@ -475,7 +362,7 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
       user: 'bgmig_app',
       password: readPassword,
       resolve: appResolve,
-      weights: () => weights,
+      weights: () => live.weights,
       timeline: tl,
       writers: opts.writers ?? 4,
     });
@@ -496,100 +383,27 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
       `bgmig db cutover --blue-url $BLUE --green-url $GREEN${poolerArg} --max-pause 10s --yes`,
       (io) => runSwitch('cutover', ctxFor(io), { ...direct, ...poolerOpt, maxPause: '10s', switchHook }),
       {
-        impact: true,
+        isSwitch: true,
       },
     );
     if (cut.held) {
       // Every write acknowledged before the fence must be on green now.
-      const before = app.acks.filter((a) => a.t < cut.marker.start);
+      const before = app.acks.filter((a) => a.t < cut.span.start);
       const missing = await missingWrites(adminUrl('green'), before);
       const m = missing.orders.length + missing.auditLog.length;
       out.line(`  row check: ${before.length.toLocaleString('en-US')} writes acknowledged before the cutover, ${m} missing on green`);
       out.line('');
-      if (m > 0) steps.push({ name: 'writes on green after cutover', command: 'row check', status: 'failed', durationMs: 0, detail: `${m} missing` });
+      if (m > 0) walk.fail('writes on green after cutover', 'row check', `${m} missing`);
     }
     await sleep(1_000);
 
     // ── Traffic ────────────────────────────────────────────────────────────────────────────────────────────────
     if (stack) {
       const st = stack;
-      // The ALB's per-target-group metrics, as the sample application's requests would produce them: the rollout's
-      // bake analysis reads these (AWS/ApplicationELB, LoadBalancer + TargetGroup dimensions).
-      const dims = dimensionsOf(st.loadBalancerArn, st.targetGroupArn);
-      const theApp2 = app;
-      samplers.push(
-        setInterval(() => {
-          const served = theApp2.drainServed();
-          const data = (['blue', 'green'] as const).flatMap((c) => {
-            const f = served[c];
-            if (f.requests === 0) return [];
-            const Dimensions = [
-              { Name: 'LoadBalancer', Value: dims.loadBalancer },
-              { Name: 'TargetGroup', Value: dims.targetGroup[c] },
-            ];
-            const Timestamp = new Date();
-            return [
-              { MetricName: 'RequestCount', Dimensions, Timestamp, Value: f.requests, Unit: 'Count' as const },
-              ...(f.errors > 0 ? [{ MetricName: 'HTTPCode_Target_5XX_Count', Dimensions, Timestamp, Value: f.errors, Unit: 'Count' as const }] : []),
-              { MetricName: 'TargetResponseTime', Dimensions, Timestamp, Value: f.latencySum / f.requests, Unit: 'Seconds' as const },
-            ];
-          });
-          if (data.length > 0)
-            void st.clients.cloudwatch.send(new PutMetricDataCommand({ Namespace: 'AWS/ApplicationELB', MetricData: data })).catch(() => undefined);
-        }, 500),
-      );
-
-      // A green alarm goes off in the middle of the 50 % step's bake.
-      const bakeMs = 4_000;
-      let alarmAt: number | undefined;
-      let promoteDone = false;
-      const alarmWatch = (async () => {
-        while (weights.green < 50) {
-          if (promoteDone) return;
-          await sleep(25);
-        }
-        await sleep(bakeMs / 3);
-        alarmAt = tl.event(`${n.alarm('green', '5xx')} → ALARM`);
-        await st.setAlarm('green', '5xx', 'ALARM', 'rehearsal: green returns 5xx');
-        out.line(`    (rehearsal) ${n.alarm('green', '5xx')} set to ALARM with SetAlarmState, ${fmtMs(bakeMs / 3)} into the 50 % step's bake`);
-      })();
+      samplers.push(publishAlbMetrics(st, app));
+      const r = await rolloutWithGreenAlarm(walk, st, ctxFor, live);
       rollbackBy = 'rollout';
-      await command(
-        'promote (rollout)',
-        `bgmig promote --suffix ${REHEARSAL_SUFFIX} --steps 10,50,100 --bake 4s --interval 500ms --min-requests 5 --max-inconclusive 10 --latency-stat Average`,
-        (io) =>
-          runPromote(
-            {
-              suffix: REHEARSAL_SUFFIX,
-              steps: [10, 50, 100],
-              bakeMs,
-              intervalMs: 500,
-              thresholds: { minRequests: 5, maxInconclusive: 10, latencyStat: 'Average' },
-            },
-            { io, aws: ctxFor(io).aws },
-          ).finally(() => {
-            promoteDone = true;
-          }),
-        // 3: the rollout failed a check and rolled back — what must happen when green's alarm fires.
-        { expect: [3] },
-      );
-      await alarmWatch;
-      const back = await st.readWeights();
-      weights = back;
-      tl.weights(back);
-      if (alarmAt !== undefined && back.blue === 100 && back.green === 0) {
-        const restored = tl.data.weights.find(([t, w]) => t >= (alarmAt ?? 0) && w.blue === 100 && w.green === 0);
-        rollbackLatencyMs = restored ? Math.round(restored[0] - alarmAt) : null;
-      } else {
-        steps.push({
-          name: 'automatic rollback',
-          command: 'listener read back',
-          status: 'failed',
-          durationMs: 0,
-          detail: `weights ${back.blue}/${back.green} after the rollout, alarm ${alarmAt === undefined ? 'never set' : 'set'}`,
-        });
-      }
-      await st.setAlarm('green', '5xx', 'OK', 'rehearsal: resolved');
+      rollbackLatencyMs = r.rollbackLatencyMs;
     } else {
       skip('promote / alarm / rollback', 'needs the AWS emulator (listener weights, alarms)');
     }
@@ -600,7 +414,7 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
       `bgmig db rollback --blue-url $BLUE --green-url $GREEN${poolerArg} --max-pause 10s --yes`,
       (io) => runSwitch('rollback', ctxFor(io), { ...direct, ...poolerOpt, maxPause: '10s', switchHook }),
       {
-        impact: true,
+        isSwitch: true,
       },
     );
     await sleep(1_000);
@@ -660,8 +474,7 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
     }
     out.line('');
   } catch (e) {
-    if (!steps.some((s) => s.status === 'failed'))
-      steps.push({ name: 'rehearsal', command: 'rehearsal', status: 'failed', durationMs: 0, detail: messageOf(e) });
+    if (!steps.some((s) => s.status === 'failed')) walk.fail('rehearsal', 'rehearsal', messageOf(e));
     out.line(`The rehearsal stopped: ${messageOf(e)}`);
     if (e instanceof BgmigError && e.exitCode === ExitCode.BadInput) {
       await cleanup.run();
@@ -673,7 +486,7 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
   }
 
   const data: TimelineData = tl.finish();
-  for (const { record, marker } of impactOf) record.impact = switchImpact(data, marker);
+  for (const { record, span } of walk.switches) record.impact = switchImpact(data, span);
   const verdict = decideVerdict({ steps, acknowledged: app?.acks.length ?? 0, lost: lost ?? 0, lossChecked: lost !== null, leftovers });
   const result: RehearsalResult = {
     verdict,
@@ -715,60 +528,4 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
   printSummary(result, out);
   if (kept && blue && green) printKeep(blue, green, emulator, pooler, workspace, out);
   return result;
-}
-
-function errorSamples(data: TimelineData): RehearsalResult['errorSamples'] {
-  const by = new Map<string, { code: string; count: number; message: string }>();
-  for (const e of data.errors) {
-    const s = by.get(e.code) ?? { code: e.code, count: 0, message: e.message.slice(0, 120) };
-    s.count += 1;
-    by.set(e.code, s);
-  }
-  return [...by.values()].sort((a, b) => b.count - a.count).slice(0, 3);
-}
-
-function printSummary(r: RehearsalResult, out: RehearsalOut): void {
-  out.line('Summary');
-  for (const s of r.steps) {
-    const mark = s.status === 'held' ? '✓' : s.status === 'failed' ? '✗' : '–';
-    const impact = s.impact ? `  write pause ${s.impact.writePauseMs === null ? 'n/a' : fmtMs(s.impact.writePauseMs)}, ${s.impact.errors} client error(s)` : '';
-    out.line(
-      `  ${mark} ${s.name.padEnd(30)} ${s.status === 'skipped' ? `skipped: ${s.detail ?? ''}` : fmtMs(s.durationMs).padStart(8)}${impact}${s.status === 'failed' && s.detail ? `  ${s.detail}` : ''}`,
-    );
-  }
-  out.line(`  acknowledged writes: ${r.acknowledged.toLocaleString('en-US')}, lost: ${r.lost ?? 'not checked'} (checked row by row on the active database)`);
-  out.line(
-    `  client errors over the whole run: ${r.clientErrors}${r.errorSamples.length ? ` — ${r.errorSamples.map((e) => `${e.code} ×${e.count} (${e.message})`).join('; ')}` : ''}`,
-  );
-  if (r.rollbackLatencyMs !== null)
-    out.line(
-      `  rollback latency after the alarm: ${fmtMs(r.rollbackLatencyMs)} (${r.rollbackBy === 'rollout' ? 'automatic, by the rollout' : '`bgmig rollback` run by the rehearsal'})`,
-    );
-  out.line(`  total ${fmtMs(r.durationMs)}${r.report ? `; timeline: ${r.report}` : ''}`);
-  out.line(r.verdict.line);
-}
-
-function printKeep(blue: LocalPg, green: LocalPg, emulator: Emulator | undefined, pooler: LocalPooler | undefined, workspace: string, out: RehearsalOut): void {
-  // The throwaway servers' passwords go into a file only its owner can read, not onto the terminal.
-  const envFile = path.join(workspace, 'env.sh');
-  const lines = [
-    `export BGMIG_BLUE_URL='${blue.url('app')}'`,
-    `export BGMIG_GREEN_URL='${green.url('app')}'`,
-    ...(pooler ? [`export BGMIG_POOLER_URLS='${pooler.adminUrl}'`] : []),
-    ...(emulator ? [`export AWS_ENDPOINT_URL=${emulator.endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1`] : []),
-  ];
-  writeFileSync(envFile, `${lines.join('\n')}\n`, { mode: 0o600 });
-  const pids = [blue.pid, green.pid, ...(pooler ? [pooler.pid] : []), ...(emulator ? [emulator.pid] : [])];
-  out.line('');
-  out.line('--keep: everything is still running, with replication blue → green up. Drive it with the ordinary commands:');
-  out.line(`  source ${envFile}`);
-  out.line('  bgmig db sync status');
-  out.line(`  bgmig db cutover --yes${pooler ? ' --pooler "$BGMIG_POOLER_URLS"' : ''}`);
-  if (emulator) {
-    out.line(`  bgmig status --suffix ${REHEARSAL_SUFFIX} --no-replication`);
-    out.line(`  bgmig promote --suffix ${REHEARSAL_SUFFIX} --weight 25`);
-    out.line(`  bgmig history --suffix ${REHEARSAL_SUFFIX}`);
-  }
-  out.line('When done:');
-  out.line(`  kill ${pids.join(' ')} && rm -rf ${workspace}`);
 }
