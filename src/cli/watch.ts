@@ -175,13 +175,15 @@ export async function runWatch(read: () => Promise<Observation>, io: Io, opts: W
     last = line.exitCode;
     lastVerdict = line.verdict;
     const footer = io.style.dim(`${line.at} — ${opts.subject}: ${line.verdict}; refreshing ${bounds.join(', ')}; Ctrl-C to stop`);
+    // Every error line on stderr (one machine contract); under --json the round's document carries it as well.
+    if (line.error) io.error(line.error.message);
     if (io.json) io.streams.stdout.write(`${JSON.stringify(line)}\n`);
     else if (redraw) {
       // Move up over the previous frame and clear it, then draw: an in-place refresh without flicker.
       const frame = `${text}\n${footer}\n`;
       io.streams.stdout.write(`${drawnLines > 0 ? `\x1b[${drawnLines}A\x1b[0J` : ''}${frame}`);
       drawnLines = frame.split('\n').length - 1;
-    } else io.streams.stdout.write(`${text}\n${footer}\n\n`);
+    } else io.streams.stdout.write(`${line.error ? '' : `${text}\n`}${footer}\n\n`);
 
     const d = decideWatch({
       verdict: line.verdict,

@@ -76,6 +76,16 @@ describe('runWatch', () => {
     });
     expect(lines[0]).toMatchObject({ round: 1, exitCode: 3, result: { n: 1 }, error: null });
     expect(stderr()).toContain('test is healthy (round 3');
+    // The failed round's sentence is on stderr too.
+    expect(stderr()).toMatch(/^error: Cannot reach AWS in us-east-1/m);
+  });
+
+  it('off a terminal a failed read goes to stderr, and stdout keeps only the round line', async () => {
+    const { io, stdout, stderr } = memoryIo();
+    await runWatch(script(['throw', ExitCode.Ok]), io, { intervalMs: 5, until: 'healthy', subject: 'test' }, toError);
+    expect(stdout()).not.toContain('Cannot reach');
+    expect(stdout()).toMatch(/test: error; refreshing/);
+    expect(stderr()).toMatch(/^error: Cannot reach AWS in us-east-1/m);
   });
 
   it('--timeout ends the watch with the last verdict and says so', async () => {
