@@ -14,7 +14,9 @@ try {
   const show = async (args: string[]) => {
     const r = await bgmig(pair, args, { BGMIG_POOLER_PASSWORD: ADMIN_PASSWORD });
     const text = `${r.stdout}${r.stderr}`.replaceAll(pair.dir, '/tmp/demo').replaceAll(String(pooler.port), '6432');
-    process.stdout.write(`$ bgmig ${args.map((a) => (a.includes(' ') ? `'${a.replaceAll(pair.dir, '/tmp/demo')}'` : a.replaceAll(String(pooler.port), '6432'))).join(' ')}\n${text}(exit ${r.code})\n\n`);
+    process.stdout.write(
+      `$ bgmig ${args.map((a) => (a.includes(' ') ? `'${a.replaceAll(pair.dir, '/tmp/demo')}'` : a.replaceAll(String(pooler.port), '6432'))).join(' ')}\n${text}(exit ${r.code})\n\n`,
+    );
   };
   await show(['db', 'sync', 'start', '--yes']);
   await show(['db', 'sync', 'status']);

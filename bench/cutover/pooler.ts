@@ -50,7 +50,14 @@ async function lostOn(pair: Awaited<ReturnType<typeof startPair>>, w: Workload):
   return acks.length - (r.rows[0] as { n: number }).n;
 }
 
-async function measure(pair: Awaited<ReturnType<typeof startPair>>, w: Workload, ex: LocalExecutor, op: 'cutover' | 'rollback', run: number, cb: Parameters<LocalExecutor['cutover']>[1]): Promise<Row> {
+async function measure(
+  pair: Awaited<ReturnType<typeof startPair>>,
+  w: Workload,
+  ex: LocalExecutor,
+  op: 'cutover' | 'rollback',
+  run: number,
+  cb: Parameters<LocalExecutor['cutover']>[1],
+): Promise<Row> {
   const errorsBefore = w.errors.length;
   const t0 = performance.now();
   const baseline = w.samples.filter((s) => s.start > t0 - 1_000 && s.start < t0).map((s) => s.ms);
@@ -71,22 +78,40 @@ async function measure(pair: Awaited<ReturnType<typeof startPair>>, w: Workload,
   const base = percentile(baseline, 50);
   const lost = await lostOn(pair, w);
   return {
-    run, op, errors: w.errors.length - errorsBefore, lost, n: during.length,
-    p50: r1(percentile(during, 50)), p99: r1(percentile(during, 99)), max: r1(Math.max(0, ...during)),
-    addedP50: r1(Math.max(0, percentile(during, 50) - base)), addedP99: r1(Math.max(0, percentile(during, 99) - base)),
-    pauseMs: report.pauseMs, holdMs: report.holdMs ?? null, clientsMs: report.clientsFollowMs ?? null,
+    run,
+    op,
+    errors: w.errors.length - errorsBefore,
+    lost,
+    n: during.length,
+    p50: r1(percentile(during, 50)),
+    p99: r1(percentile(during, 99)),
+    max: r1(Math.max(0, ...during)),
+    addedP50: r1(Math.max(0, percentile(during, 50) - base)),
+    addedP99: r1(Math.max(0, percentile(during, 99) - base)),
+    pauseMs: report.pauseMs,
+    holdMs: report.holdMs ?? null,
+    clientsMs: report.clientsFollowMs ?? null,
   };
 }
 
 function table(title: string, rows: Row[], pooled: boolean): void {
   log(`\n${title}`);
-  log(`| run | switch | failed client queries | acked writes lost | queries in the window | p50 ms | p99 ms | max ms | added p99 ms | write pause ms |${pooled ? ' pooler hold ms |' : ''}`);
+  log(
+    `| run | switch | failed client queries | acked writes lost | queries in the window | p50 ms | p99 ms | max ms | added p99 ms | write pause ms |${pooled ? ' pooler hold ms |' : ''}`,
+  );
   log(`|---|---|---|---|---|---|---|---|---|---|${pooled ? '---|' : ''}`);
   for (const r of rows) {
-    log(`| ${r.run} | ${r.op} | ${r.errors} | ${r.lost} | ${r.n} | ${r.p50} | ${r.p99} | ${r.max} | ${r.addedP99} | ${r.pauseMs ?? '-'} |${pooled ? ` ${r.holdMs ?? '-'} |` : ''}`);
+    log(
+      `| ${r.run} | ${r.op} | ${r.errors} | ${r.lost} | ${r.n} | ${r.p50} | ${r.p99} | ${r.max} | ${r.addedP99} | ${r.pauseMs ?? '-'} |${pooled ? ` ${r.holdMs ?? '-'} |` : ''}`,
+    );
   }
   const all = rows.map((r) => r.p99).sort((a, b) => a - b);
-  log(`total failed client queries: ${rows.reduce((a, r) => a + r.errors, 0)}, acknowledged writes lost: ${Math.max(0, ...rows.map((r) => r.lost))}, worst p99 ${all[all.length - 1]} ms, median write pause ${percentile(rows.map((r) => r.pauseMs ?? 0), 50)} ms`);
+  log(
+    `total failed client queries: ${rows.reduce((a, r) => a + r.errors, 0)}, acknowledged writes lost: ${Math.max(0, ...rows.map((r) => r.lost))}, worst p99 ${all[all.length - 1]} ms, median write pause ${percentile(
+      rows.map((r) => r.pauseMs ?? 0),
+      50,
+    )} ms`,
+  );
 }
 
 const pair = await startPair();
@@ -103,7 +128,10 @@ try {
   try {
     // 1. Through the poolers.
     const refs = poolers.map((p) => parsePoolerUrl(p.adminUrl, 'bench', { BGMIG_POOLER_PASSWORD: ADMIN_PASSWORD }));
-    const w = startWorkload(poolers.map((p) => p.url(DB, APP_USER, APP_PASSWORD)), { writers: 8, readers: 8 });
+    const w = startWorkload(
+      poolers.map((p) => p.url(DB, APP_USER, APP_PASSWORD)),
+      { writers: 8, readers: 8 },
+    );
     const pooled: Row[] = [];
     try {
       await sleep(2_000);

@@ -30,8 +30,10 @@ try {
 
   const sync = await ex.syncStart({ schemas: ['public'] });
   const secs = sync.copy.durationMs / 1000;
-  log(`initial copy: ${sync.copy.rows.toLocaleString('en-US')} rows, ${(seedBytes / 1024 / 1024).toFixed(1)} MB table in ${secs.toFixed(2)} s ` +
-    `→ ${Math.round(sync.copy.rows / secs).toLocaleString('en-US')} rows/s, ${(seedBytes / 1024 / 1024 / secs).toFixed(1)} MB/s (sync start total ${sync.durationMs} ms)`);
+  log(
+    `initial copy: ${sync.copy.rows.toLocaleString('en-US')} rows, ${(seedBytes / 1024 / 1024).toFixed(1)} MB table in ${secs.toFixed(2)} s ` +
+      `→ ${Math.round(sync.copy.rows / secs).toLocaleString('en-US')} rows/s, ${(seedBytes / 1024 / 1024 / secs).toFixed(1)} MB/s (sync start total ${sync.durationMs} ms)`,
+  );
 
   const writers = startWriters(pair, WRITERS);
   const onSwitch = async (active: 'blue' | 'green') => writeFileSync(pair.activeFile, active);
@@ -48,7 +50,10 @@ try {
         const r: SwitchReport = await ex[op]({ maxPauseMs: 10_000 }, { onSwitch });
         if (r.outcome !== 'completed' || r.pauseMs === null) throw new Error(`${op} ${r.outcome}: ${r.error ?? ''}`);
         pauses[op].push(r.pauseMs);
-        for (const s of r.steps) (steps[`${op}: ${s.step.replace(/ (blue|green)$/, '')}`] ??= []).push(s.ms);
+        for (const s of r.steps) {
+          const key = `${op}: ${s.step.replace(/ (blue|green)$/, '')}`;
+          steps[key] = [...(steps[key] ?? []), s.ms];
+        }
         log(`${op} ${i + 1}/${RUNS}: pause ${r.pauseMs} ms (${r.steps.map((s) => `${s.step} ${s.ms}`).join(', ')})`);
         await waitAcks(300);
       }
@@ -61,8 +66,10 @@ try {
   const lost = writers.acks.filter((a) => !ids.has(a.orderId)).length;
   log('');
   log(`writers: ${WRITERS}, acknowledged transactions: ${writers.acks.length}, lost: ${lost}, duplicate-key errors: ${writers.errors.get('23505') ?? 0}`);
-  log(`median pause over ${RUNS} runs: cutover ${median(pauses.cutover)} ms (min ${Math.min(...pauses.cutover)}, max ${Math.max(...pauses.cutover)}), ` +
-    `rollback ${median(pauses.rollback)} ms (min ${Math.min(...pauses.rollback)}, max ${Math.max(...pauses.rollback)})`);
+  log(
+    `median pause over ${RUNS} runs: cutover ${median(pauses.cutover)} ms (min ${Math.min(...pauses.cutover)}, max ${Math.max(...pauses.cutover)}), ` +
+      `rollback ${median(pauses.rollback)} ms (min ${Math.min(...pauses.rollback)}, max ${Math.max(...pauses.rollback)})`,
+  );
   log('median step times (ms):');
   for (const [k, v] of Object.entries(steps)) log(`  ${k.padEnd(44)} ${median(v)}`);
   if (lost > 0) process.exitCode = 1;

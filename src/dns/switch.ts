@@ -211,7 +211,11 @@ export interface ResolveWait {
  * (https://docs.aws.amazon.com/Route53/latest/APIReference/API_GetChange.html); resolvers may still serve the old
  * answer for up to the record's TTL.
  */
-export async function waitUntilResolves(name: string, expected: string, opts: { resolve?: CnameResolver; timeoutMs?: number; pollMs?: number } = {}): Promise<ResolveWait> {
+export async function waitUntilResolves(
+  name: string,
+  expected: string,
+  opts: { resolve?: CnameResolver; timeoutMs?: number; pollMs?: number } = {},
+): Promise<ResolveWait> {
   const resolve: CnameResolver =
     opts.resolve ??
     (async (n) => {

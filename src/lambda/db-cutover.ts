@@ -30,7 +30,8 @@ import { checkLogin, describeTarget, targetFromSecret, type DbTarget } from '../
 import { lambdaSsl } from '../db/lambda-tls.js';
 import { initAppRole } from '../dbinit/app-role.js';
 import { type ClusterEndpoints, type CnameResolver, type DbRecordRef, readActiveDatabase, switchActiveDatabase, waitUntilResolves } from '../dns/switch.js';
-import type { Executor, ProgressEvent, SwitchHookResult, Targets } from '../replication/api.js';
+import type { ClientTier, Executor, ProgressEvent, SwitchHookResult, SyncStatusReport, Targets } from '../replication/api.js';
+import type { PoolerTierOptions } from '../pooler/tier.js';
 import type { SecretVersionSelector } from '../schema/report.js';
 import {
   type AuditRecord,
@@ -83,6 +84,31 @@ export interface HandlerDeps {
   poolerMechanism?: 'dns' | 'file';
 }
 
+interface PoolerOps {
+  clients: ClientTier | undefined;
+  /** Releases poolers an earlier (killed) run left held onto `active`. */
+  settle(active: Color): Promise<void>;
+  /** Status: held poolers released when no switch is pending, a problem (degraded) while one is. */
+  review(st: SyncStatusReport): Promise<SyncStatusReport>;
+}
+
+async function poolerOps(refs: PoolerRef[], targets: Targets, opts: PoolerTierOptions & { progress: (e: ProgressEvent) => void }): Promise<PoolerOps> {
+  if (refs.length === 0) return { clients: undefined, settle: async () => undefined, review: async (st) => st };
+  const { PoolerTier, heldPoolerProblems, settleHeldPoolers } = await import('../pooler/tier.js');
+  const settle = async (active: Color) => {
+    for (const line of await settleHeldPoolers(targets, active, refs, opts)) opts.progress({ kind: 'log', level: 'info', text: line });
+  };
+  return {
+    clients: new PoolerTier(refs, targets, opts),
+    settle,
+    review: async (st) => {
+      if (st.pending === null && st.active !== null) await settle(st.active);
+      const held = await heldPoolerProblems(targets);
+      return held.length > 0 ? { ...st, healthy: false, problems: [...st.problems, ...held] } : st;
+    },
+  };
+}
+
 /**
  * AWS mode's poolers (on paper: not deployed here): every task the Cloud Map name resolves to, with the admin
  * login from its secret. None when the stack was deployed without --pooler.
@@ -97,7 +123,10 @@ async function stackPoolers(env: NodeJS.ProcessEnv, sm: SecretsManagerClient): P
   try {
     ips = (await promises.resolve4(name)).sort();
   } catch (e) {
-    throw new BgmigError(`The cutover function cannot find the poolers (${name}: ${(e as { code?: string }).code ?? messageOf(e)}): check the pooler service in ECS; nothing was changed.`, ExitCode.Failure);
+    throw new BgmigError(
+      `The cutover function cannot find the poolers (${name}: ${(e as { code?: string }).code ?? messageOf(e)}): check the pooler service in ECS; nothing was changed.`,
+      ExitCode.Failure,
+    );
   }
   const port = Number(env[PoolerEnv.Port] ?? 5432);
   return ips.map((host) => ({ host, port, user: admin.username, password: admin.password, label: poolerLabel(admin.username, host, port) }));
@@ -118,7 +147,10 @@ const requireEnv = (env: NodeJS.ProcessEnv, name: string): string => requireLamb
 async function readAppSecret(env: NodeJS.ProcessEnv, sm: SecretsManagerClient, selector: SecretVersionSelector): Promise<SecretVersion> {
   const v = await readSecretVersion(sm, requireEnv(env, CutoverEnv.AppSecretArn), selector, 'cutover function', 'application');
   if (v.value.username !== APP_DB_USERNAME) {
-    throw new BgmigError(`The application secret names user "${v.value.username}" but bgmig manages "${APP_DB_USERNAME}": fix the secret's username.`, ExitCode.Failure);
+    throw new BgmigError(
+      `The application secret names user "${v.value.username}" but bgmig manages "${APP_DB_USERNAME}": fix the secret's username.`,
+      ExitCode.Failure,
+    );
   }
   return v;
 }
@@ -140,7 +172,11 @@ async function resolve(env: NodeJS.ProcessEnv, sm: SecretsManagerClient, logger:
       const secret = (await readSecretVersion(sm, arns[color], { versionStage: 'AWSCURRENT' }, 'cutover function', `${color} master`)).value;
       const host = secret.host ?? endpoints[color];
       if (secret.host && secret.host.toLowerCase() !== endpoints[color].toLowerCase()) {
-        logger.warn('the master secret names another host than the cluster endpoint; connecting to the secret\'s host', { color, secretHost: secret.host, clusterEndpoint: endpoints[color] });
+        logger.warn("the master secret names another host than the cluster endpoint; connecting to the secret's host", {
+          color,
+          secretHost: secret.host,
+          clusterEndpoint: endpoints[color],
+        });
       }
       const t: DbTarget = { ...targetFromSecret(secret, { host, database: APP_DB_NAME }), ssl };
       return t;
@@ -150,7 +186,8 @@ async function resolve(env: NodeJS.ProcessEnv, sm: SecretsManagerClient, logger:
 }
 
 function schemaList(v: unknown): string[] {
-  if (!Array.isArray(v) || !v.every((x): x is string => typeof x === 'string')) throw new BgmigError('The option "schemas" must be a list of schema names.', ExitCode.BadInput);
+  if (!Array.isArray(v) || !v.every((x): x is string => typeof x === 'string'))
+    throw new BgmigError('The option "schemas" must be a list of schema names.', ExitCode.BadInput);
   return v;
 }
 
@@ -161,7 +198,10 @@ function schemaList(v: unknown): string[] {
  */
 async function checkAppLogin(targets: Targets, app: SecretVersion): Promise<CheckAppLoginReport> {
   const as = (t: DbTarget): DbTarget => ({ ...t, database: APP_DB_NAME, user: app.value.username, password: app.value.password });
-  const [blue, green] = await Promise.all([checkLogin(as(targets.blue), { applicationName: 'bgmig-app-login-check' }), checkLogin(as(targets.green), { applicationName: 'bgmig-app-login-check' })]);
+  const [blue, green] = await Promise.all([
+    checkLogin(as(targets.blue), { applicationName: 'bgmig-app-login-check' }),
+    checkLogin(as(targets.green), { applicationName: 'bgmig-app-login-check' }),
+  ]);
   return { operation: 'checkAppLogin', versionId: app.versionId, stages: app.stages, blue, green };
 }
 
@@ -190,8 +230,7 @@ export function makeHandler(deps: HandlerDeps = {}) {
   const logger = deps.logger ?? new Logger({ serviceName: 'bgmig-db-cutover' });
   let smClient: Promise<SecretsManagerClient> | undefined;
   let r53Client: Promise<Route53Client> | undefined;
-  const secrets = () =>
-    (smClient ??= deps.secrets ? deps.secrets() : import('@aws-sdk/client-secrets-manager').then((m) => new m.SecretsManagerClient({})));
+  const secrets = () => (smClient ??= deps.secrets ? deps.secrets() : import('@aws-sdk/client-secrets-manager').then((m) => new m.SecretsManagerClient({})));
   const route53 = () => (r53Client ??= deps.route53 ? deps.route53() : import('@aws-sdk/client-route-53').then((m) => new m.Route53Client({})));
   let s3Client: Promise<S3Client> | undefined;
   const s3 = () => (s3Client ??= deps.s3 ? deps.s3() : import('@aws-sdk/client-s3').then((m) => new m.S3Client({})));
@@ -243,7 +282,11 @@ export function makeHandler(deps: HandlerDeps = {}) {
       const sm = await secrets();
       const resolved = await resolve(env, sm, logger);
       known = resolved.passwords;
-      logger.info('targets resolved', { blue: describeTarget(resolved.targets.blue), green: describeTarget(resolved.targets.green), tls: resolved.targets.blue.ssl !== false });
+      logger.info('targets resolved', {
+        blue: describeTarget(resolved.targets.blue),
+        green: describeTarget(resolved.targets.green),
+        tls: resolved.targets.blue.ssl !== false,
+      });
 
       const onProgress = (e: ProgressEvent) => {
         progress.push(e);
@@ -254,10 +297,29 @@ export function makeHandler(deps: HandlerDeps = {}) {
       // Runs after the new side is unfenced (outside the write pause): UPSERT, wait for INSYNC, then measure when
       // the VPC's resolver — what the applications and poolers use — answers the new writer.
       const onSwitch = async (active: Color): Promise<SwitchHookResult> => {
-        const res = await switchActiveDatabase(r53, resolved.record, resolved.endpoints, active, { waitTimeoutMs: deps.switchWaitMs ?? 60_000, pollMs: deps.switchPollMs ?? 500 });
-        const seen = await waitUntilResolves(resolved.record.recordName, resolved.endpoints[active], { resolve: deps.resolveCname, timeoutMs: deps.resolveWaitMs ?? 30_000 });
-        logger.info('database record switched', { active, record: res.recordName, value: res.value, ttl: res.ttl, changeId: res.changeId, status: res.status, waitedMs: res.waitedMs, resolvedAfterMs: seen.resolvedAt === undefined ? null : seen.waitedMs + res.waitedMs, resolverAnswer: seen.last });
-        const resolvedText = seen.resolvedAt === undefined ? `the VPC resolver still answered ${seen.last} after ${seen.waitedMs} ms more (clients follow within the record's TTL)` : `resolved in the VPC ${seen.waitedMs} ms after INSYNC`;
+        const res = await switchActiveDatabase(r53, resolved.record, resolved.endpoints, active, {
+          waitTimeoutMs: deps.switchWaitMs ?? 60_000,
+          pollMs: deps.switchPollMs ?? 500,
+        });
+        const seen = await waitUntilResolves(resolved.record.recordName, resolved.endpoints[active], {
+          resolve: deps.resolveCname,
+          timeoutMs: deps.resolveWaitMs ?? 30_000,
+        });
+        logger.info('database record switched', {
+          active,
+          record: res.recordName,
+          value: res.value,
+          ttl: res.ttl,
+          changeId: res.changeId,
+          status: res.status,
+          waitedMs: res.waitedMs,
+          resolvedAfterMs: seen.resolvedAt === undefined ? null : seen.waitedMs + res.waitedMs,
+          resolverAnswer: seen.last,
+        });
+        const resolvedText =
+          seen.resolvedAt === undefined
+            ? `the VPC resolver still answered ${seen.last} after ${seen.waitedMs} ms more (clients follow within the record's TTL)`
+            : `resolved in the VPC ${seen.waitedMs} ms after INSYNC`;
         return { detail: `${res.recordName} → ${res.value}: INSYNC after ${res.waitedMs} ms, ${resolvedText}`, clientsFollowAt: seen.resolvedAt };
       };
 
@@ -286,32 +348,30 @@ export function makeHandler(deps: HandlerDeps = {}) {
           const app = await readAppSecret(env, sm, parseVersionSelector(options));
           known = [...known, app.value.password];
           report = await checkAppLogin(resolved.targets, app);
-          logger.info('application login checked', { versionId: app.versionId, blue: loginSummary((report as CheckAppLoginReport).blue), green: loginSummary((report as CheckAppLoginReport).green) });
+          logger.info('application login checked', {
+            versionId: app.versionId,
+            blue: loginSummary((report as CheckAppLoginReport).blue),
+            green: loginSummary((report as CheckAppLoginReport).green),
+          });
           break;
         }
         default: {
           const ex = await engine(resolved.targets);
           // The stack's poolers hold client queries through the switch (followed by DNS: released after the hook).
-          const poolerRefs = operation === 'cutover' || operation === 'rollback' || operation === 'syncStatus' ? await (deps.poolers ?? (() => stackPoolers(env, sm)))() : [];
-          known = [...known, ...poolerRefs.map((p) => p.password)];
-          const { PoolerTier, heldPoolerProblems, settleHeldPoolers } = await import('../pooler/tier.js');
-          const tierOpts = { mechanism: deps.poolerMechanism ?? 'dns', followName: resolved.record.recordName, progress: onProgress };
-          const clients = poolerRefs.length > 0 ? new PoolerTier(poolerRefs, resolved.targets, tierOpts) : undefined;
+          const refs = ['cutover', 'rollback', 'syncStatus'].includes(operation) ? await (deps.poolers ?? (() => stackPoolers(env, sm)))() : [];
+          known = [...known, ...refs.map((p) => p.password)];
+          const pool = await poolerOps(refs, resolved.targets, {
+            mechanism: deps.poolerMechanism ?? 'dns',
+            followName: resolved.record.recordName,
+            progress: onProgress,
+          });
           if (operation === 'syncStart') report = await ex.syncStart({ ...options, waitForCopy: false }, { progress: onProgress });
-          else if (operation === 'syncStatus') {
-            const st = await ex.syncStatus(options);
-            // Poolers a killed run left held: released when no switch is pending, a problem (degraded) while one is.
-            if (st.pending === null && st.active !== null && poolerRefs.length > 0) {
-              for (const line of await settleHeldPoolers(resolved.targets, st.active, poolerRefs, tierOpts)) onProgress({ kind: 'log', level: 'info', text: line });
-            }
-            const held = poolerRefs.length > 0 ? await heldPoolerProblems(resolved.targets) : [];
-            if (held.length > 0) Object.assign(st, { healthy: false, problems: [...st.problems, ...held] });
-            report = st;
-          }
+          else if (operation === 'syncStatus') report = await pool.review(await ex.syncStatus(options));
           else if (operation === 'syncStop') report = await ex.syncStop(options, { progress: onProgress });
           else {
-            const r = operation === 'cutover' ? await ex.cutover(options, { progress: onProgress, onSwitch, clients }) : await ex.rollback(options, { progress: onProgress, onSwitch, clients });
-            if (poolerRefs.length > 0) for (const line of await settleHeldPoolers(resolved.targets, r.active, poolerRefs, tierOpts)) onProgress({ kind: 'log', level: 'info', text: line });
+            const cb = { progress: onProgress, onSwitch, clients: pool.clients };
+            const r = operation === 'cutover' ? await ex.cutover(options, cb) : await ex.rollback(options, cb);
+            await pool.settle(r.active);
             report = r;
           }
           if (operation !== 'syncStatus') {
@@ -324,7 +384,11 @@ export function makeHandler(deps: HandlerDeps = {}) {
         }
       }
       const result = { ok: true, operation, report, progress, ...(dns ? { dns } : {}), durationMs: Date.now() - started } as CutoverSuccess;
-      logger.info('operation finished', { ...summarize(operation, report), ...(dns ? { record: dns.value, recordColor: dns.color } : {}), durationMs: result.durationMs });
+      logger.info('operation finished', {
+        ...summarize(operation, report),
+        ...(dns ? { record: dns.value, recordColor: dns.color } : {}),
+        durationMs: result.durationMs,
+      });
       // A final scrub of the whole document: no report may carry a password, whatever the engine put in it.
       const scrubbed = JSON.parse(scrub(JSON.stringify(result), known)) as CutoverSuccess;
       const record = await audit(operation, scrubbed, context?.awsRequestId);
@@ -336,11 +400,20 @@ export function makeHandler(deps: HandlerDeps = {}) {
       const failure: CutoverFailure = {
         ok: false,
         operation: String(operation),
-        error: { message: scrub(err.message, known), exitCode: err.exitCode, ...(err.details ? { details: JSON.parse(scrub(JSON.stringify(err.details), known)) as Record<string, unknown> } : {}) },
+        error: {
+          message: scrub(err.message, known),
+          exitCode: err.exitCode,
+          ...(err.details ? { details: JSON.parse(scrub(JSON.stringify(err.details), known)) as Record<string, unknown> } : {}),
+        },
         progress: JSON.parse(scrub(JSON.stringify(progress), known)) as ProgressEvent[],
         durationMs: Date.now() - started,
       };
-      logger.error('operation failed', { operation: String(operation), message: failure.error.message, exitCode: failure.error.exitCode, durationMs: failure.durationMs });
+      logger.error('operation failed', {
+        operation: String(operation),
+        message: failure.error.message,
+        exitCode: failure.error.exitCode,
+        durationMs: failure.durationMs,
+      });
       const record = await audit(String(operation), failure, context?.awsRequestId);
       return record ? { ...failure, audit: record } : failure;
     }

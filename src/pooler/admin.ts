@@ -74,7 +74,10 @@ export class PoolerAdmin {
       await client.connect();
     } catch (e) {
       await client.end().catch(() => undefined);
-      throw new BgmigError(`Cannot reach the pooler's admin console ${ref.label} (${scrub(messageOf(e), [ref.password])}): check the address, that the user is in admin_users, and BGMIG_POOLER_PASSWORD.`, ExitCode.Failure);
+      throw new BgmigError(
+        `Cannot reach the pooler's admin console ${ref.label} (${scrub(messageOf(e), [ref.password])}): check the address, that the user is in admin_users, and BGMIG_POOLER_PASSWORD.`,
+        ExitCode.Failure,
+      );
     }
     return new PoolerAdmin(ref, client);
   }

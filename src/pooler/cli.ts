@@ -26,11 +26,18 @@ const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?
 /** Adds --pooler (repeatable, env BGMIG_POOLER_URLS) and, for switches, --pooler-pause-timeout. */
 export function withPoolerOptions(cmd: Command, opts: { switch: boolean }): Command {
   cmd.addOption(
-    new Option('--pooler <url>', 'direct mode: a PgBouncer admin console postgres://ADMIN@HOST:PORT/pgbouncer that holds client queries through the switch (repeatable; password in BGMIG_POOLER_PASSWORD)')
+    new Option(
+      '--pooler <url>',
+      'direct mode: a PgBouncer admin console postgres://ADMIN@HOST:PORT/pgbouncer that holds client queries through the switch (repeatable; password in BGMIG_POOLER_PASSWORD)',
+    )
       .env('BGMIG_POOLER_URLS')
       .argParser(collect),
   );
-  if (opts.switch) cmd.option('--pooler-pause-timeout <duration>', `how long PAUSE of all poolers may wait for running transactions (default ${POOLER_DEFAULTS.pauseTimeoutMs / 1000}s)`);
+  if (opts.switch)
+    cmd.option(
+      '--pooler-pause-timeout <duration>',
+      `how long PAUSE of all poolers may wait for running transactions (default ${POOLER_DEFAULTS.pauseTimeoutMs / 1000}s)`,
+    );
   return cmd;
 }
 
@@ -43,18 +50,28 @@ export function poolerRefs(opts: PoolerCommandOptions): PoolerRef[] {
 /** Rejects --pooler outside direct mode (AWS mode drives the stack's own poolers from the cutover function). */
 export function checkPoolerMode(opts: PoolerCommandOptions, direct: boolean): void {
   if (!direct && (opts.pooler?.length ?? 0) > 0) {
-    throw badInput('--pooler is for direct mode (--blue-url/--green-url): in AWS mode the cutover function drives the stack\'s poolers (deploy with --pooler).');
+    throw badInput("--pooler is for direct mode (--blue-url/--green-url): in AWS mode the cutover function drives the stack's poolers (deploy with --pooler).");
   }
 }
 
 /** The engine's client tier for a direct-mode switch, or undefined without --pooler. */
-export function clientTier(opts: PoolerCommandOptions, targets: Record<Color, DbTarget>, pauseTimeoutMs: number | undefined, progress?: ProgressFn): PoolerTier | undefined {
+export function clientTier(
+  opts: PoolerCommandOptions,
+  targets: Record<Color, DbTarget>,
+  pauseTimeoutMs: number | undefined,
+  progress?: ProgressFn,
+): PoolerTier | undefined {
   const refs = poolerRefs(opts);
   return refs.length === 0 ? undefined : new PoolerTier(refs, targets, { pauseTimeoutMs, progress });
 }
 
 /** Releases poolers a previous run left held onto `active`; logs what it did. Never throws: it reports instead. */
-export async function settlePoolers(opts: PoolerCommandOptions, targets: Record<Color, DbTarget>, active: Color, log: (level: 'info' | 'warn', text: string) => void): Promise<boolean> {
+export async function settlePoolers(
+  opts: PoolerCommandOptions,
+  targets: Record<Color, DbTarget>,
+  active: Color,
+  log: (level: 'info' | 'warn', text: string) => void,
+): Promise<boolean> {
   try {
     for (const line of await settleHeldPoolers(targets, active, poolerRefs(opts))) log('info', line);
     return true;
@@ -68,7 +85,12 @@ export async function settlePoolers(opts: PoolerCommandOptions, targets: Record<
  * `db sync status`: a held pooler is a problem (degraded). With no switch pending it is released onto the active
  * side first (then it is no problem any more); while one is pending it stays held and the problem says what to run.
  */
-export async function reviewPoolers(opts: PoolerCommandOptions, targets: Record<Color, DbTarget>, report: SyncStatusReport, log: (level: 'info' | 'warn', text: string) => void): Promise<void> {
+export async function reviewPoolers(
+  opts: PoolerCommandOptions,
+  targets: Record<Color, DbTarget>,
+  report: SyncStatusReport,
+  log: (level: 'info' | 'warn', text: string) => void,
+): Promise<void> {
   if (report.pending === null && report.active !== null) await settlePoolers(opts, targets, report.active, log);
   const problems = await heldPoolerProblems(targets);
   if (problems.length > 0) {

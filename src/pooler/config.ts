@@ -27,8 +27,7 @@ interface Pair {
 export function parseConnstr(s: string): Pair[] {
   const out: Pair[] = [];
   const re = /\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*('(?:[^'\\]|\\.|'')*'|\S*)/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(s)) !== null) {
+  for (const m of s.matchAll(re)) {
     if (m[0].trim() === '') break;
     let v = m[2];
     if (v.startsWith("'")) v = v.slice(1, -1).replace(/''/g, "'").replace(/\\(.)/g, '$1');

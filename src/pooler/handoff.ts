@@ -56,7 +56,8 @@ export async function handOver(cb: SwitchCallbacks, active: Color, target: DbTar
   };
   if (tier && !followsSwitch) await release();
   if (cb.onSwitch) {
-    const r = await cb.onSwitch(active, target);
+    // (Promise.resolve: the hook's declared type is a promise; it keeps linters' inference honest.)
+    const r = await Promise.resolve(cb.onSwitch(active, target));
     parts.push(r?.detail ?? `switch hook: active=${active}`);
     follow ??= r?.clientsFollowAt ?? performance.now();
   }

@@ -43,7 +43,10 @@ async function onEachSide<T>(targets: Targets, fn: (s: Session) => Promise<T>): 
 function atLeastOne<T>(results: Array<PromiseSettledResult<T>>, doing: string): T[] {
   const ok = results.filter((r): r is PromiseFulfilledResult<T> => r.status === 'fulfilled').map((r) => r.value);
   if (ok.length === 0) {
-    const why = results.map((r) => (r.status === 'rejected' ? messageOf(r.reason) : '')).filter(Boolean).join('; ');
+    const why = results
+      .map((r) => (r.status === 'rejected' ? messageOf(r.reason) : ''))
+      .filter(Boolean)
+      .join('; ');
     throw new Error(`could not ${doing} on either database (${why})`);
   }
   return ok;

@@ -64,7 +64,11 @@ export function sideOf(e: Pick<PoolerEntry, 'host' | 'port' | 'database'>, sides
  * `followName`: the DNS name the switch moves (AWS mode); entries naming it (for the pair's database) take part
  * too, and need no editable file.
  */
-export function decidePoolers(observed: readonly PoolerObservation[], sides: Record<Color, Endpoint>, opts: { needEditable: boolean; followName?: string | undefined }): PoolerDecision {
+export function decidePoolers(
+  observed: readonly PoolerObservation[],
+  sides: Record<Color, Endpoint>,
+  opts: { needEditable: boolean; followName?: string | undefined },
+): PoolerDecision {
   const offenders: Offender[] = [];
   const poolers: PoolerPlanItem[] = [];
   const seen = new Set<string>();
@@ -85,17 +89,21 @@ export function decidePoolers(observed: readonly PoolerObservation[], sides: Rec
       if (mode === 'session') {
         offenders.push({
           problem: `entry ${e.name} of pooler ${o.label} uses pool_mode = session, where PAUSE waits for every client to disconnect`,
-          fix: 'use pool_mode = transaction for the applications\' entry',
+          fix: "use pool_mode = transaction for the applications' entry",
         });
       }
       if (opts.needEditable && !follows(e) && !o.editable.includes(e.name)) {
         offenders.push({
           problem: `bgmig cannot rewrite entry ${e.name} of pooler ${o.label} in its configuration file (${o.conffile ?? 'unknown'}) from here`,
-          fix: 'run bgmig where that file is writable (the pooler\'s host), or leave the pooler out of --pooler',
+          fix: "run bgmig where that file is writable (the pooler's host), or leave the pooler out of --pooler",
         });
       }
     }
-    poolers.push({ label: o.label, entries: entries.map((e) => e.name), pointsAt: Object.fromEntries(entries.map((e) => [e.name, sideOf(e, sides) ?? 'record'])) });
+    poolers.push({
+      label: o.label,
+      entries: entries.map((e) => e.name),
+      pointsAt: Object.fromEntries(entries.map((e) => [e.name, sideOf(e, sides) ?? 'record'])),
+    });
   }
   return offenders.length > 0 ? { kind: 'refuse', offenders } : { kind: 'plan', poolers };
 }

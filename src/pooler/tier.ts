@@ -164,7 +164,8 @@ export class PoolerTier implements ClientTier {
   private async planned(): Promise<PoolerPlanItem[]> {
     if (this.plan) return this.plan;
     const decision = decidePoolers(await this.observe(), this.sides, { needEditable: this.mechanism === 'file', followName: this.opts.followName });
-    if (decision.kind === 'refuse') throw refused(refusalSentence('Cannot hold client queries in the poolers', decision.offenders), { offenders: decision.offenders });
+    if (decision.kind === 'refuse')
+      throw refused(refusalSentence('Cannot hold client queries in the poolers', decision.offenders), { offenders: decision.offenders });
     this.plan = decision.poolers;
     return this.plan;
   }
@@ -173,7 +174,10 @@ export class PoolerTier implements ClientTier {
     const t0 = performance.now();
     const plan = await this.planned();
     // Journaled before the first PAUSE: a bgmig that dies from here on leaves a row the next command resumes from.
-    await recordHeld(this.targets, plan.map((p) => ({ label: p.label, entries: p.entries })));
+    await recordHeld(
+      this.targets,
+      plan.map((p) => ({ label: p.label, entries: p.entries })),
+    );
     this.pausedAt = undefined;
     this.resumedAt = undefined;
     const deadline = performance.now() + this.pauseTimeoutMs;
@@ -238,10 +242,15 @@ export class PoolerTier implements ClientTier {
               changed += r.changed.length;
             }
           }
-          if (pending.size > 0) throw failure(`Pooler ${item.label}: entr${pending.size === 1 ? 'y' : 'ies'} ${[...pending].join(', ')} not found in ${conffile} any more.`);
+          if (pending.size > 0)
+            throw failure(`Pooler ${item.label}: entr${pending.size === 1 ? 'y' : 'ies'} ${[...pending].join(', ')} not found in ${conffile} any more.`);
           await a.reload();
           // Check what the pooler now says rather than assume the file was taken.
-          const ok = await waitFor(async () => (await a.databases()).filter((e) => item.entries.includes(e.name)).every((e) => sideOf(e, this.sides) === active), performance.now() + 2_000, 5);
+          const ok = await waitFor(
+            async () => (await a.databases()).filter((e) => item.entries.includes(e.name)).every((e) => sideOf(e, this.sides) === active),
+            performance.now() + 2_000,
+            5,
+          );
           if (!ok) throw failure(`Pooler ${item.label} still points elsewhere after RELOAD: check ${conffile}.`);
           for (const n of item.entries) item.pointsAt[n] = active;
         } finally {
@@ -288,7 +297,10 @@ export class PoolerTier implements ClientTier {
         }
       }),
     );
-    await clearHeld(this.targets, plan.map((p) => p.label));
+    await clearHeld(
+      this.targets,
+      plan.map((p) => p.label),
+    );
   }
 
   async release(active: Color, target: DbTarget): Promise<string> {
@@ -307,7 +319,9 @@ export class PoolerTier implements ClientTier {
     } else {
       // The switch hook saw the record resolve to the new writer; PgBouncer may still hold the old address for
       // up to dns_max_ttl (the container sets 1 s): wait it out before new server connections are made.
-      const ttl = await this.withAdmins(async (admins) => Math.max(0, ...(await Promise.all(admins.map(async (a) => Number((await a.config()).dns_max_ttl ?? 0))))));
+      const ttl = await this.withAdmins(async (admins) =>
+        Math.max(0, ...(await Promise.all(admins.map(async (a) => Number((await a.config()).dns_max_ttl ?? 0))))),
+      );
       await sleep(Math.min(15, ttl) * 1000);
     }
     await this.resumeAll(plan);
@@ -320,7 +334,12 @@ export class PoolerTier implements ClientTier {
  * them onto `active`. Returns one line per pooler released; [] when none was held. Throws (one sentence) when a
  * held pooler cannot be reached or resumed.
  */
-export async function settleHeldPoolers(targets: Record<Color, DbTarget>, active: Color, given: readonly PoolerRef[], opts: PoolerTierOptions = {}): Promise<string[]> {
+export async function settleHeldPoolers(
+  targets: Record<Color, DbTarget>,
+  active: Color,
+  given: readonly PoolerRef[],
+  opts: PoolerTierOptions = {},
+): Promise<string[]> {
   const held = await readHeld(targets);
   if (held.length === 0) return [];
   const refs = held.map((h) => refForLabel(h.label, given));
@@ -332,5 +351,8 @@ export async function settleHeldPoolers(targets: Record<Color, DbTarget>, active
 /** For status: journaled holds and paused entries, one problem sentence each (empty when none). */
 export async function heldPoolerProblems(targets: Record<Color, DbTarget>): Promise<string[]> {
   const held = await readHeld(targets).catch(() => []);
-  return held.map((h) => `pooler ${h.label} is held by bgmig since ${h.heldAt} (entries ${h.entries.join(', ')}): its clients wait — run \`bgmig db cutover\` or \`bgmig db rollback\` (or \`bgmig db sync status\`) with ${POOLER_PASSWORD_ENV} set to resume it.`);
+  return held.map(
+    (h) =>
+      `pooler ${h.label} is held by bgmig since ${h.heldAt} (entries ${h.entries.join(', ')}): its clients wait — run \`bgmig db cutover\` or \`bgmig db rollback\` (or \`bgmig db sync status\`) with ${POOLER_PASSWORD_ENV} set to resume it.`,
+  );
 }

@@ -43,7 +43,14 @@ async function ok<T>(event: unknown): Promise<T> {
 
 async function putPending(password: string, username = APP_USER): Promise<string> {
   const id = randomUUID();
-  await sm.send(new PutSecretValueCommand({ SecretId: appArn, ClientRequestToken: id, SecretString: JSON.stringify({ username, password }), VersionStages: ['AWSPENDING'] }));
+  await sm.send(
+    new PutSecretValueCommand({
+      SecretId: appArn,
+      ClientRequestToken: id,
+      SecretString: JSON.stringify({ username, password }),
+      VersionStages: ['AWSPENDING'],
+    }),
+  );
   return id;
 }
 
@@ -59,7 +66,11 @@ beforeAll(async () => {
   sm = new SecretsManagerClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
   const secret = async (name: string, value: object) => sm.send(new CreateSecretCommand({ Name: name, SecretString: JSON.stringify(value) }));
   const master = (s: PgServer) => ({ username: 'postgres', password: s.password, engine: 'postgres', host: '127.0.0.1', port: s.port, dbname: 'postgres' });
-  const [blueArn, greenArn, app] = await Promise.all([secret('secret-db-blue-ap', master(b)), secret('secret-db-green-ap', master(g)), secret('secret-db-app-ap', { username: APP_USER, password: INITIAL })]);
+  const [blueArn, greenArn, app] = await Promise.all([
+    secret('secret-db-blue-ap', master(b)),
+    secret('secret-db-green-ap', master(g)),
+    secret('secret-db-app-ap', { username: APP_USER, password: INITIAL }),
+  ]);
   appArn = app.ARN ?? '';
   currentId = app.VersionId ?? '';
   env = {
@@ -92,7 +103,8 @@ describe('cutover function: setAppPassword and checkAppLogin', () => {
     pendingId = await putPending(PENDING);
     const pend = await ok<CheckAppLoginReport>({ operation: 'checkAppLogin', options: { versionStage: 'AWSPENDING', versionId: pendingId } });
     expect(pend).toMatchObject({ versionId: pendingId, blue: { ok: false, rejected: true }, green: { ok: false, rejected: true } });
-    if (!pend.blue.ok) expect(pend.blue.error).toMatch(/^PostgreSQL rejected the credentials for bgmig_app@127\.0\.0\.1:\d+\/app: check the password in the secret or URL\.$/);
+    if (!pend.blue.ok)
+      expect(pend.blue.error).toMatch(/^PostgreSQL rejected the credentials for bgmig_app@127\.0\.0\.1:\d+\/app: check the password in the secret or URL\.$/);
   });
 
   it('setAppPassword applies exactly the named version on both clusters; the login check then accepts it', async () => {
@@ -137,8 +149,16 @@ describe('cutover function: setAppPassword and checkAppLogin', () => {
 
   it('both or neither: an unreachable green changes nothing on blue', async () => {
     const nextId = await putPending(NEXT);
-    const closed = await sm.send(new CreateSecretCommand({ Name: 'secret-db-green-closed', SecretString: JSON.stringify({ username: 'postgres', password: servers.green.password, host: '127.0.0.1', port: 1 }) }));
-    const r = await call({ operation: 'setAppPassword', options: { versionId: nextId, versionStage: 'AWSPENDING' } }, { ...env, [CutoverEnv.GreenSecretArn]: closed.ARN });
+    const closed = await sm.send(
+      new CreateSecretCommand({
+        Name: 'secret-db-green-closed',
+        SecretString: JSON.stringify({ username: 'postgres', password: servers.green.password, host: '127.0.0.1', port: 1 }),
+      }),
+    );
+    const r = await call(
+      { operation: 'setAppPassword', options: { versionId: nextId, versionStage: 'AWSPENDING' } },
+      { ...env, [CutoverEnv.GreenSecretArn]: closed.ARN },
+    );
     expect(r).toMatchObject({ ok: false, error: { exitCode: 1, message: expect.stringMatching(/^db init failed on green .*connection refused/) } });
     expect(await canLogin('blue', INITIAL)).toBe(true);
     expect(await canLogin('blue', NEXT)).toBe(false);

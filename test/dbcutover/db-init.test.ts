@@ -30,7 +30,9 @@ function canLogin(s: PgServer, password: string, database = 'app'): Promise<bool
 }
 
 async function state(s: PgServer): Promise<{ role: boolean; db: boolean }> {
-  const r = await s.sql("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='bgmig_app') AS role, EXISTS (SELECT 1 FROM pg_database WHERE datname='app') AS db");
+  const r = await s.sql(
+    "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='bgmig_app') AS role, EXISTS (SELECT 1 FROM pg_database WHERE datname='app') AS db",
+  );
   return r.rows[0] as { role: boolean; db: boolean };
 }
 
@@ -136,7 +138,7 @@ describe('db init (app role SQL)', () => {
     expect(await state(green)).toEqual({ role: false, db: false });
   });
 
-  it('both or neither: for an existing role, a failure after blue committed restores blue\'s previous password', async () => {
+  it("both or neither: for an existing role, a failure after blue committed restores blue's previous password", async () => {
     await initAppRole({ blue: admin(blue), green: admin(green) }, PW1);
     const err = await initAppRole({ blue: admin(blue), green: admin(green) }, PW2, {
       afterCommit: async (c) => {
@@ -192,7 +194,10 @@ describe('bgmig db init (command, direct mode, in-process)', () => {
 
   it('takes the password from BGMIG_APP_PASSWORD', async () => {
     const { io } = memIo();
-    const r = await runDbInit({ blueUrl: blue.url('postgres'), greenUrl: green.url('postgres') }, { io, aws, suffix: undefined, env: { BGMIG_APP_PASSWORD: PW2 } });
+    const r = await runDbInit(
+      { blueUrl: blue.url('postgres'), greenUrl: green.url('postgres') },
+      { io, aws, suffix: undefined, env: { BGMIG_APP_PASSWORD: PW2 } },
+    );
     expect(r.passwordSource).toBe('BGMIG_APP_PASSWORD');
     expect(await canLogin(blue, PW2)).toBe(true);
   });
@@ -200,7 +205,11 @@ describe('bgmig db init (command, direct mode, in-process)', () => {
   it('bad input, exit 2, nothing changed: no password, one URL only, stdin with --suffix, neither mode', async () => {
     const { io } = memIo();
     const cases: Array<[Parameters<typeof runDbInit>[0], string | undefined, RegExp]> = [
-      [{ blueUrl: blue.url('postgres'), greenUrl: green.url('postgres') }, undefined, /needs the application password: pipe it with --app-password-stdin or set BGMIG_APP_PASSWORD/],
+      [
+        { blueUrl: blue.url('postgres'), greenUrl: green.url('postgres') },
+        undefined,
+        /needs the application password: pipe it with --app-password-stdin or set BGMIG_APP_PASSWORD/,
+      ],
       [{ blueUrl: blue.url('postgres') }, undefined, /needs both --blue-url and --green-url/],
       [{ appPasswordStdin: true }, 'demo', /--app-password-stdin is for direct mode/],
       [{}, undefined, /Pass --suffix NAME \(AWS mode\) or --blue-url and --green-url/],
@@ -241,7 +250,9 @@ describe('bgmig db init (the real executable, direct mode)', () => {
     expect(argv.code).toBe(2);
     const none = await runBgmig(['db', 'init'], { env });
     expect(none.code).toBe(2);
-    expect(none.stderr.trim()).toBe('error: Direct mode needs the application password: pipe it with --app-password-stdin or set BGMIG_APP_PASSWORD (it is never taken from an argument).');
+    expect(none.stderr.trim()).toBe(
+      'error: Direct mode needs the application password: pipe it with --app-password-stdin or set BGMIG_APP_PASSWORD (it is never taken from an argument).',
+    );
     expect(await state(blue)).toEqual({ role: false, db: false });
   });
 });

@@ -3,19 +3,19 @@
  * GetChange, read-back) and with aws-sdk-client-mock for what moto cannot do (a change that stays PENDING, a
  * read-back that disagrees).
  */
-import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, GetChangeCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import {
+  ChangeResourceRecordSetsCommand,
+  CreateHostedZoneCommand,
+  GetChangeCommand,
+  ListResourceRecordSetsCommand,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
 import { CreateVpcCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BgmigError } from '../../src/core/errors.js';
+import type { BgmigError } from '../../src/core/errors.js';
 import { OutputKey } from '../../src/core/outputs.js';
-import {
-  colorOfEndpoint,
-  readActiveDatabase,
-  readActiveDatabaseFromOutputs,
-  switchActiveDatabase,
-  upsertDbRecord,
-} from '../../src/dns/switch.js';
+import { colorOfEndpoint, readActiveDatabase, readActiveDatabaseFromOutputs, switchActiveDatabase, upsertDbRecord } from '../../src/dns/switch.js';
 import { startMoto, type Moto } from '../harness/moto.js';
 
 const endpoints = { blue: 'aurora-blue-s.cluster-x.us-east-1.rds.amazonaws.com', green: 'aurora-green-s.cluster-x.us-east-1.rds.amazonaws.com' };
@@ -36,7 +36,14 @@ describe('against moto', () => {
     const cfg = { region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
     r53 = new Route53Client(cfg);
     const vpc = await new EC2Client(cfg).send(new CreateVpcCommand({ CidrBlock: '10.8.0.0/16' }));
-    const z = await r53.send(new CreateHostedZoneCommand({ Name: 's.bgmig.internal', CallerReference: 'dns-test', VPC: { VPCId: vpc.Vpc!.VpcId!, VPCRegion: 'us-east-1' }, HostedZoneConfig: { PrivateZone: true } }));
+    const z = await r53.send(
+      new CreateHostedZoneCommand({
+        Name: 's.bgmig.internal',
+        CallerReference: 'dns-test',
+        VPC: { VPCId: vpc.Vpc!.VpcId!, VPCRegion: 'us-east-1' },
+        HostedZoneConfig: { PrivateZone: true },
+      }),
+    );
     zoneId = z.HostedZone!.Id!;
   });
   afterAll(async () => moto?.stop());
@@ -48,7 +55,12 @@ describe('against moto', () => {
     expect(g).toMatchObject({ color: 'green', value: endpoints.green, ttl: 5, status: 'INSYNC', recordName: record });
     expect(await readActiveDatabase(r53, ref, endpoints)).toMatchObject({ state: 'green', color: 'green', value: endpoints.green, ttl: 5 });
     await switchActiveDatabase(r53, { hostedZoneId: zoneId.replace('/hostedzone/', ''), recordName: `${record}.` }, endpoints, 'blue', { pollMs: 10 });
-    const outputs = { [OutputKey.HostedZoneId]: zoneId, [OutputKey.DbRecordName]: record, [OutputKey.BlueClusterEndpoint]: endpoints.blue, [OutputKey.GreenClusterEndpoint]: endpoints.green };
+    const outputs = {
+      [OutputKey.HostedZoneId]: zoneId,
+      [OutputKey.DbRecordName]: record,
+      [OutputKey.BlueClusterEndpoint]: endpoints.blue,
+      [OutputKey.GreenClusterEndpoint]: endpoints.green,
+    };
     expect(await readActiveDatabaseFromOutputs(r53, outputs)).toMatchObject({ state: 'blue', color: 'blue' });
   });
 
@@ -73,13 +85,19 @@ describe('with aws-sdk-client-mock', () => {
   it('polls GetChange until INSYNC', async () => {
     mock.reset();
     mock.on(ChangeResourceRecordSetsCommand).resolves({ ChangeInfo: { Id: '/change/C1', Status: 'PENDING', SubmittedAt: new Date() } });
-    mock.on(GetChangeCommand).resolvesOnce({ ChangeInfo: { Id: 'C1', Status: 'PENDING', SubmittedAt: new Date() } }).resolves({ ChangeInfo: { Id: 'C1', Status: 'INSYNC', SubmittedAt: new Date() } });
+    mock
+      .on(GetChangeCommand)
+      .resolvesOnce({ ChangeInfo: { Id: 'C1', Status: 'PENDING', SubmittedAt: new Date() } })
+      .resolves({ ChangeInfo: { Id: 'C1', Status: 'INSYNC', SubmittedAt: new Date() } });
     const r = await upsertDbRecord(client(), ref, endpoints.green, { pollMs: 5 });
     expect(r).toMatchObject({ status: 'INSYNC', changeId: 'C1', value: endpoints.green });
     expect(mock.commandCalls(GetChangeCommand)).toHaveLength(2);
     const change = mock.commandCalls(ChangeResourceRecordSetsCommand)[0].args[0].input;
     expect(change.HostedZoneId).toBe('Z1');
-    expect(change.ChangeBatch?.Changes?.[0]).toMatchObject({ Action: 'UPSERT', ResourceRecordSet: { Name: 'db.s.bgmig.internal', Type: 'CNAME', TTL: 5, ResourceRecords: [{ Value: endpoints.green }] } });
+    expect(change.ChangeBatch?.Changes?.[0]).toMatchObject({
+      Action: 'UPSERT',
+      ResourceRecordSet: { Name: 'db.s.bgmig.internal', Type: 'CNAME', TTL: 5, ResourceRecords: [{ Value: endpoints.green }] },
+    });
   });
 
   it('a change that stays PENDING fails after the bound, in one sentence', async () => {
@@ -89,13 +107,19 @@ describe('with aws-sdk-client-mock', () => {
     const started = Date.now();
     const e = await upsertDbRecord(client(), ref, endpoints.green, { pollMs: 20, waitTimeoutMs: 200 }).catch((x: unknown) => x);
     expect(Date.now() - started).toBeLessThan(1_000);
-    expect((e as BgmigError).message).toMatch(/^Route 53 change C2 \(db\.s\.bgmig\.internal -> aurora-green-s\.cluster-x\.us-east-1\.rds\.amazonaws\.com\) was still PENDING after 0 s: /);
+    expect((e as BgmigError).message).toMatch(
+      /^Route 53 change C2 \(db\.s\.bgmig\.internal -> aurora-green-s\.cluster-x\.us-east-1\.rds\.amazonaws\.com\) was still PENDING after 0 s: /,
+    );
   });
 
   it('a read-back that disagrees fails the switch', async () => {
     mock.reset();
     mock.on(ChangeResourceRecordSetsCommand).resolves({ ChangeInfo: { Id: '/change/C3', Status: 'INSYNC', SubmittedAt: new Date() } });
-    mock.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: [{ Name: 'db.s.bgmig.internal.', Type: 'CNAME', TTL: 5, ResourceRecords: [{ Value: endpoints.blue }] }], IsTruncated: false, MaxItems: 1 });
+    mock.on(ListResourceRecordSetsCommand).resolves({
+      ResourceRecordSets: [{ Name: 'db.s.bgmig.internal.', Type: 'CNAME', TTL: 5, ResourceRecords: [{ Value: endpoints.blue }] }],
+      IsTruncated: false,
+      MaxItems: 1,
+    });
     const e = await switchActiveDatabase(client(), ref, endpoints, 'green').catch((x: unknown) => x);
     expect((e as BgmigError).message).toMatch(/reads back as aurora-blue-s\.cluster-x\.us-east-1\.rds\.amazonaws\.com instead of aurora-green-s/);
   });

@@ -161,7 +161,12 @@ beforeAll(async () => {
   const sm = new SecretsManagerClient(cfg);
   const vpc = await new EC2Client(cfg).send(new CreateVpcCommand({ CidrBlock: '10.9.0.0/16' }));
   const zone = await r53.send(
-    new CreateHostedZoneCommand({ Name: 'hx.bgmig.internal', CallerReference: `t-${Date.now()}`, VPC: { VPCId: vpc.Vpc!.VpcId!, VPCRegion: 'us-east-1' }, HostedZoneConfig: { PrivateZone: true } }),
+    new CreateHostedZoneCommand({
+      Name: 'hx.bgmig.internal',
+      CallerReference: `t-${Date.now()}`,
+      VPC: { VPCId: vpc.Vpc!.VpcId!, VPCRegion: 'us-east-1' },
+      HostedZoneConfig: { PrivateZone: true },
+    }),
   );
   zoneId = zone.HostedZone!.Id!; // "/hostedzone/Z…": the function must accept CloudFormation's form
   await r53.send(
@@ -215,7 +220,9 @@ describe('cutover function handler (local PostgreSQL, moto Route 53 + Secrets Ma
   });
 
   it('init: the application role from the app secret on both servers, loginable on both', async () => {
-    const r = await call<{ blue: { roleCreated: boolean; loginVerified: boolean }; green: { roleCreated: boolean; loginVerified: boolean } }>('init', { schemas: ['public'] });
+    const r = await call<{ blue: { roleCreated: boolean; loginVerified: boolean }; green: { roleCreated: boolean; loginVerified: boolean } }>('init', {
+      schemas: ['public'],
+    });
     expect(r.report.blue).toMatchObject({ roleCreated: true, loginVerified: true });
     expect(r.report.green).toMatchObject({ roleCreated: true, loginVerified: true });
     for (const color of ['blue', 'green'] as const) {
@@ -251,8 +258,14 @@ describe('cutover function handler (local PostgreSQL, moto Route 53 + Secrets Ma
     let refused = 0;
     // Refuse the UPSERT to green (a fault moto cannot produce).
     (real as unknown as { send: (cmd: unknown) => Promise<unknown> }).send = async (cmd: unknown) => {
-      const c = cmd as { constructor: { name: string }; input?: { ChangeBatch?: { Changes?: Array<{ ResourceRecordSet?: { ResourceRecords?: Array<{ Value?: string }> } }> } } };
-      if (c.constructor.name === 'ChangeResourceRecordSetsCommand' && c.input?.ChangeBatch?.Changes?.[0]?.ResourceRecordSet?.ResourceRecords?.[0]?.Value === ENDPOINT.green) {
+      const c = cmd as {
+        constructor: { name: string };
+        input?: { ChangeBatch?: { Changes?: Array<{ ResourceRecordSet?: { ResourceRecords?: Array<{ Value?: string }> } }> } };
+      };
+      if (
+        c.constructor.name === 'ChangeResourceRecordSetsCommand' &&
+        c.input?.ChangeBatch?.Changes?.[0]?.ResourceRecordSet?.ResourceRecords?.[0]?.Value === ENDPOINT.green
+      ) {
         refused++;
         throw Object.assign(new Error('User is not authorized to perform route53:ChangeResourceRecordSets'), { name: 'AccessDenied' });
       }
@@ -370,7 +383,9 @@ describe('cutover function handler (local PostgreSQL, moto Route 53 + Secrets Ma
     expect(acked.filter((k) => !onBlue.has(k))).toEqual([]);
     const onGreen = await waitKeys('green', acked);
     expect(acked.filter((k) => !onGreen.has(k))).toEqual([]);
-    const counts = await Promise.all(['blue', 'green'].map((c) => servers[c as Color].sql("SELECT count(*)::int AS n FROM public.items WHERE k NOT LIKE 'probe-%'", 'app')));
+    const counts = await Promise.all(
+      ['blue', 'green'].map((c) => servers[c as Color].sql("SELECT count(*)::int AS n FROM public.items WHERE k NOT LIKE 'probe-%'", 'app')),
+    );
     expect(counts[0].rows[0].n).toBe(counts[1].rows[0].n);
     console.info(`rollback pause ${r.report.pauseMs} ms, ${acked.length} acknowledged writes, all on both sides`);
   });
@@ -381,7 +396,10 @@ describe('cutover function handler (local PostgreSQL, moto Route 53 + Secrets Ma
     expect(await readRecord()).toBe(ENDPOINT.blue);
     expect(await canWrite('blue')).toBe(true);
     for (const s of [servers.blue, servers.green]) {
-      const x = await s.sql('SELECT (SELECT count(*) FROM pg_subscription)::int AS subs, (SELECT count(*) FROM pg_replication_slots)::int AS slots, (SELECT count(*) FROM pg_publication)::int AS pubs', 'app');
+      const x = await s.sql(
+        'SELECT (SELECT count(*) FROM pg_subscription)::int AS subs, (SELECT count(*) FROM pg_replication_slots)::int AS slots, (SELECT count(*) FROM pg_publication)::int AS pubs',
+        'app',
+      );
       expect(x.rows[0]).toEqual({ subs: 0, slots: 0, pubs: 0 });
     }
   });
@@ -390,18 +408,26 @@ describe('cutover function handler (local PostgreSQL, moto Route 53 + Secrets Ma
     const { makeHandler } = await import('../../src/lambda/db-cutover.js');
     const sm = new SecretsManagerClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
     const noHost = await sm.send(
-      new CreateSecretCommand({ Name: 'secret-db-blue-nohost', SecretString: JSON.stringify({ username: 'postgres', password: servers.blue.password, port: servers.blue.port }) }),
+      new CreateSecretCommand({
+        Name: 'secret-db-blue-nohost',
+        SecretString: JSON.stringify({ username: 'postgres', password: servers.blue.password, port: servers.blue.port }),
+      }),
     );
     const h = makeHandler({ env: { ...process.env, [CutoverEnv.BlueSecretArn]: noHost.ARN!, [CutoverEnv.BlueClusterEndpoint]: '127.0.0.1' } });
     const r = await h({ operation: 'init', options: {} });
     expect(r.ok ? 'ok' : r.error.message).toBe('ok');
     // Green is still fenced after sync stop (passive): a re-run of init must not let the application in there.
-    const report = (r as CutoverSuccess).report as { blue: { fenced: boolean; loginVerified: boolean | null }; green: { fenced: boolean; loginVerified: boolean | null } };
+    const report = (r as CutoverSuccess).report as {
+      blue: { fenced: boolean; loginVerified: boolean | null };
+      green: { fenced: boolean; loginVerified: boolean | null };
+    };
     expect(report.green).toMatchObject({ fenced: true, loginVerified: null });
     expect(report.blue).toMatchObject({ fenced: false, loginVerified: true });
     expect(await canWrite('green')).toBe(false);
     expect(await canWrite('blue')).toBe(true);
-    const bad = makeHandler({ env: { ...process.env, [CutoverEnv.BlueSecretArn]: noHost.ARN!, [CutoverEnv.BlueClusterEndpoint]: 'aurora-blue-nohost.invalid' } });
+    const bad = makeHandler({
+      env: { ...process.env, [CutoverEnv.BlueSecretArn]: noHost.ARN!, [CutoverEnv.BlueClusterEndpoint]: 'aurora-blue-nohost.invalid' },
+    });
     const f = await bad({ operation: 'init', options: {} });
     expect(f.ok).toBe(false);
     if (!f.ok) expect(f.error.message).toMatch(/aurora-blue-nohost\.invalid/);
@@ -413,15 +439,26 @@ describe('cutover function handler (local PostgreSQL, moto Route 53 + Secrets Ma
 
     const { makeHandler } = await import('../../src/lambda/db-cutover.js');
     const missing = await makeHandler({ env: { ...process.env, [CutoverEnv.HostedZoneId]: '' } })({ operation: 'syncStatus', options: {} });
-    expect(missing).toMatchObject({ ok: false, error: { exitCode: 1, message: expect.stringMatching(/has no HOSTED_ZONE_ID environment variable: redeploy the stack/) } });
+    expect(missing).toMatchObject({
+      ok: false,
+      error: { exitCode: 1, message: expect.stringMatching(/has no HOSTED_ZONE_ID environment variable: redeploy the stack/) },
+    });
 
-    const noSecret = await makeHandler({ env: { ...process.env, [CutoverEnv.GreenSecretArn]: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:nope-AbCdEf' } })({ operation: 'cutover', options: {} });
-    expect(noSecret).toMatchObject({ ok: false, error: { message: expect.stringMatching(/could not read the green master secret \(ResourceNotFoundException/) } });
+    const noSecret = await makeHandler({
+      env: { ...process.env, [CutoverEnv.GreenSecretArn]: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:nope-AbCdEf' },
+    })({ operation: 'cutover', options: {} });
+    expect(noSecret).toMatchObject({
+      ok: false,
+      error: { message: expect.stringMatching(/could not read the green master secret \(ResourceNotFoundException/) },
+    });
 
     const sm = new SecretsManagerClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
     const wrongPw = 'Wrong-Master-Pw-5521';
     const bad = await sm.send(
-      new CreateSecretCommand({ Name: 'secret-db-green-bad', SecretString: JSON.stringify({ username: 'postgres', password: wrongPw, host: '127.0.0.1', port: servers.green.port }) }),
+      new CreateSecretCommand({
+        Name: 'secret-db-green-bad',
+        SecretString: JSON.stringify({ username: 'postgres', password: wrongPw, host: '127.0.0.1', port: servers.green.port }),
+      }),
     );
     const r = await makeHandler({ env: { ...process.env, [CutoverEnv.GreenSecretArn]: bad.ARN! } })({ operation: 'cutover', options: {} });
     expect(r.ok).toBe(false);
@@ -430,9 +467,14 @@ describe('cutover function handler (local PostgreSQL, moto Route 53 + Secrets Ma
       expect(r.error.message.split('\n')).toHaveLength(1);
       expect(JSON.stringify(r)).not.toContain(wrongPw);
     }
-    const otherUser = await sm.send(new CreateSecretCommand({ Name: 'secret-db-app-other', SecretString: JSON.stringify({ username: 'someone', password: 'Some-Pw-12345' }) }));
+    const otherUser = await sm.send(
+      new CreateSecretCommand({ Name: 'secret-db-app-other', SecretString: JSON.stringify({ username: 'someone', password: 'Some-Pw-12345' }) }),
+    );
     const wrongUser = await makeHandler({ env: { ...process.env, [CutoverEnv.AppSecretArn]: otherUser.ARN! } })({ operation: 'init', options: {} });
-    expect(wrongUser).toMatchObject({ ok: false, error: { exitCode: 1, message: 'The application secret names user "someone" but bgmig manages "bgmig_app": fix the secret\'s username.' } });
+    expect(wrongUser).toMatchObject({
+      ok: false,
+      error: { exitCode: 1, message: 'The application secret names user "someone" but bgmig manages "bgmig_app": fix the secret\'s username.' },
+    });
 
     // Without the knob the function insists on TLS: a plain-TCP server is refused, not silently used.
     const tlsEnv = { ...process.env };
@@ -467,9 +509,16 @@ describe('cutover function handler (local PostgreSQL, moto Route 53 + Secrets Ma
         const out = [];
         for (const event of JSON.parse(process.argv[1])) out.push(await handler(event));
         process.stderr.write(JSON.stringify(out));`;
-      const events = [{ operation: 'active', options: {} }, { operation: 'syncStatus', options: {} }, { operation: 'init', options: {} }];
+      const events = [
+        { operation: 'active', options: {} },
+        { operation: 'syncStatus', options: {} },
+        { operation: 'init', options: {} },
+      ];
       const t0 = Date.now();
-      const { stderr, stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(events)], { env: process.env, maxBuffer: 20 * 1024 * 1024 });
+      const { stderr, stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(events)], {
+        env: process.env,
+        maxBuffer: 20 * 1024 * 1024,
+      });
       const [active, status, init] = JSON.parse(stderr.slice(stderr.indexOf('[{'))) as CutoverResult[];
       expect(active).toMatchObject({ ok: true, report: { color: 'blue', value: ENDPOINT.blue } });
       expect(status).toMatchObject({ ok: true, operation: 'syncStatus', report: { active: 'blue' } });
@@ -479,14 +528,21 @@ describe('cutover function handler (local PostgreSQL, moto Route 53 + Secrets Ma
       expect(lines.length).toBeGreaterThan(3);
       for (const l of lines) expect(JSON.parse(l)).toMatchObject({ service: 'bgmig-db-cutover' });
       for (const secret of [servers.blue.password, servers.green.password, APP_PASSWORD]) expect(stdout + stderr).not.toContain(secret);
-      console.info(`bundle process: ${Date.now() - t0} ms for 3 invocations (active ${active.durationMs} ms, syncStatus ${status.durationMs} ms, init ${init.durationMs} ms)`);
+      console.info(
+        `bundle process: ${Date.now() - t0} ms for 3 invocations (active ${active.durationMs} ms, syncStatus ${status.durationMs} ms, init ${init.durationMs} ms)`,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
   it('every state-changing operation left an audit record in journal/, failures included, with no password', async () => {
-    const s3 = new S3Client({ region: 'us-east-1', endpoint: moto.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const s3 = new S3Client({
+      region: 'us-east-1',
+      endpoint: moto.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'journal/' }));
     const keys = (listed.Contents ?? []).map((o) => o.Key!).sort();
     const docs = await Promise.all(
@@ -501,7 +557,12 @@ describe('cutover function handler (local PostgreSQL, moto Route 53 + Secrets Ma
     // The cutover whose Route 53 change failed after the unfence is on record as a failure, beside the completed
     // ones (the one that finished it is marked resumed).
     const cutovers = records.filter((r) => r.operation === 'cutover');
-    expect(cutovers.filter((c) => !c.ok).map((c) => (c as CutoverFailure).error.message).join(' ')).toMatch(/made green active and writable \(blue stays fenced\)/);
+    expect(
+      cutovers
+        .filter((c) => !c.ok)
+        .map((c) => (c as CutoverFailure).error.message)
+        .join(' '),
+    ).toMatch(/made green active and writable \(blue stays fenced\)/);
     const done = cutovers.filter((c) => c.ok).map((c) => (c as unknown as CutoverSuccess).report as SwitchReport);
     expect(done.map((r) => r.outcome)).toEqual(expect.arrayContaining(['completed']));
     expect(done.some((r) => r.resumed)).toBe(true);
@@ -511,7 +572,10 @@ describe('cutover function handler (local PostgreSQL, moto Route 53 + Secrets Ma
   });
 
   it('the function logged structured JSON and never a password', () => {
-    const lines = logged.join('').split('\n').filter((l) => l.includes('"service":"bgmig-db-cutover"'));
+    const lines = logged
+      .join('')
+      .split('\n')
+      .filter((l) => l.includes('"service":"bgmig-db-cutover"'));
     expect(lines.length).toBeGreaterThan(10);
     for (const l of lines) expect(() => JSON.parse(l)).not.toThrow();
     const all = logged.join('');

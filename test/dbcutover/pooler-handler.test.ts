@@ -57,8 +57,22 @@ beforeAll(async () => {
   r53 = new Route53Client(cfg);
   const sm = new SecretsManagerClient(cfg);
   const vpc = await new EC2Client(cfg).send(new CreateVpcCommand({ CidrBlock: '10.7.0.0/16' }));
-  zoneId = (await r53.send(new CreateHostedZoneCommand({ Name: 'px.bgmig.internal', CallerReference: `p-${Date.now()}`, VPC: { VPCId: vpc.Vpc!.VpcId!, VPCRegion: 'us-east-1' }, HostedZoneConfig: { PrivateZone: true } }))).HostedZone!.Id!;
-  await r53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: RECORD, Type: 'CNAME', TTL: 5, ResourceRecords: [{ Value: ENDPOINT.blue }] } }] } }));
+  zoneId = (
+    await r53.send(
+      new CreateHostedZoneCommand({
+        Name: 'px.bgmig.internal',
+        CallerReference: `p-${Date.now()}`,
+        VPC: { VPCId: vpc.Vpc!.VpcId!, VPCRegion: 'us-east-1' },
+        HostedZoneConfig: { PrivateZone: true },
+      }),
+    )
+  ).HostedZone!.Id!;
+  await r53.send(
+    new ChangeResourceRecordSetsCommand({
+      HostedZoneId: zoneId,
+      ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: RECORD, Type: 'CNAME', TTL: 5, ResourceRecords: [{ Value: ENDPOINT.blue }] } }] },
+    }),
+  );
   const secret = async (name: string, value: object) => (await sm.send(new CreateSecretCommand({ Name: name, SecretString: JSON.stringify(value) }))).ARN!;
   const master = (s: PgServer) => ({ username: 'postgres', password: s.password, engine: 'postgres', host: '127.0.0.1', port: s.port, dbname: 'postgres' });
   const env = {
@@ -109,7 +123,10 @@ describe('cutover function with poolers', () => {
   });
 
   it('cutover then rollback with clients on the poolers: held, repointed, released before the record moves; no client error, nothing lost', async () => {
-    const w = startWorkload(poolers.map((p) => p.url('app', 'bgmig_app', APP_PASSWORD)), { writers: 4, readers: 2 });
+    const w = startWorkload(
+      poolers.map((p) => p.url('app', 'bgmig_app', APP_PASSWORD)),
+      { writers: 4, readers: 2 },
+    );
     let cut: SwitchReport;
     let back: SwitchReport;
     try {
@@ -142,6 +159,8 @@ describe('cutover function with poolers', () => {
     expect(w.acks.filter((id) => !onBlue.has(id))).toEqual([]);
     const st = (await call<SyncStatusReport>('syncStatus')).report;
     expect(st.problems).toEqual([]);
-    console.info(`function-driven poolers: ${w.acks.length} writes, 0 errors; cutover pause ${cut!.pauseMs} ms held ${cut!.holdMs} ms; rollback pause ${back!.pauseMs} ms held ${back!.holdMs} ms`);
+    console.info(
+      `function-driven poolers: ${w.acks.length} writes, 0 errors; cutover pause ${cut!.pauseMs} ms held ${cut!.holdMs} ms; rollback pause ${back!.pauseMs} ms held ${back!.holdMs} ms`,
+    );
   });
 });

@@ -5,7 +5,14 @@
  * `bgmig db init --suffix` runs in-process (runDbInit) against the operator-commands fixture on moto.
  */
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { CreateFunctionCommand, InvokeCommand, LambdaClient, type LambdaClientResolvedConfig, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/client-lambda';
+import {
+  CreateFunctionCommand,
+  InvokeCommand,
+  LambdaClient,
+  type LambdaClientResolvedConfig,
+  type ServiceInputTypes,
+  type ServiceOutputTypes,
+} from '@aws-sdk/client-lambda';
 import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
 import { execFileSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
@@ -109,7 +116,11 @@ describe('remote executor against moto', () => {
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout)).toMatchObject({ error: { exitCode: 1, message: expect.stringMatching(/failed to run init/) } });
 
-    const ex = new RemoteExecutor({ lambda: () => clients().lambda(), functionName: fx.outputs.CutoverFunctionName, logGroup: `log-lambda-db-cutover-${suffix}` });
+    const ex = new RemoteExecutor({
+      lambda: () => clients().lambda(),
+      functionName: fx.outputs.CutoverFunctionName,
+      logGroup: `log-lambda-db-cutover-${suffix}`,
+    });
     for (const run of [() => ex.cutover({}), () => ex.rollback({}), () => ex.syncStatus({}), () => ex.syncStop({}), () => ex.syncStart({})]) {
       const e = await failureOf(run());
       expectOneSentence(e.message);
@@ -150,7 +161,9 @@ describe('remote executor with aws-sdk-client-mock', () => {
 
   it('decodes a well-formed success, sends {operation, options} RequestResponse, and replays progress', async () => {
     const progress: ProgressEvent[] = [{ kind: 'step', step: 'fenced', status: 'done', ms: 20 }];
-    lambdaMock.on(InvokeCommand).resolves({ StatusCode: 200, Payload: enc({ ok: true, operation: 'cutover', report: switchReport, progress, durationMs: 950 }) as never });
+    lambdaMock
+      .on(InvokeCommand)
+      .resolves({ StatusCode: 200, Payload: enc({ ok: true, operation: 'cutover', report: switchReport, progress, durationMs: 950 }) as never });
     const seen: ProgressEvent[] = [];
     const r = await ex.cutover({ maxPauseMs: 5000 }, { progress: (e) => seen.push(e) });
     expect(r).toEqual(switchReport);
@@ -163,14 +176,22 @@ describe('remote executor with aws-sdk-client-mock', () => {
 
   it('an aborted cutover is a report, not an error', async () => {
     const aborted = { ...switchReport, outcome: 'aborted', active: 'blue', error: 'The drain did not finish within 10 s.' };
-    lambdaMock.on(InvokeCommand).resolves({ StatusCode: 200, Payload: enc({ ok: true, operation: 'cutover', report: aborted, progress: [], durationMs: 10 }) as never });
+    lambdaMock
+      .on(InvokeCommand)
+      .resolves({ StatusCode: 200, Payload: enc({ ok: true, operation: 'cutover', report: aborted, progress: [], durationMs: 10 }) as never });
     expect((await ex.cutover({})).outcome).toBe('aborted');
   });
 
   it('a structured failure keeps its message, exit code and details', async () => {
     lambdaMock.on(InvokeCommand).resolves({
       StatusCode: 200,
-      Payload: enc({ ok: false, operation: 'cutover', error: { message: 'Replication lag is 40 MB, above --max-lag 16 MB: wait and retry.', exitCode: 3, details: { lagBytes: 41943040 } }, progress: [], durationMs: 5 }) as never,
+      Payload: enc({
+        ok: false,
+        operation: 'cutover',
+        error: { message: 'Replication lag is 40 MB, above --max-lag 16 MB: wait and retry.', exitCode: 3, details: { lagBytes: 41943040 } },
+        progress: [],
+        durationMs: 5,
+      }) as never,
     });
     const e = await failureOf(ex.cutover({}));
     expect(e.message).toBe('Replication lag is 40 MB, above --max-lag 16 MB: wait and retry.');
@@ -182,7 +203,11 @@ describe('remote executor with aws-sdk-client-mock', () => {
     lambdaMock.on(InvokeCommand).resolves({
       StatusCode: 200,
       FunctionError: 'Unhandled',
-      Payload: enc({ errorType: 'Runtime.ImportModuleError', errorMessage: "Error: Cannot find module 'index'\nRequire stack:\n- /var/runtime/index.mjs", trace: ['x'] }) as never,
+      Payload: enc({
+        errorType: 'Runtime.ImportModuleError',
+        errorMessage: "Error: Cannot find module 'index'\nRequire stack:\n- /var/runtime/index.mjs",
+        trace: ['x'],
+      }) as never,
     });
     const e = await failureOf(ex.syncStatus({}));
     expectOneSentence(e.message);
@@ -200,13 +225,17 @@ describe('remote executor with aws-sdk-client-mock', () => {
     });
     const e = await failureOf(ex.cutover({}));
     expectOneSentence(e.message);
-    expect(e.message).toMatch(/^The cutover function lambda-db-cutover-t timed out during cutover \(.*Task timed out after 900\.00 seconds\): check `bgmig db sync status`, then re-run/);
+    expect(e.message).toMatch(
+      /^The cutover function lambda-db-cutover-t timed out during cutover \(.*Task timed out after 900\.00 seconds\): check `bgmig db sync status`, then re-run/,
+    );
   });
 
   it('a payload that is not a result, or answers another operation, is one sentence', async () => {
     lambdaMock.on(InvokeCommand).resolves({ StatusCode: 200, Payload: enc('null') as never });
     expectOneSentence((await failureOf(ex.syncStop({}))).message);
-    lambdaMock.on(InvokeCommand).resolves({ StatusCode: 200, Payload: enc({ ok: true, operation: 'rollback', report: switchReport, progress: [], durationMs: 1 }) as never });
+    lambdaMock
+      .on(InvokeCommand)
+      .resolves({ StatusCode: 200, Payload: enc({ ok: true, operation: 'rollback', report: switchReport, progress: [], durationMs: 1 }) as never });
     expect((await failureOf(ex.cutover({}))).message).toMatch(/answered a rollback result to a cutover request/);
   });
 

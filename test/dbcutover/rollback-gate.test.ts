@@ -90,14 +90,17 @@ describe('db rollback traffic gate (AWS mode)', () => {
     return { c: { io, aws, globals: { suffix: S, region: 'us-east-1', json: false, color: false, verbose: false, yes: true }, suffix: () => S }, out: stdout };
   }
 
-  const rollbackCalls = () => lambda.commandCalls(InvokeCommand).filter((c) => new TextDecoder().decode(c.args[0].input.Payload as Uint8Array).includes('"rollback"'));
+  const rollbackCalls = () =>
+    lambda.commandCalls(InvokeCommand).filter((c) => new TextDecoder().decode(c.args[0].input.Payload as Uint8Array).includes('"rollback"'));
 
   it('refuses (exit 3) while green takes traffic, without invoking the rollback', async () => {
     await f.setWeights({ blue: 70, green: 30 });
     const e = await runSwitch('rollback', ctx().c, {}).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(BgmigError);
     expect((e as BgmigError).exitCode).toBe(ExitCode.Refused);
-    expect((e as BgmigError).message).toBe("The green service takes 30 % of traffic and may need green's schema: move traffic back first (`bgmig rollback`), or pass --force.");
+    expect((e as BgmigError).message).toBe(
+      "The green service takes 30 % of traffic and may need green's schema: move traffic back first (`bgmig rollback`), or pass --force.",
+    );
     expect(rollbackCalls()).toHaveLength(0);
   });
 

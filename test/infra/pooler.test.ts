@@ -25,17 +25,22 @@ const groupRef = (id: string) => ({ 'Fn::GetAtt': [id, 'GroupId'] });
 
 function ingress(s: Synthesized, groupId: string): Array<Record<string, unknown>> {
   const inline = (props(s.json.Resources[groupId]).SecurityGroupIngress as Array<Record<string, unknown>> | undefined) ?? [];
-  const separate = resourcesOfType(s.json, 'AWS::EC2::SecurityGroupIngress').map(([, r]) => props(r)).filter((p) => JSON.stringify(p.GroupId) === JSON.stringify(groupRef(groupId)));
+  const separate = resourcesOfType(s.json, 'AWS::EC2::SecurityGroupIngress')
+    .map(([, r]) => props(r))
+    .filter((p) => JSON.stringify(p.GroupId) === JSON.stringify(groupRef(groupId)));
   return [...inline, ...separate];
 }
 
 function egress(s: Synthesized, groupId: string): Array<Record<string, unknown>> {
   const inline = (props(s.json.Resources[groupId]).SecurityGroupEgress as Array<Record<string, unknown>> | undefined) ?? [];
-  const separate = resourcesOfType(s.json, 'AWS::EC2::SecurityGroupEgress').map(([, r]) => props(r)).filter((p) => JSON.stringify(p.GroupId) === JSON.stringify(groupRef(groupId)));
+  const separate = resourcesOfType(s.json, 'AWS::EC2::SecurityGroupEgress')
+    .map(([, r]) => props(r))
+    .filter((p) => JSON.stringify(p.GroupId) === JSON.stringify(groupRef(groupId)));
   return [...inline, ...separate];
 }
 
-const poolerService = (s: Synthesized): CfnResource | undefined => resourcesOfType(s.json, 'AWS::ECS::Service').find(([, r]) => props(r).ServiceName === 'svc-pooler-pool')?.[1];
+const poolerService = (s: Synthesized): CfnResource | undefined =>
+  resourcesOfType(s.json, 'AWS::ECS::Service').find(([, r]) => props(r).ServiceName === 'svc-pooler-pool')?.[1];
 
 function appContainerEnv(s: Synthesized, family: string): Record<string, unknown> {
   const td = resourcesOfType(s.json, 'AWS::ECS::TaskDefinition').find(([, r]) => props(r).Family === family)?.[1];
@@ -48,13 +53,15 @@ describe('pooler tier (--pooler)', () => {
     const svc = props(poolerService(on) as CfnResource);
     expect(svc.DesiredCount).toBe(3);
     expect(svc.LaunchType).toBe('FARGATE');
-    const net = (svc.NetworkConfiguration as { AwsvpcConfiguration: { AssignPublicIp: string; Subnets: unknown[]; SecurityGroups: unknown[] } }).AwsvpcConfiguration;
+    const net = (svc.NetworkConfiguration as { AwsvpcConfiguration: { AssignPublicIp: string; Subnets: unknown[]; SecurityGroups: unknown[] } })
+      .AwsvpcConfiguration;
     expect(net.AssignPublicIp).toBe('DISABLED');
     expect(net.SecurityGroups).toEqual([groupRef(sgId(on, 'sg-pooler-pool'))]);
     // The same private subnets the application services use — never a public one.
     const app = props(resourcesOfType(on.json, 'AWS::ECS::Service').find(([, r]) => props(r).ServiceName === n.service('blue'))?.[1] as CfnResource);
     expect(net.Subnets).toEqual((app.NetworkConfiguration as { AwsvpcConfiguration: { Subnets: unknown[] } }).AwsvpcConfiguration.Subnets);
-    const subnetType = (r: CfnResource) => ((props(r).Tags as Array<{ Key: string; Value: string }> | undefined) ?? []).find((t) => t.Key === 'aws-cdk:subnet-type')?.Value;
+    const subnetType = (r: CfnResource) =>
+      ((props(r).Tags as Array<{ Key: string; Value: string }> | undefined) ?? []).find((t) => t.Key === 'aws-cdk:subnet-type')?.Value;
     const subnets = resourcesOfType(on.json, 'AWS::EC2::Subnet');
     const used = subnets.filter(([id]) => JSON.stringify(net.Subnets).includes(`"${id}"`));
     expect(used).toHaveLength(3);
@@ -67,11 +74,18 @@ describe('pooler tier (--pooler)', () => {
   it('admin credentials in their own secret under the secrets key; the task gets them and the application login as ECS secrets, never plain values', () => {
     const [secretId, secret] = resourcesOfType(on.json, 'AWS::SecretsManager::Secret').find(([, r]) => props(r).Name === 'secret-pooler-admin-pool') ?? [];
     expect(secret).toBeDefined();
-    const secretsKey = logicalIdOf(on.json, 'AWS::KMS::Key', 'Description', (props(on.json.Resources[(props(secret as CfnResource).KmsKeyId as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0]]).Description as string));
+    const secretsKey = logicalIdOf(
+      on.json,
+      'AWS::KMS::Key',
+      'Description',
+      props(on.json.Resources[(props(secret as CfnResource).KmsKeyId as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0]]).Description as string,
+    );
     expect(props(secret as CfnResource).KmsKeyId).toEqual({ 'Fn::GetAtt': [secretsKey, 'Arn'] });
     expect(JSON.stringify(props(on.json.Resources[secretsKey]).Description)).toMatch(/secret/i);
     const td = props(resourcesOfType(on.json, 'AWS::ECS::TaskDefinition').find(([, r]) => props(r).Family === 'task-pooler-pool')?.[1] as CfnResource);
-    const c = (td.ContainerDefinitions as Array<{ Secrets: Array<{ Name: string; ValueFrom: unknown }>; Environment: Array<{ Name: string; Value: string }> }>)[0];
+    const c = (
+      td.ContainerDefinitions as Array<{ Secrets: Array<{ Name: string; ValueFrom: unknown }>; Environment: Array<{ Name: string; Value: string }> }>
+    )[0];
     expect(c.Secrets.map((x) => x.Name).sort()).toEqual(['ADMIN_PASSWORD', 'ADMIN_USER', 'APP_PASSWORD', 'APP_USER']);
     expect(JSON.stringify(c.Secrets.filter((x) => x.Name.startsWith('ADMIN')))).toContain(secretId as string);
     const plain = c.Environment.map((e) => `${e.Name}=${e.Value}`).join('\n');
@@ -91,7 +105,9 @@ describe('pooler tier (--pooler)', () => {
     for (const r of poolIn) expect([r.FromPort, r.ToPort]).toEqual([POOLER_PORT, POOLER_PORT]);
     expect(poolIn.some((r) => r.CidrIp !== undefined)).toBe(false);
     // Out: PostgreSQL to the two clusters, HTTPS for image, secrets and logs — nothing else.
-    const out = egress(on, pool).map((r) => `${r.IpProtocol}/${r.FromPort}/${JSON.stringify(r.DestinationSecurityGroupId ?? r.CidrIp)}`).sort();
+    const out = egress(on, pool)
+      .map((r) => `${r.IpProtocol}/${r.FromPort}/${JSON.stringify(r.DestinationSecurityGroupId ?? r.CidrIp)}`)
+      .sort();
     const clusters = ['blue', 'green'].map((c) => sgId(on, n.auroraSecurityGroup(c as 'blue' | 'green')));
     expect(out).toEqual([...clusters.map((id) => `tcp/5432/${JSON.stringify(groupRef(id))}`), 'tcp/443/"0.0.0.0/0"'].sort());
     // The clusters admit the pooler, and no longer the application services directly.

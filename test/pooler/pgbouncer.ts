@@ -119,7 +119,10 @@ export async function startPgBouncer(opts: BouncerOptions): Promise<Bouncer> {
       await admin('SHOW VERSION');
       break;
     } catch (e) {
-      if (Date.now() > deadline) throw new Error(`pgbouncer did not start: ${String(e)}; log: ${existsSync(path.join(dir, 'pgbouncer.log')) ? readFileSync(path.join(dir, 'pgbouncer.log'), 'utf8').slice(-2000) : 'none'}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `pgbouncer did not start: ${String(e)}; log: ${existsSync(path.join(dir, 'pgbouncer.log')) ? readFileSync(path.join(dir, 'pgbouncer.log'), 'utf8').slice(-2000) : 'none'}`,
+        );
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -129,7 +132,8 @@ export async function startPgBouncer(opts: BouncerOptions): Promise<Bouncer> {
     dir,
     ini,
     adminUrl,
-    url: (database, user, password) => `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
+    url: (database, user, password) =>
+      `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
     admin,
     entry: async (name) => {
       const rows = await admin<{ name: string; host: string; port: number; paused: number }>('SHOW DATABASES');

@@ -11,8 +11,24 @@ import { parsePoolerUrl, refForLabel } from '../../src/pooler/tier.js';
 import type { ClientTier } from '../../src/replication/api.js';
 
 const sides = { blue: { host: '10.0.0.1', port: 5432, database: 'app' }, green: { host: '10.0.0.2', port: 5433, database: 'app' } };
-const entry = (over: Partial<PoolerEntry>): PoolerEntry => ({ name: 'app', host: '10.0.0.1', port: 5432, database: 'app', poolMode: null, paused: false, disabled: false, ...over });
-const obs = (over: Partial<PoolerObservation>): PoolerObservation => ({ label: 'postgres://a@p1:6432/pgbouncer', entries: [entry({})], poolMode: 'transaction', conffile: '/etc/pgbouncer/pgbouncer.ini', editable: ['app'], ...over });
+const entry = (over: Partial<PoolerEntry>): PoolerEntry => ({
+  name: 'app',
+  host: '10.0.0.1',
+  port: 5432,
+  database: 'app',
+  poolMode: null,
+  paused: false,
+  disabled: false,
+  ...over,
+});
+const obs = (over: Partial<PoolerObservation>): PoolerObservation => ({
+  label: 'postgres://a@p1:6432/pgbouncer',
+  entries: [entry({})],
+  poolMode: 'transaction',
+  conffile: '/etc/pgbouncer/pgbouncer.ini',
+  editable: ['app'],
+  ...over,
+});
 
 describe('repointEntries', () => {
   const ini = `;; comment
@@ -67,11 +83,19 @@ listen_port = 6432
 describe('decidePoolers', () => {
   it('plans the entries pointing at either side (old side normally, new side after a died run), ignores the rest', () => {
     const d = decidePoolers(
-      [obs({ entries: [entry({}), entry({ name: 'app_ro', host: '10.0.0.2', port: 5433 }), entry({ name: 'other', database: 'other' })], editable: ['app', 'app_ro'] })],
+      [
+        obs({
+          entries: [entry({}), entry({ name: 'app_ro', host: '10.0.0.2', port: 5433 }), entry({ name: 'other', database: 'other' })],
+          editable: ['app', 'app_ro'],
+        }),
+      ],
       sides,
       { needEditable: true },
     );
-    expect(d).toEqual({ kind: 'plan', poolers: [{ label: 'postgres://a@p1:6432/pgbouncer', entries: ['app', 'app_ro'], pointsAt: { app: 'blue', app_ro: 'green' } }] });
+    expect(d).toEqual({
+      kind: 'plan',
+      poolers: [{ label: 'postgres://a@p1:6432/pgbouncer', entries: ['app', 'app_ro'], pointsAt: { app: 'blue', app_ro: 'green' } }],
+    });
   });
 
   it('refuses, naming each pooler and its fix: no entry for the pair, session pooling, a config file it cannot edit', () => {
@@ -95,7 +119,9 @@ describe('decidePoolers', () => {
   });
 
   it('an entry with its own pool_mode = transaction under a session default is fine; a DNS-following tier needs no editable file', () => {
-    expect(decidePoolers([obs({ poolMode: 'session', entries: [entry({ poolMode: 'transaction' })], editable: [] })], sides, { needEditable: false }).kind).toBe('plan');
+    expect(
+      decidePoolers([obs({ poolMode: 'session', entries: [entry({ poolMode: 'transaction' })], editable: [] })], sides, { needEditable: false }).kind,
+    ).toBe('plan');
   });
 
   it('the same pooler given twice is planned once', () => {
@@ -113,8 +139,18 @@ describe('decidePoolers', () => {
 
 describe('decideHold', () => {
   it('holds only when every entry paused; names the late ones', () => {
-    expect(decideHold([{ label: 'p1', entry: 'app', paused: true }, { label: 'p2', entry: 'app', paused: true }])).toEqual({ ok: true });
-    expect(decideHold([{ label: 'p1', entry: 'app', paused: true }, { label: 'p2', entry: 'app', paused: false }])).toEqual({ ok: false, late: ['app on p2'] });
+    expect(
+      decideHold([
+        { label: 'p1', entry: 'app', paused: true },
+        { label: 'p2', entry: 'app', paused: true },
+      ]),
+    ).toEqual({ ok: true });
+    expect(
+      decideHold([
+        { label: 'p1', entry: 'app', paused: true },
+        { label: 'p2', entry: 'app', paused: false },
+      ]),
+    ).toEqual({ ok: false, late: ['app on p2'] });
   });
 });
 
@@ -122,7 +158,11 @@ describe('parsePoolerUrl', () => {
   it('takes the password from the environment when the URL has none, and labels without it', () => {
     const r = parsePoolerUrl('postgres://admin@pool-1:6432/pgbouncer', '--pooler', { BGMIG_POOLER_PASSWORD: 'pw' });
     expect(r).toEqual({ host: 'pool-1', port: 6432, user: 'admin', password: 'pw', label: 'postgres://admin@pool-1:6432/pgbouncer' });
-    expect(parsePoolerUrl('postgres://admin:inline@pool-1/pgbouncer', '--pooler', {})).toMatchObject({ port: 6432, password: 'inline', label: 'postgres://admin@pool-1:6432/pgbouncer' });
+    expect(parsePoolerUrl('postgres://admin:inline@pool-1/pgbouncer', '--pooler', {})).toMatchObject({
+      port: 6432,
+      password: 'inline',
+      label: 'postgres://admin@pool-1:6432/pgbouncer',
+    });
     expect(refForLabel(r.label, [{ ...r, password: 'given' }], {}).password).toBe('given');
   });
 
@@ -137,16 +177,35 @@ describe('handOver', () => {
   const target = { host: 'h', port: 1, database: 'd', user: 'u', password: 'p', ssl: false as const };
   const tier = (log: string[], followsSwitch = false): ClientTier & { followsSwitch: boolean } => ({
     followsSwitch,
-    hold: async () => (log.push('hold'), 'held'),
-    repoint: async (c) => (log.push(`repoint ${c}`), 'repointed'),
-    release: async (c) => (log.push(`release ${c}`), 'released'),
+    hold: async () => {
+      log.push('hold');
+      return 'held';
+    },
+    repoint: async (c) => {
+      log.push(`repoint ${c}`);
+      return 'repointed';
+    },
+    release: async (c) => {
+      log.push(`release ${c}`);
+      return 'released';
+    },
   });
 
   it('a pooler that points at the writer directly is released before the hook; clients follow at the release', async () => {
     const log: string[] = [];
     const t = tier(log);
     await holdClients(t);
-    const h = await handOver({ clients: t, onSwitch: async (c) => (log.push(`hook ${c}`), { detail: 'dns done', clientsFollowAt: performance.now() + 10_000 }) }, 'green', target);
+    const h = await handOver(
+      {
+        clients: t,
+        onSwitch: async (c) => {
+          log.push(`hook ${c}`);
+          return { detail: 'dns done', clientsFollowAt: performance.now() + 10_000 };
+        },
+      },
+      'green',
+      target,
+    );
     expect(log).toEqual(['hold', 'release green', 'hook green']);
     expect(h.detail).toBe('released; dns done');
     expect(h.clientsFollowAt).toBeLessThan(performance.now());

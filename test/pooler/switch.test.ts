@@ -54,12 +54,18 @@ describe('through PgBouncer', () => {
       expect(c.code, c.stderr).toBe(0);
       cut = parseJson<SwitchReport>(c);
       expect(`${c.stdout}${c.stderr}`).not.toContain(ADMIN_PASSWORD);
-      expect(await entries()).toEqual([{ host: '127.0.0.1', port: pair.green.port, paused: false }, { host: '127.0.0.1', port: pair.green.port, paused: false }]);
+      expect(await entries()).toEqual([
+        { host: '127.0.0.1', port: pair.green.port, paused: false },
+        { host: '127.0.0.1', port: pair.green.port, paused: false },
+      ]);
       await moreAcks(w, 100);
       const r = await bgmig(pair, ['db', 'rollback', '--yes', '--json', ...poolerArgs()], env);
       expect(r.code, r.stderr).toBe(0);
       back = parseJson<SwitchReport>(r);
-      expect(await entries()).toEqual([{ host: '127.0.0.1', port: pair.blue.port, paused: false }, { host: '127.0.0.1', port: pair.blue.port, paused: false }]);
+      expect(await entries()).toEqual([
+        { host: '127.0.0.1', port: pair.blue.port, paused: false },
+        { host: '127.0.0.1', port: pair.blue.port, paused: false },
+      ]);
       await moreAcks(w, 100);
     } finally {
       await w.stop();
@@ -85,7 +91,9 @@ describe('through PgBouncer', () => {
     expect(w.acks.filter((id) => !ids.has(id))).toEqual([]);
     expect({ blue: await appCanWrite(pair.blue), green: await appCanWrite(pair.green) }).toEqual({ blue: true, green: false });
     expect(await heldRows()).toBe(0);
-    console.info(`through 2 poolers: ${w.acks.length} writes, 0 errors; cutover pause ${cut!.pauseMs} ms held ${cut!.holdMs} ms; rollback pause ${back!.pauseMs} ms held ${back!.holdMs} ms`);
+    console.info(
+      `through 2 poolers: ${w.acks.length} writes, 0 errors; cutover pause ${cut!.pauseMs} ms held ${cut!.holdMs} ms; rollback pause ${back!.pauseMs} ms held ${back!.holdMs} ms`,
+    );
   });
 
   it('a pooler that cannot pause in time (a transaction held open through it) aborts the cutover: every pooler resumed, nothing changed', async () => {
@@ -100,17 +108,25 @@ describe('through PgBouncer', () => {
       expect(r.code, r.stderr).toBe(1);
       const rep = parseJson<SwitchReport>(r);
       expect(rep).toMatchObject({ outcome: 'aborted', active: 'blue' });
-      expect(rep.error).toMatch(/A pooler did not pause within 800 ms \(app on postgres:\/\/pgb_admin@127\.0\.0\.1:\d+\/pgbouncer — a transaction held open through it\?\): every pooler was resumed and nothing was changed/);
+      expect(rep.error).toMatch(
+        /A pooler did not pause within 800 ms \(app on postgres:\/\/pgb_admin@127\.0\.0\.1:\d+\/pgbouncer — a transaction held open through it\?\): every pooler was resumed and nothing was changed/,
+      );
       // Nothing was fenced: the held-open transaction still commits.
       await long.query('COMMIT');
     } finally {
       await long.end();
     }
-    expect(await entries()).toEqual([{ host: '127.0.0.1', port: pair.blue.port, paused: false }, { host: '127.0.0.1', port: pair.blue.port, paused: false }]);
+    expect(await entries()).toEqual([
+      { host: '127.0.0.1', port: pair.blue.port, paused: false },
+      { host: '127.0.0.1', port: pair.blue.port, paused: false },
+    ]);
     expect(readFileSync(poolers[0].ini, 'utf8')).toBe(ini);
     // Replication as before (green's idle publication from the last rollback is all the undo tidies away).
     const idle = (xs: string[]) => xs.filter((x) => x !== 'pub bgmig_pub_green');
-    expect({ blue: await replicationObjects(pair.blue), green: idle(await replicationObjects(pair.green)) }).toEqual({ blue: before.blue, green: idle(before.green) });
+    expect({ blue: await replicationObjects(pair.blue), green: idle(await replicationObjects(pair.green)) }).toEqual({
+      blue: before.blue,
+      green: idle(before.green),
+    });
     expect(before.blue).toEqual(['pub bgmig_pub_blue', 'slot bgmig_sub_blue_to_green']);
     expect(idle(before.green)).toEqual(['sub bgmig_sub_blue_to_green']);
     expect({ blue: await appCanWrite(pair.blue), green: await appCanWrite(pair.green) }).toEqual({ blue: true, green: false });
@@ -127,7 +143,10 @@ describe('through PgBouncer', () => {
     held.on('error', () => undefined);
     await held.connect();
     await held.query('SELECT 1');
-    const killed = await bgmig(pair, ['db', 'cutover', '--yes', '--json', '--skip-validation', ...poolerArgs()], { ...env, BGMIG_FAILPOINT: 'after:cutover:fenced' });
+    const killed = await bgmig(pair, ['db', 'cutover', '--yes', '--json', '--skip-validation', ...poolerArgs()], {
+      ...env,
+      BGMIG_FAILPOINT: 'after:cutover:fenced',
+    });
     expect(killed.code, killed.stderr).toBe(128);
     expect((await entries()).map((e) => e?.paused)).toEqual([true, true]);
     // Its next query, arriving now, is held by the pooler, not refused.
@@ -148,7 +167,10 @@ describe('through PgBouncer', () => {
     const again = await bgmig(pair, ['db', 'cutover', '--yes', '--json', '--skip-validation'], env);
     expect(again.code, again.stderr).toBe(0);
     expect(parseJson<SwitchReport>(again)).toMatchObject({ outcome: 'completed', active: 'green', resumed: true });
-    expect(await entries()).toEqual([{ host: '127.0.0.1', port: pair.green.port, paused: false }, { host: '127.0.0.1', port: pair.green.port, paused: false }]);
+    expect(await entries()).toEqual([
+      { host: '127.0.0.1', port: pair.green.port, paused: false },
+      { host: '127.0.0.1', port: pair.green.port, paused: false },
+    ]);
     expect(await q).toBe(1);
     await held.end();
     expect(await heldRows()).toBe(0);
@@ -166,7 +188,10 @@ describe('through PgBouncer', () => {
     expect(rep).toMatchObject({ outcome: 'aborted', active: 'green' });
     expect(rep.error).toContain(`Cannot reach the pooler's admin console ${dead}`);
     expect(rep.steps.some((s) => s.step.startsWith('fence '))).toBe(false);
-    expect(await entries()).toEqual([{ host: '127.0.0.1', port: pair.green.port, paused: false }, { host: '127.0.0.1', port: pair.green.port, paused: false }]);
+    expect(await entries()).toEqual([
+      { host: '127.0.0.1', port: pair.green.port, paused: false },
+      { host: '127.0.0.1', port: pair.green.port, paused: false },
+    ]);
     expect({ blue: await appCanWrite(pair.blue), green: await appCanWrite(pair.green) }).toEqual({ blue: false, green: true });
     expect(await heldRows()).toBe(0);
   });
@@ -183,7 +208,10 @@ describe('through PgBouncer', () => {
     const undo = await bgmig(pair, ['db', 'cutover', '--yes', '--json', '--skip-validation'], env);
     expect(undo.code, undo.stderr).toBe(0);
     expect(parseJson<SwitchReport>(undo)).toMatchObject({ operation: 'cutover', outcome: 'completed', active: 'green', resumed: true });
-    expect(await entries()).toEqual([{ host: '127.0.0.1', port: pair.green.port, paused: false }, { host: '127.0.0.1', port: pair.green.port, paused: false }]);
+    expect(await entries()).toEqual([
+      { host: '127.0.0.1', port: pair.green.port, paused: false },
+      { host: '127.0.0.1', port: pair.green.port, paused: false },
+    ]);
     // The write that waited in the pooler ran on green, the writable side, and replicates back to blue.
     const id = (await q).rows[0].id as number;
     await held.end();
@@ -196,7 +224,7 @@ describe('through PgBouncer', () => {
 
   it('--max-pause running out with the poolers held undoes the rollback and resumes them on green: no client error', async () => {
     const w = startWorkload(clientUrls(), { writers: 4, readers: 2 });
-    let r;
+    let r: Awaited<ReturnType<typeof bgmig>> | undefined;
     try {
       await moreAcks(w, 50);
       r = await bgmig(pair, ['db', 'rollback', '--yes', '--json', '--max-pause', '1ms', ...poolerArgs()], env);
@@ -204,13 +232,17 @@ describe('through PgBouncer', () => {
     } finally {
       await w.stop();
     }
+    if (!r) throw new Error('the rollback did not run');
     expect(r.code, r.stderr).toBe(1);
     const rep = parseJson<SwitchReport>(r);
     expect(rep).toMatchObject({ outcome: 'aborted', active: 'green' });
     expect(rep.error).toMatch(/--max-pause ran out/);
     expect(rep.undo.map((u) => u.step)).toContain('release clients');
     expect(w.errors).toEqual([]);
-    expect(await entries()).toEqual([{ host: '127.0.0.1', port: pair.green.port, paused: false }, { host: '127.0.0.1', port: pair.green.port, paused: false }]);
+    expect(await entries()).toEqual([
+      { host: '127.0.0.1', port: pair.green.port, paused: false },
+      { host: '127.0.0.1', port: pair.green.port, paused: false },
+    ]);
     const rows = await waitConverged(pair);
     const ids = new Set((JSON.parse(rows.orders) as Array<{ id: number }>).map((o) => o.id));
     expect(w.acks.filter((id) => !ids.has(id))).toEqual([]);

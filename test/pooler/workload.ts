@@ -76,7 +76,8 @@ export async function moreAcks(w: Workload, n: number, timeoutMs = 20_000): Prom
   const target = w.acks.length + n;
   const until = Date.now() + timeoutMs;
   while (w.acks.length < target) {
-    if (Date.now() > until) throw new Error(`only ${w.acks.length - (target - n)} of ${n} writes acknowledged in ${timeoutMs} ms (errors: ${w.errors.slice(-3).join(' | ')})`);
+    if (Date.now() > until)
+      throw new Error(`only ${w.acks.length - (target - n)} of ${n} writes acknowledged in ${timeoutMs} ms (errors: ${w.errors.slice(-3).join(' | ')})`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }

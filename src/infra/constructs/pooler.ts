@@ -69,7 +69,12 @@ export class Pooler extends Construct {
       secretName: `secret-pooler-admin-${s}`,
       description: `bgmig ${s}: PgBouncer admin console login (the cutover function PAUSEs/RESUMEs the poolers with it)`,
       encryptionKey: props.keys.secrets,
-      generateSecretString: { secretStringTemplate: JSON.stringify({ username: POOLER_ADMIN_USER }), generateStringKey: 'password', excludePunctuation: true, passwordLength: 32 },
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ username: POOLER_ADMIN_USER }),
+        generateStringKey: 'password',
+        excludePunctuation: true,
+        passwordLength: 32,
+      },
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
@@ -90,7 +95,11 @@ export class Pooler extends Construct {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
       description: `ECS agent for pooler-${s}: write logs, read the pooler admin and application secrets`,
     });
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', { logGroupName: `log-pooler-${s}`, retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      logGroupName: `log-pooler-${s}`,
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
       family: `task-pooler-${s}`,
       cpu: 256,
@@ -122,13 +131,22 @@ export class Pooler extends Construct {
         ADMIN_USER: ecs.Secret.fromSecretsManager(this.adminSecret, 'username'),
         ADMIN_PASSWORD: ecs.Secret.fromSecretsManager(this.adminSecret, 'password'),
       },
-      healthCheck: { command: ['CMD-SHELL', `nc -z 127.0.0.1 ${POOLER_PORT} || exit 1`], interval: Duration.seconds(10), timeout: Duration.seconds(5), retries: 3 },
+      healthCheck: {
+        command: ['CMD-SHELL', `nc -z 127.0.0.1 ${POOLER_PORT} || exit 1`],
+        interval: Duration.seconds(10),
+        timeout: Duration.seconds(5),
+        retries: 3,
+      },
     });
     // Injecting the secrets needs decrypt through Secrets Manager with the secrets key.
     grantReadSecret(this.executionRole, this.adminSecret, props.keys);
     props.appSecret.grantRead(this.executionRole);
 
-    const namespace = new servicediscovery.PrivateDnsNamespace(this, 'Namespace', { name: `pooler.${s}.bgmig.internal`, vpc: props.vpc, description: `bgmig ${s}: pooler tasks` });
+    const namespace = new servicediscovery.PrivateDnsNamespace(this, 'Namespace', {
+      name: `pooler.${s}.bgmig.internal`,
+      vpc: props.vpc,
+      description: `bgmig ${s}: pooler tasks`,
+    });
     this.service = new ecs.FargateService(this, 'Service', {
       serviceName: `svc-pooler-${s}`,
       cluster: props.cluster,
@@ -150,8 +168,16 @@ export class Pooler extends Construct {
     this.keys = props.keys;
 
     Validations.of(this.adminSecret).acknowledge(
-      { id: 'AwsSolutions-SMG4', reason: 'The pooler admin password is changed by redeploying the pooler (tasks read it at start); a schedule would leave running tasks with the old one.' },
-      { id: 'NIST.800.53.R5-SecretsManagerRotationEnabled', reason: 'The pooler admin password is changed by redeploying the pooler (tasks read it at start); a schedule would leave running tasks with the old one.' },
+      {
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'The pooler admin password is changed by redeploying the pooler (tasks read it at start); a schedule would leave running tasks with the old one.',
+      },
+      {
+        id: 'NIST.800.53.R5-SecretsManagerRotationEnabled',
+        reason:
+          'The pooler admin password is changed by redeploying the pooler (tasks read it at start); a schedule would leave running tasks with the old one.',
+      },
     );
     Validations.of(this.taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
