@@ -216,7 +216,7 @@ function diffTable(c: Collector, b: Table, g: Table, sides: Sides): void {
   const t = qname(b);
   if (b.kind !== g.kind) c.add('TB101', t, `${t} is a ${g.kind} on green, a ${b.kind} on blue`, b.kind, g.kind);
   if (g.kind === 'partitioned table') {
-    const bc = blueCoverage(b, g, sides);
+    const bc = sideCoverage(b, g, sides.blueChildren, sides.blueTables);
     const gc = coverageOf(g, sides.greenChildren.get(key(g)) ?? []);
     const verdict = bc ? covers(bc, gc) : null;
     if (bc && verdict?.answer === 'no') {
@@ -830,16 +830,21 @@ function showOptions(o: readonly string[]): string {
 }
 
 /**
- * The key values blue's table accepts, comparable with green's partitioned table of the same name, or null when
- * they cannot be compared (a partition key change is TB102). A plain table accepts every value — except a plain
- * partition, which only ever holds its own bound: it is compared as its parent's one partition when green
- * sub-partitions it by the parent's key.
+ * The key values `x` accepts, comparable with `other` — the other side's partitioned table of the same name — or
+ * null when they cannot be compared (a partition key change is TB102). A plain table accepts every value, except a
+ * plain partition, which only ever holds its own bound: it is compared as its parent's one partition when the other
+ * side sub-partitions it by the parent's key. `children`/`tables` are x's side's partitions per parent and tables by key.
  */
-function blueCoverage(b: Table, g: Table, sides: Sides): ReturnType<typeof coverageOf> | null {
-  if (b.kind === 'partitioned table') return b.partitionKey === g.partitionKey ? coverageOf(b, sides.blueChildren.get(key(b)) ?? []) : null;
-  if (!b.partitionOf) return coverageOf(b, []);
-  const parent = sides.blueTables.get(key(b.partitionOf));
-  return parent && parent.partitionKey === g.partitionKey ? coverageOf(parent, [b]) : null;
+export function sideCoverage(
+  x: Table,
+  other: Table,
+  children: ReadonlyMap<string, Table[]>,
+  tables: ReadonlyMap<string, Table>,
+): ReturnType<typeof coverageOf> | null {
+  if (x.kind === 'partitioned table') return x.partitionKey === other.partitionKey ? coverageOf(x, children.get(key(x)) ?? []) : null;
+  if (!x.partitionOf) return coverageOf(x, []);
+  const parent = tables.get(key(x.partitionOf));
+  return parent && parent.partitionKey === other.partitionKey ? coverageOf(parent, [x]) : null;
 }
 
 function describeCoverageOf(t: Table, cov: ReturnType<typeof coverageOf>): string {

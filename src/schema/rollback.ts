@@ -15,7 +15,7 @@
 import type { Catalog, Column, DomainType, EnumType, Table } from './catalog.js';
 import { qualify } from './catalog.js';
 import { CODES, type Code } from './codes.js';
-import { notNullOn, partitionsByParent, sortDifferences } from './diff.js';
+import { notNullOn, partitionsByParent, sideCoverage, sortDifferences } from './diff.js';
 import { checkShape, firesForReplication, triggerRefusal, withoutNotValid } from './effects.js';
 import { coverageOf, covers, describeCoverage } from './partitions.js';
 import type { Difference } from './report.js';
@@ -47,22 +47,25 @@ export function diffRollback(blue: Catalog, green: Catalog): Difference[] {
   const domains = { blue: byName(blue.domains), green: byName(green.domains) };
   const blueChildren = partitionsByParent(blue.tables);
   const greenChildren = partitionsByParent(green.tables);
+  const greenTables = new Map(green.tables.map((t) => [key(t), t]));
 
   for (const bt of bm.values()) {
     const gt = gm.get(key(bt));
     if (!gt) continue; // nothing of green's replicates into a table green lacks
     const t = qname(bt);
-    const comparable = bt.kind !== 'partitioned table' || gt.kind !== 'partitioned table' || bt.partitionKey === gt.partitionKey;
-    if ((bt.kind === 'partitioned table' || gt.kind === 'partitioned table') && comparable) {
-      const verdict = covers(coverageOf(gt, greenChildren.get(key(gt)) ?? []), coverageOf(bt, blueChildren.get(key(bt)) ?? []));
-      if (verdict.answer === 'no') {
+    if (bt.kind === 'partitioned table') {
+      // What green may write (its table's key values) must fit blue's partitions.
+      const blueCov = coverageOf(bt, blueChildren.get(key(bt)) ?? []);
+      const greenCov = sideCoverage(gt, bt, greenChildren, greenTables);
+      const verdict = greenCov ? covers(greenCov, blueCov) : null;
+      if (greenCov && verdict?.answer === 'no') {
         add(
           'RB104',
           t,
           null,
           `blue's partitions of ${t} refuse ${verdict.missing} that green's table accepts: once green writes such a row, reverse replication stops and rollback after cutover is impossible`,
-          describeCoverage(coverageOf(bt, blueChildren.get(key(bt)) ?? [])),
-          describeCoverage(coverageOf(gt, greenChildren.get(key(gt)) ?? [])),
+          describeCoverage(blueCov),
+          describeCoverage(greenCov),
         );
       }
     }

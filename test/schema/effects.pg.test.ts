@@ -388,6 +388,13 @@ describe('kind 2: severity by the effect on blue’s writes', () => {
       worksOnGreen: 'insert into ev values (1, 99)',
     },
     {
+      name: 'the mirror: blue sub-partitions a partition that green keeps plain → TB101 risky forward, nothing back (green holds only its bound)',
+      base: 'create table ev (id int, at int) partition by range (at)',
+      blue: 'create table ev_a partition of ev for values from (0) to (100) partition by range (at); create table ev_a1 partition of ev_a for values from (0) to (100)',
+      green: 'create table ev_a partition of ev for values from (0) to (100)',
+      expect: ['TB101 risky public.ev_a', 'DS102 breaking public.ev_a1'],
+    },
+    {
       name: 'a partition sub-partitioned leaving a gap of its bound → TB101 risky, TB104 breaking',
       base: 'create table ev (id int, at int) partition by range (at)',
       blue: 'create table ev_a partition of ev for values from (0) to (100)',
