@@ -67,7 +67,8 @@ export interface ScopeInput {
 
 /** Pure: the scope model of a full catalog. */
 export function scopeTablesOf(c: Catalog, schemas: readonly string[]): ScopeTables {
-  return new Map(tablesInScope(c, schemas).map((t) => [tableKey(t), t.columns.filter((col) => col.generated === null).map((col) => col.name)]));
+  // Unlogged tables are never published by PostgreSQL (preflight's concern, not drift).
+  return new Map(tablesInScope(c, schemas).filter((t) => t.logged).map((t) => [tableKey(t), t.columns.filter((col) => col.generated === null).map((col) => col.name)]));
 }
 
 /**
@@ -146,7 +147,7 @@ export async function readScopeTables(s: Session, schemas: readonly string[]): P
            (SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_attribute a
              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '') AS cols
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p') AND NOT c.relispartition`, [schemas], `read the tables in scope on ${s.color}`);
+     WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relpersistence = 'p'`, [schemas], `read the tables in scope on ${s.color}`);
   return new Map(r.rows.map((x) => [x.t, x.cols ?? []]));
 }
 

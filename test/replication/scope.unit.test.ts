@@ -76,9 +76,9 @@ describe('decideScope', () => {
     expect(d[1].problem).toContain('public.orders.region exists on blue but not on green');
   });
 
-  it('generated columns and other schemas are not in scope', () => {
-    const blue = catalog([table('orders', [col('id'), col('note'), col('total', { generated: 'id * 2' })]), { ...table('x', ['id']), schema: 'other' }]);
-    const green = catalog([table('orders', [col('id'), col('note'), col('total', { generated: 'id * 2' })])]);
+  it('generated columns, unlogged tables and other schemas are not in scope', () => {
+    const blue = catalog([table('orders', [col('id'), col('note'), col('total', { generated: 'id * 2' })]), { ...table('x', ['id']), schema: 'other' }, table('scratch', ['id'], { logged: false })]);
+    const green = catalog([table('orders', [col('id'), col('note'), col('total', { generated: 'id * 2' })]), table('scratch', ['id'], { logged: false })]);
     expect(decideScope({ from: 'blue', to: 'green', tables: { blue: scopeTablesOf(blue, ['public']), green: scopeTablesOf(green, ['public']) }, live: live({ 'public.orders': ['id', 'note'] }, ['public.orders']) })).toEqual([]);
   });
 });
