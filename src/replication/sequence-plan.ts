@@ -41,6 +41,8 @@ export interface SequenceFacts {
   min: string;
   max: string;
   serves: ServedColumn[];
+  /** Set when bgmig's admin role lacks UPDATE on the sequence (setval needs it): that role's name. */
+  notSettableBy?: string | undefined;
 }
 
 export interface SequencePair {
@@ -162,6 +164,12 @@ export function pairSequences(input: PairingInput): SequencePlan {
 
 /** Whether the old side's value can be continued by the new sequence (direction and bounds). */
 function valueProblem(old: SequenceFacts, n: SequenceFacts, from: Color, to: Color): Offender | null {
+  if (n.notSettableBy !== undefined) {
+    return {
+      problem: `${n.notSettableBy} may not set sequence ${n.key} on ${to} (setval needs UPDATE on it)`,
+      fix: `GRANT UPDATE ON SEQUENCE ${n.key} TO ${n.notSettableBy} on ${to}`,
+    };
+  }
   const oInc = BigInt(old.increment);
   const nInc = BigInt(n.increment);
   if (oInc > 0n !== nInc > 0n) {

@@ -20,7 +20,8 @@ import { qualified, type Session } from './session.js';
  */
 const SEQ_SQL = `
 SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, pg_sequence_last_value(c.oid)::text AS last,
-       ps.seqincrement::text AS inc, ps.seqmin::text AS min, ps.seqmax::text AS max
+       ps.seqincrement::text AS inc, ps.seqmin::text AS min, ps.seqmax::text AS max,
+       has_sequence_privilege(c.oid, 'UPDATE') AS settable, current_user AS role
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_sequence ps ON ps.seqrelid = c.oid
  WHERE c.relkind = 'S'`;
 
@@ -41,11 +42,17 @@ SELECT l.seq, tn.nspname AS schema, t.relname AS "table", a.attname AS "column",
 
 /** Reads the sequences of a side (see SEQ_SQL, SERVES_SQL). Errors: a BgmigError naming the side (Session.q). */
 export async function readSequenceFacts(s: Session, schemas: readonly string[]): Promise<SequenceFacts[]> {
-  const seqs = await s.q<{ oid: number; schema: string; name: string; last: string | null; inc: string; min: string; max: string }>(
-    SEQ_SQL,
-    undefined,
-    `read the sequences on ${s.color}`,
-  );
+  const seqs = await s.q<{
+    oid: number;
+    schema: string;
+    name: string;
+    last: string | null;
+    inc: string;
+    min: string;
+    max: string;
+    settable: boolean;
+    role: string;
+  }>(SEQ_SQL, undefined, `read the sequences on ${s.color}`);
   const links = await s.q<{ seq: number; schema: string; table: string; column: string; how: ServeKind }>(
     SERVES_SQL,
     undefined,
@@ -63,6 +70,7 @@ export async function readSequenceFacts(s: Session, schemas: readonly string[]):
       increment: x.inc,
       min: x.min,
       max: x.max,
+      ...(x.settable ? {} : { notSettableBy: x.role }),
       serves: dedupe((serves.get(x.oid) ?? []).map((c) => ({ table: qualified(c.schema, c.table), column: c.column, how: c.how }))),
     }));
 }

@@ -400,6 +400,16 @@ describe('sequences paired through the column they serve (kind 5)', () => {
       "sequence public.item_id_seq serves public.item.id on green, but no sequence serves that column on blue, so bgmig cannot tell where green's sequence must continue — give the column on blue the same identity or nextval default, or drop the default on green",
       'sequence public.ledger_no on green counts up but public.ledger_seq on blue counts down — give public.ledger_no the same direction (ALTER SEQUENCE public.ledger_no INCREMENT BY -1)',
     ]);
+    const locked = pairSequences({
+      from: 'blue',
+      to: 'green',
+      oldColumns,
+      old: [seq('public.item_id_seq', '15', [{ table: 'public.item', column: 'id', how: 'identity' }])],
+      neu: [seq('public.item_id_seq', null, [{ table: 'public.item', column: 'id', how: 'identity' }], { notSettableBy: 'rds_admin' })],
+    });
+    expect(problems(locked)).toEqual([
+      'rds_admin may not set sequence public.item_id_seq on green (setval needs UPDATE on it) — GRANT UPDATE ON SEQUENCE public.item_id_seq TO rds_admin on green',
+    ]);
     const small = pairSequences({
       from: 'blue',
       to: 'green',
