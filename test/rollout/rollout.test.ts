@@ -52,7 +52,8 @@ describe('stepped rollout', () => {
       expect(r.stdout).toMatch(/Rollout \w+ completed: blue 0 \/ green 100 \(verified\)/);
       // Plain lines off a terminal: no cursor movement.
       expect(r.stdout).not.toContain('\x1b[');
-      expect((r.stdout.match(/bake .* left/g) ?? []).length).toBeGreaterThanOrEqual(6);
+      // At least one check per step (two when the machine keeps up with 1 s polls).
+      expect((r.stdout.match(/bake .* left/g) ?? []).length).toBeGreaterThanOrEqual(3);
     } finally {
       await traffic.stop();
     }
