@@ -146,8 +146,8 @@ describe('automatic rollback', () => {
       await f.setAlarm('green', '5xx', 'ALARM');
       const t0 = Date.now();
       const ms = await waitForGreen(f, 0);
-      // Within one interval (1 s) plus the poll's reads and the write; the goal (≤ interval + 1 s) is measured on a
-      // quiet machine by bench/rollout, this bound leaves room for a loaded test run.
+      // Within one interval (1 s) plus the poll's reads and the write; the goal (≤ interval + 1 s) is measured by
+      // bench/rollout (docs/operating.md); this bound leaves room for a test run on a loaded machine.
       expect(ms).toBeLessThanOrEqual(2500);
       expect(Date.now() - t0).toBeLessThan(3000);
       expect(await run.closed).toBe(3);
