@@ -14,7 +14,7 @@ import type { DbTarget } from '../db/connection.js';
 import type { ProgressFn, SyncStatusReport } from '../replication/api.js';
 import type { PoolerRef } from './admin.js';
 import { POOLER_DEFAULTS } from './plan.js';
-import { PoolerTier, heldPoolerProblems, parsePoolerUrl, settleHeldPoolers } from './tier.js';
+import { PoolerTier, heldPoolerProblems, parsePoolerUrl, pausedEntryProblems, settleHeldPoolers } from './tier.js';
 
 export interface PoolerCommandOptions {
   pooler?: string[] | undefined;
@@ -92,7 +92,7 @@ export async function reviewPoolers(
   log: (level: 'info' | 'warn', text: string) => void,
 ): Promise<void> {
   if (report.pending === null && report.active !== null) await settlePoolers(opts, targets, report.active, log);
-  const problems = await heldPoolerProblems(targets);
+  const problems = [...(await heldPoolerProblems(targets)), ...(await pausedEntryProblems(poolerRefs(opts), targets))];
   if (problems.length > 0) {
     report.problems.push(...problems);
     report.healthy = false;

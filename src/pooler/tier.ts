@@ -348,6 +348,38 @@ export async function settleHeldPoolers(
   return [`released poolers a previous run left held (${held.map((h) => h.label).join(', ')}): ${detail}`];
 }
 
+/**
+ * For status: entries of the given poolers that point at either database and are paused although bgmig does not
+ * hold them (someone ran PAUSE by hand, or another tool): their clients wait. bgmig does not resume what it did not
+ * pause; it says so. A pooler that cannot be reached is a problem too.
+ */
+export async function pausedEntryProblems(refs: readonly PoolerRef[], targets: Record<Color, DbTarget>): Promise<string[]> {
+  if (refs.length === 0) return [];
+  const held = new Set((await readHeld(targets).catch(() => [])).map((h) => h.label));
+  const sides = { blue: endpointOf(targets.blue), green: endpointOf(targets.green) };
+  const out: string[] = [];
+  await Promise.all(
+    refs.map(async (ref) => {
+      if (held.has(ref.label)) return;
+      let a: PoolerAdmin | null = null;
+      try {
+        a = await PoolerAdmin.connect(ref);
+        for (const e of await a.databases()) {
+          if (e.paused && sideOf(e, sides) !== null)
+            out.push(
+              `entry ${e.name} of pooler ${ref.label} is paused, not by bgmig: its clients wait — RESUME ${e.name} on its admin console when whoever paused it is done`,
+            );
+        }
+      } catch (e) {
+        out.push(messageOf(e));
+      } finally {
+        await a?.close();
+      }
+    }),
+  );
+  return out.sort();
+}
+
 /** For status: journaled holds and paused entries, one problem sentence each (empty when none). */
 export async function heldPoolerProblems(targets: Record<Color, DbTarget>): Promise<string[]> {
   const held = await readHeld(targets).catch(() => []);

@@ -249,4 +249,20 @@ describe('through PgBouncer', () => {
     expect({ blue: await appCanWrite(pair.blue), green: await appCanWrite(pair.green) }).toEqual({ blue: false, green: true });
     expect(await heldRows()).toBe(0);
   });
+
+  it('db sync status shows a pooler someone else paused as degraded and leaves it to them', async () => {
+    await poolers[0].admin('PAUSE app');
+    try {
+      const st = await bgmig(pair, ['db', 'sync', 'status', '--json', '--pooler', poolers[0].adminUrl], env);
+      expect(st.code, st.stderr).toBe(3);
+      expect(parseJson<SyncStatusReport>(st).problems).toEqual([
+        `entry app of pooler ${poolers[0].adminUrl} is paused, not by bgmig: its clients wait — RESUME app on its admin console when whoever paused it is done`,
+      ]);
+      expect((await entries()).map((e) => e?.paused)).toEqual([true, false]);
+    } finally {
+      await poolers[0].admin('RESUME app');
+    }
+    const ok = await bgmig(pair, ['db', 'sync', 'status', '--json', ...poolerArgs()], env);
+    expect(ok.code, ok.stderr).toBe(0);
+  });
 });
