@@ -77,6 +77,8 @@ export interface WatchCopyOptions {
   /** Both catalogs, to name the likely cause of a failing copy. */
   catalogs?: Record<Color, Catalog> | undefined;
   schemas: readonly string[];
+  /** The tables this copy moves (qualified); default: those not ready at the first look. */
+  tables?: readonly string[] | undefined;
   /** What the operator runs to follow the copy ("`bgmig db sync status`"). */
   follow?: string;
 }
@@ -87,8 +89,10 @@ export async function watchCopy(sub: Session, pub: Session, subName: string, opt
   const maxErrors = opts.maxCopyErrors ?? 3;
   const follow = opts.follow ?? '`bgmig db sync status`';
   let last = await lookAtCopy(sub, subName, new Map());
-  const estimates = await estimateRows(pub, last.notReady.length > 0 ? [...last.notReady] : []);
+  const estimates = await estimateRows(pub, [...(opts.tables ?? last.notReady)]);
   const rowsTotal = [...estimates.values()].reduce((a, b) => a + b, 0) || null;
+  // What this copy moves: the tables not ready when it began (all of them for sync start, the new ones for refresh).
+  const copied = new Set(opts.tables ?? last.notReady);
   const errors0 = last.syncErrorCount;
   let lastProgressAt = performance.now();
   let lastRows = -1;
@@ -128,7 +132,7 @@ export async function watchCopy(sub: Session, pub: Session, subName: string, opt
       }
     }
   }
-  const totals = opts.wait ? await copiedTotals(sub, subName) : { rows: last.rowsCopied, bytes: last.bytesCopied };
+  const totals = opts.wait ? await copiedTotals(sub, subName, copied) : { rows: last.rowsCopied, bytes: last.bytesCopied };
   return { finished: last.tablesDone === last.tablesTotal, tablesDone: last.tablesDone, tablesTotal: last.tablesTotal, durationMs: Math.round(performance.now() - t0), rows: totals.rows, bytes: totals.bytes };
 }
 
@@ -142,12 +146,13 @@ export function causeClass(causes: readonly string[]): string {
 }
 
 /** Rows and on-disk bytes of the subscribed tables once copied (what the copy moved, measured on arrival). */
-async function copiedTotals(sub: Session, subName: string): Promise<{ rows: number; bytes: number }> {
+async function copiedTotals(sub: Session, subName: string, only: ReadonlySet<string>): Promise<{ rows: number; bytes: number }> {
   const r = await sub.q<{ rel: string }>(`
     SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS rel FROM pg_subscription_rel sr JOIN pg_subscription su ON su.oid = sr.srsubid
       JOIN pg_class c ON c.oid = sr.srrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE su.subname = $1 AND n.nspname <> 'bgmig'`, [subName]);
-  if (r.rows.length === 0) return { rows: 0, bytes: 0 };
-  const sql = r.rows.map((x) => `SELECT (SELECT count(*) FROM ${x.rel}) AS n, pg_table_size('${x.rel.replace(/'/g, "''")}'::regclass) AS b`).join(' UNION ALL ');
+  const rels = only.size > 0 ? r.rows.filter((x) => only.has(x.rel)) : r.rows;
+  if (rels.length === 0) return { rows: 0, bytes: 0 };
+  const sql = rels.map((x) => `SELECT (SELECT count(*) FROM ${x.rel}) AS n, pg_table_size('${x.rel.replace(/'/g, "''")}'::regclass) AS b`).join(' UNION ALL ');
   const t = await sub.q<{ n: string; b: string }>(`SELECT sum(n)::bigint AS n, sum(b)::bigint AS b FROM (${sql}) x`);
   return { rows: Number(t.rows[0].n), bytes: Number(t.rows[0].b) };
 }

@@ -104,6 +104,7 @@ export async function syncRefresh(targets: Targets, opts: SyncRefreshOptions = {
     report.copy = await watchCopy(sub, pub, subName, {
       wait: true,
       timeoutMs: opts.copyTimeoutMs ?? REPLICATION_DEFAULTS.copyTimeoutMs,
+      tables: republish,
       catalogs,
       schemas,
     }, progress);
