@@ -13,6 +13,7 @@ import {
 } from '../../src/schema/effects.js';
 import { compareEdge, coverageOf, covers, describeCoverage } from '../../src/schema/partitions.js';
 import { renderReport } from '../../src/cli/commands/validate.js';
+import { schemaVerdict } from '../../src/cli/validation.js';
 import { type ValidationReport, rollbackBlockers } from '../../src/schema/report.js';
 
 describe('checkShape', () => {
@@ -234,6 +235,21 @@ describe('report helpers', () => {
     expect(rollbackBlockers(report)).toEqual([
       { table: 'public.ticket', column: 'subject', code: 'RB101', sentence: 'longer subjects stop reverse replication' },
     ]);
+  });
+  it('schemaVerdict reads a report one way for every gate: blockers, counts, and an old report without the rollback verdict', () => {
+    expect(schemaVerdict(report)).toEqual({
+      verdict: 'compatible',
+      totals: { breaking: 0, risky: 0, safe: 1 },
+      rollback: 'incompatible',
+      blockers: [{ table: 'public.ticket', column: 'subject', code: 'RB101', sentence: 'longer subjects stop reverse replication' }],
+      generatedAt: '2026-11-30T00:00:00.000Z',
+      summary: 'compatible (0 breaking, 0 risky); rollback blocked by 1 column(s): public.ticket.subject (2026-11-30T00:00:00.000Z)',
+    });
+    // A report written before issue 11: no totals (counted here), no rollback verdict ("not judged", never "possible").
+    const { totals: _t, rollback: _r, ...old } = report;
+    const v = schemaVerdict({ ...old, verdict: 'incompatible', differences: [{ ...report.differences[0], severity: 'breaking' }] });
+    expect(v).toMatchObject({ verdict: 'incompatible', totals: { breaking: 1, risky: 0, safe: 0 }, rollback: 'unknown', blockers: undefined });
+    expect(v.summary).toBe('incompatible (1 breaking, 0 risky); rollback not judged (2026-11-30T00:00:00.000Z)');
   });
   it('the human report shows both directions', () => {
     const plain = new Proxy({}, { get: () => plainStyle }) as Parameters<typeof renderReport>[1];
