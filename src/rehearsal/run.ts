@@ -9,8 +9,6 @@
  * Ctrl-C; `--keep` leaves it running and prints how to drive it with the ordinary commands.
  */
 // run.ts is itself loaded lazily (by the rehearse command); everything the walk-through calls is imported here.
-import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -27,18 +25,17 @@ import { type GlobalOptions, makeContext } from '../cli/context.js';
 import { BgmigError, ExitCode, messageOf } from '../core/errors.js';
 import { type Color, names } from '../core/naming.js';
 import { parseDbUrl } from '../db/connection.js';
-import { colorOfEndpoint, dbRecordFromOutputs, readDbRecord, switchActiveDatabase } from '../dns/switch.js';
-import type { SwitchHook } from '../replication/api.js';
 import { LocalExecutor } from '../replication/executor.js';
 import { rollbackBlockers, type ValidationReport } from '../schema/report.js';
-import { provisionStack, type ProvisionedStack } from './aws-stack.js';
-import { type Emulator, emulatorVersion, startEmulator } from './emulator.js';
+import type { ProvisionedStack } from './aws-stack.js';
+import { type Emulator, emulatorVersion } from './emulator.js';
 import { type LocalPooler, startPooler } from './pooler.js';
-import { findBinaries, type LocalPg, serverUser, startServer } from './postgres.js';
+import { findBinaries, type LocalPg, serverUser } from './postgres.js';
 import { renderReport } from './report.js';
-import { BLUE_SCHEMA_SQL, type Endpoint, GREEN_MIGRATION_SQL, missingWrites, SampleApp, SEED_SQL } from './sample-app.js';
+import { type Endpoint, missingWrites, SampleApp } from './sample-app.js';
 import { decideVerdict, switchImpact, type Verdict } from './summary.js';
 import type { TimelineData } from './timeline.js';
+import { APP_DB, nameService, startAws, startDatabases } from './infra.js';
 import { errorSamples, printKeep, printSummary } from './output.js';
 import { type LiveTraffic, publishAlbMetrics, rolloutWithGreenAlarm } from './traffic.js';
 import { REHEARSAL_SUFFIX, type RehearsalIo, type RehearsalOut, type StepRecord, Walk } from './walk.js';
@@ -178,72 +175,14 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
   const skip = walk.skip.bind(walk);
 
   try {
-    // ── Servers ────────────────────────────────────────────────────────────────────────────────────────────────
     const runAs = await serverUser((t) => out.line(`  note: ${t}`));
-    [blue, green] = await setup('start blue and green PostgreSQL (wal_level=logical)', async () => {
-      const servers = await Promise.all(
-        (['blue', 'green'] as const).map(async (c) => {
-          const s = await startServer(workspace, c, bins, runAs);
-          cleanup.add(`${c} PostgreSQL (pid ${s.pid})`, () => s.stop(), [s.pid]);
-          return s;
-        }),
-      );
-      return servers as [LocalPg, LocalPg];
-    });
-    const b = blue;
-    const g = green;
-    const servers: Record<Color, LocalPg> = { blue: b, green: g };
-    const appDb = 'app';
-    const adminUrl = (c: Color) => servers[c].url(appDb);
-
-    await setup('load the sample schema on blue, the schema + expand-only migration on green', async () => {
-      await Promise.all(
-        (['blue', 'green'] as const).map(async (c) => {
-          const admin = new pg.Client({ connectionString: servers[c].url('postgres') });
-          await admin.connect();
-          await admin.query(`CREATE DATABASE ${appDb}`);
-          await admin.end();
-          const db = new pg.Client({ connectionString: adminUrl(c) });
-          await db.connect();
-          try {
-            await db.query(BLUE_SCHEMA_SQL);
-            if (c === 'blue') await db.query(SEED_SQL);
-            else await db.query(GREEN_MIGRATION_SQL);
-          } finally {
-            await db.end();
-          }
-        }),
-      );
-    });
-
-    // ── Emulator ───────────────────────────────────────────────────────────────────────────────────────────────
+    const servers = await startDatabases(walk, workspace, bins, runAs);
+    blue = servers.blue;
+    green = servers.green;
+    const adminUrl = (c: Color) => servers[c].url(APP_DB);
     const appPassword = randomBytes(18).toString('base64url');
     if (motoVersion) {
-      emulator = await setup('start the AWS emulator', async () => {
-        const e = await startEmulator(motoVersion);
-        cleanup.add(`AWS emulator (pid ${e.pid})`, () => e.stop(), [e.pid]);
-        out.line(`   ${e.version} at ${e.endpoint}`);
-        return e;
-      });
-      // The commands build their SDK clients from the standard chain: point it at the emulator, for this process only.
-      Object.assign(process.env, emulator.env);
-      const em = emulator;
-      stack = await setup(`provision ${n.stack} on the emulator (listener, target groups, alarms, secrets, zone + record, bucket)`, () =>
-        provisionStack(em.endpoint, REHEARSAL_SUFFIX, {
-          secretValues: {
-            blue: { engine: 'postgres', host: '127.0.0.1', port: b.port, username: 'postgres', password: b.password, dbname: appDb },
-            green: { engine: 'postgres', host: '127.0.0.1', port: g.port, username: 'postgres', password: g.password, dbname: appDb },
-            app: { engine: 'postgres', username: 'bgmig_app', password: appPassword },
-          },
-        }),
-      );
-      // A deployed stack's services run their tasks; moto reports them running once a desired count is set.
-      const st0 = stack;
-      await Promise.all(
-        (['blue', 'green'] as const).map((c) =>
-          st0.clients.ecs.send(new UpdateServiceCommand({ cluster: st0.ecsClusterName, service: st0.serviceName[c], desiredCount: 2 })),
-        ),
-      );
+      ({ emulator, stack } = await startAws(walk, motoVersion, servers, appPassword));
     } else {
       skip('AWS emulator', 'moto is not installed (pip install "moto[server]==5.2.1")');
     }
@@ -262,47 +201,9 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
     const targets = { blue: parseDbUrl(direct.blueUrl, 'blue'), green: parseDbUrl(direct.greenUrl, 'green') };
 
     // ── The database's name, the listener's weights: what the application sees ─────────────────────────────────
-    // What the application sees of the listener (sampled), shared with the traffic phase.
     const live: LiveTraffic = { weights: { blue: 100, green: 0 } };
-    let activeInMemory: Color = 'blue';
-    // Without the emulator the name lives in memory and the switch hook moves it (what --on-switch does by hand).
-    let resolveName: () => Promise<Color> = async () => activeInMemory;
-    let switchHook: SwitchHook = async (active) => {
-      activeInMemory = active;
-      tl.event(`active name → ${active}`);
-    };
-    let readPassword: () => Promise<string> = async () => appPassword;
-    if (stack) {
-      const st = stack;
-      const { ref, endpoints } = dbRecordFromOutputs(st.outputs, st.stackName);
-      const r53 = st.clients.route53;
-      resolveName = async () => colorOfEndpoint((await readDbRecord(r53, ref))?.value, endpoints) ?? 'blue';
-      // The cutover function's own switch: UPSERT, wait for INSYNC, read back.
-      switchHook = async (active) => {
-        await switchActiveDatabase(r53, ref, endpoints, active, { pollMs: 200 });
-        tl.event(`db record → ${active}`);
-      };
-      readPassword = async () => {
-        const v = await st.clients.secrets.send(new GetSecretValueCommand({ SecretId: st.secretArn.app, VersionStage: 'AWSCURRENT' }));
-        return (JSON.parse(v.SecretString ?? '{}') as { password?: string }).password ?? '';
-      };
-      samplers.push(
-        setInterval(() => {
-          void st
-            .readWeights()
-            .then((w) => {
-              live.weights = w;
-              tl.weights(w);
-            })
-            .catch(() => undefined);
-          void resolveName()
-            .then((c) => tl.active(c))
-            .catch(() => undefined);
-        }, 50),
-      );
-    } else {
-      samplers.push(setInterval(() => tl.active(activeInMemory), 50));
-    }
+    const { resolveName, switchHook, readPassword, sampler } = nameService(walk, stack, live, appPassword);
+    samplers.push(sampler);
     const resolve = async (): Promise<Endpoint> => {
       const c = await resolveName();
       return { host: '127.0.0.1', port: servers[c].port, color: c };
@@ -344,7 +245,15 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
     if (poolerBin) {
       const bin = poolerBin;
       pooler = await setup('start PgBouncer in front of blue (transaction pooling)', async () => {
-        const p = await startPooler(bin, path.join(workspace, 'pooler'), appDb, { host: '127.0.0.1', port: b.port }, 'bgmig_app', await readPassword(), runAs);
+        const p = await startPooler(
+          bin,
+          path.join(workspace, 'pooler'),
+          APP_DB,
+          { host: '127.0.0.1', port: servers.blue.port },
+          'bgmig_app',
+          await readPassword(),
+          runAs,
+        );
         cleanup.add(`PgBouncer (pid ${p.pid})`, () => p.stop(), [p.pid]);
         return p;
       });
@@ -358,7 +267,7 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
 
     // The application starts: it writes to blue through the name.
     app = new SampleApp({
-      database: appDb,
+      database: APP_DB,
       user: 'bgmig_app',
       password: readPassword,
       resolve: appResolve,
