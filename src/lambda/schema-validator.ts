@@ -55,8 +55,13 @@ function stringList(v: unknown, field: string): string[] | undefined {
 export function parseEvent(raw: unknown): ValidatorEvent {
   const e = (raw ?? {}) as Record<string, unknown>;
   if (typeof e !== 'object' || Array.isArray(e)) throw new HandlerError('The event must be a JSON object ({includeSchemas?, excludeSchemas?, ignoreCodes?}).');
-  if (e.kind !== undefined && e.kind !== 'validate') throw new HandlerError(`The event kind ${JSON.stringify(e.kind)} is not supported: use "validate" (or none) or "connection-check".`);
-  return { includeSchemas: stringList(e.includeSchemas, 'includeSchemas'), excludeSchemas: stringList(e.excludeSchemas, 'excludeSchemas'), ignoreCodes: stringList(e.ignoreCodes, 'ignoreCodes') };
+  if (e.kind !== undefined && e.kind !== 'validate')
+    throw new HandlerError(`The event kind ${JSON.stringify(e.kind)} is not supported: use "validate" (or none) or "connection-check".`);
+  return {
+    includeSchemas: stringList(e.includeSchemas, 'includeSchemas'),
+    excludeSchemas: stringList(e.excludeSchemas, 'excludeSchemas'),
+    ignoreCodes: stringList(e.ignoreCodes, 'ignoreCodes'),
+  };
 }
 
 function isConnectionCheck(raw: unknown): raw is Record<string, unknown> & { kind: 'connection-check' } {
@@ -72,7 +77,12 @@ export function parseConnectionCheck(raw: Record<string, unknown>): ConnectionCh
   } catch (e) {
     throw new HandlerError(messageOf(e));
   }
-  return { kind: 'connection-check', color: raw.color, ...(selector.versionStage !== undefined ? { versionStage: selector.versionStage } : {}), ...(selector.versionId !== undefined ? { versionId: selector.versionId } : {}) };
+  return {
+    kind: 'connection-check',
+    color: raw.color,
+    ...(selector.versionStage !== undefined ? { versionStage: selector.versionStage } : {}),
+    ...(selector.versionId !== undefined ? { versionId: selector.versionId } : {}),
+  };
 }
 
 /**
@@ -97,7 +107,15 @@ async function readTarget(secrets: SecretsManagerClient, env: NodeJS.ProcessEnv,
 }
 
 function errorReport(message: string, started: number): ValidationReport {
-  return { verdict: 'error', blue: null, green: null, differences: [], durationMs: Date.now() - started, generatedAt: new Date().toISOString(), error: message };
+  return {
+    verdict: 'error',
+    blue: null,
+    green: null,
+    differences: [],
+    durationMs: Date.now() - started,
+    generatedAt: new Date().toISOString(),
+    error: message,
+  };
 }
 
 async function store(s3: S3Client, bucket: string, report: ValidationReport): Promise<void> {
@@ -112,7 +130,12 @@ async function store(s3: S3Client, bucket: string, report: ValidationReport): Pr
  * The connection check. Never throws: every failure is `{ok: false, rejected, error}` with one sentence, and neither
  * the result nor a log line carries the password (messages are scrubbed with it).
  */
-async function connectionCheck(raw: Record<string, unknown>, secrets: () => SecretsManagerClient, env: NodeJS.ProcessEnv, logger: Logger): Promise<ConnectionCheckResult> {
+async function connectionCheck(
+  raw: Record<string, unknown>,
+  secrets: () => SecretsManagerClient,
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+): Promise<ConnectionCheckResult> {
   const known: string[] = [];
   let result: ConnectionCheckResult;
   let color: string = String(raw.color);
@@ -161,7 +184,10 @@ export function makeHandler(deps: ValidatorDeps = {}): (event: unknown) => Promi
       bucket = requireEnv(env, ValidatorEnv.ArtifactsBucket);
       const opts = parseEvent(event);
       const sm = secrets();
-      const [blue, green] = await Promise.all([readTarget(sm, env, requireEnv(env, ValidatorEnv.BlueSecretArn), 'blue'), readTarget(sm, env, requireEnv(env, ValidatorEnv.GreenSecretArn), 'green')]);
+      const [blue, green] = await Promise.all([
+        readTarget(sm, env, requireEnv(env, ValidatorEnv.BlueSecretArn), 'blue'),
+        readTarget(sm, env, requireEnv(env, ValidatorEnv.GreenSecretArn), 'green'),
+      ]);
       known.push(blue.password, green.password);
       if (blue.ssl === false) logger.warn('BGMIG_DB_SSL=disable: connecting without TLS (test/tunnel setting)');
       logger.info('validating', { blue: describeTarget(blue), green: describeTarget(green), ...opts });
@@ -175,7 +201,11 @@ export function makeHandler(deps: ValidatorDeps = {}): (event: unknown) => Promi
       } catch (e) {
         // Gates read reports/latest.json: a report that could not be stored must not look like a pass.
         const was = report.verdict === 'error' ? report.error : `verdict ${report.verdict}`;
-        report = { ...report, verdict: 'error', error: `The validation finished (${was}) but the report could not be written to s3://${bucket}/reports/ (${messageOf(e)}): check the function's s3:PutObject permission.` };
+        report = {
+          ...report,
+          verdict: 'error',
+          error: `The validation finished (${was}) but the report could not be written to s3://${bucket}/reports/ (${messageOf(e)}): check the function's s3:PutObject permission.`,
+        };
       }
     }
     const log = {

@@ -81,7 +81,9 @@ export async function runValidate(opts: ValidateCommandOptions, deps: ValidateDe
     throw badInput('--suffix and --blue-url/--green-url choose different modes: pass either --suffix (through the deployed Lambda) or both URLs (direct).');
   }
   if (direct && (opts.blueUrl === undefined || opts.greenUrl === undefined)) {
-    throw badInput(`Direct mode needs both URLs: add ${opts.blueUrl === undefined ? '--blue-url' : '--green-url'} (or use --suffix to validate through the deployed Lambda).`);
+    throw badInput(
+      `Direct mode needs both URLs: add ${opts.blueUrl === undefined ? '--blue-url' : '--green-url'} (or use --suffix to validate through the deployed Lambda).`,
+    );
   }
   if (!direct && opts.suffix === undefined) {
     throw badInput('Nothing to validate: pass --suffix NAME (through the deployed Lambda) or --blue-url and --green-url (direct).');
@@ -90,7 +92,10 @@ export async function runValidate(opts: ValidateCommandOptions, deps: ValidateDe
   if (unknown.length > 0) {
     throw badInput(`--ignore ${unknown.join(', ')} is not a validator code: see the codes table in docs/validator.md (e.g. IX101).`);
   }
-  for (const [flag, list] of [['--schema', opts.schema], ['--exclude-schema', opts.excludeSchema]] as const) {
+  for (const [flag, list] of [
+    ['--schema', opts.schema],
+    ['--exclude-schema', opts.excludeSchema],
+  ] as const) {
     if ((list ?? []).some((s) => s.trim() === '')) throw badInput(`${flag} needs a schema name, got an empty one.`);
   }
   const both = (opts.schema ?? []).filter((s) => (opts.excludeSchema ?? []).includes(s));
@@ -129,7 +134,9 @@ export async function runValidate(opts: ValidateCommandOptions, deps: ValidateDe
     // Replication scope (issue 10, REPL-LIVE): tables/columns in scope that a running replication does not carry
     // are a warning here; `db sync status` and the cutover/rollback gates refuse on them.
     const { scopeDriftOf } = await import('../../replication/scope.js');
-    const drift = await scopeDriftOf({ blue: parseDbUrl(opts.blueUrl ?? '', '--blue-url'), green: parseDbUrl(opts.greenUrl ?? '', '--green-url') }).catch(() => null);
+    const drift = await scopeDriftOf({ blue: parseDbUrl(opts.blueUrl ?? '', '--blue-url'), green: parseDbUrl(opts.greenUrl ?? '', '--green-url') }).catch(
+      () => null,
+    );
     for (const d of drift ?? []) deps.io.warn(`replication does not carry this: ${d.problem} — ${d.fix}`);
   }
   return VERDICT_EXIT[report.verdict];
@@ -147,7 +154,9 @@ const SEVERITY_STYLE: Record<Severity, (s: Style) => (t: string) => string> = {
 export function renderReport(r: ValidationReport, s: Style): string {
   const lines: string[] = [];
   const side = (name: string, d: ValidationReport['blue']) =>
-    d ? `${name} ${d.target ?? ''} (PostgreSQL ${d.serverVersion}, ${d.counts.tables ?? 0} tables, ${d.counts.columns ?? 0} columns)`.replace('  ', ' ') : `${name} unread`;
+    d
+      ? `${name} ${d.target ?? ''} (PostgreSQL ${d.serverVersion}, ${d.counts.tables ?? 0} tables, ${d.counts.columns ?? 0} columns)`.replace('  ', ' ')
+      : `${name} unread`;
   if (r.verdict === 'error') {
     lines.push(`${s.red.bold('ERROR')}  ${r.error ?? 'the validation failed'}`);
     if (r.blue || r.green) lines.push(s.dim(`${side('blue', r.blue)}; ${side('green', r.green)}`));
@@ -180,7 +189,10 @@ function renderRollback(lines: string[], r: ValidationReport, s: Style): void {
   if (!back) return;
   const counts = SEVERITY_ORDER.map((sev) => `${back.totals[sev]} ${sev}`).join(', ');
   const verdict = back.verdict === 'compatible' ? s.green.bold('ROLLBACK POSSIBLE') : s.red.bold('ROLLBACK BLOCKED');
-  lines.push('', `${verdict}  ${counts}${back.ignored ? ` (${back.ignored} ignored)` : ''} — green's writes replicated back into blue's schema after db cutover`);
+  lines.push(
+    '',
+    `${verdict}  ${counts}${back.ignored ? ` (${back.ignored} ignored)` : ''} — green's writes replicated back into blue's schema after db cutover`,
+  );
   if (back.differences.length === 0) {
     lines.push('Everything green can write, blue can hold.');
     return;
