@@ -4,8 +4,8 @@
  * pooler), reconnect on errors as docs/database.md asks applications to, and record every acknowledged write so
  * the end can check, row by row, that none was lost.
  *
- * Requests are served by blue's or green's code in proportion to the listener's live weights: green's code writes
- * through the view the migration added, blue's does not. That is what the ALB's weighted forward does to real traffic.
+ * Requests are served by blue's or green's code in proportion to the listener's live weights: green's code reads
+ * the view the migration added before it writes, blue's does not. That is what the ALB's weighted forward does to real traffic.
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
