@@ -7,11 +7,13 @@
  *   weights per step, then a bake with a check every interval; any failing check rolls back (exit 3).
  * - `--resume`: continues the newest held rollout from the journal. `--force-unlock`: removes a stale lease.
  */
+import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import type { Weights } from '../../core/config.js';
 import { BgmigError, ExitCode, badInput } from '../../core/errors.js';
 import { formatMs, parseDuration } from '../../core/units.js';
 import { type GateResult, type GateVerdict, judgeGates } from '../../rollout/gates.js';
+import { acquireLease, forceUnlock, type HeldLease, releaseLease } from '../../rollout/lease.js';
 import { DEFAULT_THRESHOLDS, gatesRequired, leaseTtlMs, parseSteps, type RolloutPlan, type Thresholds } from '../../rollout/plan.js';
 import type { RolloutEvent, RolloutResult, StepGates } from '../../rollout/run.js';
 import type { TrafficSession } from '../../rollout/session.js';
@@ -22,7 +24,7 @@ import { alarmNamesOf, alarmStates, targetHealth } from '../health.js';
 import type { Io } from '../io.js';
 import { readActiveDatabase, type ActiveDatabase } from '../live-state.js';
 import { requireStack, type StackInfo } from '../stack.js';
-import { formatWeights, readWeights, trafficTarget, weightBar, writeWeights } from '../traffic.js';
+import { formatWeights, readWeights, trafficTarget, weightBar, type WriteResult, writeWeights } from '../traffic.js';
 import { invokeValidator, readLatestReport } from '../validation.js';
 
 export interface PromoteOptions {
@@ -130,8 +132,7 @@ async function runOneStep(opts: PromoteOptions & { weight: number }, io: Io, aws
   const need = gatesRequired(before, desired);
   let gates: GateResult[] = [];
   let validation: { verdict: string; generatedAt: string } | undefined;
-  let held: import('../../rollout/lease.js').HeldLease | undefined;
-  const lease = await import('../../rollout/lease.js');
+  let held: HeldLease | undefined;
   const s3 = await aws.s3();
 
   if (opts.skipValidation && need.required) {
@@ -176,9 +177,8 @@ async function runOneStep(opts: PromoteOptions & { weight: number }, io: Io, aws
     const who = await s.caller();
     const now = Date.now();
     const ttl = leaseTtlMs(15_000);
-    const { hostname } = await import('node:os');
     held = (
-      await lease.acquireLease(
+      await acquireLease(
         s3,
         s.bucket,
         {
@@ -197,11 +197,11 @@ async function runOneStep(opts: PromoteOptions & { weight: number }, io: Io, aws
       )
     ).lease;
   }
-  let res: import('../../rollout/listener.js').WriteResult;
+  let res: WriteResult;
   try {
     res = await writeWeights(aws, target, desired, { expected: before });
   } finally {
-    if (held) await lease.releaseLease(s3, s.bucket, held).catch(() => false);
+    if (held) await releaseLease(s3, s.bucket, held).catch(() => false);
   }
   await s.record({
     kind: 'promote',
@@ -345,7 +345,6 @@ async function runSteps(opts: PromoteOptions, io: Io, aws: AwsClients, s: Traffi
 }
 
 async function runForceUnlock(io: Io, aws: AwsClients, s: TrafficSession): Promise<ExitCode> {
-  const { forceUnlock } = await import('../../rollout/lease.js');
   const removed = await forceUnlock(await aws.s3(), s.bucket);
   if (removed) {
     await s.record({
