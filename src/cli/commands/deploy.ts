@@ -217,7 +217,8 @@ Example:
       action<StackOptionValues & { settings?: string; requireApproval: string; outputsFile?: string; method: DeploymentMethodName; changeEnvironment: boolean }>(async (ctx, o) => {
         const requireApproval = parseRequireApproval(o.requireApproval);
         const outputsFile = o.outputsFile !== undefined ? checkOutputFile(o.outputsFile, '--outputs-file') : undefined;
-        if (ctx.io.yes && requireApproval !== 'never') {
+        // Only when asked for: the default level with --yes is the ordinary non-interactive deploy.
+        if (ctx.io.yes && requireApproval !== 'never' && cmd.getOptionValueSource('requireApproval') === 'cli') {
           noEffect(ctx.io, [{ flag: `--require-approval ${requireApproval}`, value: true }], 'with --yes (every approval is answered yes)');
         }
         const suffix = ctx.suffix();
