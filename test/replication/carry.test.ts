@@ -330,6 +330,31 @@ describe('kind 6: the way back is checked before the way forward', () => {
     expect(ok.stderr).toContain('accepted rollback risk');
   });
 
+  it('a validation that cannot finish is exit 1 with its cause, never a hint to skip the gate (issue 16)', async () => {
+    await scenario(
+      'k6l',
+      'CREATE TABLE t (id int PRIMARY KEY); CREATE VIEW v AS SELECT id FROM t;',
+      'CREATE TABLE t (id int PRIMARY KEY); CREATE VIEW v AS SELECT id FROM t;',
+    );
+    const start = await run('k6l', ['db', 'sync', 'start', '--yes']);
+    expect(start.code, start.stderr).toBe(0);
+    // A session on green holds the view exclusively: reading its definition waits past the validator's lock timeout.
+    const holder = await green.connect('k6l');
+    try {
+      await holder.query('BEGIN READ WRITE; LOCK TABLE v IN ACCESS EXCLUSIVE MODE');
+      const r = await run('k6l', ['db', 'cutover', '--yes']);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).not.toContain('--skip-validation');
+      expect(oneSentence(r)).toMatch(
+        /^error: The schema validation could not run \(Green database: .*lock timeout.*\): nothing was changed — fix that and run the cutover again\.$/,
+      );
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await holder.end();
+    }
+    await blueWritable('k6l');
+  });
+
   it('an outage is exit 1 with its cause, and never suggests turning a gate off (issue 16)', async () => {
     const dead = `postgres://postgres:x@127.0.0.1:1/k6`;
     const r = await runBgmig(['db', 'cutover', '--yes'], { env: { BGMIG_BLUE_URL: blue.url('k6'), BGMIG_GREEN_URL: dead, NO_COLOR: '1' } });

@@ -44,9 +44,7 @@ async function schemaGate(mode: Mode, ctx: CommandContext): Promise<ValidationRe
     );
   }
   if (r.verdict !== 'compatible') {
-    throw failure(
-      `The schema validation could not run (${r.error ?? r.verdict}): nothing was changed — make both databases reachable and run the cutover again.`,
-    );
+    throw failure(`The schema validation could not run (${r.error ?? r.verdict}): nothing was changed — fix that and run the cutover again.`);
   }
   ctx.io.info('  ✓ schema validation: compatible');
   return r;
@@ -145,6 +143,8 @@ export async function runSwitch(op: Operation, ctx: CommandContext, opts: Switch
   const verb = resuming
     ? `Finish the interrupted ${status.pending?.operation}`
     : `${op === 'cutover' ? 'Cut over' : 'Roll back'} the database from ${from} to ${to}`;
+  // Poolers that cannot take part are refused here (exit 3), before anything is changed.
+  if (mode.kind === 'direct') await clientTier(opts, mode.targets, poolerPauseMs)?.preflight();
   if (!(await ctx.io.confirm(`${verb}? Application writes pause for up to ${formatMs(maxPauseMs)}.`))) {
     throw refused(`The ${op} was cancelled: nothing was changed.`);
   }
