@@ -41,6 +41,8 @@ import type {
   SyncStartReport,
   SyncStatusOptions,
   SyncStatusReport,
+  SyncRefreshOptions,
+  SyncRefreshReport,
   SyncStopOptions,
   SyncStopReport,
 } from '../replication/api.js';
@@ -138,6 +140,29 @@ export class RemoteExecutor implements Executor {
 
   async syncStop(opts: SyncStopOptions, cb: Callbacks = {}): Promise<SyncStopReport> {
     return (await this.invoke('syncStop', opts, cb.progress)).report;
+  }
+
+  /** The function starts the copy of what it brings in; the copy is watched from here, as for syncStart (REPL-LIVE). */
+  async syncRefresh(opts: SyncRefreshOptions, cb: Callbacks = {}): Promise<SyncRefreshReport> {
+    const report = (await this.invoke('syncRefresh', { ...opts, waitForCopy: false }, cb.progress)).report;
+    if (opts.waitForCopy === false || report.dryRun || !report.copy || report.copy.finished) return report;
+    const deadline = Date.now() + (opts.copyTimeoutMs ?? REPLICATION_DEFAULTS.copyTimeoutMs);
+    const started = Date.now();
+    for (;;) {
+      const st = await this.syncStatus({});
+      const done = st.tables.filter((t) => t.state === 'ready' || t.state === 'synced').length;
+      cb.progress?.({ kind: 'copy', tablesDone: done, tablesTotal: st.tables.length, rowsCopied: report.copy.rows, bytesCopied: report.copy.bytes });
+      if (st.tables.length > 0 && done === st.tables.length) {
+        return { ...report, copy: { ...report.copy, finished: true, tablesDone: done, tablesTotal: st.tables.length, durationMs: report.copy.durationMs + (Date.now() - started) } };
+      }
+      if (st.state === 'broken' || st.state === 'none' || st.state === 'stopped') {
+        throw new BgmigError(`The copy of the refreshed tables did not complete (sync state ${st.state}${st.problems[0] ? `: ${st.problems[0]}` : ''}): see \`bgmig db sync status\`.`, ExitCode.Failure);
+      }
+      if (Date.now() >= deadline) {
+        throw new BgmigError(`The copy of the refreshed tables is still running after ${Math.round((Date.now() - started) / 1000)} s: follow it with \`bgmig db sync status --watch\`.`, ExitCode.Failure);
+      }
+      await sleep(this.o.pollMs ?? 2_000);
+    }
   }
 
   async cutover(opts: CutoverOptions, cb: SwitchCallbacks = {}): Promise<SwitchReport> {

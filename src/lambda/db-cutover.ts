@@ -86,6 +86,8 @@ export interface HandlerDeps {
 
 interface PoolerOps {
   clients: ClientTier | undefined;
+  /** Refuses (exit 3, nothing changed) when a pooler cannot take part. */
+  preflight(): Promise<void>;
   /** Releases poolers an earlier (killed) run left held onto `active`. */
   settle(active: Color): Promise<void>;
   /** Status: held poolers released when no switch is pending, a problem (degraded) while one is. */
@@ -93,13 +95,15 @@ interface PoolerOps {
 }
 
 async function poolerOps(refs: PoolerRef[], targets: Targets, opts: PoolerTierOptions & { progress: (e: ProgressEvent) => void }): Promise<PoolerOps> {
-  if (refs.length === 0) return { clients: undefined, settle: async () => undefined, review: async (st) => st };
+  if (refs.length === 0) return { clients: undefined, preflight: async () => undefined, settle: async () => undefined, review: async (st) => st };
   const { PoolerTier, heldPoolerProblems, settleHeldPoolers } = await import('../pooler/tier.js');
   const settle = async (active: Color) => {
     for (const line of await settleHeldPoolers(targets, active, refs, opts)) opts.progress({ kind: 'log', level: 'info', text: line });
   };
+  const tier = new PoolerTier(refs, targets, opts);
   return {
-    clients: new PoolerTier(refs, targets, opts),
+    clients: tier,
+    preflight: () => tier.preflight(),
     settle,
     review: async (st) => {
       if (st.pending === null && st.active !== null) await settle(st.active);
@@ -223,7 +227,7 @@ function summarize(operation: CutoverOperation, report: unknown): Record<string,
 }
 
 /** Operations that change something: each leaves an audit record in the artifacts bucket, succeeded or not. */
-const AUDITED: ReadonlySet<string> = new Set<CutoverOperation>(['init', 'setAppPassword', 'syncStart', 'syncStop', 'cutover', 'rollback']);
+const AUDITED: ReadonlySet<string> = new Set<CutoverOperation>(['init', 'setAppPassword', 'syncStart', 'syncStop', 'syncRefresh', 'cutover', 'rollback']);
 
 export function makeHandler(deps: HandlerDeps = {}) {
   const env = deps.env ?? process.env;
@@ -368,7 +372,12 @@ export function makeHandler(deps: HandlerDeps = {}) {
           if (operation === 'syncStart') report = await ex.syncStart({ ...options, waitForCopy: false }, { progress: onProgress });
           else if (operation === 'syncStatus') report = await pool.review(await ex.syncStatus(options));
           else if (operation === 'syncStop') report = await ex.syncStop(options, { progress: onProgress });
-          else {
+          // The copy of refreshed tables may outlast the function: it returns once the copy has started (REPL-LIVE).
+          else if (operation === 'syncRefresh') {
+            if (!ex.syncRefresh) throw new BgmigError('This engine cannot refresh replication.', ExitCode.Failure);
+            report = await ex.syncRefresh({ ...options, waitForCopy: false }, { progress: onProgress });
+          } else {
+            await pool.preflight();
             const cb = { progress: onProgress, onSwitch, clients: pool.clients };
             const r = operation === 'cutover' ? await ex.cutover(options, cb) : await ex.rollback(options, cb);
             await pool.settle(r.active);

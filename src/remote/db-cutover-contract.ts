@@ -20,6 +20,8 @@ import type {
   SyncStartReport,
   SyncStatusOptions,
   SyncStatusReport,
+  SyncRefreshOptions,
+  SyncRefreshReport,
   SyncStopOptions,
   SyncStopReport,
 } from '../replication/api.js';
@@ -73,6 +75,7 @@ export interface CutoverOperations {
   syncStart: { options: SyncStartOptions; report: SyncStartReport };
   syncStatus: { options: SyncStatusOptions; report: SyncStatusReport };
   syncStop: { options: SyncStopOptions; report: SyncStopReport };
+  syncRefresh: { options: SyncRefreshOptions; report: SyncRefreshReport };
   cutover: { options: CutoverOptions; report: SwitchReport };
   rollback: { options: RollbackOptions; report: SwitchReport };
   active: { options: ActiveOptions; report: ActiveReport };
@@ -82,7 +85,7 @@ export interface CutoverOperations {
 
 export type CutoverOperation = keyof CutoverOperations;
 
-export const CUTOVER_OPERATIONS: readonly CutoverOperation[] = ['init', 'syncStart', 'syncStatus', 'syncStop', 'cutover', 'rollback', 'active', 'setAppPassword', 'checkAppLogin'];
+export const CUTOVER_OPERATIONS: readonly CutoverOperation[] = ['init', 'syncStart', 'syncStatus', 'syncStop', 'syncRefresh', 'cutover', 'rollback', 'active', 'setAppPassword', 'checkAppLogin'];
 
 export interface CutoverEvent<O extends CutoverOperation = CutoverOperation> {
   operation: O;

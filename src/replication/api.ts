@@ -282,6 +282,8 @@ export interface SyncStopReport {
 export interface SyncRefreshOptions {
   /** Upper bound for the copy of the tables brought in (default 6 h). */
   copyTimeoutMs?: number | undefined;
+  /** Wait for the copy of the tables brought in (default true; the cutover function passes false and the CLI polls). */
+  waitForCopy?: boolean | undefined;
   /** Only report what would be done. */
   dryRun?: boolean | undefined;
 }

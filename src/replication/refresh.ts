@@ -102,7 +102,7 @@ export async function syncRefresh(targets: Targets, opts: SyncRefreshOptions = {
       pub.q(`ALTER PUBLICATION ${quoteIdent(pubName)} ADD TABLE ${items.join(', ')}`, undefined, `add ${republish.join(', ')} to publication ${pubName} on ${from}`));
     await step(progress, `subscribe and copy on ${to}`, () => refreshSubscription(sub, subName, true));
     report.copy = await watchCopy(sub, pub, subName, {
-      wait: true,
+      wait: opts.waitForCopy ?? true,
       timeoutMs: opts.copyTimeoutMs ?? REPLICATION_DEFAULTS.copyTimeoutMs,
       tables: republish,
       catalogs,

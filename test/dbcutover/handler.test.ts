@@ -390,6 +390,21 @@ describe('cutover function handler (local PostgreSQL, moto Route 53 + Secrets Ma
     console.info(`rollback pause ${r.report.pauseMs} ms, ${acked.length} acknowledged writes, all on both sides`);
   });
 
+  it('syncRefresh: a table created on both sides after sync start is published, and the function starts its copy (REPL-LIVE)', async () => {
+    for (const c of ['blue', 'green'] as const) await servers[c].sql('BEGIN READ WRITE; CREATE TABLE public.late_table (id int PRIMARY KEY, v text); COMMIT', 'app');
+    await servers.blue.sql(`INSERT INTO public.late_table VALUES (1, 'a'), (2, 'b'), (3, 'c')`, 'app');
+    const r = await call<{ added: string[]; recopied: string[]; copy: { finished: boolean } | null }>('syncRefresh', {});
+    expect(r.report.added).toEqual(['public.late_table']);
+    expect(r.report.recopied).toEqual([]);
+    const until = Date.now() + 20_000;
+    let n = 0;
+    while (Date.now() < until && n < 3) {
+      n = (await servers.green.sql('SELECT count(*)::int AS n FROM public.late_table', 'app')).rows[0].n as number;
+      if (n < 3) await new Promise((res) => setTimeout(res, 100));
+    }
+    expect(n).toBe(3);
+  });
+
   it('sync stop: replication objects gone, blue active and writable, record unchanged', async () => {
     const r = await call<{ active: Color }>('syncStop', {});
     expect(r.report.active).toBe('blue');
@@ -550,7 +565,7 @@ describe('cutover function handler (local PostgreSQL, moto Route 53 + Secrets Ma
     );
     const records = docs.map((d) => JSON.parse(d) as CutoverResult & { requestId?: string; recordedAt: string });
     const ops = records.map((r) => r.operation);
-    for (const op of ['init', 'syncStart', 'cutover', 'rollback', 'syncStop']) expect(ops, keys.join(', ')).toContain(op);
+    for (const op of ['init', 'syncStart', 'cutover', 'rollback', 'syncRefresh', 'syncStop']) expect(ops, keys.join(', ')).toContain(op);
     // Reads leave no record.
     expect(ops).not.toContain('syncStatus');
     expect(ops).not.toContain('active');
