@@ -126,6 +126,12 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
       process.exit(signal === 'SIGINT' ? 130 : 143);
     });
   };
+  if (opts.report !== undefined && !existsSync(path.dirname(path.resolve(opts.report)))) {
+    throw new BgmigError(
+      `--report ${opts.report}: the directory ${path.dirname(path.resolve(opts.report))} does not exist; give a file in an existing directory.`,
+      ExitCode.BadInput,
+    );
+  }
   const [bins] = await Promise.all([findBinaries(opts.pgBin), preloadLazyModules()]);
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -419,8 +425,12 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
   };
 
   if (opts.report) {
-    writeFileSync(opts.report, renderReport(result, data));
-    result.report = path.resolve(opts.report);
+    try {
+      writeFileSync(opts.report, renderReport(result, data));
+      result.report = path.resolve(opts.report);
+    } catch (e) {
+      out.line(`The timeline could not be written to ${opts.report}: ${messageOf(e)}`);
+    }
   }
 
   if (opts.keep && blue && green) {
