@@ -48,6 +48,7 @@ export function diffRollback(blue: Catalog, green: Catalog): Difference[] {
   const blueChildren = partitionsByParent(blue.tables);
   const greenChildren = partitionsByParent(green.tables);
   const greenTables = new Map(green.tables.map((t) => [key(t), t]));
+  const ctx: Ctx = { add, enums, domains };
 
   for (const bt of bm.values()) {
     const gt = gm.get(key(bt));
@@ -90,7 +91,7 @@ export function diffRollback(blue: Catalog, green: Catalog): Difference[] {
     if (sameShape(bt, gt)) {
       for (let i = 0; i < bt.columns.length; i++) {
         const bc = bt.columns[i];
-        if (bc.type.kind === 'e' || bc.type.kind === 'd') judgeColumn(t, bt, gt, bc, gt.columns[i]);
+        if (bc.type.kind === 'e' || bc.type.kind === 'd') judgeColumn(ctx, t, bt, gt, bc, gt.columns[i]);
       }
       continue;
     }
@@ -114,7 +115,7 @@ export function diffRollback(blue: Catalog, green: Catalog): Difference[] {
         }
         continue;
       }
-      judgeColumn(t, bt, gt, bc, gc);
+      judgeColumn(ctx, t, bt, gt, bc, gc);
     }
     for (const gc of gt.columns) {
       if (!bt.columns.some((c) => c.name === gc.name)) {
@@ -128,7 +129,7 @@ export function diffRollback(blue: Catalog, green: Catalog): Difference[] {
         );
       }
     }
-    judgeConstraints(t, bt, gt);
+    judgeConstraints(ctx, t, bt, gt);
   }
   for (const gt of gm.values()) {
     if (!bm.has(key(gt)) && !gt.partitionOf) {
@@ -143,116 +144,123 @@ export function diffRollback(blue: Catalog, green: Catalog): Difference[] {
     }
   }
   return sortDifferences(out);
+}
 
-  function judgeColumn(t: string, bt: Table, gt: Table, bc: Column, gc: Column): void {
-    const o = `${t}.${qualify(bc.name)}`;
-    if (bc.type.name === gc.type.name) {
-      // Same type name: an enum or a domain may still differ in what it holds.
-      const typeName = bc.type.base;
-      const be = enums.blue.get(typeName);
-      const ge = enums.green.get(typeName);
-      if (be && ge) {
-        const only = ge.values.filter((v) => !be.values.includes(v));
-        if (only.length)
-          add(
-            'RB102',
-            t,
-            bc.name,
-            `${o} is of enum ${typeName}, whose label${only.length > 1 ? 's' : ''} ${only.map((v) => `'${v}'`).join(', ')} exist${only.length > 1 ? '' : 's'} only on green: once green writes ${only.length > 1 ? 'one' : 'it'}, reverse replication stops and rollback after cutover is impossible`,
-            be.values.join(', '),
-            ge.values.join(', '),
-          );
-      }
-      const bd = domains.blue.get(typeName);
-      const gd = domains.green.get(typeName);
-      if (bd && gd) judgeDomain(t, bc.name, o, bd, gd);
-    } else {
-      const compat = classifyTypeChange(gc.type, bc.type);
-      if (!compat.assignable) {
-        add(
-          'RB101',
+/** What the judging helpers share: where findings go, and each side's enums and domains by qualified name. */
+interface Ctx {
+  add: (code: Code, table: string, column: string | null, detail: string, b: string | null, g: string | null) => void;
+  enums: { blue: Map<string, EnumType>; green: Map<string, EnumType> };
+  domains: { blue: Map<string, DomainType>; green: Map<string, DomainType> };
+}
+
+function judgeColumn(ctx: Ctx, t: string, bt: Table, gt: Table, bc: Column, gc: Column): void {
+  const o = `${t}.${qualify(bc.name)}`;
+  if (bc.type.name === gc.type.name) {
+    // Same type name: an enum or a domain may still differ in what it holds.
+    const typeName = bc.type.base;
+    const be = ctx.enums.blue.get(typeName);
+    const ge = ctx.enums.green.get(typeName);
+    if (be && ge) {
+      const only = ge.values.filter((v) => !be.values.includes(v));
+      if (only.length)
+        ctx.add(
+          'RB102',
           t,
           bc.name,
-          `${o} is ${gc.type.name} on green, ${bc.type.name} on blue: ${compat.reason} on blue, so once green writes such a value, reverse replication stops and rollback after cutover is impossible`,
-          bc.type.name,
-          gc.type.name,
+          `${o} is of enum ${typeName}, whose label${only.length > 1 ? 's' : ''} ${only.map((v) => `'${v}'`).join(', ')} exist${only.length > 1 ? '' : 's'} only on green: once green writes ${only.length > 1 ? 'one' : 'it'}, reverse replication stops and rollback after cutover is impossible`,
+          be.values.join(', '),
+          ge.values.join(', '),
         );
-      }
     }
-    if (notNullOn(bt, bc.name) && !notNullOn(gt, gc.name)) {
-      add(
-        'RB103',
-        t,
-        bc.name,
-        `${o} is NOT NULL on blue but allows NULL on green: once green writes a NULL there, reverse replication stops and rollback after cutover is impossible`,
-        'NOT NULL',
-        'NULL allowed',
-      );
-    }
-  }
-
-  function judgeDomain(t: string, column: string, o: string, bd: DomainType, gd: DomainType): void {
-    const compat = classifyTypeChange(gd.baseType, bd.baseType);
-    if (!compat.assignable)
-      add(
+    const bd = ctx.domains.blue.get(typeName);
+    const gd = ctx.domains.green.get(typeName);
+    if (bd && gd) judgeDomain(ctx, t, bc.name, o, bd, gd);
+  } else {
+    const compat = classifyTypeChange(gc.type, bc.type);
+    if (!compat.assignable) {
+      ctx.add(
         'RB101',
         t,
-        column,
-        `${o} is of domain ${qname(bd)}, over ${gd.baseType.name} on green and ${bd.baseType.name} on blue: ${compat.reason}, so once green writes such a value, reverse replication stops`,
-        bd.baseType.name,
-        gd.baseType.name,
+        bc.name,
+        `${o} is ${gc.type.name} on green, ${bc.type.name} on blue: ${compat.reason} on blue, so once green writes such a value, reverse replication stops and rollback after cutover is impossible`,
+        bc.type.name,
+        gc.type.name,
       );
-    const nn = (d: DomainType) => d.notNull || d.constraints.some((x) => checkShape(x.definition).notNull.includes('VALUE'));
-    if (nn(bd) && !nn(gd))
-      add(
-        'RB103',
-        t,
-        column,
-        `${o} is of domain ${qname(bd)}, NOT NULL on blue but not on green: once green writes a NULL there, reverse replication stops`,
-        'NOT NULL',
-        'NULL allowed',
-      );
-    const greenDefs = new Set(gd.constraints.map((x) => withoutNotValid(x.definition)));
-    const lost = bd.constraints.filter((x) => !greenDefs.has(withoutNotValid(x.definition)) && !checkShape(x.definition).onlyNotNull);
-    if (lost.length)
-      add(
-        'RB105',
-        t,
-        column,
-        `${o} is of domain ${qname(bd)}, whose check${lost.length > 1 ? 's' : ''} ${lost.map((x) => qualify(x.name)).join(', ')} green does not have: values green accepts may be refused on blue and stop reverse replication`,
-        lost.map((x) => x.definition).join('; '),
-        null,
-      );
+    }
   }
+  if (notNullOn(bt, bc.name) && !notNullOn(gt, gc.name)) {
+    ctx.add(
+      'RB103',
+      t,
+      bc.name,
+      `${o} is NOT NULL on blue but allows NULL on green: once green writes a NULL there, reverse replication stops and rollback after cutover is impossible`,
+      'NOT NULL',
+      'NULL allowed',
+    );
+  }
+}
 
-  function judgeConstraints(t: string, bt: Table, gt: Table): void {
-    // The apply worker checks CHECK, UNIQUE, PRIMARY KEY and EXCLUDE on blue, not FOREIGN KEY (replica role).
-    const greenDefs = new Set(gt.constraints.map((x) => `${x.kind}\u0000${withoutNotValid(x.definition)}`));
-    for (const x of bt.constraints) {
-      if (x.inherited || x.kind === 'foreign key') continue;
-      if (greenDefs.has(`${x.kind}\u0000${withoutNotValid(x.definition)}`)) continue;
-      if (x.kind === 'check' && checkShape(x.definition).onlyNotNull) continue; // NOT NULL: RB103 per column
-      add(
-        'RB105',
-        t,
-        x.columns.length === 1 ? x.columns[0] : null,
-        `${x.kind} constraint ${qualify(x.name)} on blue's ${t} is missing or different on green: green's writes may violate it, which stops reverse replication`,
-        x.definition,
-        null,
-      );
-    }
-    const greenIdx = new Set(gt.indexes.filter((i) => i.unique).map((i) => i.definition));
-    for (const i of bt.indexes) {
-      if (!i.unique || i.constraintBacked || i.inherited || greenIdx.has(i.definition)) continue;
-      add(
-        'RB105',
-        t,
-        null,
-        `unique index ${qualify(bt.schema, i.name)} on blue's ${t} is missing or different on green: green may write duplicates that stop reverse replication`,
-        i.definition,
-        null,
-      );
-    }
+function judgeDomain(ctx: Ctx, t: string, column: string, o: string, bd: DomainType, gd: DomainType): void {
+  const compat = classifyTypeChange(gd.baseType, bd.baseType);
+  if (!compat.assignable)
+    ctx.add(
+      'RB101',
+      t,
+      column,
+      `${o} is of domain ${qname(bd)}, over ${gd.baseType.name} on green and ${bd.baseType.name} on blue: ${compat.reason}, so once green writes such a value, reverse replication stops`,
+      bd.baseType.name,
+      gd.baseType.name,
+    );
+  const nn = (d: DomainType) => d.notNull || d.constraints.some((x) => checkShape(x.definition).notNull.includes('VALUE'));
+  if (nn(bd) && !nn(gd))
+    ctx.add(
+      'RB103',
+      t,
+      column,
+      `${o} is of domain ${qname(bd)}, NOT NULL on blue but not on green: once green writes a NULL there, reverse replication stops`,
+      'NOT NULL',
+      'NULL allowed',
+    );
+  const greenDefs = new Set(gd.constraints.map((x) => withoutNotValid(x.definition)));
+  const lost = bd.constraints.filter((x) => !greenDefs.has(withoutNotValid(x.definition)) && !checkShape(x.definition).onlyNotNull);
+  if (lost.length)
+    ctx.add(
+      'RB105',
+      t,
+      column,
+      `${o} is of domain ${qname(bd)}, whose check${lost.length > 1 ? 's' : ''} ${lost.map((x) => qualify(x.name)).join(', ')} green does not have: values green accepts may be refused on blue and stop reverse replication`,
+      lost.map((x) => x.definition).join('; '),
+      null,
+    );
+}
+
+function judgeConstraints(ctx: Ctx, t: string, bt: Table, gt: Table): void {
+  // The apply worker checks CHECK, UNIQUE, PRIMARY KEY and EXCLUDE on blue, not FOREIGN KEY (replica role).
+  const greenDefs = new Set(gt.constraints.map((x) => `${x.kind}\u0000${withoutNotValid(x.definition)}`));
+  for (const x of bt.constraints) {
+    if (x.inherited || x.kind === 'foreign key') continue;
+    if (greenDefs.has(`${x.kind}\u0000${withoutNotValid(x.definition)}`)) continue;
+    if (x.kind === 'check' && checkShape(x.definition).onlyNotNull) continue; // NOT NULL: RB103 per column
+    ctx.add(
+      'RB105',
+      t,
+      x.columns.length === 1 ? x.columns[0] : null,
+      `${x.kind} constraint ${qualify(x.name)} on blue's ${t} is missing or different on green: green's writes may violate it, which stops reverse replication`,
+      x.definition,
+      null,
+    );
+  }
+  const greenIdx = new Set(gt.indexes.filter((i) => i.unique).map((i) => i.definition));
+  for (const i of bt.indexes) {
+    if (!i.unique || i.constraintBacked || i.inherited || greenIdx.has(i.definition)) continue;
+    ctx.add(
+      'RB105',
+      t,
+      null,
+      `unique index ${qualify(bt.schema, i.name)} on blue's ${t} is missing or different on green: green may write duplicates that stop reverse replication`,
+      i.definition,
+      null,
+    );
   }
 }
 
