@@ -170,6 +170,11 @@ export class PoolerTier implements ClientTier {
     return this.plan;
   }
 
+  /** Refuses (exit 3, nothing changed) when a pooler cannot take part; the plan is kept for the hold. */
+  async preflight(): Promise<void> {
+    await this.planned();
+  }
+
   async hold(): Promise<string> {
     const t0 = performance.now();
     const plan = await this.planned();

@@ -179,20 +179,34 @@ describe('through PgBouncer', () => {
     expect({ blue: await appCanWrite(pair.blue), green: await appCanWrite(pair.green) }).toEqual({ blue: false, green: true });
   });
 
-  it('a pooler that cannot be reached aborts the rollback before anything is held or fenced', async () => {
+  it('a pooler that cannot be reached, or runs session pooling, stops the rollback before anything is held or fenced', async () => {
     const { freePort } = await import('../harness/postgres.js');
+    const before = { blue: await replicationObjects(pair.blue), green: await replicationObjects(pair.green) };
     const dead = `postgres://pgb_admin@127.0.0.1:${await freePort()}/pgbouncer`;
     const r = await bgmig(pair, ['db', 'rollback', '--yes', '--json', ...poolerArgs(), '--pooler', dead], env);
     expect(r.code, r.stderr).toBe(1);
-    const rep = parseJson<SwitchReport>(r);
-    expect(rep).toMatchObject({ outcome: 'aborted', active: 'green' });
-    expect(rep.error).toContain(`Cannot reach the pooler's admin console ${dead}`);
-    expect(rep.steps.some((s) => s.step.startsWith('fence '))).toBe(false);
+    expect(r.stderr).toContain(`Cannot reach the pooler's admin console ${dead}`);
+    // Session pooling: PAUSE would wait for every client to disconnect — refused (exit 3), naming the fix.
+    const session = await startPgBouncer({
+      databases: { [DB]: { host: '127.0.0.1', port: pair.green.port, dbname: DB } },
+      users: { [APP_USER]: APP_PASSWORD },
+      poolMode: 'session',
+    });
+    try {
+      const s = await bgmig(pair, ['db', 'rollback', '--yes', '--json', '--pooler', session.adminUrl], env);
+      expect(s.code, s.stderr).toBe(3);
+      expect(s.stderr).toContain(`entry app of pooler ${session.adminUrl} uses pool_mode = session, where PAUSE waits for every client to disconnect`);
+      expect(s.stderr).toContain("use pool_mode = transaction for the applications' entry");
+      expect((await session.entry(DB))?.paused).toBe(false);
+    } finally {
+      await session.stop();
+    }
     expect(await entries()).toEqual([
       { host: '127.0.0.1', port: pair.green.port, paused: false },
       { host: '127.0.0.1', port: pair.green.port, paused: false },
     ]);
     expect({ blue: await appCanWrite(pair.blue), green: await appCanWrite(pair.green) }).toEqual({ blue: false, green: true });
+    expect({ blue: await replicationObjects(pair.blue), green: await replicationObjects(pair.green) }).toEqual(before);
     expect(await heldRows()).toBe(0);
   });
 
