@@ -118,7 +118,7 @@ export function buildProgram(): Command {
   const program = new BgmigCommand('bgmig');
   program
     .description('Zero-downtime blue-green migrations on AWS: ECS Fargate behind one ALB, Aurora PostgreSQL with logical replication.')
-    .version(versionString(), '-V, --version')
+    // --suffix first: it names the environment every command acts on (the version flag goes last).
     .addOption(new Option('--suffix <name>', 'environment suffix: the stack is bgmig-<name>').env('BGMIG_SUFFIX'))
     .addOption(new Option('--region <region>', 'AWS region (checked against the known regions)').default('us-east-1'))
     .addOption(new Option('--profile <name>', 'AWS shared-config profile (must exist in ~/.aws/config or ~/.aws/credentials)'))
@@ -133,6 +133,7 @@ export function buildProgram(): Command {
     .option('--no-color', 'no colours (also NO_COLOR=1, TERM=dumb; FORCE_COLOR=1 forces them)')
     .option('--verbose', 'more detail, and stack traces on errors', false)
     .option('-y, --yes', 'answer yes to every confirmation (non-interactive use)', false)
+    .version(versionString(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     // Every subcommand's help lists the global options too (--suffix above all).
     .configureHelp({ showGlobalOptions: true })
