@@ -137,7 +137,8 @@ export async function syncStatus(targets: Targets, opts: SyncStatusOptions = {})
       problems.push(`replication slot ${sl.name} on ${sl.side} is inactive and retains ${formatBytes(sl.walRetainedBytes)} of WAL: ${sl.name === subSlot ? `the subscription on ${otherColor(sl.side)} does not consume it — check \`bgmig db sync status\` again` : `nothing consumes it — drop it (\`bgmig db sync stop\`, or SELECT pg_drop_replication_slot('${sl.name}') on ${sl.side}) before the disk fills`}`);
     }
     const copying = tables.some((t) => t.state !== 'ready' && t.state !== 'synced');
-    const broken = health !== null && !['applying', 'catching_up', 'copying', 'unknown'].includes(health.verdict);
+    // A side that cannot be read cannot be shown to replicate: broken, with the unreachable side named in problems.
+    const broken = health !== null && !['applying', 'catching_up', 'copying'].includes(health.verdict);
     const state: SyncStatusReport['state'] = pending
       ? 'interrupted'
       : !journal
