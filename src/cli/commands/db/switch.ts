@@ -229,7 +229,7 @@ function switchCommand(db: Command, op: Operation): void {
   cmd.addHelpText(
     'after',
     op === 'cutover'
-      ? `\nExamples:\n  $ bgmig db cutover --suffix shop-prod --max-pause 5s --yes\n  $ BGMIG_BLUE_URL=postgres://… BGMIG_GREEN_URL=postgres://… bgmig db cutover --on-switch './repoint.sh' --yes\n  $ BGMIG_POOLER_PASSWORD=… bgmig db cutover --pooler postgres://pgbouncer@pool-a:6432/pgbouncer --pooler postgres://pgbouncer@pool-b:6432/pgbouncer --yes`
+      ? `\nExamples:\n  $ bgmig db cutover --suffix shop-prod --max-pause 5s --yes\n  $ BGMIG_BLUE_URL=postgres://… BGMIG_GREEN_URL=postgres://… bgmig db cutover --on-switch './repoint.sh' --yes\n  $ BGMIG_POOLER_PASSWORD=… bgmig db cutover --pooler postgres://pgbouncer@pool-a:6432/pgbouncer --pooler postgres://pgbouncer@pool-b:6432/pgbouncer --yes\n  $ bgmig db cutover --suffix shop-prod --accept-rollback-risk public.ticket.subject,public.ticket.state --yes   # after reading what blocks the way back`
       : `\nExamples:\n  $ bgmig rollback --suffix shop-prod && bgmig db rollback --suffix shop-prod --yes\n  $ BGMIG_BLUE_URL=postgres://… BGMIG_GREEN_URL=postgres://… bgmig db rollback --on-switch './repoint.sh' --yes`,
   );
   cmd.action(action<SwitchCommandOptions>((ctx, opts) => runSwitch(op, ctx, opts)));
