@@ -9,6 +9,9 @@ import { fileURLToPath } from 'node:url';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const entry = new URL('../dist/cli/main.js', import.meta.url);
+// scripts/build.mjs swaps dist/cli in with two renames: a concurrent build leaves it missing for a moment. Wait for
+// that moment (at most 2 s) before calling the checkout unbuilt.
+for (let waited = 0; !existsSync(fileURLToPath(entry)) && waited < 2000; waited += 50) await new Promise((r) => setTimeout(r, 50));
 if (!existsSync(fileURLToPath(entry))) {
   process.stderr.write('error: bgmig is not built: run `npm ci` (or `npm run build`) in the bgmig checkout first.\n');
   process.exit(1);
