@@ -3,6 +3,7 @@
  * application, every command in order. It must PASS, lose nothing (checked row by row by the rehearsal itself, and
  * re-checked here from its JSON), write its HTML report, and leave no server, emulator or temp dir behind.
  */
+import { execSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -72,25 +73,44 @@ describe('bgmig rehearse', () => {
     expect(processesMatching(runNeedles(r.environment.workspace, r.environment.emulatorEndpoint))).toEqual([]);
   });
 
-  it('without the emulator runs the database half, says what it skipped and how to get it, and still counts every write', { timeout: 240_000 }, async () => {
+  it('without the emulator runs the database half and says what it skipped; --keep leaves it to drive by hand', { timeout: 240_000 }, async () => {
     // A python3 that cannot start moto: what a machine without the emulator looks like to the rehearsal.
     const bin = path.join(dir, 'no-moto');
     mkdirSync(bin, { recursive: true });
     writeFileSync(path.join(bin, 'python3'), '#!/bin/sh\nexit 1\n');
     chmodSync(path.join(bin, 'python3'), 0o755);
-    const res = await runBgmig(['rehearse', '--json'], { timeoutMs: 220_000, env: { PATH: `${bin}:${process.env.PATH ?? ''}` } });
+    const res = await runBgmig(['rehearse', '--json', '--keep'], { timeoutMs: 220_000, env: { PATH: `${bin}:${process.env.PATH ?? ''}` } });
     const r = JSON.parse(res.stdout) as RehearsalResult;
-    expect(res.code, res.stderr).toBe(0);
-    expect(r.environment.emulator).toBeNull();
-    expect(res.stderr).toContain(
-      'AWS emulator: not installed — traffic, alarms, secrets and the db record are skipped (pip install "moto[server]==5.2.1" to include them)',
-    );
-    const status = (name: string) => r.steps.find((s) => s.name === name)?.status;
-    for (const held of ['validate', 'db init', 'db sync start', 'db cutover', 'db rollback', 'db sync stop']) expect(status(held)).toBe('held');
-    for (const skipped of ['status', 'promote / alarm / rollback', 'rotate-secret-manual', 'history']) expect(status(skipped)).toBe('skipped');
-    expect(r.lost).toBe(0);
-    expect(r.acknowledged).toBeGreaterThan(100);
-    expect(r.verdict.line).toMatch(/^PASS — \d+ step\(s\) held, \d+ skipped/);
+    const killLine = /^ {2}(kill [\d ]+ && rm -rf \S+)$/m.exec(res.stderr)?.[1];
+    try {
+      expect(res.code, res.stderr).toBe(0);
+      expect(r.environment.emulator).toBeNull();
+      expect(res.stderr).toContain(
+        'AWS emulator: not installed — traffic, alarms, secrets and the db record are skipped (pip install "moto[server]==5.2.1" to include them)',
+      );
+      const status = (name: string) => r.steps.find((s) => s.name === name)?.status;
+      for (const held of ['validate', 'db init', 'db sync start', 'db cutover', 'db rollback']) expect(status(held)).toBe('held');
+      for (const skipped of ['status', 'promote / alarm / rollback', 'rotate-secret-manual', 'history', 'db sync stop'])
+        expect(status(skipped)).toBe('skipped');
+      expect(r.lost).toBe(0);
+      expect(r.acknowledged).toBeGreaterThan(100);
+      expect(r.verdict.line).toMatch(/^PASS — \d+ step\(s\) held, \d+ skipped/);
+
+      // --keep: still running, replication up, drivable with the ordinary commands through the env file it wrote.
+      expect(r.environment.kept).toBe(true);
+      const envFile = path.join(r.environment.workspace, 'env.sh');
+      expect(res.stderr).toContain(`source ${envFile}`);
+      const env = Object.fromEntries([...readFileSync(envFile, 'utf8').matchAll(/^export (\w+)='([^']*)'$/gm)].map((m) => [m[1], m[2]]));
+      expect(Object.keys(env)).toEqual(expect.arrayContaining(['BGMIG_BLUE_URL', 'BGMIG_GREEN_URL']));
+      const sync = await runBgmig(['db', 'sync', 'status'], { env: { BGMIG_BLUE_URL: env.BGMIG_BLUE_URL, BGMIG_GREEN_URL: env.BGMIG_GREEN_URL } });
+      expect(sync.code, sync.stderr).toBe(0);
+      expect(sync.stdout).toContain('active: blue   direction: blue → green');
+      expect(killLine).toBeDefined();
+    } finally {
+      // The printed way to stop it is the way this test stops it.
+      if (killLine) execSync(killLine, { stdio: 'ignore' });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
     expect(existsSync(r.environment.workspace)).toBe(false);
     expect(processesMatching(runNeedles(r.environment.workspace, null))).toEqual([]);
   });
