@@ -27,7 +27,7 @@ export interface SchemaVerdict {
   /** The columns that make rollback after cutover impossible once green uses them; undefined when `rollback` is unknown. */
   blockers: RollbackBlocker[] | undefined;
   generatedAt: string | null;
-  /** One line for status and refusals: `incompatible (2 breaking, 1 risky); rollback blocked by 1 column (2026-…)`. */
+  /** One line for status and refusals: `incompatible (2 breaking, 1 risky); rollback blocked by 1 blocker(s): public.ticket.subject (2026-…)`. */
   summary: string;
 }
 
@@ -53,7 +53,7 @@ export function schemaVerdict(report: ValidationReport | undefined): SchemaVerdi
     rollback === 'unknown'
       ? 'rollback not judged'
       : blockers && blockers.length > 0
-        ? `rollback blocked by ${blockers.length} column(s): ${blockers
+        ? `rollback blocked by ${blockers.length} blocker(s): ${blockers
             .slice(0, 3)
             .map((b) => (b.column === null ? b.table : `${b.table}.${b.column}`))
             .join(', ')}${blockers.length > 3 ? ', …' : ''}`

@@ -532,7 +532,7 @@ describe('kind 4: the rollback verdict (green’s writes into blue’s schema)',
         // The one reading promote, cutover and status share.
         const v = schemaVerdict(r);
         expect(v).toMatchObject({ verdict: 'compatible', rollback: 'incompatible' });
-        expect(v.summary).toMatch(/rollback blocked by 2 column\(s\): public\.ticket\.state, public\.ticket\.subject/);
+        expect(v.summary).toMatch(/rollback blocked by 2 blocker\(s\): public\.ticket\.state, public\.ticket\.subject/);
       },
     );
   });

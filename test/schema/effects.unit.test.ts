@@ -243,7 +243,7 @@ describe('report helpers', () => {
       rollback: 'incompatible',
       blockers: [{ table: 'public.ticket', column: 'subject', code: 'RB101', sentence: 'longer subjects stop reverse replication' }],
       generatedAt: '2026-11-30T00:00:00.000Z',
-      summary: 'compatible (0 breaking, 0 risky); rollback blocked by 1 column(s): public.ticket.subject (2026-11-30T00:00:00.000Z)',
+      summary: 'compatible (0 breaking, 0 risky); rollback blocked by 1 blocker(s): public.ticket.subject (2026-11-30T00:00:00.000Z)',
     });
     // A report written before issue 11: no totals (counted here), no rollback verdict ("not judged", never "possible").
     const { totals: _t, rollback: _r, ...old } = report;

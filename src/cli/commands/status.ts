@@ -169,7 +169,7 @@ export async function readStatus(aws: AwsClients, suffix: string, opts: ReadStat
       ? (() => {
           // The one reading of a report shared with promote and db cutover (src/cli/validation.ts).
           const v = schemaVerdict(report);
-          return { verdict: report.verdict, generatedAt: report.generatedAt, differences: report.differences.length, breaking: v.totals.breaking, rollback: v.rollback === 'incompatible' ? `blocked (${v.blockers?.length ?? 0} column(s))` : v.rollback === 'compatible' ? 'possible' : 'not judged' };
+          return { verdict: report.verdict, generatedAt: report.generatedAt, differences: report.differences.length, breaking: v.totals.breaking, rollback: v.rollback === 'incompatible' ? `blocked (${v.blockers?.length ?? 0} blocker(s))` : v.rollback === 'compatible' ? 'possible' : 'not judged' };
         })()
       : undefined,
     rollout,
