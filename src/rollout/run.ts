@@ -186,7 +186,12 @@ class Rollout {
 
   /** One rollout at a time: create the lease (or take over an expired one); raises the refusal naming the holder. */
   async acquire(): Promise<void> {
-    const acquired = await acquireLease(this.clients.s3, this.s.bucket, this.leaseBody(this.start.first, this.live.green), Date.now());
+    const acquired = await acquireLease(
+      this.clients.s3,
+      this.s.bucket,
+      this.leaseBody(this.start.rebake ? this.start.first + 1 : this.start.first, this.live.green),
+      Date.now(),
+    );
     this.held = acquired.lease;
     const old = acquired.tookOver;
     if (old) {
