@@ -335,8 +335,8 @@ export class PoolerTier implements ClientTier {
 }
 
 /**
- * Finds poolers a previous bgmig left held (journaled on the databases) or that report a paused entry, and releases
- * them onto `active`. Returns one line per pooler released; [] when none was held. Throws (one sentence) when a
+ * Finds poolers a previous bgmig left held (journaled on the databases) and releases them onto `active` (entries
+ * paused by anyone else are not bgmig's to resume: see pausedEntryProblems). Returns one line per pooler released; [] when none was held. Throws (one sentence) when a
  * held pooler cannot be reached or resumed.
  */
 export async function settleHeldPoolers(
