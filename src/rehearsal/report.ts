@@ -23,8 +23,11 @@ export function timelineSvg(data: TimelineData, width = 1200): string {
   const right = 20;
   const plotW = width - left - right;
   const dur = Math.max(1, data.durationMs);
-  const x = (t: number) => left + (t / dur) * plotW;
-  const buckets = bucketize(data, 100);
+  // The chart starts with the first command: standing up servers and the emulator is in the steps table.
+  const firstCommand = data.markers.find((m) => m.kind === 'command')?.start ?? 0;
+  const x0 = Math.max(0, Math.min(firstCommand - 500, dur - 1));
+  const x = (t: number) => left + ((Math.max(t, x0) - x0) / (dur - x0)) * plotW;
+  const buckets = bucketize(data, 100).filter((b) => b.t + 100 > x0);
   const maxW = Math.max(1, ...buckets.map((b) => b.blue + b.green));
   const maxE = Math.max(1, ...buckets.map((b) => b.errors));
   const parts: string[] = [];
@@ -33,19 +36,21 @@ export function timelineSvg(data: TimelineData, width = 1200): string {
   // Commands as bands, on alternating lanes so labels do not overlap.
   const cmdTop = y;
   const lanes = 3;
-  data.markers.forEach((m, i) => {
-    const lane = i % lanes;
-    const yy = cmdTop + lane * 18;
-    const x1 = x(m.start);
-    const x2 = Math.max(x1 + 2, x(m.end ?? m.start));
-    const fill = m.outcome === 'failed' ? COLORS.error : '#a0aec0';
-    parts.push(
-      `<rect x="${x1.toFixed(1)}" y="${yy}" width="${(x2 - x1).toFixed(1)}" height="14" fill="${fill}" opacity="0.5"><title>${esc(m.label)} (${fmt((m.end ?? m.start) - m.start)})</title></rect>`,
-    );
-    parts.push(
-      `<text x="${(x1 + 2).toFixed(1)}" y="${yy + 11}" font-size="10" fill="${COLORS.text}">${esc(m.label.length > 40 ? `${m.label.slice(0, 38)}…` : m.label)}</text>`,
-    );
-  });
+  data.markers
+    .filter((m) => (m.end ?? m.start) >= x0)
+    .forEach((m, i) => {
+      const lane = i % lanes;
+      const yy = cmdTop + lane * 18;
+      const x1 = x(m.start);
+      const x2 = Math.max(x1 + 2, x(m.end ?? m.start));
+      const fill = m.outcome === 'failed' ? COLORS.error : '#a0aec0';
+      parts.push(
+        `<rect x="${x1.toFixed(1)}" y="${yy}" width="${(x2 - x1).toFixed(1)}" height="14" fill="${fill}" opacity="0.5"><title>${esc(m.label)} (${fmt((m.end ?? m.start) - m.start)})</title></rect>`,
+      );
+      parts.push(
+        `<text x="${(x1 + 2).toFixed(1)}" y="${yy + 11}" font-size="10" fill="${COLORS.text}">${esc(m.label.length > 40 ? `${m.label.slice(0, 38)}…` : m.label)}</text>`,
+      );
+    });
   parts.push(`<text x="4" y="${cmdTop + 11}" font-size="11" fill="${COLORS.muted}">commands</text>`);
   y = cmdTop + lanes * 18 + 14;
 
@@ -54,7 +59,7 @@ export function timelineSvg(data: TimelineData, width = 1200): string {
   const wH = 120;
   parts.push(`<text x="4" y="${wTop + 12}" font-size="11" fill="${COLORS.muted}">writes / 100 ms</text>`);
   parts.push(`<text x="4" y="${wTop + 26}" font-size="10" fill="${COLORS.muted}">max ${maxW}</text>`);
-  const bw = Math.max(0.5, plotW / buckets.length);
+  const bw = Math.max(0.5, (100 / (dur - x0)) * plotW);
   for (const b of buckets) {
     const bx = x(b.t);
     const hb = (b.blue / maxW) * wH;
@@ -114,15 +119,16 @@ export function timelineSvg(data: TimelineData, width = 1200): string {
   y = aTop + 16 + 20;
 
   // Instant events (alarm, record switches) as dashed lines over everything.
-  for (const [t, text] of data.events) {
+  for (const [t, text] of data.events.filter(([t]) => t >= x0)) {
     parts.push(
       `<line x1="${x(t).toFixed(1)}" y1="${cmdTop}" x2="${x(t).toFixed(1)}" y2="${y - 16}" stroke="${COLORS.error}" stroke-dasharray="3,3" opacity="0.7"><title>${esc(text)} at ${fmt(t)}</title></line>`,
     );
   }
 
   // Time axis.
-  const stepS = dur > 120_000 ? 20 : dur > 40_000 ? 10 : 5;
-  for (let s = 0; s * 1000 <= dur; s += stepS) {
+  const span = dur - x0;
+  const stepS = span > 120_000 ? 20 : span > 40_000 ? 10 : 5;
+  for (let s = Math.ceil(x0 / 1000 / stepS) * stepS; s * 1000 <= dur; s += stepS) {
     parts.push(`<text x="${x(s * 1000).toFixed(1)}" y="${y}" font-size="10" fill="${COLORS.muted}" text-anchor="middle">${s} s</text>`);
   }
   const height = y + 8;

@@ -18,6 +18,8 @@ export interface ClientError {
 /** One command of the walk-through, from its start to its end. */
 export interface Marker {
   label: string;
+  /** A bgmig command, or the rehearsal standing something up (servers, emulator, pooler). */
+  kind: 'command' | 'setup';
   start: number;
   end?: number | undefined;
   outcome?: 'ok' | 'failed' | 'skipped' | undefined;
@@ -73,8 +75,8 @@ export class Timeline {
     return t;
   }
 
-  begin(label: string): Marker {
-    const m: Marker = { label, start: this.now() };
+  begin(label: string, kind: Marker['kind'] = 'command'): Marker {
+    const m: Marker = { label, kind, start: this.now() };
     this.data.markers.push(m);
     return m;
   }

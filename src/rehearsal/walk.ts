@@ -88,7 +88,7 @@ export class Walk {
 
   /** One setup action (not a bgmig command): timed, shown on one line; a failure is recorded and rethrown. */
   async setup<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const m = this.tl.begin(name);
+    const m = this.tl.begin(name, 'setup');
     const t = Date.now();
     try {
       const v = await fn();

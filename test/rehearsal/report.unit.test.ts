@@ -6,24 +6,28 @@ import type { TimelineData } from '../../src/rehearsal/timeline.js';
 
 const data: TimelineData = {
   acks: [
-    [50, 'blue'],
-    [150, 'blue'],
-    [1250, 'green'],
+    [1000, 'blue'], // during set-up: before the chart starts
+    [3050, 'blue'],
+    [3150, 'blue'],
+    [4250, 'green'],
   ],
-  errors: [{ t: 700, kind: 'write', code: '57P01', message: 'terminating connection' }],
-  reads: [60],
+  errors: [{ t: 3700, kind: 'write', code: '57P01', message: 'terminating connection' }],
+  reads: [3060],
   weights: [
     [0, { blue: 100, green: 0 }],
-    [900, { blue: 50, green: 50 }],
-    [1100, { blue: 100, green: 0 }],
+    [3900, { blue: 50, green: 50 }],
+    [4100, { blue: 100, green: 0 }],
   ],
   active: [
     [0, 'blue'],
-    [800, 'green'],
+    [3800, 'green'],
   ],
-  markers: [{ label: 'db cutover <&>', start: 600, end: 850, outcome: 'ok' }],
-  events: [[1000, 'alarm-green-5xx → ALARM']],
-  durationMs: 1500,
+  markers: [
+    { label: 'start blue and green PostgreSQL', kind: 'setup', start: 0, end: 2000, outcome: 'ok' },
+    { label: 'db cutover <&>', kind: 'command', start: 3400, end: 3650, outcome: 'ok' },
+  ],
+  events: [[4000, 'alarm-green-5xx → ALARM']],
+  durationMs: 5000,
 };
 
 const result: RehearsalResult = {
@@ -58,12 +62,14 @@ const result: RehearsalResult = {
 describe('rehearsal report', () => {
   it('draws writes per 100 ms by serving colour, errors, weights, the active database and commands', () => {
     const svg = timelineSvg(data, 1000);
-    // One bar per non-empty 100 ms bucket and colour: buckets 0 and 1 (blue), 12 (green); one error bar.
+    // From half a second before the first command: one bar per non-empty 100 ms bucket and colour — buckets 30 and
+    // 31 (blue), 42 (green) — and not the write made during set-up.
     expect(svg.match(/fill="#2b6cb0"\/>/g)).toHaveLength(2);
     expect(svg.match(/fill="#2f855a"\/>/g)).toHaveLength(1);
-    expect(svg).toContain('<title>1 error(s) at 700 ms</title>');
-    expect(svg).toContain('<title>green from 800 ms</title>');
-    expect(svg).toContain('<title>alarm-green-5xx → ALARM at 1.0 s</title>');
+    expect(svg).not.toContain('start blue and green PostgreSQL');
+    expect(svg).toContain('<title>1 error(s) at 3.7 s</title>');
+    expect(svg).toContain('<title>green from 3.8 s</title>');
+    expect(svg).toContain('<title>alarm-green-5xx → ALARM at 4.0 s</title>');
     // Labels are escaped, never markup.
     expect(svg).toContain('db cutover &lt;&amp;&gt;');
     expect(svg).not.toContain('<&>');
