@@ -146,8 +146,8 @@ export class RollbackGuard extends Construct {
       resourceArns: [this.props.artifacts.bucket.arnForObjects(`${ROLLOUT_PREFIX}*`)],
     });
     this.props.artifacts.grantWriteJournal(grantee);
-    iam.Grant.addToPrincipal({ grantee, actions: ['cloudwatch:GetMetricData'], resourceArns: ['*'] });
-    return lease;
+    const metrics = iam.Grant.addToPrincipal({ grantee, actions: ['cloudwatch:GetMetricData'], resourceArns: ['*'] });
+    return lease.combine(metrics);
   }
 
   private acknowledge(): void {
