@@ -318,25 +318,26 @@ function checkSubscriberRules(c: TableCheck): void {
   const { key, t, other, refuse } = c;
   const { pub, sub } = c.input;
   const subCols = new Map(other.columns.map((x) => [x.name, x]));
-  const pubRules = new Set([
-    ...t.constraints.map((k) => `${k.kind}:${k.definition}`),
-    ...t.indexes.filter((i) => i.unique && !i.constraintBacked).map((i) => `index:${i.definition}`),
-  ]);
+  const pubRules = new Set([...t.constraints.map((k) => `${k.kind}:${k.definition}`), ...t.indexes.map((i) => `index:${i.definition}`)]);
+  // Uniqueness the publisher already enforces on a subset of the columns implies the subscriber's.
+  const pubUnique = uniqueColumnSets(t);
+  const coveredUnique = (cols: string[] | null) => cols !== null && pubUnique.some((p) => p.every((x) => cols.includes(x)));
   for (const k of other.constraints) {
-    if ((k.kind === 'check' || k.kind === 'unique' || k.kind === 'exclusion') && !pubRules.has(`${k.kind}:${k.definition}`)) {
-      refuse(
-        `${k.kind} constraint ${k.name} of ${key} exists only on ${sub} (${k.definition}), so the first row from ${pub} that breaks it stops replication`,
-        `add the same constraint on ${pub} first (validating it proves ${pub}'s rows satisfy it), or drop it on ${sub}`,
-      );
-    }
+    if (k.kind !== 'check' && k.kind !== 'unique' && k.kind !== 'exclusion') continue;
+    if (pubRules.has(`${k.kind}:${k.definition}`)) continue;
+    if (k.kind === 'unique' && !/NULLS NOT DISTINCT/i.test(k.definition) && coveredUnique(k.columns)) continue;
+    refuse(
+      `${k.kind} constraint ${k.name} of ${key} exists only on ${sub} (${k.definition}), so the first row from ${pub} that breaks it stops replication`,
+      `add the same constraint on ${pub} first (validating it proves ${pub}'s rows satisfy it), or drop it on ${sub}`,
+    );
   }
   for (const i of other.indexes) {
-    if (i.unique && !i.constraintBacked && !i.primary && !pubRules.has(`index:${i.definition}`)) {
-      refuse(
-        `unique index ${i.name} of ${key} exists only on ${sub}, so the first duplicate ${pub} writes stops replication`,
-        `create the same unique index on ${pub} first, or drop it on ${sub}`,
-      );
-    }
+    if (!i.unique || i.constraintBacked || i.primary || pubRules.has(`index:${i.definition}`)) continue;
+    if (!/NULLS NOT DISTINCT/i.test(i.definition) && coveredUnique(plainIndexColumns(i))) continue;
+    refuse(
+      `unique index ${i.name} of ${key} exists only on ${sub}, so the first duplicate ${pub} writes stops replication`,
+      `create the same unique index on ${pub} first, or drop it on ${sub}`,
+    );
   }
   for (const col of plain(t.columns)) {
     const sc = subCols.get(col.name);
@@ -462,6 +463,32 @@ function checkLargeObjects(c: TableCheck): void {
       }
     }
   }
+}
+
+/** Columns of a plain unique index (no expression, no WHERE), from its definition; null otherwise. */
+function plainIndexColumns(i: Table['indexes'][number]): string[] | null {
+  if (i.partial || i.expression) return null;
+  const m = /USING \w+ \(([^()]*)\)/.exec(i.definition);
+  if (!m) return null;
+  return m[1].split(',').map((x) =>
+    x
+      .trim()
+      .replace(/\s+(ASC|DESC|NULLS FIRST|NULLS LAST)\b.*$/i, '')
+      .replace(/^"(.*)"$/, '$1')
+      .replace(/""/g, '"'),
+  );
+}
+
+/** Column sets the table keeps unique: primary key, unique constraints, plain unique indexes. */
+function uniqueColumnSets(t: Table): string[][] {
+  const fromConstraints = t.constraints
+    .filter((k) => (k.kind === 'primary key' || k.kind === 'unique') && !/NULLS NOT DISTINCT/i.test(k.definition))
+    .map((k) => k.columns);
+  const fromIndexes = t.indexes
+    .filter((i) => i.unique && !i.constraintBacked)
+    .map(plainIndexColumns)
+    .filter((x): x is string[] => x !== null);
+  return [...fromConstraints, ...fromIndexes];
 }
 
 /** Primary-key columns are NOT NULL by definition on both sides; not worth a separate sentence. */

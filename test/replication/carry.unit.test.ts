@@ -306,6 +306,51 @@ describe('what logical replication carries (kind 2)', () => {
     ]);
   });
 
+  it('refuses uniqueness only green enforces, unless blue already enforces it on a subset of the columns', () => {
+    const uq = (name: string, ...columns: string[]): Constraint => ({
+      name,
+      kind: 'unique',
+      definition: `UNIQUE (${columns.join(', ')})`,
+      columns,
+      validated: true,
+      inherited: false,
+    });
+    const ix = (name: string, def: string, extra: Partial<Table['indexes'][number]> = {}): Table['indexes'][number] => {
+      const base: Partial<Table['indexes'][number]> = {
+        name,
+        definition: def,
+        unique: true,
+        primary: false,
+        partial: false,
+        expression: false,
+        constraintBacked: false,
+        valid: true,
+        inherited: false,
+      };
+      return { ...base, ...extra } as Table['indexes'][number];
+    };
+    const cols = [col('id', INT), col('email', TEXT), col('org', INT)];
+    const green = table('m', cols, {
+      constraints: [pk('id'), uq('m_email_org', 'email', 'org')],
+      indexes: [ix('m_email', 'CREATE UNIQUE INDEX ON public.m USING btree (email)')],
+    });
+    // Blue keeps email unique through an index: both of green's rules follow from it.
+    const blueIndexed = table('m', cols, { constraints: [pk('id')], indexes: [ix('m_email_key', 'CREATE UNIQUE INDEX ON public.m USING btree (email)')] });
+    expect(judge([blueIndexed], [green]).offenders).toEqual([]);
+    // Blue keeps nothing unique but the key: both are refused.
+    const blueBare = table('m', cols, { constraints: [pk('id')] });
+    expect(problems(judge([blueBare], [green])).map((p) => p.split(' exists only')[0])).toEqual([
+      'unique constraint m_email_org of public.m',
+      'unique index m_email of public.m',
+    ]);
+    // A partial or expression index is compared by its definition.
+    const greenLower = table('m', cols, {
+      constraints: [pk('id')],
+      indexes: [ix('m_lower', 'CREATE UNIQUE INDEX ON public.m USING btree (lower(email))', { expression: true })],
+    });
+    expect(judge([blueIndexed], [greenLower]).offenders).toHaveLength(1);
+  });
+
   it('refuses values the subscriber rejects going forward, and leaves the reverse to the rollback verdict', () => {
     const blue = table('t', [col('id', INT), col('s', T('character varying(200)', { base: 'character varying', typmod: 204 })), col('n', TEXT)], {
       constraints: [pk('id')],
