@@ -512,7 +512,9 @@ Examples:
     .action(
       action<PromoteFlags>(async (ctx, o) => {
         const opts = resolvePromoteOptions(ctx.suffix(), o);
-        // First signal: stop at the next safe point (hold or roll back); a second one exits at once.
+        // One-step forms are a few calls long: Ctrl-C keeps its default meaning there.
+        if (!opts.steps && !opts.resume) return runPromote(opts, ctx);
+        // A rollout: the first signal stops at the next safe point (hold or roll back); a second one exits at once.
         const ac = new AbortController();
         let signals = 0;
         const onSignal = (sig: NodeJS.Signals) => {
