@@ -282,6 +282,11 @@ export interface SyncStopReport {
 export interface SyncRefreshOptions {
   /** Upper bound for the copy of the tables brought in (default 6 h). */
   copyTimeoutMs?: number | undefined;
+  /**
+   * Replicated tables (schema.table) to copy again whole even without drift: e.g. after a column was added on both
+   * sides with a volatile default (now(), gen_random_uuid()), which gave each side its own value for existing rows.
+   */
+  recopy?: string[] | undefined;
   /** Wait for the copy of the tables brought in (default true; the cutover function passes false and the CLI polls). */
   waitForCopy?: boolean | undefined;
   /** Only report what would be done. */

@@ -19,7 +19,7 @@
  * applying is refused first (the drain could not finish). Idempotent: a run that stopped half-way leaves drift that
  * `db sync status` names and the next run picks up.
  */
-import { failure, refused } from '../core/errors.js';
+import { badInput, failure, refused } from '../core/errors.js';
 import { otherColor, type Color } from '../core/naming.js';
 import type { Callbacks, ScopeDriftItem, SyncRefreshOptions, SyncRefreshReport, Targets } from './api.js';
 import { REPLICATION_DEFAULTS, directionOf } from './api.js';
@@ -62,11 +62,18 @@ export async function syncRefresh(targets: Targets, opts: SyncRefreshOptions = {
     const planned = new Map(plan.tables.map((t) => [tableKey(t), t]));
     const added = todo.filter((d) => d.kind === 'table_not_published').map((d) => d.table);
     const recopied = todo.filter((d) => d.kind !== 'table_not_published').map((d) => d.table);
+    for (const name of opts.recopy ?? []) {
+      const key = name.includes('.') ? name : `${schemas[0] ?? 'public'}.${name}`;
+      if (!planned.has(key) || !live.published.has(key)) {
+        throw badInput(`--recopy ${name}: not a table replicated ${from}→${to} now — name one of the published tables as schema.table (\`bgmig db sync status\` lists them).`);
+      }
+      if (!added.includes(key) && !recopied.includes(key)) recopied.push(key);
+    }
     const report: SyncRefreshReport = { direction: directionOf(from), added, recopied, subscriberRowsReplaced: 0, remaining, copy: null, dryRun: opts.dryRun === true, durationMs: 0 };
     if (remaining.length > 0) {
       throw refused(refusalSentence(`Cannot refresh replication ${from}→${to}`, remaining.map((d) => ({ problem: d.problem, fix: d.fix }))), { remaining });
     }
-    if (todo.length === 0 || opts.dryRun) {
+    if (added.length + recopied.length === 0 || opts.dryRun) {
       report.durationMs = Math.round(performance.now() - t0);
       return report;
     }

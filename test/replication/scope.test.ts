@@ -153,4 +153,25 @@ describe('scope drift after sync start', () => {
     expect(back2.code, back2.stderr).toBe(0);
     expect(activeOf(pair)).toBe('blue');
   });
+
+  it('a column added on both sides with a volatile default differs row by row; refresh --recopy copies the table again', async () => {
+    expect(activeOf(pair)).toBe('blue');
+    await asApp('blue', `INSERT INTO public.seed (id, payload) SELECT g, 'p' || g FROM generate_series(1, 50) g`);
+    const q = 'SELECT id, stamp::text FROM public.seed ORDER BY id';
+    const until = Date.now() + 20_000;
+    while ((await rowsOf(pair.green, 'SELECT count(*)::int AS n FROM public.seed'))[0].n !== 50 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    await both('ALTER TABLE public.seed ADD COLUMN stamp uuid DEFAULT gen_random_uuid()');
+    expect(await rowsOf(pair.green, q)).not.toEqual(await rowsOf(pair.blue, q));
+    // Nothing the scope can see (the column is carried from now on) …
+    expect((await status()).code).toBe(0);
+    const bad = await bgmig(pair, ['db', 'sync', 'refresh', '--yes', '--recopy', 'public.nope']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--recopy public.nope: not a table replicated blue→green now');
+    // … so the operator names the table.
+    const ref = await bgmig(pair, ['db', 'sync', 'refresh', '--yes', '--json', '--recopy', 'public.seed']);
+    expect(ref.code, ref.stderr).toBe(0);
+    expect(parseJson<SyncRefreshReport>(ref)).toMatchObject({ added: [], recopied: ['public.seed'], subscriberRowsReplaced: 50 });
+    expect(await rowsOf(pair.green, q)).toEqual(await rowsOf(pair.blue, q));
+    expect((await status()).code).toBe(0);
+  });
 });

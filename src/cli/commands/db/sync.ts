@@ -110,6 +110,7 @@ export async function runSyncStop(ctx: CommandContext, opts: SyncStopCommandOpti
 
 export interface SyncRefreshCommandOptions extends ModeOptions {
   dryRun?: boolean | undefined;
+  recopy?: string[] | undefined;
 }
 
 export async function runSyncRefresh(ctx: CommandContext, opts: SyncRefreshCommandOptions): Promise<ExitCode> {
@@ -121,7 +122,7 @@ export async function runSyncRefresh(ctx: CommandContext, opts: SyncRefreshComma
   const p = progressPrinter(ctx.io);
   let report: SyncRefreshReport;
   try {
-    report = await mode.executor.syncRefresh({ dryRun: opts.dryRun ?? false }, { progress: p.progress });
+    report = await mode.executor.syncRefresh({ dryRun: opts.dryRun ?? false, recopy: opts.recopy }, { progress: p.progress });
   } finally {
     p.stop();
   }
@@ -135,7 +136,7 @@ export function renderRefresh(r: SyncRefreshReport): string {
   const lines = [
     r.dryRun ? `Would refresh replication ${dir}:` : `Replication ${dir} refreshed:`,
     ...(r.added.length ? [`  new table(s) published and copied: ${r.added.join(', ')}`] : []),
-    ...(r.recopied.length ? [`  table(s) copied again with their new column(s): ${r.recopied.join(', ')}`] : []),
+    ...(r.recopied.length ? [`  table(s) copied again whole: ${r.recopied.join(', ')}`] : []),
   ];
   if (!r.dryRun && r.copy) lines.push(`  copy: ${r.copy.tablesDone}/${r.copy.tablesTotal} tables ready, ${r.subscriberRowsReplaced.toLocaleString('en-US')} row(s) on the passive side replaced by the copy, ${formatMs(r.copy.durationMs)}.`);
   return lines.join('\n');
@@ -172,6 +173,7 @@ export function register(db: Command): void {
   withModeOptions(sync.command('refresh'))
     .description('bring tables and columns created on both sides since sync start into replication, copying what was written meanwhile')
     .option('--dry-run', 'only say what would be published and copied', false)
+    .option('--recopy <schema.table>', 'also copy this replicated table again whole (repeatable), e.g. after a column was added with a volatile default', collect)
     .addHelpText('after', '\nExamples:\n  $ bgmig db sync refresh --dry-run\n  $ BGMIG_BLUE_URL=postgres://… BGMIG_GREEN_URL=postgres://… bgmig db sync refresh --yes')
     .action(action<SyncRefreshCommandOptions>((ctx, opts) => runSyncRefresh(ctx, opts)));
   withModeOptions(sync.command('stop'))
