@@ -7,7 +7,7 @@ import type { Color } from '../core/naming.js';
 import type { Catalog } from '../schema/catalog.js';
 import { judgeBothDirections, type CarryFacts, type TypeFacts } from './carry.js';
 import type { Offender } from './preflight.js';
-import { readSequenceFacts } from './sequences.js';
+import { readSequenceFacts, rememberSequencePlan } from './sequences.js';
 import { qualified, side, type Session, type Sessions } from './session.js';
 
 const TABLES_SQL = `
@@ -115,5 +115,8 @@ export async function switchCarryOffenders(
   catalogs: Record<Color, Catalog>,
 ): Promise<Offender[]> {
   const [fFrom, fTo] = await Promise.all([readCarryFacts(side(s, from), schemas), readCarryFacts(side(s, to), schemas)]);
-  return judgeBothDirections(from, to, schemas, catalogs, { [from]: fFrom, [to]: fTo } as Record<Color, CarryFacts>).offenders;
+  const j = judgeBothDirections(from, to, schemas, catalogs, { [from]: fFrom, [to]: fTo } as Record<Color, CarryFacts>);
+  // The pause of this run re-reads only the values of this pairing (sequences.ts).
+  if (j.sequences.offenders.length === 0) rememberSequencePlan(side(s, from), side(s, to), schemas, j.sequences);
+  return j.offenders;
 }

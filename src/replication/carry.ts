@@ -32,7 +32,7 @@ import { qualify } from '../db/sql.js';
 import { canAssign } from '../schema/type-compat.js';
 import { identityColumns, publishedColumns, tableKey, tablesInScope } from './objects.js';
 import type { Offender } from './preflight.js';
-import { pairSequences, replicatedColumns, type SequenceFacts } from './sequence-plan.js';
+import { pairSequences, replicatedColumns, type SequenceFacts, type SequencePlan } from './sequence-plan.js';
 
 /** One type as the equality check needs it (pg_type plus whether a default btree/hash opclass accepts it). */
 export interface TypeFacts {
@@ -518,7 +518,7 @@ export function judgeBothDirections(
   schemas: readonly string[],
   catalogs: Record<Color, Catalog>,
   facts: Record<Color, CarryFacts>,
-): { current: DirectionJudgement; next: DirectionJudgement; offenders: Offender[] } {
+): { current: DirectionJudgement; next: DirectionJudgement; sequences: SequencePlan; offenders: Offender[] } {
   const current = judgeDirection({
     role: roleOf(from),
     pub: from,
@@ -548,5 +548,5 @@ export function judgeBothDirections(
     seen.add(k);
     return true;
   });
-  return { current, next, offenders };
+  return { current, next, sequences, offenders };
 }

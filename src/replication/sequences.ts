@@ -10,6 +10,7 @@ import type { Catalog } from '../schema/catalog.js';
 import type { SequenceMove } from './api.js';
 import { refusalSentence } from './preflight.js';
 import { pairSequences, replicatedColumns, sequenceMoves, type SequenceFacts, type SequencePlan, type ServeKind } from './sequence-plan.js';
+import { describeTarget } from '../db/connection.js';
 import { qualified, type Session } from './session.js';
 
 /**
@@ -94,12 +95,48 @@ export async function planSequences(old: Session, neu: Session, schemas: readonl
 }
 
 /**
- * The switch's sequences step: pairs again (inside the pause the old side is fenced, so its values are final), and
- * sets every new-side sequence that is behind. A problem found now (the schema changed after the gate) throws, so
- * the switch undoes before the point of no return. Returns what was moved, for the report.
+ * Pairings judged at the gates, remembered for the pause of the same run: inside the pause only the values can have
+ * changed (the old side is fenced), so the step re-reads values, not what every sequence serves. Keyed by the two
+ * servers, the direction and the schemas; older than REMEMBER_MS, or failing in any way, means a full re-read.
+ */
+const remembered = new Map<string, { at: number; plan: SequencePlan }>();
+const REMEMBER_MS = 120_000;
+
+const memoKey = (old: Session, neu: Session, schemas: readonly string[]): string =>
+  `${old.color}>${neu.color}|${describeTarget(old.target)}|${describeTarget(neu.target)}|${[...schemas].sort().join(',')}`;
+
+/** Called by the gates once the pairing passed (no offenders). */
+export function rememberSequencePlan(old: Session, neu: Session, schemas: readonly string[], plan: SequencePlan): void {
+  remembered.set(memoKey(old, neu, schemas), { at: performance.now(), plan });
+}
+
+/** Re-reads only the values of a remembered pairing (one statement per side, in parallel) and judges them again. */
+async function refreshValues(old: Session, neu: Session, schemas: readonly string[], oldCatalog: Catalog): Promise<SequencePlan | null> {
+  const key = memoKey(old, neu, schemas);
+  const memo = remembered.get(key);
+  remembered.delete(key);
+  if (!memo || performance.now() - memo.at > REMEMBER_MS) return null;
+  const sql = `SELECT x.k, pg_sequence_last_value(x.k::regclass)::text AS v FROM unnest($1::text[]) WITH ORDINALITY AS x(k, i) ORDER BY x.i`;
+  const olds = [...new Map(memo.plan.pairs.map((p) => [p.old.key, p.old])).values()];
+  const neus = memo.plan.pairs.map((p) => p.neu);
+  const [o, n] = await Promise.all([
+    old.q<{ k: string; v: string | null }>(sql, [olds.map((x) => x.key)], `read the sequences on ${old.color}`),
+    neu.q<{ k: string; v: string | null }>(sql, [neus.map((x) => x.key)], `read the sequences on ${neu.color}`),
+  ]);
+  const oldNow = olds.map((x, i) => ({ ...x, last: o.rows[i]?.v ?? null }));
+  const neuNow = neus.map((x, i) => ({ ...x, last: n.rows[i]?.v ?? null }));
+  return pairSequences({ from: old.color, to: neu.color, old: oldNow, neu: neuNow, oldColumns: replicatedColumns(oldCatalog, schemas) });
+}
+
+/**
+ * The switch's sequences step (inside the pause the old side is fenced, so its values are final): the pairing the
+ * gates judged, with fresh values — or, for a resumed run, a full re-read and re-pairing — then every new-side
+ * sequence that is behind is set with one setval statement. A problem found now (a value past a bound, the schema
+ * changed after the gate) throws, so the switch undoes before the point of no return. Returns what was moved.
  */
 export async function moveSequences(old: Session, neu: Session, schemas: readonly string[], oldCatalog: Catalog, to: Color): Promise<SequenceMove[]> {
-  const plan = await planSequences(old, neu, schemas, oldCatalog);
+  const fast = await refreshValues(old, neu, schemas, oldCatalog).catch(() => null);
+  const plan = fast ?? (await planSequences(old, neu, schemas, oldCatalog));
   if (plan.offenders.length > 0) throw failure(refusalSentence(`The sequences on ${to} cannot be set`, plan.offenders));
   const moves = sequenceMoves(plan);
   const set = moves.filter((m) => m.set !== null);
