@@ -135,7 +135,7 @@ export function decideHealth(observations: readonly StreamObservation[], ctx: He
     const healthy = problems.length === 0;
     return { verdict, applying: verdict === 'applying', healthy, problems, notes, evidence };
   };
-  const log = `${to}'s server log (lines "logical replication worker" / "logical replication table synchronization worker")`;
+  const log = `${to}'s server log, in its "logical replication worker" lines`;
   const errorCounts = `${applyErrorCount} apply error(s), ${syncErrorCount} table-copy error(s) recorded`;
 
   if (!sN || !pN) return out('unknown', [`the stream ${from}→${to} cannot be judged: ${!sN ? to : from} could not be read`]);
@@ -153,7 +153,7 @@ export function decideHealth(observations: readonly StreamObservation[], ctx: He
   }
   if (applyErrorsInWindow > 0) {
     return out('failing', [
-      `the apply worker of ${name} on ${to} is failing and restarting (${applyErrorsInWindow} new apply error(s) in ${Math.round(evidence.windowMs / 100) / 10} s, ${applyErrorCount} in all): ${from}'s changes are not applied — fix the cause on ${to} (its error is in ${log})`,
+      `the apply worker of ${name} on ${to} is failing and restarting (${applyErrorsInWindow} new apply error(s) in ${Math.round(evidence.windowMs / 100) / 10} s, ${applyErrorCount} in all): ${from}'s changes are not applied — fix the cause on ${to}; its error is in ${log}`,
     ]);
   }
   const pastErrors = applyErrorCount > 0 ? [`${applyErrorCount} apply error(s) happened earlier; the stream applies now (reset the counter with SELECT pg_stat_reset_subscription_stats(oid) on ${to})`] : [];
@@ -161,7 +161,7 @@ export function decideHealth(observations: readonly StreamObservation[], ctx: He
   if (applyErrorCount > 0) {
     // No new error in this window, but nothing confirmed either: the failing transaction still blocks the stream.
     return out('failing', [
-      `the apply worker of ${name} on ${to} is not applying: ${pendingBytes === null ? 'WAL' : formatBytes(pendingBytes)} of ${from}'s WAL wait behind a transaction it failed to apply (${errorCounts}) — fix the cause on ${to} (its error is in ${log})`,
+      `the apply worker of ${name} on ${to} is not applying: ${pendingBytes === null ? 'WAL' : formatBytes(pendingBytes)} of ${from}'s WAL wait behind a transaction it failed to apply (${errorCounts}) — fix the cause on ${to}; its error is in ${log}`,
     ]);
   }
   if (!workerSeen) {
