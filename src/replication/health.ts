@@ -80,6 +80,9 @@ export interface HealthContext {
   maxRetainedInactiveBytes?: number;
 }
 
+/** Unconfirmed WAL below this, with no error and no movement, is not called a stall (bytes). */
+export const STALL_MIN_BYTES = 64 * 1024;
+
 /** Parses a pg_lsn text ("16/B374D848") into a number of bytes. */
 export function lsnToBigInt(lsn: string): bigint {
   const m = /^([0-9A-Fa-f]+)\/([0-9A-Fa-f]+)$/.exec(lsn.trim());
@@ -172,6 +175,9 @@ export function decideHealth(observations: readonly StreamObservation[], ctx: He
   const received = subs.map((x) => x.receivedLsn).filter((x): x is string => x !== null);
   if (received.length > 1 && lsnToBigInt(received[received.length - 1]) > lsnToBigInt(received[0])) return out('catching_up', []);
   if (copying) return out('copying', []);
+  // A few kilobytes unconfirmed for a second is feedback timing (keepalives after WAL no publication carries), not a
+  // stall: status stays healthy, the gates (which need `applying`) still wait or refuse.
+  if (pendingBytes !== null && pendingBytes < STALL_MIN_BYTES) return out('catching_up', []);
   return out('stalled', [
     `the apply worker of ${name} on ${to} made no progress in ${Math.round(evidence.windowMs / 100) / 10} s while ${pendingBytes === null ? 'WAL' : formatBytes(pendingBytes)} of ${from}'s WAL wait, without recording an error: a lock or a long transaction on ${to} blocks it — look at pg_locks / pg_stat_activity on ${to}`,
   ]);

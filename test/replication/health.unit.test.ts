@@ -82,6 +82,11 @@ describe('decideHealth', () => {
     expect(decideHealth([withReceived(a, '0/20000'), withReceived(b, '0/20000')], ctx).verdict).toBe('stalled');
   });
 
+  it('a few kilobytes unconfirmed without error or movement is feedback timing, not a stall (but not proven applying either)', () => {
+    const d = decideHealth([obs(0, { cur: '0/3000', confirmed: '0/2000' }), obs(1000, { cur: '0/3000', confirmed: '0/2000' })], ctx);
+    expect(d).toMatchObject({ verdict: 'catching_up', healthy: true, applying: false });
+  });
+
   it('a table copy that keeps failing is copy_failing and names the tables', () => {
     const d = decideHealth([obs(0, { cur: '0/3000', confirmed: '0/3000', sync: 2, notReady: ['public.seed'] }), obs(1000, { cur: '0/3000', confirmed: '0/3000', sync: 3, notReady: ['public.seed'] })], ctx);
     expect(d.verdict).toBe('copy_failing');
