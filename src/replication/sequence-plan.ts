@@ -192,8 +192,9 @@ function valueProblem(old: SequenceFacts, n: SequenceFacts, from: Color, to: Col
 }
 
 /**
- * The setval calls for a plan: for each pair, the value for the new sequence (with headroom, clamped to its
- * bounds), or null when the new side is already ahead. Pure; `current` maps new-side keys to their last_value.
+ * The setval calls for a plan, sorted by the new sequence's name: for each pair, the value for the new sequence
+ * (old value + SEQUENCE_HEADROOM increments, or exactly the old value near a bound) in `set`, or null when the
+ * new side is already at or beyond it (its own `last` in the plan) or the old one was never used. Pure.
  */
 export function sequenceMoves(plan: SequencePlan): Array<SequenceMove & { set: string | null }> {
   return plan.pairs
