@@ -108,8 +108,9 @@ describe('stepped rollout', () => {
       if (ci !== undefined) process.env.CI = ci;
     }
     const out = stdout();
-    expect((out.match(/\r\x1b\[2K {2}step 1\/1 bake/g) ?? []).length).toBeGreaterThanOrEqual(2);
-    expect(out).toMatch(/\nRollout \w+ completed|\n.*Rollout \w+ completed/);
+    // Carriage return + "erase line" (ESC [2K) before each check line: the line is redrawn, not appended.
+    expect(out.split('\r\u001b[2K  step 1/1 bake').length - 1).toBeGreaterThanOrEqual(2);
+    expect(out).toMatch(/Rollout \w+ completed: blue 70 \/ green 30 \(verified\)/);
   });
 
   it('--json prints NDJSON events then the result; --bake 0 steps without waiting', async () => {
