@@ -466,7 +466,7 @@ export function register(program: Command): void {
     .description('shift traffic to green: one step (--weight N) or a rollout in steps with a bake and automatic rollback (--steps)')
     .option('--weight <percent>', "one step: green's share of traffic, a whole number 0–100")
     .option('--steps <list>', "a rollout: green's share per step, e.g. 10,25,50,100")
-    .option('--bake <duration>', 'how long to watch each step before the next (e.g. 5m; 0 = no waiting)', undefined)
+    .option('--bake <duration>', 'how long to watch each step before the next (default 5m; 0 = no waiting)', undefined)
     .option('--interval <duration>', 'time between checks during a bake', '15s')
     .option('--max-5xx-ratio <x>', `green's 5xx share may be at most x times blue's (default ${DEFAULT_THRESHOLDS.max5xxRatio})`)
     .option('--5xx-floor <percent>', `a green 5xx share at or below this always passes (default ${DEFAULT_THRESHOLDS.floor5xxShare * 100})`)
