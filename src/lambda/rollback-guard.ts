@@ -6,8 +6,9 @@
  *
  * Thin over src/rollout/guard.ts. Typed event (EventBridge's "CloudWatch Alarm State Change",
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html), structured JSON
- * logs (Powertools Logger). A failure to roll back is logged and re-thrown, so the invocation fails and EventBridge's
- * retry policy tries again; a failed journal write after a verified rollback is logged, not re-thrown.
+ * logs (Powertools Logger). A failure to roll back is logged and re-thrown, so the asynchronous invocation fails and
+ * Lambda runs it again (twice by default, https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html);
+ * a failed journal write after a verified rollback is logged, not re-thrown.
  *
  * Environment (src/core/lambda-env.ts RollbackGuardEnv): BGMIG_SUFFIX, LISTENER_ARN, BLUE_TARGET_GROUP_ARN,
  * GREEN_TARGET_GROUP_ARN, GREEN_ALARM_NAMES, ARTIFACTS_BUCKET.

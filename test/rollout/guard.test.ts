@@ -112,7 +112,7 @@ describe('rollback guard handler', () => {
     expect((await history(f)).length).toBe(before);
   });
 
-  it('a listener that no longer exists fails the invocation (so EventBridge retries) with one sentence', async () => {
+  it('a listener that no longer exists fails the invocation (so Lambda retries it) with one sentence', async () => {
     const broken = makeHandler({
       env: {
         [RollbackGuardEnv.Suffix]: S,

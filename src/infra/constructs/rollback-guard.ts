@@ -105,7 +105,9 @@ export class RollbackGuard extends Construct {
         detail: { state: { value: ['ALARM'] } },
       },
     });
-    // EventBridge retries a failed invocation with backoff for up to an hour (the handler throws when it cannot roll back).
+    // EventBridge invokes the function asynchronously: its retry policy covers delivery (throttling, service errors);
+    // a run that throws because it could not roll back is retried by Lambda itself, twice by default
+    // (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
     this.rule.addTarget(new targets.LambdaFunction(this.function, { retryAttempts: 10, maxEventAge: Duration.hours(1) }));
 
     this.acknowledge();
@@ -178,7 +180,7 @@ export class RollbackGuard extends Construct {
     ack(
       this.function,
       'NIST.800.53.R5-LambdaDLQ',
-      'EventBridge retries a failed invocation for an hour; a failure is logged and the alarm stays in ALARM, which status reports.',
+      'Lambda retries a failed asynchronous run twice and EventBridge retries delivery for an hour; a failure is logged and the alarm stays in ALARM, which status reports.',
     );
     ack(
       this.logGroup,
