@@ -23,6 +23,8 @@ import { badInput, failure, refused } from '../core/errors.js';
 import { otherColor, type Color } from '../core/naming.js';
 import type { Callbacks, ScopeDriftItem, SyncRefreshOptions, SyncRefreshReport, Targets } from './api.js';
 import { REPLICATION_DEFAULTS, directionOf } from './api.js';
+import { judgeDirection, roleOf } from './carry.js';
+import { readCarryFacts } from './carry-facts.js';
 import { watchCopy } from './copy.js';
 import { readFence } from './fence.js';
 import { observeStream } from './health.js';
@@ -73,6 +75,13 @@ export async function syncRefresh(targets: Targets, opts: SyncRefreshOptions = {
     if (remaining.length > 0) {
       throw refused(refusalSentence(`Cannot refresh replication ${from}→${to}`, remaining.map((d) => ({ problem: d.problem, fix: d.fix }))), { remaining });
     }
+    // Publishing a table can break the publisher's application (no replica identity: its UPDATE and DELETE fail) or
+    // carry what the subscriber cannot apply: REPL-SHAPE's carry judgement of this direction, for these tables.
+    const [factsFrom, factsTo] = await Promise.all([readCarryFacts(pub, schemas), readCarryFacts(sub, schemas)]);
+    const carry = judgeDirection({ role: roleOf(from), pub: from, sub: to, schemas, pubCatalog: catalogs[from], subCatalog: catalogs[to], pubFacts: factsFrom, subFacts: factsTo });
+    const names = [...added, ...recopied].map((t) => new RegExp(`${t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w$])`));
+    const concerned = carry.offenders.filter((o) => names.some((re) => re.test(o.problem)));
+    if (concerned.length > 0) throw refused(refusalSentence(`Cannot refresh replication ${from}→${to}`, concerned), { offenders: concerned });
     if (added.length + recopied.length === 0 || opts.dryRun) {
       report.durationMs = Math.round(performance.now() - t0);
       return report;

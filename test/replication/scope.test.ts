@@ -174,4 +174,20 @@ describe('scope drift after sync start', () => {
     expect(await rowsOf(pair.green, q)).toEqual(await rowsOf(pair.blue, q));
     expect((await status()).code).toBe(0);
   });
+
+  it('a new table that publishing would break (no replica identity: blue UPDATE and DELETE would fail) is refused by refresh, naming it', async () => {
+    await both(`CREATE TABLE public.tag_link (tag_id int NOT NULL, item_id int NOT NULL); GRANT ALL ON public.tag_link TO ${APP_USER}`);
+    await asApp('blue', 'INSERT INTO public.tag_link VALUES (1, 1), (2, 2)');
+    const r = await bgmig(pair, ['db', 'sync', 'refresh', '--yes']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('Cannot refresh replication blue→green: table public.tag_link on blue has no replica identity');
+    // Nothing was published: blue's application still updates and deletes there.
+    await asApp('blue', 'UPDATE public.tag_link SET item_id = 7 WHERE tag_id = 1');
+    await asApp('blue', 'DELETE FROM public.tag_link WHERE tag_id = 2');
+    await both('ALTER TABLE public.tag_link ADD PRIMARY KEY (tag_id, item_id)');
+    const ok = await bgmig(pair, ['db', 'sync', 'refresh', '--yes', '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(parseJson<SyncRefreshReport>(ok).added).toEqual(['public.tag_link']);
+    expect(await rowsOf(pair.green, 'SELECT tag_id, item_id FROM public.tag_link')).toEqual([{ tag_id: 1, item_id: 7 }]);
+  });
 });
