@@ -40,7 +40,6 @@ import { errorSamples, printKeep, printSummary } from './output.js';
 import { type LiveTraffic, publishAlbMetrics, rolloutWithGreenAlarm } from './traffic.js';
 import { REHEARSAL_SUFFIX, type RehearsalIo, type RehearsalOut, type StepRecord, Walk } from './walk.js';
 
-export { REHEARSAL_SUFFIX } from './walk.js';
 
 export interface RehearseOptions {
   keep?: boolean | undefined;
