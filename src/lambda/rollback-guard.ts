@@ -42,7 +42,8 @@ export function makeHandler(deps: GuardHandlerDeps = {}) {
   const getClients = () =>
     (clients ??= (async () => ({
       elbv2: deps.elbv2 ? deps.elbv2() : new (await import('@aws-sdk/client-elastic-load-balancing-v2')).ElasticLoadBalancingV2Client({}),
-      s3: deps.s3 ? deps.s3() : new (await import('@aws-sdk/client-s3')).S3Client({}),
+      // An emulator (AWS_ENDPOINT_URL, tests only) serves buckets by path, not by virtual host.
+      s3: deps.s3 ? deps.s3() : new (await import('@aws-sdk/client-s3')).S3Client({ forcePathStyle: Boolean(env.AWS_ENDPOINT_URL) }),
     }))());
 
   return async function handler(event: AlarmStateChangeEvent, context?: LambdaContextLike): Promise<GuardResult> {

@@ -3,12 +3,14 @@
  * it, fed the EventBridge event CloudWatch emits when a green alarm enters ALARM. It rolls back on exactly the
  * configured listener and journals; green at 0 is a journaled no-op; other alarms and transitions are ignored.
  */
+import path from 'node:path';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { RollbackGuardEnv } from '../../src/core/lambda-env.js';
 import { type AlarmStateChangeEvent, makeHandler } from '../../src/lambda/rollback-guard.js';
 import { type Fixture, provisionFixture } from '../harness/aws-fixture.js';
+import { REPO_ROOT } from '../harness/cli.js';
 import { startMoto, type Moto } from '../harness/moto.js';
 import { history } from './support.js';
 
@@ -133,6 +135,34 @@ describe('rollback guard handler', () => {
         }),
     });
     await expect(broken(alarmEvent(`alarm-green-5xx-${S}`, 'ALARM'), ctx)).rejects.toThrow(/no longer exists: redeploy the stack/);
+  });
+
+  it('the shipped bundle (dist/lambda/rollback-guard/index.mjs) rolls back with its own SDK clients', async () => {
+    const env = {
+      [RollbackGuardEnv.Suffix]: S,
+      [RollbackGuardEnv.ListenerArn]: f.httpsListenerArn,
+      [RollbackGuardEnv.BlueTargetGroupArn]: f.targetGroupArn.blue,
+      [RollbackGuardEnv.GreenTargetGroupArn]: f.targetGroupArn.green,
+      [RollbackGuardEnv.GreenAlarmNames]: f.alarmNames.green.join(','),
+      [RollbackGuardEnv.ArtifactsBucket]: f.bucket,
+      ...f.env,
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+    };
+    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, env);
+    try {
+      await f.setWeights({ blue: 60, green: 40 });
+      const bundle = (await import(path.join(REPO_ROOT, 'dist', 'lambda', 'rollback-guard', 'index.mjs'))) as { handler: ReturnType<typeof makeHandler> };
+      const res = await bundle.handler(alarmEvent(`alarm-green-unhealthy-hosts-${S}`, 'ALARM'), ctx);
+      expect(res).toMatchObject({ action: 'rollback', before: { blue: 60, green: 40 }, after: { blue: 100, green: 0 } });
+      expect(res.journalKey).toMatch(/^journal\/.*-traffic-guard-rollback-[0-9a-f]{6}\.json$/);
+      expect(await f.readWeights()).toEqual({ blue: 100, green: 0 });
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
   });
 
   it('a missing environment variable is named', async () => {
