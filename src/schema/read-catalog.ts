@@ -545,7 +545,7 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
   const toColumn = (c: ColumnRow): Column => {
     const expr = defaultOf.get(c.rel)?.get(c.position) ?? null;
     const generated = c.generated === 's' ? expr : null;
-    return {
+    const column: Column = {
       name: c.name,
       position: c.position,
       // Every (type, typmod) pair of an in-scope column is in typeOf: the two queries share one snapshot and scope.
@@ -556,11 +556,10 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
       generated,
       collation: c.collation,
       comment: c.comment,
-      // Column grants are rare: a lookup only when the relation has any (no key string per column).
-      ...(columnGrantRels.has(c.rel) && objectPrivileges.has(`a:${c.rel}:${c.position}`)
-        ? { privileges: explicitPrivileges('a', `${c.rel}:${c.position}`) }
-        : {}),
     };
+    // Column grants are rare: looked up only when the relation has any (no key string, no extra object per column).
+    if (columnGrantRels.has(c.rel) && objectPrivileges.has(`a:${c.rel}:${c.position}`)) column.privileges = explicitPrivileges('a', `${c.rel}:${c.position}`);
+    return column;
   };
   const columnsOf = (oid: string): Column[] => (columnsBy.get(oid) ?? []).sort((a, b) => a.position - b.position).map(toColumn);
   const attnames = (oid: string) => new Map((columnsBy.get(oid) ?? []).map((c) => [c.position, c.name]));
