@@ -4,7 +4,7 @@ import { resolvePromoteOptions } from '../../src/cli/commands/promote.js';
 import { ExitCode, isBgmigError } from '../../src/core/errors.js';
 import { decideGuard } from '../../src/rollout/guard.js';
 import { judgeGates } from '../../src/rollout/gates.js';
-import { toHistoryEntry } from '../../src/rollout/journal.js';
+import { isRolloutKey, journalKey, toHistoryEntry } from '../../src/rollout/journal.js';
 import { dimensionsOf } from '../../src/rollout/metrics.js';
 import {
   DEFAULT_THRESHOLDS,
@@ -304,6 +304,12 @@ describe('metric dimensions and history entries', () => {
       loadBalancer: 'app/alb-x/50dc6c495c0c9188',
       targetGroup: { blue: 'targetgroup/tg-blue-x/73e2d6bc24d8a067', green: 'targetgroup/tg-green-x/943f017f100becff' },
     });
+  });
+  it('finds rollout records by key alone (resume reads one object, not the whole journal)', () => {
+    expect(isRolloutKey(journalKey('2026-11-30T03:00:00.000Z', 'rollout-hold'))).toBe(true);
+    expect(isRolloutKey(journalKey('2026-11-30T03:00:00.000Z', 'rollback'))).toBe(false);
+    expect(isRolloutKey('journal/2026-11-30T03-00-00-000Z-cutover.json')).toBe(false);
+    expect(journalKey('2026-11-30T03:00:00.000Z', 'promote')).toMatch(/^journal\/2026-11-30T03-00-00-000Z-traffic-promote-[0-9a-f]{6}\.json$/);
   });
   it('normalises a cutover-function record into a history line', () => {
     const e = toHistoryEntry('journal/2026-11-30T03-00-01-002Z-cutover.json', { ok: true, operation: 'cutover', durationMs: 812, requestId: 'abc' });
