@@ -14,7 +14,9 @@ import {
 import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeDBClustersCommand, RDSClient } from '@aws-sdk/client-rds';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../src/cli/aws.js';
@@ -40,6 +42,8 @@ const s3 = mockClient(S3Client);
 const r53 = mockClient(Route53Client);
 const lambda = mockClient(LambdaClient);
 const rds = mockClient(RDSClient);
+const sts = mockClient(STSClient);
+const events = mockClient(EventBridgeClient);
 
 function awsError(name: string, message: string, status = 400): Error {
   return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status }, $fault: 'client' });
@@ -88,9 +92,15 @@ beforeEach(() => {
   const report = JSON.stringify(makeReport('compatible'));
   s3.on(GetObjectCommand).resolves({ Body: { transformToString: async () => report } as never });
   r53.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: [], IsTruncated: false, MaxItems: 5 });
+  // The rollout lease (none held), the journal, who is acting, and a stack deployed before the rollback guard.
+  s3.on(GetObjectCommand, { Key: 'rollout/lease.json' }).rejects(awsError('NoSuchKey', 'The specified key does not exist.', 404));
+  s3.on(PutObjectCommand).resolves({ ETag: '"e1"' });
+  s3.on(DeleteObjectCommand).resolves({});
+  sts.on(GetCallerIdentityCommand).resolves({ Arn: 'arn:aws:sts::111122223333:assumed-role/role-operator-flt/alice' });
+  events.on(DescribeRuleCommand).rejects(awsError('ResourceNotFoundException', 'Rule rule-rollback-guard-flt does not exist.'));
 });
 afterEach(() => {
-  for (const m of [cfn, elbv2, cw, s3, r53, lambda, rds]) m.reset();
+  for (const m of [cfn, elbv2, cw, s3, r53, lambda, rds, sts, events]) m.reset();
 });
 
 describe('faults moto cannot produce', () => {
