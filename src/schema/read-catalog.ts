@@ -464,26 +464,51 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
 
   const schemaRows = (await client.query<SchemaRow>(SQL_SCHEMAS)).rows.filter((s) => schemaInScope(s.name, opts) && !isMember('pg_namespace', s.oid));
   const schemas: SchemaInfo[] = schemaRows.map((s) => ({ name: s.name, owner: s.owner, comment: s.comment }));
-  const nsp = [schemaRows.map((s) => s.oid)];
+  const nsp = [schemaRows.map((s) => s.oid).filter((oid) => /^\d+$/.test(oid))];
 
-  const q = <R extends pg.QueryResultRow>(sql: string) => client.query<R>(sql, nsp).then((r) => r.rows);
-  // Sequential on purpose: one connection runs one query at a time; two databases are read in parallel instead.
-  const relations = await q<RelationRow>(SQL_RELATIONS);
-  const columnRows = await q<ColumnRow>(SQL_COLUMNS);
-  const columnTypeRows = await q<ColumnTypeRow>(SQL_COLUMN_TYPES);
-  const defaultRows = await q<DefaultRow>(SQL_DEFAULTS);
-  const constraintRows = await q<ConstraintRow>(SQL_CONSTRAINTS);
-  const indexRows = await q<IndexRow>(SQL_INDEXES);
-  const triggerRows = await q<TriggerRow>(SQL_TRIGGERS);
-  const policyRows = await q<PolicyRow>(SQL_POLICIES);
-  const privilegeRows = await q<PrivilegeRow>(SQL_PRIVILEGES);
-  const sequenceRows = await q<SequenceRow>(SQL_SEQUENCES);
-  const typeRows = await q<TypeRow>(SQL_TYPES);
-  const routineRows = await q<RoutineRow>(SQL_ROUTINES);
-  const extensionRows = await q<ExtensionRow>(SQL_EXTENSIONS);
-  const ruleRows = await q<RuleRow>(SQL_RULES);
-  const objectPrivilegeRows = await q<ObjectPrivilegeRow>(SQL_OBJECT_PRIVILEGES);
-  const roleRows = (await client.query<RoleRow>(SQL_ROLES)).rows;
+  // One round trip for every object query: sent as one simple-query batch, the server runs them back to back while
+  // this process parses the results already received (one query at a time left the server idle while rows were
+  // parsed here, and the other way round). The namespace list is inlined: oids are integers read from the catalog.
+  const nspArray = `'{${nsp[0].join(',')}}'::oid[]`;
+  const batch = [
+    SQL_RELATIONS,
+    SQL_COLUMNS,
+    SQL_COLUMN_TYPES,
+    SQL_DEFAULTS,
+    SQL_CONSTRAINTS,
+    SQL_INDEXES,
+    SQL_TRIGGERS,
+    SQL_POLICIES,
+    SQL_PRIVILEGES,
+    SQL_SEQUENCES,
+    SQL_TYPES,
+    SQL_ROUTINES,
+    SQL_EXTENSIONS,
+    SQL_RULES,
+    SQL_OBJECT_PRIVILEGES,
+    SQL_ROLES,
+  ];
+  // node-pg answers a multi-statement text with one result per statement (typed as one result).
+  const results = (await client.query(batch.map((sql) => sql.replaceAll('$1::oid[]', nspArray)).join(';\n'))) as unknown as pg.QueryResult[];
+  if (!Array.isArray(results) || results.length !== batch.length)
+    throw new Error(`the catalog batch returned ${Array.isArray(results) ? results.length : 1} results instead of ${batch.length}`);
+  const rows = <R>(i: number) => results[i].rows as R[];
+  const relations = rows<RelationRow>(0);
+  const columnRows = rows<ColumnRow>(1);
+  const columnTypeRows = rows<ColumnTypeRow>(2);
+  const defaultRows = rows<DefaultRow>(3);
+  const constraintRows = rows<ConstraintRow>(4);
+  const indexRows = rows<IndexRow>(5);
+  const triggerRows = rows<TriggerRow>(6);
+  const policyRows = rows<PolicyRow>(7);
+  const privilegeRows = rows<PrivilegeRow>(8);
+  const sequenceRows = rows<SequenceRow>(9);
+  const typeRows = rows<TypeRow>(10);
+  const routineRows = rows<RoutineRow>(11);
+  const extensionRows = rows<ExtensionRow>(12);
+  const ruleRows = rows<RuleRow>(13);
+  const objectPrivilegeRows = rows<ObjectPrivilegeRow>(14);
+  const roleRows = rows<RoleRow>(15);
 
   const rels = new Map<string, RelationRow>();
   for (const r of relations) if (!isMember('pg_class', r.oid)) rels.set(r.oid, r);
