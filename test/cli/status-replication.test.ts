@@ -69,7 +69,9 @@ describe('status: database replication section', () => {
       const code = await runStatus({ suffix: S, executorFactory: async () => executor }, { io, aws });
       expect(code).toBe(3);
       const snap = JSON.parse(stdout()) as { degraded: string[] };
-      expect(snap.degraded).toContain('subscription bgmig_sub_blue_to_green on green is disabled: enable it with ALTER SUBSCRIPTION bgmig_sub_blue_to_green ENABLE');
+      expect(snap.degraded).toContain(
+        'subscription bgmig_sub_blue_to_green on green is disabled, so nothing is applied and blue keeps its WAL — enable it with ALTER SUBSCRIPTION bgmig_sub_blue_to_green ENABLE on green',
+      );
     } finally {
       await alterSubscription('ENABLE');
     }
