@@ -16,6 +16,7 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { BgmigError, ExitCode } from '../core/errors.js';
 import { names } from '../core/naming.js';
 import { OutputKey } from '../core/outputs.js';
+import { sleep } from '../core/sleep.js';
 import {
   type ActiveReport,
   type CheckAppLoginOptions,
@@ -65,8 +66,6 @@ export interface RemoteExecutorOptions {
   /** Poll interval while waiting for an initial copy (default 2 s). */
   pollMs?: number | undefined;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class RemoteExecutor implements Executor {
   readonly mode = 'aws' as const;

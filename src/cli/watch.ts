@@ -15,6 +15,7 @@
  */
 import { type BgmigError, ExitCode, badInput } from '../core/errors.js';
 import { formatMs, parseDuration } from '../core/units.js';
+import { sleep } from '../core/sleep.js';
 import { type ErrorDocument, errorDocument } from './context.js';
 import type { Io } from './io.js';
 
@@ -110,21 +111,6 @@ export function parseWatchFlags(
     if (idle.length > 0) io.warn(`${idle.join(', ')} ${idle.length === 1 ? 'has' : 'have'} no effect without --watch: reading once.`);
   }
   return { watch: Boolean(o.watch), intervalMs: Number(interval) * 1000, ...(until ? { until } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 }
 
 /** Resolves to undefined when the signal aborts; never otherwise. */

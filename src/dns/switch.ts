@@ -11,6 +11,7 @@ import type { Route53Client } from '@aws-sdk/client-route-53';
 import { BgmigError, ExitCode } from '../core/errors.js';
 import type { Color } from '../core/naming.js';
 import { OutputKey } from '../core/outputs.js';
+import { sleep } from '../core/sleep.js';
 
 /** The record's TTL: short, so applications that resolve at connect follow a switch within seconds. */
 export const DB_RECORD_TTL = DB_RECORD_TTL_SECONDS;
@@ -132,8 +133,6 @@ export async function readActiveDatabaseFromOutputs(r53: Route53Client, outputs:
   const { ref, endpoints } = dbRecordFromOutputs(outputs, stackName);
   return readActiveDatabase(r53, ref, endpoints);
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** UPSERTs the CNAME to `host` (TTL 5 s) and waits, bounded, until Route 53 reports the change INSYNC. */
 export async function upsertDbRecord(r53: Route53Client, ref: DbRecordRef, host: string, opts: SwitchOptions = {}): Promise<SwitchResult> {

@@ -18,6 +18,7 @@
 import type pg from 'pg';
 import { BgmigError, ExitCode, messageOf } from '../core/errors.js';
 import { scrub } from '../core/redact.js';
+import { sleep } from '../core/sleep.js';
 
 /** One pooler's admin console (password from the URL or BGMIG_POOLER_PASSWORD; never printed). */
 export interface PoolerRef {
@@ -42,8 +43,6 @@ export interface PoolerEntry {
 
 export const ADMIN_CONNECT_MS = 3_000;
 const ADMIN_STATEMENT_MS = 5_000;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Builds the label (no password) for a pooler address. */
 export function poolerLabel(user: string, host: string, port: number): string {

@@ -15,6 +15,7 @@ import { accessSync, chownSync, constants, readFileSync, renameSync, statSync, w
 import path from 'node:path';
 import { BgmigError, ExitCode, badInput, failure, messageOf, refused } from '../core/errors.js';
 import type { Color } from '../core/naming.js';
+import { sleep } from '../core/sleep.js';
 import type { DbTarget } from '../db/connection.js';
 import type { ClientTier, ProgressFn } from '../replication/api.js';
 import { refusalSentence } from '../replication/preflight.js';
@@ -58,7 +59,6 @@ export interface PoolerTierOptions {
   progress?: ProgressFn | undefined;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const keyOf = (label: string, entry: string) => `${label}\n${entry}`;
 const ms = (t: number) => Math.round(performance.now() - t);
 

@@ -24,6 +24,7 @@ import { runValidate } from '../cli/commands/validate.js';
 import { type GlobalOptions, makeContext } from '../cli/context.js';
 import { BgmigError, ExitCode, messageOf } from '../core/errors.js';
 import { type Color, names } from '../core/naming.js';
+import { sleep } from '../core/sleep.js';
 import { parseDbUrl } from '../db/connection.js';
 import { LocalExecutor } from '../replication/executor.js';
 import { rollbackBlockers, type ValidationReport } from '../schema/report.js';
@@ -39,7 +40,6 @@ import { APP_DB, nameService, startAws, startDatabases } from './infra.js';
 import { errorSamples, printKeep, printSummary } from './output.js';
 import { type LiveTraffic, publishAlbMetrics, rolloutWithGreenAlarm } from './traffic.js';
 import { REHEARSAL_SUFFIX, type RehearsalIo, type RehearsalOut, type StepRecord, Walk } from './walk.js';
-
 
 export interface RehearseOptions {
   keep?: boolean | undefined;
@@ -73,8 +73,6 @@ export interface RehearsalResult {
   durationMs: number;
   report?: string | undefined;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Loads, up front, every module the commands load lazily while they run (the same specifiers, so the same built

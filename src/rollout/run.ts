@@ -15,6 +15,7 @@ import type { Weights } from '../core/config.js';
 import { BgmigError, ExitCode } from '../core/errors.js';
 import { OutputKey } from '../core/outputs.js';
 import { formatMs } from '../core/units.js';
+import { sleep } from '../core/sleep.js';
 import { alarmNamesOf, alarmStates, targetHealth } from '../cli/health.js';
 import { optionalOutput } from '../cli/stack.js';
 import { rollbackTraffic } from '../cli/commands/rollback.js';
@@ -76,19 +77,6 @@ export interface RolloutRunOptions {
   emit: (e: RolloutEvent) => void;
   /** For tests and the benchmark: when a poll's verdict is known. */
   onPoll?: ((v: PollVerdict) => void) | undefined;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (ms <= 0 || signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** The newest rollout's record, for --resume and status. */
