@@ -13,6 +13,7 @@
  * step also sees the part of that minute before the step.
  */
 import type { CloudWatchClient, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { firstLine, messageOf } from '../core/errors.js';
 import { COLORS, type Color } from '../core/naming.js';
 import type { ColorFigures, MetricsObservation } from './plan.js';
 
@@ -79,14 +80,14 @@ export async function readAlbMetrics(cw: CloudWatchClient, d: MetricDimensions, 
     query(`${c}Errors`, 'HTTPCode_Target_5XX_Count', 'Sum', d, c),
   ]);
   const latencyQueries = COLORS.map((c) => query(`${c}Latency`, 'TargetResponseTime', latencyStat, d, c));
-  const firstLine = (e: unknown) => ((e as Error).message ?? String(e)).split('\n')[0].slice(0, 160);
+  const reason = (e: unknown) => firstLine(messageOf(e), 160);
   const [counts, latency] = await Promise.all([
     getData(cw, countQueries, start, end).catch((e: unknown) => {
-      errors.push(`RequestCount/HTTPCode_Target_5XX_Count: ${firstLine(e)}`);
+      errors.push(`RequestCount/HTTPCode_Target_5XX_Count: ${reason(e)}`);
       return undefined;
     }),
     getData(cw, latencyQueries, start, end).catch((e: unknown) => {
-      errors.push(`TargetResponseTime ${latencyStat}: ${firstLine(e)}`);
+      errors.push(`TargetResponseTime ${latencyStat}: ${reason(e)}`);
       return undefined;
     }),
   ]);
