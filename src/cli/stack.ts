@@ -5,6 +5,7 @@ import { BgmigError, ExitCode } from '../core/errors.js';
 import { names } from '../core/naming.js';
 import type { OutputKey } from '../core/outputs.js';
 import type { AwsClients } from './aws.js';
+import { isAwsError } from '../core/aws-error.js';
 
 export interface StackInfo {
   name: string;
@@ -133,7 +134,7 @@ export async function deleteEmptyStack(aws: AwsClients, stack: StackInfo, timeou
     try {
       status = (await cfn.send(new DescribeStacksCommand({ StackName: stack.name }))).Stacks?.[0]?.StackStatus;
     } catch (e) {
-      if ((e as { name?: string }).name === 'ValidationError' && /does not exist/i.test((e as Error).message)) return;
+      if (isAwsError(e, 'ValidationError') && /does not exist/i.test((e as Error).message)) return;
       throw e;
     }
     if (status === undefined || status === 'DELETE_COMPLETE') return;

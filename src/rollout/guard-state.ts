@@ -5,6 +5,7 @@
  */
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { names } from '../core/naming.js';
+import { isAwsError } from '../core/aws-error.js';
 
 export interface GuardState {
   ruleName: string;
@@ -20,7 +21,7 @@ export interface GuardState {
 }
 
 function isNotFound(e: unknown): boolean {
-  return (e as { name?: string }).name === 'ResourceNotFoundException';
+  return isAwsError(e, 'ResourceNotFoundException');
 }
 
 export async function readGuardState(events: EventBridgeClient, suffix: string): Promise<GuardState> {

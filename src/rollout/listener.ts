@@ -13,6 +13,7 @@ import type { Action, ElasticLoadBalancingV2Client, Listener } from '@aws-sdk/cl
 import type { Weights } from '../core/config.js';
 import { BgmigError, ExitCode } from '../core/errors.js';
 import type { Color } from '../core/naming.js';
+import { isAwsError } from '../core/aws-error.js';
 
 /** The listener that carries production traffic and the two target groups it weighs. */
 export interface TrafficTarget {
@@ -47,7 +48,7 @@ export async function describeForward(elbv2: ElasticLoadBalancingV2Client, t: Tr
   try {
     res = await elbv2.send(new DescribeListenersCommand({ ListenerArns: [t.listenerArn] }));
   } catch (e) {
-    if ((e as { name?: string }).name === 'ListenerNotFoundException') {
+    if (isAwsError(e, 'ListenerNotFoundException')) {
       throw new BgmigError(`The stack's HTTPS listener ${t.listenerArn} no longer exists: redeploy the stack with \`bgmig deploy\`.`, ExitCode.Failure, {
         cause: e,
       });

@@ -14,6 +14,7 @@ import { ToolkitIoHost } from '../toolkit-io.js';
 import { defaultAssemblyFactory, defaultToolkitFactory, prepareToolkitEnvironment, toolkitFailure, type ToolkitDeps, withOutdir } from '../toolkit-session.js';
 import type { AwsClients } from '../aws.js';
 import type { Io } from '../io.js';
+import { isAwsError } from '../../core/aws-error.js';
 
 export interface DestroyOptions {
   suffix: string;
@@ -39,7 +40,7 @@ export async function protections(aws: AwsClients, stack: StackInfo): Promise<st
         try {
           return (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id }))).DBClusters?.[0];
         } catch (e) {
-          if ((e as { name?: string }).name === 'DBClusterNotFoundFault') return undefined;
+          if (isAwsError(e, 'DBClusterNotFoundFault')) return undefined;
           throw e;
         }
       }),

@@ -26,6 +26,7 @@ import { readActiveDatabase, type ActiveDatabase } from '../live-state.js';
 import { requireStack, type StackInfo } from '../stack.js';
 import { formatWeights, readWeights, trafficTarget, weightBar, type WriteResult, writeWeights } from '../traffic.js';
 import { invokeValidator, readLatestReport } from '../validation.js';
+import { isAwsError } from '../../core/aws-error.js';
 
 export interface PromoteOptions {
   suffix: string;
@@ -103,7 +104,7 @@ async function gateVerdict(
   if (!opts.skipValidation && !report) {
     io.info(opts.validate ? 'Running schema validation now (--validate)…' : 'No validation report yet: running schema validation now…');
     report = await invokeValidator(aws, stack).catch((e: unknown) => {
-      if ((e as { name?: string }).name !== 'ResourceNotFoundException') throw e;
+      if (!isAwsError(e, 'ResourceNotFoundException')) throw e;
       throw new BgmigError(
         `There is no validation report and the validator function ${stack.outputs.ValidatorFunctionName ?? ''} is not deployed: redeploy with \`bgmig deploy\`, then run \`bgmig validate\` (or pass --skip-validation if you accept the risk).`,
         ExitCode.Failure,

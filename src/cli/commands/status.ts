@@ -20,6 +20,7 @@ import { readWeights, type TrafficTarget, trafficTarget, weightBar } from '../tr
 import { readLatestReport, schemaVerdict } from '../validation.js';
 import type { Executor } from '../../replication/api.js';
 import { readRolloutSection, renderRolloutLines, rolloutDegraded, type RolloutSection } from '../../rollout/status-section.js';
+import { isAwsError } from '../../core/aws-error.js';
 
 export interface ClusterStatus {
   color: Color;
@@ -89,7 +90,7 @@ async function clusterStatuses(aws: AwsClients, stack: StackInfo): Promise<Clust
         const c = res.DBClusters?.[0];
         return { color, identifier, status: c?.Status ?? 'unknown', endpoint: c?.Endpoint, port: c?.Port };
       } catch (e) {
-        if ((e as { name?: string }).name === 'DBClusterNotFoundFault') return { color, identifier, status: 'missing' };
+        if (isAwsError(e, 'DBClusterNotFoundFault')) return { color, identifier, status: 'missing' };
         throw e;
       }
     }),
