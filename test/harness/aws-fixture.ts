@@ -28,7 +28,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Weights } from '../../src/core/config.js';
 import { ALARM_KINDS, type AlarmKind, type Color, COLORS } from '../../src/core/naming.js';
 import { ArtifactKeys } from '../../src/core/outputs.js';
-import { provisionStack, stackClients, stackTemplate } from '../../src/rehearsal/aws-stack.js';
+import { provisionStack, stackClients } from '../../src/rehearsal/aws-stack.js';
 import type { ValidationReport } from '../../src/schema/report.js';
 import { MOTO_ACCOUNT, type Moto } from './moto.js';
 
@@ -191,12 +191,4 @@ export async function provisionFixture(moto: Moto, suffix: string, opts: Provisi
     setActiveDatabase: s.setActiveDatabase,
     readDbRecord: s.readDbRecord,
   };
-}
-
-/**
- * The stack moto creates for the fixture: one resource of a type its CloudFormation models (the alarm topic) and
- * the real stack's Outputs with literal values. Exported so deploy tests can build an app moto can deploy.
- */
-export function fixtureTemplate(suffix: string, outputs: Record<string, string>): Record<string, unknown> {
-  return stackTemplate(suffix, outputs);
 }
