@@ -379,7 +379,9 @@ describe('history', () => {
   it('shows every event newest first, human and --json with --limit', async () => {
     // A record the cutover function writes (src/lambda/db-cutover.ts audit()): the database journal joins the timeline.
     const { PutObjectCommand } = await import('@aws-sdk/client-s3');
-    const at = new Date(Date.now() - 1000).toISOString();
+    // Now, not earlier: the previous test's last journal record may be less than a second old, and it must stay
+    // older than this record for the newest three to be this test's.
+    const at = new Date().toISOString();
     const cutover = { ok: true, operation: 'cutover', report: { outcome: 'switched' }, progress: [], durationMs: 812, requestId: 'req-9', recordedAt: at };
     await f.clients.s3.send(new PutObjectCommand({ Bucket: f.bucket, Key: ArtifactKeys.journal(at, 'cutover'), Body: JSON.stringify(cutover) }));
     await bgmig(['promote', '--weight', '20', '--skip-validation']);
