@@ -76,6 +76,3 @@ export async function alarmStates(aws: AwsClients, alarmNames: string[]): Promis
   return alarmNames.map((name) => found.get(name) ?? { name, state: 'MISSING' });
 }
 
-export function firing(alarms: AlarmState[]): AlarmState[] {
-  return alarms.filter((a) => a.state === 'ALARM');
-}

@@ -71,10 +71,6 @@ export interface ClientTier {
 export const SWITCH_STEPS = ['started', 'fenced', 'drained', 'sequences', 'forward_dropped', 'reverse_started', 'unfenced', 'switched'] as const;
 export type SwitchStep = (typeof SWITCH_STEPS)[number];
 
-/** Steps of `sync start`. */
-export const SYNC_START_STEPS = ['started', 'published', 'fenced', 'subscribed', 'copied'] as const;
-export type SyncStartStep = (typeof SYNC_START_STEPS)[number];
-
 /** Progress events (for ora / plain lines / the Lambda's log). */
 export type ProgressEvent =
   | { kind: 'step'; step: string; status: 'start' | 'done' | 'undone' | 'failed'; ms?: number; detail?: string }
