@@ -84,6 +84,7 @@ export async function assemblySource(
       const { buildApp } = await import('../infra/app.js');
       const dir = props.outdir ?? outdir;
       const captured: string[] = [];
+      // biome-ignore lint/suspicious/noConsole: the original is kept to be put back after synthesis, never called.
       const original = console.error;
       // aws-cdk-lib writes validation reports straight to console.error; keep them out of bgmig's output.
       console.error = (...args: unknown[]) => {

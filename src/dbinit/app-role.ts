@@ -91,6 +91,12 @@ export function scramVerifier(password: string, salt: Buffer = randomBytes(16), 
   return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
 }
 
+/** A side's connection that an earlier step opened; its absence is a bug in this module, never an input error. */
+function opened(c: pg.Client | undefined, s: SideState, which: string): pg.Client {
+  if (!c) throw new Error(`internal error: the ${which} connection to ${s.color} was never opened`);
+  return c;
+}
+
 interface SideState {
   color: Color;
   fenced: boolean;
@@ -213,7 +219,7 @@ export async function initAppRole(targets: AppRoleTargets, password: string, opt
     for (const s of sides) {
       if (s.databaseExisted) continue;
       try {
-        await s.admin!.query(`CREATE DATABASE ${quoteIdent(database)}`);
+        await opened(s.admin, s, 'admin').query(`CREATE DATABASE ${quoteIdent(database)}`);
         s.databaseCreated = true;
       } catch (e) {
         // Created concurrently since the inspection: fine.
@@ -273,7 +279,7 @@ export async function initAppRole(targets: AppRoleTargets, password: string, opt
     // 4. Commit both; compensate the first if the second does not commit.
     for (const s of sides) {
       try {
-        await s.app!.query('COMMIT');
+        await opened(s.app, s, 'application').query('COMMIT');
         s.inTx = false;
         s.committed = true;
         if (opts.afterCommit) await opts.afterCommit(s.color);
@@ -363,7 +369,7 @@ async function undoAll(
     await endQuietly(s.app);
     s.app = undefined;
     try {
-      await s.admin!.query(`DROP DATABASE IF EXISTS ${quoteIdent(database)} WITH (FORCE)`);
+      await opened(s.admin, s, 'admin').query(`DROP DATABASE IF EXISTS ${quoteIdent(database)} WITH (FORCE)`);
       said.push(`database ${database} created on ${s.color} was dropped again`);
     } catch (e) {
       said.push(`dropping database ${database} created on ${s.color} failed (${describeDbError(e, s.target).message.replace(/\.$/, '')})`);

@@ -424,18 +424,17 @@ async function undo(ctx: Ctx, lastDone: SwitchStep, cb: SwitchCallbacks, why: st
   await Promise.all([old.bound(30_000), neu.bound(30_000)]).catch(() => undefined);
   ctx.progress({ kind: 'log', level: 'warn', text: `undoing the ${ctx.op} (last step done: ${lastDone}): ${why}` });
   try {
-    {
-      // Always (idempotent): a concurrent group may have created it before its sibling step failed.
-      await timed(ctx, u, 'drop reverse replication', async () => {
-        const r = await dropSubscription(old, neu, OBJ.subscription(to, from));
-        return r.subscription ? `dropped ${r.subscription}` : 'none';
-      });
-    }
+    // Always (idempotent): a concurrent group may have created it before its sibling step failed.
+    await timed(ctx, u, 'drop reverse replication', async () => {
+      const r = await dropSubscription(old, neu, OBJ.subscription(to, from));
+      return r.subscription ? `dropped ${r.subscription}` : 'none';
+    });
     if (!(await findSubscription(neu, OBJ.subscription(from, to)))) {
       await timed(ctx, u, 'restore forward replication', async () => {
         // The old side has been fenced since before the drain, so the new side already holds everything: a new
         // subscription without initial copy continues exactly where the dropped one stopped.
-        const catalogs = ctx.catalogs ?? (ctx.catalogs = await readCatalogs(s, ctx.schemas));
+        ctx.catalogs ??= await readCatalogs(s, ctx.schemas);
+        const catalogs = ctx.catalogs;
         if (!(await publicationExists(old, OBJ.publication(from)))) await createPublication(old, OBJ.publication(from), planPublication(catalogs[from], catalogs[to], ctx.schemas));
         await createSubscription(neu, OBJ.subscription(from, to), old.target, OBJ.publication(from), false);
         return `${OBJ.subscription(from, to)} on ${to} (copy_data=false)`;

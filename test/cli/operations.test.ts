@@ -140,7 +140,8 @@ describe('status', () => {
       if (ci !== undefined) process.env.CI = ci;
     }
     const out = stdout();
-    const frames = out.split(/\x1b\[\d+A\x1b\[0J/);
+    // ESC [ n A (cursor up n lines) then ESC [ 0 J (erase below): the terminal redraw.
+    const frames = out.split(new RegExp(`${String.fromCharCode(27)}\\[\\d+A${String.fromCharCode(27)}\\[0J`));
     expect(frames).toHaveLength(2); // the second frame replaced the first
     const firstFrameLines = frames[0].split('\n').length - 1;
     expect(out).toContain(`\x1b[${firstFrameLines}A\x1b[0J`);
