@@ -14,7 +14,9 @@ import { isAlive, listRunDirs, runDirOf } from './harness/shared.js';
 async function cleanRunDir(dir: string): Promise<void> {
   let workers: string[] = [];
   try {
-    workers = readdirSync(dir).filter((n) => n.startsWith('worker-')).map((n) => path.join(dir, n));
+    workers = readdirSync(dir)
+      .filter((n) => n.startsWith('worker-'))
+      .map((n) => path.join(dir, n));
   } catch {
     return;
   }
@@ -23,7 +25,11 @@ async function cleanRunDir(dir: string): Promise<void> {
 }
 
 export default async function setup(): Promise<() => Promise<void>> {
-  await Promise.all(listRunDirs().filter((r) => !isAlive(r.ownerPid)).map((r) => cleanRunDir(r.dir)));
+  await Promise.all(
+    listRunDirs()
+      .filter((r) => !isAlive(r.ownerPid))
+      .map((r) => cleanRunDir(r.dir)),
+  );
   if (process.env.BGMIG_TEST_BUILD !== '0') {
     const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
     execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit', env: { ...process.env, BGMIG_BUILD_QUIET: '1' } });

@@ -20,8 +20,10 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 const pair = await startPair();
 try {
-  const ddl = Array.from({ length: TABLES }, (_, i) =>
-    `CREATE TABLE public.t${i} (id bigint PRIMARY KEY, a int, b text, c timestamptz DEFAULT now(), d numeric(12,2), e boolean, f jsonb, g text NOT NULL DEFAULT ''); CREATE INDEX t${i}_a ON public.t${i} (a);`,
+  const ddl = Array.from(
+    { length: TABLES },
+    (_, i) =>
+      `CREATE TABLE public.t${i} (id bigint PRIMARY KEY, a int, b text, c timestamptz DEFAULT now(), d numeric(12,2), e boolean, f jsonb, g text NOT NULL DEFAULT ''); CREATE INDEX t${i}_a ON public.t${i} (a);`,
   ).join('\n');
   const targets = { blue: parseDbUrl(pair.blueUrl, 'blue'), green: parseDbUrl(pair.greenUrl, 'green') };
   const ex = new LocalExecutor(targets);
@@ -61,13 +63,20 @@ try {
         // The same judgement from the full catalogs (what the cutover/rollback gates read anyway, for their other checks).
         const t2 = performance.now();
         const catalogs = await readCatalogs(s, ['public']);
-        decideScope({ from: 'blue', to: 'green', tables: { blue: scopeTablesOf(catalogs.blue, ['public']), green: scopeTablesOf(catalogs.green, ['public']) }, live });
+        decideScope({
+          from: 'blue',
+          to: 'green',
+          tables: { blue: scopeTablesOf(catalogs.blue, ['public']), green: scopeTablesOf(catalogs.green, ['public']) },
+          live,
+        });
         gateScopeMs.push(performance.now() - t2);
       } finally {
         await closeSessions(s);
       }
     }
-    log(`${label}: db sync status median ${Math.round(median(statusMs))} ms, worst ${Math.round(Math.max(...statusMs))} ms; scope check median ${Math.round(median(scopeMs))} ms, worst ${Math.round(Math.max(...scopeMs))} ms; from full catalogs (gates) median ${Math.round(median(gateScopeMs))} ms (${RUNS} runs) — ${last}`);
+    log(
+      `${label}: db sync status median ${Math.round(median(statusMs))} ms, worst ${Math.round(Math.max(...statusMs))} ms; scope check median ${Math.round(median(scopeMs))} ms, worst ${Math.round(Math.max(...scopeMs))} ms; from full catalogs (gates) median ${Math.round(median(gateScopeMs))} ms (${RUNS} runs) — ${last}`,
+    );
   };
   await measure(`healthy, ${TABLES + 4} tables`);
   for (const s of [pair.blue, pair.green]) await s.sql('BEGIN READ WRITE; CREATE TABLE public.late_table (id bigint PRIMARY KEY); COMMIT', DB);

@@ -39,8 +39,13 @@ export function describeAwsError(e: unknown, ctx: { endpoint?: string | undefine
   }
   if (has('ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EHOSTUNREACH', 'ETIMEDOUT', 'TimeoutError', 'RequestTimeout', 'AbortError')) {
     // Say which call gave up and after how long, so the operator knows the bound held and what it was.
-    const bound = e instanceof AwsCallTimeout ? ` (${e.what} got no answer within ${Math.round(e.boundMs / 1000)} s — the bound set by --call-timeout / BGMIG_AWS_TIMEOUT)` : '';
-    return new BgmigError(`Cannot reach ${where}${bound}: check --endpoint-url / AWS_ENDPOINT_URL and your network, then retry.`, ExitCode.Failure, { cause: e });
+    const bound =
+      e instanceof AwsCallTimeout
+        ? ` (${e.what} got no answer within ${Math.round(e.boundMs / 1000)} s — the bound set by --call-timeout / BGMIG_AWS_TIMEOUT)`
+        : '';
+    return new BgmigError(`Cannot reach ${where}${bound}: check --endpoint-url / AWS_ENDPOINT_URL and your network, then retry.`, ExitCode.Failure, {
+      cause: e,
+    });
   }
   if (has('ExpiredToken', 'ExpiredTokenException', 'RequestExpired')) {
     return new BgmigError('Your AWS session has expired: refresh your credentials (e.g. `aws sso login`) and retry.', ExitCode.Failure, { cause: e });

@@ -55,7 +55,10 @@ const CONNECT_TIMEOUT_MS = 5_000;
 
 /** What the bound middleware throws: the name the SDK and describeAwsError use for timeouts. */
 export class AwsCallTimeout extends Error {
-  constructor(readonly what: string, readonly boundMs: number) {
+  constructor(
+    readonly what: string,
+    readonly boundMs: number,
+  ) {
     super(`${what} did not answer within ${Math.round(boundMs / 1000)} s`);
     this.name = 'TimeoutError';
   }

@@ -31,9 +31,11 @@ export function ioHostTo(sink: (level: 'error' | 'warn' | 'debug', text: string)
 export async function createToolkit(ioHost?: IIoHost): Promise<Toolkit> {
   const { Toolkit } = await import('@aws-cdk/toolkit-lib');
   return new Toolkit({
-    ioHost: ioHost ?? ioHostTo((level, text) => {
-      if (level !== 'debug') process.stderr.write(`${level}: ${text}\n`);
-    }),
+    ioHost:
+      ioHost ??
+      ioHostTo((level, text) => {
+        if (level !== 'debug') process.stderr.write(`${level}: ${text}\n`);
+      }),
     emojis: false,
     color: false,
   });
@@ -61,7 +63,10 @@ export function checkSynthResult(outdir: string, opts: { nag: boolean }): { nag:
   }
   const nag = readNagSummary(outdir);
   if (opts.nag && (!nag || nag.packs.length === 0)) {
-    throw new BgmigError(`cdk-nag left no ${NAG_SUMMARY_FILE} in ${outdir}, so its checks cannot be claimed: re-run with --verbose to see why.`, ExitCode.Failure);
+    throw new BgmigError(
+      `cdk-nag left no ${NAG_SUMMARY_FILE} in ${outdir}, so its checks cannot be claimed: re-run with --verbose to see why.`,
+      ExitCode.Failure,
+    );
   }
   return { nag };
 }
@@ -155,7 +160,9 @@ export function addStackOptions(cmd: Command): Command {
     .addOption(new Option('--certificate-arn <arn>', 'ACM certificate for the HTTPS listeners (default: a placeholder that deploy refuses)'))
     .addOption(new Option('--azs <list>', 'three comma-separated availability zones (default: REGIONa,b,c)'))
     .addOption(new Option('--ha-nat', 'one NAT gateway per AZ instead of one').default(false))
-    .addOption(new Option('--pooler', 'PgBouncer between the applications and the databases (one Fargate task per AZ); held through db cutover/rollback').default(false))
+    .addOption(
+      new Option('--pooler', 'PgBouncer between the applications and the databases (one Fargate task per AZ); held through db cutover/rollback').default(false),
+    )
     .addOption(new Option('--blue-image <image>', 'container image of the blue service'))
     .addOption(new Option('--green-image <image>', 'container image of the green service'))
     .addOption(new Option('--container-port <port>', 'port the application listens on'))
@@ -192,7 +199,10 @@ function validateImage(value: string, option: string): string {
 }
 
 function parseAzs(value: string, region: string): string[] {
-  const azs = value.split(',').map((a) => a.trim()).filter((a) => a !== '');
+  const azs = value
+    .split(',')
+    .map((a) => a.trim())
+    .filter((a) => a !== '');
   const re = new RegExp(`^${region.replace(/[-]/g, '\\-')}[a-z]$`);
   const bad = azs.find((a) => !re.test(a));
   if (bad !== undefined) throw badInput(`--azs must list availability zones of ${region} (like ${defaultAzs(region).join(',')}), got "${bad}".`);
@@ -210,7 +220,8 @@ export function stackConfigFromOptions(
   const thresholds: Partial<AlarmThresholds> = {};
   if (o.cpuThreshold !== undefined) thresholds.cpuPercent = parseIntStrict(o.cpuThreshold, '--cpu-threshold', 1, 100);
   if (o.memoryThreshold !== undefined) thresholds.memoryPercent = parseIntStrict(o.memoryThreshold, '--memory-threshold', 1, 100);
-  if (o.dbConnectionsThreshold !== undefined) thresholds.dbConnectionsFraction = parseIntStrict(o.dbConnectionsThreshold, '--db-connections-threshold', 1, 100) / 100;
+  if (o.dbConnectionsThreshold !== undefined)
+    thresholds.dbConnectionsFraction = parseIntStrict(o.dbConnectionsThreshold, '--db-connections-threshold', 1, 100) / 100;
   if (o['5xxThreshold'] !== undefined) thresholds.http5xxCount = parseIntStrict(o['5xxThreshold'], '--5xx-threshold', 1, 1_000_000);
   if (o.unhealthyHostsThreshold !== undefined) thresholds.unhealthyHosts = parseIntStrict(o.unhealthyHostsThreshold, '--unhealthy-hosts-threshold', 1, 100);
   if (o.healthCheckPath !== undefined && !/^\/[\x21-\x7e]{0,1023}$/.test(o.healthCheckPath)) {
@@ -220,7 +231,9 @@ export function stackConfigFromOptions(
     // An ALB listener can only use an ACM certificate of its own region (ACM is regional).
     const certRegion = /^arn:aws[a-z-]*:acm:([a-z0-9-]+):/.exec(o.certificateArn)?.[1];
     if (certRegion !== undefined && certRegion !== region) {
-      throw badInput(`--certificate-arn is a certificate in ${certRegion}, but the stack is in ${region}: a load balancer can only use an ACM certificate from its own region — request or import one in ${region}.`);
+      throw badInput(
+        `--certificate-arn is a certificate in ${certRegion}, but the stack is in ${region}: a load balancer can only use an ACM certificate from its own region — request or import one in ${region}.`,
+      );
     }
   }
   if (o.alarmEmail !== undefined && !EMAIL_RE.test(o.alarmEmail)) throw badInput(`--alarm-email must be an e-mail address, got "${o.alarmEmail}".`);

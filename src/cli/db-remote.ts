@@ -87,23 +87,36 @@ export class RemoteExecutor implements Executor {
   }
 
   /** Invokes one operation and returns the decoded success (throws one-sentence BgmigErrors otherwise). */
-  async invoke<O extends CutoverOperation>(operation: O, options: CutoverOperations[O]['options'], progress?: Callbacks['progress']): Promise<CutoverSuccess<O>> {
+  async invoke<O extends CutoverOperation>(
+    operation: O,
+    options: CutoverOperations[O]['options'],
+    progress?: Callbacks['progress'],
+  ): Promise<CutoverSuccess<O>> {
     const fn = this.o.functionName;
-    const parsed = await invokeFor(this.invoker, fn, { operation, options }, {
-      fn: `The cutover function ${fn}`,
-      operation,
-      crashed: `see ${this.where()} and check \`bgmig db sync status\``,
-      timedOut: 'check `bgmig db sync status`, then re-run the command to finish or undo it',
-      busy: 'wait until the running operation ends, then check `bgmig db sync status`',
-      ...this.o.advice,
-    }, isCutoverResult);
+    const parsed = await invokeFor(
+      this.invoker,
+      fn,
+      { operation, options },
+      {
+        fn: `The cutover function ${fn}`,
+        operation,
+        crashed: `see ${this.where()} and check \`bgmig db sync status\``,
+        timedOut: 'check `bgmig db sync status`, then re-run the command to finish or undo it',
+        busy: 'wait until the running operation ends, then check `bgmig db sync status`',
+        ...this.o.advice,
+      },
+      isCutoverResult,
+    );
     for (const ev of parsed.progress ?? []) progress?.(ev as ProgressEvent);
     if (!parsed.ok) {
       const code = ([0, 1, 2, 3] as number[]).includes(parsed.error.exitCode) ? (parsed.error.exitCode as ExitCode) : ExitCode.Failure;
       throw new BgmigError(parsed.error.message, code, { details: parsed.error.details });
     }
     if (parsed.operation !== operation) {
-      throw new BgmigError(`The cutover function ${fn} answered a ${parsed.operation} result to a ${operation} request: redeploy the stack with this bgmig version.`, ExitCode.Failure);
+      throw new BgmigError(
+        `The cutover function ${fn} answered a ${parsed.operation} result to a ${operation} request: redeploy the stack with this bgmig version.`,
+        ExitCode.Failure,
+      );
     }
     return parsed as CutoverSuccess<O>;
   }
@@ -121,13 +134,22 @@ export class RemoteExecutor implements Executor {
       const done = st.tables.filter((t) => t.state === 'ready' || t.state === 'synced').length;
       cb.progress?.({ kind: 'copy', tablesDone: done, tablesTotal: total, rowsCopied: report.copy.rows, bytesCopied: report.copy.bytes });
       if (st.state === 'streaming' || (total > 0 && done === total)) {
-        return { ...report, copy: { ...report.copy, finished: true, tablesDone: done, tablesTotal: total, durationMs: report.copy.durationMs + (Date.now() - started) } };
+        return {
+          ...report,
+          copy: { ...report.copy, finished: true, tablesDone: done, tablesTotal: total, durationMs: report.copy.durationMs + (Date.now() - started) },
+        };
       }
       if (st.state === 'broken' || st.state === 'none' || st.state === 'stopped') {
-        throw new BgmigError(`The initial copy did not complete (sync state ${st.state}${st.problems[0] ? `: ${st.problems[0]}` : ''}): see \`bgmig db sync status\`.`, ExitCode.Failure);
+        throw new BgmigError(
+          `The initial copy did not complete (sync state ${st.state}${st.problems[0] ? `: ${st.problems[0]}` : ''}): see \`bgmig db sync status\`.`,
+          ExitCode.Failure,
+        );
       }
       if (Date.now() >= deadline) {
-        throw new BgmigError(`The initial copy is still running after ${Math.round((Date.now() - started) / 1000)} s: follow it with \`bgmig db sync status --watch\`.`, ExitCode.Failure);
+        throw new BgmigError(
+          `The initial copy is still running after ${Math.round((Date.now() - started) / 1000)} s: follow it with \`bgmig db sync status --watch\`.`,
+          ExitCode.Failure,
+        );
       }
       await sleep(this.o.pollMs ?? 2_000);
     }
@@ -152,13 +174,28 @@ export class RemoteExecutor implements Executor {
       const done = st.tables.filter((t) => t.state === 'ready' || t.state === 'synced').length;
       cb.progress?.({ kind: 'copy', tablesDone: done, tablesTotal: st.tables.length, rowsCopied: report.copy.rows, bytesCopied: report.copy.bytes });
       if (st.tables.length > 0 && done === st.tables.length) {
-        return { ...report, copy: { ...report.copy, finished: true, tablesDone: done, tablesTotal: st.tables.length, durationMs: report.copy.durationMs + (Date.now() - started) } };
+        return {
+          ...report,
+          copy: {
+            ...report.copy,
+            finished: true,
+            tablesDone: done,
+            tablesTotal: st.tables.length,
+            durationMs: report.copy.durationMs + (Date.now() - started),
+          },
+        };
       }
       if (st.state === 'broken' || st.state === 'none' || st.state === 'stopped') {
-        throw new BgmigError(`The copy of the refreshed tables did not complete (sync state ${st.state}${st.problems[0] ? `: ${st.problems[0]}` : ''}): see \`bgmig db sync status\`.`, ExitCode.Failure);
+        throw new BgmigError(
+          `The copy of the refreshed tables did not complete (sync state ${st.state}${st.problems[0] ? `: ${st.problems[0]}` : ''}): see \`bgmig db sync status\`.`,
+          ExitCode.Failure,
+        );
       }
       if (Date.now() >= deadline) {
-        throw new BgmigError(`The copy of the refreshed tables is still running after ${Math.round((Date.now() - started) / 1000)} s: follow it with \`bgmig db sync status --watch\`.`, ExitCode.Failure);
+        throw new BgmigError(
+          `The copy of the refreshed tables is still running after ${Math.round((Date.now() - started) / 1000)} s: follow it with \`bgmig db sync status --watch\`.`,
+          ExitCode.Failure,
+        );
       }
       await sleep(this.o.pollMs ?? 2_000);
     }

@@ -66,7 +66,9 @@ export async function alarmStates(aws: AwsClients, alarmNames: string[]): Promis
   for (let i = 0; i < alarmNames.length; i += 100) {
     let token: string | undefined;
     do {
-      const res = await cw.send(new DescribeAlarmsCommand({ AlarmNames: alarmNames.slice(i, i + 100), NextToken: token, AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] }));
+      const res = await cw.send(
+        new DescribeAlarmsCommand({ AlarmNames: alarmNames.slice(i, i + 100), NextToken: token, AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] }),
+      );
       for (const a of [...(res.MetricAlarms ?? []), ...(res.CompositeAlarms ?? [])]) {
         if (a.AlarmName) found.set(a.AlarmName, { name: a.AlarmName, state: a.StateValue ?? 'UNKNOWN', reason: a.StateReason });
       }
@@ -75,4 +77,3 @@ export async function alarmStates(aws: AwsClients, alarmNames: string[]): Promis
   }
   return alarmNames.map((name) => found.get(name) ?? { name, state: 'MISSING' });
 }
-

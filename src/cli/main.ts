@@ -64,7 +64,9 @@ function gitCommit(): string | undefined {
     const ref = head.slice(5);
     const loose = path.join(git, ref);
     if (existsSync(loose)) return readFileSync(loose, 'utf8').trim().slice(0, 12);
-    const packed = readFileSync(path.join(git, 'packed-refs'), 'utf8').split('\n').find((l) => l.endsWith(` ${ref}`));
+    const packed = readFileSync(path.join(git, 'packed-refs'), 'utf8')
+      .split('\n')
+      .find((l) => l.endsWith(` ${ref}`));
     return packed?.slice(0, 12);
   } catch {
     return undefined;
@@ -169,7 +171,10 @@ function wantsJson(argv: string[]): boolean {
 
 /** commander's error code as a bgmig machine code: "commander.unknownOption" → "unknown-option". */
 function machineCode(code: string): string {
-  return code.replace(/^commander\./, '').replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
+  return code
+    .replace(/^commander\./, '')
+    .replace(/([a-z])([A-Z])/g, '$1-$2')
+    .toLowerCase();
 }
 
 /** Runs bgmig with argv (node-style: [node, script, ...args]) and resolves to the exit code. */
@@ -182,7 +187,10 @@ export async function main(argv: string[]): Promise<number> {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
       // Commander has already printed its one-line message on stderr (unknown option, missing argument, …).
       if (wantsJson(argv)) {
-        const message = e.message.replace(/^error: /, '').replace(/\n/g, ' ').trim();
+        const message = e.message
+          .replace(/^error: /, '')
+          .replace(/\n/g, ' ')
+          .trim();
         process.stdout.write(`${JSON.stringify(errorDocument(message, ExitCode.BadInput, machineCode(e.code)), null, 2)}\n`);
       }
       return ExitCode.BadInput;

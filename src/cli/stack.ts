@@ -103,9 +103,10 @@ export function output(stack: StackInfo, key: OutputKey): string {
   const v = stack.outputs[key];
   if (v === undefined || v === '') {
     // Say what the stack really is: an older template is only one reason for a missing output.
-    const state = /_COMPLETE$/.test(stack.status) && !isFailedCreation(stack)
-      ? 'it was deployed by an older bgmig — redeploy it with `bgmig deploy`'
-      : `it is ${stack.status}${stack.statusReason ? ` (${stack.statusReason})` : ''}, not a finished deployment — see \`bgmig status\` and finish or redeploy it with \`bgmig deploy\``;
+    const state =
+      /_COMPLETE$/.test(stack.status) && !isFailedCreation(stack)
+        ? 'it was deployed by an older bgmig — redeploy it with `bgmig deploy`'
+        : `it is ${stack.status}${stack.statusReason ? ` (${stack.statusReason})` : ''}, not a finished deployment — see \`bgmig status\` and finish or redeploy it with \`bgmig deploy\``;
     throw new BgmigError(`Stack ${stack.name} has no output ${key}: ${state}.`, ExitCode.Failure);
   }
   return v;
@@ -138,8 +139,16 @@ export async function deleteEmptyStack(aws: AwsClients, stack: StackInfo, timeou
       throw e;
     }
     if (status === undefined || status === 'DELETE_COMPLETE') return;
-    if (status === 'DELETE_FAILED') throw new BgmigError(`Deleting the empty stack ${stack.name} failed (DELETE_FAILED): see its events in the CloudFormation console, then retry.`, ExitCode.Failure);
-    if (Date.now() > deadline) throw new BgmigError(`The empty stack ${stack.name} is still ${status} after ${Math.round(timeoutMs / 1000)} s: check it in the CloudFormation console, then retry.`, ExitCode.Failure);
+    if (status === 'DELETE_FAILED')
+      throw new BgmigError(
+        `Deleting the empty stack ${stack.name} failed (DELETE_FAILED): see its events in the CloudFormation console, then retry.`,
+        ExitCode.Failure,
+      );
+    if (Date.now() > deadline)
+      throw new BgmigError(
+        `The empty stack ${stack.name} is still ${status} after ${Math.round(timeoutMs / 1000)} s: check it in the CloudFormation console, then retry.`,
+        ExitCode.Failure,
+      );
     await new Promise((r) => setTimeout(r, 1_000));
   }
 }

@@ -83,7 +83,10 @@ export class ToolkitIoHost implements IIoHost {
     if (this.command === 'diff') {
       if (level === 'warn' && /potentially sensitive changes/.test(text)) {
         this.skipSecurityTables = true;
-        return { level: 'info', text: 'These changes widen IAM or security-group permissions (see the tables below): `bgmig deploy` will ask for approval before applying them.' };
+        return {
+          level: 'info',
+          text: 'These changes widen IAM or security-group permissions (see the tables below): `bgmig deploy` will ask for approval before applying them.',
+        };
       }
       if (this.skipSecurityTables && level === 'info') {
         this.skipSecurityTables = false;
@@ -92,9 +95,19 @@ export class ToolkitIoHost implements IIoHost {
       // Only the toolkit's own advice (warnings/errors): a diff's text itself may mention "CDK Bootstrap" resources.
       if ((level === 'warn' || level === 'error') && /Please run \\?'cdk bootstrap|been bootstrapped\?/.test(text)) return undefined;
     }
-    if ((level === 'warn' || level === 'error') && /Please run \\?'cdk bootstrap/.test(text)) return { level: level === 'error' ? 'error' : 'warn', text: text.replace(/Please run 'cdk bootstrap'\.?|Please run \\?'cdk bootstrap\\?'/g, 'Run `bgmig bootstrap`.') };
+    if ((level === 'warn' || level === 'error') && /Please run \\?'cdk bootstrap/.test(text))
+      return {
+        level: level === 'error' ? 'error' : 'warn',
+        text: text.replace(/Please run 'cdk bootstrap'\.?|Please run \\?'cdk bootstrap\\?'/g, 'Run `bgmig bootstrap`.'),
+      };
     if (this.command === 'bootstrap' && /--cloudformation-execution-policies/.test(text)) {
-      return { level: 'warn', text: text.replace(/Pass '--cloudformation-execution-policies' to customize\.?/, 'Pass --execution-policy ARN (repeatable) to `bgmig bootstrap` to restrict it.') };
+      return {
+        level: 'warn',
+        text: text.replace(
+          /Pass '--cloudformation-execution-policies' to customize\.?/,
+          'Pass --execution-policy ARN (repeatable) to `bgmig bootstrap` to restrict it.',
+        ),
+      };
     }
     return level === 'error' || level === 'warn' || level === 'info' ? { level, text } : undefined;
   }
@@ -125,7 +138,10 @@ export class ToolkitIoHost implements IIoHost {
         const elapsed = formatElapsed(Date.now() - this.stackStarted);
         const what = `${ev.LogicalResourceId ?? '?'} ${ev.ResourceStatus ?? ''}`.trim();
         if (this.spinner) this.spinner.text = `${this.stackName}: ${done}/${total ?? '?'} resources — ${what} (${elapsed})`;
-        else this.io.info(`  [${done}/${total ?? '?'}] ${what}${ev.ResourceStatusReason && /FAILED/.test(ev.ResourceStatus ?? '') ? ` — ${ev.ResourceStatusReason}` : ''} (${elapsed})`);
+        else
+          this.io.info(
+            `  [${done}/${total ?? '?'}] ${what}${ev.ResourceStatusReason && /FAILED/.test(ev.ResourceStatus ?? '') ? ` — ${ev.ResourceStatusReason}` : ''} (${elapsed})`,
+          );
         return;
       }
       case CODE.monitorEnd: {
@@ -143,7 +159,10 @@ export class ToolkitIoHost implements IIoHost {
       default:
         break;
     }
-    const shown = msg.level === 'error' || msg.level === 'warn' || msg.level === 'info' || msg.level === 'result' ? this.rewrite(msg.level === 'result' ? 'info' : msg.level, msg.message) : undefined;
+    const shown =
+      msg.level === 'error' || msg.level === 'warn' || msg.level === 'info' || msg.level === 'result'
+        ? this.rewrite(msg.level === 'result' ? 'info' : msg.level, msg.message)
+        : undefined;
     if (!shown) {
       this.io.debug(`${msg.code ?? msg.level}: ${msg.message}`);
       return;

@@ -51,7 +51,9 @@ export async function withLiveState(aws: AwsClients, io: Io, config: StackConfig
       ExitCode.Refused,
     );
   }
-  io.info(`Preserving live traffic (${formatWeights(live.weights)})${live.activeDatabase ? ` and the active database (${live.activeDatabase})` : ''} in the template.`);
+  io.info(
+    `Preserving live traffic (${formatWeights(live.weights)})${live.activeDatabase ? ` and the active database (${live.activeDatabase})` : ''} in the template.`,
+  );
   return { ...config, weights: live.weights, activeDatabase: live.activeDatabase ?? config.activeDatabase };
 }
 
@@ -115,11 +117,23 @@ export async function withOutdir<T>(fn: (outdir: string) => Promise<T>): Promise
 /** Turns a toolkit failure into one sentence (the toolkit's own error lines were already shown). */
 export function toolkitFailure(e: unknown, what: string, stackName: string): BgmigError {
   if (e instanceof BgmigError) return e;
-  const first = (messageOf(e).split('\n').find((l) => l.trim() !== '') ?? 'unknown error').replace(/^❌\s*/, '').trim();
+  const first = (
+    messageOf(e)
+      .split('\n')
+      .find((l) => l.trim() !== '') ?? 'unknown error'
+  )
+    .replace(/^❌\s*/, '')
+    .trim();
   if (/bootstrap/i.test(first)) {
-    return new BgmigError(`${what} failed because the environment is not bootstrapped (${first}): run \`bgmig bootstrap\`, then retry.`, ExitCode.Failure, { cause: e });
+    return new BgmigError(`${what} failed because the environment is not bootstrapped (${first}): run \`bgmig bootstrap\`, then retry.`, ExitCode.Failure, {
+      cause: e,
+    });
   }
-  return new BgmigError(`${what} of ${stackName} failed: ${firstLine(first, 300)} — see the events above (or run \`bgmig status\`) and retry.`, ExitCode.Failure, {
-    cause: e,
-  });
+  return new BgmigError(
+    `${what} of ${stackName} failed: ${firstLine(first, 300)} — see the events above (or run \`bgmig status\`) and retry.`,
+    ExitCode.Failure,
+    {
+      cause: e,
+    },
+  );
 }

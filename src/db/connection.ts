@@ -146,7 +146,14 @@ export async function connect(target: DbTarget, opts: ConnectOptions = {}): Prom
     database: target.database,
     user: target.user,
     password: target.password,
-    ssl: target.ssl === false ? false : { rejectUnauthorized: true, ...(target.ssl.ca ? { ca: target.ssl.ca } : {}), ...(target.ssl.servername ? { servername: target.ssl.servername } : {}) },
+    ssl:
+      target.ssl === false
+        ? false
+        : {
+            rejectUnauthorized: true,
+            ...(target.ssl.ca ? { ca: target.ssl.ca } : {}),
+            ...(target.ssl.servername ? { servername: target.ssl.servername } : {}),
+          },
     // Bounds the whole start-up (TCP, TLS, authentication, first ReadyForQuery): a server that accepts the
     // connection and never answers fails here, with "Timed out trying to connect".
     connectionTimeoutMillis: opts.connectTimeoutMs ?? DEFAULT_TIMEOUTS.connectTimeoutMs,
@@ -188,8 +195,10 @@ export function describeDbError(e: unknown, target: DbTarget, doing = 'connect t
   else if (code === '3D000') msg = `Database "${target.database}" does not exist on ${target.host}:${target.port}: check the database name.`;
   else if (code === 'ECONNREFUSED') msg = `Cannot ${doing} ${where}: connection refused — is the server running and the port right?`;
   else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') msg = `Cannot ${doing} ${where}: host name "${target.host}" does not resolve.`;
-  else if (code === 'ETIMEDOUT' || /timeout expired|Connection terminated due to connection timeout/i.test(raw)) msg = `Timed out trying to ${doing} ${where}: check the network path (security groups, tunnel) and retry.`;
-  else if (/Query read timeout/.test(raw)) msg = `No answer from ${where} within the client-side query bound: a pooler may be holding the query (paused) or the server stopped answering — check it, then retry.`;
+  else if (code === 'ETIMEDOUT' || /timeout expired|Connection terminated due to connection timeout/i.test(raw))
+    msg = `Timed out trying to ${doing} ${where}: check the network path (security groups, tunnel) and retry.`;
+  else if (/Query read timeout/.test(raw))
+    msg = `No answer from ${where} within the client-side query bound: a pooler may be holding the query (paused) or the server stopped answering — check it, then retry.`;
   else if (code === '57014') msg = `A statement on ${where} hit its statement timeout (${raw}).`;
   else if (code === '55P03') msg = `A statement on ${where} could not get a lock within its lock timeout (${raw}).`;
   else if (/self[- ]signed|certificate|SSL|TLS/i.test(raw)) msg = `TLS to ${where} failed (${raw}): pass the RDS CA bundle or check sslmode.`;

@@ -19,7 +19,10 @@ export function lambdaSslMode(env: NodeJS.ProcessEnv = process.env): LambdaSslMo
   const v = (env[DB_SSL_ENV] ?? '').trim();
   if (v === '' || v === 'verify-full') return 'verify-full';
   if (v === 'disable') return 'disable';
-  throw new BgmigError(`${DB_SSL_ENV}="${v}" is not supported: leave it unset (TLS verifying the RDS certificate) or set it to "disable" for a local plain-TCP server.`, ExitCode.Failure);
+  throw new BgmigError(
+    `${DB_SSL_ENV}="${v}" is not supported: leave it unset (TLS verifying the RDS certificate) or set it to "disable" for a local plain-TCP server.`,
+    ExitCode.Failure,
+  );
 }
 
 /** The `ssl` field of a DbTarget for the Lambda's connections. */

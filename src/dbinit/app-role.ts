@@ -169,7 +169,9 @@ export async function initAppRole(targets: AppRoleTargets, password: string, opt
   }));
   const fail = (side: SideState, doing: string, e: unknown): BgmigError => {
     const d = describeDbError(e, side.target, 'reach');
-    return new BgmigError(scrub(`db init failed on ${side.color} (${describeTarget(side.target)}) while ${doing}: ${d.message}`, secrets), ExitCode.Failure, { cause: e });
+    return new BgmigError(scrub(`db init failed on ${side.color} (${describeTarget(side.target)}) while ${doing}: ${d.message}`, secrets), ExitCode.Failure, {
+      cause: e,
+    });
   };
 
   try {
@@ -199,7 +201,10 @@ export async function initAppRole(targets: AppRoleTargets, password: string, opt
             );
           }
           if (row.role_is_super) {
-            throw new BgmigError(`Role ${role} on ${s.color} is a superuser: the application role must not be one — drop or alter it and re-run db init.`, ExitCode.Refused);
+            throw new BgmigError(
+              `Role ${role} on ${s.color} is a superuser: the application role must not be one — drop or alter it and re-run db init.`,
+              ExitCode.Refused,
+            );
           }
           if (s.roleExisted) {
             // Readable by a superuser only; on Aurora (rds_superuser) this is denied and compensation cannot restore it.
@@ -241,7 +246,8 @@ export async function initAppRole(targets: AppRoleTargets, password: string, opt
         await s.app.query("SELECT pg_advisory_xact_lock(hashtext('bgmig db init'))");
         const exists = (await s.app.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role])).rowCount === 1;
         if (exists) await s.app.query(`ALTER ROLE ${quoteIdent(role)} WITH LOGIN PASSWORD ${quoteLiteral(verifier)}`);
-        else await s.app.query(`CREATE ROLE ${quoteIdent(role)} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD ${quoteLiteral(verifier)}`);
+        else
+          await s.app.query(`CREATE ROLE ${quoteIdent(role)} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD ${quoteLiteral(verifier)}`);
         s.roleExisted = exists;
         const r = quoteIdent(role);
         // A side fenced by bgmig (the passive side of a running sync) must keep refusing the application: the fence
@@ -301,7 +307,10 @@ export async function initAppRole(targets: AppRoleTargets, password: string, opt
     sides.map(async (s): Promise<boolean | null> => {
       if (s.fenced) return null; // applications may not connect to the passive side: nothing to prove there
       try {
-        const c = await connect({ ...withDatabase(s.target, database), user: role, password }, { connectTimeoutMs: copts.connectTimeoutMs, applicationName: 'bgmig db init check' });
+        const c = await connect(
+          { ...withDatabase(s.target, database), user: role, password },
+          { connectTimeoutMs: copts.connectTimeoutMs, applicationName: 'bgmig db init check' },
+        );
         await c.end().catch(() => undefined);
         return true;
       } catch {

@@ -36,7 +36,10 @@ export function explicitStatement(statement: iam.PolicyStatement): iam.PolicySta
   const actions = statement.actions.flatMap((a) => {
     if (!isWildcardAction(a)) return [a];
     const expanded = WILDCARD_EXPANSIONS[a];
-    if (!expanded) throw new Error(`aws-cdk-lib added the wildcard action ${a} to a resource policy: add its exact actions to WILDCARD_EXPANSIONS in src/infra/explicit-actions.ts.`);
+    if (!expanded)
+      throw new Error(
+        `aws-cdk-lib added the wildcard action ${a} to a resource policy: add its exact actions to WILDCARD_EXPANSIONS in src/infra/explicit-actions.ts.`,
+      );
     return [...expanded];
   });
   return statement.copy({ actions: [...new Set(actions)] });

@@ -38,7 +38,14 @@ export const UNTAGGED_TYPES = ['AWS::ElasticLoadBalancingV2::Listener', 'AWS::Cl
 /** Types of raw (non-L1) resources CDK creates that CloudFormation can tag. */
 const RAW_TAGGABLE_TYPES = ['AWS::Lambda::Function', 'AWS::IAM::Role'];
 
-export const TAG_KEYS = { project: 'Project', suffix: 'EnvironmentSuffix', environment: 'Environment', managedBy: 'ManagedBy', color: 'Color', costCenter: 'CostCenter' } as const;
+export const TAG_KEYS = {
+  project: 'Project',
+  suffix: 'EnvironmentSuffix',
+  environment: 'Environment',
+  managedBy: 'ManagedBy',
+  color: 'Color',
+  costCenter: 'CostCenter',
+} as const;
 
 /** Production keeps its logs a year (audits); other environments a month (cost). */
 export function logRetention(config: StackConfig): logs.RetentionDays {
@@ -116,7 +123,20 @@ export class BgmigStack extends Stack {
     });
 
     this.ecsCluster = new ecs.Cluster(this, 'EcsCluster', { clusterName: n.ecsCluster, vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
-    const pooler = config.pooler ? new Pooler(this, 'Pooler', { names: n, vpc, subnets: this.network.appSubnets, availabilityZones: config.availabilityZones, cluster: this.ecsCluster, dbHost: this.dns.recordName, appSecret: this.appSecret, keys: this.keys, databases: [this.databases.blue, this.databases.green], logRetention: retention }) : undefined;
+    const pooler = config.pooler
+      ? new Pooler(this, 'Pooler', {
+          names: n,
+          vpc,
+          subnets: this.network.appSubnets,
+          availabilityZones: config.availabilityZones,
+          cluster: this.ecsCluster,
+          dbHost: this.dns.recordName,
+          appSecret: this.appSecret,
+          keys: this.keys,
+          databases: [this.databases.blue, this.databases.green],
+          logRetention: retention,
+        })
+      : undefined;
     const service = (c: Color) =>
       new ColorService(this, c === 'blue' ? 'BlueService' : 'GreenService', {
         names: n,
@@ -139,7 +159,15 @@ export class BgmigStack extends Stack {
       else for (const db of Object.values(this.databases)) db.allowPostgresFrom(svc.securityGroup, `${n.service(svc.color)}`);
     }
 
-    const fnProps = { names: n, vpc, subnets: this.network.appSubnets, blue: this.databases.blue, green: this.databases.green, artifacts: this.artifacts, logRetention: retention };
+    const fnProps = {
+      names: n,
+      vpc,
+      subnets: this.network.appSubnets,
+      blue: this.databases.blue,
+      green: this.databases.green,
+      artifacts: this.artifacts,
+      logRetention: retention,
+    };
     this.validator = new ValidatorFunction(this, 'SchemaValidator', fnProps);
     this.cutover = new CutoverFunction(this, 'DbCutover', { ...fnProps, appSecret: this.appSecret, dns: this.dns });
     pooler?.driveFrom(this.cutover.fn);
@@ -157,7 +185,14 @@ export class BgmigStack extends Stack {
 
     this.operator = new OperatorAccess(this, 'Operator', { names: n });
     const op = this.operator.role;
-    new RollbackGuard(this, 'RollbackGuard', { names: n, loadBalancer: this.loadBalancer, greenAlarms: Object.values(this.monitoring.alarms.green), artifacts: this.artifacts, logRetention: retention, operator: op });
+    new RollbackGuard(this, 'RollbackGuard', {
+      names: n,
+      loadBalancer: this.loadBalancer,
+      greenAlarms: Object.values(this.monitoring.alarms.green),
+      artifacts: this.artifacts,
+      logRetention: retention,
+      operator: op,
+    });
     this.loadBalancer.grantShiftTraffic(op);
     this.validator.fn.grantInvoke(op);
     this.cutover.fn.grantInvoke(op);
@@ -185,11 +220,18 @@ export class BgmigStack extends Stack {
     add(TAG_KEYS.managedBy, 'bgmig');
     if (c.costCenter) add(TAG_KEYS.costCenter, c.costCenter);
     // aws-cdk-lib's custom-resource provider (bucket auto-delete) is a raw CfnResource the Tags aspect skips.
-    const raw = Object.entries({ [TAG_KEYS.project]: 'bgmig', [TAG_KEYS.suffix]: c.suffix, [TAG_KEYS.environment]: c.environment, [TAG_KEYS.managedBy]: 'bgmig', ...(c.costCenter ? { [TAG_KEYS.costCenter]: c.costCenter } : {}) })
+    const raw = Object.entries({
+      [TAG_KEYS.project]: 'bgmig',
+      [TAG_KEYS.suffix]: c.suffix,
+      [TAG_KEYS.environment]: c.environment,
+      [TAG_KEYS.managedBy]: 'bgmig',
+      ...(c.costCenter ? { [TAG_KEYS.costCenter]: c.costCenter } : {}),
+    })
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([Key, Value]) => ({ Key, Value }));
     for (const node of this.node.findAll()) {
-      if (CfnResource.isCfnResource(node) && !TagManager.isTaggable(node) && RAW_TAGGABLE_TYPES.includes(node.cfnResourceType)) node.addPropertyOverride('Tags', raw);
+      if (CfnResource.isCfnResource(node) && !TagManager.isTaggable(node) && RAW_TAGGABLE_TYPES.includes(node.cfnResourceType))
+        node.addPropertyOverride('Tags', raw);
     }
     for (const color of COLORS) {
       Tags.of(this.databases[color]).add(TAG_KEYS.color, color);

@@ -39,19 +39,38 @@ export function parseVersionSelector(raw: Record<string, unknown>): SecretVersio
  * Reads `selector`'s version of `arn` (AWSCURRENT when it names none). `fn` and `what` word the one-sentence error:
  * "The cutover function could not read the green master secret (…): …".
  */
-export async function readSecretVersion(sm: SecretsManagerClient, arn: string, selector: SecretVersionSelector, fn: string, what: string): Promise<SecretVersion> {
+export async function readSecretVersion(
+  sm: SecretsManagerClient,
+  arn: string,
+  selector: SecretVersionSelector,
+  fn: string,
+  what: string,
+): Promise<SecretVersion> {
   const versionStage = selector.versionStage ?? (selector.versionId === undefined ? 'AWSCURRENT' : undefined);
-  const asked = [selector.versionId ? `version ${selector.versionId}` : undefined, versionStage ? `stage ${versionStage}` : undefined].filter(Boolean).join(' at ');
+  const asked = [selector.versionId ? `version ${selector.versionId}` : undefined, versionStage ? `stage ${versionStage}` : undefined]
+    .filter(Boolean)
+    .join(' at ');
   let res: GetSecretValueCommandOutput;
   try {
-    res = await sm.send(new GetSecretValueCommand({ SecretId: arn, ...(selector.versionId ? { VersionId: selector.versionId } : {}), ...(versionStage ? { VersionStage: versionStage } : {}) }));
+    res = await sm.send(
+      new GetSecretValueCommand({
+        SecretId: arn,
+        ...(selector.versionId ? { VersionId: selector.versionId } : {}),
+        ...(versionStage ? { VersionStage: versionStage } : {}),
+      }),
+    );
   } catch (e) {
     const name = awsErrorName(e) ?? 'Error';
-    throw failure(`The ${fn} could not read the ${what} secret (${name}: ${firstLine(messageOf(e))}): check that it exists and that the function's role may read it.`, e);
+    throw failure(
+      `The ${fn} could not read the ${what} secret (${name}: ${firstLine(messageOf(e))}): check that it exists and that the function's role may read it.`,
+      e,
+    );
   }
   const stages = res.VersionStages ?? [];
   if ((selector.versionId !== undefined && res.VersionId !== selector.versionId) || (versionStage !== undefined && !stages.includes(versionStage))) {
-    throw failure(`Secrets Manager answered version ${res.VersionId ?? '?'} (${stages.join(', ') || 'no stage'}) of the ${what} secret when asked for ${asked}: wait a few seconds and retry.`);
+    throw failure(
+      `Secrets Manager answered version ${res.VersionId ?? '?'} (${stages.join(', ') || 'no stage'}) of the ${what} secret when asked for ${asked}: wait a few seconds and retry.`,
+    );
   }
   if (res.SecretString === undefined || res.VersionId === undefined) {
     throw failure(`The ${what} secret has no string value at ${asked}: it must hold the RDS JSON document {"username","password",…}.`);

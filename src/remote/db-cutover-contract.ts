@@ -85,7 +85,18 @@ export interface CutoverOperations {
 
 export type CutoverOperation = keyof CutoverOperations;
 
-export const CUTOVER_OPERATIONS: readonly CutoverOperation[] = ['init', 'syncStart', 'syncStatus', 'syncStop', 'syncRefresh', 'cutover', 'rollback', 'active', 'setAppPassword', 'checkAppLogin'];
+export const CUTOVER_OPERATIONS: readonly CutoverOperation[] = [
+  'init',
+  'syncStart',
+  'syncStatus',
+  'syncStop',
+  'syncRefresh',
+  'cutover',
+  'rollback',
+  'active',
+  'setAppPassword',
+  'checkAppLogin',
+];
 
 export interface CutoverEvent<O extends CutoverOperation = CutoverOperation> {
   operation: O;

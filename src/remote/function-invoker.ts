@@ -29,7 +29,9 @@ export class LambdaFunctionInvoker implements FunctionInvoker {
   async invoke(functionName: string, event: unknown): Promise<Invocation> {
     const { InvokeCommand } = await import('@aws-sdk/client-lambda');
     const client = await this.lambda();
-    const res = await client.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(JSON.stringify(event)) }));
+    const res = await client.send(
+      new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(JSON.stringify(event)) }),
+    );
     return { payload: res.Payload ? new TextDecoder().decode(res.Payload) : '', functionError: res.FunctionError };
   }
 }
@@ -53,7 +55,13 @@ export interface CallDescription {
  * BgmigError otherwise — the function does not exist ("deploy the stack"), is busy, crashed or timed out
  * (FunctionError), or answered something that is not a result (an emulator that cannot run code, an older bundle).
  */
-export async function invokeFor<T>(invoker: FunctionInvoker, functionName: string, event: unknown, d: CallDescription, isResult: (v: unknown) => v is T): Promise<T> {
+export async function invokeFor<T>(
+  invoker: FunctionInvoker,
+  functionName: string,
+  event: unknown,
+  d: CallDescription,
+  isResult: (v: unknown) => v is T,
+): Promise<T> {
   let res: Invocation;
   try {
     res = await invoker.invoke(functionName, event);
@@ -82,7 +90,9 @@ export async function invokeFor<T>(invoker: FunctionInvoker, functionName: strin
   }
   if (parseError !== undefined || !isResult(parsed)) {
     const got = firstLine(res.payload, 80) || 'an empty payload';
-    throw failure(`${d.fn} returned no ${d.operation} result (it answered "${got}"${parseError ? `, ${firstLine(messageOf(parseError), 60)}` : ''}): check that it is deployed with this bgmig version and can run.`);
+    throw failure(
+      `${d.fn} returned no ${d.operation} result (it answered "${got}"${parseError ? `, ${firstLine(messageOf(parseError), 60)}` : ''}): check that it is deployed with this bgmig version and can run.`,
+    );
   }
   return parsed;
 }

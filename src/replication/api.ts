@@ -237,7 +237,15 @@ export interface StreamHealth {
   applying: boolean;
   notes: string[];
   /** Window length (ms), error counters (cumulative and within the window), WAL not yet confirmed (bytes). */
-  evidence: { windowMs: number; observations: number; applyErrorsInWindow: number; syncErrorsInWindow: number; applyErrorCount: number; syncErrorCount: number; pendingBytes: number | null };
+  evidence: {
+    windowMs: number;
+    observations: number;
+    applyErrorsInWindow: number;
+    syncErrorsInWindow: number;
+    applyErrorCount: number;
+    syncErrorCount: number;
+    pendingBytes: number | null;
+  };
   /** For copy failures and apply failures: the likely causes found by comparing both sides (one sentence each). */
   causes?: string[] | undefined;
 }

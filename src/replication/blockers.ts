@@ -31,7 +31,10 @@ export const DEFAULT_SLOT_WAIT_MS = 30_000;
 /** Pure: one clause per blocker, e.g. `pid 4711 (application "billing", role app_rw, transaction open for 41 s, idle in transaction)`. */
 export function describeBlockers(blockers: readonly Blocker[]): string {
   return blockers
-    .map((b) => `pid ${b.pid} (${b.application ? `application "${b.application}", ` : ''}role ${b.role ?? '?'}${b.client ? ` from ${b.client}` : ''}, transaction open for ${b.openSeconds} s${b.state ? `, ${b.state}` : ''})`)
+    .map(
+      (b) =>
+        `pid ${b.pid} (${b.application ? `application "${b.application}", ` : ''}role ${b.role ?? '?'}${b.client ? ` from ${b.client}` : ''}, transaction open for ${b.openSeconds} s${b.state ? `, ${b.state}` : ''})`,
+    )
     .join(', ');
 }
 
@@ -52,14 +55,30 @@ export async function readBlockers(s: Session, pids: readonly number[]): Promise
   const b = await s.q<{ pids: number[] | null }>(`SELECT array_agg(DISTINCT x) AS pids FROM unnest($1::int[]) p, unnest(pg_blocking_pids(p)) x`, [pids]);
   const blocking = b.rows[0]?.pids ?? [];
   if (blocking.length === 0) return [];
-  const r = await s.q<{ pid: number; app: string; role: string | null; client: string | null; state: string | null; btype: string; open_s: number | null }>(BLOCKERS_SQL, [blocking]);
-  return r.rows.map((x) => ({ pid: x.pid, application: x.app, role: x.role, client: x.client, state: x.state, backendType: x.btype, openSeconds: x.open_s ?? 0 }));
+  const r = await s.q<{ pid: number; app: string; role: string | null; client: string | null; state: string | null; btype: string; open_s: number | null }>(
+    BLOCKERS_SQL,
+    [blocking],
+  );
+  return r.rows.map((x) => ({
+    pid: x.pid,
+    application: x.app,
+    role: x.role,
+    client: x.client,
+    state: x.state,
+    backendType: x.btype,
+    openSeconds: x.open_s ?? 0,
+  }));
 }
 
 /** Walsenders of this database waiting for a transaction to end (table-copy workers creating their slots). */
 export async function walsendersBlocked(s: Session): Promise<Blocker[]> {
-  const r = await s.q<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE backend_type = 'walsender' AND wait_event = 'transactionid' AND datname = current_database()`);
-  return readBlockers(s, r.rows.map((x) => x.pid));
+  const r = await s.q<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE backend_type = 'walsender' AND wait_event = 'transactionid' AND datname = current_database()`,
+  );
+  return readBlockers(
+    s,
+    r.rows.map((x) => x.pid),
+  );
 }
 
 /**
@@ -85,7 +104,11 @@ export async function createSlotWatched(pub: Session, slot: string, waitMs: numb
         const key = blockers.map((b) => b.pid).join(',');
         if (blockers.length > 0 && key !== announced && !done) {
           announced = key;
-          progress({ kind: 'log', level: 'warn', text: `creating replication slot ${slot} on ${pub.color} waits for transactions open there: ${describeBlockers(blockers)} — ${blockerFix(pub.color, blockers)}` });
+          progress({
+            kind: 'log',
+            level: 'warn',
+            text: `creating replication slot ${slot} on ${pub.color} waits for transactions open there: ${describeBlockers(blockers)} — ${blockerFix(pub.color, blockers)}`,
+          });
         }
       } catch {
         // Watching is best effort: the wait itself is bounded by the statement timeout.
@@ -95,7 +118,11 @@ export async function createSlotWatched(pub: Session, slot: string, waitMs: numb
   })();
   await pub.bound(waitMs);
   try {
-    await pub.q(`SELECT pg_create_logical_replication_slot($1, 'pgoutput') WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)`, [slot], `create replication slot ${slot} on ${pub.color}`);
+    await pub.q(
+      `SELECT pg_create_logical_replication_slot($1, 'pgoutput') WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)`,
+      [slot],
+      `create replication slot ${slot} on ${pub.color}`,
+    );
   } catch (e) {
     const code = (e as { cause?: { code?: string } }).cause?.code;
     if (code === '57014' || (e instanceof BgmigError && /statement timeout/.test(e.message))) {
@@ -111,9 +138,14 @@ export async function createSlotWatched(pub: Session, slot: string, waitMs: numb
       const blockers = now.length > 0 ? now : lastSeen;
       const secs = Math.round(waitMs / 1000);
       if (blockers.length > 0) {
-        throw refused(`Creating replication slot ${slot} on ${pub.color} waited ${secs} s for transactions open there to end: ${describeBlockers(blockers)} — ${blockerFix(pub.color, blockers)}, then ${then}; nothing was changed.`, { blockers });
+        throw refused(
+          `Creating replication slot ${slot} on ${pub.color} waited ${secs} s for transactions open there to end: ${describeBlockers(blockers)} — ${blockerFix(pub.color, blockers)}, then ${then}; nothing was changed.`,
+          { blockers },
+        );
       }
-      throw refused(`Creating replication slot ${slot} on ${pub.color} did not finish within ${secs} s: a transaction open on ${pub.color} holds it up (look for "idle in transaction" sessions in pg_stat_activity there and end them), then ${then}; nothing was changed.`);
+      throw refused(
+        `Creating replication slot ${slot} on ${pub.color} did not finish within ${secs} s: a transaction open on ${pub.color} holds it up (look for "idle in transaction" sessions in pg_stat_activity there and end them), then ${then}; nothing was changed.`,
+      );
     }
     throw e;
   } finally {
@@ -123,4 +155,3 @@ export async function createSlotWatched(pub: Session, slot: string, waitMs: numb
     await (watcher as Session | null)?.close();
   }
 }
-

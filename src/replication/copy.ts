@@ -40,20 +40,27 @@ export function copyEstimate(rowsCopied: number, rowsTotal: number | null, elaps
  */
 export async function estimateRows(pub: Session, tables: readonly string[]): Promise<Map<string, number>> {
   if (tables.length === 0) return new Map();
-  const r = await pub.q<{ t: string; n: string }>(`
+  const r = await pub.q<{ t: string; n: string }>(
+    `
     SELECT t, (CASE WHEN c.reltuples >= 0 THEN c.reltuples ELSE pg_relation_size(c.oid) / 100 END)::bigint AS n
-      FROM unnest($1::text[]) t JOIN pg_class c ON c.oid = to_regclass(t)`, [tables], `estimate the rows to copy on ${pub.color}`);
+      FROM unnest($1::text[]) t JOIN pg_class c ON c.oid = to_regclass(t)`,
+    [tables],
+    `estimate the rows to copy on ${pub.color}`,
+  );
   return new Map(r.rows.map((x) => [x.t, Number(x.n)]));
 }
 
 export async function lookAtCopy(sub: Session, subName: string, estimates: Map<string, number>): Promise<CopyLook> {
-  const r = await sub.q<{ t: string; state: string; inflight: string | null; bytes: string | null }>(`
+  const r = await sub.q<{ t: string; state: string; inflight: string | null; bytes: string | null }>(
+    `
     SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS t, sr.srsubstate AS state,
            (SELECT sum(p.tuples_processed) FROM pg_stat_progress_copy p WHERE p.relid = sr.srrelid) AS inflight,
            (SELECT sum(p.bytes_processed) FROM pg_stat_progress_copy p WHERE p.relid = sr.srrelid) AS bytes
       FROM pg_subscription_rel sr JOIN pg_subscription su ON su.oid = sr.srsubid
       JOIN pg_class c ON c.oid = sr.srrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE su.subname = $1 AND n.nspname <> 'bgmig'`, [subName]);
+     WHERE su.subname = $1 AND n.nspname <> 'bgmig'`,
+    [subName],
+  );
   const e = await sub.q<{ n: string | null }>(`SELECT st.sync_error_count AS n FROM pg_stat_subscription_stats st WHERE st.subname = $1`, [subName]);
   let rows = 0;
   let bytes = 0;
@@ -66,7 +73,14 @@ export async function lookAtCopy(sub: Session, subName: string, estimates: Map<s
       bytes += Number(x.bytes ?? 0);
     }
   }
-  return { tablesDone: r.rows.length - notReady.length, tablesTotal: r.rows.length, notReady: notReady.sort(), rowsCopied: rows, bytesCopied: bytes, syncErrorCount: Number(e.rows[0]?.n ?? 0) };
+  return {
+    tablesDone: r.rows.length - notReady.length,
+    tablesTotal: r.rows.length,
+    notReady: notReady.sort(),
+    rowsCopied: rows,
+    bytesCopied: bytes,
+    syncErrorCount: Number(e.rows[0]?.n ?? 0),
+  };
 }
 
 export interface WatchCopyOptions {
@@ -99,12 +113,24 @@ export async function watchCopy(sub: Session, pub: Session, subName: string, opt
   let announced = '';
   const emit = (l: CopyLook) => {
     const { percent, etaSeconds } = copyEstimate(l.rowsCopied, rowsTotal, performance.now() - t0);
-    progress({ kind: 'copy', tablesDone: l.tablesDone, tablesTotal: l.tablesTotal, rowsCopied: l.rowsCopied, bytesCopied: l.bytesCopied, rowsTotal, percent: l.tablesDone === l.tablesTotal ? 100 : percent, etaSeconds: l.tablesDone === l.tablesTotal ? 0 : etaSeconds });
+    progress({
+      kind: 'copy',
+      tablesDone: l.tablesDone,
+      tablesTotal: l.tablesTotal,
+      rowsCopied: l.rowsCopied,
+      bytesCopied: l.bytesCopied,
+      rowsTotal,
+      percent: l.tablesDone === l.tablesTotal ? 100 : percent,
+      etaSeconds: l.tablesDone === l.tablesTotal ? 0 : etaSeconds,
+    });
   };
   emit(last);
   while (opts.wait && last.tablesDone < last.tablesTotal) {
     if (performance.now() - t0 > opts.timeoutMs) {
-      throw new BgmigError(`The initial copy did not finish within ${Math.round(opts.timeoutMs / 1000)} s (${last.tablesDone}/${last.tablesTotal} tables; still copying: ${last.notReady.slice(0, 5).join(', ')}): replication keeps going — follow it with ${follow}.`, ExitCode.Failure);
+      throw new BgmigError(
+        `The initial copy did not finish within ${Math.round(opts.timeoutMs / 1000)} s (${last.tablesDone}/${last.tablesTotal} tables; still copying: ${last.notReady.slice(0, 5).join(', ')}): replication keeps going — follow it with ${follow}.`,
+        ExitCode.Failure,
+      );
     }
     const failures = last.syncErrorCount - errors0;
     if (failures >= maxErrors) {
@@ -128,28 +154,43 @@ export async function watchCopy(sub: Session, pub: Session, subName: string, opt
       const key = blockers.map((b) => b.pid).join(',');
       if (blockers.length > 0 && key !== announced) {
         announced = key;
-        progress({ kind: 'log', level: 'warn', text: `the copy waits for transactions open on ${pub.color}: ${describeBlockers(blockers)} — ${blockerFix(pub.color, blockers)}` });
+        progress({
+          kind: 'log',
+          level: 'warn',
+          text: `the copy waits for transactions open on ${pub.color}: ${describeBlockers(blockers)} — ${blockerFix(pub.color, blockers)}`,
+        });
       }
     }
   }
   const totals = opts.wait ? await copiedTotals(sub, subName, copied) : { rows: last.rowsCopied, bytes: last.bytesCopied };
-  return { finished: last.tablesDone === last.tablesTotal, tablesDone: last.tablesDone, tablesTotal: last.tablesTotal, durationMs: Math.round(performance.now() - t0), rows: totals.rows, bytes: totals.bytes };
+  return {
+    finished: last.tablesDone === last.tablesTotal,
+    tablesDone: last.tablesDone,
+    tablesTotal: last.tablesTotal,
+    durationMs: Math.round(performance.now() - t0),
+    rows: totals.rows,
+    bytes: totals.bytes,
+  };
 }
 
 /** Pure: the SQLSTATE class a list of likely causes points to, in words. */
 export function causeClass(causes: readonly string[]): string {
   const text = causes.join(' ');
-  if (/unique|CHECK|NOT NULL/.test(text)) return 'integrity constraint violation, SQLSTATE class 23: a constraint on the subscriber rejects the publisher\'s rows';
+  if (/unique|CHECK|NOT NULL/.test(text))
+    return "integrity constraint violation, SQLSTATE class 23: a constraint on the subscriber rejects the publisher's rows";
   if (/lacks column/.test(text)) return 'undefined column, SQLSTATE 42703: the subscriber lacks a column the publisher sends';
-  if (/trigger .* raises an exception/.test(text)) return 'raise_exception, SQLSTATE P0001: a trigger on the subscriber rejects the publisher\'s rows';
+  if (/trigger .* raises an exception/.test(text)) return "raise_exception, SQLSTATE P0001: a trigger on the subscriber rejects the publisher's rows";
   return 'cause not visible in the catalogs';
 }
 
 /** Rows and on-disk bytes of the subscribed tables once copied (what the copy moved, measured on arrival). */
 async function copiedTotals(sub: Session, subName: string, only: ReadonlySet<string>): Promise<{ rows: number; bytes: number }> {
-  const r = await sub.q<{ rel: string }>(`
+  const r = await sub.q<{ rel: string }>(
+    `
     SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS rel FROM pg_subscription_rel sr JOIN pg_subscription su ON su.oid = sr.srsubid
-      JOIN pg_class c ON c.oid = sr.srrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE su.subname = $1 AND n.nspname <> 'bgmig'`, [subName]);
+      JOIN pg_class c ON c.oid = sr.srrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE su.subname = $1 AND n.nspname <> 'bgmig'`,
+    [subName],
+  );
   const rels = only.size > 0 ? r.rows.filter((x) => only.has(x.rel)) : r.rows;
   if (rels.length === 0) return { rows: 0, bytes: 0 };
   const sql = rels.map((x) => `SELECT (SELECT count(*) FROM ${x.rel}) AS n, pg_table_size('${x.rel.replace(/'/g, "''")}'::regclass) AS b`).join(' UNION ALL ');

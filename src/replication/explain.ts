@@ -10,7 +10,8 @@ import type { Color } from '../core/naming.js';
 const BY_CODE: Record<string, (side: Color) => string> = {
   // Raised by a statement, 08001 means the server itself could not connect out: CREATE/ALTER SUBSCRIPTION
   // connecting from the subscriber to the publisher (a client-side connection failure has no SQLSTATE).
-  '08001': (s) => `${s}'s server could not connect to the other side: a subscription connects from ${s} itself, so ${s} must reach the other side's host and port (security groups, pg_hba.conf and listen_addresses there) — fix the network path, then run the same command again`,
+  '08001': (s) =>
+    `${s}'s server could not connect to the other side: a subscription connects from ${s} itself, so ${s} must reach the other side's host and port (security groups, pg_hba.conf and listen_addresses there) — fix the network path, then run the same command again`,
   '23505': (s) => `a unique constraint on ${s} rejected a row (duplicate key): the row already exists there — compare both sides' data for that key`,
   '23503': (s) => `a foreign key on ${s} rejected a row: the referenced row is missing there`,
   '23502': (s) => `a NOT NULL column on ${s} got no value: give it a default on ${s} or send the column`,
@@ -18,7 +19,8 @@ const BY_CODE: Record<string, (side: Color) => string> = {
   '25006': (s) => `${s} is read-only: either bgmig's fence is on (see \`bgmig db sync status\`) or the URL points at a replica — use the writer endpoint`,
   '40001': () => 'a serialization failure: nothing was committed — run the same command again',
   '40P01': () => 'a deadlock with another session: nothing was committed — run the same command again',
-  '42501': (s) => `the admin role on ${s} lacks a privilege bgmig needs (publications, subscriptions and slots need a superuser, or on Aurora the master user with rds_superuser and rds_replication): give the URL or secret of such a role`,
+  '42501': (s) =>
+    `the admin role on ${s} lacks a privilege bgmig needs (publications, subscriptions and slots need a superuser, or on Aurora the master user with rds_superuser and rds_replication): give the URL or secret of such a role`,
   '42P01': (s) => `a table is missing on ${s}: the schema changed while bgmig ran — check \`bgmig db sync status\` and run the command again`,
   '42703': (s) => `a column is missing on ${s}: the schema changed while bgmig ran — check \`bgmig db sync status\` and run the command again`,
   '42704': (s) => `a replication object is missing on ${s} (a slot, publication or subscription was dropped by hand): check \`bgmig db sync status\``,
@@ -26,11 +28,13 @@ const BY_CODE: Record<string, (side: Color) => string> = {
   '53100': (s) => `${s}'s disk is full: free space — an inactive replication slot retains WAL (\`bgmig db sync status\` lists them)`,
   '53200': (s) => `${s} ran out of memory: retry when it is less loaded`,
   '53300': (s) => `${s} has no free connection (max_connections): close idle sessions or raise it, then retry`,
-  '53400': (s) => `a server limit was reached on ${s} (max_replication_slots, max_wal_senders or max_logical_replication_workers): raise it or drop unused slots, then retry`,
+  '53400': (s) =>
+    `a server limit was reached on ${s} (max_replication_slots, max_wal_senders or max_logical_replication_workers): raise it or drop unused slots, then retry`,
   '55000': (s) => `${s} is not set up for this (for replication: wal_level=logical, on Aurora rds.logical_replication=1): fix its settings and retry`,
   '55006': (s) => `the replication slot on ${s} is in use by another process: wait a few seconds and retry`,
   '55P03': (s) => `another session on ${s} holds a lock this step needs: find it in pg_locks / pg_stat_activity on ${s}, let it finish or end it, then retry`,
-  '57014': (s) => `the statement waited too long: a lock or a transaction left open on ${s} held it up — look for "idle in transaction" sessions in pg_stat_activity on ${s}, end them, then retry`,
+  '57014': (s) =>
+    `the statement waited too long: a lock or a transaction left open on ${s} held it up — look for "idle in transaction" sessions in pg_stat_activity on ${s}, end them, then retry`,
   '57P01': (s) => `${s} is shutting down or restarting: wait until it accepts connections, then retry`,
   '57P02': (s) => `${s} is recovering from a crash: wait until it accepts connections, then retry`,
   '57P03': (s) => `${s} is starting up and cannot accept connections yet: retry in a moment`,

@@ -100,7 +100,8 @@ export async function fence(s: Session, waitMs = 2_000): Promise<FenceResult> {
     for (;;) {
       const left = await s.q<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ANY($1::int[])', [pids]);
       if (left.rows[0].n === 0) break;
-      if (performance.now() > deadline) throw failure(`${left.rows[0].n} application session(s) on ${s.color} did not exit within ${Math.round(waitMs)} ms of being terminated`);
+      if (performance.now() > deadline)
+        throw failure(`${left.rows[0].n} application session(s) on ${s.color} did not exit within ${Math.round(waitMs)} ms of being terminated`);
       await new Promise((res) => setTimeout(res, 1));
     }
   }

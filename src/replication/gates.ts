@@ -63,20 +63,25 @@ export function decideGates(o: GateObservation, limits: GateLimits): Offender[] 
   const out: Offender[] = [];
   const h = o.health;
   if (!h.applying) {
-    const problem = h.problems[0]
-      ?? `the stream ${from}→${to} has not confirmed what ${from} wrote ${Math.round(h.evidence.windowMs / 100) / 10} s ago (${h.evidence.pendingBytes === null ? '?' : formatBytes(h.evidence.pendingBytes)} unconfirmed, ${h.verdict.replace('_', ' ')})`;
-    const fix = h.verdict === 'catching_up' || h.verdict === 'copying'
-      ? 'wait until `bgmig db sync status` says applying, then retry'
-      : o.causes.length > 0
-        ? `likely cause: ${o.causes.join('; ')}; then check \`bgmig db sync status\` until it says applying`
-        : 'fix it, then check `bgmig db sync status` until it says applying';
+    const problem =
+      h.problems[0] ??
+      `the stream ${from}→${to} has not confirmed what ${from} wrote ${Math.round(h.evidence.windowMs / 100) / 10} s ago (${h.evidence.pendingBytes === null ? '?' : formatBytes(h.evidence.pendingBytes)} unconfirmed, ${h.verdict.replace('_', ' ')})`;
+    const fix =
+      h.verdict === 'catching_up' || h.verdict === 'copying'
+        ? 'wait until `bgmig db sync status` says applying, then retry'
+        : o.causes.length > 0
+          ? `likely cause: ${o.causes.join('; ')}; then check \`bgmig db sync status\` until it says applying`
+          : 'fix it, then check `bgmig db sync status` until it says applying';
     out.push({ problem: `${from} is not fenced for a stream that is not applying: ${problem}`, fix });
   }
   if (o.notReadyTables.length > 0 && h.verdict !== 'copy_failing') {
     out.push({ problem: `the initial copy is not finished (${o.notReadyTables.join(', ')})`, fix: 'wait for it (`bgmig db sync status --watch`)' });
   }
   if (o.lagBytes !== null && o.lagBytes > limits.maxLagBytes) {
-    out.push({ problem: `replication lag is ${formatBytes(o.lagBytes)}, above --max-lag ${formatBytes(limits.maxLagBytes)}`, fix: 'wait for it to catch up or raise --max-lag' });
+    out.push({
+      problem: `replication lag is ${formatBytes(o.lagBytes)}, above --max-lag ${formatBytes(limits.maxLagBytes)}`,
+      fix: 'wait for it to catch up or raise --max-lag',
+    });
   }
   for (const t of o.longTransactions) {
     out.push({
@@ -84,8 +89,13 @@ export function decideGates(o: GateObservation, limits: GateLimits): Offender[] 
       fix: `let it finish or end it (SELECT pg_terminate_backend(${t.pid}) on ${from}) first`,
     });
   }
-  if (!o.fence.to.fenced) out.push({ problem: `${to} is not fenced, so applications may have written to it`, fix: `check its data, then re-fence it by restarting replication (\`bgmig db sync stop\`, \`bgmig db sync start\`)` });
-  if (o.fence.from.fenced) out.push({ problem: `${from} (the active side) is fenced`, fix: 'check `bgmig db sync status`; run `bgmig db sync stop` to lift it' });
+  if (!o.fence.to.fenced)
+    out.push({
+      problem: `${to} is not fenced, so applications may have written to it`,
+      fix: `check its data, then re-fence it by restarting replication (\`bgmig db sync stop\`, \`bgmig db sync start\`)`,
+    });
+  if (o.fence.from.fenced)
+    out.push({ problem: `${from} (the active side) is fenced`, fix: 'check `bgmig db sync status`; run `bgmig db sync stop` to lift it' });
   for (const d of o.scope) out.push({ problem: d.problem, fix: d.fix });
   out.push(...o.carry);
   return out;
@@ -130,12 +140,23 @@ export async function checkGates(
     carryError = e;
   }
   // A wait longer than a moment says what it waits for.
-  const announce = setTimeout(() => args.progress({ kind: 'log', level: 'info', text: `waiting up to ${GATE_WINDOW_MS / 1000} s for ${to} to confirm everything ${from} has written (the stream must be applying before ${from} is fenced)` }), 1_000);
-  const { decision, observations } = await observeStream(pub, sub, { subscription: name, from, to }, { windowMs: GATE_WINDOW_MS }).finally(() => clearTimeout(announce));
+  const announce = setTimeout(
+    () =>
+      args.progress({
+        kind: 'log',
+        level: 'info',
+        text: `waiting up to ${GATE_WINDOW_MS / 1000} s for ${to} to confirm everything ${from} has written (the stream must be applying before ${from} is fenced)`,
+      }),
+    1_000,
+  );
+  const { decision, observations } = await observeStream(pub, sub, { subscription: name, from, to }, { windowMs: GATE_WINDOW_MS }).finally(() =>
+    clearTimeout(announce),
+  );
   const lastSub = [...observations].reverse().find((x) => x.subscriber)?.subscriber ?? null;
-  const causes = decision.verdict === 'failing' || decision.verdict === 'copy_failing' || decision.verdict === 'not_running'
-    ? likelyCauses(catalogs, from, to, schemas, decision.verdict === 'copy_failing' ? lastSub?.tablesNotReady ?? [] : null)
-    : [];
+  const causes =
+    decision.verdict === 'failing' || decision.verdict === 'copy_failing' || decision.verdict === 'not_running'
+      ? likelyCauses(catalogs, from, to, schemas, decision.verdict === 'copy_failing' ? (lastSub?.tablesNotReady ?? []) : null)
+      : [];
   const lag = await pub.q<{ lag: string | null }>(
     `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint AS lag FROM pg_replication_slots WHERE slot_name = $1`,
     [name],
@@ -148,7 +169,12 @@ export async function checkGates(
   );
   const [fFrom, fTo] = await Promise.all([readFence(pub), readFence(sub)]);
   const observation: GateObservation = {
-    op, from, to, subscription: name, health: decision, causes,
+    op,
+    from,
+    to,
+    subscription: name,
+    health: decision,
+    causes,
     notReadyTables: lastSub?.tablesNotReady ?? [],
     lagBytes: lag.rows[0]?.lag === undefined || lag.rows[0].lag === null ? null : Number(lag.rows[0].lag),
     longTransactions: longTx.rows.map((r) => ({ pid: r.pid, role: r.usename, application: r.app, ageSeconds: Number(r.age_s) })),
@@ -158,9 +184,14 @@ export async function checkGates(
   };
   const offenders = decideGates(observation, limits);
   if (carryError !== null && offenders.length === 0) throw carryError;
-  if (carryError !== null) offenders.push({ problem: `what replication carries could not be checked (${messageOf(carryError)})`, fix: 'run the command again once the other problems are fixed' });
+  if (carryError !== null)
+    offenders.push({
+      problem: `what replication carries could not be checked (${messageOf(carryError)})`,
+      fix: 'run the command again once the other problems are fixed',
+    });
   if (offenders.length > 0) throw refused(refusalSentence(`Cannot ${op} from ${from} to ${to}`, offenders), { offenders });
   const reverse = planPublication(catalogs[to], catalogs[from], schemas);
-  for (const t of reverse.missingOnSubscriber) args.progress({ kind: 'log', level: 'warn', text: `table ${t} exists on ${to} only: its rows will not replicate back to ${from}` });
+  for (const t of reverse.missingOnSubscriber)
+    args.progress({ kind: 'log', level: 'warn', text: `table ${t} exists on ${to} only: its rows will not replicate back to ${from}` });
   return { catalogs, reverse, observation };
 }

@@ -44,7 +44,17 @@ export interface StreamObservation {
  * some tables runs. The rest are degraded: failing (apply errors), copy_failing (table copy errors), stalled (no
  * progress, no error: a lock or a long transaction on the subscriber), not_running, disabled, missing, unknown.
  */
-export type HealthVerdict = 'applying' | 'catching_up' | 'copying' | 'failing' | 'copy_failing' | 'stalled' | 'not_running' | 'disabled' | 'missing' | 'unknown';
+export type HealthVerdict =
+  | 'applying'
+  | 'catching_up'
+  | 'copying'
+  | 'failing'
+  | 'copy_failing'
+  | 'stalled'
+  | 'not_running'
+  | 'disabled'
+  | 'missing'
+  | 'unknown';
 
 export interface HealthDecision {
   verdict: HealthVerdict;
@@ -142,9 +152,18 @@ export function decideHealth(observations: readonly StreamObservation[], ctx: He
   const errorCounts = `${applyErrorCount} apply error(s), ${syncErrorCount} table-copy error(s) recorded`;
 
   if (!sN || !pN) return out('unknown', [`the stream ${from}→${to} cannot be judged: ${!sN ? to : from} could not be read`]);
-  if (!sN.exists) return out('missing', [`subscription ${name} is missing on ${to}: replication ${from}→${to} is not running — restart it with \`bgmig db sync stop\` and \`bgmig db sync start\``]);
-  if (!sN.enabled) return out('disabled', [`subscription ${name} on ${to} is disabled, so nothing is applied and ${from} keeps its WAL — enable it with ALTER SUBSCRIPTION ${name} ENABLE on ${to}`]);
-  if (!pN.slot) return out('missing', [`replication slot ${name} is missing on ${from}: the stream ${from}→${to} cannot resume — restart replication with \`bgmig db sync stop\` and \`bgmig db sync start\``]);
+  if (!sN.exists)
+    return out('missing', [
+      `subscription ${name} is missing on ${to}: replication ${from}→${to} is not running — restart it with \`bgmig db sync stop\` and \`bgmig db sync start\``,
+    ]);
+  if (!sN.enabled)
+    return out('disabled', [
+      `subscription ${name} on ${to} is disabled, so nothing is applied and ${from} keeps its WAL — enable it with ALTER SUBSCRIPTION ${name} ENABLE on ${to}`,
+    ]);
+  if (!pN.slot)
+    return out('missing', [
+      `replication slot ${name} is missing on ${from}: the stream ${from}→${to} cannot resume — restart replication with \`bgmig db sync stop\` and \`bgmig db sync start\``,
+    ]);
 
   const notReady = sN.tablesNotReady;
   const copying = notReady.length > 0;
@@ -159,7 +178,12 @@ export function decideHealth(observations: readonly StreamObservation[], ctx: He
       `the apply worker of ${name} on ${to} is failing and restarting (${applyErrorsInWindow} new apply error(s) in ${Math.round(evidence.windowMs / 100) / 10} s, ${applyErrorCount} in all): ${from}'s changes are not applied — fix the cause on ${to}; its error is in ${log}`,
     ]);
   }
-  const pastErrors = applyErrorCount > 0 ? [`${applyErrorCount} apply error(s) happened earlier; the stream applies now (reset the counter with SELECT pg_stat_reset_subscription_stats(oid) on ${to})`] : [];
+  const pastErrors =
+    applyErrorCount > 0
+      ? [
+          `${applyErrorCount} apply error(s) happened earlier; the stream applies now (reset the counter with SELECT pg_stat_reset_subscription_stats(oid) on ${to})`,
+        ]
+      : [];
   if (caughtUp) return out('applying', [], pastErrors);
   if (applyErrorCount > 0) {
     // No new error in this window, but nothing confirmed either: the failing transaction still blocks the stream.
@@ -209,7 +233,15 @@ export function inactiveSlots<T extends SlotLook>(looks: readonly T[][]): T[] {
 
 /** The subscriber's half of an observation (one statement). */
 export async function observeSubscriber(sub: Session, name: string): Promise<StreamObservation['subscriber']> {
-  const r = await sub.q<{ enabled: boolean; pid: number | null; received: string | null; apply_errors: string | null; sync_errors: string | null; not_ready: string[] | null }>(`
+  const r = await sub.q<{
+    enabled: boolean;
+    pid: number | null;
+    received: string | null;
+    apply_errors: string | null;
+    sync_errors: string | null;
+    not_ready: string[] | null;
+  }>(
+    `
     SELECT s.subenabled AS enabled,
            (SELECT w.pid FROM pg_stat_subscription w WHERE w.subid = s.oid AND w.relid IS NULL AND w.pid IS NOT NULL LIMIT 1) AS pid,
            (SELECT w.received_lsn::text FROM pg_stat_subscription w WHERE w.subid = s.oid AND w.relid IS NULL LIMIT 1) AS received,
@@ -218,7 +250,10 @@ export async function observeSubscriber(sub: Session, name: string): Promise<Str
               FROM pg_subscription_rel sr JOIN pg_class c ON c.oid = sr.srrelid JOIN pg_namespace n ON n.oid = c.relnamespace
              WHERE sr.srsubid = s.oid AND sr.srsubstate NOT IN ('r', 's') AND n.nspname <> 'bgmig') AS not_ready
       FROM pg_subscription s LEFT JOIN pg_stat_subscription_stats st ON st.subid = s.oid
-     WHERE s.subname = $1 AND s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`, [name], `read subscription ${name} on ${sub.color}`);
+     WHERE s.subname = $1 AND s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    [name],
+    `read subscription ${name} on ${sub.color}`,
+  );
   const x = r.rows[0];
   if (!x) return { exists: false, enabled: false, workerPid: null, applyErrorCount: 0, syncErrorCount: 0, receivedLsn: null, tablesNotReady: [] };
   return {
@@ -234,10 +269,14 @@ export async function observeSubscriber(sub: Session, name: string): Promise<Str
 
 /** The publisher's half of an observation (one statement). */
 export async function observePublisher(pub: Session, slot: string): Promise<StreamObservation['publisher']> {
-  const r = await pub.q<{ cur: string; active: boolean | null; confirmed: string | null; retained: string | null; found: boolean }>(`
+  const r = await pub.q<{ cur: string; active: boolean | null; confirmed: string | null; retained: string | null; found: boolean }>(
+    `
     SELECT pg_current_wal_lsn()::text AS cur, sl.active, sl.confirmed_flush_lsn::text AS confirmed,
            pg_wal_lsn_diff(pg_current_wal_lsn(), sl.restart_lsn)::bigint AS retained, sl.slot_name IS NOT NULL AS found
-      FROM (SELECT 1) one LEFT JOIN pg_replication_slots sl ON sl.slot_name = $1`, [slot], `read replication slot ${slot} on ${pub.color}`);
+      FROM (SELECT 1) one LEFT JOIN pg_replication_slots sl ON sl.slot_name = $1`,
+    [slot],
+    `read replication slot ${slot} on ${pub.color}`,
+  );
   const x = r.rows[0];
   return {
     currentLsn: x.cur,
@@ -258,17 +297,31 @@ export interface ObserveOptions {
  * Looks at the stream repeatedly (both ends at once) until it is proven to apply or the window ends, then decides.
  * Either session may be null (that side unreachable): the verdict is then 'unknown'.
  */
-export async function observeStream(pub: Session | null, sub: Session | null, ctx: HealthContext, opts: ObserveOptions): Promise<{ decision: HealthDecision; observations: StreamObservation[] }> {
+export async function observeStream(
+  pub: Session | null,
+  sub: Session | null,
+  ctx: HealthContext,
+  opts: ObserveOptions,
+): Promise<{ decision: HealthDecision; observations: StreamObservation[] }> {
   const look = async (): Promise<StreamObservation> => {
     const atMs = performance.now();
-    const [subscriber, publisher] = await Promise.all([sub ? observeSubscriber(sub, ctx.subscription) : null, pub ? observePublisher(pub, ctx.subscription) : null]);
+    const [subscriber, publisher] = await Promise.all([
+      sub ? observeSubscriber(sub, ctx.subscription) : null,
+      pub ? observePublisher(pub, ctx.subscription) : null,
+    ]);
     return { atMs, subscriber, publisher };
   };
   const observations = [await look()];
   const t0 = observations[0].atMs;
   let decision = decideHealth(observations, ctx);
   const stop = opts.stopEarly ?? ((d: HealthDecision) => d.applying);
-  while (!stop(decision) && decision.verdict !== 'missing' && decision.verdict !== 'disabled' && decision.verdict !== 'unknown' && performance.now() - t0 < opts.windowMs) {
+  while (
+    !stop(decision) &&
+    decision.verdict !== 'missing' &&
+    decision.verdict !== 'disabled' &&
+    decision.verdict !== 'unknown' &&
+    performance.now() - t0 < opts.windowMs
+  ) {
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
     observations.push(await look());
     decision = decideHealth(observations, ctx);
@@ -288,7 +341,9 @@ export async function observeStream(pub: Session | null, sub: Session | null, ct
  * constraints/indexes or CHECK constraints that only the subscriber has (23505 / 23514 on rows the publisher holds).
  */
 export function likelyCauses(catalogs: Record<Color, Catalog>, from: Color, to: Color, schemas: readonly string[], tables: readonly string[] | null): string[] {
-  const pubTables = new Map(catalogs[from].tables.filter((t) => schemas.includes(t.schema)).map((t) => [`${quoteIdentLike(t.schema)}.${quoteIdentLike(t.name)}`, t]));
+  const pubTables = new Map(
+    catalogs[from].tables.filter((t) => schemas.includes(t.schema)).map((t) => [`${quoteIdentLike(t.schema)}.${quoteIdentLike(t.name)}`, t]),
+  );
   const out: string[] = [];
   for (const st of catalogs[to].tables) {
     if (!schemas.includes(st.schema)) continue;
@@ -312,7 +367,9 @@ export function likelyCauses(catalogs: Record<Color, Catalog>, from: Color, to: 
     ]);
     for (const k of st.constraints) {
       if ((k.kind === 'unique' || k.kind === 'primary key') && !pubUnique.has(k.columns.join(','))) {
-        out.push(`${to} has ${k.kind} ${k.name} on ${key} (${k.columns.join(', ')}) that ${from} lacks: rows ${from} holds may violate it — drop it on ${to} or clean the data on ${from}`);
+        out.push(
+          `${to} has ${k.kind} ${k.name} on ${key} (${k.columns.join(', ')}) that ${from} lacks: rows ${from} holds may violate it — drop it on ${to} or clean the data on ${from}`,
+        );
       }
       if (k.kind === 'check' && !pt.constraints.some((p) => p.kind === 'check' && p.definition === k.definition)) {
         out.push(`${to} has CHECK ${k.name} on ${key} that ${from} lacks: rows ${from} holds may violate it — drop it on ${to} or clean the data on ${from}`);
@@ -322,14 +379,19 @@ export function likelyCauses(catalogs: Record<Color, Catalog>, from: Color, to: 
       // Apply workers and table copies run with session_replication_role = replica: only REPLICA and ALWAYS
       // triggers fire there, and one that raises rejects the publisher's rows.
       if ((tr.enabled === 'A' || tr.enabled === 'R') && tr.row && (tr.events.includes('INSERT') || tr.events.includes('UPDATE'))) {
-        out.push(`${to} has trigger ${tr.name} on ${key} enabled ${tr.enabled === 'A' ? 'ALWAYS' : 'REPLICA'}: it runs for replicated rows and may reject them${/RAISE\s+EXCEPTION/i.test(tr.functionBody) ? ' (its function raises an exception)' : ''} — fix or disable it on ${to} (ALTER TABLE ${key} ENABLE TRIGGER ${tr.name})`);
+        out.push(
+          `${to} has trigger ${tr.name} on ${key} enabled ${tr.enabled === 'A' ? 'ALWAYS' : 'REPLICA'}: it runs for replicated rows and may reject them${/RAISE\s+EXCEPTION/i.test(tr.functionBody) ? ' (its function raises an exception)' : ''} — fix or disable it on ${to} (ALTER TABLE ${key} ENABLE TRIGGER ${tr.name})`,
+        );
       }
     }
     const subConstraintNames = new Set(st.constraints.map((k) => k.name));
     for (const i of st.indexes) {
       if (!i.unique || subConstraintNames.has(i.name)) continue;
       const cols = i.definition.replace(/^.*USING\s+\w+\s*/i, '');
-      if (!pubUnique.has(cols)) out.push(`${to} has unique index ${i.name} on ${key} ${cols} that ${from} lacks: rows ${from} holds may violate it — drop it on ${to} or clean the data on ${from}`);
+      if (!pubUnique.has(cols))
+        out.push(
+          `${to} has unique index ${i.name} on ${key} ${cols} that ${from} lacks: rows ${from} holds may violate it — drop it on ${to} or clean the data on ${from}`,
+        );
     }
   }
   return out;

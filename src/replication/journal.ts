@@ -137,12 +137,15 @@ export async function writeJournal(s: Sessions, prev: Journal | null, next: Jour
 export async function writeJournalOn(s: Session, prev: Journal | null, next: JournalUpdate): Promise<Journal> {
   await ensureSchema(s);
   const seq = (prev?.seq ?? 0) + 1;
-  await s.q(`INSERT INTO bgmig.journal (id, seq, active, direction, schemas, operation, op_from, op_to, step, op_id, started_at, updated_at)
+  await s.q(
+    `INSERT INTO bgmig.journal (id, seq, active, direction, schemas, operation, op_from, op_to, step, op_id, started_at, updated_at)
     VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now())
     ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, active = EXCLUDED.active, direction = EXCLUDED.direction,
       schemas = EXCLUDED.schemas, operation = EXCLUDED.operation, op_from = EXCLUDED.op_from, op_to = EXCLUDED.op_to,
       step = EXCLUDED.step, op_id = EXCLUDED.op_id, started_at = EXCLUDED.started_at, updated_at = now()`,
-  [seq, next.active, next.direction, next.schemas, next.operation, next.from, next.to, next.step, next.opId, next.startedAt], `write the bgmig journal on ${s.color}`);
+    [seq, next.active, next.direction, next.schemas, next.operation, next.from, next.to, next.step, next.opId, next.startedAt],
+    `write the bgmig journal on ${s.color}`,
+  );
   return { ...next, seq, updatedAt: new Date().toISOString() };
 }
 

@@ -46,7 +46,8 @@ export async function syncRefresh(targets: Targets, opts: SyncRefreshOptions = {
     const journal = await readJournal(s);
     const pending = pendingOf(journal);
     if (pending) throw refused(pending.hint);
-    if (!journal?.direction) throw refused('No replication runs between blue and green: start it with `bgmig db sync start`; a refresh only extends a running replication.');
+    if (!journal?.direction)
+      throw refused('No replication runs between blue and green: start it with `bgmig db sync start`; a refresh only extends a running replication.');
     const from: Color = journal.direction === 'blue_to_green' ? 'blue' : 'green';
     const to = otherColor(from);
     const pubName = OBJ.publication(from);
@@ -67,18 +68,44 @@ export async function syncRefresh(targets: Targets, opts: SyncRefreshOptions = {
     for (const name of opts.recopy ?? []) {
       const key = name.includes('.') ? name : `${schemas[0] ?? 'public'}.${name}`;
       if (!planned.has(key) || !live.published.has(key)) {
-        throw badInput(`--recopy ${name}: not a table replicated ${from}→${to} now — name one of the published tables as schema.table (\`bgmig db sync status\` lists them).`);
+        throw badInput(
+          `--recopy ${name}: not a table replicated ${from}→${to} now — name one of the published tables as schema.table (\`bgmig db sync status\` lists them).`,
+        );
       }
       if (!added.includes(key) && !recopied.includes(key)) recopied.push(key);
     }
-    const report: SyncRefreshReport = { direction: directionOf(from), added, recopied, subscriberRowsReplaced: 0, remaining, copy: null, dryRun: opts.dryRun === true, durationMs: 0 };
+    const report: SyncRefreshReport = {
+      direction: directionOf(from),
+      added,
+      recopied,
+      subscriberRowsReplaced: 0,
+      remaining,
+      copy: null,
+      dryRun: opts.dryRun === true,
+      durationMs: 0,
+    };
     if (remaining.length > 0) {
-      throw refused(refusalSentence(`Cannot refresh replication ${from}→${to}`, remaining.map((d) => ({ problem: d.problem, fix: d.fix }))), { remaining });
+      throw refused(
+        refusalSentence(
+          `Cannot refresh replication ${from}→${to}`,
+          remaining.map((d) => ({ problem: d.problem, fix: d.fix })),
+        ),
+        { remaining },
+      );
     }
     // Publishing a table can break the publisher's application (no replica identity: its UPDATE and DELETE fail) or
     // carry what the subscriber cannot apply: REPL-SHAPE's carry judgement of this direction, for these tables.
     const [factsFrom, factsTo] = await Promise.all([readCarryFacts(pub, schemas), readCarryFacts(sub, schemas)]);
-    const carry = judgeDirection({ role: roleOf(from), pub: from, sub: to, schemas, pubCatalog: catalogs[from], subCatalog: catalogs[to], pubFacts: factsFrom, subFacts: factsTo });
+    const carry = judgeDirection({
+      role: roleOf(from),
+      pub: from,
+      sub: to,
+      schemas,
+      pubCatalog: catalogs[from],
+      subCatalog: catalogs[to],
+      pubFacts: factsFrom,
+      subFacts: factsTo,
+    });
     const names = [...added, ...recopied].map((t) => new RegExp(`${t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w$])`));
     const concerned = carry.offenders.filter((o) => names.some((re) => re.test(o.problem)));
     if (concerned.length > 0) throw refused(refusalSentence(`Cannot refresh replication ${from}→${to}`, concerned), { offenders: concerned });
@@ -88,11 +115,20 @@ export async function syncRefresh(targets: Targets, opts: SyncRefreshOptions = {
     }
     // The subscriber's rows of these tables are about to be replaced: only a fenced copy may be.
     if (!(await readFence(sub)).fenced) {
-      throw refused(`Cannot refresh replication ${from}→${to}: ${to} is not fenced, so its rows of ${[...added, ...recopied].join(', ')} may be its own — check its data, then re-fence it by restarting replication (\`bgmig db sync stop\`, \`bgmig db sync start\`).`);
+      throw refused(
+        `Cannot refresh replication ${from}→${to}: ${to} is not fenced, so its rows of ${[...added, ...recopied].join(', ')} may be its own — check its data, then re-fence it by restarting replication (\`bgmig db sync stop\`, \`bgmig db sync start\`).`,
+      );
     }
     const health = await observeStream(pub, sub, { subscription: subName, from, to }, { windowMs: 5_000 });
     if (!health.decision.applying) {
-      throw refused(refusalSentence(`Cannot refresh replication ${from}→${to}`, [{ problem: health.decision.problems[0] ?? `the stream ${from}→${to} is not applying (${health.decision.verdict})`, fix: 'fix it first (`bgmig db sync status`); a refresh needs a stream that applies' }]));
+      throw refused(
+        refusalSentence(`Cannot refresh replication ${from}→${to}`, [
+          {
+            problem: health.decision.problems[0] ?? `the stream ${from}→${to} is not applying (${health.decision.verdict})`,
+            fix: 'fix it first (`bgmig db sync status`); a refresh needs a stream that applies',
+          },
+        ]),
+      );
     }
 
     // 1. Out of the publication: the tables to copy again (and any published but never subscribed).
@@ -100,7 +136,12 @@ export async function syncRefresh(targets: Targets, opts: SyncRefreshOptions = {
     const toDrop = republish.filter((t) => live.published.has(t));
     if (toDrop.length > 0) {
       await step(progress, `unpublish ${toDrop.length} table(s) on ${from}`, () =>
-        pub.q(`ALTER PUBLICATION ${quoteIdent(pubName)} DROP TABLE ${toDrop.join(', ')}`, undefined, `drop ${toDrop.join(', ')} from publication ${pubName} on ${from}`));
+        pub.q(
+          `ALTER PUBLICATION ${quoteIdent(pubName)} DROP TABLE ${toDrop.join(', ')}`,
+          undefined,
+          `drop ${toDrop.join(', ')} from publication ${pubName} on ${from}`,
+        ),
+      );
       // 2. Every change to them decoded before the drop is applied on the subscriber before it forgets them.
       await step(progress, 'drain', () => drain(pub, sub));
       await step(progress, `unsubscribe them on ${to}`, () => refreshSubscription(sub, subName, false));
@@ -115,15 +156,26 @@ export async function syncRefresh(targets: Targets, opts: SyncRefreshOptions = {
       return `${t}${p.columnList ? ` (${p.columns.map(quoteIdent).join(', ')})` : ''}`;
     });
     await step(progress, `publish ${republish.length} table(s) on ${from}`, () =>
-      pub.q(`ALTER PUBLICATION ${quoteIdent(pubName)} ADD TABLE ${items.join(', ')}`, undefined, `add ${republish.join(', ')} to publication ${pubName} on ${from}`));
+      pub.q(
+        `ALTER PUBLICATION ${quoteIdent(pubName)} ADD TABLE ${items.join(', ')}`,
+        undefined,
+        `add ${republish.join(', ')} to publication ${pubName} on ${from}`,
+      ),
+    );
     await step(progress, `subscribe and copy on ${to}`, () => refreshSubscription(sub, subName, true));
-    report.copy = await watchCopy(sub, pub, subName, {
-      wait: opts.waitForCopy ?? true,
-      timeoutMs: opts.copyTimeoutMs ?? REPLICATION_DEFAULTS.copyTimeoutMs,
-      tables: republish,
-      catalogs,
-      schemas,
-    }, progress);
+    report.copy = await watchCopy(
+      sub,
+      pub,
+      subName,
+      {
+        wait: opts.waitForCopy ?? true,
+        timeoutMs: opts.copyTimeoutMs ?? REPLICATION_DEFAULTS.copyTimeoutMs,
+        tables: republish,
+        catalogs,
+        schemas,
+      },
+      progress,
+    );
     report.durationMs = Math.round(performance.now() - t0);
     return report;
   } finally {
@@ -156,20 +208,29 @@ async function emptyTables(sub: Session, tables: readonly string[]): Promise<num
 
 /** REFRESH PUBLICATION cannot run in a transaction block: one statement, bounded by the session's timeout. */
 async function refreshSubscription(sub: Session, name: string, copyData: boolean): Promise<void> {
-  await sub.q(`ALTER SUBSCRIPTION ${quoteIdent(name)} REFRESH PUBLICATION WITH (copy_data = ${copyData})`, undefined, `refresh subscription ${name} on ${sub.color}`);
+  await sub.q(
+    `ALTER SUBSCRIPTION ${quoteIdent(name)} REFRESH PUBLICATION WITH (copy_data = ${copyData})`,
+    undefined,
+    `refresh subscription ${name} on ${sub.color}`,
+  );
 }
 
 /** Writes the marker on the publisher and waits until the subscriber shows it (apply is in commit order). */
 async function drain(pub: Session, sub: Session): Promise<void> {
   const token = `refresh:${Date.now()}:${Math.random().toString(36).slice(2)}`;
   const m = await pub.q(`UPDATE bgmig.marker SET token = $1, at = clock_timestamp() WHERE id = 1`, [token], `write the drain marker on ${pub.color}`);
-  if (m.rowCount === 0) throw failure(`the drain marker row is missing on ${pub.color} (bgmig.marker): restart replication with \`bgmig db sync stop\` and \`bgmig db sync start\`.`);
+  if (m.rowCount === 0)
+    throw failure(
+      `the drain marker row is missing on ${pub.color} (bgmig.marker): restart replication with \`bgmig db sync stop\` and \`bgmig db sync start\`.`,
+    );
   const until = performance.now() + DRAIN_MS;
   for (;;) {
     const r = await sub.q<{ token: string }>('SELECT token FROM bgmig.marker WHERE id = 1');
     if (r.rows[0]?.token === token) return;
     if (performance.now() > until) {
-      throw failure(`${sub.color} did not apply ${pub.color}'s changes within ${DRAIN_MS / 1000} s: the refresh stopped with its tables unpublished — \`bgmig db sync status\` names them; fix the stream, then run \`bgmig db sync refresh\` again.`);
+      throw failure(
+        `${sub.color} did not apply ${pub.color}'s changes within ${DRAIN_MS / 1000} s: the refresh stopped with its tables unpublished — \`bgmig db sync status\` names them; fix the stream, then run \`bgmig db sync refresh\` again.`,
+      );
     }
     await new Promise((res) => setTimeout(res, 20));
   }

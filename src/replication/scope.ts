@@ -68,7 +68,11 @@ export interface ScopeInput {
 /** Pure: the scope model of a full catalog. */
 export function scopeTablesOf(c: Catalog, schemas: readonly string[]): ScopeTables {
   // Unlogged tables are never published by PostgreSQL (preflight's concern, not drift).
-  return new Map(tablesInScope(c, schemas).filter((t) => t.logged).map((t) => [tableKey(t), t.columns.filter((col) => col.generated === null).map((col) => col.name)]));
+  return new Map(
+    tablesInScope(c, schemas)
+      .filter((t) => t.logged)
+      .map((t) => [tableKey(t), t.columns.filter((col) => col.generated === null).map((col) => col.name)]),
+  );
 }
 
 /**
@@ -91,9 +95,12 @@ export function decideScope(input: ScopeInput): ScopeDrift[] {
     const published = live.published.get(key);
     if (!published) {
       out.push({
-        kind: 'table_not_published', table: key, columns: [],
+        kind: 'table_not_published',
+        table: key,
+        columns: [],
         problem: `table ${key} exists on both sides but is not replicated (created after sync start): rows written to it on ${from} never reach ${to}`,
-        fix: `run ${refresh} to publish it and copy its rows`, refreshable: true,
+        fix: `run ${refresh} to publish it and copy its rows`,
+        refreshable: true,
       });
       continue;
     }
@@ -101,15 +108,21 @@ export function decideScope(input: ScopeInput): ScopeDrift[] {
     const missing = expected.filter((c) => !have.has(c));
     if (missing.length > 0) {
       out.push({
-        kind: 'columns_not_published', table: key, columns: missing,
+        kind: 'columns_not_published',
+        table: key,
+        columns: missing,
         problem: `column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `${key}.${c}`).join(', ')} ${missing.length > 1 ? 'exist' : 'exists'} on both sides but ${missing.length > 1 ? 'are' : 'is'} not replicated (added after sync start): ${to} does not get ${from}'s values`,
-        fix: `run ${refresh} to publish ${missing.length > 1 ? 'them' : 'it'} and re-copy ${key}`, refreshable: true,
+        fix: `run ${refresh} to publish ${missing.length > 1 ? 'them' : 'it'} and re-copy ${key}`,
+        refreshable: true,
       });
     } else if (!live.subscribed.has(key)) {
       out.push({
-        kind: 'table_not_subscribed', table: key, columns: [],
+        kind: 'table_not_subscribed',
+        table: key,
+        columns: [],
         problem: `table ${key} is published on ${from} but the subscription on ${to} has not taken it in`,
-        fix: `run ${refresh}`, refreshable: true,
+        fix: `run ${refresh}`,
+        refreshable: true,
       });
     }
   }
@@ -121,9 +134,12 @@ export function decideScope(input: ScopeInput): ScopeDrift[] {
     const subCols = subTables.get(key);
     if (!subCols) {
       out.push({
-        kind: 'table_missing_on_subscriber', table: key, columns: [],
+        kind: 'table_missing_on_subscriber',
+        table: key,
+        columns: [],
         problem: `table ${key} exists on ${from} but not on ${to}: its rows cannot be replicated and are lost at cutover`,
-        fix: `create it on ${to} (apply the same migration there), then run ${refresh}`, refreshable: false,
+        fix: `create it on ${to} (apply the same migration there), then run ${refresh}`,
+        refreshable: false,
       });
       continue;
     }
@@ -131,9 +147,12 @@ export function decideScope(input: ScopeInput): ScopeDrift[] {
     const lacking = pubCols.filter((c) => !subSet.has(c));
     if (lacking.length > 0) {
       out.push({
-        kind: 'column_missing_on_subscriber', table: key, columns: lacking,
+        kind: 'column_missing_on_subscriber',
+        table: key,
+        columns: lacking,
         problem: `column${lacking.length > 1 ? 's' : ''} ${lacking.map((c) => `${key}.${c}`).join(', ')} exist${lacking.length > 1 ? '' : 's'} on ${from} but not on ${to}: ${lacking.length > 1 ? 'their' : 'its'} values are lost at cutover`,
-        fix: `add ${lacking.length > 1 ? 'them' : 'it'} on ${to} (apply the same migration there), then run ${refresh}`, refreshable: false,
+        fix: `add ${lacking.length > 1 ? 'them' : 'it'} on ${to} (apply the same migration there), then run ${refresh}`,
+        refreshable: false,
       });
     }
   }
@@ -142,12 +161,16 @@ export function decideScope(input: ScopeInput): ScopeDrift[] {
 
 /** The scope model read directly (one statement; raw catalog columns, no deparsing). */
 export async function readScopeTables(s: Session, schemas: readonly string[]): Promise<ScopeTables> {
-  const r = await s.q<{ t: string; cols: string[] | null }>(`
+  const r = await s.q<{ t: string; cols: string[] | null }>(
+    `
     SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS t,
            (SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_attribute a
              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '') AS cols
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relpersistence = 'p'`, [schemas], `read the tables in scope on ${s.color}`);
+     WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p') AND NOT c.relispartition AND c.relpersistence = 'p'`,
+    [schemas],
+    `read the tables in scope on ${s.color}`,
+  );
   return new Map(r.rows.map((x) => [x.t, x.cols ?? []]));
 }
 
@@ -158,20 +181,27 @@ export function driftSentence(d: ScopeDrift): string {
 
 /** The publication's tables and column lists (publisher side). */
 export async function readPublished(pub: Session, publication: string): Promise<Map<string, string[]>> {
-  const r = await pub.q<{ t: string; cols: string[] }>(`
+  const r = await pub.q<{ t: string; cols: string[] }>(
+    `
     SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) AS t, attnames::text[] AS cols
-      FROM pg_publication_tables WHERE pubname = $1 AND schemaname <> 'bgmig'`, [publication], `read publication ${publication} on ${pub.color}`);
+      FROM pg_publication_tables WHERE pubname = $1 AND schemaname <> 'bgmig'`,
+    [publication],
+    `read publication ${publication} on ${pub.color}`,
+  );
   return new Map(r.rows.map((x) => [x.t, x.cols ?? []]));
 }
 
 /** The tables a subscription has taken in (subscriber side). */
 export async function readSubscribed(sub: Session, subscription: string): Promise<Set<string>> {
-  const r = await sub.q<{ t: string }>(`
+  const r = await sub.q<{ t: string }>(
+    `
     SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS t
       FROM pg_subscription_rel sr JOIN pg_subscription s ON s.oid = sr.srsubid
       JOIN pg_class c ON c.oid = sr.srrelid JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE s.subname = $1 AND s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND n.nspname <> 'bgmig'`,
-  [subscription], `read the tables of subscription ${subscription} on ${sub.color}`);
+    [subscription],
+    `read the tables of subscription ${subscription} on ${sub.color}`,
+  );
   return new Set(r.rows.map((x) => x.t));
 }
 

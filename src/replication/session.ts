@@ -50,7 +50,12 @@ export async function openSession(color: Color, target: DbTarget, secrets: strin
         const code = (e as { code?: string } | null)?.code;
         const why = code && !/^(28|3D)/.test(code) ? explainSqlState(code, color) : null;
         // Name the side for the operator, and scrub the other side's password too (subscription conninfo).
-        throw Object.assign(err, { message: scrub(`${color}: ${doing ? `could not ${doing}: ` : ''}${err.message.replace(/\.$/, '')}${why ? ` — ${why}.` : ''}`, [target.password, ...secrets]) });
+        throw Object.assign(err, {
+          message: scrub(`${color}: ${doing ? `could not ${doing}: ` : ''}${err.message.replace(/\.$/, '')}${why ? ` — ${why}.` : ''}`, [
+            target.password,
+            ...secrets,
+          ]),
+        });
       }
     },
     async bound(ms: number) {

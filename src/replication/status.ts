@@ -45,9 +45,19 @@ async function readSide(color: Color, targets: Targets): Promise<SideRead> {
     const journal = await readJournalOf(session);
     const fence = await readFence(session);
     const pub = await session.q<{ n: string }>(`SELECT pubname AS n FROM pg_publication WHERE pubname = $1`, [OBJ.publication(color)]);
-    const sub = await session.q<{ n: string }>(`SELECT subname AS n FROM pg_subscription WHERE subname = $1 AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`, [OBJ.subscription(otherColor(color), color)]);
+    const sub = await session.q<{ n: string }>(
+      `SELECT subname AS n FROM pg_subscription WHERE subname = $1 AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      [OBJ.subscription(otherColor(color), color)],
+    );
     return {
-      side: { ...base, reachable: true, serverVersion: v.rows[0].v.split(' ')[0], fence, publication: pub.rows[0]?.n ?? null, subscription: sub.rows[0]?.n ?? null },
+      side: {
+        ...base,
+        reachable: true,
+        serverVersion: v.rows[0].v.split(' ')[0],
+        fence,
+        publication: pub.rows[0]?.n ?? null,
+        subscription: sub.rows[0]?.n ?? null,
+      },
       journal,
       session,
     };
@@ -96,10 +106,11 @@ export async function syncStatus(targets: Targets, opts: SyncStatusOptions = {})
       // Only a stream that fails needs both full catalogs (to name the likely cause); read after the observation,
       // because statistics read inside the catalog reader's transaction would be frozen.
       const failing = decision.verdict === 'failing' || decision.verdict === 'copy_failing' || decision.verdict === 'not_running';
-      const catalogs: Record<Color, Catalog> | null = failing && subSess && pubSess
-        ? await readCatalogs({ blue: reads.blue.session as Session, green: reads.green.session as Session }, schemas).catch(() => null)
-        : null;
-      const causes = catalogs ? likelyCauses(catalogs, from, to, schemas, decision.verdict === 'copy_failing' ? lastSub?.tablesNotReady ?? [] : null) : [];
+      const catalogs: Record<Color, Catalog> | null =
+        failing && subSess && pubSess
+          ? await readCatalogs({ blue: reads.blue.session as Session, green: reads.green.session as Session }, schemas).catch(() => null)
+          : null;
+      const causes = catalogs ? likelyCauses(catalogs, from, to, schemas, decision.verdict === 'copy_failing' ? (lastSub?.tablesNotReady ?? []) : null) : [];
       health = { verdict: decision.verdict, applying: decision.applying, notes: decision.notes, evidence: decision.evidence, causes };
       if (decision.verdict !== 'unknown') {
         for (const p of decision.problems) problems.push(causes.length > 0 ? `${p}; likely cause: ${causes.join('; ')}` : p);
@@ -107,34 +118,56 @@ export async function syncStatus(targets: Targets, opts: SyncStatusOptions = {})
       if (lastSub?.exists) {
         const lag = pubSess ? await readLag(pubSess, subName) : { lagBytes: null, lagSeconds: null };
         subscription = {
-          name: subName, on: to, enabled: lastSub.enabled, workerRunning: lastSub.workerPid !== null,
-          lagBytes: lag.lagBytes ?? (lastPub?.slot ? decision.evidence.pendingBytes : null), lagSeconds: lag.lagSeconds,
+          name: subName,
+          on: to,
+          enabled: lastSub.enabled,
+          workerRunning: lastSub.workerPid !== null,
+          lagBytes: lag.lagBytes ?? (lastPub?.slot ? decision.evidence.pendingBytes : null),
+          lagSeconds: lag.lagSeconds,
           latestEndLsn: subSess ? await readLatestEnd(subSess, subName) : null,
           lastError: decision.healthy ? null : (decision.problems[0] ?? null),
-          applyErrorCount: lastSub.applyErrorCount, syncErrorCount: lastSub.syncErrorCount,
+          applyErrorCount: lastSub.applyErrorCount,
+          syncErrorCount: lastSub.syncErrorCount,
         };
         if (decision.healthy) {
-          if (subscription.lagBytes !== null && subscription.lagBytes > maxLag) problems.push(`replication lag ${formatBytes(subscription.lagBytes)} is above --max-lag ${formatBytes(maxLag)}: wait, or find what slows ${to}'s apply worker`);
-          if (subscription.lagSeconds !== null && subscription.lagSeconds > 60) problems.push(`replication is ${Math.round(subscription.lagSeconds)} s behind: the apply worker on ${to} is stalled or overloaded`);
+          if (subscription.lagBytes !== null && subscription.lagBytes > maxLag)
+            problems.push(
+              `replication lag ${formatBytes(subscription.lagBytes)} is above --max-lag ${formatBytes(maxLag)}: wait, or find what slows ${to}'s apply worker`,
+            );
+          if (subscription.lagSeconds !== null && subscription.lagSeconds > 60)
+            problems.push(`replication is ${Math.round(subscription.lagSeconds)} s behind: the apply worker on ${to} is stalled or overloaded`);
         }
       }
       const passive = reads[to].side.fence;
-      if (!pending && passive && !passive.fenced) problems.push(`${to} (the passive side) is not fenced: applications could write to it — restart replication to re-fence it`);
+      if (!pending && passive && !passive.fenced)
+        problems.push(`${to} (the passive side) is not fenced: applications could write to it — restart replication to re-fence it`);
       slotLooks.push(await readAllSlots(reads));
     }
     const slots: SlotStatus[] = slotLooks[slotLooks.length - 1];
     const active = journal?.active ?? null;
     const activeFence = active ? reads[active].side.fence : null;
-    if (!pending && activeFence?.fenced) problems.push(`${active} (the active side) is fenced, so applications cannot write: run \`bgmig db sync stop\` to lift it, or check for an interrupted operation`);
+    if (!pending && activeFence?.fenced)
+      problems.push(
+        `${active} (the active side) is fenced, so applications cannot write: run \`bgmig db sync stop\` to lift it, or check for an interrupted operation`,
+      );
     // A slot inactive at every look keeps WAL on its server until someone drops it.
     const subSlot = from ? OBJ.subscription(from, otherColor(from)) : null;
     for (const sl of inactiveSlots(slotLooks.length > 1 ? slotLooks : [slotLooks[0], slotLooks[0]])) {
-      if (sl.name === subSlot && health && !health.applying && (health.verdict === 'disabled' || health.verdict === 'failing' || health.verdict === 'not_running')) {
-        problems.push(`replication slot ${sl.name} on ${sl.side} is inactive and retains ${formatBytes(sl.walRetainedBytes)} of WAL, growing until the stream applies again`);
+      if (
+        sl.name === subSlot &&
+        health &&
+        !health.applying &&
+        (health.verdict === 'disabled' || health.verdict === 'failing' || health.verdict === 'not_running')
+      ) {
+        problems.push(
+          `replication slot ${sl.name} on ${sl.side} is inactive and retains ${formatBytes(sl.walRetainedBytes)} of WAL, growing until the stream applies again`,
+        );
         continue;
       }
       if (sl.name === subSlot && pending) continue;
-      problems.push(`replication slot ${sl.name} on ${sl.side} is inactive and retains ${formatBytes(sl.walRetainedBytes)} of WAL: ${sl.name === subSlot ? `the subscription on ${otherColor(sl.side)} does not consume it — check \`bgmig db sync status\` again` : `nothing consumes it — drop it (\`bgmig db sync stop\`, or SELECT pg_drop_replication_slot('${sl.name}') on ${sl.side}) before the disk fills`}`);
+      problems.push(
+        `replication slot ${sl.name} on ${sl.side} is inactive and retains ${formatBytes(sl.walRetainedBytes)} of WAL: ${sl.name === subSlot ? `the subscription on ${otherColor(sl.side)} does not consume it — check \`bgmig db sync status\` again` : `nothing consumes it — drop it (\`bgmig db sync stop\`, or SELECT pg_drop_replication_slot('${sl.name}') on ${sl.side}) before the disk fills`}`,
+      );
     }
     const copying = tables.some((t) => t.state !== 'ready' && t.state !== 'synced');
     // A side that cannot be read cannot be shown to replicate: broken, with the unreachable side named in problems.
@@ -190,19 +223,25 @@ async function readSlots(s: Session): Promise<SlotStatus[]> {
 }
 
 async function readTables(sub: Session, name: string): Promise<TableSyncState[]> {
-  const t = await sub.q<{ rel: string; state: string }>(`
+  const t = await sub.q<{ rel: string; state: string }>(
+    `
     SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS rel, sr.srsubstate AS state FROM pg_subscription_rel sr
       JOIN pg_subscription s ON s.oid = sr.srsubid JOIN pg_class c ON c.oid = sr.srrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE s.subname = $1 AND n.nspname <> 'bgmig' ORDER BY 1`, [name]);
+     WHERE s.subname = $1 AND n.nspname <> 'bgmig' ORDER BY 1`,
+    [name],
+  );
   return t.rows.map((x) => ({ table: x.rel, state: STATE_NAMES[x.state] ?? ('unknown' as const) }));
 }
 
 async function readLag(pub: Session, name: string): Promise<{ lagBytes: number | null; lagSeconds: number | null }> {
-  const l = await pub.q<{ lag: string | null; replay: number | null; sender: boolean }>(`
+  const l = await pub.q<{ lag: string | null; replay: number | null; sender: boolean }>(
+    `
     SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), sl.confirmed_flush_lsn)::bigint AS lag,
            (SELECT extract(epoch FROM r.replay_lag)::float8 FROM pg_stat_replication r WHERE r.application_name = $1 LIMIT 1) AS replay,
            EXISTS (SELECT 1 FROM pg_stat_replication r WHERE r.application_name = $1) AS sender
-      FROM pg_replication_slots sl WHERE sl.slot_name = $1`, [name]);
+      FROM pg_replication_slots sl WHERE sl.slot_name = $1`,
+    [name],
+  );
   const x = l.rows[0];
   if (!x) return { lagBytes: null, lagSeconds: null };
   // replay_lag is NULL once the subscriber has caught up and nothing new arrives.
@@ -210,7 +249,9 @@ async function readLag(pub: Session, name: string): Promise<{ lagBytes: number |
 }
 
 async function readLatestEnd(sub: Session, name: string): Promise<string | null> {
-  const r = await sub.q<{ lsn: string | null }>(`SELECT latest_end_lsn::text AS lsn FROM pg_stat_subscription WHERE subname = $1 AND relid IS NULL LIMIT 1`, [name]);
+  const r = await sub.q<{ lsn: string | null }>(`SELECT latest_end_lsn::text AS lsn FROM pg_stat_subscription WHERE subname = $1 AND relid IS NULL LIMIT 1`, [
+    name,
+  ]);
   return r.rows[0]?.lsn ?? null;
 }
 
@@ -227,17 +268,25 @@ export function renderSyncStatus(r: SyncStatusReport): string {
   lines.push(`  active: ${r.active ?? 'unknown (bgmig has not run here)'}   direction: ${dir}`);
   for (const c of COLORS) {
     const sd = r.sides[c];
-    const fence = !sd.reachable ? 'unreachable' : sd.fence?.fenced ? `fenced (read-only${sd.fence.connectRevokedFrom.length ? `, CONNECT revoked from ${sd.fence.connectRevokedFrom.join(', ')}` : ''})` : 'writable';
+    const fence = !sd.reachable
+      ? 'unreachable'
+      : sd.fence?.fenced
+        ? `fenced (read-only${sd.fence.connectRevokedFrom.length ? `, CONNECT revoked from ${sd.fence.connectRevokedFrom.join(', ')}` : ''})`
+        : 'writable';
     lines.push(`  ${c.padEnd(5)}  ${sd.target}  ${sd.serverVersion ? `PostgreSQL ${sd.serverVersion}  ` : ''}${fence}`);
   }
   if (r.subscription) {
     const s = r.subscription;
-    lines.push(`  subscription ${s.name} on ${s.on}: ${s.enabled ? 'enabled' : 'disabled'}, worker ${s.workerRunning ? 'running' : 'not running'}, lag ${s.lagBytes === null ? '?' : formatBytes(s.lagBytes)} / ${s.lagSeconds === null ? '?' : `${s.lagSeconds.toFixed(1)} s`}, errors ${s.applyErrorCount} apply / ${s.syncErrorCount} sync`);
+    lines.push(
+      `  subscription ${s.name} on ${s.on}: ${s.enabled ? 'enabled' : 'disabled'}, worker ${s.workerRunning ? 'running' : 'not running'}, lag ${s.lagBytes === null ? '?' : formatBytes(s.lagBytes)} / ${s.lagSeconds === null ? '?' : `${s.lagSeconds.toFixed(1)} s`}, errors ${s.applyErrorCount} apply / ${s.syncErrorCount} sync`,
+    );
   }
   if (r.health) {
     const h = r.health;
     const e = h.evidence;
-    lines.push(`  health: ${h.verdict.replace('_', ' ')} (watched ${(e.windowMs / 1000).toFixed(1)} s, ${e.observations} look(s); ${e.applyErrorsInWindow} new apply / ${e.syncErrorsInWindow} new copy error(s); ${e.pendingBytes === null ? '?' : formatBytes(e.pendingBytes)} unconfirmed)`);
+    lines.push(
+      `  health: ${h.verdict.replace('_', ' ')} (watched ${(e.windowMs / 1000).toFixed(1)} s, ${e.observations} look(s); ${e.applyErrorsInWindow} new apply / ${e.syncErrorsInWindow} new copy error(s); ${e.pendingBytes === null ? '?' : formatBytes(e.pendingBytes)} unconfirmed)`,
+    );
     for (const n of h.notes) lines.push(`    note: ${n}`);
   }
   if (r.scope && r.scope.length > 0) {
@@ -250,8 +299,10 @@ export function renderSyncStatus(r: SyncStatusReport): string {
     lines.push(`  tables: ${[...counts].map(([k, v]) => `${v} ${k}`).join(', ')}`);
     for (const t of r.tables.filter((x) => x.state !== 'ready')) lines.push(`    ${t.table}: ${t.state}`);
   }
-  for (const sl of r.slots) lines.push(`  slot ${sl.name} on ${sl.side}: ${sl.active ? 'active' : 'inactive'}, retains ${formatBytes(sl.walRetainedBytes)} of WAL`);
-  if (r.pending) lines.push(`  interrupted: ${r.pending.operation} ${r.pending.from} → ${r.pending.to} after step "${r.pending.step}" (started ${r.pending.startedAt})`);
+  for (const sl of r.slots)
+    lines.push(`  slot ${sl.name} on ${sl.side}: ${sl.active ? 'active' : 'inactive'}, retains ${formatBytes(sl.walRetainedBytes)} of WAL`);
+  if (r.pending)
+    lines.push(`  interrupted: ${r.pending.operation} ${r.pending.from} → ${r.pending.to} after step "${r.pending.step}" (started ${r.pending.startedAt})`);
   for (const p of r.problems) lines.push(`  problem: ${p}`);
   return lines.join('\n');
 }

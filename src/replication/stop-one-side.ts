@@ -35,7 +35,8 @@ export async function stopOneSide(up: Session, downError: string, opts: SyncStop
   progress({ kind: 'log', level: 'warn', text: `${down} is unreachable (${downError}): stopping replication on ${up.color} only` });
   const journal = await readJournalOf(up);
   const pending = pendingOf(journal);
-  if (pending && pending.operation !== 'sync_start' && pending.operation !== 'sync_stop') throw refused(`${pending.hint} (${down} is unreachable: finish it once ${down} is back)`);
+  if (pending && pending.operation !== 'sync_start' && pending.operation !== 'sync_stop')
+    throw refused(`${pending.hint} (${down} is unreachable: finish it once ${down} is back)`);
   const active: Color = journal?.active ?? 'blue';
   const dropped: SyncStopReport['dropped'] = { subscriptions: [], slots: [], publications: [] };
   const left: Left[] = [];
@@ -49,7 +50,11 @@ export async function stopOneSide(up: Session, downError: string, opts: SyncStop
   const sub = await findSubscription(up, inbound);
   if (sub) {
     const n = quoteIdent(inbound);
-    await up.q(`ALTER SUBSCRIPTION ${n} DISABLE; ALTER SUBSCRIPTION ${n} SET (slot_name = NONE); DROP SUBSCRIPTION ${n}`, undefined, `drop subscription ${inbound} on ${up.color}`);
+    await up.q(
+      `ALTER SUBSCRIPTION ${n} DISABLE; ALTER SUBSCRIPTION ${n} SET (slot_name = NONE); DROP SUBSCRIPTION ${n}`,
+      undefined,
+      `drop subscription ${inbound} on ${up.color}`,
+    );
     dropped.subscriptions.push(`${inbound} on ${up.color}`);
     leave('slot', inbound);
   }
@@ -79,8 +84,15 @@ export async function stopOneSide(up: Session, downError: string, opts: SyncStop
     // Not finished until the other side is cleaned too: the journal keeps the direction (so the next run knows what
     // is left there) and says a stop is pending, which `db sync status` reports and `db sync stop` finishes.
     await writeJournalOn(up, journal, {
-      active, direction: journal.direction, schemas: journal.schemas, operation: 'sync_stop', from: active, to: otherColor(active),
-      step: 'reachable_side_dropped', opId: journal.opId ?? randomUUID(), startedAt: journal.startedAt ?? new Date().toISOString(),
+      active,
+      direction: journal.direction,
+      schemas: journal.schemas,
+      operation: 'sync_stop',
+      from: active,
+      to: otherColor(active),
+      step: 'reachable_side_dropped',
+      opId: journal.opId ?? randomUUID(),
+      startedAt: journal.startedAt ?? new Date().toISOString(),
     });
   }
   return { active, dropped, passiveFenced, unreachable: [down], left, durationMs: Math.round(performance.now() - t0) };

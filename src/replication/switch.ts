@@ -121,12 +121,24 @@ async function runSwitch(op: Operation, targets: Targets, opts: SwitchOptions, c
       journal = await readJournal(s);
     }
     if (!journal || journal.direction === null) {
-      throw refused('No replication runs between blue and green: start it with `bgmig db sync start` (and let the initial copy finish) before a cutover or rollback.');
+      throw refused(
+        'No replication runs between blue and green: start it with `bgmig db sync start` (and let the initial copy finish) before a cutover or rollback.',
+      );
     }
     if (journal.active === to) {
       return {
-        operation: op, from, to, outcome: 'noop', active: to, resumed: resumedReport !== null, pauseMs: null, steps: [], undo: [],
-        lsn: { fence: null, drained: null, reverseSlot: null }, sequences: [], durationMs: Math.round(performance.now() - t0),
+        operation: op,
+        from,
+        to,
+        outcome: 'noop',
+        active: to,
+        resumed: resumedReport !== null,
+        pauseMs: null,
+        steps: [],
+        undo: [],
+        lsn: { fence: null, drained: null, reverseSlot: null },
+        sequences: [],
+        durationMs: Math.round(performance.now() - t0),
       };
     }
     const ctx = makeCtx(s, aux, targets, op, from, to, journal, progress, maxPauseMs, t0);
@@ -145,9 +157,27 @@ async function runSwitch(op: Operation, targets: Targets, opts: SwitchOptions, c
   }
 }
 
-function makeCtx(s: Sessions, aux: Sessions, targets: Targets, op: Operation, from: Color, to: Color, journal: Journal, progress: ProgressFn, maxPauseMs: number, t0: number): Ctx {
+function makeCtx(
+  s: Sessions,
+  aux: Sessions,
+  targets: Targets,
+  op: Operation,
+  from: Color,
+  to: Color,
+  journal: Journal,
+  progress: ProgressFn,
+  maxPauseMs: number,
+  t0: number,
+): Ctx {
   return {
-    s, aux, targets, op, from, to, progress, journal,
+    s,
+    aux,
+    targets,
+    op,
+    from,
+    to,
+    progress,
+    journal,
     schemas: journal.schemas,
     opId: journal.opId ?? randomUUID(),
     startedAt: journal.startedAt ?? new Date().toISOString(),
@@ -156,16 +186,33 @@ function makeCtx(s: Sessions, aux: Sessions, targets: Targets, op: Operation, fr
     deadline: t0 + maxPauseMs,
     catalogs: null,
     report: {
-      operation: op, from, to, outcome: 'completed', active: from, resumed: false, pauseMs: null, steps: [], undo: [],
-      lsn: { fence: null, drained: null, reverseSlot: null }, sequences: [], durationMs: 0,
+      operation: op,
+      from,
+      to,
+      outcome: 'completed',
+      active: from,
+      resumed: false,
+      pauseMs: null,
+      steps: [],
+      undo: [],
+      lsn: { fence: null, drained: null, reverseSlot: null },
+      sequences: [],
+      durationMs: 0,
     },
   };
 }
 
 function journalOf(ctx: Ctx, step: SwitchStep): Parameters<typeof writeJournal>[2] {
   return {
-    active: ctx.from, direction: directionOf(ctx.from), schemas: ctx.schemas, operation: ctx.op, from: ctx.from, to: ctx.to, step,
-    opId: ctx.opId, startedAt: ctx.startedAt,
+    active: ctx.from,
+    direction: directionOf(ctx.from),
+    schemas: ctx.schemas,
+    operation: ctx.op,
+    from: ctx.from,
+    to: ctx.to,
+    step,
+    opId: ctx.opId,
+    startedAt: ctx.startedAt,
   };
 }
 
@@ -207,9 +254,17 @@ async function prepareReverse(ctx: Ctx, plan: ReturnType<typeof planPublication>
       throw refused(`Cannot ${ctx.op} from ${from} to ${to}: ${messageOf(e).replace(/; nothing was changed\.$/, '')}; nothing was fenced.`, { blockers });
     }
     // Otherwise only an optimisation: without it the reverse replication is created inside the pause (slower, same result).
-    ctx.progress({ kind: 'log', level: 'warn', text: `could not prepare the reverse replication before the pause (${messageOf(e)}); it will be created during the pause` });
+    ctx.progress({
+      kind: 'log',
+      level: 'warn',
+      text: `could not prepare the reverse replication before the pause (${messageOf(e)}); it will be created during the pause`,
+    });
   }
-  ctx.report.steps.push({ step: 'prepare reverse replication', ms: Math.round((performance.now() - t) * 10) / 10, detail: `${pubName} and slot on ${to}, ${subName} on ${from} (disabled)` });
+  ctx.report.steps.push({
+    step: 'prepare reverse replication',
+    ms: Math.round((performance.now() - t) * 10) / 10,
+    detail: `${pubName} and slot on ${to}, ${subName} on ${from} (disabled)`,
+  });
 }
 
 /** Waits (outside any pause) until the subscription's apply worker runs; warns after 10 s. */
@@ -262,7 +317,10 @@ async function finishAndReport(ctx: Ctx, lastDone: number, cb: SwitchCallbacks, 
     if (stepIndex(current) >= stepIndex('unfenced')) {
       // Past the unfence there is no going back: the new side takes writes and holds everything, the old one stays
       // fenced; the forward path is to retry the switch (idempotent), never to undo.
-      throw failure(`The ${ctx.op} made ${ctx.to} active and writable (${ctx.from} stays fenced) but could not finish the step after "${current}" (${messageOf(e)}): run \`bgmig db ${ctx.op}\` again to finish it.`, e);
+      throw failure(
+        `The ${ctx.op} made ${ctx.to} active and writable (${ctx.from} stays fenced) but could not finish the step after "${current}" (${messageOf(e)}): run \`bgmig db ${ctx.op}\` again to finish it.`,
+        e,
+      );
     }
     ctx.progress({ kind: 'step', step: attempting || current, status: 'failed', detail: messageOf(e) });
     await undo(ctx, current, cb, messageOf(e));
@@ -273,7 +331,15 @@ async function finishAndReport(ctx: Ctx, lastDone: number, cb: SwitchCallbacks, 
   }
   // Done: the journal says so last, so a run killed before this line is finished by the next one.
   ctx.journal = await writeJournal(ctx.s, ctx.journal, {
-    active: ctx.to, direction: directionOf(ctx.to), schemas: ctx.schemas, operation: null, from: null, to: null, step: null, opId: null, startedAt: null,
+    active: ctx.to,
+    direction: directionOf(ctx.to),
+    schemas: ctx.schemas,
+    operation: null,
+    from: null,
+    to: null,
+    step: null,
+    opId: null,
+    startedAt: null,
   });
   ctx.report.outcome = 'completed';
   ctx.report.active = ctx.to;
@@ -335,7 +401,10 @@ async function runStep(ctx: Ctx, name: SwitchStep, cb: SwitchCallbacks): Promise
           [token],
           `write the drain marker on ${from}`,
         );
-        if (m.rows.length === 0) throw failure(`the drain marker row is missing on ${from} (bgmig.marker): restart replication with \`bgmig db sync stop\` and \`bgmig db sync start\``);
+        if (m.rows.length === 0)
+          throw failure(
+            `the drain marker row is missing on ${from} (bgmig.marker): restart replication with \`bgmig db sync stop\` and \`bgmig db sync start\``,
+          );
         ctx.report.lsn.drained = m.rows[0].lsn;
         let polls = 0;
         for (;;) {
@@ -343,7 +412,10 @@ async function runStep(ctx: Ctx, name: SwitchStep, cb: SwitchCallbacks): Promise
           const r = await neu.q<{ token: string }>('SELECT token FROM bgmig.marker WHERE id = 1');
           if (r.rows[0]?.token === token) break;
           if (performance.now() > ctx.deadline) {
-            throw new BudgetExceeded(`${to} did not apply everything ${from} committed within --max-pause (drain marker not seen after ${polls} polls; is the apply worker stalled or blocked by a lock on ${to}?)`, ExitCode.Failure);
+            throw new BudgetExceeded(
+              `${to} did not apply everything ${from} committed within --max-pause (drain marker not seen after ${polls} polls; is the apply worker stalled or blocked by a lock on ${to}?)`,
+              ExitCode.Failure,
+            );
           }
           await new Promise((r2) => setTimeout(r2, 2));
         }
@@ -435,7 +507,8 @@ async function undo(ctx: Ctx, lastDone: SwitchStep, cb: SwitchCallbacks, why: st
         // subscription without initial copy continues exactly where the dropped one stopped.
         ctx.catalogs ??= await readCatalogs(s, ctx.schemas);
         const catalogs = ctx.catalogs;
-        if (!(await publicationExists(old, OBJ.publication(from)))) await createPublication(old, OBJ.publication(from), planPublication(catalogs[from], catalogs[to], ctx.schemas));
+        if (!(await publicationExists(old, OBJ.publication(from))))
+          await createPublication(old, OBJ.publication(from), planPublication(catalogs[from], catalogs[to], ctx.schemas));
         await createSubscription(neu, OBJ.subscription(from, to), old.target, OBJ.publication(from), false);
         return `${OBJ.subscription(from, to)} on ${to} (copy_data=false)`;
       });
@@ -451,7 +524,15 @@ async function undo(ctx: Ctx, lastDone: SwitchStep, cb: SwitchCallbacks, why: st
       if (ctx.fencedAt !== null) ctx.report.pauseMs = Math.round((performance.now() - ctx.fencedAt) * 10) / 10;
     });
     ctx.journal = await writeJournal(s, ctx.journal, {
-      active: from, direction: directionOf(from), schemas: ctx.schemas, operation: null, from: null, to: null, step: null, opId: null, startedAt: null,
+      active: from,
+      direction: directionOf(from),
+      schemas: ctx.schemas,
+      operation: null,
+      from: null,
+      to: null,
+      step: null,
+      opId: null,
+      startedAt: null,
     });
     // The switch hook never ran (it comes after the point of no return); held client queries run on the old side.
     const tier = cb.clients;
@@ -463,9 +544,11 @@ async function undo(ctx: Ctx, lastDone: SwitchStep, cb: SwitchCallbacks, why: st
       });
     }
   } catch (e) {
-    throw failure(`The ${ctx.op} failed (${why}) and undoing it failed too (${messageOf(e)}): run \`bgmig db ${ctx.op === 'cutover' ? 'rollback' : 'cutover'}\` to retry the undo, and check \`bgmig db sync status\`.`, e);
+    throw failure(
+      `The ${ctx.op} failed (${why}) and undoing it failed too (${messageOf(e)}): run \`bgmig db ${ctx.op === 'cutover' ? 'rollback' : 'cutover'}\` to retry the undo, and check \`bgmig db sync status\`.`,
+      e,
+    );
   }
   ctx.report.active = from;
   await awaitApplyWorker(neu, OBJ.subscription(from, to), ctx.progress);
 }
-

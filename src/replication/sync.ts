@@ -54,19 +54,26 @@ export async function serverFacts(s: Session): Promise<ServerFacts> {
 
 export async function readCatalogs(s: Sessions, schemas: readonly string[]): Promise<Record<Color, Catalog>> {
   const [blue, green] = await Promise.all([
-    readCatalog(s.blue.client, { includeSchemas: [...schemas] }).catch((e: unknown) => { throw failure(`blue: could not read the catalog (${messageOf(e)}).`, e); }),
-    readCatalog(s.green.client, { includeSchemas: [...schemas] }).catch((e: unknown) => { throw failure(`green: could not read the catalog (${messageOf(e)}).`, e); }),
+    readCatalog(s.blue.client, { includeSchemas: [...schemas] }).catch((e: unknown) => {
+      throw failure(`blue: could not read the catalog (${messageOf(e)}).`, e);
+    }),
+    readCatalog(s.green.client, { includeSchemas: [...schemas] }).catch((e: unknown) => {
+      throw failure(`green: could not read the catalog (${messageOf(e)}).`, e);
+    }),
   ]);
   return { blue, green };
 }
 
 /** Every bgmig replication object on a side (publications, subscriptions, slots). */
 export async function bgmigObjects(s: Session): Promise<string[]> {
-  const r = await s.q<{ what: string }>(`
+  const r = await s.q<{ what: string }>(
+    `
     SELECT 'publication ' || pubname || ' on ' || $1 AS what FROM pg_publication WHERE pubname LIKE 'bgmig\\_%'
     UNION ALL SELECT 'subscription ' || subname || ' on ' || $1 FROM pg_subscription
      WHERE subname LIKE 'bgmig\\_%' AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-    UNION ALL SELECT 'replication slot ' || slot_name || ' on ' || $1 FROM pg_replication_slots WHERE slot_name LIKE 'bgmig\\_%'`, [s.color]);
+    UNION ALL SELECT 'replication slot ' || slot_name || ' on ' || $1 FROM pg_replication_slots WHERE slot_name LIKE 'bgmig\\_%'`,
+    [s.color],
+  );
   return r.rows.map((x) => x.what);
 }
 
@@ -109,7 +116,10 @@ export async function syncStart(targets: Targets, opts: SyncStartOptions = {}, c
       catalogs,
       facts: { [from]: factsFrom, [to]: factsTo } as Record<Color, ServerFacts>,
       existing,
-      nonEmptyOnSubscriber: await nonEmptyTables(side(s, to), subTables.filter((k) => pubKeys.has(k))),
+      nonEmptyOnSubscriber: await nonEmptyTables(
+        side(s, to),
+        subTables.filter((k) => pubKeys.has(k)),
+      ),
       carry: { [from]: carryFrom, [to]: carryTo } as Record<Color, CarryFacts>,
     });
     if (offenders.length > 0) {
@@ -126,7 +136,10 @@ export async function syncStart(targets: Targets, opts: SyncStartOptions = {}, c
       await Promise.all([ensureSchema(s.blue), ensureSchema(s.green)]);
       // The marker row travels with the initial copy; the subscriber's must not be there already.
       await side(s, to).q('DELETE FROM bgmig.marker');
-      await side(s, from).q(`INSERT INTO bgmig.marker (id, token) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET token = EXCLUDED.token, at = clock_timestamp()`, [`sync:${opId}`]);
+      await side(s, from).q(
+        `INSERT INTO bgmig.marker (id, token) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET token = EXCLUDED.token, at = clock_timestamp()`,
+        [`sync:${opId}`],
+      );
       j = await writeJournal(s, j, { ...base, direction: null, operation: 'sync_start', step: 'started' });
       await step(progress, 'publish', () => createPublication(side(s, from), pubName, plan));
       j = await writeJournal(s, j, { ...base, direction: null, operation: 'sync_start', step: 'published' });
@@ -134,7 +147,9 @@ export async function syncStart(targets: Targets, opts: SyncStartOptions = {}, c
       j = await writeJournal(s, j, { ...base, direction: null, operation: 'sync_start', step: 'fenced' });
       // The slot first, from bgmig's own session: its wait for transactions open on the publisher is bounded and
       // the sessions holding it up are named (src/replication/blockers.ts).
-      await step(progress, `create slot on ${from}`, () => createSlotWatched(side(s, from), subName, opts.slotWaitMs ?? DEFAULT_SLOT_WAIT_MS, progress, 'run `bgmig db sync start` again'));
+      await step(progress, `create slot on ${from}`, () =>
+        createSlotWatched(side(s, from), subName, opts.slotWaitMs ?? DEFAULT_SLOT_WAIT_MS, progress, 'run `bgmig db sync start` again'),
+      );
       await step(progress, 'subscribe', () => createSubscription(side(s, to), subName, side(s, from).target, pubName, true, { createSlot: false }));
       j = await writeJournal(s, j, { ...base, direction: directionOf(from), operation: 'sync_start', step: 'subscribed' });
       j = await writeJournal(s, j, { ...base, direction: directionOf(from), operation: null, step: null, opId: null, startedAt: null, from: null, to: null });
@@ -144,13 +159,19 @@ export async function syncStart(targets: Targets, opts: SyncStartOptions = {}, c
       throw e;
     }
 
-    const copy = await watchCopy(side(s, to), side(s, from), subName, {
-      wait: opts.waitForCopy ?? true,
-      timeoutMs: opts.copyTimeoutMs ?? REPLICATION_DEFAULTS.copyTimeoutMs,
-      maxCopyErrors: opts.maxCopyErrors,
-      catalogs,
-      schemas,
-    }, progress);
+    const copy = await watchCopy(
+      side(s, to),
+      side(s, from),
+      subName,
+      {
+        wait: opts.waitForCopy ?? true,
+        timeoutMs: opts.copyTimeoutMs ?? REPLICATION_DEFAULTS.copyTimeoutMs,
+        maxCopyErrors: opts.maxCopyErrors,
+        catalogs,
+        schemas,
+      },
+      progress,
+    );
     return {
       direction: directionOf(from),
       active: from,
@@ -178,7 +199,17 @@ async function cleanup(s: Sessions, from: Color, to: Color, j: Journal | null): 
   await dropSubscription(side(s, to), side(s, from), OBJ.subscription(from, to));
   await dropPublication(side(s, from), OBJ.publication(from));
   await unfence(side(s, to));
-  await writeJournal(s, j, { active: from, direction: null, schemas: j?.schemas ?? [], operation: null, from: null, to: null, step: null, opId: null, startedAt: null });
+  await writeJournal(s, j, {
+    active: from,
+    direction: null,
+    schemas: j?.schemas ?? [],
+    operation: null,
+    from: null,
+    to: null,
+    step: null,
+    opId: null,
+    startedAt: null,
+  });
 }
 
 export async function syncStop(targets: Targets, _opts: SyncStopOptions = {}, cb: Callbacks = {}): Promise<SyncStopReport> {
@@ -207,9 +238,23 @@ export async function syncStop(targets: Targets, _opts: SyncStopOptions = {}, cb
     const dropped: SyncStopReport['dropped'] = { subscriptions: [], slots: [], publications: [] };
     let j = journal;
     const schemas = journal?.schemas ?? [];
-    if (journal) j = await writeJournal(s, j, { active, direction: journal.direction, schemas, operation: 'sync_stop', from: active, to: passive, step: 'started', opId: randomUUID(), startedAt: new Date().toISOString() });
+    if (journal)
+      j = await writeJournal(s, j, {
+        active,
+        direction: journal.direction,
+        schemas,
+        operation: 'sync_stop',
+        from: active,
+        to: passive,
+        step: 'started',
+        opId: randomUUID(),
+        startedAt: new Date().toISOString(),
+      });
     // Both directions, whatever the journal says: stop is also the cleanup after anything half-done.
-    for (const [from, to] of [['blue', 'green'], ['green', 'blue']] as const) {
+    for (const [from, to] of [
+      ['blue', 'green'],
+      ['green', 'blue'],
+    ] as const) {
       const r = await dropSubscription(side(s, to), side(s, from), OBJ.subscription(from, to));
       if (r.subscription) dropped.subscriptions.push(`${r.subscription} on ${to}`);
       for (const slot of r.slots) dropped.slots.push(`${slot} on ${from}`);
@@ -232,4 +277,3 @@ export async function syncStop(targets: Targets, _opts: SyncStopOptions = {}, cb
     await closeSessions(s);
   }
 }
-

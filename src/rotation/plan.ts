@@ -105,7 +105,10 @@ export function describeStep(step: StepName, c: PlanContext): StepDescription {
         step,
         title: 'set',
         does: `apply the pending password to ${dbNames}${c.databases.length > 1 ? ' (both or neither: if one fails the other is restored)' : ''}`,
-        calls: [`secretsmanager:GetSecretValue --secret-id ${c.secretName} --version-id ${pending} --version-stage AWSPENDING`, ...c.databases.map((d) => d.setCall)],
+        calls: [
+          `secretsmanager:GetSecretValue --secret-id ${c.secretName} --version-id ${pending} --version-stage AWSPENDING`,
+          ...c.databases.map((d) => d.setCall),
+        ],
       };
     case 'test':
       return {

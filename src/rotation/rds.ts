@@ -46,7 +46,9 @@ export class RdsMasterPasswordApplier implements PasswordApplier {
       if (status === 'available' && !pending) return;
       this.onProgress(`${this.clusterIdentifier} is ${status}${pending ? ' (password change pending)' : ''}; waiting`);
       if (Date.now() - started + this.wait.pollMs > this.wait.timeoutMs) {
-        throw failure(`Cluster ${this.clusterIdentifier} was still "${status}" after ${formatMs(this.wait.timeoutMs)}: check it in the RDS console, then re-run (the run resumes at this step).`);
+        throw failure(
+          `Cluster ${this.clusterIdentifier} was still "${status}" after ${formatMs(this.wait.timeoutMs)}: check it in the RDS console, then re-run (the run resumes at this step).`,
+        );
       }
       await sleep(this.wait.pollMs);
     }

@@ -64,7 +64,9 @@ export class ValidatorLoginTester implements LoginTester {
         isConnectionCheckResult,
       );
       if (r.ok && r.versionId !== c.versionId) {
-        throw failure(`The validator function ${o.functionName} checked version ${r.versionId} of the ${o.color} master secret instead of ${c.versionId}: redeploy the stack with this bgmig version, then re-run the rotation.`);
+        throw failure(
+          `The validator function ${o.functionName} checked version ${r.versionId} of the ${o.color} master secret instead of ${c.versionId}: redeploy the stack with this bgmig version, then re-run the rotation.`,
+        );
       }
       return r.ok ? { ok: true } : { ok: false, rejected: r.rejected, reason: r.error };
     });
@@ -100,12 +102,18 @@ export class CutoverAppPasswordApplier implements PasswordApplier {
     } catch (e) {
       // The function changes both clusters or neither (and says so when it could not undo one): add what to do.
       const why = messageOf(e).replace(/\.$/, '');
-      throw new BgmigError(`Version ${c.versionId} of the application secret was not applied (${why}): fix the cause and re-run the rotation, which uses the same version.`, isBgmigError(e) ? e.exitCode : ExitCode.Failure, {
-        cause: e,
-      });
+      throw new BgmigError(
+        `Version ${c.versionId} of the application secret was not applied (${why}): fix the cause and re-run the rotation, which uses the same version.`,
+        isBgmigError(e) ? e.exitCode : ExitCode.Failure,
+        {
+          cause: e,
+        },
+      );
     }
     if (r.versionId !== c.versionId) {
-      throw failure(`The cutover function applied version ${r.versionId} of the application secret instead of ${c.versionId}: redeploy the stack with this bgmig version, then re-run the rotation.`);
+      throw failure(
+        `The cutover function applied version ${r.versionId} of the application secret instead of ${c.versionId}: redeploy the stack with this bgmig version, then re-run the rotation.`,
+      );
     }
   }
 }
@@ -127,7 +135,9 @@ export class CutoverAppLoginTester implements LoginTester {
     // setAppPassword is plain SQL, effective at once: no settling needed.
     const r = await this.executor.checkAppLogin({ versionId: c.versionId, versionStage: c.stage });
     if (r.versionId !== c.versionId) {
-      throw failure(`The cutover function checked version ${r.versionId} of the application secret instead of ${c.versionId}: redeploy the stack with this bgmig version, then re-run the rotation.`);
+      throw failure(
+        `The cutover function checked version ${r.versionId} of the application secret instead of ${c.versionId}: redeploy the stack with this bgmig version, then re-run the rotation.`,
+      );
     }
     const sides = (['blue', 'green'] as const).flatMap((color) => {
       const check = r[color];

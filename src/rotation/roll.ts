@@ -42,19 +42,25 @@ export class EcsServiceRoller implements ServiceRoller {
       const res = await this.ecs.send(new DescribeServicesCommand({ cluster: ref.cluster, services: [ref.service] }));
       const s = res.services?.[0];
       if (s?.status !== 'ACTIVE') {
-        throw failure(`ECS service ${ref.service} in ${ref.cluster} is ${s?.status ?? 'missing'}: check the stack outputs and the service, then re-run to roll it.`);
+        throw failure(
+          `ECS service ${ref.service} in ${ref.cluster} is ${s?.status ?? 'missing'}: check the stack outputs and the service, then re-run to roll it.`,
+        );
       }
       const deployments = s.deployments ?? [];
       const primary = deployments.find((d) => d.status === 'PRIMARY');
       if (primary?.rolloutState === 'FAILED') {
-        throw failure(`The new deployment of ${ref.service} failed (${primary.rolloutStateReason ?? 'rollout FAILED'}): the secret is already rotated — fix the service and re-run to roll it again.`);
+        throw failure(
+          `The new deployment of ${ref.service} failed (${primary.rolloutStateReason ?? 'rollout FAILED'}): the secret is already rotated — fix the service and re-run to roll it again.`,
+        );
       }
       const ours = deploymentId === undefined || primary?.id === deploymentId;
       if (ours && deployments.length === 1 && s.runningCount === s.desiredCount) return;
       last = `${deployments.length} deployment(s), ${s.runningCount ?? 0}/${s.desiredCount ?? 0} tasks running`;
       this.onProgress(`${ref.service}: ${last}; waiting`);
       if (Date.now() - started + this.wait.pollMs > this.wait.timeoutMs) {
-        throw failure(`${ref.service} did not become stable within ${formatMs(this.wait.timeoutMs)} (${last}): the secret is already rotated — check the service's events, then re-run to finish rolling.`);
+        throw failure(
+          `${ref.service} did not become stable within ${formatMs(this.wait.timeoutMs)} (${last}): the secret is already rotated — check the service's events, then re-run to finish rolling.`,
+        );
       }
       await sleep(this.wait.pollMs);
     }

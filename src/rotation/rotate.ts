@@ -144,7 +144,13 @@ export class Rotation {
     }
 
     const after = await spec.secret.state();
-    return this.report({ dryRun: false, resumed: decision.resumed, outcome: 'rotated', state: after, previousVersionId: after.previousVersionId ?? state.currentVersionId });
+    return this.report({
+      dryRun: false,
+      resumed: decision.resumed,
+      outcome: 'rotated',
+      state: after,
+      previousVersionId: after.previousVersionId ?? state.currentVersionId,
+    });
   }
 
   /** Reads AWSCURRENT by its version id (never a plain GetSecretValue: see secret-store.ts). */
@@ -158,7 +164,9 @@ export class Rotation {
     const v = await this.spec.secret.read(pendingVersionId, Stage.Pending);
     this.secrets.push(v.value.password);
     if (v.value.username !== current.value.username) {
-      throw refused(`The pending version ${pendingVersionId} of ${this.spec.label} names user "${v.value.username}" but AWSCURRENT names "${current.value.username}": bgmig rotates passwords only — remove AWSPENDING from that version and re-run.`);
+      throw refused(
+        `The pending version ${pendingVersionId} of ${this.spec.label} names user "${v.value.username}" but AWSCURRENT names "${current.value.username}": bgmig rotates passwords only — remove AWSPENDING from that version and re-run.`,
+      );
     }
     return v;
   }
@@ -173,12 +181,19 @@ export class Rotation {
         const r = await db.tester.check(credentials(pending, Stage.Pending));
         this.io.debug(`${db.name} ${r.ok ? 'accepts' : 'does not accept'} the pending password${r.ok ? '' : ` (${r.reason})`}`);
         if (!r.ok && !r.rejected) {
-          throw failure(`An earlier rotation of ${this.spec.label} left a pending version, and ${db.name} cannot be reached to tell which steps are done (${r.reason}): fix the connection and re-run.`);
+          throw failure(
+            `An earlier rotation of ${this.spec.label} left a pending version, and ${db.name} cannot be reached to tell which steps are done (${r.reason}): fix the connection and re-run.`,
+          );
         }
         pendingAccepted.push(r.ok);
       }
     }
-    return { currentVersionId: state.currentVersionId, pendingVersionId: state.pendingVersionId, rollPendingVersionId: state.rollPendingVersionId, pendingAccepted };
+    return {
+      currentVersionId: state.currentVersionId,
+      pendingVersionId: state.pendingVersionId,
+      rollPendingVersionId: state.rollPendingVersionId,
+      pendingAccepted,
+    };
   }
 
   /** Before a fresh rotation: the databases must accept AWSCURRENT now, or a rollback could not restore a working state. */
@@ -187,7 +202,9 @@ export class Rotation {
       const r = await db.tester.check(credentials(current, Stage.Current));
       if (r.ok) continue;
       if (r.rejected) {
-        throw refused(`${db.name} does not accept the AWSCURRENT password of ${this.spec.label} (${r.reason}): they are already out of sync — restore the password that AWSCURRENT holds (see docs/runbooks/credential-rotation.md, "Out of sync") before rotating.`);
+        throw refused(
+          `${db.name} does not accept the AWSCURRENT password of ${this.spec.label} (${r.reason}): they are already out of sync — restore the password that AWSCURRENT holds (see docs/runbooks/credential-rotation.md, "Out of sync") before rotating.`,
+        );
       }
       throw failure(`Cannot check ${db.name} before rotating (${r.reason}): fix the connection and re-run; nothing was changed.`);
     }
@@ -201,7 +218,9 @@ export class Rotation {
     // Prove what was stored: the pending version must now be readable by id with exactly this password.
     const after = await this.spec.secret.state();
     if (after.pendingVersionId !== versionId || after.currentVersionId !== current.versionId) {
-      throw failure(`After storing the pending version ${versionId}, ${after.name} shows AWSPENDING on ${after.pendingVersionId ?? 'no version'}: re-run to resume.`);
+      throw failure(
+        `After storing the pending version ${versionId}, ${after.name} shows AWSPENDING on ${after.pendingVersionId ?? 'no version'}: re-run to resume.`,
+      );
     }
     const stored = await this.spec.secret.read(versionId, Stage.Pending);
     if (stored.value.password !== password) throw failure(`The pending version ${versionId} does not hold the generated password: re-run to resume.`);
@@ -221,9 +240,15 @@ export class Rotation {
         if (applied.length === 0) throw cause;
         const restored = await this.restore(applied, current);
         if (!restored.ok) {
-          throw failure(`Setting the password on ${db.name} failed (${cause.message}) and restoring ${restored.failed} to the AWSCURRENT password failed too (${restored.reason}): re-run \`${this.spec.rerun}\` to apply the pending password everywhere, or run the rollback in docs/runbooks/credential-rotation.md.`, e);
+          throw failure(
+            `Setting the password on ${db.name} failed (${cause.message}) and restoring ${restored.failed} to the AWSCURRENT password failed too (${restored.reason}): re-run \`${this.spec.rerun}\` to apply the pending password everywhere, or run the rollback in docs/runbooks/credential-rotation.md.`,
+            e,
+          );
         }
-        throw failure(`Setting the password on ${db.name} failed (${cause.message}); ${applied.map((a) => a.name).join(', ')} got the AWSCURRENT password back, so nothing changed: fix the cause and re-run (the same pending password is used).`, e);
+        throw failure(
+          `Setting the password on ${db.name} failed (${cause.message}); ${applied.map((a) => a.name).join(', ')} got the AWSCURRENT password back, so nothing changed: fix the cause and re-run (the same pending password is used).`,
+          e,
+        );
       }
       applied.push(db);
       this.io.info(`  ${db.name}: password applied.`);
@@ -239,7 +264,9 @@ export class Rotation {
         continue;
       }
       if (!r.rejected) {
-        throw failure(`Could not test the login on ${db.name} (${r.reason}); the database may hold the pending password while AWSCURRENT has the old one: re-run \`${this.spec.rerun}\` once it is reachable (it resumes here), or roll back as in docs/runbooks/credential-rotation.md.`);
+        throw failure(
+          `Could not test the login on ${db.name} (${r.reason}); the database may hold the pending password while AWSCURRENT has the old one: re-run \`${this.spec.rerun}\` once it is reachable (it resumes here), or roll back as in docs/runbooks/credential-rotation.md.`,
+        );
       }
       this.io.error(`${db.name} rejected the pending password (${r.reason}).`);
       this.io.info(
@@ -247,10 +274,14 @@ export class Rotation {
       );
       const go = await this.io.confirm('Roll back now?');
       if (!go) {
-        throw failure(`${db.name} rejected the pending password and the rollback was declined: the database and AWSCURRENT may now differ — re-run \`${this.spec.rerun}\` (it retries from the set step) or roll back as in docs/runbooks/credential-rotation.md.`);
+        throw failure(
+          `${db.name} rejected the pending password and the rollback was declined: the database and AWSCURRENT may now differ — re-run \`${this.spec.rerun}\` (it retries from the set step) or roll back as in docs/runbooks/credential-rotation.md.`,
+        );
       }
       await this.rollback(current, pendingVersionId);
-      throw failure(`${db.name} rejected the pending password, so the rotation was rolled back: the database accepts the AWSCURRENT password again and AWSPENDING was removed — find out why the password was rejected, then run the rotation again.`);
+      throw failure(
+        `${db.name} rejected the pending password, so the rotation was rolled back: the database accepts the AWSCURRENT password again and AWSPENDING was removed — find out why the password was rejected, then run the rotation again.`,
+      );
     }
   }
 
@@ -285,7 +316,9 @@ export class Rotation {
     if (state.pendingVersionId !== undefined) await secret.removePending(state.pendingVersionId);
     const after = await secret.state();
     if (after.currentVersionId !== pendingVersionId || after.pendingVersionId !== undefined) {
-      throw failure(`After the stage moves ${after.name} shows AWSCURRENT on ${after.currentVersionId} and AWSPENDING on ${after.pendingVersionId ?? 'none'}: re-run \`${this.spec.rerun}\` to finish.`);
+      throw failure(
+        `After the stage moves ${after.name} shows AWSCURRENT on ${after.currentVersionId} and AWSPENDING on ${after.pendingVersionId ?? 'none'}: re-run \`${this.spec.rerun}\` to finish.`,
+      );
     }
     // Read the new AWSCURRENT back by id: it must be the password the databases now accept.
     const cur = await secret.read(pendingVersionId, Stage.Current);
@@ -311,10 +344,14 @@ export class Rotation {
   private async rollback(current: VersionValue, pendingVersionId: string): Promise<void> {
     const restored = await this.restore(this.spec.databases, current);
     if (!restored.ok) {
-      throw failure(`The rollback could not restore the AWSCURRENT password on ${restored.failed} (${restored.reason}): apply it by hand as in docs/runbooks/credential-rotation.md ("Roll back").`);
+      throw failure(
+        `The rollback could not restore the AWSCURRENT password on ${restored.failed} (${restored.reason}): apply it by hand as in docs/runbooks/credential-rotation.md ("Roll back").`,
+      );
     }
     await this.spec.secret.removePending(pendingVersionId);
-    this.io.info(`  rolled back: ${this.spec.databases.map((d) => d.name).join(' and ')} accept AWSCURRENT (${current.versionId}); AWSPENDING removed from ${pendingVersionId}.`);
+    this.io.info(
+      `  rolled back: ${this.spec.databases.map((d) => d.name).join(' and ')} accept AWSCURRENT (${current.versionId}); AWSPENDING removed from ${pendingVersionId}.`,
+    );
   }
 
   private async restore(dbs: DbSide[], current: VersionValue): Promise<{ ok: true } | { ok: false; failed: string; reason: string }> {
@@ -339,7 +376,9 @@ export class Rotation {
         await this.rollback(current, pendingVersionId);
         throw refused(`Stopped before step ${stepNumber(step)} (${step}) and rolled back: the database and AWSCURRENT agree; nothing else changed.`);
       }
-      throw refused(`Stopped before step ${stepNumber(step)} (${step}) with the pending password on the database: ${resumeHint}, or roll back as in docs/runbooks/credential-rotation.md.`);
+      throw refused(
+        `Stopped before step ${stepNumber(step)} (${step}) with the pending password on the database: ${resumeHint}, or roll back as in docs/runbooks/credential-rotation.md.`,
+      );
     }
     throw refused(`Stopped before step ${stepNumber(step)} (${step}) at the operator's request: ${resumeHint}.`);
   }
@@ -353,7 +392,14 @@ export class Rotation {
       io.info(`  ${stepNumber(step)}. ${d.title} — ${d.does}`);
       for (const call of d.calls) io.info(`       ${call}`);
     }
-    return this.report({ dryRun: true, resumed: decision.resumed, outcome: 'planned', state, previousVersionId: state.previousVersionId ?? state.currentVersionId, ctx });
+    return this.report({
+      dryRun: true,
+      resumed: decision.resumed,
+      outcome: 'planned',
+      state,
+      previousVersionId: state.previousVersionId ?? state.currentVersionId,
+      ctx,
+    });
   }
 
   private planContext(state: SecretState): PlanContext {
@@ -366,7 +412,14 @@ export class Rotation {
     };
   }
 
-  private report(r: { dryRun: boolean; resumed: boolean; outcome: RotationReport['outcome']; state: SecretState; previousVersionId: string; ctx?: PlanContext }): RotationReport {
+  private report(r: {
+    dryRun: boolean;
+    resumed: boolean;
+    outcome: RotationReport['outcome'];
+    state: SecretState;
+    previousVersionId: string;
+    ctx?: PlanContext;
+  }): RotationReport {
     return {
       secret: r.state.name,
       dryRun: r.dryRun,

@@ -21,7 +21,6 @@ export const Stage = { Current: 'AWSCURRENT', Pending: 'AWSPENDING', Previous: '
  */
 export const ROLL_PENDING_STAGE = 'BGMIG_ROLL_PENDING';
 
-
 export interface SecretState {
   arn: string;
   name: string;
@@ -76,9 +75,12 @@ export class SecretStore {
     const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
     const res = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId, VersionId: versionId, VersionStage: stage }));
     if (res.VersionId !== versionId || !(res.VersionStages ?? []).includes(stage)) {
-      throw failure(`Secrets Manager returned version ${res.VersionId ?? '?'} when asked for ${stage} version ${versionId} of ${this.secretId}: wait a few seconds and re-run (the run resumes where it stopped).`);
+      throw failure(
+        `Secrets Manager returned version ${res.VersionId ?? '?'} when asked for ${stage} version ${versionId} of ${this.secretId}: wait a few seconds and re-run (the run resumes where it stopped).`,
+      );
     }
-    if (res.SecretString === undefined) throw failure(`Secret ${this.secretId} version ${versionId} has no string value: it must hold {"username","password",…}.`);
+    if (res.SecretString === undefined)
+      throw failure(`Secret ${this.secretId} version ${versionId} has no string value: it must hold {"username","password",…}.`);
     return { versionId, value: parseSecretValue(res.SecretString, this.secretId) };
   }
 
@@ -86,7 +88,12 @@ export class SecretStore {
   async generatePassword(): Promise<string> {
     const { GetRandomPasswordCommand } = await import('@aws-sdk/client-secrets-manager');
     const res = await this.client.send(
-      new GetRandomPasswordCommand({ PasswordLength: GENERATED_PASSWORD_LENGTH, ExcludeCharacters: PASSWORD_EXCLUDED_CHARACTERS, IncludeSpace: false, RequireEachIncludedType: true }),
+      new GetRandomPasswordCommand({
+        PasswordLength: GENERATED_PASSWORD_LENGTH,
+        ExcludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
+        IncludeSpace: false,
+        RequireEachIncludedType: true,
+      }),
     );
     const pw = res.RandomPassword ?? '';
     // Trust but verify: a password with a URL-breaking character would pass the test step and then break clients.
@@ -100,7 +107,12 @@ export class SecretStore {
   async putPending(value: DbSecretValue, clientRequestToken: string): Promise<string> {
     const { PutSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
     const res = await this.client.send(
-      new PutSecretValueCommand({ SecretId: this.secretId, ClientRequestToken: clientRequestToken, SecretString: JSON.stringify(value), VersionStages: [Stage.Pending] }),
+      new PutSecretValueCommand({
+        SecretId: this.secretId,
+        ClientRequestToken: clientRequestToken,
+        SecretString: JSON.stringify(value),
+        VersionStages: [Stage.Pending],
+      }),
     );
     return res.VersionId ?? clientRequestToken;
   }
@@ -110,19 +122,33 @@ export class SecretStore {
     if (fromVersionId === versionId) return;
     const { UpdateSecretVersionStageCommand } = await import('@aws-sdk/client-secrets-manager');
     await this.client.send(
-      new UpdateSecretVersionStageCommand({ SecretId: this.secretId, VersionStage: ROLL_PENDING_STAGE, MoveToVersionId: versionId, ...(fromVersionId ? { RemoveFromVersionId: fromVersionId } : {}) }),
+      new UpdateSecretVersionStageCommand({
+        SecretId: this.secretId,
+        VersionStage: ROLL_PENDING_STAGE,
+        MoveToVersionId: versionId,
+        ...(fromVersionId ? { RemoveFromVersionId: fromVersionId } : {}),
+      }),
     );
   }
 
   async clearRollPending(fromVersionId: string): Promise<void> {
     const { UpdateSecretVersionStageCommand } = await import('@aws-sdk/client-secrets-manager');
-    await this.client.send(new UpdateSecretVersionStageCommand({ SecretId: this.secretId, VersionStage: ROLL_PENDING_STAGE, RemoveFromVersionId: fromVersionId }));
+    await this.client.send(
+      new UpdateSecretVersionStageCommand({ SecretId: this.secretId, VersionStage: ROLL_PENDING_STAGE, RemoveFromVersionId: fromVersionId }),
+    );
   }
 
   /** Moves AWSCURRENT from one version to another (Secrets Manager relabels the old one AWSPREVIOUS). */
   async moveCurrent(toVersionId: string, fromVersionId: string): Promise<void> {
     const { UpdateSecretVersionStageCommand } = await import('@aws-sdk/client-secrets-manager');
-    await this.client.send(new UpdateSecretVersionStageCommand({ SecretId: this.secretId, VersionStage: Stage.Current, MoveToVersionId: toVersionId, RemoveFromVersionId: fromVersionId }));
+    await this.client.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: this.secretId,
+        VersionStage: Stage.Current,
+        MoveToVersionId: toVersionId,
+        RemoveFromVersionId: fromVersionId,
+      }),
+    );
   }
 
   async removePending(fromVersionId: string): Promise<void> {

@@ -123,7 +123,7 @@ export class SqlPasswordApplier implements PasswordApplier {
     try {
       return await connect(this.admin, { applicationName: 'bgmig-rotation' });
     } catch (e) {
-      const rejected = REJECTED_LOGIN_CODES.has(((e as { cause?: { code?: string } }).cause?.code) ?? '');
+      const rejected = REJECTED_LOGIN_CODES.has((e as { cause?: { code?: string } }).cause?.code ?? '');
       if (!rejected || this.admin.user !== username) throw e;
       for (const pw of knownPasswords) {
         if (pw === this.admin.password) continue;

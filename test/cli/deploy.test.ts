@@ -139,7 +139,13 @@ describe('deploy through the toolkit, on moto', () => {
 
     const second = memoryIo({ json: true });
     await runDeploy(
-      { suffix: S, stack: { certificateArn: CERT, blueImage: 'public.ecr.aws/nginx/nginx:1.28' }, method: 'direct', pollingIntervalMs: 200, requireApproval: 'never' },
+      {
+        suffix: S,
+        stack: { certificateArn: CERT, blueImage: 'public.ecr.aws/nginx/nginx:1.28' },
+        method: 'direct',
+        pollingIntervalMs: 200,
+        requireApproval: 'never',
+      },
       { io: second.io, aws: clients(), assembly: fixtureAssembly },
     );
     const res2 = JSON.parse(second.stdout());
@@ -161,7 +167,10 @@ describe('deploy through the toolkit, on moto', () => {
     expect(JSON.parse(same.stdout())).toMatchObject({ stack: 'bgmig-dep', exists: true, differenceCount: 0 });
 
     const changed = memoryIo({ json: true });
-    const code = await runDiff({ suffix: S, stack: { ...stack, blueImage: 'public.ecr.aws/nginx/nginx:1.29' }, fail: true }, { io: changed.io, aws: clients(), assembly: fixtureAssembly });
+    const code = await runDiff(
+      { suffix: S, stack: { ...stack, blueImage: 'public.ecr.aws/nginx/nginx:1.29' }, fail: true },
+      { io: changed.io, aws: clients(), assembly: fixtureAssembly },
+    );
     expect(code).toBe(1);
     expect(JSON.parse(changed.stdout()).differenceCount).toBe(1);
     expect(changed.stderr()).toMatch(/SynthesizedBlueImage/);
@@ -170,7 +179,13 @@ describe('deploy through the toolkit, on moto', () => {
   it('a deploy not approved changes nothing and exits 3', async () => {
     const io = memoryIo({ json: true });
     const err = await runDeploy(
-      { suffix: S, stack: { certificateArn: CERT, blueImage: 'public.ecr.aws/nginx/nginx:1.30' }, method: 'direct', pollingIntervalMs: 200, requireApproval: 'any-change' },
+      {
+        suffix: S,
+        stack: { certificateArn: CERT, blueImage: 'public.ecr.aws/nginx/nginx:1.30' },
+        method: 'direct',
+        pollingIntervalMs: 200,
+        requireApproval: 'any-change',
+      },
       { io: io.io, aws: clients(), assembly: fixtureAssembly },
     ).catch((e: unknown) => e);
     // No terminal and no --yes: Io.confirm refuses, the toolkit is told "no".

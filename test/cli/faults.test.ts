@@ -32,7 +32,10 @@ import { memoryIo } from './support/memory-io.js';
 
 const S = 'flt';
 const n = names(S);
-const TG = { blue: 'arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/tg-blue-flt/1', green: 'arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/tg-green-flt/2' };
+const TG = {
+  blue: 'arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/tg-blue-flt/1',
+  green: 'arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/tg-green-flt/2',
+};
 const LISTENER = 'arn:aws:elasticloadbalancing:us-east-1:111122223333:listener/app/alb-flt/3/4';
 
 const cfn = mockClient(CloudFormationClient);
@@ -54,7 +57,17 @@ function listener(w: { blue: number; green: number }) {
     Listeners: [
       {
         ListenerArn: LISTENER,
-        DefaultActions: [{ Type: 'forward' as const, ForwardConfig: { TargetGroups: [{ TargetGroupArn: TG.blue, Weight: w.blue }, { TargetGroupArn: TG.green, Weight: w.green }] } }],
+        DefaultActions: [
+          {
+            Type: 'forward' as const,
+            ForwardConfig: {
+              TargetGroups: [
+                { TargetGroupArn: TG.blue, Weight: w.blue },
+                { TargetGroupArn: TG.green, Weight: w.green },
+              ],
+            },
+          },
+        ],
       },
     ],
   };
@@ -159,7 +172,9 @@ describe('faults moto cannot produce', () => {
   });
 
   it('a write that the listener does not show on read-back fails (exit 1) instead of reporting success', async () => {
-    elbv2.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [{ Target: { Id: '10.0.1.10', Port: 80 }, TargetHealth: { State: 'healthy' } }] });
+    elbv2
+      .on(DescribeTargetHealthCommand)
+      .resolves({ TargetHealthDescriptions: [{ Target: { Id: '10.0.1.10', Port: 80 }, TargetHealth: { State: 'healthy' } }] });
     elbv2.on(ModifyListenerCommand).resolves({});
     const io = memoryIo();
     const err = await runPromote({ suffix: S, weight: 40 }, { io: io.io, aws: aws() }).catch((e: unknown) => e);
@@ -177,11 +192,29 @@ describe('faults moto cannot produce', () => {
   it('status counts a database cluster that is not available as degraded', async () => {
     const base = (await new CloudFormationClient({ region: 'us-east-1' }).send(new DescribeStacksCommand({ StackName: n.stack }))).Stacks?.[0]; // the mocked stack
     cfn.on(DescribeStacksCommand).resolves({
-      Stacks: [{ ...base!, StackName: n.stack, StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date(), Outputs: [...(base?.Outputs ?? []), { OutputKey: OutputKey.BlueClusterIdentifier, OutputValue: n.auroraCluster('blue') }, { OutputKey: OutputKey.GreenClusterIdentifier, OutputValue: n.auroraCluster('green') }] }],
+      Stacks: [
+        {
+          ...base!,
+          StackName: n.stack,
+          StackStatus: 'UPDATE_COMPLETE',
+          CreationTime: new Date(),
+          Outputs: [
+            ...(base?.Outputs ?? []),
+            { OutputKey: OutputKey.BlueClusterIdentifier, OutputValue: n.auroraCluster('blue') },
+            { OutputKey: OutputKey.GreenClusterIdentifier, OutputValue: n.auroraCluster('green') },
+          ],
+        },
+      ],
     });
-    elbv2.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [{ Target: { Id: '10.0.1.10', Port: 80 }, TargetHealth: { State: 'healthy' } }] });
-    rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: n.auroraCluster('blue') }).resolves({ DBClusters: [{ DBClusterIdentifier: n.auroraCluster('blue'), Status: 'available' }] });
-    rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: n.auroraCluster('green') }).resolves({ DBClusters: [{ DBClusterIdentifier: n.auroraCluster('green'), Status: 'storage-full' }] });
+    elbv2
+      .on(DescribeTargetHealthCommand)
+      .resolves({ TargetHealthDescriptions: [{ Target: { Id: '10.0.1.10', Port: 80 }, TargetHealth: { State: 'healthy' } }] });
+    rds
+      .on(DescribeDBClustersCommand, { DBClusterIdentifier: n.auroraCluster('blue') })
+      .resolves({ DBClusters: [{ DBClusterIdentifier: n.auroraCluster('blue'), Status: 'available' }] });
+    rds
+      .on(DescribeDBClustersCommand, { DBClusterIdentifier: n.auroraCluster('green') })
+      .resolves({ DBClusters: [{ DBClusterIdentifier: n.auroraCluster('green'), Status: 'storage-full' }] });
     const s = await readStatus(aws(), S, { replication: false });
     expect(s.degraded).toEqual(['green cluster aurora-green-flt is storage-full']);
   });
@@ -194,7 +227,9 @@ describe('faults moto cannot produce', () => {
   });
 
   it('status counts an "unhealthy" target and an unreadable section as degraded, without failing outright', async () => {
-    elbv2.on(DescribeTargetHealthCommand, { TargetGroupArn: TG.blue }).resolves({ TargetHealthDescriptions: [{ Target: { Id: '10.0.1.10', Port: 80 }, TargetHealth: { State: 'healthy' } }] });
+    elbv2
+      .on(DescribeTargetHealthCommand, { TargetGroupArn: TG.blue })
+      .resolves({ TargetHealthDescriptions: [{ Target: { Id: '10.0.1.10', Port: 80 }, TargetHealth: { State: 'healthy' } }] });
     elbv2.on(DescribeTargetHealthCommand, { TargetGroupArn: TG.green }).resolves({
       TargetHealthDescriptions: [{ Target: { Id: '10.0.2.20', Port: 80 }, TargetHealth: { State: 'unhealthy', Reason: 'Target.Timeout' } }],
     });

@@ -8,8 +8,12 @@ import { names } from '../../src/core/naming.js';
 
 describe('aws fixture on moto', () => {
   let moto: Moto;
-  beforeAll(async () => { moto = await startMoto(); });
-  afterAll(async () => { await moto?.stop(); });
+  beforeAll(async () => {
+    moto = await startMoto();
+  });
+  afterAll(async () => {
+    await moto?.stop();
+  });
 
   it('provisions every resource operations touch, named by names(), and a stack carrying the outputs', async () => {
     const f = await provisionFixture(moto, 'fx');
@@ -23,7 +27,10 @@ describe('aws fixture on moto', () => {
     expect(await f.readDbRecord()).toBe(f.clusterEndpoint.blue);
     await f.setActiveDatabase('green');
     expect(await f.readDbRecord()).toBe(f.clusterEndpoint.green);
-    const health = async () => (await f.clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: f.targetGroupArn.green }))).TargetHealthDescriptions?.map((d) => d.TargetHealth?.State);
+    const health = async () =>
+      (await f.clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: f.targetGroupArn.green }))).TargetHealthDescriptions?.map(
+        (d) => d.TargetHealth?.State,
+      );
     expect(await health()).toEqual(['healthy', 'healthy']);
     await f.setTargetHealth('green', 'not-serving');
     expect(await health()).toEqual(['unused']);

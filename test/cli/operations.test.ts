@@ -157,7 +157,8 @@ describe('status', () => {
     const lines = stdout().trim().split('\n');
     expect(lines).toHaveLength(2);
     // The one --watch contract (src/cli/watch.ts): an envelope per line with the snapshot as its result.
-    for (const l of lines) expect(JSON.parse(l)).toMatchObject({ verdict: 'healthy', exitCode: 0, error: null, result: { healthy: true, weights: { blue: 100, green: 0 } } });
+    for (const l of lines)
+      expect(JSON.parse(l)).toMatchObject({ verdict: 'healthy', exitCode: 0, error: null, result: { healthy: true, weights: { blue: 100, green: 0 } } });
     expect(stderr()).toBe('');
   });
 
@@ -196,12 +197,18 @@ describe('promote', () => {
     await f.clients.route53.send(
       new ChangeResourceRecordSetsCommand({
         HostedZoneId: f.hostedZoneId,
-        ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: f.dbRecordName, Type: 'CNAME', TTL: 5, ResourceRecords: [{ Value: 'old-db.example.com' }] } }] },
+        ChangeBatch: {
+          Changes: [
+            { Action: 'UPSERT', ResourceRecordSet: { Name: f.dbRecordName, Type: 'CNAME', TTL: 5, ResourceRecords: [{ Value: 'old-db.example.com' }] } },
+          ],
+        },
       }),
     );
     const r = await bgmig(['promote', '--weight', '20']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain(`warning: traffic moved, but which database both colours use is unknown: The database record ${f.dbRecordName} points at old-db.example.com, which is neither cluster's writer endpoint`);
+    expect(r.stderr).toContain(
+      `warning: traffic moved, but which database both colours use is unknown: The database record ${f.dbRecordName} points at old-db.example.com, which is neither cluster's writer endpoint`,
+    );
     expect(await f.readWeights()).toEqual({ blue: 80, green: 20 });
     const s = await bgmig(['status', '--no-replication', '--json']);
     expect(s.code).toBe(3);
@@ -212,7 +219,10 @@ describe('promote', () => {
     await f.putReport(makeReport('incompatible'));
     const r = await bgmig(['promote', '--weight', '10']);
     expect(r.code).toBe(3);
-    expectOneSentence(r, /Promote refused by the validation gate: .* is incompatible: 1 breaking difference\(s\), e\.g\. public\.orders\.total: column dropped on green — fix green's schema/);
+    expectOneSentence(
+      r,
+      /Promote refused by the validation gate: .* is incompatible: 1 breaking difference\(s\), e\.g\. public\.orders\.total: column dropped on green — fix green's schema/,
+    );
     expect(await f.readWeights()).toEqual({ blue: 100, green: 0 });
   });
 
@@ -367,7 +377,10 @@ describe('every command: failures are one sentence', () => {
     await f.clients.rds.send(new ModifyDBClusterCommand({ DBClusterIdentifier: f.clusterIdentifier.green, DeletionProtection: true, ApplyImmediately: true }));
     const prot = await bgmig(['destroy', '--yes']);
     expect(prot.code).toBe(3);
-    expectOneSentence(prot, /bgmig-ops is protected against deletion — cluster aurora-green-ops has deletion protection \(aws rds modify-db-cluster --db-cluster-identifier aurora-green-ops --no-deletion-protection\) — nothing was deleted/);
+    expectOneSentence(
+      prot,
+      /bgmig-ops is protected against deletion — cluster aurora-green-ops has deletion protection \(aws rds modify-db-cluster --db-cluster-identifier aurora-green-ops --no-deletion-protection\) — nothing was deleted/,
+    );
   });
 
   it('deploy refuses the placeholder certificate with exit 2', async () => {

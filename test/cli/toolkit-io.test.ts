@@ -74,7 +74,9 @@ describe('ToolkitIoHost', () => {
     expect(await new ToolkitIoHost(memoryIo().io, 'never').requestResponse(request('broadening'))).toBe(true);
     expect(await new ToolkitIoHost(memoryIo().io, 'broadening').requestResponse(request('none'))).toBe(true);
     // Asking without a terminal and without --yes refuses (exit 3).
-    await expect(new ToolkitIoHost(memoryIo().io, 'broadening').requestResponse(request('broadening'))).rejects.toThrow(/no terminal to ask: re-run with --yes/);
+    await expect(new ToolkitIoHost(memoryIo().io, 'broadening').requestResponse(request('broadening'))).rejects.toThrow(
+      /no terminal to ask: re-run with --yes/,
+    );
     await expect(new ToolkitIoHost(memoryIo().io, 'any-change').requestResponse(request('none'))).rejects.toBeInstanceOf(BgmigError);
     // With --yes the question is still shown (the diff goes to stderr), then approved.
     const shown = memoryIo({ yes: true });

@@ -32,7 +32,14 @@ describe('the bgmig executable', () => {
   });
 
   it('every verb and db subcommand has its own help with an example, exit 0', async () => {
-    const subcommands = [['db', 'init'], ['db', 'sync', 'start'], ['db', 'sync', 'status'], ['db', 'sync', 'stop'], ['db', 'cutover'], ['db', 'rollback']];
+    const subcommands = [
+      ['db', 'init'],
+      ['db', 'sync', 'start'],
+      ['db', 'sync', 'status'],
+      ['db', 'sync', 'stop'],
+      ['db', 'cutover'],
+      ['db', 'rollback'],
+    ];
     for (const v of [...VERBS.map((x) => [x]), ...subcommands]) {
       const r = await runBgmig([...v, '--help']);
       expect(r.code, v.join(' ')).toBe(0);

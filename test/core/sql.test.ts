@@ -20,7 +20,9 @@ describe('SQL quoting matches the server', () => {
     const names = [...keywords, 'orders', 'Orders', 'order items', 'a"b', '_x', 'x$1', '1abc', 'ümlaut', ''];
     const c = await server.connect();
     try {
-      const res = await c.query<{ q: string[] }>('SELECT array_agg(quote_ident(n) ORDER BY i) AS q FROM unnest($1::text[]) WITH ORDINALITY AS t(n, i)', [names]);
+      const res = await c.query<{ q: string[] }>('SELECT array_agg(quote_ident(n) ORDER BY i) AS q FROM unnest($1::text[]) WITH ORDINALITY AS t(n, i)', [
+        names,
+      ]);
       const mismatches = names.map((n, i) => ({ n, ours: quoteIdent(n), server: res.rows[0].q[i] })).filter((m) => m.ours !== m.server);
       expect(mismatches).toEqual([]);
     } finally {

@@ -391,7 +391,8 @@ describe('cutover function handler (local PostgreSQL, moto Route 53 + Secrets Ma
   });
 
   it('syncRefresh: a table created on both sides after sync start is published, and the function starts its copy (REPL-LIVE)', async () => {
-    for (const c of ['blue', 'green'] as const) await servers[c].sql('BEGIN READ WRITE; CREATE TABLE public.late_table (id int PRIMARY KEY, v text); COMMIT', 'app');
+    for (const c of ['blue', 'green'] as const)
+      await servers[c].sql('BEGIN READ WRITE; CREATE TABLE public.late_table (id int PRIMARY KEY, v text); COMMIT', 'app');
     await servers.blue.sql(`INSERT INTO public.late_table VALUES (1, 'a'), (2, 'b'), (3, 'c')`, 'app');
     const r = await call<{ added: string[]; recopied: string[]; copy: { finished: boolean } | null }>('syncRefresh', {});
     expect(r.report.added).toEqual(['public.late_table']);

@@ -97,7 +97,10 @@ export interface Fixture {
 }
 
 export function fixtureClients(moto: Moto, region = FIXTURE_REGION): FixtureClients {
-  return { ...stackClients(moto.endpoint, region), ec2: new EC2Client({ region, endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } }) };
+  return {
+    ...stackClients(moto.endpoint, region),
+    ec2: new EC2Client({ region, endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } }),
+  };
 }
 
 /** A validation report with the given verdict (for the promote gate and status). */

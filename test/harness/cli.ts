@@ -24,7 +24,16 @@ export interface RunOptions {
 }
 
 /** Variables from the developer's shell that must not leak into a test run. */
-const SCRUBBED = ['AWS_PROFILE', 'AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'BGMIG_SUFFIX', 'NO_COLOR', 'FORCE_COLOR'];
+const SCRUBBED = [
+  'AWS_PROFILE',
+  'AWS_ENDPOINT_URL',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'BGMIG_SUFFIX',
+  'NO_COLOR',
+  'FORCE_COLOR',
+];
 
 export function runBgmig(args: string[], opts: RunOptions = {}): Promise<RunResult> {
   refuseInUnitLayer('bgmig run as a subprocess');

@@ -220,8 +220,10 @@ export async function startMoto(): Promise<Moto> {
 /** Stops the shared emulators recorded in a run directory's worker sub-directories (global teardown). */
 export async function stopSharedMotos(workerDirs: string[]): Promise<void> {
   const recs = workerDirs.flatMap((d) => readRecords<MotoRecord>(d, 'moto.'));
-  await Promise.all(recs.map(async (r) => {
-    await killPid(r.data.pid);
-    dropRecord(r.file);
-  }));
+  await Promise.all(
+    recs.map(async (r) => {
+      await killPid(r.data.pid);
+      dropRecord(r.file);
+    }),
+  );
 }

@@ -116,7 +116,19 @@ async function initdb(root: string, password: string): Promise<string> {
     const { uid, gid } = pgUid();
     chownSync(pwfile, uid, gid);
   }
-  await run('initdb', ['-D', dataDir, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--locale=C', '--no-sync']);
+  await run('initdb', [
+    '-D',
+    dataDir,
+    '-U',
+    'postgres',
+    '--auth-local=trust',
+    '--auth-host=scram-sha-256',
+    `--pwfile=${pwfile}`,
+    '-E',
+    'UTF8',
+    '--locale=C',
+    '--no-sync',
+  ]);
   rmSync(pwfile, { force: true });
   return dataDir;
 }
@@ -145,7 +157,14 @@ function settingsOf(opts: PgServerOptions): Record<string, string | number> {
     full_page_writes: 'off',
     max_connections: 200,
     ...(opts.logical
-      ? { wal_level: 'logical', max_wal_senders: 20, max_replication_slots: 20, max_logical_replication_workers: 10, max_worker_processes: 20, max_sync_workers_per_subscription: 4 }
+      ? {
+          wal_level: 'logical',
+          max_wal_senders: 20,
+          max_replication_slots: 20,
+          max_logical_replication_workers: 10,
+          max_worker_processes: 20,
+          max_sync_workers_per_subscription: 4,
+        }
       : {}),
     ...opts.settings,
   };
@@ -276,7 +295,9 @@ async function dropSubscriptions(rec: PgRecord): Promise<void> {
   for (const db of dbs) {
     const c = await socketClient(rec.root, rec.port, db);
     try {
-      const subs = await c.query<{ subname: string }>('SELECT subname FROM pg_subscription WHERE subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())');
+      const subs = await c.query<{ subname: string }>(
+        'SELECT subname FROM pg_subscription WHERE subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())',
+      );
       for (const { subname } of subs.rows) {
         const s = quoteIdent(subname);
         await c.query(`ALTER SUBSCRIPTION ${s} DISABLE`);
@@ -307,7 +328,9 @@ async function wipe(rec: PgRecord): Promise<void> {
       if (i > 50) throw new Error(`replication slots still in use on ${rec.root}: ${slots.rows.map((s) => s.slot_name).join(', ')}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    const dbs = await c.query<{ datname: string; datistemplate: boolean }>(`SELECT datname, datistemplate FROM pg_database WHERE datname NOT IN ('template0', 'template1')`);
+    const dbs = await c.query<{ datname: string; datistemplate: boolean }>(
+      `SELECT datname, datistemplate FROM pg_database WHERE datname NOT IN ('template0', 'template1')`,
+    );
     for (const d of dbs.rows) {
       if (d.datistemplate) await c.query(`ALTER DATABASE ${quoteIdent(d.datname)} IS_TEMPLATE false`);
       await c.query(`DROP DATABASE ${quoteIdent(d.datname)} WITH (FORCE)`);
@@ -347,14 +370,16 @@ async function discard(file: string, rec: PgRecord): Promise<void> {
 function detachAll(slot: WorkerSlot): Promise<void> {
   detachedOnce ??= (async () => {
     const recs = readRecords<PgRecord>(slot.dir, 'pg-');
-    await Promise.all(recs.map(async (r) => {
-      if (!(await alive(r.data))) {
-        await discard(r.file, r.data);
-        return;
-      }
-      used.add(r.file);
-      await dropSubscriptions(r.data).catch(() => discard(r.file, r.data));
-    }));
+    await Promise.all(
+      recs.map(async (r) => {
+        if (!(await alive(r.data))) {
+          await discard(r.file, r.data);
+          return;
+        }
+        used.add(r.file);
+        await dropSubscriptions(r.data).catch(() => discard(r.file, r.data));
+      }),
+    );
   })();
   return detachedOnce;
 }
@@ -424,11 +449,13 @@ export async function startPostgres(opts: PgServerOptions = {}): Promise<PgServe
 /** Stops the shared servers recorded in a run's worker directories and removes their files (global teardown). */
 export async function stopSharedPostgres(workerDirs: string[]): Promise<void> {
   const recs = workerDirs.flatMap((d) => readRecords<PgRecord>(d, 'pg-'));
-  await Promise.all(recs.map(async (r) => {
-    await run('pg_ctl', ['-D', r.data.dataDir, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
-    rmSync(r.data.root, { recursive: true, force: true });
-    dropRecord(r.file);
-  }));
+  await Promise.all(
+    recs.map(async (r) => {
+      await run('pg_ctl', ['-D', r.data.dataDir, '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
+      rmSync(r.data.root, { recursive: true, force: true });
+      dropRecord(r.file);
+    }),
+  );
 }
 
 /**

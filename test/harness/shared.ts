@@ -109,7 +109,9 @@ interface Task {
 
 function allRan(suite: Task): boolean {
   return (suite.tasks ?? []).every((t) =>
-    t.type === 'test' ? t.mode === 'skip' || t.mode === 'todo' || (t.result?.state !== undefined && t.result.state !== 'run' && t.result.state !== 'queued') : allRan(t),
+    t.type === 'test'
+      ? t.mode === 'skip' || t.mode === 'todo' || (t.result?.state !== undefined && t.result.state !== 'run' && t.result.state !== 'queued')
+      : allRan(t),
   );
 }
 
@@ -137,6 +139,8 @@ export function listRunDirs(): Array<{ dir: string; ownerPid: number }> {
  */
 export function refuseInUnitLayer(what: string): void {
   if (process.env.BGMIG_TEST_LAYER === 'unit') {
-    throw new Error(`${what} in the unit layer: a *.unit.test.ts file runs without servers or subprocesses; name the file *.test.ts to put it in the system layer`);
+    throw new Error(
+      `${what} in the unit layer: a *.unit.test.ts file runs without servers or subprocesses; name the file *.test.ts to put it in the system layer`,
+    );
   }
 }

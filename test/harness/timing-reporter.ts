@@ -45,7 +45,10 @@ export default class TimingReporter implements Reporter {
     const wallMs = Date.now() - this.started;
     const rows = [...this.rows].sort((a, b) => b.totalMs - a.totalMs);
     const sum = rows.reduce((s, r) => s + r.totalMs, 0);
-    const lines = rows.map((r) => `${(r.totalMs / 1000).toFixed(1).padStart(7)} s  ${(r.collectMs / 1000).toFixed(1).padStart(5)} s import  ${String(r.tests).padStart(4)} tests  ${r.file}`);
+    const lines = rows.map(
+      (r) =>
+        `${(r.totalMs / 1000).toFixed(1).padStart(7)} s  ${(r.collectMs / 1000).toFixed(1).padStart(5)} s import  ${String(r.tests).padStart(4)} tests  ${r.file}`,
+    );
     process.stderr.write(`\nTime per test file (total = import + tests and hooks):\n${lines.join('\n')}\n`);
     process.stderr.write(`${rows.length} files, ${(sum / 1000).toFixed(1)} s of worker time, ${(wallMs / 1000).toFixed(1)} s wall\n`);
     const out = process.env.BGMIG_TIMING_FILE;

@@ -16,14 +16,37 @@ function dirWith(files: Record<string, unknown>): string {
   return dir;
 }
 
-const cleanNag = { packs: [{ name: 'AwsSolutions', violations: 0 }, { name: 'NIST.800.53.R5', violations: 0 }], acknowledgements: 12 };
+const cleanNag = {
+  packs: [
+    { name: 'AwsSolutions', violations: 0 },
+    { name: 'NIST.800.53.R5', violations: 0 },
+  ],
+  acknowledgements: 12,
+};
 
 describe('synth verdict', () => {
   it('an unacknowledged cdk-nag finding fails the synth with exit 1 and one sentence naming the rule and the report', () => {
     const dir = dirWith({
-      [NAG_SUMMARY_FILE]: { ...cleanNag, packs: [{ name: 'AwsSolutions', violations: 1 }, { name: 'NIST.800.53.R5', violations: 0 }] },
+      [NAG_SUMMARY_FILE]: {
+        ...cleanNag,
+        packs: [
+          { name: 'AwsSolutions', violations: 1 },
+          { name: 'NIST.800.53.R5', violations: 0 },
+        ],
+      },
       [VALIDATION_REPORT_FILE]: {
-        pluginReports: [{ pluginName: 'AwsSolutions', violations: [{ ruleName: 'AwsSolutions-S1', description: 'no server access logs', violatingConstructs: [{ constructPath: 'bgmig-demo/Artifacts/Bucket/Resource' }] }] }],
+        pluginReports: [
+          {
+            pluginName: 'AwsSolutions',
+            violations: [
+              {
+                ruleName: 'AwsSolutions-S1',
+                description: 'no server access logs',
+                violatingConstructs: [{ constructPath: 'bgmig-demo/Artifacts/Bucket/Resource' }],
+              },
+            ],
+          },
+        ],
       },
     });
     let err: unknown;
@@ -42,7 +65,11 @@ describe('synth verdict', () => {
   });
 
   it('a CloudFormation validation error fails the synth the same way', () => {
-    const dir = dirWith({ [VALIDATION_REPORT_FILE]: { pluginReports: [{ pluginName: 'CloudFormation Validate', violations: [{ ruleName: 'E3002', description: 'bad property' }] }] } });
+    const dir = dirWith({
+      [VALIDATION_REPORT_FILE]: {
+        pluginReports: [{ pluginName: 'CloudFormation Validate', violations: [{ ruleName: 'E3002', description: 'bad property' }] }],
+      },
+    });
     expect(() => checkSynthResult(dir, { nag: false })).toThrow(/failed 1 check\(s\) \(E3002; first at CloudFormation Validate\)/);
   });
 
@@ -57,8 +84,15 @@ describe('synth verdict', () => {
     const counted = countResources({ Resources: { a: { Type: 'AWS::S3::Bucket' }, b: { Type: 'AWS::IAM::Role' }, c: { Type: 'AWS::IAM::Role' } } });
     expect(counted).toEqual({ total: 3, byType: { 'AWS::IAM::Role': 2, 'AWS::S3::Bucket': 1 } });
     const text = renderSynth({
-      stack: 'bgmig-demo', outdir: '/o', template: '/o/bgmig-demo.template.json', environment: 'dev', certificatePlaceholder: true, resources: counted,
-      nag: { packs: ['AwsSolutions', 'NIST.800.53.R5'], unacknowledged: 0, acknowledged: 12 }, templateValidation: 'off', durationMs: 4200,
+      stack: 'bgmig-demo',
+      outdir: '/o',
+      template: '/o/bgmig-demo.template.json',
+      environment: 'dev',
+      certificatePlaceholder: true,
+      resources: counted,
+      nag: { packs: ['AwsSolutions', 'NIST.800.53.R5'], unacknowledged: 0, acknowledged: 12 },
+      templateValidation: 'off',
+      durationMs: 4200,
     });
     expect(text.split('\n')).toEqual([
       'Synthesized bgmig-demo (dev) in 4.2 s',
@@ -78,9 +112,25 @@ describe('no wildcard actions', () => {
     expect(st.actions).toEqual(['kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext']);
     const deny = new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: ['s3:*'], resources: ['*'] });
     expect(explicitStatement(deny)).toBe(deny);
-    const doc = explicitPolicyJson({ Statement: [{ Effect: 'Allow', Action: ['s3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:PutBucketPolicy'] }, { Effect: 'Deny', Action: 's3:*' }] });
+    const doc = explicitPolicyJson({
+      Statement: [
+        { Effect: 'Allow', Action: ['s3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:PutBucketPolicy'] },
+        { Effect: 'Deny', Action: 's3:*' },
+      ],
+    });
     expect(doc.Statement).toEqual([
-      { Effect: 'Allow', Action: ['s3:GetBucketPolicy', 's3:GetBucketTagging', 's3:ListBucket', 's3:ListBucketVersions', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:PutBucketPolicy'] },
+      {
+        Effect: 'Allow',
+        Action: [
+          's3:GetBucketPolicy',
+          's3:GetBucketTagging',
+          's3:ListBucket',
+          's3:ListBucketVersions',
+          's3:DeleteObject',
+          's3:DeleteObjectVersion',
+          's3:PutBucketPolicy',
+        ],
+      },
       { Effect: 'Deny', Action: 's3:*' },
     ]);
   });

@@ -1,6 +1,11 @@
 /** The password policy: one module, two exclusion sets on purpose (see src/core/password-policy.ts). */
 import { describe, expect, it } from 'vitest';
-import { GENERATED_PASSWORD_LENGTH, meetsPasswordPolicy, PASSWORD_EXCLUDED_CHARACTERS, TEMPLATE_PASSWORD_EXCLUDED_CHARACTERS } from '../../src/core/password-policy.js';
+import {
+  GENERATED_PASSWORD_LENGTH,
+  meetsPasswordPolicy,
+  PASSWORD_EXCLUDED_CHARACTERS,
+  TEMPLATE_PASSWORD_EXCLUDED_CHARACTERS,
+} from '../../src/core/password-policy.js';
 
 const PRINTABLE = Array.from({ length: 0x7e - 0x20 + 1 }, (_, i) => String.fromCharCode(0x20 + i));
 const allowedBy = (excluded: string) => PRINTABLE.filter((c) => !excluded.includes(c)).join('');

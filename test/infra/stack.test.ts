@@ -17,7 +17,17 @@ import { TEMPLATE_PASSWORD_EXCLUDED_CHARACTERS } from '../../src/core/password-p
 import { NAG_SUMMARY_FILE, type NagSummary, readViolations } from '../../src/infra/nag-summary.js';
 import { REPO_ROOT } from '../harness/cli.js';
 import {
-  actionsOf, allStatements, type CfnResource, type CfnTemplate, logicalIdOf, props, resourcesOfType, roleStatements, type Statement, type Synthesized, synthesize,
+  actionsOf,
+  allStatements,
+  type CfnResource,
+  type CfnTemplate,
+  logicalIdOf,
+  props,
+  resourcesOfType,
+  roleStatements,
+  type Statement,
+  type Synthesized,
+  synthesize,
 } from './synth-fixture.js';
 
 const PROD_CERT = 'arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1234-5678-9abc-def012345678';
@@ -66,14 +76,21 @@ describe('network', () => {
     const subnets = resourcesOfType(t, 'AWS::EC2::Subnet').map(([, r]) => props(r));
     expect(subnets).toHaveLength(9);
     expect(subnets.every((s) => JSON.stringify(s.VpcId) === JSON.stringify(ref(vpcId)))).toBe(true);
-    const byType = (type: string) => subnets.filter((s) => (s.Tags as Array<{ Key: string; Value: string }>).some((x) => x.Key === 'aws-cdk:subnet-type' && x.Value === type));
+    const byType = (type: string) =>
+      subnets.filter((s) => (s.Tags as Array<{ Key: string; Value: string }>).some((x) => x.Key === 'aws-cdk:subnet-type' && x.Value === type));
     for (const type of ['Public', 'Private', 'Isolated']) {
-      expect(byType(type).map((s) => s.AvailabilityZone).sort()).toEqual(['us-east-1a', 'us-east-1b', 'us-east-1c']);
+      expect(
+        byType(type)
+          .map((s) => s.AvailabilityZone)
+          .sort(),
+      ).toEqual(['us-east-1a', 'us-east-1b', 'us-east-1c']);
     }
     // Explicit AZs from --azs, never CDK's dummy placeholders.
-    expect(resourcesOfType(prod.json, 'AWS::EC2::Subnet').map(([, r]) => props(r).AvailabilityZone).sort()).toEqual(
-      ['us-east-1b', 'us-east-1b', 'us-east-1b', 'us-east-1c', 'us-east-1c', 'us-east-1c', 'us-east-1d', 'us-east-1d', 'us-east-1d'],
-    );
+    expect(
+      resourcesOfType(prod.json, 'AWS::EC2::Subnet')
+        .map(([, r]) => props(r).AvailabilityZone)
+        .sort(),
+    ).toEqual(['us-east-1b', 'us-east-1b', 'us-east-1b', 'us-east-1c', 'us-east-1c', 'us-east-1c', 'us-east-1d', 'us-east-1d', 'us-east-1d']);
     expect(readFileSync(dev.templateFile, 'utf8')).not.toMatch(/dummy1/);
     // Public subnets do not hand out public IPs: the ALB and NAT gateways have their own.
     expect(byType('Public').every((s) => s.MapPublicIpOnLaunch === false)).toBe(true);
@@ -108,7 +125,9 @@ describe('keys', () => {
     const keys = resourcesOfType(dev.json, 'AWS::KMS::Key');
     expect(keys).toHaveLength(3);
     expect(keys.every(([, k]) => props(k).EnableKeyRotation === true)).toBe(true);
-    const aliases = resourcesOfType(dev.json, 'AWS::KMS::Alias').map(([, a]) => props(a).AliasName).sort();
+    const aliases = resourcesOfType(dev.json, 'AWS::KMS::Alias')
+      .map(([, a]) => props(a).AliasName)
+      .sort();
     expect(aliases).toEqual([n.kmsAlias('aurora'), n.kmsAlias('s3'), n.kmsAlias('secrets')]);
     const aurora = logicalIdOf(dev.json, 'AWS::KMS::Alias', 'AliasName', n.kmsAlias('aurora'));
     const auroraKey = (props(dev.json.Resources[aurora]).TargetKeyId as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
@@ -138,7 +157,9 @@ describe('databases', () => {
       expect(cluster.Engine).toBe('aurora-postgresql');
       expect(cluster.EngineVersion).toMatch(/^16\.\d+$/);
       expect(cluster.DBSubnetGroupName).toEqual(ref(logicalIdOf(t, 'AWS::RDS::DBSubnetGroup', 'DBSubnetGroupName', n.auroraSubnetGroup)));
-      const instances = resourcesOfType(t, 'AWS::RDS::DBInstance').map(([, r]) => props(r)).filter((i) => JSON.stringify(i.DBClusterIdentifier) === JSON.stringify(ref(clusterId)));
+      const instances = resourcesOfType(t, 'AWS::RDS::DBInstance')
+        .map(([, r]) => props(r))
+        .filter((i) => JSON.stringify(i.DBClusterIdentifier) === JSON.stringify(ref(clusterId)));
       expect(instances.map((i) => i.DBInstanceIdentifier)).toEqual([0, 1, 2].map((i) => n.auroraInstance(c, i)));
       expect(instances.map((i) => i.AvailabilityZone)).toEqual(['us-east-1a', 'us-east-1b', 'us-east-1c']);
       expect(instances.every((i) => i.PubliclyAccessible === false && i.DBInstanceClass === DEFAULTS.dbInstanceClass)).toBe(true);
@@ -204,7 +225,10 @@ describe('databases', () => {
 
 describe('private DNS', () => {
   it('private hosted zone attached to the VPC with a db CNAME (TTL 5) to the active cluster writer endpoint', () => {
-    for (const [s, active] of [[dev, 'blue'], [prod, 'green']] as Array<[Synthesized, Color]>) {
+    for (const [s, active] of [
+      [dev, 'blue'],
+      [prod, 'green'],
+    ] as Array<[Synthesized, Color]>) {
       const nn = names(s.config.suffix);
       const vpcId = resourcesOfType(s.json, 'AWS::EC2::VPC')[0][0];
       const [zoneId, zone] = resourcesOfType(s.json, 'AWS::Route53::HostedZone')[0];
@@ -212,7 +236,13 @@ describe('private DNS', () => {
       expect(props(zone).VPCs).toEqual([{ VPCId: ref(vpcId), VPCRegion: 'us-east-1' }]);
       const record = props(resourcesOfType(s.json, 'AWS::Route53::RecordSet')[0][1]);
       const clusterId = logicalIdOf(s.json, 'AWS::RDS::DBCluster', 'DBClusterIdentifier', nn.auroraCluster(active));
-      expect(record).toMatchObject({ HostedZoneId: ref(zoneId), Name: `${nn.dbRecord}.`, Type: 'CNAME', TTL: '5', ResourceRecords: [getAtt(clusterId, 'Endpoint.Address')] });
+      expect(record).toMatchObject({
+        HostedZoneId: ref(zoneId),
+        Name: `${nn.dbRecord}.`,
+        Type: 'CNAME',
+        TTL: '5',
+        ResourceRecords: [getAtt(clusterId, 'Endpoint.Address')],
+      });
     }
   });
 });
@@ -230,7 +260,11 @@ describe('containers', () => {
       const svc = props(one(dev.json, 'AWS::ECS::Service', 'ServiceName', n.service(c)));
       expect(svc.LaunchType).toBe('FARGATE');
       expect(svc.DesiredCount).toBe(2);
-      expect(svc.DeploymentConfiguration).toMatchObject({ DeploymentCircuitBreaker: { Enable: true, Rollback: true }, MaximumPercent: 200, MinimumHealthyPercent: 100 });
+      expect(svc.DeploymentConfiguration).toMatchObject({
+        DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+        MaximumPercent: 200,
+        MinimumHealthyPercent: 100,
+      });
       const net = (svc.NetworkConfiguration as { AwsvpcConfiguration: { AssignPublicIp: string; Subnets: unknown[] } }).AwsvpcConfiguration;
       expect(net.AssignPublicIp).toBe('DISABLED');
       expect(net.Subnets).toEqual(appSubnets);
@@ -258,7 +292,10 @@ describe('containers', () => {
     const appSecret = logicalIdOf(dev.json, 'AWS::SecretsManager::Secret', 'Name', n.appDbSecret);
     for (const c of COLORS) {
       const td = props(one(dev.json, 'AWS::ECS::TaskDefinition', 'Family', n.taskFamily(c)));
-      const [container] = td.ContainerDefinitions as Array<{ Environment: Array<{ Name: string; Value: unknown }>; Secrets: Array<{ Name: string; ValueFrom: unknown }> }>;
+      const [container] = td.ContainerDefinitions as Array<{
+        Environment: Array<{ Name: string; Value: unknown }>;
+        Secrets: Array<{ Name: string; ValueFrom: unknown }>;
+      }>;
       const env = Object.fromEntries(container.Environment.map((e) => [e.Name, e.Value]));
       expect(env).toEqual({ BGMIG_COLOR: c, DB_HOST: n.dbRecord, DB_PORT: '5432', DB_NAME: 'app' });
       expect(container.Secrets.map((s) => s.Name).sort()).toEqual(['DB_PASSWORD', 'DB_USERNAME']);
@@ -283,21 +320,36 @@ describe('load balancer', () => {
     const attrs = Object.fromEntries((alb.LoadBalancerAttributes as Array<{ Key: string; Value: unknown }>).map((a) => [a.Key, a.Value]));
     expect(attrs['access_logs.s3.enabled']).toBe('true');
     const logsBucketId = (attrs['access_logs.s3.bucket'] as { Ref: string }).Ref;
-    expect(props(dev.json.Resources[logsBucketId]).BucketEncryption).toEqual({ ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] });
+    expect(props(dev.json.Resources[logsBucketId]).BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+    });
     expect(attrs['routing.http.drop_invalid_header_fields.enabled']).toBe('true');
   });
 
   it('HTTPS listener on 443 with the certificate, a TLS 1.3 policy and a weighted forward to both target groups with the input weights', () => {
-    for (const [s, weights, cert] of [[dev, { blue: 100, green: 0 }, dev.config.certificateArn], [prod, { blue: 70, green: 30 }, PROD_CERT]] as const) {
+    for (const [s, weights, cert] of [
+      [dev, { blue: 100, green: 0 }, dev.config.certificateArn],
+      [prod, { blue: 70, green: 30 }, PROD_CERT],
+    ] as const) {
       const nn = names(s.config.suffix);
-      const listener = resourcesOfType(s.json, 'AWS::ElasticLoadBalancingV2::Listener').map(([, r]) => props(r)).find((l) => l.Port === 443);
+      const listener = resourcesOfType(s.json, 'AWS::ElasticLoadBalancingV2::Listener')
+        .map(([, r]) => props(r))
+        .find((l) => l.Port === 443);
       expect(listener).toBeDefined();
       expect(listener?.Protocol).toBe('HTTPS');
       expect(listener?.Certificates).toEqual([{ CertificateArn: cert }]);
       expect(listener?.SslPolicy).toMatch(/^ELBSecurityPolicy-TLS13-/);
       const tg = (c: Color) => ref(logicalIdOf(s.json, 'AWS::ElasticLoadBalancingV2::TargetGroup', 'Name', nn.targetGroup(c)));
       expect(listener?.DefaultActions).toEqual([
-        { Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: tg('blue'), Weight: weights.blue }, { TargetGroupArn: tg('green'), Weight: weights.green }] } },
+        {
+          Type: 'forward',
+          ForwardConfig: {
+            TargetGroups: [
+              { TargetGroupArn: tg('blue'), Weight: weights.blue },
+              { TargetGroupArn: tg('green'), Weight: weights.green },
+            ],
+          },
+        },
       ]);
     }
   });
@@ -314,8 +366,15 @@ describe('load balancer', () => {
     for (const c of COLORS) {
       const tg = props(one(prod.json, 'AWS::ElasticLoadBalancingV2::TargetGroup', 'Name', names('shop-prod').targetGroup(c)));
       expect(tg).toMatchObject({
-        TargetType: 'ip', Port: 8080, Protocol: 'HTTP', HealthCheckEnabled: true, HealthCheckPath: '/healthz',
-        HealthCheckIntervalSeconds: 15, HealthCheckTimeoutSeconds: 5, HealthyThresholdCount: 2, UnhealthyThresholdCount: 3,
+        TargetType: 'ip',
+        Port: 8080,
+        Protocol: 'HTTP',
+        HealthCheckEnabled: true,
+        HealthCheckPath: '/healthz',
+        HealthCheckIntervalSeconds: 15,
+        HealthCheckTimeoutSeconds: 5,
+        HealthyThresholdCount: 2,
+        UnhealthyThresholdCount: 3,
       });
       expect(tg.TargetGroupAttributes).toContainEqual({ Key: 'deregistration_delay.timeout_seconds', Value: '30' });
     }
@@ -363,34 +422,58 @@ describe('IAM', () => {
   it('the Lambda roles trust exactly lambda.amazonaws.com and carry no managed policy', () => {
     for (const name of [n.validatorRole, n.cutoverRole]) {
       const role = props(one(dev.json, 'AWS::IAM::Role', 'RoleName', name));
-      expect((role.AssumeRolePolicyDocument as { Statement: Statement[] }).Statement).toEqual([{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }]);
+      expect((role.AssumeRolePolicyDocument as { Statement: Statement[] }).Statement).toEqual([
+        { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+      ]);
       expect(role.ManagedPolicyArns).toBeUndefined();
     }
   });
 
-  it('operator role role-operator-{suffix}: 1-hour sessions, exactly the actions bgmig operations call, on this stack\'s resources', () => {
+  it("operator role role-operator-{suffix}: 1-hour sessions, exactly the actions bgmig operations call, on this stack's resources", () => {
     const t = dev.json;
     const roleId = logicalIdOf(t, 'AWS::IAM::Role', 'RoleName', n.operatorRole);
     expect(props(t.Resources[roleId]).MaxSessionDuration).toBe(3600);
     const statements = roleStatements(t, roleId);
     const actions = new Set(statements.flatMap(actionsOf));
     expect([...actions].sort()).toEqual([
-      'cloudformation:DescribeStackEvents', 'cloudformation:DescribeStackResources', 'cloudformation:DescribeStacks', 'cloudformation:GetTemplate',
-      'cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricData',
-      'ecs:DescribeServices', 'ecs:UpdateService',
-      'elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeLoadBalancers', 'elasticloadbalancing:DescribeRules',
-      'elasticloadbalancing:DescribeTags', 'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth',
+      'cloudformation:DescribeStackEvents',
+      'cloudformation:DescribeStackResources',
+      'cloudformation:DescribeStacks',
+      'cloudformation:GetTemplate',
+      'cloudwatch:DescribeAlarms',
+      'cloudwatch:GetMetricData',
+      'ecs:DescribeServices',
+      'ecs:UpdateService',
+      'elasticloadbalancing:DescribeListeners',
+      'elasticloadbalancing:DescribeLoadBalancers',
+      'elasticloadbalancing:DescribeRules',
+      'elasticloadbalancing:DescribeTags',
+      'elasticloadbalancing:DescribeTargetGroups',
+      'elasticloadbalancing:DescribeTargetHealth',
       'elasticloadbalancing:ModifyListener',
-      'events:DescribeRule', 'events:DisableRule', 'events:EnableRule', 'events:ListTargetsByRule',
-      'kms:Decrypt', 'kms:GenerateDataKey',
+      'events:DescribeRule',
+      'events:DisableRule',
+      'events:EnableRule',
+      'events:ListTargetsByRule',
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
       'lambda:InvokeFunction',
-      'rds:DescribeDBClusters', 'rds:ModifyDBCluster',
-      'route53:GetHostedZone', 'route53:ListResourceRecordSets',
-      's3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject',
-      'secretsmanager:DescribeSecret', 'secretsmanager:GetRandomPassword', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue',
+      'rds:DescribeDBClusters',
+      'rds:ModifyDBCluster',
+      'route53:GetHostedZone',
+      'route53:ListResourceRecordSets',
+      's3:DeleteObject',
+      's3:GetObject',
+      's3:ListBucket',
+      's3:PutObject',
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetRandomPassword',
+      'secretsmanager:GetSecretValue',
+      'secretsmanager:PutSecretValue',
       'secretsmanager:UpdateSecretVersionStage',
     ]);
-    const resourcesFor = (action: string) => statements.filter((s) => actionsOf(s).includes(action)).flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]));
+    const resourcesFor = (action: string) =>
+      statements.filter((s) => actionsOf(s).includes(action)).flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]));
     const httpsListener = resourcesOfType(t, 'AWS::ElasticLoadBalancingV2::Listener').find(([, r]) => props(r).Port === 443)?.[0] as string;
     expect(resourcesFor('elasticloadbalancing:ModifyListener')).toEqual([ref(httpsListener)]);
     expect(resourcesFor('lambda:InvokeFunction')).toEqual([
@@ -403,15 +486,32 @@ describe('IAM', () => {
     expect(JSON.stringify(resourcesFor('cloudwatch:DescribeAlarms'))).toContain(':alarm:alarm-green-unhealthy-hosts-demo');
     expect(resourcesFor('cloudwatch:DescribeAlarms')).toHaveLength(10);
     // Operators read reports; they append to the journal (promote, rollback, rollouts) and keep the rollout lease.
-    expect(resourcesFor('s3:PutObject').map((r) => JSON.stringify(r).match(/\/(\w+)\/\*/)?.[1]).sort()).toEqual(['journal', 'rollout']);
+    expect(
+      resourcesFor('s3:PutObject')
+        .map((r) => JSON.stringify(r).match(/\/(\w+)\/\*/)?.[1])
+        .sort(),
+    ).toEqual(['journal', 'rollout']);
     expect(JSON.stringify(resourcesFor('s3:GetObject'))).toContain('/journal/*');
     expect(JSON.stringify(resourcesFor('s3:GetObject'))).toContain('/reports/*');
     // `*` only where AWS has no resource-level permission.
-    const star = statements.filter((s) => s.Resource === '*').flatMap(actionsOf).sort();
-    expect(star).toEqual(['cloudwatch:GetMetricData', 'elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeLoadBalancers', 'elasticloadbalancing:DescribeRules',
-      'elasticloadbalancing:DescribeTags', 'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth', 'secretsmanager:GetRandomPassword']);
+    const star = statements
+      .filter((s) => s.Resource === '*')
+      .flatMap(actionsOf)
+      .sort();
+    expect(star).toEqual([
+      'cloudwatch:GetMetricData',
+      'elasticloadbalancing:DescribeListeners',
+      'elasticloadbalancing:DescribeLoadBalancers',
+      'elasticloadbalancing:DescribeRules',
+      'elasticloadbalancing:DescribeTags',
+      'elasticloadbalancing:DescribeTargetGroups',
+      'elasticloadbalancing:DescribeTargetHealth',
+      'secretsmanager:GetRandomPassword',
+    ]);
     // KMS only through the services that own the keys.
-    expect(statements.filter((s) => actionsOf(s).some((a) => a.startsWith('kms:'))).every((s) => s.Condition?.StringEquals?.['kms:ViaService'] !== undefined)).toBe(true);
+    expect(
+      statements.filter((s) => actionsOf(s).some((a) => a.startsWith('kms:'))).every((s) => s.Condition?.StringEquals?.['kms:ViaService'] !== undefined),
+    ).toBe(true);
   });
 
   it('no `*` action: no Allow statement anywhere has a wildcard action (the only wildcard is the TLS-only Deny on the buckets)', () => {
@@ -458,8 +558,18 @@ describe('functions', () => {
   it('validator permissions: read both master secrets and write reports/ in the artifacts bucket, nothing more', () => {
     const st = roleStatements(dev.json, logicalIdOf(dev.json, 'AWS::IAM::Role', 'RoleName', n.validatorRole));
     expect([...new Set(st.flatMap(actionsOf))].sort()).toEqual([
-      'ec2:AssignPrivateIpAddresses', 'ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:UnassignPrivateIpAddresses',
-      'kms:Decrypt', 'kms:GenerateDataKey', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:PutObject', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue',
+      'ec2:AssignPrivateIpAddresses',
+      'ec2:CreateNetworkInterface',
+      'ec2:DeleteNetworkInterface',
+      'ec2:DescribeNetworkInterfaces',
+      'ec2:UnassignPrivateIpAddresses',
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      's3:PutObject',
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
     ]);
     const secrets = st.filter((s) => actionsOf(s).includes('secretsmanager:GetSecretValue')).map((s) => JSON.stringify(s.Resource));
     expect(secrets).toHaveLength(2);
@@ -474,7 +584,9 @@ describe('functions', () => {
     expect(Object.keys(env).sort()).toEqual([...Object.values(CutoverEnv), 'NODE_EXTRA_CA_CERTS'].sort());
     expect(env[CutoverEnv.DbRecordName]).toBe(n.dbRecord);
     expect(env[CutoverEnv.HostedZoneId]).toEqual(ref(resourcesOfType(dev.json, 'AWS::Route53::HostedZone')[0][0]));
-    expect(env[CutoverEnv.GreenClusterEndpoint]).toEqual(getAtt(logicalIdOf(dev.json, 'AWS::RDS::DBCluster', 'DBClusterIdentifier', n.auroraCluster('green')), 'Endpoint.Address'));
+    expect(env[CutoverEnv.GreenClusterEndpoint]).toEqual(
+      getAtt(logicalIdOf(dev.json, 'AWS::RDS::DBCluster', 'DBClusterIdentifier', n.auroraCluster('green')), 'Endpoint.Address'),
+    );
     const st = roleStatements(dev.json, logicalIdOf(dev.json, 'AWS::IAM::Role', 'RoleName', n.cutoverRole));
     const secrets = st.filter((s) => actionsOf(s).includes('secretsmanager:GetSecretValue')).map((s) => JSON.stringify(s.Resource));
     expect(secrets).toHaveLength(3);
@@ -521,15 +633,27 @@ describe('functions', () => {
         })
         .sort();
       const other = c === 'blue' ? 'green' : 'blue';
-      expect(sources).toEqual([sg(n.validatorSecurityGroup), sg(n.cutoverSecurityGroup), sg(n.serviceSecurityGroup('blue')), sg(n.serviceSecurityGroup('green')), sg(n.auroraSecurityGroup(other))].sort());
+      expect(sources).toEqual(
+        [
+          sg(n.validatorSecurityGroup),
+          sg(n.cutoverSecurityGroup),
+          sg(n.serviceSecurityGroup('blue')),
+          sg(n.serviceSecurityGroup('green')),
+          sg(n.auroraSecurityGroup(other)),
+        ].sort(),
+      );
       // The cluster itself may only open replication connections to the other cluster.
       const egress = props(t.Resources[target]).SecurityGroupEgress as Array<Record<string, unknown>> | undefined;
-      const extraEgress = resourcesOfType(t, 'AWS::EC2::SecurityGroupEgress').map(([, r]) => props(r)).filter((r) => JSON.stringify(r.GroupId) === JSON.stringify(getAtt(target, 'GroupId')));
+      const extraEgress = resourcesOfType(t, 'AWS::EC2::SecurityGroupEgress')
+        .map(([, r]) => props(r))
+        .filter((r) => JSON.stringify(r.GroupId) === JSON.stringify(getAtt(target, 'GroupId')));
       expect(extraEgress.map((r) => (r.DestinationSecurityGroupId as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0])).toEqual([sg(n.auroraSecurityGroup(other))]);
       expect((egress ?? []).every((e) => e.CidrIp === '255.255.255.255/32')).toBe(true);
     }
     for (const fnSg of [n.validatorSecurityGroup, n.cutoverSecurityGroup]) {
-      const egress = resourcesOfType(t, 'AWS::EC2::SecurityGroupEgress').map(([, r]) => props(r)).filter((r) => JSON.stringify(r.GroupId) === JSON.stringify(getAtt(sg(fnSg), 'GroupId')));
+      const egress = resourcesOfType(t, 'AWS::EC2::SecurityGroupEgress')
+        .map(([, r]) => props(r))
+        .filter((r) => JSON.stringify(r.GroupId) === JSON.stringify(getAtt(sg(fnSg), 'GroupId')));
       expect(egress.map((r) => `${r.FromPort}`).sort()).toEqual(['5432', '5432']);
       expect(props(t.Resources[sg(fnSg)]).SecurityGroupEgress).toEqual([expect.objectContaining({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443 })]);
     }
@@ -538,11 +662,18 @@ describe('functions', () => {
 
 describe('artifacts bucket', () => {
   it('KMS-encrypted with the S3 key, public access blocked, SSL enforced, versioned, emptied on destroy, named from suffix, account and region', () => {
-    const [id, bucket] = resourcesOfType(dev.json, 'AWS::S3::Bucket').find(([, r]) => JSON.stringify(props(r).BucketName).includes('s3-artifacts-demo-')) as [string, CfnResource];
+    const [id, bucket] = resourcesOfType(dev.json, 'AWS::S3::Bucket').find(([, r]) => JSON.stringify(props(r).BucketName).includes('s3-artifacts-demo-')) as [
+      string,
+      CfnResource,
+    ];
     const p = props(bucket);
     expect(p.BucketName).toEqual({ 'Fn::Join': ['', ['s3-artifacts-demo-', ref('AWS::AccountId'), '-', ref('AWS::Region')]] });
     const s3Key = (props(one(dev.json, 'AWS::KMS::Alias', 'AliasName', n.kmsAlias('s3'))).TargetKeyId as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
-    expect(p.BucketEncryption).toEqual({ ServerSideEncryptionConfiguration: [{ BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: getAtt(s3Key, 'Arn') } }] });
+    expect(p.BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [
+        { BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: getAtt(s3Key, 'Arn') } },
+      ],
+    });
     expect(p.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
     expect(p.VersioningConfiguration).toEqual({ Status: 'Enabled' });
     expect(bucket.DeletionPolicy).toBe('Delete');
@@ -563,7 +694,10 @@ describe('monitoring', () => {
       '5xx': ['AWS/ApplicationELB', 'HTTPCode_Target_5XX_Count'],
       'unhealthy-hosts': ['AWS/ApplicationELB', 'UnHealthyHostCount'],
     };
-    for (const [s, cpu, http5xx] of [[dev, 80, 10], [prod, 65, 25]] as const) {
+    for (const [s, cpu, http5xx] of [
+      [dev, 80, 10],
+      [prod, 65, 25],
+    ] as const) {
       const nn = names(s.config.suffix);
       expect(count(s.json, 'AWS::CloudWatch::Alarm')).toBe(10);
       for (const c of COLORS) {
@@ -586,7 +720,9 @@ describe('monitoring', () => {
     // db.r6g.large: 16 GiB / 9531392 = 1802 connections (Aurora PostgreSQL's formula).
     expect(maxConnections('db.r6g.large')).toBe(1802);
     expect(props(one(dev.json, 'AWS::CloudWatch::Alarm', 'AlarmName', n.alarm('blue', 'db-connections'))).Threshold).toBe(Math.floor(1802 * 0.8));
-    expect(props(one(prod.json, 'AWS::CloudWatch::Alarm', 'AlarmName', names('shop-prod').alarm('green', 'db-connections'))).Threshold).toBe(Math.floor(1802 * 0.5));
+    expect(props(one(prod.json, 'AWS::CloudWatch::Alarm', 'AlarmName', names('shop-prod').alarm('green', 'db-connections'))).Threshold).toBe(
+      Math.floor(1802 * 0.5),
+    );
     expect(() => maxConnections('db.x9.huge')).toThrow(/No max_connections figure for instance class db.x9.huge/);
   });
 
@@ -595,35 +731,59 @@ describe('monitoring', () => {
     const text = JSON.stringify(d.DashboardBody);
     for (const c of COLORS) for (const kind of ALARM_KINDS) expect(text).toContain(`"Monitoring${c}${kind.replace(/-/g, '')}`);
     // Every row pairs a blue widget on the left (x=0) with a green one on the right (x=12).
-    const cells = [...text.matchAll(/\\"x\\":(0|12),\\"y\\":(\d+),\\"properties\\":\{(?:\\"view\\":\\"timeSeries\\",)?\\"(?:title|markdown)\\":\\"(?:## )?(blue|green)/g)];
+    const cells = [
+      ...text.matchAll(/\\"x\\":(0|12),\\"y\\":(\d+),\\"properties\\":\{(?:\\"view\\":\\"timeSeries\\",)?\\"(?:title|markdown)\\":\\"(?:## )?(blue|green)/g),
+    ];
     expect(cells.length).toBe(14);
     const rows = new Map<string, string[]>();
     for (const [, x, y, color] of cells) rows.set(y, [...(rows.get(y) ?? []), `${x}:${color}`]);
     for (const row of rows.values()) expect(row.sort()).toEqual(['0:blue', '12:green']);
   });
 
-  it('--alarm-email adds an SNS topic (TLS only) as every alarm\'s action; without it there is none', () => {
+  it("--alarm-email adds an SNS topic (TLS only) as every alarm's action; without it there is none", () => {
     expect(count(dev.json, 'AWS::SNS::Topic')).toBe(0);
     const [topicId] = resourcesOfType(prod.json, 'AWS::SNS::Topic')[0];
     expect(props(prod.json.Resources[topicId]).TopicName).toBe(names('shop-prod').alarmTopic);
     prod.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: ref(topicId) });
-    expect(resourcesOfType(prod.json, 'AWS::CloudWatch::Alarm').every(([, r]) => JSON.stringify(props(r).AlarmActions) === JSON.stringify([ref(topicId)]))).toBe(true);
-    prod.template.hasResourceProperties('AWS::SNS::TopicPolicy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) } });
+    expect(
+      resourcesOfType(prod.json, 'AWS::CloudWatch::Alarm').every(([, r]) => JSON.stringify(props(r).AlarmActions) === JSON.stringify([ref(topicId)])),
+    ).toBe(true);
+    prod.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
   });
 });
 
 describe('tags, names, removal, outputs', () => {
   /** Types CloudFormation cannot tag (or, for Listener and Dashboard, that cfn-lint's schemas reject tags on). */
   const UNTAGGABLE = new Set([
-    'AWS::EC2::SecurityGroupIngress', 'AWS::EC2::SecurityGroupEgress', 'AWS::EC2::Route', 'AWS::EC2::SubnetRouteTableAssociation', 'AWS::EC2::VPCGatewayAttachment',
-    'AWS::IAM::Policy', 'AWS::KMS::Alias', 'AWS::S3::BucketPolicy', 'AWS::SecretsManager::SecretTargetAttachment', 'AWS::Route53::RecordSet',
-    'AWS::ElasticLoadBalancingV2::Listener', 'AWS::CloudWatch::Dashboard', 'Custom::S3AutoDeleteObjects', 'AWS::SNS::Subscription', 'AWS::SNS::TopicPolicy',
+    'AWS::EC2::SecurityGroupIngress',
+    'AWS::EC2::SecurityGroupEgress',
+    'AWS::EC2::Route',
+    'AWS::EC2::SubnetRouteTableAssociation',
+    'AWS::EC2::VPCGatewayAttachment',
+    'AWS::IAM::Policy',
+    'AWS::KMS::Alias',
+    'AWS::S3::BucketPolicy',
+    'AWS::SecretsManager::SecretTargetAttachment',
+    'AWS::Route53::RecordSet',
+    'AWS::ElasticLoadBalancingV2::Listener',
+    'AWS::CloudWatch::Dashboard',
+    'Custom::S3AutoDeleteObjects',
+    'AWS::SNS::Subscription',
+    'AWS::SNS::TopicPolicy',
     'AWS::Lambda::Permission',
   ]);
 
   it('tags Project, EnvironmentSuffix, Environment, ManagedBy on every taggable resource, CostCenter when given, Color where it applies', () => {
     for (const s of [dev, prod]) {
-      const expected = { Project: 'bgmig', EnvironmentSuffix: s.config.suffix, Environment: s.config.environment, ManagedBy: 'bgmig', ...(s.config.costCenter ? { CostCenter: s.config.costCenter } : {}) };
+      const expected = {
+        Project: 'bgmig',
+        EnvironmentSuffix: s.config.suffix,
+        Environment: s.config.environment,
+        ManagedBy: 'bgmig',
+        ...(s.config.costCenter ? { CostCenter: s.config.costCenter } : {}),
+      };
       for (const [id, r] of Object.entries(s.json.Resources)) {
         if (UNTAGGABLE.has(r.Type)) continue;
         const tags = tagsOf(r);
@@ -632,7 +792,8 @@ describe('tags, names, removal, outputs', () => {
         const named = JSON.stringify(r.Properties ?? {});
         for (const c of COLORS) {
           const nn = names(s.config.suffix);
-          if ([nn.auroraCluster(c), nn.service(c), nn.targetGroup(c), nn.taskFamily(c), `alarm-${c}-`].some((x) => named.includes(`"${x}`))) expect({ id, color: tags.Color }).toEqual({ id, color: c });
+          if ([nn.auroraCluster(c), nn.service(c), nn.targetGroup(c), nn.taskFamily(c), `alarm-${c}-`].some((x) => named.includes(`"${x}`)))
+            expect({ id, color: tags.Color }).toEqual({ id, color: c });
         }
       }
     }
@@ -644,14 +805,35 @@ describe('tags, names, removal, outputs', () => {
     for (const v of Object.values(nn)) {
       if (typeof v === 'string') expected.add(v);
       else if (typeof v === 'function') {
-        for (const c of COLORS) for (const k of [...ALARM_KINDS, 0, 1, 2]) {
-          try { expected.add(String((v as (...a: unknown[]) => unknown)(c, k))); } catch { /* not this signature */ }
-        }
+        for (const c of COLORS)
+          for (const k of [...ALARM_KINDS, 0, 1, 2]) {
+            try {
+              expected.add(String((v as (...a: unknown[]) => unknown)(c, k)));
+            } catch {
+              /* not this signature */
+            }
+          }
         for (const p of ['aurora', 'secrets', 's3']) expected.add(String((v as (a: unknown) => unknown)(p)));
       }
     }
-    const NAME_PROPS = ['RoleName', 'FunctionName', 'LogGroupName', 'DBClusterIdentifier', 'DBInstanceIdentifier', 'DBClusterParameterGroupName', 'DBSubnetGroupName',
-      'GroupName', 'Name', 'ClusterName', 'ServiceName', 'Family', 'AliasName', 'AlarmName', 'DashboardName', 'TopicName'];
+    const NAME_PROPS = [
+      'RoleName',
+      'FunctionName',
+      'LogGroupName',
+      'DBClusterIdentifier',
+      'DBInstanceIdentifier',
+      'DBClusterParameterGroupName',
+      'DBSubnetGroupName',
+      'GroupName',
+      'Name',
+      'ClusterName',
+      'ServiceName',
+      'Family',
+      'AliasName',
+      'AlarmName',
+      'DashboardName',
+      'TopicName',
+    ];
     const found: string[] = [];
     for (const r of Object.values(dev.json.Resources)) {
       for (const p of NAME_PROPS) {
@@ -682,7 +864,14 @@ describe('tags, names, removal, outputs', () => {
         for (const policy of [r.DeletionPolicy, r.UpdateReplacePolicy]) if (policy !== undefined) expect(policy).toBe('Delete');
       }
       // Stateful resources say Delete explicitly rather than relying on a default.
-      for (const type of ['AWS::RDS::DBCluster', 'AWS::RDS::DBInstance', 'AWS::S3::Bucket', 'AWS::KMS::Key', 'AWS::Logs::LogGroup', 'AWS::SecretsManager::Secret']) {
+      for (const type of [
+        'AWS::RDS::DBCluster',
+        'AWS::RDS::DBInstance',
+        'AWS::S3::Bucket',
+        'AWS::KMS::Key',
+        'AWS::Logs::LogGroup',
+        'AWS::SecretsManager::Secret',
+      ]) {
         for (const [, r] of resourcesOfType(s.json, type)) expect(r.DeletionPolicy).toBe('Delete');
       }
     }
@@ -696,7 +885,9 @@ describe('tags, names, removal, outputs', () => {
     expect(dev.json.Outputs[OutputKey.Environment].Value).toBe('dev');
     expect(dev.json.Outputs[OutputKey.DashboardName].Value).toBe(n.dashboard);
     expect(dev.json.Outputs[OutputKey.OperatorRoleArn].Value).toEqual(getAtt(logicalIdOf(dev.json, 'AWS::IAM::Role', 'RoleName', n.operatorRole), 'Arn'));
-    expect(dev.json.Outputs[OutputKey.ValidatorFunctionName].Value).toEqual(ref(logicalIdOf(dev.json, 'AWS::Lambda::Function', 'FunctionName', n.validatorFunction)));
+    expect(dev.json.Outputs[OutputKey.ValidatorFunctionName].Value).toEqual(
+      ref(logicalIdOf(dev.json, 'AWS::Lambda::Function', 'FunctionName', n.validatorFunction)),
+    );
   });
 });
 
@@ -704,7 +895,10 @@ describe('checks', () => {
   it('cdk-nag AwsSolutions and NIST 800-53 rev 5: zero unacknowledged findings, each acknowledgement with a one-sentence reason', () => {
     for (const s of [dev, prod]) {
       const summary = JSON.parse(readFileSync(path.join(s.outdir, NAG_SUMMARY_FILE), 'utf8')) as NagSummary;
-      expect(summary.packs).toEqual([{ name: 'AwsSolutions', violations: 0 }, { name: 'NIST.800.53.R5', violations: 0 }]);
+      expect(summary.packs).toEqual([
+        { name: 'AwsSolutions', violations: 0 },
+        { name: 'NIST.800.53.R5', violations: 0 },
+      ]);
       expect(readViolations(s.outdir)).toEqual([]);
       let acknowledged = 0;
       for (const c of s.app.node.findAll()) {
@@ -726,7 +920,9 @@ describe('checks', () => {
   });
 
   it("CDK's built-in template validation ran and passed", () => {
-    const report = JSON.parse(readFileSync(path.join(dev.outdir, 'validation-report.json'), 'utf8')) as { pluginReports: Array<{ pluginName: string; conclusion: string; violations: unknown[] }> };
+    const report = JSON.parse(readFileSync(path.join(dev.outdir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: Array<{ pluginName: string; conclusion: string; violations: unknown[] }>;
+    };
     const cfn = report.pluginReports.find((p) => p.pluginName === 'CloudFormation Validate');
     expect(cfn).toMatchObject({ conclusion: 'success', violations: [] });
   });

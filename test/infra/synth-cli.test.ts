@@ -15,7 +15,10 @@ const jsonOut = path.join(work, 'json');
 beforeAll(async () => {
   // One synth, the expensive path: nag and CDK's template validation. Option parsing, the human summary and the
   // certificate warning's condition are unit tests (naming.unit.test.ts, checks.unit.test.ts).
-  json = await runBgmig(['synth', '--suffix', 'demo', '--environment', 'prod', '--validate', '--json', '--output', jsonOut], { env: NO_AWS, timeoutMs: 300_000 });
+  json = await runBgmig(['synth', '--suffix', 'demo', '--environment', 'prod', '--validate', '--json', '--output', jsonOut], {
+    env: NO_AWS,
+    timeoutMs: 300_000,
+  });
   process.stderr.write(`synth-cli: bgmig synth --validate ${json.durationMs} ms\n`);
   // ~8 s on an idle machine; generous because two cores are shared with PostgreSQL and moto suites.
 }, 600_000);
@@ -24,10 +27,21 @@ describe('bgmig synth', () => {
   it('--json puts only the machine document on stdout; --validate runs CDK template validation; the template is at DIR/bgmig-demo.template.json', () => {
     expect(json.code, json.stderr).toBe(0);
     const doc = JSON.parse(json.stdout) as {
-      stack: string; template: string; environment: string; certificatePlaceholder: boolean;
-      resources: { total: number; byType: Record<string, number> }; nag: { packs: string[]; unacknowledged: number; acknowledged: number }; templateValidation: string;
+      stack: string;
+      template: string;
+      environment: string;
+      certificatePlaceholder: boolean;
+      resources: { total: number; byType: Record<string, number> };
+      nag: { packs: string[]; unacknowledged: number; acknowledged: number };
+      templateValidation: string;
     };
-    expect(doc).toMatchObject({ stack: 'bgmig-demo', environment: 'prod', certificatePlaceholder: true, templateValidation: 'on', template: path.join(jsonOut, 'bgmig-demo.template.json') });
+    expect(doc).toMatchObject({
+      stack: 'bgmig-demo',
+      environment: 'prod',
+      certificatePlaceholder: true,
+      templateValidation: 'on',
+      template: path.join(jsonOut, 'bgmig-demo.template.json'),
+    });
     expect(existsSync(path.join(jsonOut, 'manifest.json'))).toBe(true);
     expect(doc.nag).toMatchObject({ packs: ['AwsSolutions', 'NIST.800.53.R5'], unacknowledged: 0 });
     expect(doc.nag.acknowledged).toBeGreaterThan(40);
@@ -35,7 +49,9 @@ describe('bgmig synth', () => {
     expect(doc.resources.total).toBe(resources.length);
     expect(Object.values(doc.resources.byType).reduce((a, b) => a + b, 0)).toBe(doc.resources.total);
     expect(doc.resources.byType['AWS::RDS::DBCluster']).toBe(resources.filter((r) => r.Type === 'AWS::RDS::DBCluster').length);
-    const report = JSON.parse(readFileSync(path.join(jsonOut, 'validation-report.json'), 'utf8')) as { pluginReports: Array<{ pluginName: string; conclusion: string }> };
+    const report = JSON.parse(readFileSync(path.join(jsonOut, 'validation-report.json'), 'utf8')) as {
+      pluginReports: Array<{ pluginName: string; conclusion: string }>;
+    };
     expect(report.pluginReports.find((p) => p.pluginName === 'CloudFormation Validate')?.conclusion).toBe('success');
     expect(readFileSync(doc.template, 'utf8')).toMatch(/"DeletionProtection": true/);
   });
@@ -61,7 +77,22 @@ describe('bgmig synth', () => {
   it('synth --help explains the options and shows an example', async () => {
     const r = await runBgmig(['synth', '--help']);
     expect(r.code).toBe(0);
-    for (const opt of ['--environment', '--certificate-arn', '--azs', '--ha-nat', '--blue-image', '--green-image', '--container-port', '--health-check-path', '--test-cidr', '--alarm-email', '--cost-center', '--cpu-threshold', '--validate', '--output']) {
+    for (const opt of [
+      '--environment',
+      '--certificate-arn',
+      '--azs',
+      '--ha-nat',
+      '--blue-image',
+      '--green-image',
+      '--container-port',
+      '--health-check-path',
+      '--test-cidr',
+      '--alarm-email',
+      '--cost-center',
+      '--cpu-threshold',
+      '--validate',
+      '--output',
+    ]) {
       expect(r.stdout).toContain(opt);
     }
     expect(r.stdout).toContain('$ bgmig synth --suffix demo');

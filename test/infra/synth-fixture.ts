@@ -71,7 +71,11 @@ export function allStatements(t: CfnTemplate): Array<{ id: string; type: string;
   const out: Array<{ id: string; type: string; statement: Statement }> = [];
   for (const [id, r] of Object.entries(t.Resources)) {
     const p = props(r);
-    const docs: unknown[] = [p.PolicyDocument, p.KeyPolicy, ...((p.Policies as Array<{ PolicyDocument: unknown }> | undefined) ?? []).map((x) => x.PolicyDocument)];
+    const docs: unknown[] = [
+      p.PolicyDocument,
+      p.KeyPolicy,
+      ...((p.Policies as Array<{ PolicyDocument: unknown }> | undefined) ?? []).map((x) => x.PolicyDocument),
+    ];
     for (const d of docs) {
       if (!d || typeof d !== 'object') continue;
       for (const statement of (d as { Statement: Statement[] }).Statement) out.push({ id, type: r.Type, statement });

@@ -45,7 +45,9 @@ describe('abort and undo', () => {
       // order waits on it (a row lock, so bgmig's own DDL on green is not blocked — only the apply stalls).
       const next = Number((await pair.blue.sql('SELECT last_value FROM public.orders_id_seq', 'app')).rows[0].last_value);
       await lock.query('BEGIN READ WRITE');
-      await lock.query(`INSERT INTO public.orders (id, writer, n) SELECT g, -1, -1 FROM generate_series(${next + 1}, ${next + 100_000}) g ON CONFLICT DO NOTHING`);
+      await lock.query(
+        `INSERT INTO public.orders (id, writer, n) SELECT g, -1, -1 FROM generate_series(${next + 1}, ${next + 100_000}) g ON CONFLICT DO NOTHING`,
+      );
       r = await bgmig(pair, ['db', 'cutover', '--yes', '--json', '--skip-validation', '--max-pause', '1500ms', '--on-switch', pair.onSwitch]);
       // Refused before the fence: the writers never paused.
       expect(await appCanWrite(pair.blue)).toBe(true);
@@ -57,7 +59,9 @@ describe('abort and undo', () => {
       await writers.stop();
     }
     expect(r.code, r.stderr).toBe(3);
-    expect(r.stderr).toMatch(/Cannot cutover from blue to green: blue is not fenced for a stream that is not applying: the apply worker of bgmig_sub_blue_to_green on green made no progress in [\d.]+ s .* a lock or a long transaction on green blocks it/);
+    expect(r.stderr).toMatch(
+      /Cannot cutover from blue to green: blue is not fenced for a stream that is not applying: the apply worker of bgmig_sub_blue_to_green on green made no progress in [\d.]+ s .* a lock or a long transaction on green blocks it/,
+    );
     const rows = await waitConverged(pair);
     const ids = new Set((JSON.parse(rows.orders) as Array<{ id: number }>).map((o) => o.id));
     for (const a of writers.acks) expect(ids.has(a.orderId)).toBe(true);
@@ -69,10 +73,13 @@ describe('abort and undo', () => {
     let r: RunResult | undefined;
     // The application's changes keep applying (so the gates see a stream that applies); only the drain marker's
     // update is slow on green — an ALWAYS trigger (it fires in the apply worker) that sleeps past --max-pause.
-    await pair.green.sql(`BEGIN READ WRITE;
+    await pair.green.sql(
+      `BEGIN READ WRITE;
       CREATE FUNCTION bgmig.test_slow_marker() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(4); RETURN NEW; END $$;
       CREATE TRIGGER test_slow_marker BEFORE UPDATE ON bgmig.marker FOR EACH ROW EXECUTE FUNCTION bgmig.test_slow_marker();
-      ALTER TABLE bgmig.marker ENABLE ALWAYS TRIGGER test_slow_marker; COMMIT`, 'app');
+      ALTER TABLE bgmig.marker ENABLE ALWAYS TRIGGER test_slow_marker; COMMIT`,
+      'app',
+    );
     try {
       while (writers.acks.length < 50) await new Promise((res) => setTimeout(res, 10));
       r = await bgmig(pair, ['db', 'cutover', '--yes', '--json', '--skip-validation', '--max-pause', '1500ms', '--on-switch', pair.onSwitch]);
@@ -133,10 +140,15 @@ describe('abort and undo', () => {
       await app.query('SELECT count(*) FROM public.orders');
       await new Promise((res) => setTimeout(res, 400));
       const targets = { blue: parseDbUrl(pair.blueUrl, 'blue'), green: parseDbUrl(pair.greenUrl, 'green') };
-      const err = await rollback(targets, { maxTransactionAgeMs: 200 }).then(() => null, (e: unknown) => e);
+      const err = await rollback(targets, { maxTransactionAgeMs: 200 }).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(BgmigError);
       expect((err as BgmigError).exitCode).toBe(3);
-      expect((err as BgmigError).message).toMatch(/Cannot rollback from green to blue: a transaction on green has been open for \d+ s \(pid \d+, role app_rw\) — let it finish or end it/);
+      expect((err as BgmigError).message).toMatch(
+        /Cannot rollback from green to blue: a transaction on green has been open for \d+ s \(pid \d+, role app_rw\) — let it finish or end it/,
+      );
       await app.query('ROLLBACK');
     } finally {
       await app.end();
@@ -156,7 +168,11 @@ describe('abort and undo', () => {
       await op.query('SELECT txid_current()');
       const r = await bgmig(pair, ['db', 'rollback', '--yes', '--on-switch', pair.onSwitch]);
       expect(r.code, r.stderr).toBe(3);
-      expect(r.stderr).toMatch(new RegExp(`Cannot rollback from green to blue: Creating replication slot bgmig_sub_blue_to_green on blue waited 2 s for transactions open there to end: pid ${pid} \\(application "psql-operator", role postgres`));
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `Cannot rollback from green to blue: Creating replication slot bgmig_sub_blue_to_green on blue waited 2 s for transactions open there to end: pid ${pid} \\(application "psql-operator", role postgres`,
+        ),
+      );
       expect(r.stderr).toContain(`SELECT pg_terminate_backend(${pid}) on blue`);
       expect(r.stderr).toContain('nothing was fenced');
     } finally {

@@ -39,10 +39,22 @@ describe('pure helpers', () => {
   });
 
   it('blockers and removals are spelled out with what to run', () => {
-    const b = [{ pid: 42, application: 'billing-worker', role: 'app_rw', client: '10.0.0.5', openSeconds: 41, state: 'idle in transaction', backendType: 'client backend' }];
+    const b = [
+      {
+        pid: 42,
+        application: 'billing-worker',
+        role: 'app_rw',
+        client: '10.0.0.5',
+        openSeconds: 41,
+        state: 'idle in transaction',
+        backendType: 'client backend',
+      },
+    ];
     expect(describeBlockers(b)).toBe('pid 42 (application "billing-worker", role app_rw from 10.0.0.5, transaction open for 41 s, idle in transaction)');
     expect(blockerFix('blue', b)).toBe('let it finish or end it (SELECT pg_terminate_backend(42) on blue)');
-    expect(removalOf('subscription', 'bgmig_sub_blue_to_green')).toBe('ALTER SUBSCRIPTION bgmig_sub_blue_to_green DISABLE; ALTER SUBSCRIPTION bgmig_sub_blue_to_green SET (slot_name = NONE); DROP SUBSCRIPTION bgmig_sub_blue_to_green;');
+    expect(removalOf('subscription', 'bgmig_sub_blue_to_green')).toBe(
+      'ALTER SUBSCRIPTION bgmig_sub_blue_to_green DISABLE; ALTER SUBSCRIPTION bgmig_sub_blue_to_green SET (slot_name = NONE); DROP SUBSCRIPTION bgmig_sub_blue_to_green;',
+    );
     expect(causeClass(['green has unique index x on public.t (a) that blue lacks'])).toContain('SQLSTATE class 23');
     expect(causeClass(['green lacks column public.t.c that blue sends — add it on green'])).toContain('42703');
   });
@@ -71,7 +83,11 @@ describe('sync start with a transaction left open on blue, then with a copy that
       expect(r.code, r.stderr).toBe(3);
       expect(took).toBeLessThan(25_000);
       const msg = r.stderr.split('\n').find((l) => l.startsWith('error:')) ?? '';
-      expect(msg).toMatch(new RegExp(`Creating replication slot bgmig_sub_blue_to_green on blue waited 4 s for transactions open there to end: pid ${pid} \\(application "billing-worker", role app_rw from 127\\.0\\.0\\.1, transaction open for \\d+ s, idle in transaction\\)`));
+      expect(msg).toMatch(
+        new RegExp(
+          `Creating replication slot bgmig_sub_blue_to_green on blue waited 4 s for transactions open there to end: pid ${pid} \\(application "billing-worker", role app_rw from 127\\.0\\.0\\.1, transaction open for \\d+ s, idle in transaction\\)`,
+        ),
+      );
       expect(msg).toContain(`SELECT pg_terminate_backend(${pid}) on blue`);
       expect(msg).toContain('then run `bgmig db sync start` again; nothing was changed.');
       expect(msg).not.toContain('statement timeout');
@@ -104,20 +120,28 @@ describe('sync start with a transaction left open on blue, then with a copy that
     const pid = (await app.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
     const logs: string[] = [];
     let opened: Promise<unknown> | null = null;
-    const run = syncStart(targets, {}, {
-      progress: (e) => {
-        if (e.kind === 'log') logs.push(e.text);
-        // The subscription's own slot exists now; its table-copy workers create theirs next and wait for this one.
-        if (e.kind === 'step' && e.step === 'create slot on blue' && e.status === 'done' && !opened) {
-          opened = app.query('BEGIN').then(() => app.query('SELECT txid_current()'));
-        }
+    const run = syncStart(
+      targets,
+      {},
+      {
+        progress: (e) => {
+          if (e.kind === 'log') logs.push(e.text);
+          // The subscription's own slot exists now; its table-copy workers create theirs next and wait for this one.
+          if (e.kind === 'step' && e.step === 'create slot on blue' && e.status === 'done' && !opened) {
+            opened = app.query('BEGIN').then(() => app.query('SELECT txid_current()'));
+          }
+        },
       },
-    });
+    );
     try {
       const until = Date.now() + 30_000;
       while (!logs.some((l) => l.includes('the copy waits for transactions open on blue')) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
       const line = logs.find((l) => l.includes('the copy waits for transactions open on blue')) ?? '';
-      expect(line).toMatch(new RegExp(`pid ${pid} \\(application "report-job", role app_rw .*idle in transaction\\) — let it finish or end it \\(SELECT pg_terminate_backend\\(${pid}\\) on blue\\)`));
+      expect(line).toMatch(
+        new RegExp(
+          `pid ${pid} \\(application "report-job", role app_rw .*idle in transaction\\) — let it finish or end it \\(SELECT pg_terminate_backend\\(${pid}\\) on blue\\)`,
+        ),
+      );
     } finally {
       await opened;
       await app.query('COMMIT');
@@ -132,19 +156,24 @@ describe('sync start with a transaction left open on blue, then with a copy that
 
   it('a table copy that keeps failing (an ALWAYS trigger on green rejects some of blue rows) ends sync start within a bound, naming table, error class and cause', async () => {
     await pair.blue.sql(`UPDATE public.seed SET payload = 'forbidden' WHERE id <= 3`, DB);
-    await pair.green.sql(`BEGIN READ WRITE;
+    await pair.green.sql(
+      `BEGIN READ WRITE;
       CREATE FUNCTION public.seed_guard() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN IF NEW.payload = 'forbidden' THEN RAISE EXCEPTION 'payload % not allowed', NEW.payload; END IF; RETURN NEW; END $$;
       CREATE TRIGGER seed_guard BEFORE INSERT ON public.seed FOR EACH ROW EXECUTE FUNCTION public.seed_guard();
       ALTER TABLE public.seed ENABLE ALWAYS TRIGGER seed_guard;
-      COMMIT`, DB);
+      COMMIT`,
+      DB,
+    );
     const t = Date.now();
     const r = await bgmig(pair, ['db', 'sync', 'start', '--yes']);
     expect(Date.now() - t).toBeLessThan(60_000);
     expect(r.code, r.stderr).toBe(1);
     const msg = r.stderr.split('\n').find((l) => l.startsWith('error:')) ?? '';
     expect(msg).toMatch(/The copy of public\.seed into green failed \d+ times \(raise_exception, SQLSTATE P0001/);
-    expect(msg).toContain('green has trigger seed_guard on public.seed enabled ALWAYS: it runs for replicated rows and may reject them (its function raises an exception)');
+    expect(msg).toContain(
+      'green has trigger seed_guard on public.seed enabled ALWAYS: it runs for replicated rows and may reject them (its function raises an exception)',
+    );
     expect(msg).toContain('`bgmig db sync stop`');
     // The other tables were copied; the failing one is still empty on green.
     expect((await rowsOf(pair.green, 'SELECT count(*)::int AS n FROM public.seed'))[0].n).toBe(0);

@@ -8,7 +8,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SwitchReport, SyncStartReport, SyncStatusReport, SyncStopReport } from '../../src/replication/api.js';
 import {
-  activeOf, appCanWrite, bgmig, dump, parseJson, replicationObjects, rowsOf, startPair, startWritableProbe, startWriters, waitConverged,
+  activeOf,
+  appCanWrite,
+  bgmig,
+  dump,
+  parseJson,
+  replicationObjects,
+  rowsOf,
+  startPair,
+  startWritableProbe,
+  startWriters,
+  waitConverged,
   type Pair,
 } from './helpers.js';
 
@@ -62,7 +72,11 @@ describe('sync → cutover → rollback → cutover with concurrent writers', ()
       expect(status.tables.every((t) => t.state === 'ready')).toBe(true);
       expect(status.slots.map((s) => s.name)).toEqual(['bgmig_sub_blue_to_green']);
 
-      for (const [op, to] of [['cutover', 'green'], ['rollback', 'blue'], ['cutover', 'green']] as const) {
+      for (const [op, to] of [
+        ['cutover', 'green'],
+        ['rollback', 'blue'],
+        ['cutover', 'green'],
+      ] as const) {
         const r = await run(['db', op, '--yes', '--json', '--verbose', '--on-switch', pair.onSwitch, '--max-pause', '10s']);
         expect(r.code, r.stderr).toBe(0);
         const rep = parseJson<SwitchReport>(r);
@@ -101,9 +115,18 @@ describe('sync → cutover → rollback → cutover with concurrent writers', ()
     for (const rep of reports) {
       expect(rep.pauseMs).not.toBeNull();
       expect(rep.pauseMs as number).toBeLessThan(10_000);
-      expect(rep.steps.map((s) => s.step).sort()).toEqual([
-        'prepare reverse replication', `fence ${rep.from}`, 'drain', 'sequences', 'drop forward replication', 'start reverse replication', 'switch', `unfence ${rep.to}`,
-      ].sort());
+      expect(rep.steps.map((s) => s.step).sort()).toEqual(
+        [
+          'prepare reverse replication',
+          `fence ${rep.from}`,
+          'drain',
+          'sequences',
+          'drop forward replication',
+          'start reverse replication',
+          'switch',
+          `unfence ${rep.to}`,
+        ].sort(),
+      );
       expect(rep.lsn.drained).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
       const kinds = Object.fromEntries(rep.sequences.map((s) => [s.sequence, s.kind]));
       expect(kinds).toEqual({ 'public.events_id_seq': 'identity', 'public.orders_id_seq': 'owned', 'public.ticket_seq': 'standalone' });

@@ -13,7 +13,8 @@ let pair: Pair;
 beforeAll(async () => {
   pair = await startPair();
   // One more table, so a column can go missing on the subscriber without touching the writers' tables.
-  for (const s of [pair.blue, pair.green]) await s.sql(`CREATE TABLE public.notes (id int PRIMARY KEY, body text, tag text); GRANT ALL ON public.notes TO ${APP_USER}`, DB);
+  for (const s of [pair.blue, pair.green])
+    await s.sql(`CREATE TABLE public.notes (id int PRIMARY KEY, body text, tag text); GRANT ALL ON public.notes TO ${APP_USER}`, DB);
   const r = await bgmig(pair, ['db', 'sync', 'start', '--yes']);
   expect(r.code, r.stderr).toBe(0);
 });
@@ -21,7 +22,15 @@ afterAll(async () => {
   await pair?.stop();
 });
 
-const switchArgs = (op: 'cutover' | 'rollback') => ['db', op, '--yes', '--json', ...(op === 'cutover' ? ['--skip-validation'] : []), '--on-switch', pair.onSwitch];
+const switchArgs = (op: 'cutover' | 'rollback') => [
+  'db',
+  op,
+  '--yes',
+  '--json',
+  ...(op === 'cutover' ? ['--skip-validation'] : []),
+  '--on-switch',
+  pair.onSwitch,
+];
 
 async function asApp(color: 'blue' | 'green', sql: string): Promise<void> {
   const c = new pg.Client({ connectionString: appUrl(color === 'blue' ? pair.blue : pair.green) });
@@ -140,7 +149,9 @@ describe('health by progress', () => {
     await asApp('green', `INSERT INTO public.orders (id, writer, n, note) VALUES (900002, 2, 2, 'green')`);
     const back = await bgmig(pair, switchArgs('rollback'));
     expect(back.code).toBe(3);
-    expect(back.stderr).toContain('Cannot rollback from green to blue: green is not fenced for a stream that is not applying: the apply worker of bgmig_sub_green_to_blue on blue');
+    expect(back.stderr).toContain(
+      'Cannot rollback from green to blue: green is not fenced for a stream that is not applying: the apply worker of bgmig_sub_green_to_blue on blue',
+    );
     await nothingFenced('green');
     await admin('blue', 'DELETE FROM public.orders WHERE id = 900002');
     await waitHealthy();

@@ -8,7 +8,21 @@ import { decideHealth, inactiveSlots, lsnToBigInt, type StreamObservation } from
 
 const ctx = { subscription: 'bgmig_sub_blue_to_green', from: 'blue', to: 'green' } as const;
 
-function obs(atMs: number, o: { cur: string; confirmed: string | null; pid?: number | null; apply?: number; sync?: number; notReady?: string[]; enabled?: boolean; exists?: boolean; slotActive?: boolean; slot?: boolean }): StreamObservation {
+function obs(
+  atMs: number,
+  o: {
+    cur: string;
+    confirmed: string | null;
+    pid?: number | null;
+    apply?: number;
+    sync?: number;
+    notReady?: string[];
+    enabled?: boolean;
+    exists?: boolean;
+    slotActive?: boolean;
+    slot?: boolean;
+  },
+): StreamObservation {
   return {
     atMs,
     subscriber: {
@@ -47,8 +61,14 @@ describe('decideHealth', () => {
   });
 
   it('a worker that fails and restarts is failing whether it is up or down at the last look (the issue example)', () => {
-    const up = decideHealth([obs(0, { cur: '0/9000', confirmed: '0/2000', pid: null, apply: 4 }), obs(1000, { cur: '0/9100', confirmed: '0/2000', pid: 777, apply: 5 })], ctx);
-    const down = decideHealth([obs(0, { cur: '0/9000', confirmed: '0/2000', pid: 777, apply: 5 }), obs(1000, { cur: '0/9100', confirmed: '0/2000', pid: null, apply: 5 })], ctx);
+    const up = decideHealth(
+      [obs(0, { cur: '0/9000', confirmed: '0/2000', pid: null, apply: 4 }), obs(1000, { cur: '0/9100', confirmed: '0/2000', pid: 777, apply: 5 })],
+      ctx,
+    );
+    const down = decideHealth(
+      [obs(0, { cur: '0/9000', confirmed: '0/2000', pid: 777, apply: 5 }), obs(1000, { cur: '0/9100', confirmed: '0/2000', pid: null, apply: 5 })],
+      ctx,
+    );
     for (const d of [up, down]) {
       expect(d.verdict).toBe('failing');
       expect(d.healthy).toBe(false);
@@ -77,7 +97,10 @@ describe('decideHealth', () => {
   it('a large transaction still arriving (received position moving, nothing confirmed yet) is catching up, not stalled', () => {
     const a = obs(0, { cur: '0/90000', confirmed: '0/1000' });
     const b = obs(1000, { cur: '0/99000', confirmed: '0/1000' });
-    const withReceived = (o: StreamObservation, lsn: string): StreamObservation => ({ ...o, subscriber: o.subscriber ? { ...o.subscriber, receivedLsn: lsn } : null });
+    const withReceived = (o: StreamObservation, lsn: string): StreamObservation => ({
+      ...o,
+      subscriber: o.subscriber ? { ...o.subscriber, receivedLsn: lsn } : null,
+    });
     expect(decideHealth([withReceived(a, '0/20000'), withReceived(b, '0/50000')], ctx).verdict).toBe('catching_up');
     expect(decideHealth([withReceived(a, '0/20000'), withReceived(b, '0/20000')], ctx).verdict).toBe('stalled');
   });
@@ -88,14 +111,23 @@ describe('decideHealth', () => {
   });
 
   it('a table copy that keeps failing is copy_failing and names the tables', () => {
-    const d = decideHealth([obs(0, { cur: '0/3000', confirmed: '0/3000', sync: 2, notReady: ['public.seed'] }), obs(1000, { cur: '0/3000', confirmed: '0/3000', sync: 3, notReady: ['public.seed'] })], ctx);
+    const d = decideHealth(
+      [
+        obs(0, { cur: '0/3000', confirmed: '0/3000', sync: 2, notReady: ['public.seed'] }),
+        obs(1000, { cur: '0/3000', confirmed: '0/3000', sync: 3, notReady: ['public.seed'] }),
+      ],
+      ctx,
+    );
     expect(d.verdict).toBe('copy_failing');
     expect(d.problems[0]).toContain('public.seed');
     expect(d.evidence.syncErrorsInWindow).toBe(1);
   });
 
   it('a copy without errors is copying and healthy', () => {
-    const d = decideHealth([obs(0, { cur: '0/3000', confirmed: '0/2000', notReady: ['public.seed'] }), obs(300, { cur: '0/3000', confirmed: '0/2000', notReady: ['public.seed'] })], ctx);
+    const d = decideHealth(
+      [obs(0, { cur: '0/3000', confirmed: '0/2000', notReady: ['public.seed'] }), obs(300, { cur: '0/3000', confirmed: '0/2000', notReady: ['public.seed'] })],
+      ctx,
+    );
     expect(d).toMatchObject({ verdict: 'copying', healthy: true });
   });
 
@@ -116,10 +148,13 @@ describe('decideHealth', () => {
   it('is stable: the same failing stream, observed ten times at different phases, is failing every time', () => {
     const verdicts = Array.from({ length: 10 }, (_, i) => {
       const errors = 3 + Math.floor(i / 3);
-      return decideHealth([
-        obs(0, { cur: '0/9000', confirmed: '0/2000', pid: i % 2 === 0 ? 10 : null, apply: errors }),
-        obs(1000, { cur: '0/9400', confirmed: '0/2000', pid: i % 3 === 0 ? null : 11, apply: errors + (i % 2) }),
-      ], ctx).verdict;
+      return decideHealth(
+        [
+          obs(0, { cur: '0/9000', confirmed: '0/2000', pid: i % 2 === 0 ? 10 : null, apply: errors }),
+          obs(1000, { cur: '0/9400', confirmed: '0/2000', pid: i % 3 === 0 ? null : 11, apply: errors + (i % 2) }),
+        ],
+        ctx,
+      ).verdict;
     });
     expect(new Set(verdicts)).toEqual(new Set(['failing']));
   });
@@ -128,7 +163,10 @@ describe('decideHealth', () => {
 describe('inactiveSlots', () => {
   const s = (name: string, active: boolean, walRetainedBytes = 100) => ({ side: 'blue' as const, name, active, walRetainedBytes });
   it('a slot inactive at every look and retaining WAL; not one that was active once or appeared meanwhile', () => {
-    const looks = [[s('a', false), s('b', true), s('c', false, 0)], [s('a', false), s('b', false), s('c', false, 0), s('d', false)]];
+    const looks = [
+      [s('a', false), s('b', true), s('c', false, 0)],
+      [s('a', false), s('b', false), s('c', false, 0), s('d', false)],
+    ];
     expect(inactiveSlots(looks).map((x) => x.name)).toEqual(['a']);
   });
 });

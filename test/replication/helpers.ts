@@ -41,10 +41,13 @@ export interface Pair {
 async function prepare(server: PgServer, extra: string): Promise<void> {
   await server.sql(`CREATE ROLE ${APP_USER} LOGIN PASSWORD '${APP_PASSWORD}'`);
   await server.createDatabase(DB);
-  await server.sql(`${SCHEMA}${extra}
+  await server.sql(
+    `${SCHEMA}${extra}
     GRANT USAGE ON SCHEMA public TO ${APP_USER};
     GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${APP_USER};
-    GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${APP_USER};`, DB);
+    GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${APP_USER};`,
+    DB,
+  );
 }
 
 export async function startPair(opts: { seedRows?: number } = {}): Promise<Pair> {
@@ -62,7 +65,12 @@ export async function startPair(opts: { seedRows?: number } = {}): Promise<Pair>
   const blueUrl = blue.url(DB);
   const greenUrl = green.url(DB);
   return {
-    blue, green, blueUrl, greenUrl, dir, activeFile,
+    blue,
+    green,
+    blueUrl,
+    greenUrl,
+    dir,
+    activeFile,
     secrets: [blue.password, green.password, APP_PASSWORD],
     onSwitch: `printf %s "$BGMIG_ACTIVE" > ${activeFile}`,
     env: { BGMIG_BLUE_URL: blueUrl, BGMIG_GREEN_URL: greenUrl, NO_COLOR: '1' },
@@ -174,7 +182,14 @@ export function startWritableProbe(pair: Pair): { probes: () => number; violatio
       await new Promise((r) => setTimeout(r, 10));
     }
   })();
-  return { probes: () => probes, violations: () => violations, stop: async () => { running = false; await loop; } };
+  return {
+    probes: () => probes,
+    violations: () => violations,
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
 }
 
 const TABLES: Record<string, string> = {
@@ -215,10 +230,13 @@ export async function rowsOf(server: PgServer, sql: string): Promise<Array<Recor
 
 /** bgmig's replication objects left on a server. */
 export async function replicationObjects(server: PgServer): Promise<string[]> {
-  const r = await server.sql(`
+  const r = await server.sql(
+    `
     SELECT 'pub ' || pubname AS o FROM pg_publication
     UNION ALL SELECT 'sub ' || subname FROM pg_subscription
-    UNION ALL SELECT 'slot ' || slot_name FROM pg_replication_slots ORDER BY 1`, DB);
+    UNION ALL SELECT 'slot ' || slot_name FROM pg_replication_slots ORDER BY 1`,
+    DB,
+  );
   return r.rows.map((x: { o: string }) => x.o);
 }
 

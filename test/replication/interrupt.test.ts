@@ -37,13 +37,24 @@ async function expectSteady(active: 'blue' | 'green', n: number): Promise<void> 
   await waitConverged(pair);
 }
 
-const switchArgs = (op: string) => ['db', op, '--yes', '--json', ...(op === 'cutover' ? ['--skip-validation'] : []), '--on-switch', `printf %s "$BGMIG_ACTIVE" > ${pair.activeFile}`];
+const switchArgs = (op: string) => [
+  'db',
+  op,
+  '--yes',
+  '--json',
+  ...(op === 'cutover' ? ['--skip-validation'] : []),
+  '--on-switch',
+  `printf %s "$BGMIG_ACTIVE" > ${pair.activeFile}`,
+];
 
 describe('killed after each step, then recovered by a re-run', () => {
   let n = 0;
   // Alternating directions: each step is interrupted once in a cutover and once in a rollback.
   for (const step of SWITCH_STEPS) {
-    for (const [op, from, to] of [['cutover', 'blue', 'green'], ['rollback', 'green', 'blue']] as const) {
+    for (const [op, from, to] of [
+      ['cutover', 'blue', 'green'],
+      ['rollback', 'green', 'blue'],
+    ] as const) {
       it(`${op} killed after "${step}" is reported and finished by running ${op} again`, async () => {
         const killed = await bgmig(pair, switchArgs(op), { BGMIG_FAILPOINT: `after:${op}:${step}` });
         expect(killed.code, killed.stderr).toBe(128);

@@ -6,7 +6,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../harness/cli.js';
 import type { SyncRefreshReport, SyncStatusReport } from '../../src/replication/api.js';
-import { APP_USER, DB, activeOf, appCanWrite, appUrl, bgmig, parseJson, replicationObjects, rowsOf, startPair, startWriters, waitConverged, type Pair } from './helpers.js';
+import {
+  APP_USER,
+  DB,
+  activeOf,
+  appCanWrite,
+  appUrl,
+  bgmig,
+  parseJson,
+  replicationObjects,
+  rowsOf,
+  startPair,
+  startWriters,
+  waitConverged,
+  type Pair,
+} from './helpers.js';
 import pg from 'pg';
 
 let pair: Pair;
@@ -20,7 +34,15 @@ afterAll(async () => {
   await pair?.stop();
 });
 
-const switchArgs = (op: 'cutover' | 'rollback') => ['db', op, '--yes', '--json', ...(op === 'cutover' ? ['--skip-validation'] : []), '--on-switch', pair.onSwitch];
+const switchArgs = (op: 'cutover' | 'rollback') => [
+  'db',
+  op,
+  '--yes',
+  '--json',
+  ...(op === 'cutover' ? ['--skip-validation'] : []),
+  '--on-switch',
+  pair.onSwitch,
+];
 
 /** A migration run as the superuser on both sides (the passive side is fenced read-only: opt out, as an operator would). */
 async function both(sql: string): Promise<void> {
@@ -72,7 +94,10 @@ describe('scope drift after sync start', () => {
     const ok = await bgmig(pair, ['db', 'sync', 'refresh', '--yes', '--json']);
     expect(ok.code, ok.stderr).toBe(0);
     expect(parseJson<SyncRefreshReport>(ok)).toMatchObject({ added: ['public.audit_log'], recopied: [] });
-    expect(await rowsOf(pair.green, 'SELECT id, what FROM public.audit_log ORDER BY id')).toEqual([{ id: '1', what: 'a' }, { id: '2', what: 'b' }]);
+    expect(await rowsOf(pair.green, 'SELECT id, what FROM public.audit_log ORDER BY id')).toEqual([
+      { id: '1', what: 'a' },
+      { id: '2', what: 'b' },
+    ]);
   });
 
   it('the issue example: notification_sent created on both sides, 4 rows on blue → degraded, cutover refused, refresh, cutover has them', async () => {
@@ -84,7 +109,9 @@ describe('scope drift after sync start', () => {
       const st = await status();
       expect(st.code).toBe(3);
       expect(st.report.scope?.map((d) => [d.kind, d.table])).toEqual([['table_not_published', 'public.notification_sent']]);
-      expect(st.report.problems.join('\n')).toMatch(/table public\.notification_sent exists on both sides but is not replicated .* run `bgmig db sync refresh`/);
+      expect(st.report.problems.join('\n')).toMatch(
+        /table public\.notification_sent exists on both sides but is not replicated .* run `bgmig db sync refresh`/,
+      );
     }
     // validate (direct mode) warns about it too.
     const val = await bgmig(pair, ['validate']);
@@ -159,7 +186,8 @@ describe('scope drift after sync start', () => {
     await asApp('blue', `INSERT INTO public.seed (id, payload) SELECT g, 'p' || g FROM generate_series(1, 50) g`);
     const q = 'SELECT id, stamp::text FROM public.seed ORDER BY id';
     const until = Date.now() + 20_000;
-    while ((await rowsOf(pair.green, 'SELECT count(*)::int AS n FROM public.seed'))[0].n !== 50 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    while ((await rowsOf(pair.green, 'SELECT count(*)::int AS n FROM public.seed'))[0].n !== 50 && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 100));
     await both('ALTER TABLE public.seed ADD COLUMN stamp uuid DEFAULT gen_random_uuid()');
     expect(await rowsOf(pair.green, q)).not.toEqual(await rowsOf(pair.blue, q));
     // Nothing the scope can see (the column is carried from now on) …

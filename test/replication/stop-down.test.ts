@@ -26,8 +26,10 @@ describe('db sync stop with one side down', () => {
     expect(rep.dropped).toEqual({ subscriptions: [], slots: ['bgmig_sub_blue_to_green on blue'], publications: ['bgmig_pub_blue on blue'] });
     expect(rep.left).toEqual([
       {
-        side: 'green', object: 'subscription bgmig_sub_blue_to_green',
-        remove: 'ALTER SUBSCRIPTION bgmig_sub_blue_to_green DISABLE; ALTER SUBSCRIPTION bgmig_sub_blue_to_green SET (slot_name = NONE); DROP SUBSCRIPTION bgmig_sub_blue_to_green;',
+        side: 'green',
+        object: 'subscription bgmig_sub_blue_to_green',
+        remove:
+          'ALTER SUBSCRIPTION bgmig_sub_blue_to_green DISABLE; ALTER SUBSCRIPTION bgmig_sub_blue_to_green SET (slot_name = NONE); DROP SUBSCRIPTION bgmig_sub_blue_to_green;',
       },
     ]);
     expect(r.stderr).toContain('green could not be reached: 1 replication object(s) are left there');
@@ -36,7 +38,9 @@ describe('db sync stop with one side down', () => {
     // Asked again while green is still down: the same account (the journal keeps what is left), in human form.
     const human = await bgmig(pair, ['db', 'sync', 'stop', '--yes']);
     expect(human.code).toBe(1);
-    expect(human.stdout).toContain('Left on green (unreachable): subscription bgmig_sub_blue_to_green — when green is back run `bgmig db sync stop` again, or remove it there with: ALTER SUBSCRIPTION');
+    expect(human.stdout).toContain(
+      'Left on green (unreachable): subscription bgmig_sub_blue_to_green — when green is back run `bgmig db sync stop` again, or remove it there with: ALTER SUBSCRIPTION',
+    );
     // And status reports the stop as unfinished.
     const st = await bgmig(pair, ['db', 'sync', 'status']);
     expect(st.code).toBe(3);
@@ -57,7 +61,9 @@ describe('db sync stop with one side down', () => {
       ['blue', 'replication slot bgmig_sub_blue_to_green'],
       ['blue', 'publication bgmig_pub_blue'],
     ]);
-    expect(rep.left?.[0].remove).toBe("SELECT pg_drop_replication_slot('bgmig_sub_blue_to_green') FROM pg_replication_slots WHERE slot_name = 'bgmig_sub_blue_to_green';");
+    expect(rep.left?.[0].remove).toBe(
+      "SELECT pg_drop_replication_slot('bgmig_sub_blue_to_green') FROM pg_replication_slots WHERE slot_name = 'bgmig_sub_blue_to_green';",
+    );
     expect(r.stderr).toContain('a slot retains WAL until it is dropped');
     expect(await replicationObjects(pair.green)).toEqual([]);
     // green stays fenced: it no longer receives changes, so nobody may write to it.

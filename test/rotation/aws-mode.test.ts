@@ -28,7 +28,21 @@ import { type Captured, captureProcessOutput } from '../harness/capture.js';
 import { runBgmig } from '../harness/cli.js';
 import { type Moto, startMoto } from '../harness/moto.js';
 import { type PgServer, startPostgres } from '../harness/postgres.js';
-import { APP_USER, CapturedIo, afterEachApply, MASTER_USER, allPasswords, canLogin, context, makeServiceStable, passwordAt, primaryDeploymentId, setSecret, snapshotSecret, versionWith } from './helpers.js';
+import {
+  APP_USER,
+  CapturedIo,
+  afterEachApply,
+  MASTER_USER,
+  allPasswords,
+  canLogin,
+  context,
+  makeServiceStable,
+  passwordAt,
+  primaryDeploymentId,
+  setSecret,
+  snapshotSecret,
+  versionWith,
+} from './helpers.js';
 
 let moto: Moto;
 let fx: Fixture;
@@ -44,7 +58,12 @@ const seen = new Set<string>();
 /** The invoker a test injects: the event goes through JSON (as over the wire) to the real handler in-process. */
 function inProcessInvoker(): FunctionInvoker {
   const validator = makeValidatorHandler({
-    env: { [ValidatorEnv.BlueSecretArn]: fx.secretArn.blue, [ValidatorEnv.GreenSecretArn]: fx.secretArn.green, [ValidatorEnv.ArtifactsBucket]: fx.bucket, BGMIG_DB_SSL: 'disable' },
+    env: {
+      [ValidatorEnv.BlueSecretArn]: fx.secretArn.blue,
+      [ValidatorEnv.GreenSecretArn]: fx.secretArn.green,
+      [ValidatorEnv.ArtifactsBucket]: fx.bucket,
+      BGMIG_DB_SSL: 'disable',
+    },
     secrets: () => fx.clients.secrets,
   });
   const cutover = makeCutoverHandler({
@@ -111,7 +130,14 @@ beforeAll(async () => {
   for (const color of ['blue', 'green'] as const) {
     // Like Aurora's master user: may create roles and databases, not a superuser.
     await servers[color].sql(`CREATE ROLE ${MASTER_USER} LOGIN CREATEROLE CREATEDB PASSWORD '${scramVerifier(MASTER_PW[color])}'`);
-    await setSecret(fx, fx.secretArn[color], { username: MASTER_USER, password: MASTER_PW[color], engine: 'postgres', host: servers[color].host, port: servers[color].port, dbname: 'postgres' });
+    await setSecret(fx, fx.secretArn[color], {
+      username: MASTER_USER,
+      password: MASTER_PW[color],
+      engine: 'postgres',
+      host: servers[color].host,
+      port: servers[color].port,
+      dbname: 'postgres',
+    });
     await makeServiceStable(fx, color);
   }
   await setSecret(fx, fx.secretArn.app, { username: APP_USER, password: INITIAL_APP_PW, engine: 'postgres', dbname: 'app' });
@@ -136,7 +162,7 @@ afterAll(async () => {
 });
 
 describe('rotate-secret-manual --color in AWS mode: set through RDS, test through the validator function', () => {
-  it('rotates the blue master secret; the test step is the validator\'s connection check on the named version', async () => {
+  it("rotates the blue master secret; the test step is the validator's connection check on the named version", async () => {
     const before = await snapshotSecret(fx, fx.secretArn.blue);
     const oldId = versionWith(before, 'AWSCURRENT') ?? '';
     const io = new CapturedIo({ yes: true, verbose: true });
@@ -177,7 +203,9 @@ describe('rotate-secret-manual --color in AWS mode: set through RDS, test throug
     const err = await rotate({ color: 'blue', waitTimeout: '5s' }, io, { decorate: mirrorMaster('blue', interfere) }).catch((e: unknown) => e);
     expect((err as { exitCode?: number }).exitCode).toBe(ExitCode.Failure);
     expect((err as Error).message).toContain('rejected the pending password, so the rotation was rolled back');
-    expect(io.all).toMatch(/rejected the pending password \(Login with version [0-9a-f-]+ of the blue master secret failed — PostgreSQL rejected the credentials/);
+    expect(io.all).toMatch(
+      /rejected the pending password \(Login with version [0-9a-f-]+ of the blue master secret failed — PostgreSQL rejected the credentials/,
+    );
     const after = await snapshotSecret(fx, fx.secretArn.blue);
     expect(versionWith(after, 'AWSCURRENT')).toBe(currentId);
     expect(versionWith(after, 'AWSPENDING')).toBeUndefined();
@@ -195,15 +223,22 @@ describe('rotate-secret-manual in AWS mode when the function cannot run at the t
     const flaky: FunctionInvoker = {
       invoke: async (functionName, event) =>
         (event as { versionStage?: string }).versionStage === 'AWSPENDING'
-          ? { payload: JSON.stringify({ errorType: 'Runtime.ExitError', errorMessage: 'RequestId: 1 Error: Runtime exited with error: signal: killed' }), functionError: 'Unhandled' }
+          ? {
+              payload: JSON.stringify({ errorType: 'Runtime.ExitError', errorMessage: 'RequestId: 1 Error: Runtime exited with error: signal: killed' }),
+              functionError: 'Unhandled',
+            }
           : good.invoke(functionName, event),
     };
-    const err = await rotate({ color: 'blue', waitTimeout: '5s' }, new CapturedIo({ yes: true }), { invoker: flaky, decorate: mirrorMaster('blue') }).catch((e: unknown) => e);
+    const err = await rotate({ color: 'blue', waitTimeout: '5s' }, new CapturedIo({ yes: true }), { invoker: flaky, decorate: mirrorMaster('blue') }).catch(
+      (e: unknown) => e,
+    );
     const msg = (err as Error).message;
     expect((err as { exitCode?: number }).exitCode).toBe(ExitCode.Failure);
     expect(msg.split('\n')).toHaveLength(1);
     expect(msg).toMatch(
-      new RegExp(`^The validator function ${fx.outputs.ValidatorFunctionName} failed to run connection-check \\(Runtime\\.ExitError: RequestId: 1 Error: Runtime exited with error: signal: killed\\): see its CloudWatch logs \\(log-lambda-schema-validator-rota\\), then re-run the rotation \\(it resumes where it stopped\\); step 3 \\(test\\) could not run, and aurora-blue-rota may hold the pending password while AWSCURRENT has the old one: fix that and re-run`),
+      new RegExp(
+        `^The validator function ${fx.outputs.ValidatorFunctionName} failed to run connection-check \\(Runtime\\.ExitError: RequestId: 1 Error: Runtime exited with error: signal: killed\\): see its CloudWatch logs \\(log-lambda-schema-validator-rota\\), then re-run the rotation \\(it resumes where it stopped\\); step 3 \\(test\\) could not run, and aurora-blue-rota may hold the pending password while AWSCURRENT has the old one: fix that and re-run`,
+      ),
     );
     const mid = await snapshotSecret(fx, fx.secretArn.blue);
     const pendingId = versionWith(mid, 'AWSPENDING') ?? '';
@@ -276,7 +311,9 @@ describe('rotate-secret-manual --app in AWS mode: set and test through the cutov
       await holder.end();
     }
     expect((err as { exitCode?: number }).exitCode).toBe(ExitCode.Failure);
-    expect((err as Error).message).toMatch(/^Version [0-9a-f-]+ of the application secret was not applied \(db init failed on green .*lock timeout.*\): fix the cause and re-run the rotation, which uses the same version\.$/);
+    expect((err as Error).message).toMatch(
+      /^Version [0-9a-f-]+ of the application secret was not applied \(db init failed on green .*lock timeout.*\): fix the cause and re-run the rotation, which uses the same version\.$/,
+    );
     expect((err as Error).message.split('\n')).toHaveLength(1);
     const mid = await snapshotSecret(fx, fx.secretArn.app);
     expect(versionWith(mid, 'AWSCURRENT')).toBe(currentId);
@@ -307,7 +344,9 @@ describe('rotate-secret-manual in AWS mode with the production invoker (moto can
     const before = await snapshotSecret(fx, fx.secretArn.app);
     const err = await runRotate(context(fx, new CapturedIo({ yes: true }).io), { app: true }).catch((e: unknown) => e);
     expect((err as { exitCode?: number }).exitCode).toBe(ExitCode.Failure);
-    expect((err as Error).message).toBe(`The cutover function ${fx.outputs.CutoverFunctionName} does not exist: deploy the stack with this bgmig version (\`bgmig deploy\`).`);
+    expect((err as Error).message).toBe(
+      `The cutover function ${fx.outputs.CutoverFunctionName} does not exist: deploy the stack with this bgmig version (\`bgmig deploy\`).`,
+    );
     expect(await snapshotSecret(fx, fx.secretArn.app)).toEqual(before);
   });
 
@@ -349,7 +388,9 @@ describe('rotate-secret-manual in AWS mode with the production invoker (moto can
     const err = await runRotate(context(fx, new CapturedIo({ yes: true }).io), { color: 'blue' }).catch((e: unknown) => e);
     const msg = (err as Error).message;
     expect((err as { exitCode?: number }).exitCode).toBe(ExitCode.Failure);
-    expect(msg).toMatch(new RegExp(`^The validator function ${fx.outputs.ValidatorFunctionName} failed to run connection-check \\(Handled: error running docker`));
+    expect(msg).toMatch(
+      new RegExp(`^The validator function ${fx.outputs.ValidatorFunctionName} failed to run connection-check \\(Handled: error running docker`),
+    );
     expect(msg).toMatch(/: see its CloudWatch logs \(log-lambda-schema-validator-rota\), then re-run the rotation \(it resumes where it stopped\)\.$/);
     expect(msg.split('\n')).toHaveLength(1);
     expect(await snapshotSecret(fx, fx.secretArn.blue)).toEqual(before);

@@ -109,7 +109,15 @@ export class CapturedIo {
 }
 
 export function context(fx: Fixture, io: Io): CommandContext {
-  const globals: GlobalOptions = { suffix: fx.suffix, region: fx.region, endpointUrl: fx.env.AWS_ENDPOINT_URL, json: io.json, color: false, verbose: io.verbose, yes: io.yes };
+  const globals: GlobalOptions = {
+    suffix: fx.suffix,
+    region: fx.region,
+    endpointUrl: fx.env.AWS_ENDPOINT_URL,
+    json: io.json,
+    color: false,
+    verbose: io.verbose,
+    yes: io.yes,
+  };
   return makeContext(globals, io);
 }
 

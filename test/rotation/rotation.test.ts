@@ -52,7 +52,14 @@ beforeAll(async () => {
   for (const s of [blue, green]) await s.sql(`CREATE ROLE ${APP_USER} LOGIN PASSWORD '${INITIAL_APP_PW}'`);
   // A login that may not change other roles: the admin URL that makes "set" fail on one cluster only.
   await green.sql(`CREATE ROLE weak_admin LOGIN PASSWORD '${WEAK_PW}'`);
-  await setSecret(fx, fx.secretArn.blue, { username: MASTER_USER, password: INITIAL_MASTER_PW, engine: 'postgres', host: blue.host, port: blue.port, dbname: 'postgres' });
+  await setSecret(fx, fx.secretArn.blue, {
+    username: MASTER_USER,
+    password: INITIAL_MASTER_PW,
+    engine: 'postgres',
+    host: blue.host,
+    port: blue.port,
+    dbname: 'postgres',
+  });
   await setSecret(fx, fx.secretArn.app, { username: APP_USER, password: INITIAL_APP_PW, engine: 'postgres', dbname: 'postgres' });
   await makeServiceStable(fx, 'blue');
 });
@@ -73,7 +80,12 @@ afterAll(async () => {
 });
 
 /** Everything that must hold after a completed rotation of `secretId`, given the snapshot taken before it. */
-async function expectRotated(secretId: string, before: SecretSnapshot, servers: PgServer[], user: string): Promise<{ newVersion: string; newPassword: string }> {
+async function expectRotated(
+  secretId: string,
+  before: SecretSnapshot,
+  servers: PgServer[],
+  user: string,
+): Promise<{ newVersion: string; newPassword: string }> {
   const after = await snapshotSecret(fx, secretId);
   const oldVersion = versionWith(before, 'AWSCURRENT') ?? '';
   const newVersion = versionWith(after, 'AWSCURRENT') ?? '';
@@ -115,7 +127,9 @@ describe('rotate-secret-manual (direct mode, real executable)', () => {
     for (const format of [['--verbose'], ['--verbose', '--json']]) {
       const before = await snapshotSecret(fx, fx.secretArn.blue);
       const deploymentBefore = await primaryDeploymentId(fx, 'blue');
-      const res = await runBgmig(['rotate-secret-manual', '--suffix', fx.suffix, '--color', 'blue', '--db-url', blue.url(), '--yes', ...format], { env: fx.env });
+      const res = await runBgmig(['rotate-secret-manual', '--suffix', fx.suffix, '--color', 'blue', '--db-url', blue.url(), '--yes', ...format], {
+        env: fx.env,
+      });
       expect(res.stderr + res.stdout).not.toMatch(/^error:/m);
       expect(res.code).toBe(0);
       const { newVersion } = await expectRotated(fx.secretArn.blue, before, [blue], MASTER_USER);
@@ -139,7 +153,9 @@ describe('rotate-secret-manual (direct mode, real executable)', () => {
     const before = await snapshotSecret(fx, fx.secretArn.blue);
     const deploymentBefore = await primaryDeploymentId(fx, 'blue');
     const current = await passwordAt(fx, fx.secretArn.blue, versionWith(before, 'AWSCURRENT') ?? '', 'AWSCURRENT');
-    const res = await runBgmig(['rotate-secret-manual', '--suffix', fx.suffix, '--color', 'blue', '--db-url', blue.url(), '--dry-run', '--verbose'], { env: fx.env });
+    const res = await runBgmig(['rotate-secret-manual', '--suffix', fx.suffix, '--color', 'blue', '--db-url', blue.url(), '--dry-run', '--verbose'], {
+      env: fx.env,
+    });
     expect(res.code).toBe(0);
     expect(res.stdout).toContain('Dry run: nothing will be changed');
     expect(res.stdout).toContain('secretsmanager:GetRandomPassword');
@@ -202,7 +218,10 @@ describe('rotate-secret-manual killed for real', () => {
   it('SIGKILLed right after the set step, the next run finishes with exactly one new password', async () => {
     const before = await snapshotSecret(fx, fx.secretArn.blue);
     const env = { ...process.env, ...fx.env, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' };
-    const child = spawn(process.execPath, [BGMIG_BIN, 'rotate-secret-manual', '--suffix', fx.suffix, '--color', 'blue', '--db-url', blue.url(), '--yes'], { cwd: REPO_ROOT, env });
+    const child = spawn(process.execPath, [BGMIG_BIN, 'rotate-secret-manual', '--suffix', fx.suffix, '--color', 'blue', '--db-url', blue.url(), '--yes'], {
+      cwd: REPO_ROOT,
+      env,
+    });
     let out = '';
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
     child.stdout.on('data', (d: Buffer) => {
@@ -322,7 +341,9 @@ describe('rotate-secret-manual roll step', () => {
     await blue.sql(`CREATE ROLE green_master LOGIN CREATEROLE PASSWORD '${GREEN_INITIAL_PW}'`);
     await setSecret(fx, fx.secretArn.green, { username: 'green_master', password: GREEN_INITIAL_PW, engine: 'postgres', dbname: 'postgres' });
     const before = await snapshotSecret(fx, fx.secretArn.green);
-    const res = await runBgmig(['rotate-secret-manual', '--suffix', fx.suffix, '--color', 'green', '--db-url', blue.url(), '--yes', '--wait-timeout', '1s'], { env: fx.env });
+    const res = await runBgmig(['rotate-secret-manual', '--suffix', fx.suffix, '--color', 'green', '--db-url', blue.url(), '--yes', '--wait-timeout', '1s'], {
+      env: fx.env,
+    });
     expect(res.code).toBe(ExitCode.Failure);
     expect(res.stderr).toContain('svc-green-rot did not become stable within 1.0 s');
     const mid = await snapshotSecret(fx, fx.secretArn.green);
@@ -343,7 +364,10 @@ describe('rotate-secret-manual --app (both clusters, both services)', () => {
   it('rotates the application secret on both databases and rolls both services', async () => {
     const before = await snapshotSecret(fx, fx.secretArn.app);
     const deployments = [await primaryDeploymentId(fx, 'blue'), await primaryDeploymentId(fx, 'green')];
-    const res = await runBgmig(['rotate-secret-manual', '--suffix', fx.suffix, '--app', '--blue-url', blue.url(), '--green-url', green.url(), '--yes', '--verbose'], { env: fx.env });
+    const res = await runBgmig(
+      ['rotate-secret-manual', '--suffix', fx.suffix, '--app', '--blue-url', blue.url(), '--green-url', green.url(), '--yes', '--verbose'],
+      { env: fx.env },
+    );
     expect(res.code).toBe(0);
     await expectRotated(fx.secretArn.app, before, [blue, green], APP_USER);
     expect(await primaryDeploymentId(fx, 'blue')).not.toBe(deployments[0]);
@@ -356,7 +380,9 @@ describe('rotate-secret-manual --app (both clusters, both services)', () => {
     const currentId = versionWith(before, 'AWSCURRENT') ?? '';
     const current = await passwordAt(fx, fx.secretArn.app, currentId, 'AWSCURRENT');
     const weakGreen = green.url('postgres', 'weak_admin', WEAK_PW);
-    const res = await runBgmig(['rotate-secret-manual', '--suffix', fx.suffix, '--app', '--blue-url', blue.url(), '--green-url', weakGreen, '--yes'], { env: fx.env });
+    const res = await runBgmig(['rotate-secret-manual', '--suffix', fx.suffix, '--app', '--blue-url', blue.url(), '--green-url', weakGreen, '--yes'], {
+      env: fx.env,
+    });
     expect(res.code).toBe(ExitCode.Failure);
     expect(res.stderr).toContain('Setting the password on aurora-green-rot failed');
     expect(res.stderr).toContain('aurora-blue-rot got the AWSCURRENT password back');
@@ -369,7 +395,9 @@ describe('rotate-secret-manual --app (both clusters, both services)', () => {
     expectNoSecret(res.stdout + res.stderr, [...allPasswords(after), WEAK_PW, blue.password]);
 
     // With a capable admin on green the same pending password completes the rotation.
-    const ok = await runBgmig(['rotate-secret-manual', '--suffix', fx.suffix, '--app', '--blue-url', blue.url(), '--green-url', green.url(), '--yes'], { env: fx.env });
+    const ok = await runBgmig(['rotate-secret-manual', '--suffix', fx.suffix, '--app', '--blue-url', blue.url(), '--green-url', green.url(), '--yes'], {
+      env: fx.env,
+    });
     if (ok.code !== 0) console.error(ok.stderr);
     expect(ok.code).toBe(0);
     const { newVersion } = await expectRotated(fx.secretArn.app, before, [blue, green], APP_USER);

@@ -40,7 +40,12 @@ describe('AWS error reading', () => {
     expect(isAwsError(e, 'TooManyRequestsException', 'ResourceNotFoundException')).toBe(true);
     expect(isAwsError(e, 'TooManyRequestsException')).toBe(false);
     for (const v of [undefined, null, 'ResourceNotFoundException', 42, { name: 7 }, { $metadata: { httpStatusCode: '404' } }]) {
-      expect({ v, name: awsErrorName(v), status: awsHttpStatus(v), is: isAwsError(v, 'ResourceNotFoundException') }).toEqual({ v, name: undefined, status: undefined, is: false });
+      expect({ v, name: awsErrorName(v), status: awsHttpStatus(v), is: isAwsError(v, 'ResourceNotFoundException') }).toEqual({
+        v,
+        name: undefined,
+        status: undefined,
+        is: false,
+      });
     }
     expect(awsHttpStatus(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toBeUndefined();
   });
@@ -58,7 +63,9 @@ describe('Lambda environment', () => {
       }
       expect(err).toBeInstanceOf(BgmigError);
       expect((err as BgmigError).exitCode).toBe(ExitCode.Failure);
-      expect((err as BgmigError).message).toBe('The cutover function has no ARTIFACTS_BUCKET environment variable: redeploy the stack with this bgmig version.');
+      expect((err as BgmigError).message).toBe(
+        'The cutover function has no ARTIFACTS_BUCKET environment variable: redeploy the stack with this bgmig version.',
+      );
     }
   });
 });

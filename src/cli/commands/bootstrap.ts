@@ -19,7 +19,8 @@ const POLICY_ARN_RE = /^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/[\w+=,.@/-]+$/;
 /** --execution-policy values: IAM managed-policy ARNs (exit 2 otherwise, before anything is called). */
 export function validateExecutionPolicies(arns: string[]): string[] {
   for (const a of arns) {
-    if (!POLICY_ARN_RE.test(a)) throw badInput(`--execution-policy must be an IAM managed-policy ARN like arn:aws:iam::aws:policy/AdministratorAccess, got "${a}".`);
+    if (!POLICY_ARN_RE.test(a))
+      throw badInput(`--execution-policy must be an IAM managed-policy ARN like arn:aws:iam::aws:policy/AdministratorAccess, got "${a}".`);
   }
   return arns;
 }
@@ -61,5 +62,7 @@ Example:
   $ bgmig bootstrap --region eu-west-1 --profile prod-admin
   $ bgmig bootstrap --region eu-west-1 --execution-policy arn:aws:iam::111122223333:policy/bgmig-deploy`,
     )
-    .action(action<{ executionPolicy?: string[] }>(async (ctx, o) => runBootstrap(ctx, { executionPolicies: validateExecutionPolicies(o.executionPolicy ?? []) })));
+    .action(
+      action<{ executionPolicy?: string[] }>(async (ctx, o) => runBootstrap(ctx, { executionPolicies: validateExecutionPolicies(o.executionPolicy ?? []) })),
+    );
 }

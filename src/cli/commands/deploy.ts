@@ -13,7 +13,17 @@ import { addStackOptions, stackConfigFromOptions, type StackOptionValues, unwrap
 import { action } from '../context.js';
 import { checkOutputFile, noEffect } from '../flag-rules.js';
 import { decideEnvironment, isEnvironment, resolveStackOptions } from '../settings.js';
-import { blockedReason, CDK_CHANGE_SET, deleteEmptyStack, deleteLeftoverChangeSet, findStack, isUnexecutedChangeSet, notDeployedReason, REVIEW_IN_PROGRESS, type StackInfo } from '../stack.js';
+import {
+  blockedReason,
+  CDK_CHANGE_SET,
+  deleteEmptyStack,
+  deleteLeftoverChangeSet,
+  findStack,
+  isUnexecutedChangeSet,
+  notDeployedReason,
+  REVIEW_IN_PROGRESS,
+  type StackInfo,
+} from '../stack.js';
 import { parseRequireApproval, type RequireApproval, ToolkitIoHost } from '../toolkit-io.js';
 import {
   callerAccount,
@@ -80,9 +90,17 @@ export async function runDeploy(opts: DeployOptions, deps: ToolkitDeps): Promise
   const blocked = existing ? blockedReason(existing) : undefined;
   if (blocked) throw new BgmigError(blocked, ExitCode.Failure);
   if (existing && /_IN_PROGRESS$/.test(existing.status)) {
-    throw new BgmigError(`Stack ${existing.name} is ${existing.status}: wait for it to finish (\`bgmig status --watch --until healthy\`), then deploy again.`, ExitCode.Refused);
+    throw new BgmigError(
+      `Stack ${existing.name} is ${existing.status}: wait for it to finish (\`bgmig status --watch --until healthy\`), then deploy again.`,
+      ExitCode.Refused,
+    );
   }
-  config = withDeployedEnvironment(config, existing, { explicit: opts.explicitEnvironment ?? opts.stack.environment !== undefined, allowChange: opts.changeEnvironment ?? false }, io);
+  config = withDeployedEnvironment(
+    config,
+    existing,
+    { explicit: opts.explicitEnvironment ?? opts.stack.environment !== undefined, allowChange: opts.changeEnvironment ?? false },
+    io,
+  );
   config = await withLiveState(aws, io, config, existing);
 
   await prepareToolkitEnvironment(aws);
@@ -160,11 +178,18 @@ export async function runDeploy(opts: DeployOptions, deps: ToolkitDeps): Promise
  * The environment to synthesize for `existing` (src/cli/settings.ts decideEnvironment): keeps a deployed stack's
  * environment unless the operator stated one, refuses to weaken prod without --change-environment (exit 3).
  */
-export function withDeployedEnvironment(config: StackConfig, existing: StackInfo | undefined, o: { explicit: boolean; allowChange: boolean }, io: ToolkitDeps['io']): StackConfig {
+export function withDeployedEnvironment(
+  config: StackConfig,
+  existing: StackInfo | undefined,
+  o: { explicit: boolean; allowChange: boolean },
+  io: ToolkitDeps['io'],
+): StackConfig {
   const raw = existing?.outputs[OutputKey.Environment];
   const deployed = isEnvironment(raw) ? raw : undefined;
   if (existing && deployed === undefined && !o.explicit) {
-    io.warn(`${existing.name} does not say which environment it was deployed as (no ${OutputKey.Environment} output): deploying as ${config.environment}; state --environment to be sure.`);
+    io.warn(
+      `${existing.name} does not say which environment it was deployed as (no ${OutputKey.Environment} output): deploying as ${config.environment}; state --environment to be sure.`,
+    );
   }
   const d = decideEnvironment({ deployed, requested: config.environment, explicit: o.explicit, allowChange: o.allowChange, stack: existing?.name ?? '' });
   if (d.note) io.info(d.note);
@@ -188,7 +213,9 @@ export async function cleanUpUndeployed(aws: ToolkitDeps['aws'], suffix: string,
     if (await deleteLeftoverChangeSet(aws, now.name)) return `removed the unexecuted change set ${CDK_CHANGE_SET} from ${now.name}`;
     return '';
   } catch (e) {
-    io.warn(`could not check for a leftover change set after the deploy stopped (${e instanceof Error ? e.message : String(e)}): \`bgmig status\` names the stack's state.`);
+    io.warn(
+      `could not check for a leftover change set after the deploy stopped (${e instanceof Error ? e.message : String(e)}): \`bgmig status\` names the stack's state.`,
+    );
     return '';
   }
 }
@@ -214,7 +241,9 @@ Example:
       --certificate-arn arn:aws:acm:us-east-1:111122223333:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab`,
     )
     .action(
-      action<StackOptionValues & { settings?: string; requireApproval: string; outputsFile?: string; method: DeploymentMethodName; changeEnvironment: boolean }>(async (ctx, o) => {
+      action<
+        StackOptionValues & { settings?: string; requireApproval: string; outputsFile?: string; method: DeploymentMethodName; changeEnvironment: boolean }
+      >(async (ctx, o) => {
         const requireApproval = parseRequireApproval(o.requireApproval);
         const outputsFile = o.outputsFile !== undefined ? checkOutputFile(o.outputsFile, '--outputs-file') : undefined;
         // Only when asked for: the default level with --yes is the ordinary non-interactive deploy.
@@ -224,7 +253,15 @@ Example:
         const suffix = ctx.suffix();
         const { values, explicit } = resolveStackOptions(cmd, o, suffix, ctx.aws.region, (t) => ctx.io.info(t));
         return runDeploy(
-          { suffix, stack: values, explicitEnvironment: explicit.has('environment'), changeEnvironment: o.changeEnvironment, requireApproval, outputsFile, method: o.method },
+          {
+            suffix,
+            stack: values,
+            explicitEnvironment: explicit.has('environment'),
+            changeEnvironment: o.changeEnvironment,
+            requireApproval,
+            outputsFile,
+            method: o.method,
+          },
           ctx,
         );
       }),

@@ -34,23 +34,27 @@ export async function protections(aws: AwsClients, stack: StackInfo): Promise<st
   const { DescribeDBClustersCommand } = await import('@aws-sdk/client-rds');
   const found: string[] = [];
   const clusters = await Promise.all(
-      COLORS.map(async (c) => {
-        const id = optionalOutput(stack, ColorOutputKey[c].clusterIdentifier);
-        if (!id) return undefined;
-        try {
-          return (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id }))).DBClusters?.[0];
-        } catch (e) {
-          if (isAwsError(e, 'DBClusterNotFoundFault')) return undefined;
-          throw e;
-        }
-      }),
+    COLORS.map(async (c) => {
+      const id = optionalOutput(stack, ColorOutputKey[c].clusterIdentifier);
+      if (!id) return undefined;
+      try {
+        return (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id }))).DBClusters?.[0];
+      } catch (e) {
+        if (isAwsError(e, 'DBClusterNotFoundFault')) return undefined;
+        throw e;
+      }
+    }),
   );
   if (stack.terminationProtection) {
-    found.push(`stack ${stack.name} has termination protection (aws cloudformation update-termination-protection --no-enable-termination-protection --stack-name ${stack.name})`);
+    found.push(
+      `stack ${stack.name} has termination protection (aws cloudformation update-termination-protection --no-enable-termination-protection --stack-name ${stack.name})`,
+    );
   }
   for (const c of clusters) {
     if (c?.DeletionProtection) {
-      found.push(`cluster ${c.DBClusterIdentifier} has deletion protection (aws rds modify-db-cluster --db-cluster-identifier ${c.DBClusterIdentifier} --no-deletion-protection)`);
+      found.push(
+        `cluster ${c.DBClusterIdentifier} has deletion protection (aws rds modify-db-cluster --db-cluster-identifier ${c.DBClusterIdentifier} --no-deletion-protection)`,
+      );
     }
   }
   return found;

@@ -12,7 +12,15 @@ import { addStackOptions, stackConfigFromOptions, type StackOptionValues, unwrap
 import { action } from '../context.js';
 import { findStack, notDeployedReason } from '../stack.js';
 import { ToolkitIoHost } from '../toolkit-io.js';
-import { defaultAssemblyFactory, defaultToolkitFactory, prepareToolkitEnvironment, toolkitFailure, type ToolkitDeps, withLiveState, withOutdir } from '../toolkit-session.js';
+import {
+  defaultAssemblyFactory,
+  defaultToolkitFactory,
+  prepareToolkitEnvironment,
+  toolkitFailure,
+  type ToolkitDeps,
+  withLiveState,
+  withOutdir,
+} from '../toolkit-session.js';
 
 export interface DiffCommandOptions {
   suffix: string;
@@ -43,7 +51,12 @@ export async function runDiff(opts: DiffCommandOptions, deps: ToolkitDeps): Prom
     existing = undefined;
   }
   try {
-    config = withDeployedEnvironment(config, existing, { explicit: opts.explicitEnvironment ?? opts.stack.environment !== undefined, allowChange: opts.changeEnvironment ?? false }, io);
+    config = withDeployedEnvironment(
+      config,
+      existing,
+      { explicit: opts.explicitEnvironment ?? opts.stack.environment !== undefined, allowChange: opts.changeEnvironment ?? false },
+      io,
+    );
   } catch (e) {
     // deploy would refuse this: say so, and show the diff against what deploy would keep.
     if (!(e instanceof BgmigError) || e.exitCode !== ExitCode.Refused || !existing) throw e;
@@ -58,13 +71,18 @@ export async function runDiff(opts: DiffCommandOptions, deps: ToolkitDeps): Prom
   const { DiffMethod, StackSelectionStrategy } = await import('@aws-cdk/toolkit-lib');
 
   // Synthesis with CDK's template validation takes 5–8 s before the comparison: say what is happening.
-  io.waiting(`Synthesizing ${stackName} (with CDK template validation, about 8 s) and comparing it with ${existing ? 'the deployed template' : 'an empty stack'}…`);
+  io.waiting(
+    `Synthesizing ${stackName} (with CDK template validation, about 8 s) and comparing it with ${existing ? 'the deployed template' : 'an empty stack'}…`,
+  );
   const diffs = await withOutdir(async (outdir) => {
     const toolkit = await createToolkit(ioHost);
     const cx = await assembly(toolkit, config, { outdir });
     try {
       // Template comparison: no change set is created, so diff needs only read access and no bootstrap.
-      return await toolkit.diff(cx, { stacks: { strategy: StackSelectionStrategy.PATTERN_MUST_MATCH_SINGLE, patterns: [stackName] }, method: DiffMethod.TemplateOnly() });
+      return await toolkit.diff(cx, {
+        stacks: { strategy: StackSelectionStrategy.PATTERN_MUST_MATCH_SINGLE, patterns: [stackName] },
+        method: DiffMethod.TemplateOnly(),
+      });
     } catch (e) {
       throw toolkitFailure(unwrapSynthError(e), 'Diff', stackName);
     }

@@ -60,7 +60,10 @@ export const URL_ENV = { dbUrl: 'BGMIG_DB_URL', blueUrl: 'BGMIG_BLUE_URL', green
  * `green=URL`, in any order. Blank lines are ignored. Exit 2 with one sentence on anything else — never echoing a URL.
  */
 export function parseStdinUrls(text: string, app: boolean): Pick<RotateOptions, UrlOption> {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   if (!app) {
     if (lines.length !== 1 || /^(blue|green)=/.test(lines[0] ?? '')) {
       throw badInput(`--urls-stdin for a colour's master secret reads exactly one admin URL line from standard input, got ${lines.length} line(s).`);
@@ -76,7 +79,9 @@ export function parseStdinUrls(text: string, app: boolean): Pick<RotateOptions, 
     out[key] = m[2];
   }
   if (out.blueUrl === undefined || out.greenUrl === undefined) {
-    throw badInput(`--urls-stdin with --app needs both blue=URL and green=URL on standard input (the ${out.blueUrl === undefined ? 'blue' : 'green'} one is missing).`);
+    throw badInput(
+      `--urls-stdin with --app needs both blue=URL and green=URL on standard input (the ${out.blueUrl === undefined ? 'blue' : 'green'} one is missing).`,
+    );
   }
   return out;
 }
@@ -119,13 +124,16 @@ export function resolveOptions(given: RotateOptions): Resolved {
   const wait = { timeoutMs, pollMs: Math.min(10_000, Math.max(200, Math.round(timeoutMs / 20))) };
   if (o.app) {
     if (o.color !== undefined) throw badInput('--app rotates the application secret used by both colours: drop --color.');
-    if (o.dbUrl !== undefined) throw badInput('--app applies the password on both clusters: pass --blue-url and --green-url instead of --db-url (or neither, for AWS mode).');
+    if (o.dbUrl !== undefined)
+      throw badInput('--app applies the password on both clusters: pass --blue-url and --green-url instead of --db-url (or neither, for AWS mode).');
     // AWS mode: the cutover function (the one thing in AWS that reaches both clusters' SQL) sets and tests it.
     if (o.blueUrl === undefined && o.greenUrl === undefined) return { kind: { app: true }, mode: 'aws', wait, urls: {} };
-    if (o.blueUrl === undefined || o.greenUrl === undefined) throw badInput('--app needs both --blue-url and --green-url (both clusters change together), or neither for AWS mode.');
+    if (o.blueUrl === undefined || o.greenUrl === undefined)
+      throw badInput('--app needs both --blue-url and --green-url (both clusters change together), or neither for AWS mode.');
     return { kind: { app: true }, mode: 'direct', wait, urls: { blueUrl: o.blueUrl, greenUrl: o.greenUrl } };
   }
-  if (o.blueUrl !== undefined || o.greenUrl !== undefined) throw badInput('--blue-url/--green-url belong to --app; for a colour\'s master secret pass --db-url.');
+  if (o.blueUrl !== undefined || o.greenUrl !== undefined)
+    throw badInput("--blue-url/--green-url belong to --app; for a colour's master secret pass --db-url.");
   const color = validateColor(o.color, '--color');
   return { kind: { app: false, color }, mode: o.dbUrl !== undefined ? 'direct' : 'aws', wait, urls: { dbUrl: o.dbUrl } };
 }
@@ -154,14 +162,24 @@ export async function runRotate(ctx: CommandContext, o: RotateOptions, deps: Rot
       rerun += ' --blue-url URL --green-url URL';
       databases = (['blue', 'green'] as const).map((c) => {
         const admin = parseDbUrl(c === 'blue' ? (r.urls.blueUrl ?? '') : (r.urls.greenUrl ?? ''), `--${c}-url`);
-        return { name: n.auroraCluster(c), applier: new SqlPasswordApplier(admin, n.auroraCluster(c)), tester: new DirectLoginTester(admin, n.auroraCluster(c)) };
+        return {
+          name: n.auroraCluster(c),
+          applier: new SqlPasswordApplier(admin, n.auroraCluster(c)),
+          tester: new DirectLoginTester(admin, n.auroraCluster(c)),
+        };
       });
     } else {
       // One call changes both clusters (both or neither, inside the function), so they are one side here.
       const functionName = output(stack, OutputKey.CutoverFunctionName);
       const clusters = `${output(stack, OutputKey.BlueClusterIdentifier)} and ${output(stack, OutputKey.GreenClusterIdentifier)}`;
       const executor = remoteExecutorFor(ctx.aws, stack, n.suffix, invoker, rotationCutoverAdvice(n.cutoverLogGroup));
-      databases = [{ name: clusters, applier: new CutoverAppPasswordApplier(executor, functionName, clusters), tester: new CutoverAppLoginTester(executor, functionName, clusters) }];
+      databases = [
+        {
+          name: clusters,
+          applier: new CutoverAppPasswordApplier(executor, functionName, clusters),
+          tester: new CutoverAppLoginTester(executor, functionName, clusters),
+        },
+      ];
     }
   } else {
     const color = r.kind.color;
@@ -246,11 +264,16 @@ export function register(program: Command): void {
     .option('--color <color>', "rotate this colour's master secret (blue|green)")
     .option('--app', 'rotate the application secret on both clusters and roll both services', false)
     .addOption(
-      new Option('--db-url <url>', "direct mode: admin URL of the colour's database (set with ALTER ROLE, test by logging in); without it the RDS API sets and the validator function tests").env(
-        URL_ENV.dbUrl,
+      new Option(
+        '--db-url <url>',
+        "direct mode: admin URL of the colour's database (set with ALTER ROLE, test by logging in); without it the RDS API sets and the validator function tests",
+      ).env(URL_ENV.dbUrl),
+    )
+    .addOption(
+      new Option('--blue-url <url>', 'direct mode with --app: admin URL of the blue database (without both URLs the cutover function sets and tests)').env(
+        URL_ENV.blueUrl,
       ),
     )
-    .addOption(new Option('--blue-url <url>', 'direct mode with --app: admin URL of the blue database (without both URLs the cutover function sets and tests)').env(URL_ENV.blueUrl))
     .addOption(new Option('--green-url <url>', 'direct mode with --app: admin URL of the green database').env(URL_ENV.greenUrl))
     .option('--urls-stdin', 'read the admin URL from standard input (with --app two lines: blue=URL and green=URL)', false)
     .option('--dry-run', 'print the plan with every API call; change nothing', false)
@@ -286,7 +309,12 @@ arguments (\`ps\` and shell history show arguments). BGMIG_BLUE_URL/BGMIG_GREEN_
         let urls: Pick<RotateOptions, UrlOption> = {};
         if (opts.urlsStdin) {
           exclusive(
-            [{ flag: '--urls-stdin', value: true }, ...(['dbUrl', 'blueUrl', 'greenUrl'] as const).filter((k) => sources[k] === 'cli').map((k) => ({ flag: `--${k.replace('Url', '-url')}`, value: opts[k] }))],
+            [
+              { flag: '--urls-stdin', value: true },
+              ...(['dbUrl', 'blueUrl', 'greenUrl'] as const)
+                .filter((k) => sources[k] === 'cli')
+                .map((k) => ({ flag: `--${k.replace('Url', '-url')}`, value: opts[k] })),
+            ],
             'give the URLs one way.',
           );
           if (ctx.io.streams.stdin.isTTY) throw badInput('--urls-stdin reads the admin URL(s) from standard input: pipe them in (see the examples in --help).');

@@ -47,7 +47,7 @@ export interface StatusSnapshot {
   targets: Partial<Record<Color, TargetHealthSummary>>;
   alarms: Partial<Record<Color, AlarmState[]>>;
   database: DatabaseSection;
-  validation?: Pick<ValidationReport, 'verdict' | 'generatedAt'> & { differences: number; breaking: number; rollback: string } | undefined;
+  validation?: (Pick<ValidationReport, 'verdict' | 'generatedAt'> & { differences: number; breaking: number; rollback: string }) | undefined;
   /** Sections that could not be read (each one sentence). */
   /** A running rollout and whether the rollback guard is armed (src/rollout/status-section.ts). */
   rollout?: RolloutSection | undefined;
@@ -147,7 +147,10 @@ export async function readStatus(aws: AwsClients, suffix: string, opts: ReadStat
 
   const degraded: string[] = [];
   if (FAILED_STACK.test(stack.status)) degraded.push(`stack ${stack.name} is ${stack.status}`);
-  for (const [color, th] of [['blue', blueTargets], ['green', greenTargets]] as const) {
+  for (const [color, th] of [
+    ['blue', blueTargets],
+    ['green', greenTargets],
+  ] as const) {
     if (th && th.unhealthy > 0) degraded.push(`${th.unhealthy} unhealthy ${color} target(s)`);
     // A color that takes traffic but has nothing healthy drops requests.
     if (th && weights && weights[color] > 0 && th.healthy === 0) degraded.push(`${color} takes ${weights[color]} % of traffic but has no healthy target`);
@@ -170,7 +173,14 @@ export async function readStatus(aws: AwsClients, suffix: string, opts: ReadStat
       ? (() => {
           // The one reading of a report shared with promote and db cutover (src/cli/validation.ts).
           const v = schemaVerdict(report);
-          return { verdict: report.verdict, generatedAt: report.generatedAt, differences: report.differences.length, breaking: v.totals.breaking, rollback: v.rollback === 'incompatible' ? `blocked (${v.blockers?.length ?? 0} blocker(s))` : v.rollback === 'compatible' ? 'possible' : 'not judged' };
+          return {
+            verdict: report.verdict,
+            generatedAt: report.generatedAt,
+            differences: report.differences.length,
+            breaking: v.totals.breaking,
+            rollback:
+              v.rollback === 'incompatible' ? `blocked (${v.blockers?.length ?? 0} blocker(s))` : v.rollback === 'compatible' ? 'possible' : 'not judged',
+          };
         })()
       : undefined,
     rollout,
@@ -186,7 +196,11 @@ export function renderStatus(s: StatusSnapshot, io: Io): string {
   const paint = { blue: st.blue, green: st.green };
   const stateColor = (state: string) => (state === 'OK' ? st.green(state) : state === 'ALARM' ? st.red(state) : st.yellow(state));
   const lines: string[] = [];
-  const stackState = FAILED_STACK.test(s.stack.status) ? st.red(s.stack.status) : s.stack.status.endsWith('_COMPLETE') ? st.green(s.stack.status) : st.yellow(s.stack.status);
+  const stackState = FAILED_STACK.test(s.stack.status)
+    ? st.red(s.stack.status)
+    : s.stack.status.endsWith('_COMPLETE')
+      ? st.green(s.stack.status)
+      : st.yellow(s.stack.status);
   lines.push(`${st.bold(s.stack.name)}  ${stackState}${s.stack.lastUpdated ? st.dim(`  (updated ${s.stack.lastUpdated})`) : ''}`);
   lines.push(`Traffic     ${s.weights ? weightBar(s.weights, paint) : st.red(`unavailable: ${s.errors.weights ?? s.errors.traffic ?? 'not read'}`)}`);
   COLORS.forEach((c, i) => {
@@ -209,7 +223,9 @@ export function renderStatus(s: StatusSnapshot, io: Io): string {
   });
   // Database section: the active database, both clusters, live replication.
   const db = s.database;
-  lines.push(`Database    ${db.active ? `both colours use the ${db.active.color} database (${db.active.clusterIdentifier})` : s.errors['database.active'] ? st.red(`active database unknown: ${s.errors['database.active']}`) : 'active database not recorded'}`);
+  lines.push(
+    `Database    ${db.active ? `both colours use the ${db.active.color} database (${db.active.clusterIdentifier})` : s.errors['database.active'] ? st.red(`active database unknown: ${s.errors['database.active']}`) : 'active database not recorded'}`,
+  );
   for (const c of db.clusters) {
     const status = c.status === 'available' ? st.green(c.status) : st.yellow(c.status);
     lines.push(`            ${c.color.padEnd(5)} ${c.identifier}  ${status}${c.endpoint ? `  ${c.endpoint}:${c.port ?? 5432}` : ''}`);
@@ -320,7 +336,15 @@ Example:
         if (o.watch) process.once('SIGINT', onSigint);
         try {
           return await runStatus(
-            { suffix, watch: w.watch, intervalSeconds: w.intervalMs / 1000, until: w.until, timeoutMs: w.timeoutMs, signal: ac.signal, replication: o.replication },
+            {
+              suffix,
+              watch: w.watch,
+              intervalSeconds: w.intervalMs / 1000,
+              until: w.until,
+              timeoutMs: w.timeoutMs,
+              signal: ac.signal,
+              replication: o.replication,
+            },
             ctx,
           );
         } finally {

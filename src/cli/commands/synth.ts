@@ -7,7 +7,17 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { StackConfig } from '../../core/config.js';
 import { names } from '../../core/naming.js';
-import { type StackOptionValues, addStackOptions, assemblySource, checkSynthResult, createToolkit, ioHostTo, stackConfigFromOptions, templatePath, unwrapSynthError } from '../cdk.js';
+import {
+  type StackOptionValues,
+  addStackOptions,
+  assemblySource,
+  checkSynthResult,
+  createToolkit,
+  ioHostTo,
+  stackConfigFromOptions,
+  templatePath,
+  unwrapSynthError,
+} from '../cdk.js';
 import { type CommandContext, action } from '../context.js';
 import { checkOutputDir, noEffect } from '../flag-rules.js';
 import { resolveStackOptions } from '../settings.js';

@@ -45,17 +45,32 @@ export const REPLICATION_PARAMETERS: Record<string, string> = {
 
 /** Nominal memory (GiB) of the instance classes bgmig knows; Aurora PostgreSQL derives max_connections from it. */
 const INSTANCE_MEMORY_GIB: Record<string, number> = {
-  'db.t4g.medium': 4, 'db.t4g.large': 8, 'db.t3.medium': 4, 'db.t3.large': 8,
-  'db.r6g.large': 16, 'db.r6g.xlarge': 32, 'db.r6g.2xlarge': 64, 'db.r6g.4xlarge': 128,
-  'db.r7g.large': 16, 'db.r7g.xlarge': 32, 'db.r7g.2xlarge': 64, 'db.r7g.4xlarge': 128,
-  'db.r6i.large': 16, 'db.r6i.xlarge': 32, 'db.r6i.2xlarge': 64, 'db.r5.large': 16, 'db.r5.xlarge': 32,
+  'db.t4g.medium': 4,
+  'db.t4g.large': 8,
+  'db.t3.medium': 4,
+  'db.t3.large': 8,
+  'db.r6g.large': 16,
+  'db.r6g.xlarge': 32,
+  'db.r6g.2xlarge': 64,
+  'db.r6g.4xlarge': 128,
+  'db.r7g.large': 16,
+  'db.r7g.xlarge': 32,
+  'db.r7g.2xlarge': 64,
+  'db.r7g.4xlarge': 128,
+  'db.r6i.large': 16,
+  'db.r6i.xlarge': 32,
+  'db.r6i.2xlarge': 64,
+  'db.r5.large': 16,
+  'db.r5.xlarge': 32,
 };
 
 /** Aurora PostgreSQL's default max_connections: LEAST(DBInstanceClassMemory / 9531392, 5000). */
 export function maxConnections(instanceClass: string): number {
   const gib = INSTANCE_MEMORY_GIB[instanceClass];
   if (gib === undefined) {
-    throw failure(`No max_connections figure for instance class ${instanceClass}: use one of ${Object.keys(INSTANCE_MEMORY_GIB).join(', ')} or add it to INSTANCE_MEMORY_GIB in src/infra/constructs/database.ts.`);
+    throw failure(
+      `No max_connections figure for instance class ${instanceClass}: use one of ${Object.keys(INSTANCE_MEMORY_GIB).join(', ')} or add it to INSTANCE_MEMORY_GIB in src/infra/constructs/database.ts.`,
+    );
   }
   return Math.min(Math.floor((gib * 1024 ** 3) / 9531392), 5000);
 }
@@ -282,4 +297,3 @@ export function grantStageSecret(grantee: iam.IGrantable, secrets: secretsmanage
     keys.grantUse('secrets', grantee, { encrypt: true }),
   );
 }
-

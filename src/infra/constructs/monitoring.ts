@@ -107,9 +107,7 @@ export class Monitoring extends Construct {
         });
         if (this.topic) alarm.addAlarmAction(new actions.SnsAction(this.topic));
         perKind[kind] = alarm;
-        widgets[c].push(
-          new cloudwatch.AlarmWidget({ title: `${c}: ${describe[kind]}`, alarm, width: 12, height: 5 }),
-        );
+        widgets[c].push(new cloudwatch.AlarmWidget({ title: `${c}: ${describe[kind]}`, alarm, width: 12, height: 5 }));
       }
       alarms[c] = perKind;
     }
@@ -120,8 +118,10 @@ export class Monitoring extends Construct {
       new cloudwatch.TextWidget({ markdown: '## blue', width: 12, height: 1 }),
       new cloudwatch.TextWidget({ markdown: '## green', width: 12, height: 1 }),
     );
-    this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'blue alarms', alarms: ALARM_KINDS.map((k) => alarms.blue[k]), width: 12, height: 3 }),
-      new cloudwatch.AlarmStatusWidget({ title: 'green alarms', alarms: ALARM_KINDS.map((k) => alarms.green[k]), width: 12, height: 3 }));
+    this.dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({ title: 'blue alarms', alarms: ALARM_KINDS.map((k) => alarms.blue[k]), width: 12, height: 3 }),
+      new cloudwatch.AlarmStatusWidget({ title: 'green alarms', alarms: ALARM_KINDS.map((k) => alarms.green[k]), width: 12, height: 3 }),
+    );
     // One row per metric: blue on the left, green on the right.
     for (let i = 0; i < ALARM_KINDS.length; i++) this.dashboard.addWidgets(widgets.blue[i], widgets.green[i]);
   }

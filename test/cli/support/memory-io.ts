@@ -2,7 +2,11 @@
 import { PassThrough, Writable } from 'node:stream';
 import { Io } from '../../../src/cli/io.js';
 
-export function memoryIo(opts: { json?: boolean; yes?: boolean; verbose?: boolean; input?: string } = {}): { io: Io; stdout: () => string; stderr: () => string } {
+export function memoryIo(opts: { json?: boolean; yes?: boolean; verbose?: boolean; input?: string } = {}): {
+  io: Io;
+  stdout: () => string;
+  stderr: () => string;
+} {
   let out = '';
   let err = '';
   const stdout = new Writable({

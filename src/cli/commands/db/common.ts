@@ -57,7 +57,9 @@ export function progressPrinter(io: Io): { progress: ProgressFn; stop: () => voi
   let copyDoneShown = false;
   let stopped = false;
   const copyText = (e: Extract<ProgressEvent, { kind: 'copy' }>) => {
-    const rows = e.rowsTotal ? `${e.rowsCopied.toLocaleString('en-US')} of ≈${e.rowsTotal.toLocaleString('en-US')} rows` : `${e.rowsCopied.toLocaleString('en-US')} rows`;
+    const rows = e.rowsTotal
+      ? `${e.rowsCopied.toLocaleString('en-US')} of ≈${e.rowsTotal.toLocaleString('en-US')} rows`
+      : `${e.rowsCopied.toLocaleString('en-US')} rows`;
     const pct = e.percent !== null && e.percent !== undefined ? ` (${e.percent.toFixed(e.percent >= 100 ? 0 : 1)} %)` : '';
     const eta = e.etaSeconds !== null && e.etaSeconds !== undefined && e.tablesDone < e.tablesTotal ? `, about ${formatMs(e.etaSeconds * 1000)} left` : '';
     return `initial copy: ${e.tablesDone}/${e.tablesTotal} tables ready, ${rows}${pct}${eta}${e.bytesCopied > 0 ? `, ${formatBytes(e.bytesCopied)} in flight` : ''}`;
@@ -127,7 +129,10 @@ export function shellSwitchHook(command: string, io: Io, timeoutMs = 60_000): Sw
       child.on('close', (code, signal) => {
         clearTimeout(timer);
         if (code === 0) resolve();
-        else reject(new BgmigError(`The --on-switch command exited with ${signal ? `signal ${signal}` : `code ${code}`} (BGMIG_ACTIVE=${active}).`, ExitCode.Failure));
+        else
+          reject(
+            new BgmigError(`The --on-switch command exited with ${signal ? `signal ${signal}` : `code ${code}`} (BGMIG_ACTIVE=${active}).`, ExitCode.Failure),
+          );
       });
     });
 }

@@ -66,7 +66,9 @@ async function directPassword(opts: DbInitOptions, deps: DbInitDeps): Promise<{ 
   }
   const fromEnv = env[APP_PASSWORD_ENV];
   if (fromEnv) return { password: fromEnv, source: APP_PASSWORD_ENV };
-  throw badInput(`Direct mode needs the application password: pipe it with --app-password-stdin or set ${APP_PASSWORD_ENV} (it is never taken from an argument).`);
+  throw badInput(
+    `Direct mode needs the application password: pipe it with --app-password-stdin or set ${APP_PASSWORD_ENV} (it is never taken from an argument).`,
+  );
 }
 
 export async function runDbInit(opts: DbInitOptions, deps: DbInitDeps): Promise<DbInitResult> {
@@ -83,10 +85,14 @@ export async function runDbInit(opts: DbInitOptions, deps: DbInitDeps): Promise<
     // they name the maintenance database.
     const named = (t: { database: string }) => (t.database === 'postgres' ? APP_DB_NAME : t.database);
     if (named(blue) !== named(green)) {
-      throw badInput(`--blue-url names database "${blue.database}" and --green-url "${green.database}": the application database must have the same name on both.`);
+      throw badInput(
+        `--blue-url names database "${blue.database}" and --green-url "${green.database}": the application database must have the same name on both.`,
+      );
     }
     const { password, source } = await directPassword(opts, deps);
-    io.debug(`db init (direct): blue ${blue.user}@${blue.host}:${blue.port}, green ${green.user}@${green.host}:${green.port}, database ${named(blue)}, password from ${source}`);
+    io.debug(
+      `db init (direct): blue ${blue.user}@${blue.host}:${blue.port}, green ${green.user}@${green.host}:${green.port}, database ${named(blue)}, password from ${source}`,
+    );
     const report = await initAppRole({ blue, green }, password, { schemas, database: named(blue) });
     result = { mode: 'direct', passwordSource: source, ...report };
   } else {
@@ -134,7 +140,9 @@ export function register(db: Command): void {
   withModeOptions(
     db
       .command('init')
-      .description(`create the application role ${APP_DB_USERNAME} with the same password on both databases, the ${APP_DB_NAME} database, and its grants (both or neither; re-runnable)`),
+      .description(
+        `create the application role ${APP_DB_USERNAME} with the same password on both databases, the ${APP_DB_NAME} database, and its grants (both or neither; re-runnable)`,
+      ),
   )
     .option('--app-password-stdin', `direct mode: read the application password from standard input (else ${APP_PASSWORD_ENV})`, false)
     .option('--schema <name>', 'schema the application uses (repeatable; default public)', collect)
@@ -153,7 +161,10 @@ Examples:
         const failedOn = [r.blue, r.green].find((s) => s.loginVerified === false);
         ctx.io.result(r, () => renderDbInit(r));
         if (failedOn && r.mode === 'direct') {
-          throw new BgmigError(`The role was set on both databases but logging in as ${r.role} failed on ${failedOn.color}: check pg_hba.conf for that role.`, ExitCode.Failure);
+          throw new BgmigError(
+            `The role was set on both databases but logging in as ${r.role} failed on ${failedOn.color}: check pg_hba.conf for that role.`,
+            ExitCode.Failure,
+          );
         }
         return ExitCode.Ok;
       }),

@@ -97,12 +97,16 @@ export async function runSyncStop(ctx: CommandContext, opts: SyncStopCommandOpti
       report.passiveFenced
         ? `${other} stays fenced (read-only for applications) so nobody writes to a copy that no longer receives changes; \`bgmig db sync stop --unfence-passive\` lifts it.`
         : `${other} is writable too: it no longer receives changes.`,
-      ...left.map((l) => `Left on ${l.side} (unreachable): ${l.object} — when ${l.side} is back run \`bgmig db sync stop\` again, or remove it there with: ${l.remove}`),
+      ...left.map(
+        (l) => `Left on ${l.side} (unreachable): ${l.object} — when ${l.side} is back run \`bgmig db sync stop\` again, or remove it there with: ${l.remove}`,
+      ),
     ].join('\n'),
   );
   if (left.length > 0) {
     // An outage: what could be dropped was, and the rest is named with its removal (exit 1, never 0).
-    ctx.io.error(`${(report.unreachable ?? []).join(' and ')} could not be reached: ${left.length} replication object(s) are left there (listed above) — ${left.some((l) => l.object.startsWith('replication slot')) ? 'a slot retains WAL until it is dropped, so ' : ''}run \`bgmig db sync stop\` again once it is reachable.`);
+    ctx.io.error(
+      `${(report.unreachable ?? []).join(' and ')} could not be reached: ${left.length} replication object(s) are left there (listed above) — ${left.some((l) => l.object.startsWith('replication slot')) ? 'a slot retains WAL until it is dropped, so ' : ''}run \`bgmig db sync stop\` again once it is reachable.`,
+    );
     return ExitCode.Failure;
   }
   return ExitCode.Ok;
@@ -115,8 +119,14 @@ export interface SyncRefreshCommandOptions extends ModeOptions {
 
 export async function runSyncRefresh(ctx: CommandContext, opts: SyncRefreshCommandOptions): Promise<ExitCode> {
   const mode = await resolveMode(ctx, opts);
-  if (!mode.executor.syncRefresh) throw refused('`db sync refresh` runs in direct mode only for now (--blue-url/--green-url): the cutover function does not offer it yet.');
-  if (!opts.dryRun && !(await ctx.io.confirm('Bring the tables and columns created since sync start into replication (tables with new columns are copied again on the passive side)?'))) {
+  if (!mode.executor.syncRefresh)
+    throw refused('`db sync refresh` runs in direct mode only for now (--blue-url/--green-url): the cutover function does not offer it yet.');
+  if (
+    !opts.dryRun &&
+    !(await ctx.io.confirm(
+      'Bring the tables and columns created since sync start into replication (tables with new columns are copied again on the passive side)?',
+    ))
+  ) {
     throw refused('Sync refresh cancelled: nothing was changed.');
   }
   const p = progressPrinter(ctx.io);
@@ -138,7 +148,10 @@ export function renderRefresh(r: SyncRefreshReport): string {
     ...(r.added.length ? [`  new table(s) published and copied: ${r.added.join(', ')}`] : []),
     ...(r.recopied.length ? [`  table(s) copied again whole: ${r.recopied.join(', ')}`] : []),
   ];
-  if (!r.dryRun && r.copy) lines.push(`  copy: ${r.copy.tablesDone}/${r.copy.tablesTotal} tables ready, ${r.subscriberRowsReplaced.toLocaleString('en-US')} row(s) on the passive side replaced by the copy, ${formatMs(r.copy.durationMs)}.`);
+  if (!r.dryRun && r.copy)
+    lines.push(
+      `  copy: ${r.copy.tablesDone}/${r.copy.tablesTotal} tables ready, ${r.subscriberRowsReplaced.toLocaleString('en-US')} row(s) on the passive side replaced by the copy, ${formatMs(r.copy.durationMs)}.`,
+    );
   return lines.join('\n');
 }
 
@@ -148,7 +161,10 @@ export function register(db: Command): void {
     .description('preflight, then publish the application schemas on the active side, fence the other and subscribe it (initial copy)')
     .option('--schema <name>', 'application schema to replicate (repeatable; default public)', collect)
     .option('--slot-wait <duration>', 'how long creating the replication slot may wait for transactions open on the active side (default 30s)')
-    .addHelpText('after', '\nExamples:\n  $ bgmig db sync start --suffix shop-prod --schema app --yes\n  $ BGMIG_BLUE_URL=postgres://… BGMIG_GREEN_URL=postgres://… bgmig db sync start --yes')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ bgmig db sync start --suffix shop-prod --schema app --yes\n  $ BGMIG_BLUE_URL=postgres://… BGMIG_GREEN_URL=postgres://… bgmig db sync start --yes',
+    )
     .action(action<SyncStartCommandOptions>((ctx, opts) => runSyncStart(ctx, opts)));
   withPoolerOptions(withModeOptions(sync.command('status')), { switch: false })
     .description('direction, active side, fences, per-table state, lag, WAL retained, apply errors (exit 3 when degraded)')
@@ -173,12 +189,19 @@ export function register(db: Command): void {
   withModeOptions(sync.command('refresh'))
     .description('bring tables and columns created on both sides since sync start into replication, copying what was written meanwhile')
     .option('--dry-run', 'only say what would be published and copied', false)
-    .option('--recopy <schema.table>', 'also copy this replicated table again whole (repeatable), e.g. after a column was added with a volatile default', collect)
-    .addHelpText('after', '\nExamples:\n  $ bgmig db sync refresh --dry-run\n  $ BGMIG_BLUE_URL=postgres://… BGMIG_GREEN_URL=postgres://… bgmig db sync refresh --yes')
+    .option(
+      '--recopy <schema.table>',
+      'also copy this replicated table again whole (repeatable), e.g. after a column was added with a volatile default',
+      collect,
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ bgmig db sync refresh --dry-run\n  $ BGMIG_BLUE_URL=postgres://… BGMIG_GREEN_URL=postgres://… bgmig db sync refresh --yes',
+    )
     .action(action<SyncRefreshCommandOptions>((ctx, opts) => runSyncRefresh(ctx, opts)));
   withModeOptions(sync.command('stop'))
     .description('end replication: drop subscriptions, slots and publications on both sides; the active side stays writable')
-    .option('--unfence-passive', 'also lift the passive side\'s fence', false)
+    .option('--unfence-passive', "also lift the passive side's fence", false)
     .addHelpText('after', '\nExample:\n  $ bgmig db sync stop --suffix shop-prod --yes')
     .action(action<SyncStopCommandOptions>((ctx, opts) => runSyncStop(ctx, opts)));
 }
