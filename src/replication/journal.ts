@@ -114,6 +114,14 @@ export async function readJournal(s: Sessions): Promise<Journal | null> {
 export type JournalUpdate = Omit<Journal, 'seq' | 'updatedAt'>;
 
 /**
+ * The journal of a pair with no operation under way: `active` takes the writes, replication runs in `direction`
+ * (null: none) over `schemas`. What every operation writes last, so that a reader sees nothing pending.
+ */
+export function settled(active: Color, direction: Direction | null, schemas: string[]): JournalUpdate {
+  return { active, direction, schemas, operation: null, from: null, to: null, step: null, opId: null, startedAt: null };
+}
+
+/**
  * Writes the journal to both sides (in parallel) with seq one above the previous, then calls the journal
  * checkpoint (below) with the step just journaled.
  */

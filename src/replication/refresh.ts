@@ -33,7 +33,7 @@ import { planPublication, tableKey } from './objects.js';
 import { refusalSentence } from './preflight.js';
 import { decideScope, readPublished, readSubscribed, scopeTablesOf } from './scope.js';
 import { closeSessions, openSessions, quoteIdent, side, type Session } from './session.js';
-import { OBJ, readCatalogs } from './sync.js';
+import { OBJ, readCatalogs, step } from './sync.js';
 
 /** How long the drain after dropping re-copied tables from the publication may take. */
 const DRAIN_MS = 30_000;
@@ -181,14 +181,6 @@ export async function syncRefresh(targets: Targets, opts: SyncRefreshOptions = {
   } finally {
     await closeSessions(s);
   }
-}
-
-async function step<T>(progress: NonNullable<Callbacks['progress']>, name: string, fn: () => Promise<T>): Promise<T> {
-  const t = performance.now();
-  progress({ kind: 'step', step: name, status: 'start' });
-  const r = await fn();
-  progress({ kind: 'step', step: name, status: 'done', ms: Math.round(performance.now() - t) });
-  return r;
 }
 
 /** Deletes every row of `tables` on the (fenced) subscriber in one transaction; returns the number deleted. */

@@ -31,7 +31,7 @@ import {
   type Targets,
 } from './api.js';
 import { fence, unfence } from './fence.js';
-import { pendingOf, readJournal, writeJournal, type Journal } from './journal.js';
+import { pendingOf, readJournal, settled, writeJournal, type Journal } from './journal.js';
 import { createPublication, createSubscription, dropPublication, dropSubscription, findSubscription, planPublication, publicationExists } from './objects.js';
 import { holdClients, handBack, handOver } from '../pooler/handoff.js';
 import { moveSequences } from './sequences.js';
@@ -330,17 +330,7 @@ async function finishAndReport(ctx: Ctx, lastDone: number, cb: SwitchCallbacks, 
     return ctx.report;
   }
   // Done: the journal says so last, so a run killed before this line is finished by the next one.
-  ctx.journal = await writeJournal(ctx.s, ctx.journal, {
-    active: ctx.to,
-    direction: directionOf(ctx.to),
-    schemas: ctx.schemas,
-    operation: null,
-    from: null,
-    to: null,
-    step: null,
-    opId: null,
-    startedAt: null,
-  });
+  ctx.journal = await writeJournal(ctx.s, ctx.journal, settled(ctx.to, directionOf(ctx.to), ctx.schemas));
   ctx.report.outcome = 'completed';
   ctx.report.active = ctx.to;
   // After the pause: make sure the new replication's apply worker came up, so the command ends in a healthy state.
@@ -523,17 +513,7 @@ async function undo(ctx: Ctx, lastDone: SwitchStep, cb: SwitchCallbacks, why: st
       await unfence(old);
       if (ctx.fencedAt !== null) ctx.report.pauseMs = Math.round((performance.now() - ctx.fencedAt) * 10) / 10;
     });
-    ctx.journal = await writeJournal(s, ctx.journal, {
-      active: from,
-      direction: directionOf(from),
-      schemas: ctx.schemas,
-      operation: null,
-      from: null,
-      to: null,
-      step: null,
-      opId: null,
-      startedAt: null,
-    });
+    ctx.journal = await writeJournal(s, ctx.journal, settled(from, directionOf(from), ctx.schemas));
     // The switch hook never ran (it comes after the point of no return); held client queries run on the old side.
     const tier = cb.clients;
     if (tier) {

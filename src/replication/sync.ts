@@ -20,7 +20,7 @@ import {
 import { createSlotWatched, DEFAULT_SLOT_WAIT_MS } from './blockers.js';
 import { watchCopy } from './copy.js';
 import { fence, readFence, unfence } from './fence.js';
-import { ensureSchema, pendingOf, readJournal, writeJournal, type Journal } from './journal.js';
+import { ensureSchema, pendingOf, readJournal, settled, writeJournal, type Journal } from './journal.js';
 import { createPublication, createSubscription, dropPublication, dropSubscription, dropSlots, planPublication, tableKey, tablesInScope } from './objects.js';
 import type { CarryFacts } from './carry.js';
 import { readCarryFacts } from './carry-facts.js';
@@ -152,7 +152,7 @@ export async function syncStart(targets: Targets, opts: SyncStartOptions = {}, c
       );
       await step(progress, 'subscribe', () => createSubscription(side(s, to), subName, side(s, from).target, pubName, true, { createSlot: false }));
       j = await writeJournal(s, j, { ...base, direction: directionOf(from), operation: 'sync_start', step: 'subscribed' });
-      j = await writeJournal(s, j, { ...base, direction: directionOf(from), operation: null, step: null, opId: null, startedAt: null, from: null, to: null });
+      j = await writeJournal(s, j, settled(base.active, directionOf(from), base.schemas));
     } catch (e) {
       progress({ kind: 'log', level: 'warn', text: `sync start failed (${messageOf(e)}); removing what it created` });
       await cleanup(s, from, to, j).catch((c: unknown) => progress({ kind: 'log', level: 'warn', text: `cleanup incomplete: ${messageOf(c)}` }));
@@ -187,7 +187,8 @@ export async function syncStart(targets: Targets, opts: SyncStartOptions = {}, c
   }
 }
 
-async function step<T>(progress: NonNullable<Callbacks['progress']>, name: string, fn: () => Promise<T>): Promise<T> {
+/** Runs one named step of a replication command, reporting its start and its duration (ms) to `progress`. */
+export async function step<T>(progress: NonNullable<Callbacks['progress']>, name: string, fn: () => Promise<T>): Promise<T> {
   const t = performance.now();
   progress({ kind: 'step', step: name, status: 'start' });
   const r = await fn();
@@ -199,17 +200,7 @@ async function cleanup(s: Sessions, from: Color, to: Color, j: Journal | null): 
   await dropSubscription(side(s, to), side(s, from), OBJ.subscription(from, to));
   await dropPublication(side(s, from), OBJ.publication(from));
   await unfence(side(s, to));
-  await writeJournal(s, j, {
-    active: from,
-    direction: null,
-    schemas: j?.schemas ?? [],
-    operation: null,
-    from: null,
-    to: null,
-    step: null,
-    opId: null,
-    startedAt: null,
-  });
+  await writeJournal(s, j, settled(from, null, j?.schemas ?? []));
 }
 
 export async function syncStop(targets: Targets, _opts: SyncStopOptions = {}, cb: Callbacks = {}): Promise<SyncStopReport> {
@@ -271,7 +262,7 @@ export async function syncStop(targets: Targets, _opts: SyncStopOptions = {}, cb
       await unfence(side(s, passive));
       passiveFenced = false;
     }
-    if (journal) await writeJournal(s, j, { active, direction: null, schemas, operation: null, from: null, to: null, step: null, opId: null, startedAt: null });
+    if (journal) await writeJournal(s, j, settled(active, null, schemas));
     return { active, dropped, passiveFenced, unreachable: [], left: [], durationMs: Math.round(performance.now() - t0) };
   } finally {
     await closeSessions(s);
