@@ -2,7 +2,7 @@
 // (fully self-contained, the artifacts that ship). Runs in `npm ci` via the prepare script; takes well under a second.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -65,6 +65,7 @@ try {
       try {
         if (existsSync(target)) renameSync(target, old);
         renameSync(path.join(stage, part), target);
+        if (part === 'cli') keepOldChunks(old, target);
         break;
       } catch (e) {
         if (attempt >= 5) throw e;
@@ -74,5 +75,24 @@ try {
   }
 } finally {
   rmSync(stage, { recursive: true, force: true });
+}
+
+/**
+ * A bgmig already running (a rollout baking, a `status --watch`) imports its lazily loaded chunks by the names it
+ * was built with. Those names are content hashes, so an old name never means new content: move the old build's chunks
+ * that the new one lacks into the new dir, so that an upgrade or a test build under a running process breaks nothing.
+ * Chunks not rebuilt for a day are left out, so dist/ does not grow without end.
+ */
+function keepOldChunks(oldDir, newDir) {
+  if (!existsSync(oldDir)) return;
+  const dayAgo = Date.now() - 24 * 3600_000;
+  for (const name of readdirSync(oldDir)) {
+    // Every output but the entry point is named by its content hash (chunk-XXXX.js, app-XXXX.js, …).
+    if (!/-[A-Z0-9]{8}\.js(\.map)?$/.test(name)) continue;
+    const from = path.join(oldDir, name);
+    const to = path.join(newDir, name);
+    if (existsSync(to) || statSync(from).mtimeMs < dayAgo) continue;
+    renameSync(from, to);
+  }
 }
 if (process.env.BGMIG_BUILD_QUIET !== '1') process.stderr.write(`bgmig: built dist/ in ${Date.now() - started} ms\n`);
