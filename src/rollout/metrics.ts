@@ -72,7 +72,13 @@ async function getData(cw: CloudWatchClient, queries: MetricDataQuery[], start: 
  * Both colours' figures over [start, end]. Never throws for a metric problem: a failed call makes its figures null
  * and adds one line to `errors`.
  */
-export async function readAlbMetrics(cw: CloudWatchClient, d: MetricDimensions, start: Date, windowEnd: Date, latencyStat: string): Promise<MetricsObservation> {
+export async function readAlbMetrics(
+  cw: CloudWatchClient,
+  d: MetricDimensions,
+  start: Date,
+  windowEnd: Date,
+  latencyStat: string,
+): Promise<MetricsObservation> {
   // GetMetricData refuses a StartTime that is not before EndTime (to the second): a poll right after the weights
   // were set would otherwise be "inconclusive" for no reason. A second past the start adds no datapoint of before.
   const end = windowEnd.getTime() - start.getTime() < 1000 ? new Date(start.getTime() + 1000) : windowEnd;
