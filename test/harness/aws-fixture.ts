@@ -16,19 +16,15 @@
  *   functions are not created (invoking them fails with ResourceNotFound, which is itself a tested path).
  * - No throttling or timeouts can be provoked (aws-sdk-client-mock tests cover those).
  */
-import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import type { CloudWatchClient, StateValue } from '@aws-sdk/client-cloudwatch';
+import type { StateValue } from '@aws-sdk/client-cloudwatch';
 import { DescribeImagesCommand, EC2Client, RunInstancesCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
-import type { ECSClient } from '@aws-sdk/client-ecs';
-import { type ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { ModifyDBClusterCommand, type RDSClient } from '@aws-sdk/client-rds';
-import type { Route53Client } from '@aws-sdk/client-route-53';
-import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ModifyDBClusterCommand } from '@aws-sdk/client-rds';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import type { Weights } from '../../src/core/config.js';
 import { ALARM_KINDS, type AlarmKind, type Color, COLORS } from '../../src/core/naming.js';
 import { ArtifactKeys } from '../../src/core/outputs.js';
-import { provisionStack, stackClients } from '../../src/rehearsal/aws-stack.js';
+import { type ProvisionedStack, provisionStack, type StackClients, stackClients } from '../../src/rehearsal/aws-stack.js';
 import type { ValidationReport } from '../../src/schema/report.js';
 import { MOTO_ACCOUNT, type Moto } from './moto.js';
 
@@ -37,57 +33,21 @@ export const FIXTURE_REGION = 'us-east-1';
 /** Health a test can put a color's target group into (what moto can represent). */
 export type FixtureTargetHealth = 'healthy' | 'none' | 'not-serving';
 
-export interface FixtureClients {
-  elbv2: ElasticLoadBalancingV2Client;
-  cloudwatch: CloudWatchClient;
-  cloudformation: CloudFormationClient;
-  rds: RDSClient;
-  secrets: SecretsManagerClient;
-  ecs: ECSClient;
-  s3: S3Client;
-  route53: Route53Client;
+/** The rehearsal stack's clients, plus EC2 (tests look at the VPC the stack was provisioned into). */
+export interface FixtureClients extends StackClients {
   ec2: EC2Client;
 }
 
-export interface Fixture {
-  suffix: string;
-  region: string;
-  account: string;
-  stackName: string;
-  vpcId: string;
-  subnetIds: string[];
-  loadBalancerArn: string;
-  httpsListenerArn: string;
-  httpListenerArn: string;
-  targetGroupArn: Record<Color, string>;
-  alarmNames: Record<Color, string[]>;
-  clusterIdentifier: Record<Color, string>;
-  clusterEndpoint: Record<Color, string>;
-  secretArn: Record<Color | 'app', string>;
-  ecsClusterName: string;
-  serviceName: Record<Color, string>;
-  bucket: string;
-  hostedZoneId: string;
-  dbRecordName: string;
-  /** The stack's outputs, by OutputKey. */
-  outputs: Record<string, string>;
+/**
+ * The stack `provisionStack` (src/rehearsal/aws-stack.ts) provisions on the emulator, with what tests need beyond it:
+ * the environment of a bgmig subprocess, a non-serving target, and a cheap restore between scenarios.
+ */
+export interface Fixture extends Omit<ProvisionedStack, 'clients' | 'setTargetHealth'> {
   clients: FixtureClients;
   /** Environment for a bgmig subprocess aimed at this fixture (endpoint, dummy credentials, region). */
   env: Record<string, string>;
-  /** Puts one alarm into a state (SetAlarmState: what an alarm firing looks like to the API). */
-  setAlarm(color: Color, kind: AlarmKind, state: StateValue): Promise<void>;
   /** Replaces a color's registered targets: two healthy ip targets, none, or one non-serving target (see header). */
   setTargetHealth(color: Color, health: FixtureTargetHealth): Promise<void>;
-  /** Writes listener weights directly (another operator, a CloudFormation update). */
-  setWeights(w: Weights): Promise<void>;
-  /** Reads the HTTPS listener's weights. */
-  readWeights(): Promise<Weights>;
-  /** Stores a validation report as the latest one in the artifacts bucket. */
-  putReport(report: ValidationReport): Promise<void>;
-  /** Points the db CNAME at a color's writer endpoint. */
-  setActiveDatabase(color: Color): Promise<void>;
-  /** The db CNAME's current value. */
-  readDbRecord(): Promise<string | undefined>;
   /**
    * Puts everything operations change back to the provisioned state (weights 100/0, alarms OK, two healthy targets
    * per color, db record on blue, no validation report, no deletion protection) — much cheaper than
