@@ -100,18 +100,19 @@ export interface Ack {
   ticket: number;
 }
 
-export interface Writers {
-  acks: Ack[];
+export interface Writers<A = Ack> {
+  acks: A[];
   errors: Map<string, number>;
   stop(): Promise<void>;
 }
 
 /**
- * N writers as the application role. Each iteration inserts one row into each table in one transaction and
- * records the returned keys only after COMMIT succeeded — the acknowledged writes that must never be lost.
+ * N writer loops as the application role, each on its own connection to whichever side is active now (reconnecting
+ * after any error, which is counted by SQLSTATE, or "conn"). `write` runs one whole transaction and returns its
+ * acknowledgement only after COMMIT succeeded — the acknowledged writes that must never be lost.
  */
-export function startWriters(pair: Pair, count: number): Writers {
-  const acks: Ack[] = [];
+export function startWriterLoops<A>(pair: Pair, count: number, write: (client: pg.Client, writer: number, n: number) => Promise<A>): Writers<A> {
+  const acks: A[] = [];
   const errors = new Map<string, number>();
   let running = true;
   const loops = Array.from({ length: count }, async (_, writer) => {
@@ -126,12 +127,7 @@ export function startWriters(pair: Pair, count: number): Writers {
           await client.connect();
         }
         n++;
-        await client.query('BEGIN');
-        const o = await client.query<{ id: number }>('INSERT INTO public.orders (writer, n, note) VALUES ($1, $2, $3) RETURNING id', [writer, n, `w${writer}`]);
-        const e = await client.query<{ id: string }>('INSERT INTO public.events (writer, n) VALUES ($1, $2) RETURNING id', [writer, n]);
-        const t = await client.query<{ code: string }>('INSERT INTO public.tickets (writer, n) VALUES ($1, $2) RETURNING code', [writer, n]);
-        await client.query('COMMIT');
-        acks.push({ writer, n, orderId: o.rows[0].id, eventId: Number(e.rows[0].id), ticket: Number(t.rows[0].code) });
+        acks.push(await write(client, writer, n));
       } catch (err) {
         const code = (err as { code?: string }).code ?? 'conn';
         errors.set(code, (errors.get(code) ?? 0) + 1);
@@ -150,6 +146,18 @@ export function startWriters(pair: Pair, count: number): Writers {
       await Promise.all(loops);
     },
   };
+}
+
+/** N writers; each transaction inserts one row into orders, events and tickets and acknowledges their keys. */
+export function startWriters(pair: Pair, count: number): Writers {
+  return startWriterLoops(pair, count, async (client, writer, n) => {
+    await client.query('BEGIN');
+    const o = await client.query<{ id: number }>('INSERT INTO public.orders (writer, n, note) VALUES ($1, $2, $3) RETURNING id', [writer, n, `w${writer}`]);
+    const e = await client.query<{ id: string }>('INSERT INTO public.events (writer, n) VALUES ($1, $2) RETURNING id', [writer, n]);
+    const t = await client.query<{ code: string }>('INSERT INTO public.tickets (writer, n) VALUES ($1, $2) RETURNING code', [writer, n]);
+    await client.query('COMMIT');
+    return { writer, n, orderId: o.rows[0].id, eventId: Number(e.rows[0].id), ticket: Number(t.rows[0].code) };
+  });
 }
 
 /** Can the application role write on this server right now? (A probe transaction that is rolled back.) */

@@ -6,10 +6,9 @@
  * each side (the table was renamed on blue). No acknowledged write is lost, exactly one side is writable at any
  * time, no statement fails because of the publication's shape, and no key collides after a switch.
  */
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SwitchReport } from '../../src/replication/api.js';
-import { APP_USER, DB, activeOf, appCanWrite, appUrl, bgmig, parseJson, startPair, startWritableProbe, type Pair } from './helpers.js';
+import { APP_USER, DB, appCanWrite, bgmig, parseJson, startPair, startWritableProbe, startWriterLoops, type Pair, type Writers } from './helpers.js';
 
 let pair: Pair;
 
@@ -48,50 +47,16 @@ interface Ack {
  * (an UPDATE matched by every column on the subscriber), inserts a row with a generated column, and takes an id from
  * the renamed table's identity. Keys are recorded only after COMMIT succeeded.
  */
-function startShapeWriters(count: number): { acks: Ack[]; errors: Map<string, number>; stop(): Promise<void> } {
-  const acks: Ack[] = [];
-  const errors = new Map<string, number>();
-  let running = true;
-  const loops = Array.from({ length: count }, async (_, writer) => {
-    let client: pg.Client | null = null;
-    let n = 0;
-    while (running) {
-      try {
-        if (!client) {
-          client = new pg.Client({ connectionString: appUrl(activeOf(pair) === 'green' ? pair.green : pair.blue), connectionTimeoutMillis: 2000 });
-          client.on('error', () => undefined);
-          await client.connect();
-        }
-        n++;
-        await client.query('BEGIN');
-        await client.query('INSERT INTO public.tag_link (writer, n) VALUES ($1, $2)', [writer, n]);
-        await client.query(`UPDATE public.tag_link SET state = 'seen' WHERE writer = $1 AND n = $2`, [writer, n - 1]);
-        const d = await client.query<{ id: string }>('INSERT INTO public.doc (writer, n, body) VALUES ($1, $2, $3) RETURNING id', [
-          writer,
-          n,
-          'x'.repeat(n % 17),
-        ]);
-        const a = await client.query<{ id: string }>('INSERT INTO public.account (email) VALUES ($1) RETURNING id', [`w${writer}-${n}@example.com`]);
-        await client.query('COMMIT');
-        acks.push({ writer, n, docId: Number(d.rows[0].id), accountId: Number(a.rows[0].id) });
-      } catch (err) {
-        const code = (err as { code?: string }).code ?? 'conn';
-        errors.set(code, (errors.get(code) ?? 0) + 1);
-        await client?.end().catch(() => undefined);
-        client = null;
-        await new Promise((r) => setTimeout(r, 3));
-      }
-    }
-    await client?.end().catch(() => undefined);
+function startShapeWriters(count: number): Writers<Ack> {
+  return startWriterLoops(pair, count, async (client, writer, n) => {
+    await client.query('BEGIN');
+    await client.query('INSERT INTO public.tag_link (writer, n) VALUES ($1, $2)', [writer, n]);
+    await client.query(`UPDATE public.tag_link SET state = 'seen' WHERE writer = $1 AND n = $2`, [writer, n - 1]);
+    const d = await client.query<{ id: string }>('INSERT INTO public.doc (writer, n, body) VALUES ($1, $2, $3) RETURNING id', [writer, n, 'x'.repeat(n % 17)]);
+    const a = await client.query<{ id: string }>('INSERT INTO public.account (email) VALUES ($1) RETURNING id', [`w${writer}-${n}@example.com`]);
+    await client.query('COMMIT');
+    return { writer, n, docId: Number(d.rows[0].id), accountId: Number(a.rows[0].id) };
   });
-  return {
-    acks,
-    errors,
-    stop: async () => {
-      running = false;
-      await Promise.all(loops);
-    },
-  };
 }
 
 const DUMP = {
