@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { EnableRuleCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { sleep } from '../../src/core/sleep.js';
 import { type Color, COLORS, names } from '../../src/core/naming.js';
 import { readHistory, type HistoryEntry } from '../../src/rollout/journal.js';
 import { LEASE_KEY } from '../../src/rollout/lease.js';
@@ -45,6 +46,9 @@ export async function provisionGuardRule(moto: Moto, f: Fixture): Promise<void> 
 }
 
 export async function resetRollout(moto: Moto, f: Fixture): Promise<void> {
+  // CloudWatch windows start on a whole unit (moto truncates GetMetricData's StartTime to the second, AWS aligns to
+  // the period): let the previous test's last datapoint fall into an earlier second than this test's first step.
+  await sleep(1100);
   await Promise.all([
     f.restore(),
     f.clients.s3.send(new DeleteObjectCommand({ Bucket: f.bucket, Key: LEASE_KEY })),
