@@ -1,6 +1,6 @@
 /**
- * The bgmig program: global options and the list of verbs. Each verb lives in src/cli/commands/<verb>.ts and
- * exports `register(program)` (thin commander wiring) plus its run function (the logic tests call directly).
+ * The bgmig program: global options and the list of verbs. Each verb lives in src/cli/commands/<verb>.ts in the
+ * one shape src/cli/verb.ts describes: `register(program, runF?)` parses flags, `runX` acts, `renderX` renders.
  * Command modules keep their top-level imports light; SDKs and aws-cdk-lib are imported when a command runs.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -116,11 +116,12 @@ function addExitCodesHelp(cmd: Command): void {
   }
 }
 
-export function buildProgram(): Command {
-  const program = new BgmigCommand('bgmig');
-  program
-    .description('Zero-downtime blue-green migrations on AWS: ECS Fargate behind one ALB, Aurora PostgreSQL with logical replication.')
-    // --suffix first: it names the environment every command acts on (the version flag goes last).
+/**
+ * The global options every verb sees (--suffix first: it names the environment every command acts on; the version
+ * flag goes last). Exported so a test can parse one verb's flags through `register(program, runF)` alone.
+ */
+export function withGlobalOptions(program: Command): Command {
+  return program
     .addOption(new Option('--suffix <name>', 'environment suffix: the stack is bgmig-<name>').env('BGMIG_SUFFIX'))
     .addOption(new Option('--region <region>', 'AWS region (checked against the known regions)').default('us-east-1'))
     .addOption(new Option('--profile <name>', 'AWS shared-config profile (must exist in ~/.aws/config or ~/.aws/credentials)'))
@@ -134,7 +135,12 @@ export function buildProgram(): Command {
     .option('--json', 'machine output only on stdout (human text goes to stderr)', false)
     .option('--no-color', 'no colours (also NO_COLOR=1, TERM=dumb; FORCE_COLOR=1 forces them)')
     .option('--verbose', 'more detail, and stack traces on errors', false)
-    .option('-y, --yes', 'answer yes to every confirmation (non-interactive use)', false)
+    .option('-y, --yes', 'answer yes to every confirmation (non-interactive use)', false);
+}
+
+export function buildProgram(): Command {
+  const program = new BgmigCommand('bgmig');
+  withGlobalOptions(program.description('Zero-downtime blue-green migrations on AWS: ECS Fargate behind one ALB, Aurora PostgreSQL with logical replication.'))
     .version(versionString(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     // Every subcommand's help lists the global options too (--suffix above all).

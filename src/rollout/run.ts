@@ -18,7 +18,6 @@ import { formatMs } from '../core/units.js';
 import { sleep } from '../core/sleep.js';
 import { alarmNamesOf, alarmStates, targetHealth } from '../cli/health.js';
 import { optionalOutput } from '../cli/stack.js';
-import { rollbackTraffic } from '../cli/commands/rollback.js';
 import { readGuardState, setGuardEnabled } from './guard-state.js';
 import { isRolloutKey, readHistory } from './journal.js';
 import { acquireLease, type HeldLease, releaseLease, renewLease } from './lease.js';
@@ -39,7 +38,7 @@ import {
   weightsFor,
 } from './plan.js';
 import type { TrafficRecord } from './journal.js';
-import type { TrafficSession } from './session.js';
+import { rollbackTraffic, type TrafficSession } from './session.js';
 import type { GateResult } from './gates.js';
 
 /** Progress events (NDJSON with --json, one line each otherwise). */

@@ -9,7 +9,7 @@ import { output, type StackInfo } from '../cli/stack.js';
 import { trafficTarget } from '../cli/traffic.js';
 import { OutputKey } from '../core/outputs.js';
 import { appendRecord, type TrafficRecord } from './journal.js';
-import type { TrafficTarget } from './listener.js';
+import { formatWeights, rollbackListener, type TrafficTarget, type WriteResult } from './listener.js';
 
 /** The STS caller ARN; when it cannot be read, says so rather than failing a traffic move. */
 export async function callerArn(aws: AwsClients): Promise<string> {
@@ -68,4 +68,26 @@ export class TrafficSession {
       return undefined;
     }
   }
+}
+
+/**
+ * The one rollback: blue 100 / green 0 on the session's listener (verified from ModifyListener's answer), then a
+ * journal record. Used by `bgmig rollback` and by promote's automatic rollback (kind 'rollout-rollback', with the
+ * check that decided it). Throws what rollbackListener throws; a journal failure is only a warning.
+ */
+export async function rollbackTraffic(
+  s: TrafficSession,
+  record: Omit<RecordInput, 'from' | 'to' | 'summary'> & { why: string },
+): Promise<{ res: WriteResult; journalKey: string | undefined }> {
+  const res = await rollbackListener(await s.aws.elbv2(), s.target);
+  const { why, ...rest } = record;
+  const journalKey = await s.record({
+    ...rest,
+    from: res.before,
+    to: res.after,
+    summary: res.changed
+      ? `${why}: ${formatWeights(res.before)} → ${formatWeights(res.after)} (verified)`
+      : `${why}: blue already had 100 % (verified), nothing changed`,
+  });
+  return { res, journalKey };
 }

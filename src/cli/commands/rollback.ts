@@ -5,25 +5,28 @@
  * (GetCallerIdentity, PutObject) is written after that and never delays it. It loads only the CloudFormation,
  * ELBv2, STS and S3 clients: no CDK, no toolkit, no validator.
  */
+import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
 import type { Weights } from '../../core/config.js';
-import type { ExitCode } from '../../core/errors.js';
-import { rollbackListener, type WriteResult } from '../../rollout/listener.js';
-import type { RecordInput, TrafficSession } from '../../rollout/session.js';
 import type { AwsClients } from '../aws.js';
 import { action } from '../context.js';
 import type { Io } from '../io.js';
 import { requireStack } from '../stack.js';
 import { formatWeights, weightBar } from '../traffic.js';
+import { emit, type RunF } from '../verb.js';
 
 export interface RollbackOptions {
+  /** The validated environment suffix (the stack is bgmig-<suffix>). */
   suffix: string;
 }
 
 export interface RollbackResult {
   stack: string;
+  /** Weights read before the move, in percent. */
   before: Weights;
+  /** Weights verified after the move (always blue 100 / green 0), in percent. */
   after: Weights;
+  /** False when blue already had 100 % (nothing was written). */
   changed: boolean;
   durationMs: number;
   /** The journal record (undefined when it could not be written; a warning says so). */
@@ -31,50 +34,28 @@ export interface RollbackResult {
 }
 
 /**
- * The one rollback: blue 100 / green 0 on the session's listener, then a journal record. Used by this command and by
- * promote's automatic rollback (kind 'rollout-rollback', with the check that decided it).
+ * Puts blue at 100 % on the stack's listener and journals it. Throws BgmigError when the stack or listener is
+ * missing (exit 1) and the AWS error otherwise (mapped to "cannot reach"/throttling by the caller's action()).
  */
-export async function rollbackTraffic(
-  s: TrafficSession,
-  record: Omit<RecordInput, 'from' | 'to' | 'summary'> & { why: string },
-): Promise<{ res: WriteResult; journalKey: string | undefined }> {
-  const res = await rollbackListener(await s.aws.elbv2(), s.target);
-  const { why, ...rest } = record;
-  const journalKey = await s.record({
-    ...rest,
-    from: res.before,
-    to: res.after,
-    summary: res.changed
-      ? `${why}: ${formatWeights(res.before)} → ${formatWeights(res.after)} (verified)`
-      : `${why}: blue already had 100 % (verified), nothing changed`,
-  });
-  return { res, journalKey };
-}
-
-export async function runRollback(opts: RollbackOptions, deps: { io: Io; aws: AwsClients }): Promise<ExitCode> {
+export async function runRollback(opts: RollbackOptions, deps: { io: Io; aws: AwsClients }): Promise<RollbackResult> {
   const started = Date.now();
-  const { io, aws } = deps;
-  const stack = await requireStack(aws, opts.suffix);
-  const { TrafficSession } = await import('../../rollout/session.js');
-  const s = TrafficSession.open(aws, io, stack, opts.suffix);
+  const stack = await requireStack(deps.aws, opts.suffix);
+  const { TrafficSession, rollbackTraffic } = await import('../../rollout/session.js');
+  const s = TrafficSession.open(deps.aws, deps.io, stack, opts.suffix);
   const { res, journalKey } = await rollbackTraffic(s, { kind: 'rollback', why: 'bgmig rollback' });
-  const result: RollbackResult = {
-    stack: stack.name,
-    before: res.before,
-    after: res.after,
-    changed: res.changed,
-    durationMs: Date.now() - started,
-    journalKey,
-  };
-  io.result(result, () =>
-    res.changed
-      ? `${io.style.green('✔')} Rolled back ${stack.name}: ${formatWeights(res.before)} → ${formatWeights(res.after)} (verified by read-back, ${result.durationMs} ms)\n  ${weightBar(res.after, { blue: io.style.blue, green: io.style.green })}`
-      : `${io.style.green('✔')} ${stack.name} already sends all traffic to blue (${formatWeights(res.after)}, verified): nothing to do.`,
-  );
-  return 0;
+  return { stack: stack.name, before: res.before, after: res.after, changed: res.changed, durationMs: Date.now() - started, journalKey };
 }
 
-export function register(program: Command): void {
+export function renderRollback(r: RollbackResult, style: ChalkInstance): string {
+  return r.changed
+    ? `${style.green('✔')} Rolled back ${r.stack}: ${formatWeights(r.before)} → ${formatWeights(r.after)} (verified by read-back, ${r.durationMs} ms)\n  ${weightBar(r.after, { blue: style.blue, green: style.green })}`
+    : `${style.green('✔')} ${r.stack} already sends all traffic to blue (${formatWeights(r.after)}, verified): nothing to do.`;
+}
+
+export function register(
+  program: Command,
+  runF: RunF<RollbackOptions> = async (opts, ctx) => emit(ctx.io, await runRollback(opts, ctx), renderRollback),
+): void {
   program
     .command('rollback')
     .description('send all traffic back to blue at once (blue 100 / green 0): no gates, no prompt, verified by read-back')
@@ -88,5 +69,5 @@ Example:
 Safe to run repeatedly: when blue already has 100 %, it verifies and exits 0. Never refused: a running
 \`promote --steps\` rollout notices at its next poll and stops. Every run is journaled (\`bgmig history\`).`,
     )
-    .action(action(async (ctx) => runRollback({ suffix: ctx.suffix() }, ctx)));
+    .action(action(async (ctx) => runF({ suffix: ctx.suffix() }, ctx)));
 }
