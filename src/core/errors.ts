@@ -28,16 +28,19 @@ export class BgmigError extends Error {
   }
 }
 
-export function badInput(message: string): BgmigError {
-  return new BgmigError(message, ExitCode.BadInput);
+/** Bad input (exit 2): an invalid option, suffix, ARN, URL or weight; nothing was changed. */
+export function badInput(message: string, cause?: unknown): BgmigError {
+  return new BgmigError(message, ExitCode.BadInput, { cause });
 }
 
-export function refused(message: string, details?: Record<string, unknown>): BgmigError {
-  return new BgmigError(message, ExitCode.Refused, { details });
+/** Refused by a safety gate, or degraded/incompatible (exit 3); nothing was changed. `details` go to --json. */
+export function refused(message: string, details?: Record<string, unknown>, cause?: unknown): BgmigError {
+  return new BgmigError(message, ExitCode.Refused, { cause, ...(details ? { details } : {}) });
 }
 
-export function failure(message: string, cause?: unknown): BgmigError {
-  return new BgmigError(message, ExitCode.Failure, { cause });
+/** A failure (exit 1): an AWS or database error, an aborted operation, a failed check. `details` go to --json. */
+export function failure(message: string, cause?: unknown, details?: Record<string, unknown>): BgmigError {
+  return new BgmigError(message, ExitCode.Failure, { cause, ...(details ? { details } : {}) });
 }
 
 export function isBgmigError(e: unknown): e is BgmigError {
