@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { S3Client } from '@aws-sdk/client-s3';
-import { AwsClients } from '../../src/cli/aws.js';
+import { AwsClients } from '../../src/aws/clients.js';
 import { runRollback } from '../../src/cli/commands/rollback.js';
 import { RollbackGuardEnv } from '../../src/core/lambda-env.js';
 import { makeHandler } from '../../src/lambda/rollback-guard.js';

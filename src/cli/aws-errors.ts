@@ -3,7 +3,7 @@
  * translate the errors they understand better (a missing stack, a missing listener).
  */
 import { BgmigError, ExitCode, firstLine, messageOf } from '../core/errors.js';
-import { AwsCallTimeout } from './aws.js';
+import { AwsCallTimeout } from '../aws/clients.js';
 
 interface AwsLikeError {
   name?: string;

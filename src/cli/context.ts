@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { BgmigError, ExitCode, isBgmigError, messageOf } from '../core/errors.js';
 import { validateSuffix } from '../core/naming.js';
 import { describeAwsError } from './aws-errors.js';
-import { AwsClients } from './aws.js';
+import { AwsClients } from '../aws/clients.js';
 import { secretOnCommandLine } from './flag-rules.js';
 import { parseAwsTimeout, validateEndpointUrl, validateProfile, validateRegion, validateRoleArn } from './global-inputs.js';
 import { Io } from './io.js';

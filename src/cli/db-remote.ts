@@ -32,10 +32,9 @@ import {
 import type { AppRoleReport } from '../dbinit/app-role.js';
 import type {
   Callbacks,
-  CutoverOptions,
+  SwitchoverOptions,
   Executor,
   ProgressEvent,
-  RollbackOptions,
   SwitchCallbacks,
   SwitchReport,
   SyncStartOptions,
@@ -48,7 +47,7 @@ import type {
   SyncStopReport,
 } from '../replication/api.js';
 import { REPLICATION_DEFAULTS } from '../replication/api.js';
-import type { AwsClients } from './aws.js';
+import type { AwsClients } from '../aws/clients.js';
 import { type CallDescription, type FunctionInvoker, LambdaFunctionInvoker, invokeFor } from '../remote/function-invoker.js';
 import { output, type StackInfo } from './stack.js';
 
@@ -201,11 +200,11 @@ export class RemoteExecutor implements Executor {
     }
   }
 
-  async cutover(opts: CutoverOptions, cb: SwitchCallbacks = {}): Promise<SwitchReport> {
+  async cutover(opts: SwitchoverOptions, cb: SwitchCallbacks = {}): Promise<SwitchReport> {
     return (await this.invoke('cutover', opts, cb.progress)).report;
   }
 
-  async rollback(opts: RollbackOptions, cb: SwitchCallbacks = {}): Promise<SwitchReport> {
+  async rollback(opts: SwitchoverOptions, cb: SwitchCallbacks = {}): Promise<SwitchReport> {
     return (await this.invoke('rollback', opts, cb.progress)).report;
   }
 

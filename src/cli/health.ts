@@ -4,7 +4,7 @@
  */
 import type { Color } from '../core/naming.js';
 import { ColorOutputKey } from '../core/outputs.js';
-import type { AwsClients } from './aws.js';
+import type { AwsClients } from '../aws/clients.js';
 import { output, type StackInfo } from './stack.js';
 
 export interface TargetHealthSummary {

@@ -7,7 +7,7 @@ import type { Weights } from '../core/config.js';
 import { BgmigError, ExitCode } from '../core/errors.js';
 import type { Color } from '../core/naming.js';
 import { ColorOutputKey, OutputKey } from '../core/outputs.js';
-import type { AwsClients } from './aws.js';
+import type { AwsClients } from '../aws/clients.js';
 import { optionalOutput, output, type StackInfo } from './stack.js';
 import { readWeights, trafficTarget } from './traffic.js';
 

@@ -21,7 +21,7 @@ import { register as registerRotate } from './commands/rotate-secret-manual.js';
 import { register as registerStatus } from './commands/status.js';
 import { register as registerSynth } from './commands/synth.js';
 import { register as registerValidate } from './commands/validate.js';
-import { DEFAULT_AWS_TIMEOUT_MS } from './aws.js';
+import { DEFAULT_AWS_TIMEOUT_MS } from '../aws/clients.js';
 import { errorDocument } from './context.js';
 import { isSafeCommand, isSafeOption, safeSuggestion } from './suggest.js';
 

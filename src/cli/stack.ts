@@ -4,7 +4,7 @@
 import { BgmigError, ExitCode } from '../core/errors.js';
 import { names } from '../core/naming.js';
 import type { OutputKey } from '../core/outputs.js';
-import type { AwsClients } from './aws.js';
+import type { AwsClients } from '../aws/clients.js';
 import { isAwsError } from '../core/aws-error.js';
 
 export interface StackInfo {

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { StackConfig } from '../core/config.js';
 import { BgmigError, ExitCode, firstLine, messageOf } from '../core/errors.js';
-import type { AwsClients } from './aws.js';
+import type { AwsClients } from '../aws/clients.js';
 import type { Io } from './io.js';
 import { readLiveState } from './live-state.js';
 import type { StackInfo } from './stack.js';

@@ -6,7 +6,7 @@
 import type { Weights } from '../core/config.js';
 import { OutputKey } from '../core/outputs.js';
 import { readListenerWeights, type TrafficTarget, type WriteOptions, type WriteResult, writeListenerWeights } from '../rollout/listener.js';
-import type { AwsClients } from './aws.js';
+import type { AwsClients } from '../aws/clients.js';
 import { output, type StackInfo } from './stack.js';
 
 export { formatWeights, sameWeights, type TrafficTarget, type WriteOptions, type WriteResult } from '../rollout/listener.js';

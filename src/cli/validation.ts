@@ -7,7 +7,7 @@ import { BgmigError, ExitCode, messageOf } from '../core/errors.js';
 import { ArtifactKeys, OutputKey } from '../core/outputs.js';
 import { LambdaFunctionInvoker } from '../remote/function-invoker.js';
 import { type RollbackBlocker, rollbackBlockers, type Severity, type ValidationReport, type ValidatorEvent, type Verdict } from '../schema/report.js';
-import type { AwsClients } from './aws.js';
+import type { AwsClients } from '../aws/clients.js';
 import { output, type StackInfo } from './stack.js';
 
 /** What the validator Lambda accepts (all optional); defined next to the report so the handler shares it. */

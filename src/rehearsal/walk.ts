@@ -4,7 +4,7 @@
  * and skipped steps are recorded the same way, so the summary and the verdict see one list.
  */
 import { Writable } from 'node:stream';
-import { AwsClients } from '../cli/aws.js';
+import { AwsClients } from '../aws/clients.js';
 import { toBgmigError } from '../cli/context.js';
 import { Io } from '../cli/io.js';
 import type { ExitCode } from '../core/errors.js';

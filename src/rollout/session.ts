@@ -3,7 +3,7 @@
  * bucket, who is acting (the STS caller ARN, for the journal and the lease) and a journal writer whose record times
  * never repeat within one process (so the timeline orders them as they happened).
  */
-import type { AwsClients } from '../cli/aws.js';
+import type { AwsClients } from '../aws/clients.js';
 import type { Io } from '../cli/io.js';
 import { output, type StackInfo } from '../cli/stack.js';
 import { trafficTarget } from '../cli/traffic.js';

@@ -3,7 +3,7 @@
  * check) and whether the rollback guard is armed. A disarmed guard while green has traffic is a degraded state: a
  * green alarm would then roll nothing back unless a bgmig process is watching.
  */
-import type { AwsClients } from '../cli/aws.js';
+import type { AwsClients } from '../aws/clients.js';
 import { output, type StackInfo } from '../cli/stack.js';
 import type { Weights } from '../core/config.js';
 import { OutputKey } from '../core/outputs.js';

@@ -6,7 +6,7 @@
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AwsClients, DEFAULT_AWS_TIMEOUT_MS, LAMBDA_INVOKE_BOUND_MS } from '../../src/cli/aws.js';
+import { AwsClients, DEFAULT_AWS_TIMEOUT_MS, LAMBDA_INVOKE_BOUND_MS } from '../../src/aws/clients.js';
 import { WAIT_LINE_INTERVAL_MS, waitReporter } from '../../src/cli/commands/rotate-secret-manual.js';
 import { toBgmigError } from '../../src/cli/context.js';
 import { checkLogin, connect, describeDbError, parseDbUrl } from '../../src/db/connection.js';

@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { ICloudAssemblySource, Toolkit } from '@aws-cdk/toolkit-lib';
 import { CreateChangeSetCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AwsClients } from '../../src/cli/aws.js';
+import { AwsClients } from '../../src/aws/clients.js';
 import { runDeploy } from '../../src/cli/commands/deploy.js';
 import { runDiff } from '../../src/cli/commands/diff.js';
 import { findStack } from '../../src/cli/stack.js';

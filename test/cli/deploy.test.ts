@@ -19,7 +19,7 @@ import type { ICloudAssemblySource, Toolkit } from '@aws-cdk/toolkit-lib';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { ModifyDBClusterCommand } from '@aws-sdk/client-rds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AwsClients } from '../../src/cli/aws.js';
+import { AwsClients } from '../../src/aws/clients.js';
 import { runDeploy } from '../../src/cli/commands/deploy.js';
 import { runDestroy } from '../../src/cli/commands/destroy.js';
 import { runDiff } from '../../src/cli/commands/diff.js';

@@ -3,7 +3,7 @@
  * first point the live record back at the colour the deployed template names (moto holds zone and record).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AwsClients } from '../../src/cli/aws.js';
+import { AwsClients } from '../../src/aws/clients.js';
 import { realignDbRecord } from '../../src/cli/commands/destroy.js';
 import { requireStack } from '../../src/cli/stack.js';
 import { type Fixture, provisionFixture } from '../harness/aws-fixture.js';

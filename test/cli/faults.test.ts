@@ -1,7 +1,7 @@
 /**
  * Faults moto cannot produce, in addition to the emulator tests: throttling, timeouts, a target in the literal
  * "unhealthy" state, and a listener that does not show what was written. aws-sdk-client-mock replaces the SDK
- * clients that src/cli/aws.ts builds; the command code under test is unchanged.
+ * clients that src/aws/clients.ts builds; the command code under test is unchanged.
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
@@ -19,7 +19,7 @@ import { DescribeRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbri
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AwsClients } from '../../src/cli/aws.js';
+import { AwsClients } from '../../src/aws/clients.js';
 import { runPromote } from '../../src/cli/commands/promote.js';
 import { runRollback } from '../../src/cli/commands/rollback.js';
 import { readStatus } from '../../src/cli/commands/status.js';

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { ModifyDBClusterCommand } from '@aws-sdk/client-rds';
 import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AwsClients } from '../../src/cli/aws.js';
+import { AwsClients } from '../../src/aws/clients.js';
 import { runPromote } from '../../src/cli/commands/promote.js';
 import { runStatus } from '../../src/cli/commands/status.js';
 import { isBgmigError } from '../../src/core/errors.js';

@@ -4,7 +4,7 @@
  * replication pair when the executor is local.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AwsClients } from '../../src/cli/aws.js';
+import { AwsClients } from '../../src/aws/clients.js';
 import { runStatus } from '../../src/cli/commands/status.js';
 import { parseDbUrl } from '../../src/db/connection.js';
 import { LocalExecutor } from '../../src/replication/executor.js';

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { PassThrough } from 'node:stream';
-import { AwsClients } from '../../src/cli/aws.js';
+import { AwsClients } from '../../src/aws/clients.js';
 import { renderDbInit, runDbInit } from '../../src/cli/commands/db/init.js';
 import { Io } from '../../src/cli/io.js';
 import { BgmigError } from '../../src/core/errors.js';

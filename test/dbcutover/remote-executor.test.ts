@@ -17,7 +17,7 @@ import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
 import { execFileSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AwsClients } from '../../src/cli/aws.js';
+import { AwsClients } from '../../src/aws/clients.js';
 import { runDbInit } from '../../src/cli/commands/db/init.js';
 import { Io } from '../../src/cli/io.js';
 import { RemoteExecutor } from '../../src/cli/db-remote.js';

@@ -6,7 +6,7 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AwsClients } from '../../src/cli/aws.js';
+import { AwsClients } from '../../src/aws/clients.js';
 import { runSwitch } from '../../src/cli/commands/db/switch.js';
 import type { CommandContext } from '../../src/cli/context.js';
 import { BgmigError, ExitCode } from '../../src/core/errors.js';

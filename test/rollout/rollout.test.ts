@@ -90,7 +90,7 @@ describe('stepped rollout', () => {
 
   it('on a terminal the check line redraws in place', async () => {
     const { memoryIo } = await import('../cli/support/memory-io.js');
-    const { AwsClients } = await import('../../src/cli/aws.js');
+    const { AwsClients } = await import('../../src/aws/clients.js');
     const { runPromote } = await import('../../src/cli/commands/promote.js');
     const { io, stdout } = memoryIo();
     (io.streams.stdout as { isTTY?: boolean }).isTTY = true;

@@ -12,7 +12,7 @@ import { action } from '../context.js';
 import { deleteEmptyStack, findStack, notDeployedReason, optionalOutput, requireStack, type StackInfo } from '../stack.js';
 import { ToolkitIoHost } from '../toolkit-io.js';
 import { defaultAssemblyFactory, defaultToolkitFactory, prepareToolkitEnvironment, toolkitFailure, type ToolkitDeps, withOutdir } from '../toolkit-session.js';
-import type { AwsClients } from '../aws.js';
+import type { AwsClients } from '../../aws/clients.js';
 import type { Io } from '../io.js';
 import { isAwsError } from '../../core/aws-error.js';
 

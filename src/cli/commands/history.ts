@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { ExitCode } from '../../core/errors.js';
 import { OutputKey } from '../../core/outputs.js';
 import type { HistoryEntry } from '../../rollout/journal.js';
-import type { AwsClients } from '../aws.js';
+import type { AwsClients } from '../../aws/clients.js';
 import { action, parseIntStrict } from '../context.js';
 import type { Io } from '../io.js';
 import { output, requireStack } from '../stack.js';

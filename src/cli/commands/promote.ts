@@ -18,7 +18,7 @@ import { DEFAULT_THRESHOLDS, gatesRequired, leaseTtlMs, parseSteps, type Rollout
 import type { RolloutEvent, RolloutResult, StepGates } from '../../rollout/run.js';
 import type { TrafficSession } from '../../rollout/session.js';
 import type { ValidationReport } from '../../schema/report.js';
-import type { AwsClients } from '../aws.js';
+import type { AwsClients } from '../../aws/clients.js';
 import { action, parseIntStrict, toBgmigError } from '../context.js';
 import { alarmNamesOf, alarmStates, targetHealth } from '../health.js';
 import type { Io } from '../io.js';

@@ -8,7 +8,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
 import type { Weights } from '../../core/config.js';
-import type { AwsClients } from '../aws.js';
+import type { AwsClients } from '../../aws/clients.js';
 import { action } from '../context.js';
 import type { Io } from '../io.js';
 import { requireStack } from '../stack.js';

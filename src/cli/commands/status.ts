@@ -9,7 +9,7 @@ import { ExitCode } from '../../core/errors.js';
 import { type Color, COLORS, names } from '../../core/naming.js';
 import { ColorOutputKey } from '../../core/outputs.js';
 import type { ValidationReport } from '../../schema/report.js';
-import type { AwsClients } from '../aws.js';
+import type { AwsClients } from '../../aws/clients.js';
 import { action, toBgmigError } from '../context.js';
 import { type Observation, parseWatchFlags, runWatch, type Until, type WatchFlagValues } from '../watch.js';
 import { alarmNamesOf, alarmStates, type AlarmState, targetHealth, type TargetHealthSummary } from '../health.js';

@@ -10,7 +10,7 @@ import { ExitCode, badInput } from '../../core/errors.js';
 import { parseDbUrl } from '../../db/connection.js';
 import { isCode, SEVERITY_ORDER } from '../../schema/codes.js';
 import type { Difference, Severity, ValidationReport, ValidatorEvent } from '../../schema/report.js';
-import type { AwsClients } from '../aws.js';
+import type { AwsClients } from '../../aws/clients.js';
 import { action, collect, errorDocument } from '../context.js';
 import type { Io } from '../io.js';
 import { requireStack } from '../stack.js';

@@ -13,7 +13,7 @@ import { APP_DB_NAME, APP_DB_USERNAME } from '../../../core/lambda-env.js';
 import { names, validateSuffix } from '../../../core/naming.js';
 import { parseDbUrl } from '../../../db/connection.js';
 import { type AppRoleReport, type AppRoleSideReport, initAppRole } from '../../../dbinit/app-role.js';
-import type { AwsClients } from '../../aws.js';
+import type { AwsClients } from '../../../aws/clients.js';
 import { action, collect } from '../../context.js';
 import { remoteExecutorFor } from '../../db-remote.js';
 import { withModeOptions } from './common.js';
