@@ -17,11 +17,12 @@ import pg from 'pg';
 import { runDbInit, renderDbInit } from '../cli/commands/db/init.js';
 import { runSwitch } from '../cli/commands/db/switch.js';
 import { runSyncStart, runSyncStop } from '../cli/commands/db/sync.js';
-import { runHistory } from '../cli/commands/history.js';
+import { renderHistory, runHistory } from '../cli/commands/history.js';
 import { runRotate } from '../cli/commands/rotate-secret-manual.js';
 import { runStatus } from '../cli/commands/status.js';
 import { runValidate } from '../cli/commands/validate.js';
 import { type GlobalOptions, makeContext } from '../cli/context.js';
+import { emit } from '../cli/verb.js';
 import { BgmigError, ExitCode, messageOf } from '../core/errors.js';
 import { type Color, names } from '../core/naming.js';
 import { sleep } from '../core/sleep.js';
@@ -360,7 +361,7 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
 
     if (stack) {
       await command('history', `bgmig history --suffix ${REHEARSAL_SUFFIX} --limit 20`, (io) =>
-        runHistory({ suffix: REHEARSAL_SUFFIX, limit: 20 }, { io, aws: ctxFor(io).aws }),
+        runHistory({ suffix: REHEARSAL_SUFFIX, limit: 20 }, { aws: ctxFor(io).aws }).then((r) => emit(io, r, renderHistory)),
       );
     } else {
       skip('history', 'needs the AWS emulator (the journal is in the artifacts bucket)');
