@@ -1,5 +1,5 @@
 /**
- * How a switch hands the applications over, kept out of the engine (src/replication/switch.ts calls these):
+ * How a switch hands the applications over, kept out of the engine (src/replication/switchover.ts calls these):
  *
  *   hold clients (pooler PAUSE) → [fence … reverse replication, repoint clients, unfence: the write pause] →
  *   hand over: release the client tier onto the new writer, then the switch hook (Route 53 / --on-switch)

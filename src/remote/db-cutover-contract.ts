@@ -12,9 +12,8 @@ import type { ActiveDatabase } from '../dns/switch.js';
 import type { AppRoleReport } from '../dbinit/app-role.js';
 import type { SecretVersionSelector } from '../schema/report.js';
 import type {
-  CutoverOptions,
+  SwitchoverOptions,
   ProgressEvent,
-  RollbackOptions,
   SwitchReport,
   SyncStartOptions,
   SyncStartReport,
@@ -76,8 +75,8 @@ export interface CutoverOperations {
   syncStatus: { options: SyncStatusOptions; report: SyncStatusReport };
   syncStop: { options: SyncStopOptions; report: SyncStopReport };
   syncRefresh: { options: SyncRefreshOptions; report: SyncRefreshReport };
-  cutover: { options: CutoverOptions; report: SwitchReport };
-  rollback: { options: RollbackOptions; report: SwitchReport };
+  cutover: { options: SwitchoverOptions; report: SwitchReport };
+  rollback: { options: SwitchoverOptions; report: SwitchReport };
   active: { options: ActiveOptions; report: ActiveReport };
   setAppPassword: { options: SetAppPasswordOptions; report: SetAppPasswordReport };
   checkAppLogin: { options: CheckAppLoginOptions; report: CheckAppLoginReport };

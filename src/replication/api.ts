@@ -315,7 +315,7 @@ export interface SyncRefreshReport {
 // ---------------------------------------------------------------------------------------------------------------
 // cutover / rollback
 
-export interface SwitchOptions {
+export interface SwitchoverOptions {
   /** Budget from the fence to the point of no return (the new side unfenced); exceeded → undo. Default 10 s. The switch hook (DNS) runs after it, outside the budget. */
   maxPauseMs?: number | undefined;
   /** Gate: replication lag must be under this (default 16 MiB). */
@@ -328,9 +328,6 @@ export interface SwitchOptions {
    */
   acceptedRollbackRisk?: string[] | undefined;
 }
-
-export type CutoverOptions = SwitchOptions;
-export type RollbackOptions = SwitchOptions;
 
 export interface StepTiming {
   step: string;
@@ -371,7 +368,7 @@ export interface SwitchReport {
   sequences: SequenceMove[];
   /** Undo steps when aborted. */
   undo: StepTiming[];
-  /** Rollback blockers the operator accepted for this cutover (see SwitchOptions.acceptedRollbackRisk). */
+  /** Rollback blockers the operator accepted for this cutover (see SwitchoverOptions.acceptedRollbackRisk). */
   acceptedRollbackRisk?: string[] | undefined;
   /** Why it aborted (one sentence). */
   error?: string | undefined;
@@ -401,8 +398,8 @@ export interface Executor {
   syncStop(opts: SyncStopOptions, cb?: Callbacks): Promise<SyncStopReport>;
   /** Brings tables/columns created after sync start into replication (absent: not available in this mode). */
   syncRefresh?(opts: SyncRefreshOptions, cb?: Callbacks): Promise<SyncRefreshReport>;
-  cutover(opts: CutoverOptions, cb?: SwitchCallbacks): Promise<SwitchReport>;
-  rollback(opts: RollbackOptions, cb?: SwitchCallbacks): Promise<SwitchReport>;
+  cutover(opts: SwitchoverOptions, cb?: SwitchCallbacks): Promise<SwitchReport>;
+  rollback(opts: SwitchoverOptions, cb?: SwitchCallbacks): Promise<SwitchReport>;
 }
 
 /** Defaults shared by the CLI and the Lambda. */

@@ -5,9 +5,8 @@
 import { describeTarget } from '../db/connection.js';
 import type {
   Callbacks,
-  CutoverOptions,
+  SwitchoverOptions,
   Executor,
-  RollbackOptions,
   SwitchCallbacks,
   SwitchReport,
   SyncStartOptions,
@@ -22,7 +21,7 @@ import type {
 } from './api.js';
 import { syncRefresh } from './refresh.js';
 import { syncStatus } from './status.js';
-import { cutover, rollback } from './switch.js';
+import { cutover, rollback } from './switchover.js';
 import { syncStart, syncStop } from './sync.js';
 
 export class LocalExecutor implements Executor {
@@ -49,11 +48,11 @@ export class LocalExecutor implements Executor {
     return syncRefresh(this.targets, opts, cb);
   }
 
-  cutover(opts: CutoverOptions, cb?: SwitchCallbacks): Promise<SwitchReport> {
+  cutover(opts: SwitchoverOptions, cb?: SwitchCallbacks): Promise<SwitchReport> {
     return cutover(this.targets, opts, cb);
   }
 
-  rollback(opts: RollbackOptions, cb?: SwitchCallbacks): Promise<SwitchReport> {
+  rollback(opts: SwitchoverOptions, cb?: SwitchCallbacks): Promise<SwitchReport> {
     return rollback(this.targets, opts, cb);
   }
 }

@@ -11,7 +11,7 @@ import { messageOf, refused } from '../core/errors.js';
 import type { Color } from '../core/naming.js';
 import { formatBytes } from '../core/units.js';
 import type { Catalog } from '../schema/catalog.js';
-import { REPLICATION_DEFAULTS, type FenceState, type ProgressFn, type SwitchOptions } from './api.js';
+import { REPLICATION_DEFAULTS, type FenceState, type ProgressFn, type SwitchoverOptions } from './api.js';
 import { switchCarryOffenders } from './carry-facts.js';
 import { readFence } from './fence.js';
 import { likelyCauses, observeStream, type HealthDecision } from './health.js';
@@ -115,7 +115,7 @@ export interface GateResult {
 export async function checkGates(
   s: Sessions,
   args: { op: 'cutover' | 'rollback'; from: Color; to: Color; schemas: string[]; progress: ProgressFn },
-  opts: SwitchOptions,
+  opts: SwitchoverOptions,
 ): Promise<GateResult> {
   const { op, from, to, schemas } = args;
   const limits: GateLimits = {

@@ -15,7 +15,7 @@
  * forward: a failing switch hook is retried by running the same command again.
  */
 import { randomUUID } from 'node:crypto';
-import { BgmigError, ExitCode, failure, messageOf, refused } from '../core/errors.js';
+import { BgmigError, failure, messageOf, refused } from '../core/errors.js';
 import { otherColor, type Color } from '../core/naming.js';
 import type { Catalog } from '../schema/catalog.js';
 import {
@@ -25,7 +25,7 @@ import {
   type ProgressFn,
   type StepTiming,
   type SwitchCallbacks,
-  type SwitchOptions,
+  type SwitchoverOptions,
   type SwitchReport,
   type SwitchStep,
   type Targets,
@@ -76,15 +76,15 @@ interface Ctx {
   catalogs: Record<Color, Catalog> | null;
 }
 
-export async function cutover(targets: Targets, opts: SwitchOptions = {}, cb: SwitchCallbacks = {}): Promise<SwitchReport> {
-  return runSwitch('cutover', targets, opts, cb);
+export async function cutover(targets: Targets, opts: SwitchoverOptions = {}, cb: SwitchCallbacks = {}): Promise<SwitchReport> {
+  return runSwitchover('cutover', targets, opts, cb);
 }
 
-export async function rollback(targets: Targets, opts: SwitchOptions = {}, cb: SwitchCallbacks = {}): Promise<SwitchReport> {
-  return runSwitch('rollback', targets, opts, cb);
+export async function rollback(targets: Targets, opts: SwitchoverOptions = {}, cb: SwitchCallbacks = {}): Promise<SwitchReport> {
+  return runSwitchover('rollback', targets, opts, cb);
 }
 
-async function runSwitch(op: Operation, targets: Targets, opts: SwitchOptions, cb: SwitchCallbacks): Promise<SwitchReport> {
+async function runSwitchover(op: Operation, targets: Targets, opts: SwitchoverOptions, cb: SwitchCallbacks): Promise<SwitchReport> {
   const t0 = performance.now();
   const progress = cb.progress ?? (() => undefined);
   const from: Color = op === 'cutover' ? 'blue' : 'green';
@@ -219,7 +219,7 @@ function journalOf(ctx: Ctx, step: SwitchStep): Parameters<typeof writeJournal>[
 // ---------------------------------------------------------------------------------------------------------------
 // Gates (src/replication/gates.ts): nothing is changed until every one passes.
 
-async function gates(ctx: Ctx, opts: SwitchOptions): Promise<void> {
+async function gates(ctx: Ctx, opts: SwitchoverOptions): Promise<void> {
   const g = await checkGates(ctx.s, { op: ctx.op, from: ctx.from, to: ctx.to, schemas: ctx.schemas, progress: ctx.progress }, opts);
   ctx.catalogs = g.catalogs;
   await prepareReverse(ctx, g.reverse);
@@ -339,12 +339,10 @@ async function finishAndReport(ctx: Ctx, lastDone: number, cb: SwitchCallbacks, 
   return ctx.report;
 }
 
-class BudgetExceeded extends BgmigError {}
-
 function checkBudget(ctx: Ctx, next: string): void {
   if (ctx.fencedAt !== null && performance.now() > ctx.deadline) {
     const spent = Math.round(performance.now() - ctx.fencedAt);
-    throw new BudgetExceeded(`--max-pause ran out after ${spent} ms, before step "${next}"`, ExitCode.Failure);
+    throw failure(`--max-pause ran out after ${spent} ms, before step "${next}"`);
   }
 }
 
@@ -402,9 +400,8 @@ async function runStep(ctx: Ctx, name: SwitchStep, cb: SwitchCallbacks): Promise
           const r = await neu.q<{ token: string }>('SELECT token FROM bgmig.marker WHERE id = 1');
           if (r.rows[0]?.token === token) break;
           if (performance.now() > ctx.deadline) {
-            throw new BudgetExceeded(
+            throw failure(
               `${to} did not apply everything ${from} committed within --max-pause (drain marker not seen after ${polls} polls; is the apply worker stalled or blocked by a lock on ${to}?)`,
-              ExitCode.Failure,
             );
           }
           await new Promise((r2) => setTimeout(r2, 2));

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../harness/cli.js';
 import { BgmigError } from '../../src/core/errors.js';
 import { parseDbUrl } from '../../src/db/connection.js';
-import { rollback } from '../../src/replication/switch.js';
+import { rollback } from '../../src/replication/switchover.js';
 import type { SwitchReport, SyncStatusReport } from '../../src/replication/api.js';
 import { activeOf, appCanWrite, appUrl, bgmig, parseJson, replicationObjects, startPair, startWriters, waitConverged, type Pair } from './helpers.js';
 
