@@ -19,7 +19,7 @@
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { BgmigError, ExitCode, badInput, messageOf } from '../core/errors.js';
+import { type BgmigError, ExitCode, badInput, failure, isBgmigError, messageOf, refused } from '../core/errors.js';
 import { APP_DB_NAME, APP_DB_USERNAME } from '../core/lambda-env.js';
 import type { Color } from '../core/naming.js';
 import { scrub } from '../core/redact.js';
@@ -138,186 +138,75 @@ async function endQuietly(c: pg.Client | undefined): Promise<void> {
   if (c) await c.end().catch(() => undefined);
 }
 
+/** Connection settings of every admin connection db init opens. */
+interface ConnOpts {
+  statementTimeoutMs: number;
+  lockTimeoutMs: number;
+  connectTimeoutMs: number;
+  applicationName: string;
+}
+
+/** What every step needs: the names, the connection settings, and how a side's error becomes one sentence. */
+interface Run {
+  role: string;
+  database: string;
+  schemas: string[];
+  copts: ConnOpts;
+  /** The side's error as a failure (exit 1) naming the side, the step and the cause; secrets scrubbed. */
+  fail: (side: SideState, doing: string, e: unknown) => BgmigError;
+}
+
+/**
+ * Sets the application role with `password` on both servers (see the module comment for "both or neither").
+ * Returns what was done per side. Throws bad input (exit 2) for an invalid password or name, refused (exit 3) for a
+ * superuser application role, and a failure (exit 1) naming the side and step for any database error — after
+ * undoing what was done (the undo is named in the same sentence).
+ */
 export async function initAppRole(targets: AppRoleTargets, password: string, opts: AppRoleOptions = {}): Promise<AppRoleReport> {
   const started = Date.now();
   validateAppPassword(password);
-  const role = opts.role ?? APP_DB_USERNAME;
-  const database = opts.database ?? APP_DB_NAME;
-  const schemas = opts.schemas && opts.schemas.length > 0 ? [...new Set(opts.schemas)] : ['public'];
-  for (const n of [role, database, ...schemas]) {
-    if (n.length === 0 || n.length > IDENT_MAX) throw badInput(`"${n}" is not a valid PostgreSQL name (1 to ${IDENT_MAX} characters).`);
-  }
-  const copts = {
+  const { role, database, schemas } = checkedNames(opts);
+  const copts: ConnOpts = {
     statementTimeoutMs: opts.statementTimeoutMs ?? 60_000,
     lockTimeoutMs: opts.lockTimeoutMs ?? 5_000,
     connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
     applicationName: 'bgmig db init',
   };
   const secrets = [password, targets.blue.password, targets.green.password];
-  const sides: SideState[] = (['blue', 'green'] as const).map((color) => ({
-    color,
-    fenced: false,
-    target: targets[color],
-    roleExisted: false,
-    previousVerifier: undefined,
-    databaseExisted: false,
-    databaseCreated: false,
-    inTx: false,
-    committed: false,
-    tables: 0,
-    sequences: 0,
-  }));
-  const fail = (side: SideState, doing: string, e: unknown): BgmigError => {
-    const d = describeDbError(e, side.target, 'reach');
-    return new BgmigError(scrub(`db init failed on ${side.color} (${describeTarget(side.target)}) while ${doing}: ${d.message}`, secrets), ExitCode.Failure, {
-      cause: e,
-    });
+  const sides: SideState[] = (['blue', 'green'] as const).map((color) => newSide(color, targets[color]));
+  const run: Run = {
+    role,
+    database,
+    schemas,
+    copts,
+    fail: (side, doing, e) =>
+      failure(
+        scrub(`db init failed on ${side.color} (${describeTarget(side.target)}) while ${doing}: ${describeDbError(e, side.target, 'reach').message}`, secrets),
+        e,
+      ),
   };
 
   try {
     // 1. Reach and inspect both before changing anything.
-    await Promise.all(
-      sides.map(async (s) => {
-        try {
-          s.admin = await connect(maintenanceTarget(s.target, database), copts);
-        } catch (e) {
-          throw fail(s, 'connecting', e);
-        }
-        try {
-          const r = await s.admin.query(
-            `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS db,
-                    EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $2) AS role,
-                    (SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user) AS can_create_role,
-                    (SELECT rolsuper FROM pg_roles WHERE rolname = $2) AS role_is_super`,
-            [database, role],
-          );
-          const row = r.rows[0] as { db: boolean; role: boolean; can_create_role: boolean; role_is_super: boolean | null };
-          s.databaseExisted = row.db;
-          s.roleExisted = row.role;
-          if (!row.can_create_role) {
-            throw new BgmigError(
-              `db init needs an admin that may create roles, but ${describeTarget(s.target)} on ${s.color} has neither SUPERUSER nor CREATEROLE: use the cluster's master user.`,
-              ExitCode.Failure,
-            );
-          }
-          if (row.role_is_super) {
-            throw new BgmigError(
-              `Role ${role} on ${s.color} is a superuser: the application role must not be one — drop or alter it and re-run db init.`,
-              ExitCode.Refused,
-            );
-          }
-          if (s.roleExisted) {
-            // Readable by a superuser only; on Aurora (rds_superuser) this is denied and compensation cannot restore it.
-            s.previousVerifier = await s.admin
-              .query('SELECT rolpassword FROM pg_authid WHERE rolname = $1', [role])
-              .then((x) => (x.rows[0] as { rolpassword: string | null } | undefined)?.rolpassword ?? undefined)
-              .catch(() => undefined);
-          }
-        } catch (e) {
-          if (e instanceof BgmigError) throw e;
-          throw fail(s, 'inspecting the server', e);
-        }
-      }),
-    );
-
+    await Promise.all(sides.map((s) => inspectSide(s, run)));
     // 2. The application database where missing (not transactional: undone by hand on failure).
-    for (const s of sides) {
-      if (s.databaseExisted) continue;
-      try {
-        await opened(s.admin, s, 'admin').query(`CREATE DATABASE ${quoteIdent(database)}`);
-        s.databaseCreated = true;
-      } catch (e) {
-        // Created concurrently since the inspection: fine.
-        if ((e as { code?: string }).code === '42P04') continue;
-        throw fail(s, `creating database ${database}`, e);
-      }
-    }
-
+    for (const s of sides) await createDatabase(s, run);
     // 3. Role, password and grants: one open transaction per side.
     const verifier = scramVerifier(password);
-    for (const s of sides) {
-      try {
-        s.app = await connect(withDatabase(s.target, database), copts);
-        // A fenced side starts sessions read-only; roles and grants are per server and must be set on both.
-        await s.app.query('SET default_transaction_read_only = off');
-        await s.app.query('BEGIN');
-        s.inTx = true;
-        // Serialise concurrent db init runs on this server.
-        await s.app.query("SELECT pg_advisory_xact_lock(hashtext('bgmig db init'))");
-        const exists = (await s.app.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role])).rowCount === 1;
-        if (exists) await s.app.query(`ALTER ROLE ${quoteIdent(role)} WITH LOGIN PASSWORD ${quoteLiteral(verifier)}`);
-        else
-          await s.app.query(`CREATE ROLE ${quoteIdent(role)} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD ${quoteLiteral(verifier)}`);
-        s.roleExisted = exists;
-        const r = quoteIdent(role);
-        // A side fenced by bgmig (the passive side of a running sync) must keep refusing the application: the fence
-        // revoked CONNECT and records whom to give it back to at unfence (bgmig.fence). There, record the role
-        // instead of granting CONNECT now; it gets CONNECT when that side becomes active.
-        s.fenced = await fencedByBgmig(s.app);
-        if (s.fenced) {
-          await s.app.query('INSERT INTO bgmig.fence (grantee) VALUES ($1) ON CONFLICT DO NOTHING', [role]);
-          await s.app.query(`GRANT TEMPORARY ON DATABASE ${quoteIdent(database)} TO ${r}`);
-        } else {
-          await s.app.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${quoteIdent(database)} TO ${r}`);
-        }
-        for (const schema of schemas) {
-          const sc = quoteIdent(schema);
-          await s.app.query(`CREATE SCHEMA IF NOT EXISTS ${sc}`);
-          await s.app.query(`GRANT USAGE, CREATE ON SCHEMA ${sc} TO ${r}`);
-          await s.app.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${sc} TO ${r}`);
-          await s.app.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${sc} TO ${r}`);
-          // Objects the admin (migrations run as the master user) creates later; the role's own objects are its own.
-          await s.app.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA ${sc} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${r}`);
-          await s.app.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA ${sc} GRANT USAGE, SELECT ON SEQUENCES TO ${r}`);
-        }
-        const counts = await s.app.query(
-          `SELECT count(*) FILTER (WHERE c.relkind IN ('r','p','v','m','f'))::int AS tables, count(*) FILTER (WHERE c.relkind = 'S')::int AS sequences
-             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1::text[])`,
-          [schemas],
-        );
-        s.tables = (counts.rows[0] as { tables: number }).tables;
-        s.sequences = (counts.rows[0] as { sequences: number }).sequences;
-      } catch (e) {
-        throw fail(s, `creating role ${role} and its grants`, e);
-      }
-    }
-
+    for (const s of sides) await grantInTransaction(s, verifier, run);
     // 4. Commit both; compensate the first if the second does not commit.
-    for (const s of sides) {
-      try {
-        await opened(s.app, s, 'application').query('COMMIT');
-        s.inTx = false;
-        s.committed = true;
-        if (opts.afterCommit) await opts.afterCommit(s.color);
-      } catch (e) {
-        throw fail(s, 'committing', e);
-      }
-    }
+    for (const s of sides) await commitSide(s, run, opts.afterCommit);
   } catch (e) {
     const undo = await undoAll(sides, role, database, copts);
-    await Promise.all(sides.flatMap((s) => [endQuietly(s.app), endQuietly(s.admin)]));
-    const base = e instanceof BgmigError ? e : new BgmigError(scrub(`db init failed: ${messageOf(e)}`, secrets), ExitCode.Failure, { cause: e });
+    await endAll(sides);
+    const base = isBgmigError(e) ? e : failure(scrub(`db init failed: ${messageOf(e)}`, secrets), e);
     if (undo.length === 0) throw base;
-    throw new BgmigError(`${base.message.replace(/\.?$/, '')}; ${undo.join('; ')}.`, base.exitCode, { cause: e });
+    throw sameKind(base, `${base.message.replace(/\.?$/, '')}; ${undo.join('; ')}.`, e);
   }
-  await Promise.all(sides.flatMap((s) => [endQuietly(s.app), endQuietly(s.admin)]));
+  await endAll(sides);
 
   // Prove the password works on both (after commit; a failure here is reported, not undone).
-  const verified = await Promise.all(
-    sides.map(async (s): Promise<boolean | null> => {
-      if (s.fenced) return null; // applications may not connect to the passive side: nothing to prove there
-      try {
-        const c = await connect(
-          { ...withDatabase(s.target, database), user: role, password },
-          { connectTimeoutMs: copts.connectTimeoutMs, applicationName: 'bgmig db init check' },
-        );
-        await c.end().catch(() => undefined);
-        return true;
-      } catch {
-        return false;
-      }
-    }),
-  );
+  const verified = await Promise.all(sides.map((s) => verifyLogin(s, run, password)));
   const side = (s: SideState, i: number): AppRoleSideReport => ({
     color: s.color,
     server: describeTarget(s.target),
@@ -332,13 +221,180 @@ export async function initAppRole(targets: AppRoleTargets, password: string, opt
   return { operation: 'init', role, database, schemas, blue: side(sides[0], 0), green: side(sides[1], 1), durationMs: Date.now() - started };
 }
 
+/** The role, database and schema names (defaults applied, schemas deduplicated); bad input when one is no PostgreSQL name. */
+function checkedNames(opts: AppRoleOptions): { role: string; database: string; schemas: string[] } {
+  const role = opts.role ?? APP_DB_USERNAME;
+  const database = opts.database ?? APP_DB_NAME;
+  const schemas = opts.schemas && opts.schemas.length > 0 ? [...new Set(opts.schemas)] : ['public'];
+  for (const n of [role, database, ...schemas]) {
+    if (n.length === 0 || n.length > IDENT_MAX) throw badInput(`"${n}" is not a valid PostgreSQL name (1 to ${IDENT_MAX} characters).`);
+  }
+  return { role, database, schemas };
+}
+
+function newSide(color: Color, target: DbTarget): SideState {
+  return {
+    color,
+    fenced: false,
+    target,
+    roleExisted: false,
+    previousVerifier: undefined,
+    databaseExisted: false,
+    databaseCreated: false,
+    inTx: false,
+    committed: false,
+    tables: 0,
+    sequences: 0,
+  };
+}
+
+/** An error of the same kind (exit code) as `base`, with another message. */
+function sameKind(base: BgmigError, message: string, cause: unknown): BgmigError {
+  if (base.exitCode === ExitCode.Refused) return refused(message, undefined, cause);
+  if (base.exitCode === ExitCode.BadInput) return badInput(message, cause);
+  return failure(message, cause);
+}
+
+/**
+ * Step 1 for one side: opens the admin connection and reads whether the database and role exist, whether the admin
+ * may create roles (failure when not) and whether the role is a superuser (refused). Changes nothing.
+ */
+async function inspectSide(s: SideState, run: Run): Promise<void> {
+  const { role, database } = run;
+  try {
+    s.admin = await connect(maintenanceTarget(s.target, database), run.copts);
+  } catch (e) {
+    throw run.fail(s, 'connecting', e);
+  }
+  try {
+    const r = await s.admin.query(
+      `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS db,
+              EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $2) AS role,
+              (SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user) AS can_create_role,
+              (SELECT rolsuper FROM pg_roles WHERE rolname = $2) AS role_is_super`,
+      [database, role],
+    );
+    const row = r.rows[0] as { db: boolean; role: boolean; can_create_role: boolean; role_is_super: boolean | null };
+    s.databaseExisted = row.db;
+    s.roleExisted = row.role;
+    if (!row.can_create_role) {
+      throw failure(
+        `db init needs an admin that may create roles, but ${describeTarget(s.target)} on ${s.color} has neither SUPERUSER nor CREATEROLE: use the cluster's master user.`,
+      );
+    }
+    if (row.role_is_super) {
+      throw refused(`Role ${role} on ${s.color} is a superuser: the application role must not be one — drop or alter it and re-run db init.`);
+    }
+    if (s.roleExisted) {
+      // Readable by a superuser only; on Aurora (rds_superuser) this is denied and compensation cannot restore it.
+      s.previousVerifier = await s.admin
+        .query('SELECT rolpassword FROM pg_authid WHERE rolname = $1', [role])
+        .then((x) => (x.rows[0] as { rolpassword: string | null } | undefined)?.rolpassword ?? undefined)
+        .catch(() => undefined);
+    }
+  } catch (e) {
+    if (isBgmigError(e)) throw e;
+    throw run.fail(s, 'inspecting the server', e);
+  }
+}
+
+/** Step 2 for one side: CREATE DATABASE where it was missing (one created concurrently since step 1 is fine). */
+async function createDatabase(s: SideState, run: Run): Promise<void> {
+  if (s.databaseExisted) return;
+  try {
+    await opened(s.admin, s, 'admin').query(`CREATE DATABASE ${quoteIdent(run.database)}`);
+    s.databaseCreated = true;
+  } catch (e) {
+    // Created concurrently since the inspection: fine.
+    if ((e as { code?: string }).code === '42P04') return;
+    throw run.fail(s, `creating database ${run.database}`, e);
+  }
+}
+
+/**
+ * Step 3 for one side: opens the application-database connection and, in a transaction left open for step 4, sets
+ * the role and its password verifier and grants what the application needs; counts the tables and sequences covered.
+ */
+async function grantInTransaction(s: SideState, verifier: string, run: Run): Promise<void> {
+  const { role, database, schemas } = run;
+  try {
+    s.app = await connect(withDatabase(s.target, database), run.copts);
+    // A fenced side starts sessions read-only; roles and grants are per server and must be set on both.
+    await s.app.query('SET default_transaction_read_only = off');
+    await s.app.query('BEGIN');
+    s.inTx = true;
+    // Serialise concurrent db init runs on this server.
+    await s.app.query("SELECT pg_advisory_xact_lock(hashtext('bgmig db init'))");
+    const exists = (await s.app.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role])).rowCount === 1;
+    if (exists) await s.app.query(`ALTER ROLE ${quoteIdent(role)} WITH LOGIN PASSWORD ${quoteLiteral(verifier)}`);
+    else await s.app.query(`CREATE ROLE ${quoteIdent(role)} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD ${quoteLiteral(verifier)}`);
+    s.roleExisted = exists;
+    const r = quoteIdent(role);
+    // A side fenced by bgmig (the passive side of a running sync) must keep refusing the application: the fence
+    // revoked CONNECT and records whom to give it back to at unfence (bgmig.fence). There, record the role
+    // instead of granting CONNECT now; it gets CONNECT when that side becomes active.
+    s.fenced = await fencedByBgmig(s.app);
+    if (s.fenced) {
+      await s.app.query('INSERT INTO bgmig.fence (grantee) VALUES ($1) ON CONFLICT DO NOTHING', [role]);
+      await s.app.query(`GRANT TEMPORARY ON DATABASE ${quoteIdent(database)} TO ${r}`);
+    } else {
+      await s.app.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${quoteIdent(database)} TO ${r}`);
+    }
+    for (const schema of schemas) {
+      const sc = quoteIdent(schema);
+      await s.app.query(`CREATE SCHEMA IF NOT EXISTS ${sc}`);
+      await s.app.query(`GRANT USAGE, CREATE ON SCHEMA ${sc} TO ${r}`);
+      await s.app.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${sc} TO ${r}`);
+      await s.app.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${sc} TO ${r}`);
+      // Objects the admin (migrations run as the master user) creates later; the role's own objects are its own.
+      await s.app.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA ${sc} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${r}`);
+      await s.app.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA ${sc} GRANT USAGE, SELECT ON SEQUENCES TO ${r}`);
+    }
+    const counts = await s.app.query(
+      `SELECT count(*) FILTER (WHERE c.relkind IN ('r','p','v','m','f'))::int AS tables, count(*) FILTER (WHERE c.relkind = 'S')::int AS sequences
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1::text[])`,
+      [schemas],
+    );
+    s.tables = (counts.rows[0] as { tables: number }).tables;
+    s.sequences = (counts.rows[0] as { sequences: number }).sequences;
+  } catch (e) {
+    throw run.fail(s, `creating role ${role} and its grants`, e);
+  }
+}
+
+/** Step 4 for one side: COMMIT its open transaction (then the test fault hook, when given). */
+async function commitSide(s: SideState, run: Run, afterCommit: AppRoleOptions['afterCommit']): Promise<void> {
+  try {
+    await opened(s.app, s, 'application').query('COMMIT');
+    s.inTx = false;
+    s.committed = true;
+    if (afterCommit) await afterCommit(s.color);
+  } catch (e) {
+    throw run.fail(s, 'committing', e);
+  }
+}
+
+/** Logs in as the role with the password: true/false; null on a fenced side, where applications may not connect. */
+async function verifyLogin(s: SideState, run: Run, password: string): Promise<boolean | null> {
+  if (s.fenced) return null; // applications may not connect to the passive side: nothing to prove there
+  try {
+    const c = await connect(
+      { ...withDatabase(s.target, run.database), user: run.role, password },
+      { connectTimeoutMs: run.copts.connectTimeoutMs, applicationName: 'bgmig db init check' },
+    );
+    await c.end().catch(() => undefined);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function endAll(sides: SideState[]): Promise<void> {
+  await Promise.all(sides.flatMap((s) => [endQuietly(s.app), endQuietly(s.admin)]));
+}
+
 /** Rolls back open transactions and compensates committed sides; returns what it did, in words. */
-async function undoAll(
-  sides: SideState[],
-  role: string,
-  database: string,
-  copts: { statementTimeoutMs: number; lockTimeoutMs: number; connectTimeoutMs: number; applicationName: string },
-): Promise<string[]> {
+async function undoAll(sides: SideState[], role: string, database: string, copts: ConnOpts): Promise<string[]> {
   const said: string[] = [];
   for (const s of sides) {
     if (s.inTx && s.app) {
