@@ -456,20 +456,79 @@ export async function readCatalog(client: pg.Client, opts: ReadCatalogOptions = 
   }
 }
 
+/** The rows of the one object batch, by query (each already in scope: `$1` was the in-scope namespace oids). */
+interface BatchRows {
+  relations: RelationRow[];
+  columns: ColumnRow[];
+  columnTypes: ColumnTypeRow[];
+  defaults: DefaultRow[];
+  constraints: ConstraintRow[];
+  indexes: IndexRow[];
+  triggers: TriggerRow[];
+  policies: PolicyRow[];
+  privileges: PrivilegeRow[];
+  sequences: SequenceRow[];
+  types: TypeRow[];
+  routines: RoutineRow[];
+  extensions: ExtensionRow[];
+  rules: RuleRow[];
+  objectPrivileges: ObjectPrivilegeRow[];
+  roles: RoleRow[];
+}
+
+/** Is (catalog class, oid) a member of an extension: read from pg_depend's 'e' rows, once per catalog. */
+type IsMember = (cls: string, oid: string) => boolean;
+
 async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): Promise<Catalog> {
   const server = (await client.query<{ version: string; num: number; db: string }>(SQL_SERVER)).rows[0];
   const members = (await client.query<MemberRow>(SQL_EXTENSION_MEMBERS)).rows;
   const memberOf = new Set(members.map((m) => `${m.cls}:${m.oid}`));
-  const isMember = (cls: string, oid: string) => memberOf.has(`${cls}:${oid}`);
+  const isMember: IsMember = (cls, oid) => memberOf.has(`${cls}:${oid}`);
 
   const schemaRows = (await client.query<SchemaRow>(SQL_SCHEMAS)).rows.filter((s) => schemaInScope(s.name, opts) && !isMember('pg_namespace', s.oid));
   const schemas: SchemaInfo[] = schemaRows.map((s) => ({ name: s.name, owner: s.owner, comment: s.comment }));
-  const nsp = [schemaRows.map((s) => s.oid).filter((oid) => /^\d+$/.test(oid))];
+  const b = await readBatch(
+    client,
+    schemaRows.map((s) => s.oid).filter((oid) => /^\d+$/.test(oid)),
+  );
 
+  const rels = new Map<string, RelationRow>();
+  for (const r of b.relations) if (!isMember('pg_class', r.oid)) rels.set(r.oid, r);
+  const of = relationLookups(b, rels, server.num);
+  const { tables, views, compositeRels, seqRels } = readRelations(rels, of);
+  const sequences = readSequences(b.sequences, seqRels, of);
+  const { enums, domains, compositeTypes } = readTypes(b, compositeRels, of, isMember);
+  const routines = readRoutines(b.routines, of, isMember);
+  addSchemaPrivileges(schemas, schemaRows, of);
+  const extensions: Extension[] = b.extensions.map((e) => ({ name: e.name, schema: e.schema, version: e.version }));
+
+  const byQualified = (a: { schema: string; name: string }, b: { schema: string; name: string }) => cmp(a.schema, b.schema) || cmp(a.name, b.name);
+  return {
+    serverVersion: server.version.split(' ')[0],
+    serverVersionNum: server.num,
+    database: server.db,
+    schemas,
+    tables: tables.sort(byQualified),
+    views: views.sort(byQualified),
+    sequences: sequences.sort(byQualified),
+    enums: enums.sort(byQualified),
+    domains: domains.sort(byQualified),
+    compositeTypes: compositeTypes.sort(byQualified),
+    routines: routines.sort((a, b) => byQualified(a, b) || cmp(a.identityArguments, b.identityArguments)),
+    extensions: extensions.sort((a, b) => cmp(a.name, b.name)),
+    roles: toRoles(b.roles),
+  };
+}
+
+/**
+ * Runs the sixteen object queries over the in-scope namespace oids (decimal strings read from the catalog) and
+ * returns their rows by query. Raises a plain Error when the server answers another number of results.
+ */
+async function readBatch(client: pg.Client, namespaceOids: string[]): Promise<BatchRows> {
   // One round trip for every object query: sent as one simple-query batch, the server runs them back to back while
   // this process parses the results already received (one query at a time left the server idle while rows were
   // parsed here, and the other way round). The namespace list is inlined: oids are integers read from the catalog.
-  const nspArray = `'{${nsp[0].join(',')}}'::oid[]`;
+  const nspArray = `'{${namespaceOids.join(',')}}'::oid[]`;
   const batch = [
     SQL_RELATIONS,
     SQL_COLUMNS,
@@ -493,26 +552,49 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
   if (!Array.isArray(results) || results.length !== batch.length)
     throw new Error(`the catalog batch returned ${Array.isArray(results) ? results.length : 1} results instead of ${batch.length}`);
   const rows = <R>(i: number) => results[i].rows as R[];
-  const relations = rows<RelationRow>(0);
-  const columnRows = rows<ColumnRow>(1);
-  const columnTypeRows = rows<ColumnTypeRow>(2);
-  const defaultRows = rows<DefaultRow>(3);
-  const constraintRows = rows<ConstraintRow>(4);
-  const indexRows = rows<IndexRow>(5);
-  const triggerRows = rows<TriggerRow>(6);
-  const policyRows = rows<PolicyRow>(7);
-  const privilegeRows = rows<PrivilegeRow>(8);
-  const sequenceRows = rows<SequenceRow>(9);
-  const typeRows = rows<TypeRow>(10);
-  const routineRows = rows<RoutineRow>(11);
-  const extensionRows = rows<ExtensionRow>(12);
-  const ruleRows = rows<RuleRow>(13);
-  const objectPrivilegeRows = rows<ObjectPrivilegeRow>(14);
-  const roleRows = rows<RoleRow>(15);
+  return {
+    relations: rows<RelationRow>(0),
+    columns: rows<ColumnRow>(1),
+    columnTypes: rows<ColumnTypeRow>(2),
+    defaults: rows<DefaultRow>(3),
+    constraints: rows<ConstraintRow>(4),
+    indexes: rows<IndexRow>(5),
+    triggers: rows<TriggerRow>(6),
+    policies: rows<PolicyRow>(7),
+    privileges: rows<PrivilegeRow>(8),
+    sequences: rows<SequenceRow>(9),
+    types: rows<TypeRow>(10),
+    routines: rows<RoutineRow>(11),
+    extensions: rows<ExtensionRow>(12),
+    rules: rows<RuleRow>(13),
+    objectPrivileges: rows<ObjectPrivilegeRow>(14),
+    roles: rows<RoleRow>(15),
+  };
+}
 
-  const rels = new Map<string, RelationRow>();
-  for (const r of relations) if (!isMember('pg_class', r.oid)) rels.set(r.oid, r);
+/** Per-relation lookups over the batch's rows, shared by the relation, sequence, type, routine and schema sections. */
+interface RelationLookups {
+  columnsBy: Map<string, ColumnRow[]>;
+  constraintsBy: Map<string, ConstraintRow[]>;
+  indexesBy: Map<string, IndexRow[]>;
+  triggersBy: Map<string, TriggerRow[]>;
+  policiesBy: Map<string, PolicyRow[]>;
+  /** Explicit grants on a schema ('n'), routine ('p') or column ('a', oid `rel:position`), sorted. */
+  explicitPrivileges(kind: 'n' | 'p' | 'a', oid: string): Privilege[];
+  rulesOf(oid: string): Rule[];
+  /** A relation's privileges: its ACL, or what acldefault() gives its owner when it has none. */
+  privilegesOf(r: RelationRow): Privilege[];
+  /** A relation's columns in position order (also a composite type's attributes). */
+  columnsOf(oid: string): Column[];
+  /** A relation's column names by attnum (constraint keys name columns by number). */
+  attnames(oid: string): Map<number, string>;
+}
 
+/**
+ * Groups the batch's rows by relation (only relations in `rels`) and builds the lookups of RelationLookups.
+ * `serverNum` is server_version_num: PostgreSQL 17 added MAINTAIN to a table's default privileges.
+ */
+function relationLookups(b: BatchRows, rels: Map<string, RelationRow>, serverNum: number): RelationLookups {
   const group = <R extends { rel: string }>(rows: R[]) => {
     const m = new Map<string, R[]>();
     for (const row of rows) {
@@ -523,22 +605,18 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
     }
     return m;
   };
-  const columnsBy = group(columnRows);
-  const constraintsBy = group(constraintRows.filter((c) => c.rel !== '0'));
-  const indexesBy = group(indexRows);
-  const triggersBy = group(triggerRows);
-  const policiesBy = group(policyRows);
-  const privilegesBy = group(privilegeRows);
-  const rulesBy = group(ruleRows);
+  const columnsBy = group(b.columns);
+  const privilegesBy = group(b.privileges);
+  const rulesBy = group(b.rules);
   const objectPrivileges = new Map<string, Privilege[]>();
-  for (const r of objectPrivilegeRows) {
+  for (const r of b.objectPrivileges) {
     const k = `${r.kind}:${r.oid}`;
     const list = objectPrivileges.get(k);
     const p = toPrivilege({ rel: r.oid, grantee: r.grantee, privilege: r.privilege, grantable: r.grantable });
     if (list) list.push(p);
     else objectPrivileges.set(k, [p]);
   }
-  const columnGrantRels = new Set(objectPrivilegeRows.filter((r) => r.kind === 'a').map((r) => r.oid.slice(0, r.oid.indexOf(':'))));
+  const columnGrantRels = new Set(b.objectPrivileges.filter((r) => r.kind === 'a').map((r) => r.oid.slice(0, r.oid.indexOf(':'))));
   const explicitPrivileges = (kind: 'n' | 'p' | 'a', oid: string): Privilege[] => (objectPrivileges.get(`${kind}:${oid}`) ?? []).sort(byPrivilege);
   const rulesOf = (oid: string): Rule[] =>
     (rulesBy.get(oid) ?? [])
@@ -550,24 +628,46 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
     const all =
       r.kind === 'S'
         ? ['SELECT', 'UPDATE', 'USAGE']
-        : ['DELETE', 'INSERT', ...(server.num >= 170000 ? ['MAINTAIN'] : []), 'REFERENCES', 'SELECT', 'TRIGGER', 'TRUNCATE', 'UPDATE'];
+        : ['DELETE', 'INSERT', ...(serverNum >= 170000 ? ['MAINTAIN'] : []), 'REFERENCES', 'SELECT', 'TRIGGER', 'TRUNCATE', 'UPDATE'];
     return all.map((privilege) => ({ grantee: r.owner, privilege, grantable: false }));
   };
+  const toColumn = columnReader(b, (c) =>
+    // Column grants are rare: looked up only when the relation has any (no key string, no extra object per column).
+    columnGrantRels.has(c.rel) && objectPrivileges.has(`a:${c.rel}:${c.position}`) ? explicitPrivileges('a', `${c.rel}:${c.position}`) : undefined,
+  );
+  return {
+    columnsBy,
+    constraintsBy: group(b.constraints.filter((c) => c.rel !== '0')),
+    indexesBy: group(b.indexes),
+    triggersBy: group(b.triggers),
+    policiesBy: group(b.policies),
+    explicitPrivileges,
+    rulesOf,
+    privilegesOf,
+    columnsOf: (oid) => (columnsBy.get(oid) ?? []).sort((a, b) => a.position - b.position).map(toColumn),
+    attnames: (oid) => new Map((columnsBy.get(oid) ?? []).map((c) => [c.position, c.name])),
+  };
+}
 
+/**
+ * Builds the reader of one column row: its type (from the column-type rows), default or generation expression (from
+ * the default rows) and, when `grantsOf` returns any, its column grants.
+ */
+function columnReader(b: BatchRows, grantsOf: (c: ColumnRow) => Privilege[] | undefined): (c: ColumnRow) => Column {
   // Nested maps rather than composite string keys: tens of thousands of lookups per catalog, no key strings.
   const typeOf = new Map<string, Map<number, ColumnType>>();
-  for (const t of columnTypeRows) {
+  for (const t of b.columnTypes) {
     const byMod = typeOf.get(t.typid) ?? new Map<number, ColumnType>();
     byMod.set(t.typmod, { name: t.type, base: t.base, typmod: t.typmod, category: t.category, kind: t.typkind, isArray: t.is_array });
     typeOf.set(t.typid, byMod);
   }
   const defaultOf = new Map<string, Map<number, string | null>>();
-  for (const d of defaultRows) {
+  for (const d of b.defaults) {
     const byPos = defaultOf.get(d.rel) ?? new Map<number, string | null>();
     byPos.set(d.position, d.expr);
     defaultOf.set(d.rel, byPos);
   }
-  const toColumn = (c: ColumnRow): Column => {
+  return (c: ColumnRow): Column => {
     const expr = defaultOf.get(c.rel)?.get(c.position) ?? null;
     const generated = c.generated === 's' ? expr : null;
     const column: Column = {
@@ -582,13 +682,20 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
       collation: c.collation,
       comment: c.comment,
     };
-    // Column grants are rare: looked up only when the relation has any (no key string, no extra object per column).
-    if (columnGrantRels.has(c.rel) && objectPrivileges.has(`a:${c.rel}:${c.position}`)) column.privileges = explicitPrivileges('a', `${c.rel}:${c.position}`);
+    const privileges = grantsOf(c);
+    if (privileges) column.privileges = privileges;
     return column;
   };
-  const columnsOf = (oid: string): Column[] => (columnsBy.get(oid) ?? []).sort((a, b) => a.position - b.position).map(toColumn);
-  const attnames = (oid: string) => new Map((columnsBy.get(oid) ?? []).map((c) => [c.position, c.name]));
+}
 
+/**
+ * The relations section: tables (ordinary, partitioned, foreign) and views (plain, materialized) of `rels`, unsorted;
+ * composite-type and sequence relations are returned by oid for the type and sequence sections.
+ */
+function readRelations(
+  rels: Map<string, RelationRow>,
+  of: RelationLookups,
+): { tables: Table[]; views: View[]; compositeRels: Map<string, RelationRow>; seqRels: Map<string, RelationRow> } {
   const tables: Table[] = [];
   const views: View[] = [];
   const compositeRels = new Map<string, RelationRow>();
@@ -602,16 +709,16 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
       seqRels.set(r.oid, r);
       continue;
     }
-    const indexes = (indexesBy.get(r.oid) ?? []).map(toIndex).sort(byName);
-    const triggers = (triggersBy.get(r.oid) ?? []).map(toTrigger).sort(byName);
-    const privileges = privilegesOf(r);
+    const indexes = (of.indexesBy.get(r.oid) ?? []).map(toIndex).sort(byName);
+    const triggers = (of.triggersBy.get(r.oid) ?? []).map(toTrigger).sort(byName);
+    const privileges = of.privilegesOf(r);
     if (r.kind === 'v' || r.kind === 'm') {
       views.push({
         schema: r.schema,
         name: r.name,
         kind: r.kind === 'v' ? 'view' : 'materialized view',
         definition: normalizeSpace(r.viewdef ?? ''),
-        columns: columnsOf(r.oid),
+        columns: of.columnsOf(r.oid),
         indexes,
         triggers,
         privileges,
@@ -619,53 +726,62 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
         comment: r.comment,
         options: sortedOptions(r.options),
         populated: r.populated,
-        rules: rulesOf(r.oid),
+        rules: of.rulesOf(r.oid),
       });
       continue;
     }
-    const names = attnames(r.oid);
-    const constraints = (constraintsBy.get(r.oid) ?? [])
-      .map(
-        (c): Constraint => ({
-          name: c.name,
-          kind: CONSTRAINT_KINDS[c.kind],
-          definition: c.def,
-          columns: (c.conkey ?? []).map((n) => names.get(n) ?? `#${n}`),
-          validated: c.validated,
-          inherited: c.inherited,
-        }),
-      )
-      .sort(byName);
-    tables.push({
-      schema: r.schema,
-      name: r.name,
-      kind: r.kind === 'p' ? 'partitioned table' : r.kind === 'f' ? 'foreign table' : 'table',
-      columns: columnsOf(r.oid),
-      constraints,
-      indexes,
-      triggers,
-      policies: (policiesBy.get(r.oid) ?? []).map(toPolicy).sort(byName),
-      privileges,
-      owner: r.owner,
-      comment: r.comment,
-      rlsEnabled: r.rls,
-      rlsForced: r.rls_forced,
-      replicaIdentity: REPLICA_IDENTITY[r.replident] ?? 'default',
-      replicaIdentityIndex: r.replident === 'i' ? r.replident_index : null,
-      hasPrimaryKey: constraints.some((c) => c.kind === 'primary key'),
-      partitionOf: r.parent_schema !== null && r.parent_name !== null ? { schema: r.parent_schema, name: r.parent_name } : null,
-      partitionBound: r.bound,
-      detachPending: r.detach_pending,
-      partitionConstraint: r.partition_constraint,
-      partitionKey: r.partkey,
-      options: sortedOptions(r.options),
-      logged: r.persistence !== 'u',
-      rules: rulesOf(r.oid),
-    });
+    tables.push(toTable(r, indexes, triggers, privileges, of));
   }
+  return { tables, views, compositeRels, seqRels };
+}
 
+/** One table of the relations section, with its already-read indexes, triggers and privileges. */
+function toTable(r: RelationRow, indexes: Index[], triggers: Trigger[], privileges: Privilege[], of: RelationLookups): Table {
+  const names = of.attnames(r.oid);
+  const constraints = (of.constraintsBy.get(r.oid) ?? [])
+    .map(
+      (c): Constraint => ({
+        name: c.name,
+        kind: CONSTRAINT_KINDS[c.kind],
+        definition: c.def,
+        columns: (c.conkey ?? []).map((n) => names.get(n) ?? `#${n}`),
+        validated: c.validated,
+        inherited: c.inherited,
+      }),
+    )
+    .sort(byName);
+  return {
+    schema: r.schema,
+    name: r.name,
+    kind: r.kind === 'p' ? 'partitioned table' : r.kind === 'f' ? 'foreign table' : 'table',
+    columns: of.columnsOf(r.oid),
+    constraints,
+    indexes,
+    triggers,
+    policies: (of.policiesBy.get(r.oid) ?? []).map(toPolicy).sort(byName),
+    privileges,
+    owner: r.owner,
+    comment: r.comment,
+    rlsEnabled: r.rls,
+    rlsForced: r.rls_forced,
+    replicaIdentity: REPLICA_IDENTITY[r.replident] ?? 'default',
+    replicaIdentityIndex: r.replident === 'i' ? r.replident_index : null,
+    hasPrimaryKey: constraints.some((c) => c.kind === 'primary key'),
+    partitionOf: r.parent_schema !== null && r.parent_name !== null ? { schema: r.parent_schema, name: r.parent_name } : null,
+    partitionBound: r.bound,
+    detachPending: r.detach_pending,
+    partitionConstraint: r.partition_constraint,
+    partitionKey: r.partkey,
+    options: sortedOptions(r.options),
+    logged: r.persistence !== 'u',
+    rules: of.rulesOf(r.oid),
+  };
+}
+
+/** The sequences section: one Sequence per sequence row whose relation is in `seqRels` (unsorted). */
+function readSequences(rows: SequenceRow[], seqRels: Map<string, RelationRow>, of: RelationLookups): Sequence[] {
   const sequences: Sequence[] = [];
-  for (const s of sequenceRows) {
+  for (const s of rows) {
     const r = seqRels.get(s.rel);
     if (!r) continue;
     sequences.push({
@@ -683,13 +799,25 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
           ? { schema: s.owner_schema, table: s.owner_table, column: s.owner_column }
           : null,
       identity: s.deptype === 'i',
-      privileges: privilegesOf(r),
+      privileges: of.privilegesOf(r),
       lastValue: s.last_value,
     });
   }
+  return sequences;
+}
 
+/**
+ * The types section: enums, domains (with their checks, from the constraint rows of a type) and composite types
+ * (attributes read as the columns of their relation in `compositeRels`), unsorted; extension members left out.
+ */
+function readTypes(
+  b: BatchRows,
+  compositeRels: Map<string, RelationRow>,
+  of: RelationLookups,
+  isMember: IsMember,
+): { enums: EnumType[]; domains: DomainType[]; compositeTypes: CompositeType[] } {
   const domainChecks = new Map<string, Array<{ name: string; definition: string }>>();
-  for (const c of constraintRows) {
+  for (const c of b.constraints) {
     if (c.typ === '0') continue;
     const list = domainChecks.get(c.typ) ?? [];
     list.push({ name: c.name, definition: c.def });
@@ -698,7 +826,7 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
   const enums: EnumType[] = [];
   const domains: DomainType[] = [];
   const compositeTypes: CompositeType[] = [];
-  for (const t of typeRows) {
+  for (const t of b.types) {
     if (isMember('pg_type', t.oid)) continue;
     if (t.kind === 'e') enums.push({ schema: t.schema, name: t.name, values: t.labels ?? [] });
     else if (t.kind === 'd') {
@@ -718,11 +846,15 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
         constraints: (domainChecks.get(t.oid) ?? []).sort(byName),
       });
     } else if (t.kind === 'c' && compositeRels.has(t.relid)) {
-      compositeTypes.push({ schema: t.schema, name: t.name, attributes: columnsOf(t.relid) });
+      compositeTypes.push({ schema: t.schema, name: t.name, attributes: of.columnsOf(t.relid) });
     }
   }
+  return { enums, domains, compositeTypes };
+}
 
-  const routines: Routine[] = routineRows
+/** The routines section: functions, procedures, aggregates and window functions, extension members left out (unsorted). */
+function readRoutines(rows: RoutineRow[], of: RelationLookups, isMember: IsMember): Routine[] {
+  return rows
     .filter((p) => !isMember('pg_proc', p.oid))
     .map((p) => ({
       schema: p.schema,
@@ -749,8 +881,12 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
             { grantee: 'PUBLIC', privilege: 'EXECUTE', grantable: false },
             { grantee: p.owner, privilege: 'EXECUTE', grantable: false },
           ].sort(byPrivilege)
-        : explicitPrivileges('p', p.oid),
+        : of.explicitPrivileges('p', p.oid),
     }));
+}
+
+/** The schemas section's privileges: set on each SchemaInfo of `schemas` (in place) from its row's ACL. */
+function addSchemaPrivileges(schemas: SchemaInfo[], schemaRows: SchemaRow[], of: RelationLookups): void {
   for (const s of schemaRows) {
     const info = schemas.find((x) => x.name === s.name);
     // acldefault('n'): the owner holds USAGE and CREATE.
@@ -760,28 +896,9 @@ async function readInTransaction(client: pg.Client, opts: ReadCatalogOptions): P
             { grantee: s.owner, privilege: 'CREATE', grantable: false },
             { grantee: s.owner, privilege: 'USAGE', grantable: false },
           ]
-        : explicitPrivileges('n', s.oid);
+        : of.explicitPrivileges('n', s.oid);
     }
   }
-
-  const extensions: Extension[] = extensionRows.map((e) => ({ name: e.name, schema: e.schema, version: e.version }));
-
-  const byQualified = (a: { schema: string; name: string }, b: { schema: string; name: string }) => cmp(a.schema, b.schema) || cmp(a.name, b.name);
-  return {
-    serverVersion: server.version.split(' ')[0],
-    serverVersionNum: server.num,
-    database: server.db,
-    schemas,
-    tables: tables.sort(byQualified),
-    views: views.sort(byQualified),
-    sequences: sequences.sort(byQualified),
-    enums: enums.sort(byQualified),
-    domains: domains.sort(byQualified),
-    compositeTypes: compositeTypes.sort(byQualified),
-    routines: routines.sort((a, b) => byQualified(a, b) || cmp(a.identityArguments, b.identityArguments)),
-    extensions: extensions.sort((a, b) => cmp(a.name, b.name)),
-    roles: toRoles(roleRows),
-  };
 }
 
 function toIndex(i: IndexRow): Index {
