@@ -21,7 +21,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { BgmigError, ExitCode, isBgmigError, messageOf } from '../core/errors.js';
+import { badInput, failure, isBgmigError, messageOf } from '../core/errors.js';
 import { APP_DB_NAME, APP_DB_USERNAME, CutoverEnv, requireEnv as requireLambdaEnv } from '../core/lambda-env.js';
 import { ArtifactKeys } from '../core/outputs.js';
 import type { Color } from '../core/naming.js';
@@ -127,9 +127,8 @@ async function stackPoolers(env: NodeJS.ProcessEnv, sm: SecretsManagerClient): P
   try {
     ips = (await promises.resolve4(name)).sort();
   } catch (e) {
-    throw new BgmigError(
+    throw failure(
       `The cutover function cannot find the poolers (${name}: ${(e as { code?: string }).code ?? messageOf(e)}): check the pooler service in ECS; nothing was changed.`,
-      ExitCode.Failure,
     );
   }
   const port = Number(env[PoolerEnv.Port] ?? 5432);
@@ -151,10 +150,7 @@ const requireEnv = (env: NodeJS.ProcessEnv, name: string): string => requireLamb
 async function readAppSecret(env: NodeJS.ProcessEnv, sm: SecretsManagerClient, selector: SecretVersionSelector): Promise<SecretVersion> {
   const v = await readSecretVersion(sm, requireEnv(env, CutoverEnv.AppSecretArn), selector, 'cutover function', 'application');
   if (v.value.username !== APP_DB_USERNAME) {
-    throw new BgmigError(
-      `The application secret names user "${v.value.username}" but bgmig manages "${APP_DB_USERNAME}": fix the secret's username.`,
-      ExitCode.Failure,
-    );
+    throw failure(`The application secret names user "${v.value.username}" but bgmig manages "${APP_DB_USERNAME}": fix the secret's username.`);
   }
   return v;
 }
@@ -172,7 +168,7 @@ async function resolve(env: NodeJS.ProcessEnv, sm: SecretsManagerClient, logger:
   const arns: Record<Color, string> = { blue: requireEnv(env, CutoverEnv.BlueSecretArn), green: requireEnv(env, CutoverEnv.GreenSecretArn) };
   const [blue, green] = await Promise.all(
     (['blue', 'green'] as const).map(async (color) => {
-      // Explicit stage: read exactly the current version (see FIELD-NOTES on stage moves).
+      // Explicit stage: read exactly the current version, never one a rotation has staged AWSPENDING.
       const secret = (await readSecretVersion(sm, arns[color], { versionStage: 'AWSCURRENT' }, 'cutover function', `${color} master`)).value;
       const host = secret.host ?? endpoints[color];
       if (secret.host && secret.host.toLowerCase() !== endpoints[color].toLowerCase()) {
@@ -190,8 +186,7 @@ async function resolve(env: NodeJS.ProcessEnv, sm: SecretsManagerClient, logger:
 }
 
 function schemaList(v: unknown): string[] {
-  if (!Array.isArray(v) || !v.every((x): x is string => typeof x === 'string'))
-    throw new BgmigError('The option "schemas" must be a list of schema names.', ExitCode.BadInput);
+  if (!Array.isArray(v) || !v.every((x): x is string => typeof x === 'string')) throw badInput('The option "schemas" must be a list of schema names.');
   return v;
 }
 
@@ -229,6 +224,243 @@ function summarize(operation: CutoverOperation, report: unknown): Record<string,
 /** Operations that change something: each leaves an audit record in the artifacts bucket, succeeded or not. */
 const AUDITED: ReadonlySet<string> = new Set<CutoverOperation>(['init', 'setAppPassword', 'syncStart', 'syncStop', 'syncRefresh', 'cutover', 'rollback']);
 
+/** One invocation's running state: what the result and the scrub need whichever way the invocation ends. */
+interface Invocation {
+  /** Date.now() when the invocation started (durationMs counts from it). */
+  started: number;
+  /** The event's operation as received (may be anything until checked). */
+  operation: unknown;
+  /** The progress events so far, the last MAX_PROGRESS. */
+  progress: ProgressEvent[];
+  /** Every secret value read so far: scrubbed from logs, the report and errors. */
+  known: string[];
+}
+
+/** What an operation runs with: the environment, the clients, the resolved targets and the handler's options. */
+interface OperationScope {
+  env: NodeJS.ProcessEnv;
+  deps: HandlerDeps;
+  logger: Logger;
+  sm: SecretsManagerClient;
+  r53: Route53Client;
+  resolved: Resolved;
+  engine: (targets: Targets) => Promise<Executor>;
+  run: Invocation;
+}
+
+/** What an operation produced: its report and, after a change, the db record as read back. */
+interface OperationOutcome {
+  report: unknown;
+  dns?: CutoverSuccess['dns'];
+}
+
+/**
+ * The checked operation and options of an event. Raises a BgmigError (exit 2) for an unknown operation or options
+ * that are not an object.
+ */
+function parseEvent(event: CutoverEvent, operation: unknown): { operation: CutoverOperation; options: Record<string, unknown> } {
+  if (!isCutoverOperation(operation)) {
+    throw badInput(`Unknown operation "${String(operation)}": expected one of ${CUTOVER_OPERATIONS.join(', ')}.`);
+  }
+  const options = (event.options ?? {}) as Record<string, unknown>;
+  if (typeof options !== 'object' || Array.isArray(options)) throw badInput('The event\'s "options" must be an object.');
+  return { operation, options };
+}
+
+/** `active`: the db record and which cluster it names (Route 53 only; no database, no audit). */
+async function activeOperation(env: NodeJS.ProcessEnv, r53: Route53Client, logger: Logger, run: Invocation): Promise<CutoverSuccess> {
+  const { endpoints, record } = recordEnv(env);
+  const report = { ...(await readActiveDatabase(r53, record, endpoints)), endpoints };
+  logger.info('operation finished', { operation: 'active', record: report.value, recordColor: report.color });
+  return { ok: true, operation: 'active', report, progress: run.progress, durationMs: Date.now() - run.started } as CutoverSuccess;
+}
+
+/** Resolves the two admin targets (resolve()), adds their passwords to `run.known` and logs where they are. */
+async function resolveTargets(env: NodeJS.ProcessEnv, sm: SecretsManagerClient, logger: Logger, run: Invocation): Promise<Resolved> {
+  const resolved = await resolve(env, sm, logger);
+  run.known = resolved.passwords;
+  logger.info('targets resolved', {
+    blue: describeTarget(resolved.targets.blue),
+    green: describeTarget(resolved.targets.green),
+    tls: resolved.targets.blue.ssl !== false,
+  });
+  return resolved;
+}
+
+/** The engine's progress callback: keeps the last MAX_PROGRESS events in `run.progress` and logs each, scrubbed. */
+function progressSink(run: Invocation, logger: Logger): (e: ProgressEvent) => void {
+  return (e) => {
+    run.progress.push(e);
+    if (run.progress.length > MAX_PROGRESS) run.progress.shift();
+    const safe = e.kind === 'log' ? { ...e, text: scrub(e.text, run.known) } : e.kind === 'step' && e.detail ? { ...e, detail: scrub(e.detail, run.known) } : e;
+    logger.info('progress', { event: safe });
+  };
+}
+
+/**
+ * The switch hook of cutover and rollback: UPSERTs the db record to `active`'s writer endpoint, waits for INSYNC,
+ * then for the VPC resolver to answer it; returns the step's detail and when clients follow (epoch ms, if seen).
+ */
+function switchHook(s: OperationScope): (active: Color) => Promise<SwitchHookResult> {
+  const { r53, resolved, deps, logger } = s;
+  // Runs after the new side is unfenced (outside the write pause): UPSERT, wait for INSYNC, then measure when
+  // the VPC's resolver — what the applications and poolers use — answers the new writer.
+  return async (active) => {
+    const res = await switchActiveDatabase(r53, resolved.record, resolved.endpoints, active, {
+      waitTimeoutMs: deps.switchWaitMs ?? 60_000,
+      pollMs: deps.switchPollMs ?? 500,
+    });
+    const seen = await waitUntilResolves(resolved.record.recordName, resolved.endpoints[active], {
+      resolve: deps.resolveCname,
+      timeoutMs: deps.resolveWaitMs ?? 30_000,
+    });
+    logger.info('database record switched', {
+      active,
+      record: res.recordName,
+      value: res.value,
+      ttl: res.ttl,
+      changeId: res.changeId,
+      status: res.status,
+      waitedMs: res.waitedMs,
+      resolvedAfterMs: seen.resolvedAt === undefined ? null : seen.waitedMs + res.waitedMs,
+      resolverAnswer: seen.last,
+    });
+    const resolvedText =
+      seen.resolvedAt === undefined
+        ? `the VPC resolver still answered ${seen.last} after ${seen.waitedMs} ms more (clients follow within the record's TTL)`
+        : `resolved in the VPC ${seen.waitedMs} ms after INSYNC`;
+    return { detail: `${res.recordName} → ${res.value}: INSYNC after ${res.waitedMs} ms, ${resolvedText}`, clientsFollowAt: seen.resolvedAt };
+  };
+}
+
+/** `init`: the application role on both clusters with the application secret's AWSCURRENT password. */
+async function initOperation(s: OperationScope, options: Record<string, unknown>): Promise<OperationOutcome> {
+  const app = (await readAppSecret(s.env, s.sm, { versionStage: 'AWSCURRENT' })).value;
+  s.run.known = [...s.run.known, app.password];
+  const o = options as InitOptions;
+  return { report: await initAppRole(s.resolved.targets, app.password, { role: APP_DB_USERNAME, database: APP_DB_NAME, schemas: o.schemas }) };
+}
+
+/** `setAppPassword`: the named version of the application secret applied on both clusters (both or neither). */
+async function setAppPasswordOperation(s: OperationScope, options: Record<string, unknown>): Promise<OperationOutcome> {
+  const o = options as SetAppPasswordOptions;
+  const selector = parseVersionSelector(options);
+  const schemas = o.schemas === undefined ? undefined : schemaList(o.schemas);
+  const app = await readAppSecret(s.env, s.sm, selector);
+  s.run.known = [...s.run.known, app.value.password];
+  s.logger.info('applying an application secret version', { versionId: app.versionId, stages: app.stages });
+  const appRole = await initAppRole(s.resolved.targets, app.value.password, { role: APP_DB_USERNAME, database: APP_DB_NAME, schemas });
+  return { report: { operation: 'setAppPassword', versionId: app.versionId, stages: app.stages, appRole } satisfies SetAppPasswordReport };
+}
+
+/** `checkAppLogin`: a login as the application role on both clusters with the named version of its secret. */
+async function checkAppLoginOperation(s: OperationScope, options: Record<string, unknown>): Promise<OperationOutcome> {
+  const app = await readAppSecret(s.env, s.sm, parseVersionSelector(options));
+  s.run.known = [...s.run.known, app.value.password];
+  const report = await checkAppLogin(s.resolved.targets, app);
+  s.logger.info('application login checked', {
+    versionId: app.versionId,
+    blue: loginSummary(report.blue),
+    green: loginSummary(report.green),
+  });
+  return { report };
+}
+
+/**
+ * The replication engine's operations (syncStart, syncStatus, syncStop, syncRefresh, cutover, rollback), with the
+ * stack's poolers where they take part; after any but syncStatus, the db record read back (informational).
+ */
+async function engineOperation(s: OperationScope, operation: CutoverOperation, options: Record<string, unknown>): Promise<OperationOutcome> {
+  const { env, deps, sm, resolved, run } = s;
+  const onProgress = progressSink(run, s.logger);
+  const ex = await s.engine(resolved.targets);
+  // The stack's poolers hold client queries through the switch (followed by DNS: released after the hook).
+  const refs = ['cutover', 'rollback', 'syncStatus'].includes(operation) ? await (deps.poolers ?? (() => stackPoolers(env, sm)))() : [];
+  run.known = [...run.known, ...refs.map((p) => p.password)];
+  const pool = await poolerOps(refs, resolved.targets, {
+    mechanism: deps.poolerMechanism ?? 'dns',
+    followName: resolved.record.recordName,
+    progress: onProgress,
+  });
+  let report: unknown;
+  if (operation === 'syncStart') report = await ex.syncStart({ ...options, waitForCopy: false }, { progress: onProgress });
+  else if (operation === 'syncStatus') report = await pool.review(await ex.syncStatus(options));
+  else if (operation === 'syncStop') report = await ex.syncStop(options, { progress: onProgress });
+  // The copy of refreshed tables may outlast the function: it returns once the copy has started.
+  else if (operation === 'syncRefresh') {
+    if (!ex.syncRefresh) throw failure('This engine cannot refresh replication.');
+    report = await ex.syncRefresh({ ...options, waitForCopy: false }, { progress: onProgress });
+  } else {
+    await pool.preflight();
+    const cb = { progress: onProgress, onSwitch: switchHook(s), clients: pool.clients };
+    const r = operation === 'cutover' ? await ex.cutover(options, cb) : await ex.rollback(options, cb);
+    await pool.settle(r.active);
+    report = r;
+  }
+  if (operation === 'syncStatus') return { report };
+  // Informational read-back: the operation's outcome stands even if this read fails.
+  const dns = await readActiveDatabase(s.r53, resolved.record, resolved.endpoints).catch((e: unknown) => {
+    s.logger.warn('could not read the database record back', { error: messageOf(e).split('\n')[0] });
+    return undefined;
+  });
+  return { report, dns };
+}
+
+/** Runs one operation other than `active` over the resolved targets. */
+function runOperation(s: OperationScope, operation: CutoverOperation, options: Record<string, unknown>): Promise<OperationOutcome> {
+  switch (operation) {
+    case 'init':
+      return initOperation(s, options);
+    case 'setAppPassword':
+      return setAppPasswordOperation(s, options);
+    case 'checkAppLogin':
+      return checkAppLoginOperation(s, options);
+    default:
+      return engineOperation(s, operation, options);
+  }
+}
+
+/** The success document of an operation, logged and then scrubbed whole of every known secret. */
+function successOf(run: Invocation, operation: CutoverOperation, { report, dns }: OperationOutcome, logger: Logger): CutoverSuccess {
+  const result = { ok: true, operation, report, progress: run.progress, ...(dns ? { dns } : {}), durationMs: Date.now() - run.started } as CutoverSuccess;
+  logger.info('operation finished', {
+    ...summarize(operation, report),
+    ...(dns ? { record: dns.value, recordColor: dns.color } : {}),
+    durationMs: result.durationMs,
+  });
+  // A final scrub of the whole document: no report may carry a password, whatever the engine put in it.
+  return JSON.parse(scrub(JSON.stringify(result), run.known)) as CutoverSuccess;
+}
+
+/** The failure document of an error (a BgmigError keeps its exit code; anything else is exit 1), scrubbed and logged. */
+function failureOf(run: Invocation, e: unknown, logger: Logger): CutoverFailure {
+  const { known } = run;
+  const err = isBgmigError(e) ? e : failure(`The cutover function failed unexpectedly: ${messageOf(e).split('\n')[0]}`, e);
+  const doc: CutoverFailure = {
+    ok: false,
+    operation: String(run.operation),
+    error: {
+      message: scrub(err.message, known),
+      exitCode: err.exitCode,
+      ...(err.details ? { details: JSON.parse(scrub(JSON.stringify(err.details), known)) as Record<string, unknown> } : {}),
+    },
+    progress: JSON.parse(scrub(JSON.stringify(run.progress), known)) as ProgressEvent[],
+    durationMs: Date.now() - run.started,
+  };
+  logger.error('operation failed', {
+    operation: String(run.operation),
+    message: doc.error.message,
+    exitCode: doc.error.exitCode,
+    durationMs: doc.durationMs,
+  });
+  return doc;
+}
+
+/**
+ * Builds the Lambda handler over `deps` (defaults: process.env, SDK clients created on first use, the replication
+ * engine). The handler takes a CutoverEvent and resolves to a CutoverResult — never rejects: a failure is
+ * `{ok: false, error}` with the BgmigError's exit code (exit 1 for anything unexpected).
+ */
 export function makeHandler(deps: HandlerDeps = {}) {
   const env = deps.env ?? process.env;
   const logger = deps.logger ?? new Logger({ serviceName: 'bgmig-db-cutover' });
@@ -262,169 +494,24 @@ export function makeHandler(deps: HandlerDeps = {}) {
   const engine = deps.engine ?? defaultEngine;
 
   return async function handler(event: CutoverEvent, context?: LambdaContextLike): Promise<CutoverResult> {
-    const started = Date.now();
-    const progress: ProgressEvent[] = [];
-    const operation = (event as Partial<CutoverEvent> | null)?.operation;
-    let known: string[] = [];
+    const run: Invocation = { started: Date.now(), operation: (event as Partial<CutoverEvent> | null)?.operation, progress: [], known: [] };
     if (context?.awsRequestId) logger.appendKeys({ requestId: context.awsRequestId });
     try {
-      if (!isCutoverOperation(operation)) {
-        throw new BgmigError(`Unknown operation "${String(operation)}": expected one of ${CUTOVER_OPERATIONS.join(', ')}.`, ExitCode.BadInput);
-      }
-      const options = (event.options ?? {}) as Record<string, unknown>;
-      if (typeof options !== 'object' || Array.isArray(options)) throw new BgmigError('The event\'s "options" must be an object.', ExitCode.BadInput);
+      const { operation, options } = parseEvent(event, run.operation);
       // Options are plain JSON without secrets (schemas, durations, sizes): safe to log.
       logger.info('operation started', { operation, options });
-
       const r53 = await route53();
-      if (operation === 'active') {
-        const { endpoints, record } = recordEnv(env);
-        const report = { ...(await readActiveDatabase(r53, record, endpoints)), endpoints };
-        logger.info('operation finished', { operation, record: report.value, recordColor: report.color });
-        return { ok: true, operation, report, progress, durationMs: Date.now() - started } as CutoverSuccess;
-      }
+      if (operation === 'active') return await activeOperation(env, r53, logger, run);
       const sm = await secrets();
-      const resolved = await resolve(env, sm, logger);
-      known = resolved.passwords;
-      logger.info('targets resolved', {
-        blue: describeTarget(resolved.targets.blue),
-        green: describeTarget(resolved.targets.green),
-        tls: resolved.targets.blue.ssl !== false,
-      });
-
-      const onProgress = (e: ProgressEvent) => {
-        progress.push(e);
-        if (progress.length > MAX_PROGRESS) progress.shift();
-        const safe = e.kind === 'log' ? { ...e, text: scrub(e.text, known) } : e.kind === 'step' && e.detail ? { ...e, detail: scrub(e.detail, known) } : e;
-        logger.info('progress', { event: safe });
-      };
-      // Runs after the new side is unfenced (outside the write pause): UPSERT, wait for INSYNC, then measure when
-      // the VPC's resolver — what the applications and poolers use — answers the new writer.
-      const onSwitch = async (active: Color): Promise<SwitchHookResult> => {
-        const res = await switchActiveDatabase(r53, resolved.record, resolved.endpoints, active, {
-          waitTimeoutMs: deps.switchWaitMs ?? 60_000,
-          pollMs: deps.switchPollMs ?? 500,
-        });
-        const seen = await waitUntilResolves(resolved.record.recordName, resolved.endpoints[active], {
-          resolve: deps.resolveCname,
-          timeoutMs: deps.resolveWaitMs ?? 30_000,
-        });
-        logger.info('database record switched', {
-          active,
-          record: res.recordName,
-          value: res.value,
-          ttl: res.ttl,
-          changeId: res.changeId,
-          status: res.status,
-          waitedMs: res.waitedMs,
-          resolvedAfterMs: seen.resolvedAt === undefined ? null : seen.waitedMs + res.waitedMs,
-          resolverAnswer: seen.last,
-        });
-        const resolvedText =
-          seen.resolvedAt === undefined
-            ? `the VPC resolver still answered ${seen.last} after ${seen.waitedMs} ms more (clients follow within the record's TTL)`
-            : `resolved in the VPC ${seen.waitedMs} ms after INSYNC`;
-        return { detail: `${res.recordName} → ${res.value}: INSYNC after ${res.waitedMs} ms, ${resolvedText}`, clientsFollowAt: seen.resolvedAt };
-      };
-
-      let report: unknown;
-      let dns: CutoverSuccess['dns'];
-      switch (operation) {
-        case 'init': {
-          const app = (await readAppSecret(env, sm, { versionStage: 'AWSCURRENT' })).value;
-          known = [...known, app.password];
-          const o = options as InitOptions;
-          report = await initAppRole(resolved.targets, app.password, { role: APP_DB_USERNAME, database: APP_DB_NAME, schemas: o.schemas });
-          break;
-        }
-        case 'setAppPassword': {
-          const o = options as SetAppPasswordOptions;
-          const selector = parseVersionSelector(options);
-          const schemas = o.schemas === undefined ? undefined : schemaList(o.schemas);
-          const app = await readAppSecret(env, sm, selector);
-          known = [...known, app.value.password];
-          logger.info('applying an application secret version', { versionId: app.versionId, stages: app.stages });
-          const appRole = await initAppRole(resolved.targets, app.value.password, { role: APP_DB_USERNAME, database: APP_DB_NAME, schemas });
-          report = { operation: 'setAppPassword', versionId: app.versionId, stages: app.stages, appRole } satisfies SetAppPasswordReport;
-          break;
-        }
-        case 'checkAppLogin': {
-          const app = await readAppSecret(env, sm, parseVersionSelector(options));
-          known = [...known, app.value.password];
-          report = await checkAppLogin(resolved.targets, app);
-          logger.info('application login checked', {
-            versionId: app.versionId,
-            blue: loginSummary((report as CheckAppLoginReport).blue),
-            green: loginSummary((report as CheckAppLoginReport).green),
-          });
-          break;
-        }
-        default: {
-          const ex = await engine(resolved.targets);
-          // The stack's poolers hold client queries through the switch (followed by DNS: released after the hook).
-          const refs = ['cutover', 'rollback', 'syncStatus'].includes(operation) ? await (deps.poolers ?? (() => stackPoolers(env, sm)))() : [];
-          known = [...known, ...refs.map((p) => p.password)];
-          const pool = await poolerOps(refs, resolved.targets, {
-            mechanism: deps.poolerMechanism ?? 'dns',
-            followName: resolved.record.recordName,
-            progress: onProgress,
-          });
-          if (operation === 'syncStart') report = await ex.syncStart({ ...options, waitForCopy: false }, { progress: onProgress });
-          else if (operation === 'syncStatus') report = await pool.review(await ex.syncStatus(options));
-          else if (operation === 'syncStop') report = await ex.syncStop(options, { progress: onProgress });
-          // The copy of refreshed tables may outlast the function: it returns once the copy has started (REPL-LIVE).
-          else if (operation === 'syncRefresh') {
-            if (!ex.syncRefresh) throw new BgmigError('This engine cannot refresh replication.', ExitCode.Failure);
-            report = await ex.syncRefresh({ ...options, waitForCopy: false }, { progress: onProgress });
-          } else {
-            await pool.preflight();
-            const cb = { progress: onProgress, onSwitch, clients: pool.clients };
-            const r = operation === 'cutover' ? await ex.cutover(options, cb) : await ex.rollback(options, cb);
-            await pool.settle(r.active);
-            report = r;
-          }
-          if (operation !== 'syncStatus') {
-            // Informational read-back: the operation's outcome stands even if this read fails.
-            dns = await readActiveDatabase(r53, resolved.record, resolved.endpoints).catch((e: unknown) => {
-              logger.warn('could not read the database record back', { error: messageOf(e).split('\n')[0] });
-              return undefined;
-            });
-          }
-        }
-      }
-      const result = { ok: true, operation, report, progress, ...(dns ? { dns } : {}), durationMs: Date.now() - started } as CutoverSuccess;
-      logger.info('operation finished', {
-        ...summarize(operation, report),
-        ...(dns ? { record: dns.value, recordColor: dns.color } : {}),
-        durationMs: result.durationMs,
-      });
-      // A final scrub of the whole document: no report may carry a password, whatever the engine put in it.
-      const scrubbed = JSON.parse(scrub(JSON.stringify(result), known)) as CutoverSuccess;
+      const resolved = await resolveTargets(env, sm, logger, run);
+      const outcome = await runOperation({ env, deps, logger, sm, r53, resolved, engine, run }, operation, options);
+      const scrubbed = successOf(run, operation, outcome, logger);
       const record = await audit(operation, scrubbed, context?.awsRequestId);
       return record ? { ...scrubbed, audit: record } : scrubbed;
     } catch (e) {
-      const err = isBgmigError(e)
-        ? e
-        : new BgmigError(`The cutover function failed unexpectedly: ${messageOf(e).split('\n')[0]}`, ExitCode.Failure, { cause: e });
-      const failure: CutoverFailure = {
-        ok: false,
-        operation: String(operation),
-        error: {
-          message: scrub(err.message, known),
-          exitCode: err.exitCode,
-          ...(err.details ? { details: JSON.parse(scrub(JSON.stringify(err.details), known)) as Record<string, unknown> } : {}),
-        },
-        progress: JSON.parse(scrub(JSON.stringify(progress), known)) as ProgressEvent[],
-        durationMs: Date.now() - started,
-      };
-      logger.error('operation failed', {
-        operation: String(operation),
-        message: failure.error.message,
-        exitCode: failure.error.exitCode,
-        durationMs: failure.durationMs,
-      });
-      const record = await audit(String(operation), failure, context?.awsRequestId);
-      return record ? { ...failure, audit: record } : failure;
+      const doc = failureOf(run, e, logger);
+      const record = await audit(String(run.operation), doc, context?.awsRequestId);
+      return record ? { ...doc, audit: record } : doc;
     }
   };
 }
