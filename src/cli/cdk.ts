@@ -4,13 +4,17 @@
  * @aws-cdk/toolkit-lib and aws-cdk-lib are imported lazily so `bgmig --help` stays fast.
  */
 import { rmSync } from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
 import path from 'node:path';
 import type { ICloudAssemblySource, IIoHost, IoMessage, IoRequest, Toolkit } from '@aws-cdk/toolkit-lib';
 import { type Command, Option } from 'commander';
 import { type AlarmThresholds, type StackConfig, defaultAzs, makeStackConfig } from '../core/config.js';
-import { BgmigError, ExitCode, badInput, messageOf } from '../core/errors.js';
+import { type BgmigError, badInput, failure, isBgmigError, messageOf } from '../core/errors.js';
 import { names } from '../core/naming.js';
 import { NAG_SUMMARY_FILE, type NagSummary, VALIDATION_REPORT_FILE, readNagSummary, readViolations } from '../infra/nag-summary.js';
+import { describeAwsError } from './aws-errors.js';
+import { AwsCallTimeout } from '../aws/clients.js';
 import { parseIntStrict } from './context.js';
 
 /** Toolkit messages bgmig shows: errors and warnings to the given sink; progress chatter is dropped. */
@@ -28,7 +32,76 @@ export function ioHostTo(sink: (level: 'error' | 'warn' | 'debug', text: string)
   };
 }
 
-export async function createToolkit(ioHost?: IIoHost): Promise<Toolkit> {
+/** What a hung toolkit request is called in the "cannot reach" sentence (the socket does not know the API call). */
+const TOOLKIT_CALL = 'a CDK toolkit request';
+
+/**
+ * An agent for the toolkit's own SDK clients whose sockets give up after `idleMs` without a byte (issue 16: every
+ * call bounded). toolkit-lib builds its request handler with a 10 s connection timeout but a 300 s request timeout
+ * that @smithy/node-http-handler only warns about, so an endpoint that accepts the connection and never answers
+ * would hang deploy/diff/destroy/bootstrap. The socket is destroyed with an error the SDK does not retry, so a hung
+ * call ends after one bound, not after the toolkit's seven attempts. toolkit-lib hands the one agent to both its
+ * http and https handlers (awscli-compatible.js sdkRequestHandler), so for a plain-http endpoint (an emulator) it
+ * opens plain TCP connections and says it speaks http.
+ */
+class IdleBoundAgent extends https.Agent {
+  /** Set when a socket carrying a request went quiet for the bound (never for an idle pooled socket). */
+  timedOut = false;
+
+  constructor(
+    private readonly idleMs: number,
+    private readonly plain: boolean,
+  ) {
+    // The agent's timeout is applied to every socket when it is created and each time it is reused.
+    super({ keepAlive: true, timeout: idleMs });
+    if (plain) Object.assign(this, { protocol: 'http:', defaultPort: 80 });
+  }
+
+  override createConnection(
+    options: Parameters<https.Agent['createConnection']>[0],
+    callback?: Parameters<https.Agent['createConnection']>[1],
+  ): ReturnType<https.Agent['createConnection']> {
+    const socket = this.plain ? net.createConnection(options as net.NetConnectOpts) : super.createConnection(options, callback);
+    socket?.on('timeout', () => {
+      // A pooled keep-alive socket with no request on it just goes away.
+      if (Object.values(this.freeSockets).some((list) => list?.includes(socket as net.Socket))) {
+        socket.destroy();
+        return;
+      }
+      this.timedOut = true;
+      socket.destroy(
+        Object.assign(new Error(`${TOOLKIT_CALL} got no answer within ${this.idleMs} ms`), { name: 'BgmigToolkitCallBound', code: 'BGMIG_CALL_BOUND' }),
+      );
+    });
+    return socket;
+  }
+}
+
+/**
+ * The bound on the toolkit's AWS calls: the agent to give toolkit-lib (`sdkConfig.httpOptions.agent`) and, after a
+ * toolkit call failed, the one "Cannot reach" sentence (exit 1) when that failure was the bound — the same sentence
+ * bgmig's own clients give (src/cli/aws-errors.ts), whatever the toolkit wrapped the socket error in.
+ */
+export class ToolkitCallBound {
+  readonly agent: IdleBoundAgent;
+
+  /** `timeoutMs`: the bound in ms (--call-timeout / BGMIG_AWS_TIMEOUT); `endpoint`: --endpoint-url, if any. */
+  constructor(private readonly where: { timeoutMs: number; endpoint?: string | undefined; region: string }) {
+    this.agent = new IdleBoundAgent(where.timeoutMs, where.endpoint?.startsWith('http:') ?? false);
+  }
+
+  /** The "Cannot reach" BgmigError when a toolkit request hit the bound, else undefined. */
+  failure(): BgmigError | undefined {
+    if (!this.agent.timedOut) return undefined;
+    return describeAwsError(new AwsCallTimeout(TOOLKIT_CALL, this.where.timeoutMs), { endpoint: this.where.endpoint, region: this.where.region });
+  }
+}
+
+/**
+ * A Toolkit that never prompts, without emojis or colour. With `bound`, its own SDK clients use the bound's agent,
+ * so none of its calls waits longer than --call-timeout for an answer.
+ */
+export async function createToolkit(ioHost?: IIoHost, bound?: ToolkitCallBound): Promise<Toolkit> {
   const { Toolkit } = await import('@aws-cdk/toolkit-lib');
   return new Toolkit({
     ioHost:
@@ -38,7 +111,20 @@ export async function createToolkit(ioHost?: IIoHost): Promise<Toolkit> {
       }),
     emojis: false,
     color: false,
+    ...(bound ? { sdkConfig: { httpOptions: { agent: bound.agent } } } : {}),
   });
+}
+
+/**
+ * The production toolkit factory for a command that talks to AWS: the toolkit's calls share bgmig's bound
+ * (`aws.timeoutMs`, from --call-timeout / BGMIG_AWS_TIMEOUT) and endpoint; `bound.failure()` names a hung call.
+ */
+export function boundedToolkitFactory(aws: { timeoutMs: number; endpoint?: string | undefined; region: string }): {
+  bound: ToolkitCallBound;
+  create: (ioHost: IIoHost) => Promise<Toolkit>;
+} {
+  const bound = new ToolkitCallBound({ timeoutMs: aws.timeoutMs, endpoint: aws.endpoint, region: aws.region });
+  return { bound, create: (ioHost) => createToolkit(ioHost, bound) };
 }
 
 /** The template file of the bgmig stack inside an assembly directory. */
@@ -55,18 +141,15 @@ export function checkSynthResult(outdir: string, opts: { nag: boolean }): { nag:
   if (violations.length > 0) {
     const first = violations[0];
     const rules = [...new Set(violations.map((v) => v.rule))];
-    throw new BgmigError(
+    throw failure(
       `The template failed ${violations.length} check(s) (${rules.slice(0, 5).join(', ')}${rules.length > 5 ? ', …' : ''}; first at ${first.constructs[0] ?? first.plugin}): fix each or acknowledge it with its reason in src/infra/nag-acknowledgements.ts — details in ${path.join(outdir, VALIDATION_REPORT_FILE)}.`,
-      ExitCode.Failure,
-      { details: { violations } },
+      undefined,
+      { violations },
     );
   }
   const nag = readNagSummary(outdir);
   if (opts.nag && (!nag || nag.packs.length === 0)) {
-    throw new BgmigError(
-      `cdk-nag left no ${NAG_SUMMARY_FILE} in ${outdir}, so its checks cannot be claimed: re-run with --verbose to see why.`,
-      ExitCode.Failure,
-    );
+    throw failure(`cdk-nag left no ${NAG_SUMMARY_FILE} in ${outdir}, so its checks cannot be claimed: re-run with --verbose to see why.`);
   }
   return { nag };
 }
@@ -102,9 +185,9 @@ export async function assemblySource(
         checkSynthResult(dir, { nag: opts.nag ?? false });
         return assembly;
       } catch (e) {
-        if (e instanceof BgmigError) throw e;
+        if (isBgmigError(e)) throw e;
         checkSynthResult(dir, { nag: false });
-        throw new BgmigError(`Synthesizing the stack failed: ${messageOf(e)} (re-run with --verbose for details).`, ExitCode.Failure, { cause: e });
+        throw failure(`Synthesizing the stack failed: ${messageOf(e)} (re-run with --verbose for details).`, e);
       } finally {
         console.error = original;
         if (opts.log && captured.length > 0) opts.log(captured.join('\n'));
@@ -124,7 +207,7 @@ export async function assemblySource(
 export function unwrapSynthError(e: unknown): unknown {
   let cur: unknown = e;
   for (let i = 0; i < 5 && cur instanceof Error; i++) {
-    if (cur instanceof BgmigError) return cur;
+    if (isBgmigError(cur)) return cur;
     cur = cur.cause;
   }
   return e;

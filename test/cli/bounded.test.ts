@@ -4,12 +4,14 @@
  * does). The real bgmig executable must exit 1 with its "Cannot reach" sentence within the documented bound, and
  * say what it waits for while it waits.
  */
+import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients, DEFAULT_AWS_TIMEOUT_MS, LAMBDA_INVOKE_BOUND_MS } from '../../src/aws/clients.js';
 import { WAIT_LINE_INTERVAL_MS, waitReporter } from '../../src/cli/commands/rotate-secret-manual.js';
 import { toBgmigError } from '../../src/cli/context.js';
 import { checkLogin, connect, describeDbError, parseDbUrl } from '../../src/db/connection.js';
+import { startMoto } from '../harness/moto.js';
 import { startPostgres } from '../harness/postgres.js';
 import { runBgmig } from '../harness/cli.js';
 
@@ -97,6 +99,78 @@ describe('an AWS endpoint that accepts and never answers', () => {
       expect(r.code, t).toBe(2);
       expect(r.stderr).toMatch(/--call-timeout \/ BGMIG_AWS_TIMEOUT must be/);
       expect(r.stderr).not.toContain('waiting for');
+    }
+  });
+});
+
+/**
+ * An endpoint that answers bgmig's own AWS calls (forwarded to the emulator) and never answers the CDK toolkit's
+ * (its SDK clients say "aws-cdk" in their user agent; bgmig's own never do): the toolkit's calls are the ones under test,
+ * and bgmig's own calls before them must succeed to reach them.
+ */
+async function toolkitHangingProxy(target: string): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const held = new Set<http.ServerResponse>();
+  const server = http.createServer((req, res) => {
+    const agent = `${req.headers['user-agent'] ?? ''} ${req.headers['x-amz-user-agent'] ?? ''}`;
+    if (agent.includes('aws-cdk')) {
+      held.add(res);
+      req.resume(); // read and never answer
+      return;
+    }
+    const url = new URL(req.url ?? '/', target);
+    const upstream = http.request(url, { method: req.method, headers: { ...req.headers, host: url.host } }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    close: async () => {
+      for (const r of held) r.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe("the CDK toolkit's own AWS calls (deploy, diff, destroy, bootstrap) against an endpoint that never answers them", () => {
+  it('bootstrap and diff exit 1 with the "Cannot reach" sentence of --call-timeout instead of hanging', async () => {
+    const moto = await startMoto();
+    const proxy = await toolkitHangingProxy(moto.endpoint);
+    try {
+      const env = { ...moto.env, AWS_ENDPOINT_URL: proxy.endpoint };
+      const [bootstrap, diff] = await Promise.all([
+        runBgmig(['--call-timeout', '2s', 'bootstrap'], { env, timeoutMs: 120_000 }),
+        runBgmig(['--suffix', 'hang', '--call-timeout', '2s', 'diff'], { env, timeoutMs: 120_000 }),
+      ]);
+      for (const r of [bootstrap, diff]) {
+        expect(r.code, r.stderr).toBe(1);
+        expect(r.stderr).toMatch(
+          /^error: Cannot reach the AWS endpoint http:\/\/127\.0\.0\.1:\d+ \(a CDK toolkit request got no answer within 2 s — the bound set by --call-timeout \/ BGMIG_AWS_TIMEOUT\)/m,
+        );
+        // Synthesis (diff: CDK's template validation, 5–8 s) comes before the hung call: a generous ceiling.
+        expect(r.durationMs).toBeLessThan(60_000);
+      }
+    } finally {
+      await proxy.close();
+      await moto.stop();
+    }
+  });
+
+  it('deploy and destroy end in the same sentence when the endpoint never answers at all', async () => {
+    const results = await Promise.all(
+      [
+        ['deploy', '--certificate-arn', 'arn:aws:acm:us-east-1:123456789012:certificate/abc'],
+        ['destroy', '--yes'],
+      ].map((args) => runBgmig(['--suffix', 'hang', '--call-timeout', '2s', ...args], { env: env(), timeoutMs: 60_000 })),
+    );
+    for (const r of results) {
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/^error: Cannot reach the AWS endpoint http:\/\/127\.0\.0\.1:\d+ \(.* got no answer within 2 s/m);
+      expect(r.durationMs).toBeLessThan(2_000 + STARTUP_MARGIN_MS);
     }
   });
 });

@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 import { badInput, ExitCode } from '../../core/errors.js';
 import { action, collect } from '../context.js';
 import { ToolkitIoHost } from '../toolkit-io.js';
-import { callerAccount, CDK_TOOLKIT_STACK, defaultToolkitFactory, prepareToolkitEnvironment, toolkitFailure, type ToolkitDeps } from '../toolkit-session.js';
+import { boundedToolkitFactory } from '../cdk.js';
+import { callerAccount, CDK_TOOLKIT_STACK, prepareToolkitEnvironment, toolkitFailure, type ToolkitDeps } from '../toolkit-session.js';
 
 export interface BootstrapResult {
   environment: string;
@@ -32,7 +33,8 @@ export async function runBootstrap(deps: ToolkitDeps, opts: { executionPolicies?
   const environment = `aws://${account}/${aws.region}`;
   await prepareToolkitEnvironment(aws);
   const ioHost = new ToolkitIoHost(io, 'never', 'bootstrap');
-  const toolkit = await (deps.createToolkit ?? defaultToolkitFactory)(ioHost);
+  const bounded = boundedToolkitFactory(aws);
+  const toolkit = await (deps.createToolkit ?? bounded.create)(ioHost);
   const { BootstrapEnvironments, BootstrapStackParameters } = await import('@aws-cdk/toolkit-lib');
   io.info(`Bootstrapping ${environment}…`);
   const policies = opts.executionPolicies ?? [];
@@ -43,7 +45,7 @@ export async function runBootstrap(deps: ToolkitDeps, opts: { executionPolicies?
     );
   } catch (e) {
     ioHost.dispose();
-    throw toolkitFailure(e, 'Bootstrap', CDK_TOOLKIT_STACK);
+    throw bounded.bound.failure() ?? toolkitFailure(e, 'Bootstrap', CDK_TOOLKIT_STACK);
   }
   const result: BootstrapResult = { environment, toolkitStack: CDK_TOOLKIT_STACK, durationMs: Date.now() - started };
   io.result(result, () => `${io.style.green('✔')} ${environment} is bootstrapped (${CDK_TOOLKIT_STACK}); you can now run \`bgmig deploy\`.`);

@@ -9,7 +9,7 @@ import type { StackConfig, Weights } from '../../core/config.js';
 import { OutputKey } from '../../core/outputs.js';
 import { BgmigError, ExitCode } from '../../core/errors.js';
 import { type Color, names } from '../../core/naming.js';
-import { addStackOptions, stackConfigFromOptions, type StackOptionValues, unwrapSynthError } from '../cdk.js';
+import { addStackOptions, boundedToolkitFactory, stackConfigFromOptions, type StackOptionValues, unwrapSynthError } from '../cdk.js';
 import { action } from '../context.js';
 import { checkOutputFile, noEffect } from '../flag-rules.js';
 import { decideEnvironment, isEnvironment, resolveStackOptions } from '../settings.js';
@@ -28,7 +28,6 @@ import { parseRequireApproval, type RequireApproval, ToolkitIoHost } from '../to
 import {
   callerAccount,
   defaultAssemblyFactory,
-  defaultToolkitFactory,
   prepareToolkitEnvironment,
   requireBootstrapped,
   toolkitFailure,
@@ -105,7 +104,8 @@ export async function runDeploy(opts: DeployOptions, deps: ToolkitDeps): Promise
 
   await prepareToolkitEnvironment(aws);
   const ioHost = new ToolkitIoHost(io, opts.requireApproval ?? 'broadening');
-  const createToolkit = deps.createToolkit ?? defaultToolkitFactory;
+  const bounded = boundedToolkitFactory(aws);
+  const createToolkit = deps.createToolkit ?? bounded.create;
   const assembly = deps.assembly ?? defaultAssemblyFactory;
   const { StackSelectionStrategy } = await import('@aws-cdk/toolkit-lib');
 
@@ -121,6 +121,9 @@ export async function runDeploy(opts: DeployOptions, deps: ToolkitDeps): Promise
       });
     } catch (e) {
       ioHost.dispose();
+      // A hung endpoint: the cleanup below would wait on it too; say what happened.
+      const hung = bounded.bound.failure();
+      if (hung) throw hung;
       // Whatever stopped it, leave nothing behind that would block or confuse the next deploy.
       const cleaned = await cleanUpUndeployed(aws, opts.suffix, io);
       if (ioHost.declined) throw new BgmigError(`Deployment not approved: nothing was deployed${cleaned ? ` (${cleaned})` : ''}.`, ExitCode.Refused);

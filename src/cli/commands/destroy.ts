@@ -7,11 +7,11 @@ import type { Command } from 'commander';
 import { BgmigError, ExitCode } from '../../core/errors.js';
 import { COLORS } from '../../core/naming.js';
 import { ColorOutputKey, OutputKey } from '../../core/outputs.js';
-import { stackConfigFromOptions, unwrapSynthError } from '../cdk.js';
+import { boundedToolkitFactory, stackConfigFromOptions, unwrapSynthError } from '../cdk.js';
 import { action } from '../context.js';
 import { deleteEmptyStack, findStack, notDeployedReason, optionalOutput, requireStack, type StackInfo } from '../stack.js';
 import { ToolkitIoHost } from '../toolkit-io.js';
-import { defaultAssemblyFactory, defaultToolkitFactory, prepareToolkitEnvironment, toolkitFailure, type ToolkitDeps, withOutdir } from '../toolkit-session.js';
+import { defaultAssemblyFactory, prepareToolkitEnvironment, toolkitFailure, type ToolkitDeps, withOutdir } from '../toolkit-session.js';
 import type { AwsClients } from '../../aws/clients.js';
 import type { Io } from '../io.js';
 import { isAwsError } from '../../core/aws-error.js';
@@ -68,9 +68,9 @@ export async function protections(aws: AwsClients, stack: StackInfo): Promise<st
 export async function realignDbRecord(aws: AwsClients, stack: StackInfo, io: Io): Promise<void> {
   const deployed = optionalOutput(stack, OutputKey.DeployedActiveDatabase);
   if (deployed !== 'blue' && deployed !== 'green') return; // stacks from before this output: nothing to compare
-  const { dbRecordFromOutputs, readActiveDatabase, upsertDbRecord } = await import('../../dns/switch.js');
+  const { dbRecordFromOutputs, readActiveDatabase, upsertDbRecord } = await import('../../dns/active-record.js');
   const { ref, endpoints } = dbRecordFromOutputs(stack.outputs, stack.name);
-  const r53 = await aws.route53();
+  const r53 = aws.dnsRecords;
   const live = await readActiveDatabase(r53, ref, endpoints);
   if (live.state === 'missing' || live.color === deployed) return;
   io.info(`Pointing ${ref.recordName} back at the ${deployed} cluster (as deployed) so CloudFormation can delete the record.`);
@@ -112,8 +112,9 @@ export async function runDestroy(opts: DestroyOptions, deps: ToolkitDeps): Promi
   await prepareToolkitEnvironment(aws);
   const ioHost = new ToolkitIoHost(io, 'never', 'destroy');
   const { StackSelectionStrategy } = await import('@aws-cdk/toolkit-lib');
+  const bounded = boundedToolkitFactory(aws);
   await withOutdir(async (outdir) => {
-    const toolkit = await (deps.createToolkit ?? defaultToolkitFactory)(ioHost);
+    const toolkit = await (deps.createToolkit ?? bounded.create)(ioHost);
     const cx = await (deps.assembly ?? defaultAssemblyFactory)(toolkit, config, { outdir, validate: false });
     try {
       await toolkit.destroy(cx, {
@@ -122,7 +123,7 @@ export async function runDestroy(opts: DestroyOptions, deps: ToolkitDeps): Promi
       });
     } catch (e) {
       ioHost.dispose();
-      throw toolkitFailure(unwrapSynthError(e), 'Destroy', stack.name);
+      throw bounded.bound.failure() ?? toolkitFailure(unwrapSynthError(e), 'Destroy', stack.name);
     }
   });
   const result: DestroyResult = { stack: stack.name, destroyed: true, durationMs: Date.now() - started };

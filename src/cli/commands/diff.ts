@@ -8,19 +8,11 @@ import { BgmigError, ExitCode } from '../../core/errors.js';
 import { withDeployedEnvironment } from './deploy.js';
 import { resolveStackOptions } from '../settings.js';
 import { names } from '../../core/naming.js';
-import { addStackOptions, stackConfigFromOptions, type StackOptionValues, unwrapSynthError } from '../cdk.js';
+import { addStackOptions, boundedToolkitFactory, stackConfigFromOptions, type StackOptionValues, unwrapSynthError } from '../cdk.js';
 import { action } from '../context.js';
 import { findStack, notDeployedReason } from '../stack.js';
 import { ToolkitIoHost } from '../toolkit-io.js';
-import {
-  defaultAssemblyFactory,
-  defaultToolkitFactory,
-  prepareToolkitEnvironment,
-  toolkitFailure,
-  type ToolkitDeps,
-  withLiveState,
-  withOutdir,
-} from '../toolkit-session.js';
+import { defaultAssemblyFactory, prepareToolkitEnvironment, toolkitFailure, type ToolkitDeps, withLiveState, withOutdir } from '../toolkit-session.js';
 
 export interface DiffCommandOptions {
   suffix: string;
@@ -66,7 +58,8 @@ export async function runDiff(opts: DiffCommandOptions, deps: ToolkitDeps): Prom
   config = await withLiveState(aws, io, config, existing);
   await prepareToolkitEnvironment(aws);
   const ioHost = new ToolkitIoHost(io, 'never', 'diff');
-  const createToolkit = deps.createToolkit ?? defaultToolkitFactory;
+  const bounded = boundedToolkitFactory(aws);
+  const createToolkit = deps.createToolkit ?? bounded.create;
   const assembly = deps.assembly ?? defaultAssemblyFactory;
   const { DiffMethod, StackSelectionStrategy } = await import('@aws-cdk/toolkit-lib');
 
@@ -84,7 +77,7 @@ export async function runDiff(opts: DiffCommandOptions, deps: ToolkitDeps): Prom
         method: DiffMethod.TemplateOnly(),
       });
     } catch (e) {
-      throw toolkitFailure(unwrapSynthError(e), 'Diff', stackName);
+      throw bounded.bound.failure() ?? toolkitFailure(unwrapSynthError(e), 'Diff', stackName);
     }
   });
   const d = diffs[stackName] ?? Object.values(diffs)[0];
