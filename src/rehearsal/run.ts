@@ -19,7 +19,7 @@ import { runSwitch } from '../cli/commands/db/switch.js';
 import { runSyncStart, runSyncStop } from '../cli/commands/db/sync.js';
 import { renderHistory, runHistory } from '../cli/commands/history.js';
 import { runRotate } from '../cli/commands/rotate-secret-manual.js';
-import { runStatus } from '../cli/commands/status.js';
+import { exitCodeOf as statusExitCode, renderStatus, runStatus } from '../cli/commands/status.js';
 import { runValidate } from '../cli/commands/validate.js';
 import { type GlobalOptions, makeContext } from '../cli/context.js';
 import { emit } from '../cli/verb.js';
@@ -217,7 +217,9 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
     const statusStep = async (label: string) => {
       if (!stack) return skip(label, 'needs the AWS emulator');
       await command(label, `bgmig status --suffix ${REHEARSAL_SUFFIX}`, (io) =>
-        runStatus({ suffix: REHEARSAL_SUFFIX, executorFactory: async () => new LocalExecutor(targets) }, { io, aws: ctxFor(io).aws }),
+        runStatus({ suffix: REHEARSAL_SUFFIX, executorFactory: async () => new LocalExecutor(targets) }, { aws: ctxFor(io).aws }).then((r) =>
+          emit(io, r, renderStatus, statusExitCode),
+        ),
       );
     };
     await statusStep('status');

@@ -12,7 +12,7 @@ import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../src/aws/clients.js';
 import { runPromote } from '../../src/cli/commands/promote.js';
-import { runStatus } from '../../src/cli/commands/status.js';
+import { watchStatus } from '../../src/cli/commands/status.js';
 import { isBgmigError } from '../../src/core/errors.js';
 import { type Fixture, makeReport, provisionFixture } from '../harness/aws-fixture.js';
 import { BGMIG_BIN, REPO_ROOT, runBgmig, type RunResult } from '../harness/cli.js';
@@ -134,7 +134,7 @@ describe('status', () => {
       process.env.AWS_ACCESS_KEY_ID = 'testing';
       process.env.AWS_SECRET_ACCESS_KEY = 'testing';
       await f.setAlarm('green', 'memory', 'ALARM');
-      const code = await runStatus({ suffix: S, watch: true, intervalSeconds: 1, maxSnapshots: 2 }, { io, aws });
+      const code = await watchStatus({ suffix: S, watch: true, intervalSeconds: 1, maxSnapshots: 2 }, { io, aws });
       expect(code).toBe(3);
     } finally {
       if (ci !== undefined) process.env.CI = ci;
@@ -153,7 +153,7 @@ describe('status', () => {
     process.env.AWS_ACCESS_KEY_ID = 'testing';
     process.env.AWS_SECRET_ACCESS_KEY = 'testing';
     const aws = new AwsClients({ region: 'us-east-1', endpointUrl: moto.endpoint });
-    expect(await runStatus({ suffix: S, watch: true, intervalSeconds: 1, maxSnapshots: 2, replication: false }, { io, aws })).toBe(0);
+    expect(await watchStatus({ suffix: S, watch: true, intervalSeconds: 1, maxSnapshots: 2, replication: false }, { io, aws })).toBe(0);
     const lines = stdout().trim().split('\n');
     expect(lines).toHaveLength(2);
     // The one --watch contract (src/cli/watch.ts): an envelope per line with the snapshot as its result.

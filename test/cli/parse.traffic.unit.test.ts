@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { register as registerHistory } from '../../src/cli/commands/history.js';
+import { register as registerStatus } from '../../src/cli/commands/status.js';
 import { parseVerb } from '../harness/parse.js';
 
 describe('history', () => {
@@ -19,5 +20,49 @@ describe('history', () => {
     expect(p.opts).toBeUndefined();
     expect(p.exitCode).toBe(2);
     expect(p.stderr).toMatch(/--limit must be a whole number from 1 to 100000/);
+  });
+});
+
+describe('status', () => {
+  it('reads once by default (interval 5 s, replication on)', async () => {
+    const p = await parseVerb(registerStatus, ['status', '--suffix', 'shop-prod']);
+    expect(p.exitCode).toBe(0);
+    expect(p.opts).toEqual({ suffix: 'shop-prod', watch: false, intervalSeconds: 5, until: undefined, timeoutMs: undefined, replication: true });
+  });
+
+  it('--watch with --interval, --until, --timeout and --no-replication', async () => {
+    const p = await parseVerb(registerStatus, [
+      'status',
+      '--suffix',
+      's',
+      '--watch',
+      '--interval',
+      '2',
+      '--until',
+      'healthy',
+      '--timeout',
+      '10m',
+      '--no-replication',
+    ]);
+    expect(p.opts).toEqual({ suffix: 's', watch: true, intervalSeconds: 2, until: 'healthy', timeoutMs: 600_000, replication: false });
+  });
+
+  it('--until without --watch is not refused: a warning names it and status reads once', async () => {
+    const p = await parseVerb(registerStatus, ['status', '--suffix', 's', '--until', 'healthy']);
+    expect(p.exitCode).toBe(0);
+    expect(p.opts).toMatchObject({ watch: false, until: 'healthy' });
+    expect(p.stderr).toMatch(/--until has no effect without --watch: reading once/);
+  });
+
+  it.each([
+    [['--interval', '0'], /--interval must be a whole number of seconds from 1 to 3600, got "0"/],
+    [['--interval', '1.5'], /--interval must be a whole number of seconds/],
+    [['--until', 'green'], /--until must be healthy or degraded, got "green"/],
+    [['--timeout', 'soon'], /--timeout/],
+  ])('refuses %j before the action (exit 2)', async (flags, message) => {
+    const p = await parseVerb(registerStatus, ['status', '--suffix', 's', '--watch', ...flags]);
+    expect(p.opts).toBeUndefined();
+    expect(p.exitCode).toBe(2);
+    expect(p.stderr).toMatch(message);
   });
 });

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../src/aws/clients.js';
-import { runStatus } from '../../src/cli/commands/status.js';
+import { exitCodeOf, renderStatus, runStatus } from '../../src/cli/commands/status.js';
+import { emit } from '../../src/cli/verb.js';
 import { parseDbUrl } from '../../src/db/connection.js';
 import { LocalExecutor } from '../../src/replication/executor.js';
 import { type Fixture, provisionFixture } from '../harness/aws-fixture.js';
@@ -44,7 +45,7 @@ describe('status: database replication section', () => {
     expect(start.code, start.stderr).toBe(0);
     const executor = new LocalExecutor({ blue: parseDbUrl(pair.blueUrl, 'blue'), green: parseDbUrl(pair.greenUrl, 'green') });
     const { io, stdout } = memoryIo();
-    const code = await runStatus({ suffix: S, executorFactory: async () => executor }, { io, aws });
+    const code = emit(io, await runStatus({ suffix: S, executorFactory: async () => executor }, { aws }), renderStatus, exitCodeOf);
     expect(code, stdout()).toBe(0);
     expect(stdout()).toMatch(/blue\s*(→|->)\s*green/);
     expect(stdout()).toMatch(/Overall\s+healthy/);
@@ -66,7 +67,7 @@ describe('status: database replication section', () => {
     try {
       const executor = new LocalExecutor({ blue: parseDbUrl(pair.blueUrl, 'blue'), green: parseDbUrl(pair.greenUrl, 'green') });
       const { io, stdout } = memoryIo({ json: true });
-      const code = await runStatus({ suffix: S, executorFactory: async () => executor }, { io, aws });
+      const code = emit(io, await runStatus({ suffix: S, executorFactory: async () => executor }, { aws }), renderStatus, exitCodeOf);
       expect(code).toBe(3);
       const snap = JSON.parse(stdout()) as { degraded: string[] };
       expect(snap.degraded).toContain(

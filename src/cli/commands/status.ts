@@ -2,7 +2,13 @@
  * `bgmig status`: one screen an on-call engineer can trust. Stack status, live weights, target health and alarms
  * per color, both database clusters, the last validation verdict — all read in parallel. Exit 0 when healthy,
  * 3 when degraded. `--watch` redraws in place (TTY) or prints one snapshot per interval (pipes, CI) until Ctrl-C.
+ *
+ * The verb shape (src/cli/verb.ts) with one departure: `--watch` prints a document per snapshot (src/cli/watch.ts),
+ * not one result at the end, so it runs through `watchStatus` (which writes each round through `deps.io` and
+ * resolves to the last round's exit code) instead of `runStatus → emit`. Both read a snapshot the same way, and
+ * each round's exit code is `exitCodeOf(snapshot)`.
  */
+import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
 import type { Weights } from '../../core/config.js';
 import { ExitCode } from '../../core/errors.js';
@@ -10,7 +16,7 @@ import { type Color, COLORS, names } from '../../core/naming.js';
 import { ColorOutputKey } from '../../core/outputs.js';
 import type { ValidationReport } from '../../schema/report.js';
 import type { AwsClients } from '../../aws/clients.js';
-import { action, toBgmigError } from '../context.js';
+import { action, type CommandContext, toBgmigError } from '../context.js';
 import { type Observation, parseWatchFlags, runWatch, type Until, type WatchFlagValues } from '../watch.js';
 import { alarmNamesOf, alarmStates, type AlarmState, targetHealth, type TargetHealthSummary } from '../health.js';
 import type { Io } from '../io.js';
@@ -20,6 +26,7 @@ import { readWeights, type TrafficTarget, trafficTarget, weightBar } from '../tr
 import { readLatestReport, schemaVerdict } from '../validation.js';
 import type { Executor } from '../../replication/api.js';
 import { readRolloutSection, renderRolloutLines, rolloutDegraded, type RolloutSection } from '../../rollout/status-section.js';
+import { emit, type RunF } from '../verb.js';
 import { isAwsError } from '../../core/aws-error.js';
 
 export interface ClusterStatus {
@@ -116,6 +123,55 @@ export interface ReadStatusOptions {
   executorFactory?: ReplicationExecutorFactory;
 }
 
+/** What `degradedReasons` judges: the sections of one status read, each undefined when it could not be read. */
+export interface StatusObservation {
+  stack: { name: string; status: string };
+  weights: Weights | undefined;
+  targets: Partial<Record<Color, TargetHealthSummary | undefined>>;
+  /** Both colours' alarms, blue's first. */
+  alarms: AlarmState[];
+  clusters: ClusterStatus[] | undefined;
+  replication: DatabaseSection['replication'] | undefined;
+  rollout: RolloutSection | undefined;
+  /** Sections that could not be read, by machine key ("targets.green"), each with one sentence. */
+  errors: Record<string, string>;
+}
+
+/**
+ * Why the system counts as degraded, in this order: a failed stack, unhealthy targets (or a colour taking traffic
+ * with nothing healthy), alarms in ALARM, clusters not available, replication problems, the rollout section's
+ * reasons, then one `could not read <section>` per unread section (machine keys: --json consumers match them).
+ * Empty when healthy. Pure.
+ */
+export function degradedReasons(o: StatusObservation): string[] {
+  const degraded: string[] = [];
+  if (FAILED_STACK.test(o.stack.status)) degraded.push(`stack ${o.stack.name} is ${o.stack.status}`);
+  for (const color of COLORS) {
+    const th = o.targets[color];
+    if (th && th.unhealthy > 0) degraded.push(`${th.unhealthy} unhealthy ${color} target(s)`);
+    // A color that takes traffic but has nothing healthy drops requests.
+    if (th && o.weights && o.weights[color] > 0 && th.healthy === 0) degraded.push(`${color} takes ${o.weights[color]} % of traffic but has no healthy target`);
+  }
+  for (const a of o.alarms) if (a.state === 'ALARM') degraded.push(`${a.name} is in ALARM`);
+  for (const c of o.clusters ?? []) if (c.status !== 'available') degraded.push(`${c.color} cluster ${c.identifier} is ${c.status}`);
+  if (o.replication?.available) degraded.push(...o.replication.degraded);
+  if (o.rollout) degraded.push(...rolloutDegraded(o.rollout, o.weights));
+  for (const section of Object.keys(o.errors)) degraded.push(`could not read ${section}`);
+  return degraded;
+}
+
+/** The validation line of status, read through the one reading of a report shared with promote and db cutover. Pure. */
+export function validationSection(report: ValidationReport): NonNullable<StatusSnapshot['validation']> {
+  const v = schemaVerdict(report);
+  return {
+    verdict: report.verdict,
+    generatedAt: report.generatedAt,
+    differences: report.differences.length,
+    breaking: v.totals.breaking,
+    rollback: v.rollback === 'incompatible' ? `blocked (${v.blockers?.length ?? 0} blocker(s))` : v.rollback === 'compatible' ? 'possible' : 'not judged',
+  };
+}
+
 /** Reads everything in parallel. A section that fails is reported (and counts as degraded), not fatal. */
 export async function readStatus(aws: AwsClients, suffix: string, opts: ReadStatusOptions = {}): Promise<StatusSnapshot> {
   const stack = await requireStack(aws, suffix);
@@ -145,23 +201,17 @@ export async function readStatus(aws: AwsClients, suffix: string, opts: ReadStat
     guard('database.replication', () => replicationSection(aws, stack, suffix, opts)),
   ]);
 
-  const degraded: string[] = [];
-  if (FAILED_STACK.test(stack.status)) degraded.push(`stack ${stack.name} is ${stack.status}`);
-  for (const [color, th] of [
-    ['blue', blueTargets],
-    ['green', greenTargets],
-  ] as const) {
-    if (th && th.unhealthy > 0) degraded.push(`${th.unhealthy} unhealthy ${color} target(s)`);
-    // A color that takes traffic but has nothing healthy drops requests.
-    if (th && weights && weights[color] > 0 && th.healthy === 0) degraded.push(`${color} takes ${weights[color]} % of traffic but has no healthy target`);
-  }
-  for (const a of [...(blueAlarms ?? []), ...(greenAlarms ?? [])]) if (a.state === 'ALARM') degraded.push(`${a.name} is in ALARM`);
-  for (const c of clusters ?? []) if (c.status !== 'available') degraded.push(`${c.color} cluster ${c.identifier} is ${c.status}`);
-  if (replication?.available) degraded.push(...replication.degraded);
   const rollout = await rolloutRead;
-  if (rollout) degraded.push(...rolloutDegraded(rollout, weights));
-  // Machine keys here (--json consumers match them); the human rendering names the section and says why.
-  for (const section of Object.keys(errors)) degraded.push(`could not read ${section}`);
+  const degraded = degradedReasons({
+    stack,
+    weights,
+    targets: { blue: blueTargets, green: greenTargets },
+    alarms: [...(blueAlarms ?? []), ...(greenAlarms ?? [])],
+    clusters,
+    replication,
+    rollout,
+    errors,
+  });
 
   return {
     stack: { name: stack.name, status: stack.status, reason: stack.statusReason, lastUpdated: stack.lastUpdated?.toISOString() },
@@ -169,20 +219,7 @@ export async function readStatus(aws: AwsClients, suffix: string, opts: ReadStat
     targets: { ...(blueTargets ? { blue: blueTargets } : {}), ...(greenTargets ? { green: greenTargets } : {}) },
     alarms: { ...(blueAlarms ? { blue: blueAlarms } : {}), ...(greenAlarms ? { green: greenAlarms } : {}) },
     database: { active, clusters: clusters ?? [], replication: replication ?? { available: false, hint: 'could not be read' } },
-    validation: report
-      ? (() => {
-          // The one reading of a report shared with promote and db cutover (src/cli/validation.ts).
-          const v = schemaVerdict(report);
-          return {
-            verdict: report.verdict,
-            generatedAt: report.generatedAt,
-            differences: report.differences.length,
-            breaking: v.totals.breaking,
-            rollback:
-              v.rollback === 'incompatible' ? `blocked (${v.blockers?.length ?? 0} blocker(s))` : v.rollback === 'compatible' ? 'possible' : 'not judged',
-          };
-        })()
-      : undefined,
+    validation: report ? validationSection(report) : undefined,
     rollout,
     errors,
     healthy: degraded.length === 0,
@@ -191,8 +228,8 @@ export async function readStatus(aws: AwsClients, suffix: string, opts: ReadStat
   };
 }
 
-export function renderStatus(s: StatusSnapshot, io: Io): string {
-  const st = io.style;
+/** The status screen: one line per section, then the overall verdict with the reasons in the operator's words. */
+export function renderStatus(s: StatusSnapshot, st: ChalkInstance): string {
   const paint = { blue: st.blue, green: st.green };
   const stateColor = (state: string) => (state === 'OK' ? st.green(state) : state === 'ALARM' ? st.red(state) : st.yellow(state));
   const lines: string[] = [];
@@ -277,17 +314,26 @@ export interface StatusOptions {
   executorFactory?: ReplicationExecutorFactory;
 }
 
-export async function runStatus(opts: StatusOptions, deps: { io: Io; aws: AwsClients }): Promise<ExitCode> {
+/** Reads one snapshot (readStatus). A section that cannot be read is in the snapshot; no stack is a BgmigError (exit 1). */
+export async function runStatus(opts: StatusOptions, deps: { aws: AwsClients }): Promise<StatusSnapshot> {
+  return readStatus(deps.aws, opts.suffix, { replication: opts.replication, executorFactory: opts.executorFactory });
+}
+
+/** 0 healthy, 3 degraded. */
+export function exitCodeOf(s: StatusSnapshot): ExitCode {
+  return s.healthy ? ExitCode.Ok : ExitCode.Refused;
+}
+
+/**
+ * `--watch`: one snapshot per interval through src/cli/watch.ts (each round written through `deps.io`), until
+ * --until, --timeout, maxSnapshots or the signal; resolves to the last round's exit code.
+ */
+export async function watchStatus(opts: StatusOptions, deps: { io: Io; aws: AwsClients }): Promise<ExitCode> {
   const { io, aws } = deps;
   const read = async (): Promise<Observation> => {
-    const s = await readStatus(aws, opts.suffix, { replication: opts.replication, executorFactory: opts.executorFactory });
-    return { result: s, text: renderStatus(s, io), exitCode: s.healthy ? ExitCode.Ok : ExitCode.Refused };
+    const s = await runStatus(opts, deps);
+    return { result: s, text: renderStatus(s, io.style), exitCode: exitCodeOf(s) };
   };
-  if (!opts.watch) {
-    const o = await read();
-    io.result(o.result, () => o.text);
-    return o.exitCode;
-  }
   return runWatch(
     read,
     io,
@@ -303,7 +349,20 @@ export async function runStatus(opts: StatusOptions, deps: { io: Io; aws: AwsCli
   );
 }
 
-export function register(program: Command): void {
+/** The default action: one snapshot rendered (or its JSON), or the watch with Ctrl-C ending it. */
+async function statusAction(opts: StatusOptions, ctx: CommandContext): Promise<ExitCode> {
+  if (!opts.watch) return emit(ctx.io, await runStatus(opts, ctx), renderStatus, exitCodeOf);
+  const ac = new AbortController();
+  const onSigint = () => ac.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    return await watchStatus({ ...opts, signal: ac.signal }, ctx);
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}
+
+export function register(program: Command, runF: RunF<StatusOptions> = statusAction): void {
   program
     .command('status')
     .description('stack, traffic, target health, alarms, databases and the last validation verdict; exit 3 when degraded')
@@ -331,25 +390,17 @@ Example:
       action<WatchFlagValues & { replication: boolean }>(async (ctx, o) => {
         const w = parseWatchFlags(o, ctx.io, { intervalSeconds: 5 });
         const suffix = ctx.suffix();
-        const ac = new AbortController();
-        const onSigint = () => ac.abort();
-        if (o.watch) process.once('SIGINT', onSigint);
-        try {
-          return await runStatus(
-            {
-              suffix,
-              watch: w.watch,
-              intervalSeconds: w.intervalMs / 1000,
-              until: w.until,
-              timeoutMs: w.timeoutMs,
-              signal: ac.signal,
-              replication: o.replication,
-            },
-            ctx,
-          );
-        } finally {
-          process.removeListener('SIGINT', onSigint);
-        }
+        return runF(
+          {
+            suffix,
+            watch: w.watch,
+            intervalSeconds: w.intervalMs / 1000,
+            until: w.until,
+            timeoutMs: w.timeoutMs,
+            replication: o.replication,
+          },
+          ctx,
+        );
       }),
     );
 }
