@@ -163,17 +163,18 @@ async function requestCertificate(endpoint: string, region: string, domain: stri
   return must(((await res.json()) as { CertificateArn?: string }).CertificateArn, 'certificate ARN');
 }
 
-/**
- * Provisions the stack's operation-facing resources on the emulator at `endpoint` and returns their ids with a few
- * helpers. Raises a plain Error naming the call the emulator refused.
- */
-export async function provisionStack(endpoint: string, suffix: string, opts: ProvisionOptions = {}): Promise<ProvisionedStack> {
-  const region = opts.region ?? EMULATOR_REGION;
-  const n = names(suffix);
-  const c = stackClients(endpoint, region);
-  const secretValue = (k: Color | 'app') => JSON.stringify(opts.secretValues?.[k] ?? { username: 'u', password: 'p', engine: 'postgres' });
+/** The emulator scaffolding the other resources need: the VPC, its two subnets and each colour's service security group. */
+interface Network {
+  vpcId: string;
+  subnetIds: string[];
+  serviceSg: Record<Color, string>;
+}
 
-  // Network first: the ALB, the hosted zone and the services need it.
+/**
+ * Network first: the ALB, the hosted zone and the services need it. Creates the VPC (10.20.0.0/16), one subnet per
+ * zone a/b and the services' security groups over EC2's query protocol; returns their ids.
+ */
+async function createNetwork(endpoint: string, region: string, n: ReturnType<typeof names>): Promise<Network> {
   const vpcId = xmlValue(await ec2Call(endpoint, region, 'CreateVpc', { CidrBlock: '10.20.0.0/16' }), 'vpcId');
   const subnetIds = await Promise.all(
     ['a', 'b'].map(async (az, i) =>
@@ -193,10 +194,35 @@ export async function provisionStack(endpoint: string, suffix: string, opts: Pro
       }),
     ),
   ) as Record<Color, string>;
+  return { vpcId, subnetIds, serviceSg };
+}
 
-  const bucket = n.artifactsBucket(EMULATOR_ACCOUNT, region);
-  const alarmNames = { blue: ALARM_KINDS.map((k) => n.alarm('blue', k)), green: ALARM_KINDS.map((k) => n.alarm('green', k)) };
+/** The ids of the resources created in parallel on the network. */
+interface Resources {
+  loadBalancerArn: string;
+  lbDns: string;
+  targetGroupArn: Record<Color, string>;
+  clusterIdentifier: Record<Color, string>;
+  clusterEndpoint: Record<Color, string>;
+  secretArn: Record<Color | 'app', string>;
+  hostedZoneId: string;
+}
 
+/**
+ * Creates, in parallel, the ALB, both target groups, both Aurora clusters, the three secrets (`secretValue` gives
+ * each SecretString), the private hosted zone, the artifacts bucket, the alarms and the ECS cluster with both
+ * services; returns their ids.
+ */
+async function createResources(
+  c: StackClients,
+  n: ReturnType<typeof names>,
+  suffix: string,
+  region: string,
+  net: Network,
+  bucket: string,
+  secretValue: (k: Color | 'app') => string,
+): Promise<Resources> {
+  const { vpcId, subnetIds } = net;
   // Independent resources in parallel: the suite's speed (and the rehearsal's start-up) depends on it.
   const [lb, tgs, clusters, secrets, hostedZoneId] = await Promise.all([
     c.elbv2.send(new CreateLoadBalancerCommand({ Name: n.alb, Subnets: subnetIds, Type: 'application', Scheme: 'internet-facing' })),
@@ -241,59 +267,84 @@ export async function provisionStack(endpoint: string, suffix: string, opts: Pro
       return must(res.HostedZone?.Id, 'hosted zone id').replace(/^\/hostedzone\//, '');
     })(),
     c.s3.send(new CreateBucketCommand({ Bucket: bucket })),
-    Promise.all(
-      COLORS.flatMap((color) =>
-        ALARM_KINDS.map((kind) =>
-          c.cloudwatch.send(
-            new PutMetricAlarmCommand({
-              AlarmName: n.alarm(color, kind),
-              Namespace: 'AWS/ECS',
-              MetricName: kind,
-              Statistic: 'Average',
-              Period: 60,
-              EvaluationPeriods: 1,
-              Threshold: 80,
-              ComparisonOperator: 'GreaterThanThreshold',
-            }),
-          ),
+    createAlarms(c, n),
+    createServices(c, n, net),
+  ]);
+  return {
+    loadBalancerArn: must(lb.LoadBalancers?.[0]?.LoadBalancerArn, 'load balancer ARN'),
+    lbDns: lb.LoadBalancers?.[0]?.DNSName ?? `${n.alb}.${region}.elb.amazonaws.com`,
+    targetGroupArn: { blue: tgs[0], green: tgs[1] },
+    clusterIdentifier: { blue: clusters[0].identifier, green: clusters[1].identifier },
+    clusterEndpoint: { blue: clusters[0].endpoint, green: clusters[1].endpoint },
+    secretArn: { blue: secrets[0], green: secrets[1], app: secrets[2] },
+    hostedZoneId,
+  };
+}
+
+/** The five alarms per colour (names from `names`; moto keeps them OK until SetAlarmState). */
+async function createAlarms(c: StackClients, n: ReturnType<typeof names>): Promise<void> {
+  await Promise.all(
+    COLORS.flatMap((color) =>
+      ALARM_KINDS.map((kind) =>
+        c.cloudwatch.send(
+          new PutMetricAlarmCommand({
+            AlarmName: n.alarm(color, kind),
+            Namespace: 'AWS/ECS',
+            MetricName: kind,
+            Statistic: 'Average',
+            Period: 60,
+            EvaluationPeriods: 1,
+            Threshold: 80,
+            ComparisonOperator: 'GreaterThanThreshold',
+          }),
         ),
       ),
     ),
-    (async () => {
-      await c.ecs.send(new CreateClusterCommand({ clusterName: n.ecsCluster }));
-      await Promise.all(
-        COLORS.map(async (color) => {
-          const td = await c.ecs.send(
-            new RegisterTaskDefinitionCommand({
-              family: n.taskFamily(color),
-              requiresCompatibilities: ['FARGATE'],
-              networkMode: 'awsvpc',
-              cpu: '256',
-              memory: '512',
-              containerDefinitions: [{ name: 'app', image: 'public.ecr.aws/nginx/nginx:1.27', essential: true, portMappings: [{ containerPort: 80 }] }],
-            }),
-          );
-          await c.ecs.send(
-            new CreateServiceCommand({
-              cluster: n.ecsCluster,
-              serviceName: n.service(color),
-              taskDefinition: must(td.taskDefinition?.taskDefinitionArn, 'task definition ARN'),
-              desiredCount: 2,
-              launchType: 'FARGATE',
-              networkConfiguration: { awsvpcConfiguration: { subnets: subnetIds, securityGroups: [serviceSg[color]], assignPublicIp: 'DISABLED' } },
-            }),
-          );
+  );
+}
+
+/** The ECS cluster and each colour's Fargate service (two tasks, awsvpc on the network's subnets and security group). */
+async function createServices(c: StackClients, n: ReturnType<typeof names>, net: Network): Promise<void> {
+  const { subnetIds, serviceSg } = net;
+  await c.ecs.send(new CreateClusterCommand({ clusterName: n.ecsCluster }));
+  await Promise.all(
+    COLORS.map(async (color) => {
+      const td = await c.ecs.send(
+        new RegisterTaskDefinitionCommand({
+          family: n.taskFamily(color),
+          requiresCompatibilities: ['FARGATE'],
+          networkMode: 'awsvpc',
+          cpu: '256',
+          memory: '512',
+          containerDefinitions: [{ name: 'app', image: 'public.ecr.aws/nginx/nginx:1.27', essential: true, portMappings: [{ containerPort: 80 }] }],
         }),
       );
-    })(),
-  ]);
-  const loadBalancerArn = must(lb.LoadBalancers?.[0]?.LoadBalancerArn, 'load balancer ARN');
-  const lbDns = lb.LoadBalancers?.[0]?.DNSName ?? `${n.alb}.${region}.elb.amazonaws.com`;
-  const targetGroupArn: Record<Color, string> = { blue: tgs[0], green: tgs[1] };
-  const clusterIdentifier: Record<Color, string> = { blue: clusters[0].identifier, green: clusters[1].identifier };
-  const clusterEndpoint: Record<Color, string> = { blue: clusters[0].endpoint, green: clusters[1].endpoint };
-  const secretArn = { blue: secrets[0], green: secrets[1], app: secrets[2] };
+      await c.ecs.send(
+        new CreateServiceCommand({
+          cluster: n.ecsCluster,
+          serviceName: n.service(color),
+          taskDefinition: must(td.taskDefinition?.taskDefinitionArn, 'task definition ARN'),
+          desiredCount: 2,
+          launchType: 'FARGATE',
+          networkConfiguration: { awsvpcConfiguration: { subnets: subnetIds, securityGroups: [serviceSg[color]], assignPublicIp: 'DISABLED' } },
+        }),
+      );
+    }),
+  );
+}
 
+/**
+ * The ALB's listeners: HTTPS on 443 (an ACM certificate, forwarding to blue until setWeights writes the weighted
+ * forward) and HTTP on 80 (a redirect to HTTPS); returns their ARNs.
+ */
+async function createListeners(
+  c: StackClients,
+  endpoint: string,
+  region: string,
+  n: ReturnType<typeof names>,
+  res: Resources,
+): Promise<{ httpsListenerArn: string; httpListenerArn: string }> {
+  const { loadBalancerArn, targetGroupArn } = res;
   const certificateArn = await requestCertificate(endpoint, region, `app.${n.hostedZone}`);
   // Plain forward first, then the weighted forward through ModifyListener (the order moto accepts).
   const https = await c.elbv2.send(
@@ -315,7 +366,15 @@ export async function provisionStack(endpoint: string, suffix: string, opts: Pro
     }),
   );
   const httpListenerArn = must(http.Listeners?.[0]?.ListenerArn, 'listener ARN');
+  return { httpsListenerArn, httpListenerArn };
+}
 
+/** The helpers of a ProvisionedStack that change or read its state (weights, target health, the db record). */
+type StackControls = Pick<ProvisionedStack, 'setAlarm' | 'setTargetHealth' | 'setWeights' | 'readWeights' | 'putReport' | 'setActiveDatabase' | 'readDbRecord'>;
+
+/** The state helpers over the created resources: `httpsListenerArn` for the weights, the zone for the db record. */
+function stackControls(c: StackClients, n: ReturnType<typeof names>, res: Resources, httpsListenerArn: string, bucket: string): StackControls {
+  const { targetGroupArn, hostedZoneId, clusterEndpoint } = res;
   const { elbv2, route53, cloudwatch, s3 } = c;
   const setWeights = async (w: Weights): Promise<void> => {
     await elbv2.send(
@@ -341,8 +400,6 @@ export async function provisionStack(endpoint: string, suffix: string, opts: Pro
     const weightOf = (arn: string) => groups.find((g) => g.TargetGroupArn === arn)?.Weight ?? 0;
     return { blue: weightOf(targetGroupArn.blue), green: weightOf(targetGroupArn.green) };
   };
-  await setWeights(opts.weights ?? { blue: 100, green: 0 });
-
   const setTargetHealth = async (color: Color, health: TargetSetting): Promise<void> => {
     const tg = targetGroupArn[color];
     const current = await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg }));
@@ -361,8 +418,6 @@ export async function provisionStack(endpoint: string, suffix: string, opts: Pro
       );
     }
   };
-  await Promise.all(COLORS.map((color) => setTargetHealth(color, 'healthy')));
-
   const setActiveDatabase = async (color: Color): Promise<void> => {
     await route53.send(
       new ChangeResourceRecordSetsCommand({
@@ -378,11 +433,35 @@ export async function provisionStack(endpoint: string, suffix: string, opts: Pro
     const rec = res.ResourceRecordSets?.find((r) => r.Type === 'CNAME' && r.Name?.replace(/\.$/, '') === n.dbRecord);
     return rec?.ResourceRecords?.[0]?.Value;
   };
-  await setActiveDatabase('blue');
+  return {
+    setAlarm: async (color, kind, state, reason) => {
+      await cloudwatch.send(
+        new SetAlarmStateCommand({ AlarmName: n.alarm(color, kind), StateValue: state, StateReason: reason ?? `set to ${state} through SetAlarmState` }),
+      );
+    },
+    setTargetHealth,
+    setWeights,
+    readWeights,
+    putReport: async (report) => {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: ArtifactKeys.latestReport, Body: JSON.stringify(report), ContentType: 'application/json' }));
+    },
+    setActiveDatabase,
+    readDbRecord,
+  };
+}
 
-  const outputs: Record<string, string> = {
-    [OutputKey.HttpsListenerArn]: httpsListenerArn,
-    [OutputKey.HttpListenerArn]: httpListenerArn,
+/** The real stack's Outputs, by OutputKey, with the emulator's ids (what commands locate everything through). */
+function stackOutputs(
+  n: ReturnType<typeof names>,
+  res: Resources,
+  listeners: { httpsListenerArn: string; httpListenerArn: string },
+  alarmNames: Record<Color, string[]>,
+  bucket: string,
+): Record<string, string> {
+  const { loadBalancerArn, lbDns, targetGroupArn, secretArn, clusterIdentifier, clusterEndpoint, hostedZoneId } = res;
+  return {
+    [OutputKey.HttpsListenerArn]: listeners.httpsListenerArn,
+    [OutputKey.HttpListenerArn]: listeners.httpListenerArn,
     [OutputKey.LoadBalancerArn]: loadBalancerArn,
     [OutputKey.LoadBalancerDnsName]: lbDns,
     [OutputKey.BlueTargetGroupArn]: targetGroupArn.blue,
@@ -409,6 +488,31 @@ export async function provisionStack(endpoint: string, suffix: string, opts: Pro
     [OutputKey.Environment]: 'dev',
     [OutputKey.DeployedActiveDatabase]: 'blue',
   };
+}
+
+/**
+ * Provisions the stack's operation-facing resources on the emulator at `endpoint` and returns their ids with a few
+ * helpers. Raises a plain Error naming the call the emulator refused.
+ */
+export async function provisionStack(endpoint: string, suffix: string, opts: ProvisionOptions = {}): Promise<ProvisionedStack> {
+  const region = opts.region ?? EMULATOR_REGION;
+  const n = names(suffix);
+  const c = stackClients(endpoint, region);
+  const secretValue = (k: Color | 'app') => JSON.stringify(opts.secretValues?.[k] ?? { username: 'u', password: 'p', engine: 'postgres' });
+
+  const net = await createNetwork(endpoint, region, n);
+  const bucket = n.artifactsBucket(EMULATOR_ACCOUNT, region);
+  const alarmNames = { blue: ALARM_KINDS.map((k) => n.alarm('blue', k)), green: ALARM_KINDS.map((k) => n.alarm('green', k)) };
+  const res = await createResources(c, n, suffix, region, net, bucket, secretValue);
+  const listeners = await createListeners(c, endpoint, region, n, res);
+
+  // The initial state: the weighted forward, two healthy targets per colour, the db record on blue.
+  const controls = stackControls(c, n, res, listeners.httpsListenerArn, bucket);
+  await controls.setWeights(opts.weights ?? { blue: 100, green: 0 });
+  await Promise.all(COLORS.map((color) => controls.setTargetHealth(color, 'healthy')));
+  await controls.setActiveDatabase('blue');
+
+  const outputs = stackOutputs(n, res, listeners, alarmNames, bucket);
   if (!opts.withoutStack) {
     await c.cloudformation.send(new CreateStackCommand({ StackName: n.stack, TemplateBody: JSON.stringify(stackTemplate(suffix, outputs)) }));
     await waitUntilStackCreateComplete({ client: c.cloudformation, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { StackName: n.stack });
@@ -419,36 +523,23 @@ export async function provisionStack(endpoint: string, suffix: string, opts: Pro
     region,
     account: EMULATOR_ACCOUNT,
     stackName: n.stack,
-    vpcId,
-    subnetIds,
-    loadBalancerArn,
-    httpsListenerArn,
-    httpListenerArn,
-    targetGroupArn,
+    vpcId: net.vpcId,
+    subnetIds: net.subnetIds,
+    loadBalancerArn: res.loadBalancerArn,
+    ...listeners,
+    targetGroupArn: res.targetGroupArn,
     alarmNames,
-    clusterIdentifier,
-    clusterEndpoint,
-    secretArn,
+    clusterIdentifier: res.clusterIdentifier,
+    clusterEndpoint: res.clusterEndpoint,
+    secretArn: res.secretArn,
     ecsClusterName: n.ecsCluster,
     serviceName: { blue: n.service('blue'), green: n.service('green') },
     bucket,
-    hostedZoneId,
+    hostedZoneId: res.hostedZoneId,
     dbRecordName: n.dbRecord,
     outputs,
     clients: c,
-    setAlarm: async (color, kind, state, reason) => {
-      await cloudwatch.send(
-        new SetAlarmStateCommand({ AlarmName: n.alarm(color, kind), StateValue: state, StateReason: reason ?? `set to ${state} through SetAlarmState` }),
-      );
-    },
-    setTargetHealth,
-    setWeights,
-    readWeights,
-    putReport: async (report) => {
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: ArtifactKeys.latestReport, Body: JSON.stringify(report), ContentType: 'application/json' }));
-    },
-    setActiveDatabase,
-    readDbRecord,
+    ...controls,
   };
 }
 
