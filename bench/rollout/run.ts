@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { AwsClients } from '../../src/aws/clients.js';
+import { listenersOver, objectStoreOver } from '../../src/aws/sdk.js';
 import { runRollback } from '../../src/cli/commands/rollback.js';
 import { RollbackGuardEnv } from '../../src/core/lambda-env.js';
 import { makeHandler } from '../../src/lambda/rollback-guard.js';
@@ -76,8 +77,8 @@ try {
       [RollbackGuardEnv.GreenAlarmNames]: f.alarmNames.green.join(','),
       [RollbackGuardEnv.ArtifactsBucket]: f.bucket,
     },
-    elbv2: () => new ElasticLoadBalancingV2Client(cfg),
-    s3: () => new S3Client({ ...cfg, forcePathStyle: true }),
+    listeners: listenersOver(async () => new ElasticLoadBalancingV2Client(cfg)),
+    objects: objectStoreOver(async () => new S3Client({ ...cfg, forcePathStyle: true })),
     logger: new Logger({ serviceName: 'bgmig-rollback-guard', logLevel: 'SILENT' }),
   });
   const event = {

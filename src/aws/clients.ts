@@ -27,6 +27,23 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import os from 'node:os';
+import type {
+  Alarms,
+  AwsPorts,
+  Clusters,
+  DnsRecords,
+  Functions,
+  GuardRule,
+  Identity,
+  Listeners,
+  Metrics,
+  ObjectStore,
+  SecretVersions,
+  Services,
+  Stacks,
+  TargetHealth,
+} from './ports.js';
+import * as sdk from './sdk.js';
 
 export interface AwsOptions {
   region: string;
@@ -140,10 +157,16 @@ export function sessionName(): string {
   return `bgmig-${user}-${Date.now()}`.replace(/[^\w+=,.@-]/g, '-').slice(0, 64);
 }
 
-export class AwsClients {
+/**
+ * The bounded SDK clients of one command run, and the ports (src/aws/ports.ts) built over them on first use. Outside
+ * src/aws/ (and the rehearsal, which provisions the emulator) only the ports are used; the client factories below are
+ * for the ports and the emulator.
+ */
+export class AwsClients implements AwsPorts {
   readonly options: AwsOptions;
   private commonPromise: Promise<CommonConfig> | undefined;
   private readonly cache = new Map<string, unknown>();
+  private readonly ports = new Map<keyof AwsPorts, unknown>();
 
   constructor(options: AwsOptions) {
     this.options = options;
@@ -160,6 +183,56 @@ export class AwsClients {
   /** The bound on one call (ms, all attempts included). */
   get timeoutMs(): number {
     return this.options.timeoutMs ?? DEFAULT_AWS_TIMEOUT_MS;
+  }
+
+  /** The port `key`, built by `make` the first time it is asked for. */
+  private port<K extends keyof AwsPorts>(key: K, make: () => AwsPorts[K]): AwsPorts[K] {
+    let p = this.ports.get(key) as AwsPorts[K] | undefined;
+    if (p === undefined) {
+      p = make();
+      this.ports.set(key, p);
+    }
+    return p;
+  }
+
+  get stacks(): Stacks {
+    return this.port('stacks', () => sdk.stacksOver(() => this.cloudformation()));
+  }
+  get listeners(): Listeners {
+    return this.port('listeners', () => sdk.listenersOver(() => this.elbv2()));
+  }
+  get targetHealth(): TargetHealth {
+    return this.port('targetHealth', () => sdk.targetHealthOver(() => this.elbv2()));
+  }
+  get alarms(): Alarms {
+    return this.port('alarms', () => sdk.alarmsOver(() => this.cloudwatch()));
+  }
+  get metrics(): Metrics {
+    return this.port('metrics', () => sdk.metricsOver(() => this.cloudwatch()));
+  }
+  get clusters(): Clusters {
+    return this.port('clusters', () => sdk.clustersOver(() => this.rds()));
+  }
+  get objects(): ObjectStore {
+    return this.port('objects', () => sdk.objectStoreOver(() => this.s3()));
+  }
+  get functions(): Functions {
+    return this.port('functions', () => sdk.functionsOver(() => this.lambda()));
+  }
+  get secretVersions(): SecretVersions {
+    return this.port('secretVersions', () => sdk.secretVersionsOver(() => this.secrets()));
+  }
+  get services(): Services {
+    return this.port('services', () => sdk.servicesOver(() => this.ecs()));
+  }
+  get dnsRecords(): DnsRecords {
+    return this.port('dnsRecords', () => sdk.dnsRecordsOver(() => this.route53()));
+  }
+  get guardRule(): GuardRule {
+    return this.port('guardRule', () => sdk.guardRuleOver(() => this.eventbridge()));
+  }
+  get identity(): Identity {
+    return this.port('identity', () => sdk.identityOver(() => this.sts()));
   }
 
   private common(): Promise<CommonConfig> {

@@ -4,7 +4,7 @@
  */
 import type { Color } from '../core/naming.js';
 import { ColorOutputKey } from '../core/outputs.js';
-import type { AwsClients } from '../aws/clients.js';
+import type { AlarmReading, AwsPorts } from '../aws/ports.js';
 import { output, type StackInfo } from './stack.js';
 
 export interface TargetHealthSummary {
@@ -19,12 +19,10 @@ export interface TargetHealthSummary {
   targets: Array<{ id: string; state: string; reason?: string | undefined }>;
 }
 
-export async function targetHealth(aws: AwsClients, targetGroupArn: string): Promise<TargetHealthSummary> {
-  const elbv2 = await aws.elbv2();
-  const { DescribeTargetHealthCommand } = await import('@aws-sdk/client-elastic-load-balancing-v2');
-  const res = await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
+export async function targetHealth(aws: Pick<AwsPorts, 'targetHealth'>, targetGroupArn: string): Promise<TargetHealthSummary> {
+  const descriptions = await aws.targetHealth.describe(targetGroupArn);
   const s: TargetHealthSummary = { healthy: 0, unhealthy: 0, draining: 0, initial: 0, total: 0, targets: [] };
-  for (const d of res.TargetHealthDescriptions ?? []) {
+  for (const d of descriptions) {
     const state = d.TargetHealth?.State ?? 'unknown';
     s.total++;
     if (state === 'healthy') s.healthy++;
@@ -39,11 +37,8 @@ export async function targetHealth(aws: AwsClients, targetGroupArn: string): Pro
   return s;
 }
 
-export interface AlarmState {
-  name: string;
-  state: string;
-  reason?: string | undefined;
-}
+/** An alarm's state; "MISSING" for an alarm the stack lists and CloudWatch does not have. */
+export type AlarmState = AlarmReading;
 
 export function alarmNamesOf(stack: StackInfo, color: Color): string[] {
   const raw = output(stack, ColorOutputKey[color].alarmNames);
@@ -57,23 +52,9 @@ export function alarmNamesOf(stack: StackInfo, color: Color): string[] {
  * States of the named alarms, in the given order. An alarm listed by the stack but missing in CloudWatch is
  * reported as "MISSING" (a deleted alarm cannot protect anything, so it counts as a problem).
  */
-export async function alarmStates(aws: AwsClients, alarmNames: string[]): Promise<AlarmState[]> {
+export async function alarmStates(aws: Pick<AwsPorts, 'alarms'>, alarmNames: string[]): Promise<AlarmState[]> {
   if (alarmNames.length === 0) return [];
-  const cw = await aws.cloudwatch();
-  const { DescribeAlarmsCommand } = await import('@aws-sdk/client-cloudwatch');
   const found = new Map<string, AlarmState>();
-  // DescribeAlarms accepts at most 100 names per call.
-  for (let i = 0; i < alarmNames.length; i += 100) {
-    let token: string | undefined;
-    do {
-      const res = await cw.send(
-        new DescribeAlarmsCommand({ AlarmNames: alarmNames.slice(i, i + 100), NextToken: token, AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] }),
-      );
-      for (const a of [...(res.MetricAlarms ?? []), ...(res.CompositeAlarms ?? [])]) {
-        if (a.AlarmName) found.set(a.AlarmName, { name: a.AlarmName, state: a.StateValue ?? 'UNKNOWN', reason: a.StateReason });
-      }
-      token = res.NextToken;
-    } while (token);
-  }
+  for (const a of await aws.alarms.describe(alarmNames)) found.set(a.name, a);
   return alarmNames.map((name) => found.get(name) ?? { name, state: 'MISSING' });
 }

@@ -7,28 +7,29 @@ import type { Weights } from '../core/config.js';
 import { BgmigError, ExitCode } from '../core/errors.js';
 import type { Color } from '../core/naming.js';
 import { ColorOutputKey, OutputKey } from '../core/outputs.js';
-import type { AwsClients } from '../aws/clients.js';
+import type { AwsPorts } from '../aws/ports.js';
 import { optionalOutput, output, type StackInfo } from './stack.js';
 import { readWeights, trafficTarget } from './traffic.js';
 
-export interface ActiveDatabase {
+/** The cluster the db record points at, with its identifier and writer endpoint from the stack outputs. */
+export interface ActiveCluster {
   color: Color;
   clusterIdentifier: string;
   endpoint: string;
 }
 
 /**
- * Which cluster the db record points at (read through src/dns/switch.ts, the one reader of that record).
+ * Which cluster the db record points at (read through src/dns/active-record.ts, the one reader of that record).
  * Undefined when the stack has no hosted zone/record outputs (a stack from before the record existed). Fails when
  * the record is missing or points at neither cluster — then nobody knows which database is authoritative, and a
  * deploy must not guess.
  */
-export async function readActiveDatabase(aws: AwsClients, stack: StackInfo): Promise<ActiveDatabase | undefined> {
+export async function readActiveDatabase(aws: Pick<AwsPorts, 'dnsRecords'>, stack: StackInfo): Promise<ActiveCluster | undefined> {
   const zoneId = optionalOutput(stack, OutputKey.HostedZoneId);
   const recordName = optionalOutput(stack, OutputKey.DbRecordName);
   if (!zoneId || !recordName) return undefined;
-  const { readActiveDatabaseFromOutputs } = await import('../dns/switch.js');
-  const live = await readActiveDatabaseFromOutputs(await aws.route53(), stack.outputs, stack.name);
+  const { readActiveDatabaseFromOutputs } = await import('../dns/active-record.js');
+  const live = await readActiveDatabaseFromOutputs(aws.dnsRecords, stack.outputs, stack.name);
   if (live.state === 'missing') {
     throw new BgmigError(
       `The database record ${recordName} is missing from hosted zone ${zoneId}: find out which cluster is active (\`bgmig db sync status\`) before deploying or promoting.`,
@@ -55,7 +56,7 @@ export interface LiveState {
 }
 
 /** Weights and active database of a deployed stack, read in parallel. */
-export async function readLiveState(aws: AwsClients, stack: StackInfo): Promise<LiveState> {
+export async function readLiveState(aws: Pick<AwsPorts, 'listeners' | 'dnsRecords'>, stack: StackInfo): Promise<LiveState> {
   const [weights, db] = await Promise.all([readWeights(aws, trafficTarget(stack)), readActiveDatabase(aws, stack)]);
   return { weights, activeDatabase: db?.color };
 }

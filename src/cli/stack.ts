@@ -4,7 +4,7 @@
 import { BgmigError, ExitCode } from '../core/errors.js';
 import { names } from '../core/naming.js';
 import type { OutputKey } from '../core/outputs.js';
-import type { AwsClients } from '../aws/clients.js';
+import type { AwsPorts } from '../aws/ports.js';
 import { isAwsError } from '../core/aws-error.js';
 
 export interface StackInfo {
@@ -18,13 +18,10 @@ export interface StackInfo {
 }
 
 /** Describes bgmig-{suffix}; undefined when it does not exist. */
-export async function findStack(aws: AwsClients, suffix: string): Promise<StackInfo | undefined> {
+export async function findStack(aws: Pick<AwsPorts, 'stacks'>, suffix: string): Promise<StackInfo | undefined> {
   const name = names(suffix).stack;
-  const cfn = await aws.cloudformation();
-  const { DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
   try {
-    const res = await cfn.send(new DescribeStacksCommand({ StackName: name }));
-    const s = res.Stacks?.[0];
+    const s = await aws.stacks.describe(name);
     if (!s || s.StackStatus === 'DELETE_COMPLETE') return undefined;
     const outputs: Record<string, string> = {};
     for (const o of s.Outputs ?? []) if (o.OutputKey && o.OutputValue !== undefined) outputs[o.OutputKey] = o.OutputValue;
@@ -86,7 +83,7 @@ export function blockedReason(s: StackInfo): string | undefined {
 }
 
 /** Describes bgmig-{suffix}, or fails with how to deploy it (naming the real state of a stack with nothing deployed). */
-export async function requireStack(aws: AwsClients, suffix: string): Promise<StackInfo> {
+export async function requireStack(aws: Pick<AwsPorts, 'stacks' | 'region'>, suffix: string): Promise<StackInfo> {
   const s = await findStack(aws, suffix);
   const empty = s ? notDeployedReason(s, suffix) : undefined;
   if (empty) throw new BgmigError(empty, ExitCode.Failure);
@@ -122,18 +119,16 @@ export function optionalOutput(stack: StackInfo, key: OutputKey): string | undef
  * is gone (at most `timeoutMs`, polling every second). Its change sets go with it. Fails with one sentence when it
  * is still there after the bound. Never call it for a stack with resources.
  */
-export async function deleteEmptyStack(aws: AwsClients, stack: StackInfo, timeoutMs = 120_000): Promise<void> {
+export async function deleteEmptyStack(aws: Pick<AwsPorts, 'stacks'>, stack: StackInfo, timeoutMs = 120_000): Promise<void> {
   if (!isUnexecutedChangeSet(stack) && !isFailedCreation(stack)) {
     throw new BgmigError(`Refusing to delete ${stack.name} (${stack.status}): it has deployed resources.`, ExitCode.Failure);
   }
-  const cfn = await aws.cloudformation();
-  const { DeleteStackCommand, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
-  await cfn.send(new DeleteStackCommand({ StackName: stack.name }));
+  await aws.stacks.delete(stack.name);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let status: string | undefined;
     try {
-      status = (await cfn.send(new DescribeStacksCommand({ StackName: stack.name }))).Stacks?.[0]?.StackStatus;
+      status = (await aws.stacks.describe(stack.name))?.StackStatus;
     } catch (e) {
       if (isAwsError(e, 'ValidationError') && /does not exist/i.test((e as Error).message)) return;
       throw e;
@@ -157,17 +152,15 @@ export async function deleteEmptyStack(aws: AwsClients, stack: StackInfo, timeou
 export const CDK_CHANGE_SET = 'cdk-deploy-change-set';
 
 /** Deletes bgmig's unexecuted change set from a deployed stack, if one was left (a declined update). True if deleted. */
-export async function deleteLeftoverChangeSet(aws: AwsClients, stackName: string): Promise<boolean> {
-  const cfn = await aws.cloudformation();
-  const { DeleteChangeSetCommand, DescribeChangeSetCommand } = await import('@aws-sdk/client-cloudformation');
+export async function deleteLeftoverChangeSet(aws: Pick<AwsPorts, 'stacks'>, stackName: string): Promise<boolean> {
   try {
-    const cs = await cfn.send(new DescribeChangeSetCommand({ StackName: stackName, ChangeSetName: CDK_CHANGE_SET }));
-    if (cs.ExecutionStatus === 'EXECUTE_COMPLETE' || cs.ExecutionStatus === 'EXECUTE_IN_PROGRESS') return false;
+    const status = await aws.stacks.changeSetStatus(stackName, CDK_CHANGE_SET);
+    if (status === 'EXECUTE_COMPLETE' || status === 'EXECUTE_IN_PROGRESS') return false;
   } catch (e) {
     const name = (e as { name?: string }).name;
     if (name === 'ChangeSetNotFoundException' || name === 'ChangeSetNotFound' || name === 'ValidationError') return false;
     throw e;
   }
-  await cfn.send(new DeleteChangeSetCommand({ StackName: stackName, ChangeSetName: CDK_CHANGE_SET }));
+  await aws.stacks.deleteChangeSet(stackName, CDK_CHANGE_SET);
   return true;
 }

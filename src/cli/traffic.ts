@@ -6,7 +6,7 @@
 import type { Weights } from '../core/config.js';
 import { OutputKey } from '../core/outputs.js';
 import { readListenerWeights, type TrafficTarget, type WriteOptions, type WriteResult, writeListenerWeights } from '../rollout/listener.js';
-import type { AwsClients } from '../aws/clients.js';
+import type { AwsPorts } from '../aws/ports.js';
 import { output, type StackInfo } from './stack.js';
 
 export { formatWeights, sameWeights, type TrafficTarget, type WriteOptions, type WriteResult } from '../rollout/listener.js';
@@ -19,16 +19,16 @@ export function trafficTarget(stack: StackInfo): TrafficTarget {
 }
 
 /** The listener's current weights. A plain forward to one target group counts as 100 % to that color. */
-export async function readWeights(aws: AwsClients, t: TrafficTarget): Promise<Weights> {
-  return readListenerWeights(await aws.elbv2(), t);
+export async function readWeights(aws: Pick<AwsPorts, 'listeners'>, t: TrafficTarget): Promise<Weights> {
+  return readListenerWeights(aws.listeners, t);
 }
 
 /**
  * Sets the listener to `desired` in one ModifyListener call (both target groups in one forward action, so there is
  * never an instant where traffic goes to neither), then reads it back and fails unless it took effect.
  */
-export async function writeWeights(aws: AwsClients, t: TrafficTarget, desired: Weights, opts: WriteOptions = {}): Promise<WriteResult> {
-  return writeListenerWeights(await aws.elbv2(), t, desired, opts);
+export async function writeWeights(aws: Pick<AwsPorts, 'listeners'>, t: TrafficTarget, desired: Weights, opts: WriteOptions = {}): Promise<WriteResult> {
+  return writeListenerWeights(aws.listeners, t, desired, opts);
 }
 
 /** A weight bar for humans: `blue ██████████ 70 % │ green ████ 30 %` (one block per 7 %, at least one when > 0). */

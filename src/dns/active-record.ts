@@ -4,10 +4,10 @@
  * waiting until Route 53 reports the change INSYNC, bounded) is the cutover's switch step; reading it back tells
  * which colour is live — the cutover function, `deploy` (preserve the live database), `promote` and `status` use it.
  *
- * Everything takes a Route53Client so the Lambda (its own client) and the CLI (AwsClients.route53()) share it.
+ * Everything takes the DnsRecords port (src/aws/ports.ts) so the Lambda (its own client) and the CLI share it.
  */
 import { DB_RECORD_TTL_SECONDS } from '../core/config.js';
-import type { Route53Client } from '@aws-sdk/client-route-53';
+import type { DnsRecords } from '../aws/ports.js';
 import { BgmigError, ExitCode } from '../core/errors.js';
 import type { Color } from '../core/naming.js';
 import { OutputKey } from '../core/outputs.js';
@@ -37,7 +37,8 @@ export interface DbRecord {
   value: string;
 }
 
-export interface ActiveDatabase {
+/** The db record as read from Route 53, and the colour it names. */
+export interface ActiveDatabaseRecord {
   recordName: string;
   /** What the record points at today; undefined when the record does not exist. */
   value: string | undefined;
@@ -47,7 +48,7 @@ export interface ActiveDatabase {
   state: 'blue' | 'green' | 'missing' | 'unknown';
 }
 
-export interface SwitchResult {
+export interface RecordSwitchResult {
   recordName: string;
   value: string;
   ttl: number;
@@ -58,7 +59,7 @@ export interface SwitchResult {
   waitedMs: number;
 }
 
-export interface SwitchOptions {
+export interface RecordSwitchOptions {
   ttl?: number;
   /** Upper bound on waiting for INSYNC (default 60 s). */
   waitTimeoutMs?: number;
@@ -87,13 +88,9 @@ export function colorOfEndpoint(value: string | undefined, endpoints: ClusterEnd
 }
 
 /** Reads the CNAME record; undefined when it does not exist. */
-export async function readDbRecord(r53: Route53Client, ref: DbRecordRef): Promise<DbRecord | undefined> {
-  const { ListResourceRecordSetsCommand } = await import('@aws-sdk/client-route-53');
+export async function readDbRecord(r53: DnsRecords, ref: DbRecordRef): Promise<DbRecord | undefined> {
   const want = normalizeHost(ref.recordName);
-  const res = await r53.send(
-    new ListResourceRecordSetsCommand({ HostedZoneId: normalizeZoneId(ref.hostedZoneId), StartRecordName: want, StartRecordType: 'CNAME', MaxItems: 1 }),
-  );
-  const rr = res.ResourceRecordSets?.[0];
+  const rr = await r53.firstFrom(normalizeZoneId(ref.hostedZoneId), want, 'CNAME');
   if (!rr || normalizeHost(rr.Name ?? '') !== want || rr.Type !== 'CNAME') return undefined;
   const value = rr.ResourceRecords?.[0]?.Value;
   if (value === undefined) return undefined;
@@ -101,7 +98,7 @@ export async function readDbRecord(r53: Route53Client, ref: DbRecordRef): Promis
 }
 
 /** Reads the live active database: the record and the colour it names. */
-export async function readActiveDatabase(r53: Route53Client, ref: DbRecordRef, endpoints: ClusterEndpoints): Promise<ActiveDatabase> {
+export async function readActiveDatabase(r53: DnsRecords, ref: DbRecordRef, endpoints: ClusterEndpoints): Promise<ActiveDatabaseRecord> {
   const rec = await readDbRecord(r53, ref);
   const color = colorOfEndpoint(rec?.value, endpoints);
   return {
@@ -129,31 +126,30 @@ export function dbRecordFromOutputs(outputs: Partial<Record<string, string>>, st
 }
 
 /** "Read the live active database" for commands that hold the stack outputs (deploy, promote, status). */
-export async function readActiveDatabaseFromOutputs(r53: Route53Client, outputs: Partial<Record<string, string>>, stackName?: string): Promise<ActiveDatabase> {
+export async function readActiveDatabaseFromOutputs(
+  r53: DnsRecords,
+  outputs: Partial<Record<string, string>>,
+  stackName?: string,
+): Promise<ActiveDatabaseRecord> {
   const { ref, endpoints } = dbRecordFromOutputs(outputs, stackName);
   return readActiveDatabase(r53, ref, endpoints);
 }
 
 /** UPSERTs the CNAME to `host` (TTL 5 s) and waits, bounded, until Route 53 reports the change INSYNC. */
-export async function upsertDbRecord(r53: Route53Client, ref: DbRecordRef, host: string, opts: SwitchOptions = {}): Promise<SwitchResult> {
-  const { ChangeResourceRecordSetsCommand, GetChangeCommand } = await import('@aws-sdk/client-route-53');
+export async function upsertDbRecord(r53: DnsRecords, ref: DbRecordRef, host: string, opts: RecordSwitchOptions = {}): Promise<RecordSwitchResult> {
   const ttl = opts.ttl ?? DB_RECORD_TTL;
   const waitTimeoutMs = opts.waitTimeoutMs ?? 60_000;
   const pollMs = opts.pollMs ?? 1_000;
   const value = normalizeHost(host);
   const recordName = normalizeHost(ref.recordName);
   const started = Date.now();
-  const res = await r53.send(
-    new ChangeResourceRecordSetsCommand({
-      HostedZoneId: normalizeZoneId(ref.hostedZoneId),
-      ChangeBatch: {
-        Comment: opts.comment ?? `bgmig: ${recordName} -> ${value}`,
-        Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: recordName, Type: 'CNAME', TTL: ttl, ResourceRecords: [{ Value: value }] } }],
-      },
-    }),
+  const res = await r53.upsert(
+    normalizeZoneId(ref.hostedZoneId),
+    { Name: recordName, Type: 'CNAME', TTL: ttl, ResourceRecords: [{ Value: value }] },
+    opts.comment ?? `bgmig: ${recordName} -> ${value}`,
   );
-  const changeId = (res.ChangeInfo?.Id ?? '').replace(/^\/?change\//, '');
-  let status = res.ChangeInfo?.Status ?? 'PENDING';
+  const changeId = res.id;
+  let status = res.status ?? 'PENDING';
   while (status !== 'INSYNC') {
     if (Date.now() - started >= waitTimeoutMs) {
       throw new BgmigError(
@@ -162,8 +158,7 @@ export async function upsertDbRecord(r53: Route53Client, ref: DbRecordRef, host:
       );
     }
     await sleep(Math.min(pollMs, Math.max(0, waitTimeoutMs - (Date.now() - started))));
-    const c = await r53.send(new GetChangeCommand({ Id: changeId }));
-    status = c.ChangeInfo?.Status ?? status;
+    status = (await r53.change(changeId)).status ?? status;
   }
   return { recordName, value, ttl, changeId, status, waitedMs: Date.now() - started };
 }
@@ -173,12 +168,12 @@ export async function upsertDbRecord(r53: Route53Client, ref: DbRecordRef, host:
  * the read-back does not name that endpoint.
  */
 export async function switchActiveDatabase(
-  r53: Route53Client,
+  r53: DnsRecords,
   ref: DbRecordRef,
   endpoints: ClusterEndpoints,
   color: Color,
-  opts: SwitchOptions = {},
-): Promise<SwitchResult & { color: Color }> {
+  opts: RecordSwitchOptions = {},
+): Promise<RecordSwitchResult & { color: Color }> {
   const host = endpoints[color];
   if (!host) throw new BgmigError(`No writer endpoint is known for the ${color} cluster: the switch cannot be made.`, ExitCode.Failure);
   const result = await upsertDbRecord(r53, ref, host, opts);

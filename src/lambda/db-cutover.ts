@@ -18,9 +18,8 @@
  * endpoint from the environment — the name the applications must reach — never the connection address.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { Route53Client } from '@aws-sdk/client-route-53';
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { functionDnsRecords, functionObjectStore, functionSecretVersions } from '../aws/in-function.js';
+import type { DnsRecords, ObjectStore, SecretVersions } from '../aws/ports.js';
 import { badInput, failure, isBgmigError, messageOf } from '../core/errors.js';
 import { APP_DB_NAME, APP_DB_USERNAME, CutoverEnv, requireEnv as requireLambdaEnv } from '../core/lambda-env.js';
 import { ArtifactKeys } from '../core/outputs.js';
@@ -29,7 +28,14 @@ import { scrub } from '../core/redact.js';
 import { checkLogin, describeTarget, targetFromSecret, type DbTarget } from '../db/connection.js';
 import { lambdaSsl } from '../db/lambda-tls.js';
 import { initAppRole } from '../dbinit/app-role.js';
-import { type ClusterEndpoints, type CnameResolver, type DbRecordRef, readActiveDatabase, switchActiveDatabase, waitUntilResolves } from '../dns/switch.js';
+import {
+  type ClusterEndpoints,
+  type CnameResolver,
+  type DbRecordRef,
+  readActiveDatabase,
+  switchActiveDatabase,
+  waitUntilResolves,
+} from '../dns/active-record.js';
 import type { ClientTier, Executor, ProgressEvent, SwitchHookResult, SyncStatusReport, Targets } from '../replication/api.js';
 import type { PoolerTierOptions } from '../pooler/tier.js';
 import type { SecretVersionSelector } from '../schema/report.js';
@@ -61,9 +67,9 @@ export interface LambdaContextLike {
 
 export interface HandlerDeps {
   env?: NodeJS.ProcessEnv;
-  secrets?: () => Promise<SecretsManagerClient>;
-  route53?: () => Promise<Route53Client>;
-  s3?: () => Promise<S3Client>;
+  secretVersions?: SecretVersions;
+  dnsRecords?: DnsRecords;
+  objects?: ObjectStore;
   /** Builds the engine over the two targets (default: the replication engine's LocalExecutor). */
   engine?: (targets: Targets) => Promise<Executor>;
   logger?: Logger;
@@ -117,7 +123,7 @@ async function poolerOps(refs: PoolerRef[], targets: Targets, opts: PoolerTierOp
  * AWS mode's poolers (on paper: not deployed here): every task the Cloud Map name resolves to, with the admin
  * login from its secret. None when the stack was deployed without --pooler.
  */
-async function stackPoolers(env: NodeJS.ProcessEnv, sm: SecretsManagerClient): Promise<PoolerRef[]> {
+async function stackPoolers(env: NodeJS.ProcessEnv, sm: SecretVersions): Promise<PoolerRef[]> {
   const name = env[PoolerEnv.DiscoveryName];
   const arn = env[PoolerEnv.AdminSecretArn];
   if (!name || !arn) return [];
@@ -147,7 +153,7 @@ interface Resolved {
 const requireEnv = (env: NodeJS.ProcessEnv, name: string): string => requireLambdaEnv(env, name, 'cutover function');
 
 /** One version of the application secret, checked to name the role bgmig manages. */
-async function readAppSecret(env: NodeJS.ProcessEnv, sm: SecretsManagerClient, selector: SecretVersionSelector): Promise<SecretVersion> {
+async function readAppSecret(env: NodeJS.ProcessEnv, sm: SecretVersions, selector: SecretVersionSelector): Promise<SecretVersion> {
   const v = await readSecretVersion(sm, requireEnv(env, CutoverEnv.AppSecretArn), selector, 'cutover function', 'application');
   if (v.value.username !== APP_DB_USERNAME) {
     throw failure(`The application secret names user "${v.value.username}" but bgmig manages "${APP_DB_USERNAME}": fix the secret's username.`);
@@ -162,7 +168,7 @@ function recordEnv(env: NodeJS.ProcessEnv): { endpoints: ClusterEndpoints; recor
   };
 }
 
-async function resolve(env: NodeJS.ProcessEnv, sm: SecretsManagerClient, logger: Logger): Promise<Resolved> {
+async function resolve(env: NodeJS.ProcessEnv, sm: SecretVersions, logger: Logger): Promise<Resolved> {
   const { endpoints, record } = recordEnv(env);
   const ssl = lambdaSsl(env);
   const arns: Record<Color, string> = { blue: requireEnv(env, CutoverEnv.BlueSecretArn), green: requireEnv(env, CutoverEnv.GreenSecretArn) };
@@ -241,8 +247,8 @@ interface OperationScope {
   env: NodeJS.ProcessEnv;
   deps: HandlerDeps;
   logger: Logger;
-  sm: SecretsManagerClient;
-  r53: Route53Client;
+  sm: SecretVersions;
+  r53: DnsRecords;
   resolved: Resolved;
   engine: (targets: Targets) => Promise<Executor>;
   run: Invocation;
@@ -268,7 +274,7 @@ function parseEvent(event: CutoverEvent, operation: unknown): { operation: Cutov
 }
 
 /** `active`: the db record and which cluster it names (Route 53 only; no database, no audit). */
-async function activeOperation(env: NodeJS.ProcessEnv, r53: Route53Client, logger: Logger, run: Invocation): Promise<CutoverSuccess> {
+async function activeOperation(env: NodeJS.ProcessEnv, r53: DnsRecords, logger: Logger, run: Invocation): Promise<CutoverSuccess> {
   const { endpoints, record } = recordEnv(env);
   const report = { ...(await readActiveDatabase(r53, record, endpoints)), endpoints };
   logger.info('operation finished', { operation: 'active', record: report.value, recordColor: report.color });
@@ -276,7 +282,7 @@ async function activeOperation(env: NodeJS.ProcessEnv, r53: Route53Client, logge
 }
 
 /** Resolves the two admin targets (resolve()), adds their passwords to `run.known` and logs where they are. */
-async function resolveTargets(env: NodeJS.ProcessEnv, sm: SecretsManagerClient, logger: Logger, run: Invocation): Promise<Resolved> {
+async function resolveTargets(env: NodeJS.ProcessEnv, sm: SecretVersions, logger: Logger, run: Invocation): Promise<Resolved> {
   const resolved = await resolve(env, sm, logger);
   run.known = resolved.passwords;
   logger.info('targets resolved', {
@@ -464,12 +470,10 @@ function failureOf(run: Invocation, e: unknown, logger: Logger): CutoverFailure 
 export function makeHandler(deps: HandlerDeps = {}) {
   const env = deps.env ?? process.env;
   const logger = deps.logger ?? new Logger({ serviceName: 'bgmig-db-cutover' });
-  let smClient: Promise<SecretsManagerClient> | undefined;
-  let r53Client: Promise<Route53Client> | undefined;
-  const secrets = () => (smClient ??= deps.secrets ? deps.secrets() : import('@aws-sdk/client-secrets-manager').then((m) => new m.SecretsManagerClient({})));
-  const route53 = () => (r53Client ??= deps.route53 ? deps.route53() : import('@aws-sdk/client-route-53').then((m) => new m.Route53Client({})));
-  let s3Client: Promise<S3Client> | undefined;
-  const s3 = () => (s3Client ??= deps.s3 ? deps.s3() : import('@aws-sdk/client-s3').then((m) => new m.S3Client({})));
+  // Their clients are created once per execution environment, on first use.
+  const secretVersions = deps.secretVersions ?? functionSecretVersions();
+  const dnsRecords = deps.dnsRecords ?? functionDnsRecords();
+  const objects = deps.objects ?? functionObjectStore(false);
 
   /**
    * Appends the (already scrubbed) result to journal/ — the record an engineer reads after an incident: what ran,
@@ -481,9 +485,8 @@ export function makeHandler(deps: HandlerDeps = {}) {
     if (!bucket || !AUDITED.has(operation)) return undefined;
     const key = ArtifactKeys.journal(new Date().toISOString(), operation);
     try {
-      const { PutObjectCommand } = await import('@aws-sdk/client-s3');
       const body = JSON.stringify({ ...doc, requestId, recordedAt: new Date().toISOString() }, null, 2);
-      await (await s3()).send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json' }));
+      await objects.put(bucket, key, body, { contentType: 'application/json' });
       return { bucket, key };
     } catch (e) {
       const error = messageOf(e).split('\n')[0];
@@ -500,9 +503,9 @@ export function makeHandler(deps: HandlerDeps = {}) {
       const { operation, options } = parseEvent(event, run.operation);
       // Options are plain JSON without secrets (schemas, durations, sizes): safe to log.
       logger.info('operation started', { operation, options });
-      const r53 = await route53();
+      const r53 = dnsRecords;
       if (operation === 'active') return await activeOperation(env, r53, logger, run);
-      const sm = await secrets();
+      const sm = secretVersions;
       const resolved = await resolveTargets(env, sm, logger, run);
       const outcome = await runOperation({ env, deps, logger, sm, r53, resolved, engine, run }, operation, options);
       const scrubbed = successOf(run, operation, outcome, logger);

@@ -14,17 +14,17 @@
  * GREEN_TARGET_GROUP_ARN, GREEN_ALARM_NAMES, ARTIFACTS_BUCKET.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { functionListeners, functionObjectStore } from '../aws/in-function.js';
+import type { Listeners, ObjectStore } from '../aws/ports.js';
 import { type AlarmStateChangeEvent, guardConfigFrom, type GuardResult, runGuard } from '../rollout/guard.js';
 
 export type { AlarmStateChangeEvent, GuardResult };
 
-/** What tests inject; the deployed function uses its environment and SDK clients (which honour AWS_ENDPOINT_URL). */
+/** What tests inject; the deployed function builds its ports from its environment (which may set AWS_ENDPOINT_URL). */
 export interface GuardHandlerDeps {
   env?: NodeJS.ProcessEnv;
-  elbv2?: () => ElasticLoadBalancingV2Client;
-  s3?: () => S3Client;
+  listeners?: Listeners;
+  objects?: ObjectStore;
   logger?: Logger;
 }
 
@@ -37,14 +37,9 @@ interface LambdaContextLike {
 export function makeHandler(deps: GuardHandlerDeps = {}) {
   const env = deps.env ?? process.env;
   const logger = deps.logger ?? new Logger({ serviceName: 'bgmig-rollback-guard' });
-  let clients: Promise<{ elbv2: ElasticLoadBalancingV2Client; s3: S3Client }> | undefined;
-  // Created once per container: a cold start pays for them, every later alarm does not.
-  const getClients = () =>
-    (clients ??= (async () => ({
-      elbv2: deps.elbv2 ? deps.elbv2() : new (await import('@aws-sdk/client-elastic-load-balancing-v2')).ElasticLoadBalancingV2Client({}),
-      // An emulator (AWS_ENDPOINT_URL, tests only) serves buckets by path, not by virtual host.
-      s3: deps.s3 ? deps.s3() : new (await import('@aws-sdk/client-s3')).S3Client({ forcePathStyle: Boolean(env.AWS_ENDPOINT_URL) }),
-    }))());
+  // Their clients are created once per container: a cold start pays for them, every later alarm does not.
+  const listeners = deps.listeners ?? functionListeners();
+  const objects = deps.objects ?? functionObjectStore(Boolean(env.AWS_ENDPOINT_URL));
 
   return async function handler(event: AlarmStateChangeEvent, context?: LambdaContextLike): Promise<GuardResult> {
     if (context?.awsRequestId) logger.appendKeys({ requestId: context.awsRequestId });
@@ -55,11 +50,10 @@ export function makeHandler(deps: GuardHandlerDeps = {}) {
       previous: event.detail?.previousState?.value,
       listener: cfg.target.listenerArn,
     });
-    const { elbv2, s3 } = await getClients();
     try {
       const result = await runGuard(event, cfg, {
-        elbv2,
-        s3,
+        listeners,
+        objects,
         who: context?.invokedFunctionArn ?? context?.functionName ?? `lambda-rollback-guard-${cfg.suffix}`,
       });
       const log = result.action === 'rollback' ? logger.warn.bind(logger) : logger.info.bind(logger);

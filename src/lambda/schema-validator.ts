@@ -18,8 +18,8 @@
  * when set explicitly, never set by the stack.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { functionObjectStore, functionSecretVersions } from '../aws/in-function.js';
+import type { ObjectStore, SecretVersions } from '../aws/ports.js';
 import { messageOf } from '../core/errors.js';
 import { APP_DB_NAME, requireEnv as requireLambdaEnv, ValidatorEnv } from '../core/lambda-env.js';
 import { ArtifactKeys } from '../core/outputs.js';
@@ -30,11 +30,11 @@ import type { ConnectionCheckEvent, ConnectionCheckResult, SecretVersionSelector
 import { validateDatabases } from '../schema/validate.js';
 import { parseVersionSelector, readSecretVersion } from './secret-version.js';
 
-/** What tests inject; the deployed function uses the defaults (its environment, SDK clients honouring AWS_ENDPOINT_URL). */
+/** What tests inject; the deployed function uses the defaults (ports over its environment, which may set AWS_ENDPOINT_URL). */
 export interface ValidatorDeps {
   env?: NodeJS.ProcessEnv;
-  secrets?: () => SecretsManagerClient;
-  s3?: () => S3Client;
+  secretVersions?: SecretVersions;
+  objects?: ObjectStore;
   logger?: Logger;
 }
 
@@ -94,11 +94,10 @@ function targetOf(secret: DbSecretValue, env: NodeJS.ProcessEnv): DbTarget {
   return { ...targetFromSecret(secret, { database: secret.dbname ?? APP_DB_NAME }), ssl: lambdaSsl(env) };
 }
 
-async function readTarget(secrets: SecretsManagerClient, env: NodeJS.ProcessEnv, arn: string, color: 'blue' | 'green'): Promise<DbTarget> {
+async function readTarget(secrets: SecretVersions, env: NodeJS.ProcessEnv, arn: string, color: 'blue' | 'green'): Promise<DbTarget> {
   let text: string | undefined;
   try {
-    const res = await secrets.send(new GetSecretValueCommand({ SecretId: arn }));
-    text = res.SecretString;
+    text = (await secrets.value(arn)).secretString;
   } catch (e) {
     throw new HandlerError(`Cannot read the ${color} database secret ${arn} (${messageOf(e)}): check the function's secretsmanager:GetSecretValue permission.`);
   }
@@ -118,11 +117,11 @@ function errorReport(message: string, started: number): ValidationReport {
   };
 }
 
-async function store(s3: S3Client, bucket: string, report: ValidationReport): Promise<void> {
+async function store(s3: ObjectStore, bucket: string, report: ValidationReport): Promise<void> {
   const body = JSON.stringify(report, null, 2);
   // The timestamped copy first: latest.json then always has a history entry behind it.
   for (const key of [ArtifactKeys.report(report.generatedAt), ArtifactKeys.latestReport]) {
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json' }));
+    await s3.put(bucket, key, body, { contentType: 'application/json' });
   }
 }
 
@@ -130,12 +129,7 @@ async function store(s3: S3Client, bucket: string, report: ValidationReport): Pr
  * The connection check. Never throws: every failure is `{ok: false, rejected, error}` with one sentence, and neither
  * the result nor a log line carries the password (messages are scrubbed with it).
  */
-async function connectionCheck(
-  raw: Record<string, unknown>,
-  secrets: () => SecretsManagerClient,
-  env: NodeJS.ProcessEnv,
-  logger: Logger,
-): Promise<ConnectionCheckResult> {
+async function connectionCheck(raw: Record<string, unknown>, secrets: SecretVersions, env: NodeJS.ProcessEnv, logger: Logger): Promise<ConnectionCheckResult> {
   const known: string[] = [];
   let result: ConnectionCheckResult;
   let color: string = String(raw.color);
@@ -143,7 +137,7 @@ async function connectionCheck(
     const ev = parseConnectionCheck(raw);
     color = ev.color;
     const arn = requireEnv(env, ev.color === 'blue' ? ValidatorEnv.BlueSecretArn : ValidatorEnv.GreenSecretArn);
-    const version = await readSecretVersion(secrets(), arn, ev, 'validator function', `${ev.color} master`);
+    const version = await readSecretVersion(secrets, arn, ev, 'validator function', `${ev.color} master`);
     known.push(version.value.password);
     const target = targetOf(version.value, env);
     if (target.ssl === false) logger.warn('BGMIG_DB_SSL=disable: connecting without TLS (test/tunnel setting)');
@@ -165,10 +159,8 @@ export function makeHandler(deps: ValidatorDeps = {}): (event: unknown) => Promi
   const env = deps.env ?? process.env;
   const logger = deps.logger ?? new Logger({ serviceName: 'bgmig-schema-validator' });
   // Created once per execution environment and reused across invocations. Both honour AWS_ENDPOINT_URL.
-  let secretsClient: SecretsManagerClient | undefined;
-  let s3Client: S3Client | undefined;
-  const secrets = () => (secretsClient ??= deps.secrets ? deps.secrets() : new SecretsManagerClient({}));
-  const s3 = () => (s3Client ??= deps.s3 ? deps.s3() : new S3Client({ forcePathStyle: Boolean(env.AWS_ENDPOINT_URL) }));
+  const secrets = deps.secretVersions ?? functionSecretVersions();
+  const s3 = deps.objects ?? functionObjectStore(Boolean(env.AWS_ENDPOINT_URL));
 
   return async (event: unknown): Promise<ValidationReport | ConnectionCheckResult> => {
     if (isConnectionCheck(event)) return connectionCheck(event, secrets, env, logger);
@@ -183,7 +175,7 @@ export function makeHandler(deps: ValidatorDeps = {}): (event: unknown) => Promi
     try {
       bucket = requireEnv(env, ValidatorEnv.ArtifactsBucket);
       const opts = parseEvent(event);
-      const sm = secrets();
+      const sm = secrets;
       const [blue, green] = await Promise.all([
         readTarget(sm, env, requireEnv(env, ValidatorEnv.BlueSecretArn), 'blue'),
         readTarget(sm, env, requireEnv(env, ValidatorEnv.GreenSecretArn), 'green'),
@@ -197,7 +189,7 @@ export function makeHandler(deps: ValidatorDeps = {}): (event: unknown) => Promi
     }
     if (bucket) {
       try {
-        await store(s3(), bucket, report);
+        await store(s3, bucket, report);
       } catch (e) {
         // Gates read reports/latest.json: a report that could not be stored must not look like a pass.
         const was = report.verdict === 'error' ? report.error : `verdict ${report.verdict}`;

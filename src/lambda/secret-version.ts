@@ -7,7 +7,7 @@
  * return a stale version right after a stage move (seen on moto; Secrets Manager is eventually consistent too), and
  * acting on the wrong password would desynchronise a database from its secret.
  */
-import { GetSecretValueCommand, type GetSecretValueCommandOutput, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretValue, SecretVersions } from '../aws/ports.js';
 import { awsErrorName } from '../core/aws-error.js';
 import { badInput, failure, firstLine, messageOf } from '../core/errors.js';
 import { type DbSecretValue, parseSecretValue } from '../db/connection.js';
@@ -39,26 +39,14 @@ export function parseVersionSelector(raw: Record<string, unknown>): SecretVersio
  * Reads `selector`'s version of `arn` (AWSCURRENT when it names none). `fn` and `what` word the one-sentence error:
  * "The cutover function could not read the green master secret (…): …".
  */
-export async function readSecretVersion(
-  sm: SecretsManagerClient,
-  arn: string,
-  selector: SecretVersionSelector,
-  fn: string,
-  what: string,
-): Promise<SecretVersion> {
+export async function readSecretVersion(sm: SecretVersions, arn: string, selector: SecretVersionSelector, fn: string, what: string): Promise<SecretVersion> {
   const versionStage = selector.versionStage ?? (selector.versionId === undefined ? 'AWSCURRENT' : undefined);
   const asked = [selector.versionId ? `version ${selector.versionId}` : undefined, versionStage ? `stage ${versionStage}` : undefined]
     .filter(Boolean)
     .join(' at ');
-  let res: GetSecretValueCommandOutput;
+  let res: SecretValue;
   try {
-    res = await sm.send(
-      new GetSecretValueCommand({
-        SecretId: arn,
-        ...(selector.versionId ? { VersionId: selector.versionId } : {}),
-        ...(versionStage ? { VersionStage: versionStage } : {}),
-      }),
-    );
+    res = await sm.value(arn, { versionId: selector.versionId, versionStage });
   } catch (e) {
     const name = awsErrorName(e) ?? 'Error';
     throw failure(
@@ -66,14 +54,14 @@ export async function readSecretVersion(
       e,
     );
   }
-  const stages = res.VersionStages ?? [];
-  if ((selector.versionId !== undefined && res.VersionId !== selector.versionId) || (versionStage !== undefined && !stages.includes(versionStage))) {
+  const stages = res.stages;
+  if ((selector.versionId !== undefined && res.versionId !== selector.versionId) || (versionStage !== undefined && !stages.includes(versionStage))) {
     throw failure(
-      `Secrets Manager answered version ${res.VersionId ?? '?'} (${stages.join(', ') || 'no stage'}) of the ${what} secret when asked for ${asked}: wait a few seconds and retry.`,
+      `Secrets Manager answered version ${res.versionId ?? '?'} (${stages.join(', ') || 'no stage'}) of the ${what} secret when asked for ${asked}: wait a few seconds and retry.`,
     );
   }
-  if (res.SecretString === undefined || res.VersionId === undefined) {
+  if (res.secretString === undefined || res.versionId === undefined) {
     throw failure(`The ${what} secret has no string value at ${asked}: it must hold the RDS JSON document {"username","password",…}.`);
   }
-  return { value: parseSecretValue(res.SecretString, `the ${what} secret`), versionId: res.VersionId, stages };
+  return { value: parseSecretValue(res.secretString, `the ${what} secret`), versionId: res.versionId, stages };
 }

@@ -6,9 +6,10 @@
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
+import { dnsRecordsOver } from '../aws/sdk.js';
 import type { Color } from '../core/naming.js';
 import { names } from '../core/naming.js';
-import { colorOfEndpoint, dbRecordFromOutputs, readDbRecord, switchActiveDatabase } from '../dns/switch.js';
+import { colorOfEndpoint, dbRecordFromOutputs, readDbRecord, switchActiveDatabase } from '../dns/active-record.js';
 import type { SwitchHook } from '../replication/api.js';
 import { type ProvisionedStack, provisionStack } from './aws-stack.js';
 import { type Emulator, startEmulator } from './emulator.js';
@@ -115,7 +116,7 @@ export function nameService(walk: Walk, stack: ProvisionedStack | undefined, liv
     };
   }
   const { ref, endpoints } = dbRecordFromOutputs(stack.outputs, stack.stackName);
-  const r53 = stack.clients.route53;
+  const r53 = dnsRecordsOver(async () => stack.clients.route53);
   const resolveName = async (): Promise<Color> => colorOfEndpoint((await readDbRecord(r53, ref))?.value, endpoints) ?? 'blue';
   return {
     resolveName,

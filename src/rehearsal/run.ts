@@ -85,7 +85,7 @@ async function preloadLazyModules(): Promise<void> {
     import('../cli/stack.js'),
     import('../cli/traffic.js'),
     import('../cli/validation.js'),
-    import('../dns/switch.js'),
+    import('../dns/active-record.js'),
     import('../replication/journal.js'),
     import('../replication/scope.js'),
     import('../replication/session.js'),

@@ -8,7 +8,7 @@
  * (timeout, out of memory, a bundle that does not load).
  */
 import type { LoginCheck } from '../db/connection.js';
-import type { ActiveDatabase } from '../dns/switch.js';
+import type { ActiveDatabaseRecord } from '../dns/active-record.js';
 import type { AppRoleReport } from '../dbinit/app-role.js';
 import type { SecretVersionSelector } from '../schema/report.js';
 import type {
@@ -65,7 +65,7 @@ export interface CheckAppLoginReport {
 /** `active`: reads the Route 53 record (which colour the applications reach). */
 export type ActiveOptions = Record<string, never>;
 
-export interface ActiveReport extends ActiveDatabase {
+export interface ActiveReport extends ActiveDatabaseRecord {
   endpoints: { blue: string; green: string };
 }
 
@@ -109,7 +109,7 @@ export interface CutoverSuccess<O extends CutoverOperation = CutoverOperation> {
   /** Progress events the engine emitted (the last 500), for the caller to replay. */
   progress: ProgressEvent[];
   /** The record as read back after the operation (cutover, rollback, syncStart, syncStop). */
-  dns?: ActiveDatabase | undefined;
+  dns?: ActiveDatabaseRecord | undefined;
   durationMs: number;
   /** Where the audit record of this operation went (state-changing operations, when the bucket is configured). */
   audit?: AuditRecord | undefined;

@@ -3,7 +3,7 @@
  * has the guard function as a target. `promote --no-guard` disarms it for the duration of that promote (DisableRule)
  * and re-arms it when the promote ends, journaling both.
  */
-import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { GuardRule } from '../aws/ports.js';
 import { names } from '../core/naming.js';
 import { isAwsError } from '../core/aws-error.js';
 
@@ -24,13 +24,12 @@ function isNotFound(e: unknown): boolean {
   return isAwsError(e, 'ResourceNotFoundException');
 }
 
-export async function readGuardState(events: EventBridgeClient, suffix: string): Promise<GuardState> {
-  const { DescribeRuleCommand, ListTargetsByRuleCommand } = await import('@aws-sdk/client-eventbridge');
+export async function readGuardState(rule: GuardRule, suffix: string): Promise<GuardState> {
   const n = names(suffix);
   const ruleName = n.rollbackGuardRule;
   let state: string | undefined;
   try {
-    state = (await events.send(new DescribeRuleCommand({ Name: ruleName }))).State;
+    state = await rule.state(ruleName);
   } catch (e) {
     if (!isNotFound(e)) throw e;
     return {
@@ -42,7 +41,7 @@ export async function readGuardState(events: EventBridgeClient, suffix: string):
       summary: `not deployed (no rule ${ruleName}): redeploy with \`bgmig deploy\` to add it`,
     };
   }
-  const targets = ((await events.send(new ListTargetsByRuleCommand({ Rule: ruleName }))).Targets ?? []).flatMap((t) => (t.Arn ? [t.Arn] : []));
+  const targets = await rule.targets(ruleName);
   const enabled = state === 'ENABLED';
   const targeted = targets.some((a) => a.endsWith(`:function:${n.rollbackGuardFunction}`));
   const armed = enabled && targeted;
@@ -55,8 +54,6 @@ export async function readGuardState(events: EventBridgeClient, suffix: string):
 }
 
 /** Enables or disables the guard's rule (no-op when it does not exist: the caller reports that). */
-export async function setGuardEnabled(events: EventBridgeClient, suffix: string, enabled: boolean): Promise<void> {
-  const { DisableRuleCommand, EnableRuleCommand } = await import('@aws-sdk/client-eventbridge');
-  const Name = names(suffix).rollbackGuardRule;
-  await events.send(enabled ? new EnableRuleCommand({ Name }) : new DisableRuleCommand({ Name }));
+export async function setGuardEnabled(rule: GuardRule, suffix: string, enabled: boolean): Promise<void> {
+  await rule.setEnabled(names(suffix).rollbackGuardRule, enabled);
 }

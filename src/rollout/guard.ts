@@ -5,8 +5,7 @@
  * to roll back (a green alarm entered ALARM while green has traffic), then set blue 100 / green 0 on exactly the
  * configured listener with the same code as `bgmig rollback` and journal what it did. Green at 0 is a no-op.
  */
-import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import type { S3Client } from '@aws-sdk/client-s3';
+import type { Listeners, ObjectStore } from '../aws/ports.js';
 import type { Weights } from '../core/config.js';
 import { RollbackGuardEnv, requireEnv } from '../core/lambda-env.js';
 import { appendRecord, type TrafficRecord } from './journal.js';
@@ -74,8 +73,8 @@ export interface GuardResult {
 }
 
 export interface GuardDeps {
-  elbv2: ElasticLoadBalancingV2Client;
-  s3: S3Client;
+  listeners: Listeners;
+  objects: ObjectStore;
   /** Who the journal names (the function's ARN or name). */
   who: string;
   now?: () => Date;
@@ -94,7 +93,7 @@ export async function runGuard(event: AlarmStateChangeEvent, cfg: GuardConfig, d
   let before: Weights | undefined;
   let after: Weights | undefined;
   // rollbackListener reads before it writes and does nothing when blue already has everything: one read, no race.
-  const res = await rollbackListener(deps.elbv2, cfg.target);
+  const res = await rollbackListener(deps.listeners, cfg.target);
   before = res.before;
   after = res.after;
   if (!res.changed) decision = decideGuard(event, cfg, res.before);
@@ -114,7 +113,7 @@ export async function runGuard(event: AlarmStateChangeEvent, cfg: GuardConfig, d
     alarm: { name: event.detail.alarmName, state: event.detail.state.value, reason: event.detail.state.reason },
   };
   try {
-    const key = await appendRecord(deps.s3, cfg.bucket, record);
+    const key = await appendRecord(deps.objects, cfg.bucket, record);
     return { action: decision.act, reason: decision.reason, before, after, journalKey: key, durationMs: Date.now() - started };
   } catch (e) {
     return {

@@ -5,7 +5,7 @@
  * random tag, so two writers never collide and listing in key order is listing in time order.
  */
 import { randomBytes } from 'node:crypto';
-import type { S3Client } from '@aws-sdk/client-s3';
+import type { ObjectStore } from '../aws/ports.js';
 import type { Weights } from '../core/config.js';
 import { ArtifactKeys } from '../core/outputs.js';
 import type { RolloutPlan } from './plan.js';
@@ -71,31 +71,20 @@ export function journalKey(at: string, kind: TrafficRecordKind): string {
 }
 
 /** Appends one record; returns its key. Raises the S3 error (callers decide whether a failed write is fatal). */
-export async function appendRecord(s3: S3Client, bucket: string, record: TrafficRecord): Promise<string> {
-  const { PutObjectCommand } = await import('@aws-sdk/client-s3');
+export async function appendRecord(s3: ObjectStore, bucket: string, record: TrafficRecord): Promise<string> {
   const key = journalKey(record.at, record.kind);
   // If-None-Match: the key is new by construction; the condition makes "append-only" a property S3 enforces.
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(record, null, 2), ContentType: 'application/json', IfNoneMatch: '*' }));
+  await s3.put(bucket, key, JSON.stringify(record, null, 2), { contentType: 'application/json', ifNoneMatch: '*' });
   return key;
 }
 
 /** Every journal key, oldest first (ListObjectsV2 returns keys in UTF-8 order, and keys start with the time). */
-export async function listJournalKeys(s3: S3Client, bucket: string): Promise<string[]> {
-  const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const res = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: ArtifactKeys.journalPrefix, ContinuationToken: token }));
-    for (const o of res.Contents ?? []) if (o.Key) keys.push(o.Key);
-    token = res.IsTruncated ? res.NextContinuationToken : undefined;
-  } while (token);
-  return keys.sort();
+export async function listJournalKeys(s3: ObjectStore, bucket: string): Promise<string[]> {
+  return (await s3.list(bucket, ArtifactKeys.journalPrefix)).sort();
 }
 
-export async function readRecord(s3: S3Client, bucket: string, key: string): Promise<unknown> {
-  const { GetObjectCommand } = await import('@aws-sdk/client-s3');
-  const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  return JSON.parse((await res.Body?.transformToString()) ?? 'null') as unknown;
+export async function readRecord(s3: ObjectStore, bucket: string, key: string): Promise<unknown> {
+  return JSON.parse((await s3.get(bucket, key)).body ?? 'null') as unknown;
 }
 
 /** One line of `bgmig history`: a traffic record or a cutover-function record, normalised. */
@@ -161,7 +150,7 @@ function keyTime(key: string): string {
  * that cannot be parsed becomes an entry that says so rather than hiding the rest of the timeline.
  */
 export async function readHistory(
-  s3: S3Client,
+  s3: ObjectStore,
   bucket: string,
   opts: { limit?: number | undefined; filter?: (key: string) => boolean } = {},
 ): Promise<HistoryEntry[]> {

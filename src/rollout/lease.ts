@@ -5,7 +5,7 @@
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html). A lease its holder stops renewing
  * expires (judgeLease) and the next rollout takes it over, again conditionally on the expired object's ETag.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
+import type { ObjectStore } from '../aws/ports.js';
 import { BgmigError, ExitCode } from '../core/errors.js';
 import { judgeLease, type LeaseBody } from './plan.js';
 
@@ -32,29 +32,22 @@ function isNotFound(e: unknown): boolean {
 }
 
 /** The current lease and its ETag, or undefined when there is none. */
-export async function readLease(s3: S3Client, bucket: string): Promise<HeldLease | undefined> {
-  const { GetObjectCommand } = await import('@aws-sdk/client-s3');
+export async function readLease(s3: ObjectStore, bucket: string): Promise<HeldLease | undefined> {
   try {
-    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: LEASE_KEY }));
-    return { body: JSON.parse((await res.Body?.transformToString()) ?? '{}') as LeaseBody, etag: res.ETag ?? '' };
+    const res = await s3.get(bucket, LEASE_KEY);
+    return { body: JSON.parse(res.body ?? '{}') as LeaseBody, etag: res.etag ?? '' };
   } catch (e) {
     if (isNotFound(e)) return undefined;
     throw e;
   }
 }
 
-async function put(s3: S3Client, bucket: string, body: LeaseBody, cond: { ifNoneMatch: true } | { ifMatch: string }): Promise<string> {
-  const { PutObjectCommand } = await import('@aws-sdk/client-s3');
-  const res = await s3.send(
-    new PutObjectCommand({
-      Bucket: bucket,
-      Key: LEASE_KEY,
-      Body: JSON.stringify(body, null, 2),
-      ContentType: 'application/json',
-      ...('ifNoneMatch' in cond ? { IfNoneMatch: '*' } : { IfMatch: cond.ifMatch }),
-    }),
-  );
-  return res.ETag ?? '';
+async function put(s3: ObjectStore, bucket: string, body: LeaseBody, cond: { ifNoneMatch: true } | { ifMatch: string }): Promise<string> {
+  const etag = await s3.put(bucket, LEASE_KEY, JSON.stringify(body, null, 2), {
+    contentType: 'application/json',
+    ...('ifNoneMatch' in cond ? { ifNoneMatch: '*' as const } : { ifMatch: cond.ifMatch }),
+  });
+  return etag ?? '';
 }
 
 function describeHolder(l: LeaseBody): string {
@@ -77,7 +70,7 @@ export type AcquireOutcome = { lease: HeldLease; tookOver?: LeaseBody | undefine
  * Creates the lease, or takes over an expired one. Raises leaseRefusal (exit 3) when a live lease exists, and also
  * when another writer wins the race for an expired one.
  */
-export async function acquireLease(s3: S3Client, bucket: string, body: LeaseBody, nowMs: number): Promise<AcquireOutcome> {
+export async function acquireLease(s3: ObjectStore, bucket: string, body: LeaseBody, nowMs: number): Promise<AcquireOutcome> {
   try {
     return { lease: { body, etag: await put(s3, bucket, body, { ifNoneMatch: true }) } };
   } catch (e) {
@@ -109,7 +102,7 @@ export async function acquireLease(s3: S3Client, bucket: string, body: LeaseBody
 }
 
 /** Rewrites the lease (new expiry, step, last check) if it is still ours; undefined when it is not any more. */
-export async function renewLease(s3: S3Client, bucket: string, held: HeldLease, body: LeaseBody): Promise<HeldLease | undefined> {
+export async function renewLease(s3: ObjectStore, bucket: string, held: HeldLease, body: LeaseBody): Promise<HeldLease | undefined> {
   try {
     return { body, etag: await put(s3, bucket, body, { ifMatch: held.etag }) };
   } catch (e) {
@@ -119,10 +112,9 @@ export async function renewLease(s3: S3Client, bucket: string, held: HeldLease, 
 }
 
 /** Deletes the lease if it is still ours (If-Match); a lease someone else holds now is left alone. */
-export async function releaseLease(s3: S3Client, bucket: string, held: HeldLease): Promise<boolean> {
-  const { DeleteObjectCommand } = await import('@aws-sdk/client-s3');
+export async function releaseLease(s3: ObjectStore, bucket: string, held: HeldLease): Promise<boolean> {
   try {
-    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: LEASE_KEY, IfMatch: held.etag }));
+    await s3.delete(bucket, LEASE_KEY, { ifMatch: held.etag });
     return true;
   } catch (e) {
     if (isPreconditionFailed(e) || isNotFound(e)) return false;
@@ -131,10 +123,9 @@ export async function releaseLease(s3: S3Client, bucket: string, held: HeldLease
 }
 
 /** Deletes whatever lease exists (`--force-unlock`); returns what it removed. */
-export async function forceUnlock(s3: S3Client, bucket: string): Promise<LeaseBody | undefined> {
+export async function forceUnlock(s3: ObjectStore, bucket: string): Promise<LeaseBody | undefined> {
   const existing = await readLease(s3, bucket);
   if (!existing) return undefined;
-  const { DeleteObjectCommand } = await import('@aws-sdk/client-s3');
-  await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: LEASE_KEY }));
+  await s3.delete(bucket, LEASE_KEY);
   return existing.body;
 }

@@ -1,5 +1,5 @@
 /**
- * The one implementation of "move traffic" on the stack's HTTPS listener, over a bare ELBv2 client so that the CLI
+ * The one implementation of "move traffic" on the stack's HTTPS listener, over the Listeners port so that the CLI
  * (src/cli/traffic.ts wraps it) and the rollback guard Lambda share it. Reads the weighted forward action, writes
  * both target groups in ONE ModifyListener call (there is never an instant where traffic goes to neither), and
  * verifies the result.
@@ -9,7 +9,7 @@
  * (rollback, the guard) verifies from that answer instead of a second DescribeListeners, one API call fewer on the
  * way back; promote steps verify with a fresh DescribeListeners.
  */
-import type { Action, ElasticLoadBalancingV2Client, Listener } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { Action, Listener, Listeners } from '../aws/ports.js';
 import type { Weights } from '../core/config.js';
 import { BgmigError, ExitCode } from '../core/errors.js';
 import type { Color } from '../core/naming.js';
@@ -42,11 +42,10 @@ function forwardOf(listener: Listener | undefined, t: TrafficTarget): Action {
   return forward;
 }
 
-export async function describeForward(elbv2: ElasticLoadBalancingV2Client, t: TrafficTarget): Promise<Action> {
-  const { DescribeListenersCommand } = await import('@aws-sdk/client-elastic-load-balancing-v2');
-  let res: import('@aws-sdk/client-elastic-load-balancing-v2').DescribeListenersCommandOutput;
+export async function describeForward(listeners: Listeners, t: TrafficTarget): Promise<Action> {
+  let listener: Listener | undefined;
   try {
-    res = await elbv2.send(new DescribeListenersCommand({ ListenerArns: [t.listenerArn] }));
+    listener = await listeners.describe(t.listenerArn);
   } catch (e) {
     if (isAwsError(e, 'ListenerNotFoundException')) {
       throw new BgmigError(`The stack's HTTPS listener ${t.listenerArn} no longer exists: redeploy the stack with \`bgmig deploy\`.`, ExitCode.Failure, {
@@ -55,7 +54,7 @@ export async function describeForward(elbv2: ElasticLoadBalancingV2Client, t: Tr
     }
     throw e;
   }
-  return forwardOf(res.Listeners?.[0], t);
+  return forwardOf(listener, t);
 }
 
 /** Percentages of a forward action. A plain forward to one target group counts as 100 % to that colour. */
@@ -81,8 +80,8 @@ export function weightsOf(forward: Action, t: TrafficTarget): Weights {
   return { blue, green: 100 - blue };
 }
 
-export async function readListenerWeights(elbv2: ElasticLoadBalancingV2Client, t: TrafficTarget): Promise<Weights> {
-  return weightsOf(await describeForward(elbv2, t), t);
+export async function readListenerWeights(listeners: Listeners, t: TrafficTarget): Promise<Weights> {
+  return weightsOf(await describeForward(listeners, t), t);
 }
 
 export interface WriteResult {
@@ -113,14 +112,8 @@ export interface WriteOptions {
  * Sets the listener to `desired` in one ModifyListener call, then verifies and fails (exit 1) unless it took effect.
  * Raises a refused BgmigError (exit 3) when `expected` no longer matches the live weights.
  */
-export async function writeListenerWeights(
-  elbv2: ElasticLoadBalancingV2Client,
-  t: TrafficTarget,
-  desired: Weights,
-  opts: WriteOptions = {},
-): Promise<WriteResult> {
-  const { ModifyListenerCommand } = await import('@aws-sdk/client-elastic-load-balancing-v2');
-  const current = await describeForward(elbv2, t);
+export async function writeListenerWeights(listeners: Listeners, t: TrafficTarget, desired: Weights, opts: WriteOptions = {}): Promise<WriteResult> {
+  const current = await describeForward(listeners, t);
   let calls = 1;
   const live = weightsOf(current, t);
   if (opts.expected && !sameWeights(live, opts.expected)) {
@@ -133,30 +126,24 @@ export async function writeListenerWeights(
   }
   const started = Date.now();
   if (sameWeights(live, desired)) return { before: live, after: live, changed: false, verifyMs: 0, calls };
-  const res = await elbv2.send(
-    new ModifyListenerCommand({
-      ListenerArn: t.listenerArn,
-      DefaultActions: [
-        {
-          Type: 'forward',
-          ForwardConfig: {
-            TargetGroups: [
-              { TargetGroupArn: t.targetGroupArn.blue, Weight: desired.blue },
-              { TargetGroupArn: t.targetGroupArn.green, Weight: desired.green },
-            ],
-            // Keep whatever stickiness the template configured.
-            ...(current.ForwardConfig?.TargetGroupStickinessConfig ? { TargetGroupStickinessConfig: current.ForwardConfig.TargetGroupStickinessConfig } : {}),
-          },
-        },
-      ],
-    }),
-  );
+  const answered = await listeners.setDefaultActions(t.listenerArn, [
+    {
+      Type: 'forward',
+      ForwardConfig: {
+        TargetGroups: [
+          { TargetGroupArn: t.targetGroupArn.blue, Weight: desired.blue },
+          { TargetGroupArn: t.targetGroupArn.green, Weight: desired.green },
+        ],
+        // Keep whatever stickiness the template configured.
+        ...(current.ForwardConfig?.TargetGroupStickinessConfig ? { TargetGroupStickinessConfig: current.ForwardConfig.TargetGroupStickinessConfig } : {}),
+      },
+    },
+  ]);
   calls++;
   let after: Weights;
-  const answered = res.Listeners?.[0];
   if (opts.verify === 'response' && answered?.DefaultActions) after = weightsOf(forwardOf(answered, t), t);
   else {
-    after = await readListenerWeights(elbv2, t);
+    after = await readListenerWeights(listeners, t);
     calls++;
   }
   if (!sameWeights(after, desired)) {
@@ -170,7 +157,7 @@ export async function writeListenerWeights(
 }
 
 /** Blue 100 / green 0: the one rollback used by `bgmig rollback`, the rollout's automatic rollback and the guard. */
-export function rollbackListener(elbv2: ElasticLoadBalancingV2Client, t: TrafficTarget): Promise<WriteResult> {
+export function rollbackListener(listeners: Listeners, t: TrafficTarget): Promise<WriteResult> {
   // No concurrency check: the target state does not depend on what anyone else set — blue takes everything.
-  return writeListenerWeights(elbv2, t, ROLLBACK_WEIGHTS, { verify: 'response' });
+  return writeListenerWeights(listeners, t, ROLLBACK_WEIGHTS, { verify: 'response' });
 }

@@ -12,7 +12,7 @@
  * window starts when the step's weights were set; CloudWatch aligns it to the minute, so in AWS the first poll of a
  * step also sees the part of that minute before the step.
  */
-import type { CloudWatchClient, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import type { MetricDataQuery, Metrics } from '../aws/ports.js';
 import { firstLine, messageOf } from '../core/errors.js';
 import { COLORS, type Color } from '../core/naming.js';
 import type { ColorFigures, MetricsObservation } from './plan.js';
@@ -54,31 +54,11 @@ function query(id: string, metric: string, stat: string, d: MetricDimensions, c:
   };
 }
 
-async function getData(cw: CloudWatchClient, queries: MetricDataQuery[], start: Date, end: Date): Promise<Map<string, number[]>> {
-  const { GetMetricDataCommand } = await import('@aws-sdk/client-cloudwatch');
-  const out = new Map<string, number[]>();
-  let token: string | undefined;
-  do {
-    const res = await cw.send(
-      new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: start, EndTime: end, NextToken: token, ScanBy: 'TimestampDescending' }),
-    );
-    for (const r of res.MetricDataResults ?? []) if (r.Id) out.set(r.Id, [...(out.get(r.Id) ?? []), ...(r.Values ?? [])]);
-    token = res.NextToken;
-  } while (token);
-  return out;
-}
-
 /**
  * Both colours' figures over [start, end]. Never throws for a metric problem: a failed call makes its figures null
  * and adds one line to `errors`.
  */
-export async function readAlbMetrics(
-  cw: CloudWatchClient,
-  d: MetricDimensions,
-  start: Date,
-  windowEnd: Date,
-  latencyStat: string,
-): Promise<MetricsObservation> {
+export async function readAlbMetrics(metrics: Metrics, d: MetricDimensions, start: Date, windowEnd: Date, latencyStat: string): Promise<MetricsObservation> {
   // GetMetricData refuses a StartTime that is not before EndTime (to the second): a poll right after the weights
   // were set would otherwise be "inconclusive" for no reason. A second past the start adds no datapoint of before.
   const end = windowEnd.getTime() - start.getTime() < 1000 ? new Date(start.getTime() + 1000) : windowEnd;
@@ -91,11 +71,11 @@ export async function readAlbMetrics(
   const latencyQueries = COLORS.map((c) => query(`${c}Latency`, 'TargetResponseTime', latencyStat, d, c));
   const reason = (e: unknown) => firstLine(messageOf(e), 160);
   const [counts, latency] = await Promise.all([
-    getData(cw, countQueries, start, end).catch((e: unknown) => {
+    metrics.data(countQueries, start, end).catch((e: unknown) => {
       errors.push(`RequestCount/HTTPCode_Target_5XX_Count: ${reason(e)}`);
       return undefined;
     }),
-    getData(cw, latencyQueries, start, end).catch((e: unknown) => {
+    metrics.data(latencyQueries, start, end).catch((e: unknown) => {
       errors.push(`TargetResponseTime ${latencyStat}: ${reason(e)}`);
       return undefined;
     }),

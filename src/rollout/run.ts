@@ -8,9 +8,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import type { S3Client } from '@aws-sdk/client-s3';
 import type { Weights } from '../core/config.js';
 import { BgmigError, ExitCode } from '../core/errors.js';
 import { OutputKey } from '../core/outputs.js';
@@ -80,7 +77,7 @@ export interface RolloutRunOptions {
 
 /** The newest rollout's record, for --resume and status. */
 export async function latestRollout(s: TrafficSession): Promise<RolloutRecordView | undefined> {
-  const [entry] = await readHistory(await s.aws.s3(), s.bucket, { limit: 1, filter: isRolloutKey });
+  const [entry] = await readHistory(s.aws.objects, s.bucket, { limit: 1, filter: isRolloutKey });
   const r = entry?.record as TrafficRecord | undefined;
   if (!r?.rolloutId || !r.plan) return undefined;
   return { rolloutId: r.rolloutId, kind: r.kind, at: r.at, plan: r.plan, stepIndex: r.stepIndex ?? -1 };
@@ -135,7 +132,6 @@ class Rollout {
     private readonly start: Start,
     private readonly live: Weights,
     private readonly who: string,
-    private readonly clients: { elbv2: ElasticLoadBalancingV2Client; cw: CloudWatchClient; s3: S3Client },
   ) {
     this.current = live;
     this.of = start.plan.steps.length;
@@ -174,7 +170,7 @@ class Rollout {
   /** One rollout at a time: create the lease (or take over an expired one); raises the refusal naming the holder. */
   async acquire(): Promise<void> {
     const acquired = await acquireLease(
-      this.clients.s3,
+      this.s.aws.objects,
       this.s.bucket,
       this.leaseBody(this.start.rebake ? this.start.first + 1 : this.start.first, this.live.green),
       Date.now(),
@@ -197,17 +193,16 @@ class Rollout {
 
   private async renew(step: number, green: number, extra: Partial<LeaseBody> = {}): Promise<boolean> {
     if (!this.held) return false;
-    this.held = await renewLease(this.clients.s3, this.s.bucket, this.held, this.leaseBody(step, green, extra));
+    this.held = await renewLease(this.s.aws.objects, this.s.bucket, this.held, this.leaseBody(step, green, extra));
     return this.held !== undefined;
   }
 
   /** --no-guard: disable the guard's rule for the duration of this promote (re-armed in release()). */
   async disarmIfAsked(): Promise<void> {
     if (this.plan.guard) return;
-    const events = await this.s.aws.eventbridge();
-    const g = await readGuardState(events, this.s.suffix);
+    const g = await readGuardState(this.s.aws.guardRule, this.s.suffix);
     if (!g.deployed || !g.enabled) return;
-    await setGuardEnabled(events, this.s.suffix, false);
+    await setGuardEnabled(this.s.aws.guardRule, this.s.suffix, false);
     this.disarmed = true;
     this.s.io.warn(
       `--no-guard: the rollback guard (${g.ruleName}) is disabled until this promote ends; a green alarm will not roll back while no bgmig is watching.`,
@@ -266,7 +261,7 @@ class Rollout {
       throw e;
     });
     this.opts.emit({ event: 'gates', step: stepNo, of, gates: g.gates });
-    const res = await writeListenerWeights(this.clients.elbv2, s.target, to, { expected: this.current });
+    const res = await writeListenerWeights(this.s.aws.listeners, s.target, to, { expected: this.current });
     this.opts.emit({ event: 'step', step: stepNo, of, from: res.before, to: res.after, verifyMs: res.verifyMs });
     await s.record({
       kind: 'rollout-step',
@@ -308,15 +303,15 @@ class Rollout {
   }
 
   private async poll(stepStartedAt: number, expected: Weights): Promise<PollVerdict> {
-    const { s, clients } = this;
+    const { s } = this;
     const lbArn = optionalOutput(s.stack, OutputKey.LoadBalancerArn);
     const unread = { requests: null, errors5xx: null, latency: null };
     const [liveNow, alarms, health, metrics] = await Promise.all([
-      readListenerWeights(clients.elbv2, s.target),
+      readListenerWeights(s.aws.listeners, s.target),
       alarmStates(s.aws, alarmNamesOf(s.stack, 'green')),
       targetHealth(s.aws, s.target.targetGroupArn.green),
       lbArn
-        ? readAlbMetrics(clients.cw, dimensionsOf(lbArn, s.target.targetGroupArn), new Date(stepStartedAt), new Date(), this.plan.thresholds.latencyStat)
+        ? readAlbMetrics(s.aws.metrics, dimensionsOf(lbArn, s.target.targetGroupArn), new Date(stepStartedAt), new Date(), this.plan.thresholds.latencyStat)
         : Promise.resolve({ green: unread, blue: unread, errors: ['the stack has no LoadBalancerArn output'] }),
     ]);
     const bad = health.targets.find((t) => t.state !== 'healthy' && t.state !== 'draining' && t.state !== 'initial');
@@ -387,7 +382,7 @@ class Rollout {
     const since = new Date(Date.now() - 60_000).toISOString();
     for (let attempt = 0; attempt < 4; attempt++) {
       try {
-        const recent = await readHistory(this.clients.s3, this.s.bucket, { limit: 5 });
+        const recent = await readHistory(this.s.aws.objects, this.s.bucket, { limit: 5 });
         const other = recent.find((e) => ['rollback', 'guard-rollback', 'promote'].includes(e.kind) && e.at >= since);
         if (other) return `, by ${other.kind === 'guard-rollback' ? 'the rollback guard' : `bgmig ${other.kind}`} (${other.who}) at ${other.at}`;
       } catch {
@@ -432,7 +427,7 @@ class Rollout {
     const { s, id } = this;
     if (this.disarmed) {
       try {
-        await setGuardEnabled(await s.aws.eventbridge(), s.suffix, true);
+        await setGuardEnabled(s.aws.guardRule, s.suffix, true);
         await s.record({ kind: 'guard-arm', rolloutId: id, summary: `rule rule-rollback-guard-${s.suffix} re-enabled after rollout ${id}` });
       } catch (e) {
         s.io.warn(
@@ -440,17 +435,16 @@ class Rollout {
         );
       }
     }
-    if (this.held && (await releaseLease(this.clients.s3, s.bucket, this.held).catch(() => false))) {
+    if (this.held && (await releaseLease(s.aws.objects, s.bucket, this.held).catch(() => false))) {
       await s.record({ kind: 'lease-release', rolloutId: id, summary: `rollout ${id} released the lease` });
     }
   }
 }
 
 export async function runRollout(s: TrafficSession, opts: RolloutRunOptions): Promise<RolloutResult> {
-  const [elbv2, cw, s3] = await Promise.all([s.aws.elbv2(), s.aws.cloudwatch(), s.aws.s3()]);
-  const live = await readListenerWeights(elbv2, s.target);
+  const live = await readListenerWeights(s.aws.listeners, s.target);
   const start = await resolveStart(s, opts, live);
-  const r = new Rollout(s, opts, start, live, await s.caller(), { elbv2, cw, s3 });
+  const r = new Rollout(s, opts, start, live, await s.caller());
   if (start.first >= start.plan.steps.length) {
     s.io.info(`Green already has ${live.green} %, at or above every step (${start.plan.steps.join(', ')}): nothing to do.`);
     return r.result('nothing-to-do', start.plan.steps.length, live);

@@ -3,7 +3,7 @@
  * bucket, who is acting (the STS caller ARN, for the journal and the lease) and a journal writer whose record times
  * never repeat within one process (so the timeline orders them as they happened).
  */
-import type { AwsClients } from '../aws/clients.js';
+import type { AwsPorts } from '../aws/ports.js';
 import type { Io } from '../cli/io.js';
 import { output, type StackInfo } from '../cli/stack.js';
 import { trafficTarget } from '../cli/traffic.js';
@@ -12,10 +12,9 @@ import { appendRecord, type TrafficRecord } from './journal.js';
 import { formatWeights, rollbackListener, type TrafficTarget, type WriteResult } from './listener.js';
 
 /** The STS caller ARN; when it cannot be read, says so rather than failing a traffic move. */
-export async function callerArn(aws: AwsClients): Promise<string> {
+export async function callerArn(aws: Pick<AwsPorts, 'identity'>): Promise<string> {
   try {
-    const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
-    return (await (await aws.sts()).send(new GetCallerIdentityCommand({}))).Arn ?? 'unknown caller';
+    return (await aws.identity.caller()).arn ?? 'unknown caller';
   } catch (e) {
     return `unknown caller (${(e as Error).message.split('\n')[0].slice(0, 80)})`;
   }
@@ -29,7 +28,7 @@ export class TrafficSession {
   private lastAt = 0;
 
   constructor(
-    readonly aws: AwsClients,
+    readonly aws: AwsPorts,
     readonly io: Io,
     readonly stack: StackInfo,
     readonly suffix: string,
@@ -39,7 +38,7 @@ export class TrafficSession {
     this.bucket = output(stack, OutputKey.ArtifactsBucketName);
   }
 
-  static open(aws: AwsClients, io: Io, stack: StackInfo, suffix: string): TrafficSession {
+  static open(aws: AwsPorts, io: Io, stack: StackInfo, suffix: string): TrafficSession {
     // Started at once, awaited only when a record is written: never on the traffic path.
     return new TrafficSession(aws, io, stack, suffix, callerArn(aws));
   }
@@ -62,7 +61,7 @@ export class TrafficSession {
   async record(r: RecordInput): Promise<string | undefined> {
     const full: TrafficRecord = { type: 'traffic', source: 'bgmig', suffix: this.suffix, who: await this.who, ...r, at: r.at ?? this.now() };
     try {
-      return await appendRecord(await this.aws.s3(), this.bucket, full);
+      return await appendRecord(this.aws.objects, this.bucket, full);
     } catch (e) {
       this.io.warn(`the ${full.kind} record could not be written to the journal (s3://${this.bucket}/journal/): ${(e as Error).message.split('\n')[0]}`);
       return undefined;
@@ -79,7 +78,7 @@ export async function rollbackTraffic(
   s: TrafficSession,
   record: Omit<RecordInput, 'from' | 'to' | 'summary'> & { why: string },
 ): Promise<{ res: WriteResult; journalKey: string | undefined }> {
-  const res = await rollbackListener(await s.aws.elbv2(), s.target);
+  const res = await rollbackListener(s.aws.listeners, s.target);
   const { why, ...rest } = record;
   const journalKey = await s.record({
     ...rest,

@@ -3,7 +3,7 @@
  * check) and whether the rollback guard is armed. A disarmed guard while green has traffic is a degraded state: a
  * green alarm would then roll nothing back unless a bgmig process is watching.
  */
-import type { AwsClients } from '../aws/clients.js';
+import type { AwsPorts } from '../aws/ports.js';
 import { output, type StackInfo } from '../cli/stack.js';
 import type { Weights } from '../core/config.js';
 import { OutputKey } from '../core/outputs.js';
@@ -18,11 +18,11 @@ export interface RolloutSection {
   guard: GuardState | { error: string };
 }
 
-export async function readRolloutSection(aws: AwsClients, stack: StackInfo, suffix: string): Promise<RolloutSection> {
+export async function readRolloutSection(aws: Pick<AwsPorts, 'objects' | 'guardRule'>, stack: StackInfo, suffix: string): Promise<RolloutSection> {
   const bucket = output(stack, OutputKey.ArtifactsBucketName);
   const [lease, guard] = await Promise.all([
-    (async () => readLease(await aws.s3(), bucket))(),
-    (async () => readGuardState(await aws.eventbridge(), suffix))().catch((e: unknown) => ({ error: (e as Error).message.split('\n')[0] })),
+    readLease(aws.objects, bucket),
+    readGuardState(aws.guardRule, suffix).catch((e: unknown) => ({ error: (e as Error).message.split('\n')[0] })),
   ]);
   const now = Date.now();
   const running = lease

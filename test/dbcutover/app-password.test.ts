@@ -6,6 +6,7 @@
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { secretVersionsOver } from '../../src/aws/sdk.js';
 import { CutoverEnv } from '../../src/core/lambda-env.js';
 import type { Color } from '../../src/core/naming.js';
 import type { CheckAppLoginReport, CutoverEvent, CutoverResult, SetAppPasswordReport } from '../../src/remote/db-cutover-contract.js';
@@ -32,7 +33,7 @@ const secretsOf = () => Promise.resolve(sm);
 
 /** Events are what a caller sends, malformed ones included: the handler checks them itself. */
 async function call(event: unknown, e: NodeJS.ProcessEnv = env): Promise<CutoverResult> {
-  return makeHandler({ env: e, secrets: secretsOf })(event as CutoverEvent);
+  return makeHandler({ env: e, secretVersions: secretVersionsOver(secretsOf) })(event as CutoverEvent);
 }
 
 async function ok<T>(event: unknown): Promise<T> {

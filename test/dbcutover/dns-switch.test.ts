@@ -1,5 +1,5 @@
 /**
- * src/dns/switch.ts: the Route 53 switch and "which database is live", against moto (private zone, UPSERT,
+ * src/dns/active-record.ts: the Route 53 switch and "which database is live", against moto (private zone, UPSERT,
  * GetChange, read-back) and with aws-sdk-client-mock for what moto cannot do (a change that stays PENDING, a
  * read-back that disagrees).
  */
@@ -15,7 +15,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BgmigError } from '../../src/core/errors.js';
 import { OutputKey } from '../../src/core/outputs.js';
-import { colorOfEndpoint, readActiveDatabase, readActiveDatabaseFromOutputs, switchActiveDatabase, upsertDbRecord } from '../../src/dns/switch.js';
+import { dnsRecordsOver } from '../../src/aws/sdk.js';
+import { colorOfEndpoint, readActiveDatabase, readActiveDatabaseFromOutputs, switchActiveDatabase, upsertDbRecord } from '../../src/dns/active-record.js';
 import { startMoto, type Moto } from '../harness/moto.js';
 
 const endpoints = { blue: 'aurora-blue-s.cluster-x.us-east-1.rds.amazonaws.com', green: 'aurora-green-s.cluster-x.us-east-1.rds.amazonaws.com' };
@@ -29,6 +30,7 @@ it('colorOfEndpoint compares without case or trailing dot', () => {
 describe('against moto', () => {
   let moto: Moto;
   let r53: Route53Client;
+  const records = dnsRecordsOver(async () => r53);
   let zoneId: string;
   const record = 'db.s.bgmig.internal';
   beforeAll(async () => {
@@ -50,32 +52,32 @@ describe('against moto', () => {
 
   it('reports a missing record, then each switch reads back as the colour it names', async () => {
     const ref = { hostedZoneId: zoneId, recordName: record };
-    expect(await readActiveDatabase(r53, ref, endpoints)).toMatchObject({ state: 'missing', color: undefined, value: undefined });
-    const g = await switchActiveDatabase(r53, ref, endpoints, 'green', { pollMs: 10 });
+    expect(await readActiveDatabase(records, ref, endpoints)).toMatchObject({ state: 'missing', color: undefined, value: undefined });
+    const g = await switchActiveDatabase(records, ref, endpoints, 'green', { pollMs: 10 });
     expect(g).toMatchObject({ color: 'green', value: endpoints.green, ttl: 5, status: 'INSYNC', recordName: record });
-    expect(await readActiveDatabase(r53, ref, endpoints)).toMatchObject({ state: 'green', color: 'green', value: endpoints.green, ttl: 5 });
-    await switchActiveDatabase(r53, { hostedZoneId: zoneId.replace('/hostedzone/', ''), recordName: `${record}.` }, endpoints, 'blue', { pollMs: 10 });
+    expect(await readActiveDatabase(records, ref, endpoints)).toMatchObject({ state: 'green', color: 'green', value: endpoints.green, ttl: 5 });
+    await switchActiveDatabase(records, { hostedZoneId: zoneId.replace('/hostedzone/', ''), recordName: `${record}.` }, endpoints, 'blue', { pollMs: 10 });
     const outputs = {
       [OutputKey.HostedZoneId]: zoneId,
       [OutputKey.DbRecordName]: record,
       [OutputKey.BlueClusterEndpoint]: endpoints.blue,
       [OutputKey.GreenClusterEndpoint]: endpoints.green,
     };
-    expect(await readActiveDatabaseFromOutputs(r53, outputs)).toMatchObject({ state: 'blue', color: 'blue' });
+    expect(await readActiveDatabaseFromOutputs(records, outputs)).toMatchObject({ state: 'blue', color: 'blue' });
   });
 
   it('a record that names neither cluster is "unknown"; a stack without the outputs is one sentence', async () => {
     const ref = { hostedZoneId: zoneId, recordName: record };
-    await upsertDbRecord(r53, ref, 'somewhere-else.example.com', { pollMs: 10 });
-    expect(await readActiveDatabase(r53, ref, endpoints)).toMatchObject({ state: 'unknown', color: undefined, value: 'somewhere-else.example.com' });
-    const e = await readActiveDatabaseFromOutputs(r53, { [OutputKey.HostedZoneId]: zoneId }, 'bgmig-s').catch((x: unknown) => x);
+    await upsertDbRecord(records, ref, 'somewhere-else.example.com', { pollMs: 10 });
+    expect(await readActiveDatabase(records, ref, endpoints)).toMatchObject({ state: 'unknown', color: undefined, value: 'somewhere-else.example.com' });
+    const e = await readActiveDatabaseFromOutputs(records, { [OutputKey.HostedZoneId]: zoneId }, 'bgmig-s').catch((x: unknown) => x);
     expect((e as BgmigError).message).toBe('bgmig-s has no output DbRecordName: it was deployed by an older bgmig — redeploy it with `bgmig deploy`.');
   });
 });
 
 describe('with aws-sdk-client-mock', () => {
   let mock: ReturnType<typeof mockClient>;
-  const client = () => new Route53Client({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+  const client = () => dnsRecordsOver(async () => new Route53Client({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } }));
   beforeAll(() => {
     mock = mockClient(Route53Client);
   });
@@ -128,7 +130,7 @@ describe('with aws-sdk-client-mock', () => {
 describe('waitUntilResolves (what clients in the VPC get)', () => {
   it('polls until the resolver answers the expected host (case and trailing dot ignored), through resolver errors', async () => {
     const answers: Array<string[] | Error> = [Object.assign(new Error('nodata'), { code: 'ENODATA' }), [endpoints.blue], [`${endpoints.green.toUpperCase()}.`]];
-    const { waitUntilResolves } = await import('../../src/dns/switch.js');
+    const { waitUntilResolves } = await import('../../src/dns/active-record.js');
     let calls = 0;
     const r = await waitUntilResolves('db.s.bgmig.internal.', endpoints.green, {
       pollMs: 1,
@@ -145,7 +147,7 @@ describe('waitUntilResolves (what clients in the VPC get)', () => {
   });
 
   it('gives up after its bound without throwing, saying what the resolver still answers', async () => {
-    const { waitUntilResolves } = await import('../../src/dns/switch.js');
+    const { waitUntilResolves } = await import('../../src/dns/active-record.js');
     const r = await waitUntilResolves('db.s.bgmig.internal', endpoints.green, { pollMs: 5, timeoutMs: 40, resolve: async () => [endpoints.blue] });
     expect(r.resolvedAt).toBeUndefined();
     expect(r.last).toBe(endpoints.blue);

@@ -22,6 +22,7 @@ import { pathToFileURL } from 'node:url';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dnsRecordsOver } from '../../src/aws/sdk.js';
 import { CutoverEnv } from '../../src/core/lambda-env.js';
 import type { Color } from '../../src/core/naming.js';
 import type { ActiveReport, CutoverFailure, CutoverResult, CutoverSuccess } from '../../src/remote/db-cutover-contract.js';
@@ -271,7 +272,7 @@ describe('cutover function handler (local PostgreSQL, moto Route 53 + Secrets Ma
       }
       return send(cmd);
     };
-    const h = makeHandler({ route53: async () => real, resolveCname: vpcResolver });
+    const h = makeHandler({ dnsRecords: dnsRecordsOver(async () => real), resolveCname: vpcResolver });
     const r = await h({ operation: 'cutover', options: { maxPauseMs: 10_000 } });
     expect(refused).toBeGreaterThanOrEqual(1);
     expect(r.ok).toBe(false);
@@ -316,7 +317,7 @@ describe('cutover function handler (local PostgreSQL, moto Route 53 + Secrets Ma
     };
     // The VPC's resolver keeps serving the old answer until the change is in sync.
     const resolver = async () => (insyncAt > 0 ? vpcResolver() : [ENDPOINT.blue]);
-    const h = makeHandler({ route53: async () => real, resolveCname: resolver, switchPollMs: 100 });
+    const h = makeHandler({ dnsRecords: dnsRecordsOver(async () => real), resolveCname: resolver, switchPollMs: 100 });
     let firstGreenWrite = 0;
     let probing = true;
     const probe = (async () => {

@@ -12,6 +12,7 @@ import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceR
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateVpcCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dnsRecordsOver, secretVersionsOver } from '../../src/aws/sdk.js';
 import { CutoverEnv } from '../../src/core/lambda-env.js';
 import type { Color } from '../../src/core/naming.js';
 import { parsePoolerUrl } from '../../src/pooler/tier.js';
@@ -90,8 +91,8 @@ beforeAll(async () => {
   const { makeHandler } = await import('../../src/lambda/db-cutover.js');
   handler = makeHandler({
     env,
-    secrets: async () => sm,
-    route53: async () => r53,
+    secretVersions: secretVersionsOver(async () => sm),
+    dnsRecords: dnsRecordsOver(async () => r53),
     resolveCname: async () => [(await readRecord()) ?? ''],
     poolers: async () => (poolers ?? []).map((p) => parsePoolerUrl(p.adminUrl, 'test', { BGMIG_POOLER_PASSWORD: ADMIN_PASSWORD })),
     poolerMechanism: 'file',

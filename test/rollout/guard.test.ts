@@ -7,6 +7,7 @@ import path from 'node:path';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
+import { listenersOver, objectStoreOver } from '../../src/aws/sdk.js';
 import { RollbackGuardEnv } from '../../src/core/lambda-env.js';
 import { type AlarmStateChangeEvent, makeHandler } from '../../src/lambda/rollback-guard.js';
 import { type Fixture, provisionFixture } from '../harness/aws-fixture.js';
@@ -36,8 +37,8 @@ beforeAll(async () => {
       [RollbackGuardEnv.GreenAlarmNames]: f.alarmNames.green.join(','),
       [RollbackGuardEnv.ArtifactsBucket]: f.bucket,
     },
-    elbv2: () => new ElasticLoadBalancingV2Client(cfg),
-    s3: () => new S3Client({ ...cfg, forcePathStyle: true }),
+    listeners: listenersOver(async () => new ElasticLoadBalancingV2Client(cfg)),
+    objects: objectStoreOver(async () => new S3Client({ ...cfg, forcePathStyle: true })),
     logger,
   });
 }, 120_000);
@@ -124,15 +125,23 @@ describe('rollback guard handler', () => {
         [RollbackGuardEnv.GreenAlarmNames]: f.alarmNames.green.join(','),
         [RollbackGuardEnv.ArtifactsBucket]: f.bucket,
       },
-      elbv2: () =>
-        new ElasticLoadBalancingV2Client({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } }),
-      s3: () =>
-        new S3Client({
-          region: 'us-east-1',
-          endpoint: moto.endpoint,
-          forcePathStyle: true,
-          credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-        }),
+      listeners: listenersOver(
+        async () =>
+          new ElasticLoadBalancingV2Client({
+            region: 'us-east-1',
+            endpoint: moto.endpoint,
+            credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+          }),
+      ),
+      objects: objectStoreOver(
+        async () =>
+          new S3Client({
+            region: 'us-east-1',
+            endpoint: moto.endpoint,
+            forcePathStyle: true,
+            credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+          }),
+      ),
     });
     await expect(broken(alarmEvent(`alarm-green-5xx-${S}`, 'ALARM'), ctx)).rejects.toThrow(/no longer exists: redeploy the stack/);
   });

@@ -4,6 +4,7 @@
  */
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { metricsOver } from '../../src/aws/sdk.js';
 import { dimensionsOf, readAlbMetrics } from '../../src/rollout/metrics.js';
 import { startMoto, type Moto } from '../harness/moto.js';
 
@@ -26,7 +27,13 @@ afterAll(async () => {
 describe('readAlbMetrics', () => {
   it('reads a window whose start and end are the same instant (the first poll of a step) conclusively', async () => {
     const now = new Date();
-    const m = await readAlbMetrics(cw, d, now, now, 'Maximum');
+    const m = await readAlbMetrics(
+      metricsOver(async () => cw),
+      d,
+      now,
+      now,
+      'Maximum',
+    );
     expect(m.errors).toEqual([]);
     expect(m.blue.requests).toBe(0);
     expect(m.green.requests).toBe(0);
@@ -52,7 +59,13 @@ describe('readAlbMetrics', () => {
         }),
       );
     }
-    const m = await readAlbMetrics(cw, d, start, new Date(Date.now() + 1000), 'Maximum');
+    const m = await readAlbMetrics(
+      metricsOver(async () => cw),
+      d,
+      start,
+      new Date(Date.now() + 1000),
+      'Maximum',
+    );
     expect(m.errors).toEqual([]);
     expect(m.green).toMatchObject({ requests: 40, errors5xx: 4 });
     expect(m.blue).toMatchObject({ requests: 60, errors5xx: 0 });

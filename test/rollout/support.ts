@@ -9,6 +9,7 @@ import { EnableRuleCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand
 import { DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { sleep } from '../../src/core/sleep.js';
 import { type Color, COLORS, names } from '../../src/core/naming.js';
+import { objectStoreOver } from '../../src/aws/sdk.js';
 import { readHistory, type HistoryEntry } from '../../src/rollout/journal.js';
 import { LEASE_KEY } from '../../src/rollout/lease.js';
 import type { LeaseBody } from '../../src/rollout/plan.js';
@@ -118,7 +119,10 @@ export const HEALTHY: Record<Color, ColorTraffic> = {
 };
 
 export async function history(f: Fixture): Promise<HistoryEntry[]> {
-  return readHistory(f.clients.s3, f.bucket);
+  return readHistory(
+    objectStoreOver(async () => f.clients.s3),
+    f.bucket,
+  );
 }
 
 export async function readLeaseBody(f: Fixture): Promise<LeaseBody | undefined> {

@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dnsRecordsOver, secretVersionsOver } from '../../src/aws/sdk.js';
 import { type RotateDeps, type RotateOptions, runRotate } from '../../src/cli/commands/rotate-secret-manual.js';
 import type { FunctionInvoker, Invocation } from '../../src/remote/function-invoker.js';
 import { ExitCode } from '../../src/core/errors.js';
@@ -64,7 +65,7 @@ function inProcessInvoker(): FunctionInvoker {
       [ValidatorEnv.ArtifactsBucket]: fx.bucket,
       BGMIG_DB_SSL: 'disable',
     },
-    secrets: () => fx.clients.secrets,
+    secretVersions: secretVersionsOver(async () => fx.clients.secrets),
   });
   const cutover = makeCutoverHandler({
     env: {
@@ -77,8 +78,8 @@ function inProcessInvoker(): FunctionInvoker {
       [CutoverEnv.GreenClusterEndpoint]: fx.clusterEndpoint.green,
       BGMIG_DB_SSL: 'disable',
     },
-    secrets: async () => fx.clients.secrets,
-    route53: async () => fx.clients.route53,
+    secretVersions: secretVersionsOver(async () => fx.clients.secrets),
+    dnsRecords: dnsRecordsOver(async () => fx.clients.route53),
   });
   return {
     async invoke(functionName: string, event: unknown): Promise<Invocation> {

@@ -6,6 +6,7 @@
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { secretVersionsOver } from '../../src/aws/sdk.js';
 import { ValidatorEnv } from '../../src/core/lambda-env.js';
 import { scramVerifier } from '../../src/dbinit/app-role.js';
 import { makeHandler } from '../../src/lambda/schema-validator.js';
@@ -54,7 +55,7 @@ afterAll(async () => {
   await Promise.all([server?.stop(), moto?.stop()]);
 });
 
-const handler = (e: NodeJS.ProcessEnv = env) => makeHandler({ env: e, secrets: () => sm });
+const handler = (e: NodeJS.ProcessEnv = env) => makeHandler({ env: e, secretVersions: secretVersionsOver(async () => sm) });
 const check = async (event: Record<string, unknown>, e?: NodeJS.ProcessEnv) =>
   (await handler(e)({ kind: 'connection-check', ...event })) as ConnectionCheckResult;
 

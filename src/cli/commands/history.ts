@@ -36,7 +36,7 @@ export async function runHistory(opts: HistoryOptions, deps: { aws: AwsClients }
   const stack = await requireStack(aws, opts.suffix);
   const bucket = output(stack, OutputKey.ArtifactsBucketName);
   const { readHistory } = await import('../../rollout/journal.js');
-  const entries = await readHistory(await aws.s3(), bucket, { limit: opts.limit ?? 50 });
+  const entries = await readHistory(aws.objects, bucket, { limit: opts.limit ?? 50 });
   return { stack: stack.name, bucket, entries: entries.map(({ record: _record, ...e }) => e) };
 }
 

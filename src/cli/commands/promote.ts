@@ -22,7 +22,7 @@ import type { AwsClients } from '../../aws/clients.js';
 import { action, parseIntStrict, toBgmigError } from '../context.js';
 import { alarmNamesOf, alarmStates, targetHealth } from '../health.js';
 import type { Io } from '../io.js';
-import { readActiveDatabase, type ActiveDatabase } from '../live-state.js';
+import { readActiveDatabase, type ActiveCluster } from '../live-state.js';
 import { requireStack, type StackInfo } from '../stack.js';
 import { formatWeights, readWeights, trafficTarget, weightBar, type WriteResult, writeWeights } from '../traffic.js';
 import { invokeValidator, readLatestReport } from '../validation.js';
@@ -63,7 +63,7 @@ export interface PromoteResult {
   gates: GateResult[];
   /** Why no gate ran (lowering green's share), when none did. */
   gatesNote?: string | undefined;
-  activeDatabase?: ActiveDatabase | undefined;
+  activeDatabase?: ActiveCluster | undefined;
 }
 
 export function parseWeight(value: string): number {
@@ -134,7 +134,7 @@ async function runOneStep(opts: PromoteOptions & { weight: number }, io: Io, aws
   let gates: GateResult[] = [];
   let validation: { verdict: string; generatedAt: string } | undefined;
   let held: HeldLease | undefined;
-  const s3 = await aws.s3();
+  const s3 = aws.objects;
 
   if (opts.skipValidation && need.required) {
     io.warn(
@@ -213,7 +213,7 @@ async function runOneStep(opts: PromoteOptions & { weight: number }, io: Io, aws
     summary: `bgmig promote --weight ${opts.weight}: ${formatWeights(res.before)} → ${formatWeights(res.after)}${res.changed ? ' (verified)' : ' (already set)'}${need.required ? '' : `; ${need.reason}`}`,
   });
   // Traffic has moved and was verified: a problem reading the db record must not turn that into a failure.
-  let db: ActiveDatabase | undefined;
+  let db: ActiveCluster | undefined;
   try {
     db = await readActiveDatabase(aws, stack);
   } catch (e) {
@@ -346,7 +346,7 @@ async function runSteps(opts: PromoteOptions, io: Io, aws: AwsClients, s: Traffi
 }
 
 async function runForceUnlock(io: Io, aws: AwsClients, s: TrafficSession): Promise<ExitCode> {
-  const removed = await forceUnlock(await aws.s3(), s.bucket);
+  const removed = await forceUnlock(aws.objects, s.bucket);
   if (removed) {
     await s.record({
       kind: 'lease-force-unlock',

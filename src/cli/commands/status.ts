@@ -20,7 +20,7 @@ import { action, type CommandContext, toBgmigError } from '../context.js';
 import { type Observation, parseWatchFlags, runWatch, type Until, type WatchFlagValues } from '../watch.js';
 import { alarmNamesOf, alarmStates, type AlarmState, targetHealth, type TargetHealthSummary } from '../health.js';
 import type { Io } from '../io.js';
-import { type ActiveDatabase, readActiveDatabase } from '../live-state.js';
+import { type ActiveCluster, readActiveDatabase } from '../live-state.js';
 import { output, requireStack, type StackInfo } from '../stack.js';
 import { readWeights, type TrafficTarget, trafficTarget, weightBar } from '../traffic.js';
 import { readLatestReport, schemaVerdict } from '../validation.js';
@@ -43,7 +43,7 @@ export interface ClusterStatus {
  * isolated clusters).
  */
 export interface DatabaseSection {
-  active?: ActiveDatabase | undefined;
+  active?: ActiveCluster | undefined;
   clusters: ClusterStatus[];
   replication: { available: false; hint: string } | { available: true; degraded: string[]; lines: string[]; data: unknown };
 }
