@@ -20,7 +20,7 @@ import { runSyncStart, runSyncStop } from '../cli/commands/db/sync.js';
 import { renderHistory, runHistory } from '../cli/commands/history.js';
 import { runRotate } from '../cli/commands/rotate-secret-manual.js';
 import { exitCodeOf as statusExitCode, renderStatus, runStatus } from '../cli/commands/status.js';
-import { runValidate } from '../cli/commands/validate.js';
+import { emitValidation, resolveValidateOptions, runValidate } from '../cli/commands/validate.js';
 import { type GlobalOptions, makeContext } from '../cli/context.js';
 import { emit } from '../cli/verb.js';
 import { BgmigError, ExitCode, messageOf } from '../core/errors.js';
@@ -225,7 +225,7 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
     await statusStep('status');
 
     const validated = await command('validate', 'bgmig validate --blue-url $BLUE --green-url $GREEN', (io) =>
-      runValidate({ ...direct }, { io, aws: ctxFor(io).aws, suffix: () => REHEARSAL_SUFFIX }),
+      runValidate(resolveValidateOptions({ ...direct }, () => REHEARSAL_SUFFIX), { io, aws: ctxFor(io).aws }).then((r) => emitValidation(io, r)),
     );
     // Both directions: the blue application on green's schema (the exit code), and green's writes back into blue's.
     const report = validated.io.lastResult as ValidationReport | undefined;

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { register as registerHistory } from '../../src/cli/commands/history.js';
 import { register as registerStatus } from '../../src/cli/commands/status.js';
+import { register as registerValidate } from '../../src/cli/commands/validate.js';
 import { parseVerb } from '../harness/parse.js';
 
 describe('history', () => {
@@ -61,6 +62,58 @@ describe('status', () => {
     [['--timeout', 'soon'], /--timeout/],
   ])('refuses %j before the action (exit 2)', async (flags, message) => {
     const p = await parseVerb(registerStatus, ['status', '--suffix', 's', '--watch', ...flags]);
+    expect(p.opts).toBeUndefined();
+    expect(p.exitCode).toBe(2);
+    expect(p.stderr).toMatch(message);
+  });
+});
+
+describe('validate', () => {
+  const BLUE = 'postgres://admin@blue.example:5432/app';
+  const GREEN = 'postgres://admin@green.example:5432/app';
+  /** Runs with BGMIG_SUFFIX / BGMIG_*_URL unset (or set to `env`), restoring them after. */
+  async function parse(argv: string[], env: Record<string, string> = {}) {
+    const keys = ['BGMIG_SUFFIX', 'BGMIG_BLUE_URL', 'BGMIG_GREEN_URL'];
+    const saved = keys.map((k) => process.env[k]);
+    for (const k of keys) delete process.env[k];
+    Object.assign(process.env, env);
+    try {
+      return await parseVerb(registerValidate, ['validate', ...argv]);
+    } finally {
+      keys.forEach((k, i) => {
+        if (saved[i] === undefined) delete process.env[k];
+        else process.env[k] = saved[i];
+      });
+    }
+  }
+
+  it('--suffix: through the Lambda, with the schema options as its event', async () => {
+    const p = await parse(['--suffix', 'prod', '--schema', 'public', '--schema', 'sales', '--exclude-schema', 'audit', '--ignore', 'IX101']);
+    expect(p.exitCode).toBe(0);
+    expect(p.opts).toEqual({
+      mode: { kind: 'aws', suffix: 'prod' },
+      event: { includeSchemas: ['public', 'sales'], excludeSchemas: ['audit'], ignoreCodes: ['IX101'] },
+    });
+  });
+
+  it('URLs from the environment: direct mode, the targets parsed; a BGMIG_SUFFIX gives way to them', async () => {
+    const p = await parse([], { BGMIG_SUFFIX: 'prod', BGMIG_BLUE_URL: BLUE, BGMIG_GREEN_URL: GREEN });
+    expect(p.exitCode).toBe(0);
+    expect(p.opts?.event).toEqual({});
+    expect(p.opts?.mode).toMatchObject({ kind: 'direct', blue: { host: 'blue.example', database: 'app' }, green: { host: 'green.example' } });
+  });
+
+  it.each([
+    [['--suffix', 'prod', '--blue-url', BLUE, '--green-url', GREEN], /--suffix and --blue-url\/--green-url choose different modes/],
+    [['--blue-url', BLUE], /Direct mode needs both URLs: add --green-url/],
+    [[], /Nothing to validate: pass --suffix NAME/],
+    [['--suffix', 'prod', '--ignore', 'XX999'], /--ignore XX999 is not a validator code/],
+    [['--suffix', 'prod', '--schema', ' '], /--schema needs a schema name, got an empty one/],
+    [['--suffix', 'prod', '--schema', 'public', '--exclude-schema', 'public'], /Schema public is both included \(--schema\) and excluded/],
+    [['--blue-url', 'not a url', '--green-url', GREEN], /--blue-url/],
+    [['--suffix', 'Bad_Suffix!'], /suffix/i],
+  ])('refuses %j before the action (exit 2)', async (argv, message) => {
+    const p = await parse(argv);
     expect(p.opts).toBeUndefined();
     expect(p.exitCode).toBe(2);
     expect(p.stderr).toMatch(message);

@@ -12,7 +12,7 @@ import {
   withoutNotValid,
 } from '../../src/schema/effects.js';
 import { compareEdge, coverageOf, covers, describeCoverage } from '../../src/schema/partitions.js';
-import { renderReport } from '../../src/cli/commands/validate.js';
+import { renderValidate as renderReport } from '../../src/cli/commands/validate.js';
 import { schemaVerdict } from '../../src/cli/validation.js';
 import { type ValidationReport, rollbackBlockers } from '../../src/schema/report.js';
 

@@ -1,6 +1,6 @@
 /**
  * `runValidate` in AWS mode (--suffix): finds the stack, invokes the validator Lambda with the options as its
- * event, renders the report and maps the verdict to the exit code. The SDK calls are mocked (moto cannot run a
+ * event; `emitValidation` renders the report and maps the verdict to the exit code. The SDK calls are mocked (moto cannot run a
  * Lambda without Docker); direct mode is covered end to end in validate-cli.test.ts.
  */
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
@@ -9,7 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../src/aws/clients.js';
-import { renderReport, runValidate } from '../../src/cli/commands/validate.js';
+import { emitValidation, renderValidate as renderReport, resolveValidateOptions, runValidate, type ValidateFlags } from '../../src/cli/commands/validate.js';
 import { Io } from '../../src/cli/io.js';
 import { ExitCode } from '../../src/core/errors.js';
 import type { ValidationReport } from '../../src/schema/report.js';
@@ -71,12 +71,21 @@ describe('bgmig validate --suffix (through the deployed Lambda)', () => {
     lambda.reset();
   });
 
-  const deps = (io: Io) => ({ io, aws: new AwsClients({ region: 'us-east-1' }), suffix: () => 'prod' });
+  const deps = (io: Io) => ({ io, aws: new AwsClients({ region: 'us-east-1' }) });
+  /** What `bgmig validate` does once commander has the flags: resolve, run, write; resolves to the exit code. */
+  const validate = async (flags: ValidateFlags, d: ReturnType<typeof deps>) =>
+    emitValidation(
+      d.io,
+      await runValidate(
+        resolveValidateOptions(flags, () => 'prod'),
+        d,
+      ),
+    );
 
   it('invokes the function with the options as the event and exits 3 on incompatible', async () => {
     lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify(REPORT)) as never });
     const m = memoryIo(false);
-    const code = await runValidate({ suffix: 'prod', schema: ['public'], ignore: ['IX101'] }, deps(m.io));
+    const code = await validate({ suffix: 'prod', schema: ['public'], ignore: ['IX101'] }, deps(m.io));
     expect(code).toBe(ExitCode.Refused);
     const call = lambda.commandCalls(InvokeCommand)[0].args[0].input;
     expect(call.FunctionName).toBe('lambda-schema-validator-prod');
@@ -90,7 +99,7 @@ describe('bgmig validate --suffix (through the deployed Lambda)', () => {
       .on(InvokeCommand)
       .resolves({ StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify({ ...REPORT, verdict: 'compatible', differences: [] })) as never });
     const m = memoryIo(true);
-    expect(await runValidate({ suffix: 'prod' }, deps(m.io))).toBe(ExitCode.Ok);
+    expect(await validate({ suffix: 'prod' }, deps(m.io))).toBe(ExitCode.Ok);
     expect(JSON.parse(m.out())).toEqual({ ...REPORT, verdict: 'compatible', differences: [] });
     expect(m.err()).toBe('');
   });
@@ -101,7 +110,7 @@ describe('bgmig validate --suffix (through the deployed Lambda)', () => {
       Payload: new TextEncoder().encode(JSON.stringify({ ...REPORT, verdict: 'error', differences: [], error: 'Blue database: Timed out.' })) as never,
     });
     const m = memoryIo(false);
-    expect(await runValidate({ suffix: 'prod' }, deps(m.io))).toBe(ExitCode.Failure);
+    expect(await validate({ suffix: 'prod' }, deps(m.io))).toBe(ExitCode.Failure);
     // Issue 16: every error line on stderr.
     expect(m.err()).toMatch(/^error: Blue database: Timed out\./);
   });
@@ -111,16 +120,16 @@ describe('bgmig validate --suffix (through the deployed Lambda)', () => {
       .on(InvokeCommand)
       .resolves({ StatusCode: 200, FunctionError: 'Unhandled', Payload: new TextEncoder().encode('{"errorMessage":"Task timed out"}') as never });
     const m = memoryIo(false);
-    await expect(runValidate({ suffix: 'prod' }, deps(m.io))).rejects.toThrow(/The validator function lambda-schema-validator-prod failed \(Unhandled\)/);
+    await expect(validate({ suffix: 'prod' }, deps(m.io))).rejects.toThrow(/The validator function lambda-schema-validator-prod failed \(Unhandled\)/);
   });
 
   it('a suffix from BGMIG_SUFFIX does not block direct mode, one on the command line does', async () => {
     const m = memoryIo(false);
-    await expect(
-      runValidate({ suffix: 'prod', blueUrl: 'postgres://a@127.0.0.1:1/x', greenUrl: 'postgres://a@127.0.0.1:1/y' }, deps(m.io)),
-    ).rejects.toMatchObject({ exitCode: ExitCode.BadInput });
+    await expect(validate({ suffix: 'prod', blueUrl: 'postgres://a@127.0.0.1:1/x', greenUrl: 'postgres://a@127.0.0.1:1/y' }, deps(m.io))).rejects.toMatchObject(
+      { exitCode: ExitCode.BadInput },
+    );
     // From the environment: direct mode runs (and fails to connect: port 1), proving the URLs won.
-    const code = await runValidate(
+    const code = await validate(
       { suffix: 'prod', suffixFromEnv: true, blueUrl: 'postgres://a@127.0.0.1:1/x', greenUrl: 'postgres://a@127.0.0.1:1/y' },
       deps(m.io),
     );

@@ -4,40 +4,146 @@
  * Two modes producing the same report: through AWS (`--suffix`, invokes the deployed validator Lambda, which also
  * stores the report for the promote/cutover gates) and direct (`--blue-url/--green-url`, runs the same code here,
  * through a tunnel or in CI against throwaway databases). Exit 0 compatible, 3 incompatible, 1 error, 2 bad input.
+ *
+ * The verb shape (src/cli/verb.ts), with one departure in how the result is written: a report whose verdict is
+ * `error` is the one machine contract for errors (one sentence on stderr; with --json `{"error": {…}}` carrying the
+ * report in its details, code "validation-error") rather than the report itself, so the default action writes
+ * through `emitValidation` instead of `emit`. In direct mode the replication-scope warnings are written by
+ * `runValidate` (stderr), before the report.
  */
+import type { ChalkInstance } from 'chalk';
 import { type Command, Option } from 'commander';
 import { ExitCode, badInput } from '../../core/errors.js';
-import { parseDbUrl } from '../../db/connection.js';
+import { type DbTarget, parseDbUrl } from '../../db/connection.js';
 import { isCode, SEVERITY_ORDER } from '../../schema/codes.js';
 import type { Difference, Severity, ValidationReport, ValidatorEvent } from '../../schema/report.js';
 import type { AwsClients } from '../../aws/clients.js';
-import { action, collect, errorDocument } from '../context.js';
+import { action, collect, type CommandContext, errorDocument } from '../context.js';
 import type { Io } from '../io.js';
 import { requireStack } from '../stack.js';
 import { invokeValidator } from '../validation.js';
+import type { RunF } from '../verb.js';
 
-export interface ValidateCommandOptions {
-  blueUrl?: string;
-  greenUrl?: string;
-  schema?: string[];
-  excludeSchema?: string[];
-  ignore?: string[];
-  /** --suffix as given (validated through deps.suffix()). */
-  suffix?: string;
+/** The flags as commander hands them over (URLs may come from BGMIG_BLUE_URL / BGMIG_GREEN_URL). */
+export interface ValidateFlags {
+  blueUrl?: string | undefined;
+  greenUrl?: string | undefined;
+  schema?: string[] | undefined;
+  excludeSchema?: string[] | undefined;
+  ignore?: string[] | undefined;
+  /** --suffix as given (validated through the `suffix` argument of resolveValidateOptions). */
+  suffix?: string | undefined;
   /** True when the suffix came from BGMIG_SUFFIX rather than the command line: URLs then take precedence. */
-  suffixFromEnv?: boolean;
+  suffixFromEnv?: boolean | undefined;
 }
 
-export interface ValidateDeps {
-  io: Io;
-  aws: AwsClients;
-  /** The validated suffix (exit 2 when invalid). */
-  suffix: () => string;
+/** Where the validation runs: through the deployed validator Lambda, or here against two admin URLs. */
+export type ValidateMode = { kind: 'aws'; suffix: string } | { kind: 'direct'; blue: DbTarget; green: DbTarget };
+
+export interface ValidateOptions {
+  mode: ValidateMode;
+  /** What the validator is asked to compare (schemas in/out, codes ignored); the Lambda's event as is. */
+  event: ValidatorEvent;
+}
+
+/**
+ * Flags → options, refusing (bad input, exit 2) before anything connects: --suffix typed together with URLs, one URL
+ * without the other, neither mode, an --ignore that is not a validator code, an empty schema name, a schema both
+ * included and excluded, a malformed URL, an invalid suffix. A suffix from BGMIG_SUFFIX gives way to URLs.
+ */
+export function resolveValidateOptions(o: ValidateFlags, suffix: () => string): ValidateOptions {
+  const direct = o.blueUrl !== undefined || o.greenUrl !== undefined;
+  if (direct && o.suffix !== undefined && !o.suffixFromEnv) {
+    throw badInput('--suffix and --blue-url/--green-url choose different modes: pass either --suffix (through the deployed Lambda) or both URLs (direct).');
+  }
+  if (direct && (o.blueUrl === undefined || o.greenUrl === undefined)) {
+    throw badInput(
+      `Direct mode needs both URLs: add ${o.blueUrl === undefined ? '--blue-url' : '--green-url'} (or use --suffix to validate through the deployed Lambda).`,
+    );
+  }
+  if (!direct && o.suffix === undefined) {
+    throw badInput('Nothing to validate: pass --suffix NAME (through the deployed Lambda) or --blue-url and --green-url (direct).');
+  }
+  const unknown = (o.ignore ?? []).filter((c) => !isCode(c));
+  if (unknown.length > 0) {
+    throw badInput(`--ignore ${unknown.join(', ')} is not a validator code: see the codes table in docs/validator.md (e.g. IX101).`);
+  }
+  for (const [flag, list] of [
+    ['--schema', o.schema],
+    ['--exclude-schema', o.excludeSchema],
+  ] as const) {
+    if ((list ?? []).some((s) => s.trim() === '')) throw badInput(`${flag} needs a schema name, got an empty one.`);
+  }
+  const both = (o.schema ?? []).filter((s) => (o.excludeSchema ?? []).includes(s));
+  if (both.length > 0) throw badInput(`Schema ${both.join(', ')} is both included (--schema) and excluded (--exclude-schema): keep one of the two.`);
+  const event: ValidatorEvent = {
+    ...(o.schema?.length ? { includeSchemas: o.schema } : {}),
+    ...(o.excludeSchema?.length ? { excludeSchemas: o.excludeSchema } : {}),
+    ...(o.ignore?.length ? { ignoreCodes: o.ignore } : {}),
+  };
+  const mode: ValidateMode = direct
+    ? { kind: 'direct', blue: parseDbUrl(o.blueUrl ?? '', '--blue-url'), green: parseDbUrl(o.greenUrl ?? '', '--green-url') }
+    : { kind: 'aws', suffix: suffix() };
+  return { mode, event };
 }
 
 const VERDICT_EXIT: Record<ValidationReport['verdict'], ExitCode> = { compatible: ExitCode.Ok, incompatible: ExitCode.Refused, error: ExitCode.Failure };
 
-export function register(program: Command): void {
+/** 0 compatible, 3 incompatible, 1 error (the validator could not compare). */
+export function exitCodeOf(report: ValidationReport): ExitCode {
+  return VERDICT_EXIT[report.verdict];
+}
+
+/**
+ * Writes the report and returns its exit code. A compatible or incompatible report is the result (JSON or
+ * renderValidate); an `error` report is written as an error: its sentence on stderr, and with --json the error
+ * document (code "validation-error", the report in details) — otherwise what was read of both sides.
+ */
+export function emitValidation(io: Io, report: ValidationReport): ExitCode {
+  if (report.verdict === 'error') {
+    // One machine contract (issue 16): an error is one sentence on stderr and, with --json, {"error": {…}} on
+    // stdout — the report that could not be completed rides along in details.
+    const message = report.error ?? 'the validation failed';
+    io.error(message);
+    if (io.json) io.streams.stdout.write(`${JSON.stringify(errorDocument(message, ExitCode.Failure, 'validation-error', { report }), null, 2)}\n`);
+    else if (report.blue || report.green) io.info(renderValidate(report, io.style).split('\n').slice(1).join('\n'));
+    return exitCodeOf(report);
+  }
+  io.result(report, () => renderValidate(report, io.style));
+  return exitCodeOf(report);
+}
+
+/**
+ * Runs the validation and returns its report (any verdict, `error` included). Direct mode reads both catalogs here
+ * (loading pg only then) and warns (stderr) about tables or columns a running replication does not carry; AWS mode
+ * invokes the stack's validator Lambda, which also stores the report. Throws BgmigError when the stack is missing or
+ * the function fails.
+ */
+export async function runValidate(opts: ValidateOptions, deps: { io: Io; aws: AwsClients }): Promise<ValidationReport> {
+  const { mode, event } = opts;
+  if (mode.kind === 'aws') {
+    const stack = await requireStack(deps.aws, mode.suffix);
+    deps.io.debug(`invoking the validator Lambda of ${stack.name}`);
+    return invokeValidator(deps.aws, stack, event);
+  }
+  deps.io.debug(`direct mode: reading blue and green catalogs`);
+  // Loaded only here: the AWS mode never needs pg.
+  const { validateDatabases } = await import('../../schema/validate.js');
+  const report = await validateDatabases(mode.blue, mode.green, { ...event, applicationName: 'bgmig-validate' });
+  if (report.verdict !== 'error') {
+    // Replication scope (issue 10, REPL-LIVE): tables/columns in scope that a running replication does not carry
+    // are a warning here; `db sync status` and the cutover/rollback gates refuse on them.
+    const { scopeDriftOf } = await import('../../replication/scope.js');
+    const drift = await scopeDriftOf({ blue: mode.blue, green: mode.green }).catch(() => null);
+    for (const d of drift ?? []) deps.io.warn(`replication does not carry this: ${d.problem} — ${d.fix}`);
+  }
+  return report;
+}
+
+export function register(
+  program: Command,
+  runF: RunF<ValidateOptions> = async (opts, ctx: CommandContext) => emitValidation(ctx.io, await runValidate(opts, ctx)),
+): void {
   program
     .command('validate')
     .summary('check that the blue application is compatible with the green database schema')
@@ -68,78 +174,10 @@ Passing URLs through BGMIG_BLUE_URL/BGMIG_GREEN_URL keeps passwords out of the p
 Codes: docs/validator.md, section "Codes".`,
     )
     .action(
-      action<ValidateCommandOptions>(async (ctx, opts, _args) => {
-        return runValidate({ ...opts, suffixFromEnv: program.getOptionValueSource('suffix') === 'env' }, { io: ctx.io, aws: ctx.aws, suffix: ctx.suffix });
-      }),
+      action<ValidateFlags>(async (ctx, o) =>
+        runF(resolveValidateOptions({ ...o, suffixFromEnv: program.getOptionValueSource('suffix') === 'env' }, ctx.suffix), ctx),
+      ),
     );
-}
-
-/** Runs the command; returns the exit code. Bad input throws a BgmigError (exit 2) before anything connects. */
-export async function runValidate(opts: ValidateCommandOptions, deps: ValidateDeps): Promise<ExitCode> {
-  const direct = opts.blueUrl !== undefined || opts.greenUrl !== undefined;
-  if (direct && opts.suffix !== undefined && !opts.suffixFromEnv) {
-    throw badInput('--suffix and --blue-url/--green-url choose different modes: pass either --suffix (through the deployed Lambda) or both URLs (direct).');
-  }
-  if (direct && (opts.blueUrl === undefined || opts.greenUrl === undefined)) {
-    throw badInput(
-      `Direct mode needs both URLs: add ${opts.blueUrl === undefined ? '--blue-url' : '--green-url'} (or use --suffix to validate through the deployed Lambda).`,
-    );
-  }
-  if (!direct && opts.suffix === undefined) {
-    throw badInput('Nothing to validate: pass --suffix NAME (through the deployed Lambda) or --blue-url and --green-url (direct).');
-  }
-  const unknown = (opts.ignore ?? []).filter((c) => !isCode(c));
-  if (unknown.length > 0) {
-    throw badInput(`--ignore ${unknown.join(', ')} is not a validator code: see the codes table in docs/validator.md (e.g. IX101).`);
-  }
-  for (const [flag, list] of [
-    ['--schema', opts.schema],
-    ['--exclude-schema', opts.excludeSchema],
-  ] as const) {
-    if ((list ?? []).some((s) => s.trim() === '')) throw badInput(`${flag} needs a schema name, got an empty one.`);
-  }
-  const both = (opts.schema ?? []).filter((s) => (opts.excludeSchema ?? []).includes(s));
-  if (both.length > 0) throw badInput(`Schema ${both.join(', ')} is both included (--schema) and excluded (--exclude-schema): keep one of the two.`);
-  const event: ValidatorEvent = {
-    ...(opts.schema?.length ? { includeSchemas: opts.schema } : {}),
-    ...(opts.excludeSchema?.length ? { excludeSchemas: opts.excludeSchema } : {}),
-    ...(opts.ignore?.length ? { ignoreCodes: opts.ignore } : {}),
-  };
-
-  let report: ValidationReport;
-  if (direct) {
-    const blue = parseDbUrl(opts.blueUrl ?? '', '--blue-url');
-    const green = parseDbUrl(opts.greenUrl ?? '', '--green-url');
-    deps.io.debug(`direct mode: reading blue and green catalogs`);
-    // Loaded only here: the AWS mode never needs pg.
-    const { validateDatabases } = await import('../../schema/validate.js');
-    report = await validateDatabases(blue, green, { ...event, applicationName: 'bgmig-validate' });
-  } else {
-    const suffix = deps.suffix();
-    const stack = await requireStack(deps.aws, suffix);
-    deps.io.debug(`invoking the validator Lambda of ${stack.name}`);
-    report = await invokeValidator(deps.aws, stack, event);
-  }
-  if (report.verdict === 'error') {
-    // One machine contract (issue 16): an error is one sentence on stderr and, with --json, {"error": {…}} on
-    // stdout — the report that could not be completed rides along in details.
-    const message = report.error ?? 'the validation failed';
-    deps.io.error(message);
-    if (deps.io.json) deps.io.streams.stdout.write(`${JSON.stringify(errorDocument(message, ExitCode.Failure, 'validation-error', { report }), null, 2)}\n`);
-    else if (report.blue || report.green) deps.io.info(renderReport(report, deps.io.style).split('\n').slice(1).join('\n'));
-    return ExitCode.Failure;
-  }
-  deps.io.result(report, () => renderReport(report, deps.io.style));
-  if (direct) {
-    // Replication scope (issue 10, REPL-LIVE): tables/columns in scope that a running replication does not carry
-    // are a warning here; `db sync status` and the cutover/rollback gates refuse on them.
-    const { scopeDriftOf } = await import('../../replication/scope.js');
-    const drift = await scopeDriftOf({ blue: parseDbUrl(opts.blueUrl ?? '', '--blue-url'), green: parseDbUrl(opts.greenUrl ?? '', '--green-url') }).catch(
-      () => null,
-    );
-    for (const d of drift ?? []) deps.io.warn(`replication does not carry this: ${d.problem} — ${d.fix}`);
-  }
-  return VERDICT_EXIT[report.verdict];
 }
 
 type Style = Io['style'];
@@ -151,7 +189,7 @@ const SEVERITY_STYLE: Record<Severity, (s: Style) => (t: string) => string> = {
 };
 
 /** The readable report: a verdict line, then one table per severity (breaking first). */
-export function renderReport(r: ValidationReport, s: Style): string {
+export function renderValidate(r: ValidationReport, s: ChalkInstance): string {
   const lines: string[] = [];
   const side = (name: string, d: ValidationReport['blue']) =>
     d
