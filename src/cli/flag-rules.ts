@@ -12,6 +12,7 @@
 import { type Stats, statSync } from 'node:fs';
 import path from 'node:path';
 import { badInput } from '../core/errors.js';
+import { type DbTarget, parseDbUrl } from '../db/connection.js';
 import type { Io } from './io.js';
 
 /** An option as the rules see it: its flag, and whether the operator gave it (undefined/false = not given). */
@@ -73,7 +74,9 @@ interface ServerRef {
  * Blue and green must be two different PostgreSQL servers (host and port), not two databases of one server:
  * roles are per server (db init's role and password would be one), and a subscription to the same cluster
  * cannot create its slot in the same command (https://www.postgresql.org/docs/15/sql-createsubscription.html,
- * Notes). The one rule for every command that takes --blue-url and --green-url.
+ * Notes). The one rule for every command that takes --blue-url and --green-url: replication (`db sync`, cutover,
+ * rollback) needs two servers for the subscription's slot, and `db init` for one role and password per side — so
+ * the same database and the same server are both refused, with this one sentence.
  */
 export function distinctServers(blue: ServerRef, green: ServerRef): void {
   if (blue.host === green.host && blue.port === green.port) {
@@ -81,6 +84,19 @@ export function distinctServers(blue: ServerRef, green: ServerRef): void {
       `--blue-url and --green-url point at the same PostgreSQL server (${blue.host}:${blue.port}${blue.database === green.database ? `, database ${blue.database}` : ''}): blue and green must be two different servers.`,
     );
   }
+}
+
+/**
+ * Direct mode's two admin URLs (--blue-url/--green-url, or BGMIG_BLUE_URL/BGMIG_GREEN_URL): undefined when neither
+ * is given (AWS mode); exit 2 when only one is, when one is no postgres:// URL, or when both name the same server
+ * (distinctServers). The one rule of every `bgmig db` subcommand, `db init` included.
+ */
+export function directTargets(blueUrl: string | undefined, greenUrl: string | undefined): { blue: DbTarget; green: DbTarget } | undefined {
+  if (blueUrl === undefined && greenUrl === undefined) return undefined;
+  if (!blueUrl || !greenUrl) throw badInput('Direct mode needs both --blue-url and --green-url (or BGMIG_BLUE_URL and BGMIG_GREEN_URL).');
+  const targets = { blue: parseDbUrl(blueUrl, '--blue-url'), green: parseDbUrl(greenUrl, '--green-url') };
+  distinctServers(targets.blue, targets.green);
+  return targets;
 }
 
 /**

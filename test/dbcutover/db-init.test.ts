@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { PassThrough } from 'node:stream';
 import { AwsClients } from '../../src/aws/clients.js';
-import { renderDbInit, runDbInit } from '../../src/cli/commands/db/init.js';
+import { dbInitOptions, renderDbInit, runDbInit } from '../../src/cli/commands/db/init.js';
 import { Io } from '../../src/cli/io.js';
 import { BgmigError } from '../../src/core/errors.js';
 import { parseDbUrl, type DbTarget } from '../../src/db/connection.js';
@@ -179,10 +179,12 @@ describe('bgmig db init (command, direct mode, in-process)', () => {
 
   it('takes the password from stdin, prints the result, never the password or a URL with it', async () => {
     const { io, out } = memIo();
-    const r = await runDbInit(
-      { blueUrl: blue.url('postgres'), greenUrl: green.url('postgres'), appPasswordStdin: true },
-      { io, aws, suffix: undefined, env: {}, readStdin: async () => `${PW1}\n` },
-    );
+    const r = await runDbInit(dbInitOptions({ blueUrl: blue.url('postgres'), greenUrl: green.url('postgres'), appPasswordStdin: true }, undefined), {
+      io,
+      aws,
+      env: {},
+      readStdin: async () => `${PW1}\n`,
+    });
     io.result(r, () => renderDbInit(r));
     const text = out();
     expect(text).toMatch(/Application role bgmig_app is ready on both databases with the same password \(from stdin; never printed\)/);
@@ -194,17 +196,19 @@ describe('bgmig db init (command, direct mode, in-process)', () => {
 
   it('takes the password from BGMIG_APP_PASSWORD', async () => {
     const { io } = memIo();
-    const r = await runDbInit(
-      { blueUrl: blue.url('postgres'), greenUrl: green.url('postgres') },
-      { io, aws, suffix: undefined, env: { BGMIG_APP_PASSWORD: PW2 } },
-    );
+    const r = await runDbInit(dbInitOptions({ blueUrl: blue.url('postgres'), greenUrl: green.url('postgres') }, undefined), {
+      io,
+      aws,
+      env: { BGMIG_APP_PASSWORD: PW2 },
+    });
     expect(r.passwordSource).toBe('BGMIG_APP_PASSWORD');
     expect(await canLogin(blue, PW2)).toBe(true);
   });
 
   it('bad input, exit 2, nothing changed: no password, one URL only, stdin with --suffix, neither mode', async () => {
     const { io } = memIo();
-    const cases: Array<[Parameters<typeof runDbInit>[0], string | undefined, RegExp]> = [
+    // Flags are checked by dbInitOptions (what `register` calls), the password by runDbInit: both before any change.
+    const cases: Array<[Parameters<typeof dbInitOptions>[0], string | undefined, RegExp]> = [
       [
         { blueUrl: blue.url('postgres'), greenUrl: green.url('postgres') },
         undefined,
@@ -216,7 +220,7 @@ describe('bgmig db init (command, direct mode, in-process)', () => {
       [{ blueUrl: 'mysql://x', greenUrl: green.url('postgres') }, undefined, /--blue-url must start with postgres:\/\//],
     ];
     for (const [opts, suffix, re] of cases) {
-      const e = await runDbInit(opts, { io, aws, suffix, env: {} }).catch((x: unknown) => x);
+      const e = await (async () => runDbInit(dbInitOptions(opts, suffix), { io, aws, env: {} }))().catch((x: unknown) => x);
       expect(e).toBeInstanceOf(BgmigError);
       expect((e as BgmigError).exitCode).toBe(2);
       expect((e as BgmigError).message).toMatch(re);

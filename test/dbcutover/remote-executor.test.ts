@@ -18,7 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../src/aws/clients.js';
-import { runDbInit } from '../../src/cli/commands/db/init.js';
+import { dbInitOptions, runDbInit } from '../../src/cli/commands/db/init.js';
 import { Io } from '../../src/cli/io.js';
 import { RemoteExecutor } from '../../src/cli/db-remote.js';
 import { BgmigError } from '../../src/core/errors.js';
@@ -79,7 +79,7 @@ describe('remote executor against moto', () => {
     process.env.AWS_ACCESS_KEY_ID = 'testing';
     process.env.AWS_SECRET_ACCESS_KEY = 'testing';
     const { io } = memIo();
-    const err = await failureOf(runDbInit({}, { io, aws: clients(), suffix }));
+    const err = await failureOf(runDbInit(dbInitOptions({}, suffix), { io, aws: clients() }));
     expect(err.message).toBe(`The cutover function lambda-db-cutover-${suffix} does not exist: deploy the stack with this bgmig version (\`bgmig deploy\`).`);
     expect(err.exitCode).toBe(1);
   });
@@ -98,7 +98,7 @@ describe('remote executor against moto', () => {
       }),
     );
     const { io } = memIo();
-    const err = await failureOf(runDbInit({ schema: ['public'] }, { io, aws: clients(), suffix }));
+    const err = await failureOf(runDbInit(dbInitOptions({ schema: ['public'] }, suffix), { io, aws: clients() }));
     expectOneSentence(err.message);
     expect(err.message).toMatch(new RegExp(`^The cutover function lambda-db-cutover-${suffix} failed to run init \\(Handled: error running docker`));
     expect(err.message).toMatch(/see its CloudWatch logs \(log-lambda-db-cutover-dbremote\)/);

@@ -7,7 +7,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../src/aws/clients.js';
-import { runSwitch } from '../../src/cli/commands/db/switch.js';
+import { dbRollbackAction, dbRollbackOptions } from '../../src/cli/commands/db/rollback.js';
 import type { CommandContext } from '../../src/cli/context.js';
 import { BgmigError, ExitCode } from '../../src/core/errors.js';
 import type { SideStatus, SwitchReport, SyncStatusReport } from '../../src/replication/api.js';
@@ -95,7 +95,7 @@ describe('db rollback traffic gate (AWS mode)', () => {
 
   it('refuses (exit 3) while green takes traffic, without invoking the rollback', async () => {
     await f.setWeights({ blue: 70, green: 30 });
-    const e = await runSwitch('rollback', ctx().c, {}).catch((x: unknown) => x);
+    const e = await dbRollbackAction(dbRollbackOptions({}, S), ctx().c).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(BgmigError);
     expect((e as BgmigError).exitCode).toBe(ExitCode.Refused);
     expect((e as BgmigError).message).toBe(
@@ -107,14 +107,14 @@ describe('db rollback traffic gate (AWS mode)', () => {
   it('--force rolls back even while green takes traffic', async () => {
     await f.setWeights({ blue: 70, green: 30 });
     const { c } = ctx();
-    expect(await runSwitch('rollback', c, { force: true })).toBe(ExitCode.Ok);
+    expect(await dbRollbackAction(dbRollbackOptions({ force: true }, S), c)).toBe(ExitCode.Ok);
     expect(rollbackCalls()).toHaveLength(1);
   });
 
   it('proceeds without --force once traffic is back on blue', async () => {
     await f.setWeights({ blue: 100, green: 0 });
     const { c } = ctx();
-    expect(await runSwitch('rollback', c, {})).toBe(ExitCode.Ok);
+    expect(await dbRollbackAction(dbRollbackOptions({}, S), c)).toBe(ExitCode.Ok);
     expect(rollbackCalls()).toHaveLength(1);
   });
 });

@@ -4,7 +4,7 @@
  * the way-back decision of `db cutover` (decideRollbackRisk).
  */
 import { describe, expect, it } from 'vitest';
-import { blockerName, decideRollbackRisk } from '../../src/cli/commands/db/switch.js';
+import { blockerName, decideRollbackRisk } from '../../src/cli/commands/db/switchover-gates.js';
 import { hasEquality, judgeBothDirections, judgeDirection, subscriberKey, type CarryFacts, type TypeFacts } from '../../src/replication/carry.js';
 import { pairSequences, sequenceMoves, sequenceTarget, type SequenceFacts } from '../../src/replication/sequence-plan.js';
 import type { Catalog, Column, ColumnType, Constraint, Table } from '../../src/schema/catalog.js';

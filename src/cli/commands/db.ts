@@ -1,11 +1,13 @@
 /**
- * `bgmig db`: the database side of a blue-green migration. Subcommands live in ./db/: init (application role),
- * sync start|status|stop, cutover, rollback. Each works in direct mode (--blue-url/--green-url, the engine runs
- * here) and AWS mode (--suffix, the engine runs in the cutover function).
+ * `bgmig db`: the database side of a blue-green migration. Subcommands live in ./db/, one module per verb (the shape
+ * of src/cli/verb.ts): init (application role), sync start|status|refresh|stop, cutover, rollback. Each works in
+ * direct mode (--blue-url/--green-url, the engine runs here) and AWS mode (--suffix, the engine runs in the cutover
+ * function).
  */
 import type { Command } from 'commander';
+import { register as registerCutover } from './db/cutover.js';
 import { register as registerInit } from './db/init.js';
-import { register as registerSwitch } from './db/switch.js';
+import { register as registerRollback } from './db/rollback.js';
 import { register as registerSync } from './db/sync.js';
 
 export function register(program: Command): void {
@@ -23,5 +25,6 @@ Examples:
     );
   registerInit(db);
   registerSync(db);
-  registerSwitch(db);
+  registerCutover(db);
+  registerRollback(db);
 }

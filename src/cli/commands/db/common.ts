@@ -1,21 +1,24 @@
 /**
- * What every `bgmig db` subcommand shares: choosing the executor (direct: two admin URLs, the engine runs here;
- * AWS: --suffix, the engine runs in the cutover function), rendering progress events, and the direct-mode switch
- * hook that runs the operator's `--on-switch` command.
+ * What every `bgmig db` subcommand shares: where the databases are (direct: two admin URLs, the engine runs here;
+ * AWS: --suffix, the engine runs in the cutover function) — parsed in `register` (`whereOf`), turned into an
+ * executor in `run` (`resolveMode`) —, rendering progress events, printing a result that is a failure, and the
+ * direct-mode switch hook that runs the operator's `--on-switch` command.
  */
 import { spawn } from 'node:child_process';
 import { type Command, Option } from 'commander';
-import { badInput, BgmigError, ExitCode } from '../../../core/errors.js';
-import type { Color } from '../../../core/naming.js';
+import type { AwsClients } from '../../../aws/clients.js';
+import { badInput, type ExitCode, failure } from '../../../core/errors.js';
+import { type Color, validateSuffix } from '../../../core/naming.js';
 import { formatBytes, formatMs } from '../../../core/units.js';
-import { parseDbUrl, type DbTarget } from '../../../db/connection.js';
+import type { DbTarget } from '../../../db/connection.js';
 import type { Executor, ProgressEvent, ProgressFn, SwitchHook, Targets } from '../../../replication/api.js';
 import { LocalExecutor } from '../../../replication/executor.js';
-import type { CommandContext } from '../../context.js';
-import { distinctServers } from '../../flag-rules.js';
+import { directTargets } from '../../flag-rules.js';
 import type { Io } from '../../io.js';
+import type { Render } from '../../verb.js';
 
-export interface ModeOptions {
+/** The mode flags as commander gives them (URLs also from BGMIG_BLUE_URL/BGMIG_GREEN_URL; --suffix is global). */
+export interface ModeFlags {
   blueUrl?: string | undefined;
   greenUrl?: string | undefined;
   suffix?: string | undefined;
@@ -28,30 +31,66 @@ export function withModeOptions(cmd: Command): Command {
     .addOption(new Option('--green-url <url>', 'direct mode: green admin URL').env('BGMIG_GREEN_URL'));
 }
 
-export type Mode = { kind: 'direct'; targets: Targets; executor: Executor } | { kind: 'aws'; suffix: string; executor: Executor; ctx: CommandContext };
+/** Where the databases are, parsed and checked: the two admin targets (direct mode) or the validated suffix (AWS mode). */
+export type Where = { kind: 'direct'; targets: Targets } | { kind: 'aws'; suffix: string };
 
-/** Direct mode when a URL is given, AWS mode with --suffix; exit 2 with one sentence otherwise. */
-export async function resolveMode(ctx: CommandContext, opts: ModeOptions): Promise<Mode> {
-  if (opts.blueUrl !== undefined || opts.greenUrl !== undefined) {
-    if (!opts.blueUrl || !opts.greenUrl) throw badInput('Direct mode needs both --blue-url and --green-url (or BGMIG_BLUE_URL and BGMIG_GREEN_URL).');
-    const targets = { blue: parseDbUrl(opts.blueUrl, '--blue-url'), green: parseDbUrl(opts.greenUrl, '--green-url') };
-    distinctServers(targets.blue, targets.green);
-    return { kind: 'direct', targets, executor: new LocalExecutor(targets) };
+/** Said when neither mode is given (the db subcommands other than init). */
+export const SAY_WHERE = 'Say where the databases are: --suffix NAME (AWS mode, through the cutover function) or --blue-url URL --green-url URL (direct mode).';
+
+/**
+ * Direct mode when a URL is given (both, two servers: flag-rules' directTargets), else AWS mode with `suffix`
+ * validated; exit 2 with `neither` when there is no suffix either. Pure: nothing is reached.
+ */
+export function whereOf(flags: ModeFlags, suffix: string | undefined, neither: string = SAY_WHERE): Where {
+  const targets = directTargets(flags.blueUrl, flags.greenUrl);
+  if (targets) return { kind: 'direct', targets };
+  if (suffix === undefined) throw badInput(neither);
+  return { kind: 'aws', suffix: validateSuffix(suffix) };
+}
+
+/** What the db verbs' run functions need (a CommandContext is one). */
+export interface DbDeps {
+  io: Io;
+  aws: AwsClients;
+}
+
+export type Mode = { kind: 'direct'; targets: Targets; executor: Executor } | { kind: 'aws'; suffix: string; executor: Executor };
+
+/** The executor for `where`: in-process for direct mode; for AWS mode the stack's cutover function (exit 1 when the stack is missing). */
+export async function resolveMode(where: Where, aws: AwsClients): Promise<Mode> {
+  if (where.kind === 'direct') return { kind: 'direct', targets: where.targets, executor: new LocalExecutor(where.targets) };
+  const [{ requireStack }, { remoteExecutorFor }] = await Promise.all([import('../../stack.js'), import('../../../remote/cutover-client.js')]);
+  const stack = await requireStack(aws, where.suffix);
+  return { kind: 'aws', suffix: where.suffix, executor: remoteExecutorFor(aws, stack, where.suffix) };
+}
+
+/** Runs `fn` with the progress printer, stopping its spinner whatever happens. */
+export async function withProgress<T>(io: Io, fn: (progress: ProgressFn) => Promise<T>): Promise<T> {
+  const p = progressPrinter(io);
+  try {
+    return await fn(p.progress);
+  } finally {
+    p.stop();
   }
-  if (opts.suffix === undefined && ctx.globals.suffix === undefined) {
-    throw badInput('Say where the databases are: --suffix NAME (AWS mode, through the cutover function) or --blue-url URL --green-url URL (direct mode).');
-  }
-  const suffix = ctx.suffix();
-  const [{ requireStack }, { remoteExecutorFor }] = await Promise.all([import('../../stack.js'), import('../../db-remote.js')]);
-  const stack = await requireStack(ctx.aws, suffix);
-  return { kind: 'aws', suffix, executor: remoteExecutorFor(ctx.aws, stack, suffix), ctx };
+}
+
+/**
+ * Prints a result whole (JSON or text, as `emit` does) and then, when `errorOf` names a failure in it (an aborted
+ * switch, objects left on an unreachable side), that one sentence on stderr as every error is; returns
+ * `exitCodeOf(result)`. For the verbs whose result can itself be the failure.
+ */
+export function emitWithError<R>(io: Io, result: R, render: Render<R>, exitCodeOf: (r: R) => ExitCode, errorOf: (r: R) => string | undefined): ExitCode {
+  io.result(result, () => render(result, io.style));
+  const error = errorOf(result);
+  if (error !== undefined) io.error(error);
+  return exitCodeOf(result);
 }
 
 /** Off a terminal, the initial copy prints one line at least this often (and its first and last look). */
-export const COPY_LINE_INTERVAL_MS = 5_000;
+const COPY_LINE_INTERVAL_MS = 5_000;
 
 /** Progress as plain lines on the human stream (steps) and debug lines (details); the copy gets a spinner on a TTY. */
-export function progressPrinter(io: Io): { progress: ProgressFn; stop: () => void } {
+function progressPrinter(io: Io): { progress: ProgressFn; stop: () => void } {
   let spinner: { text: string; stop: () => void } | null = null;
   let lastCopyLine = 0;
   let copyDoneShown = false;
@@ -124,15 +163,12 @@ export function shellSwitchHook(command: string, io: Io, timeoutMs = 60_000): Sw
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
       child.on('error', (e) => {
         clearTimeout(timer);
-        reject(new BgmigError(`The --on-switch command could not start (${e.message}).`, ExitCode.Failure));
+        reject(failure(`The --on-switch command could not start (${e.message}).`, e));
       });
       child.on('close', (code, signal) => {
         clearTimeout(timer);
         if (code === 0) resolve();
-        else
-          reject(
-            new BgmigError(`The --on-switch command exited with ${signal ? `signal ${signal}` : `code ${code}`} (BGMIG_ACTIVE=${active}).`, ExitCode.Failure),
-          );
+        else reject(failure(`The --on-switch command exited with ${signal ? `signal ${signal}` : `code ${code}`} (BGMIG_ACTIVE=${active}).`));
       });
     });
 }

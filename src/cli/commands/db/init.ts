@@ -8,31 +8,29 @@
  * BGMIG_APP_PASSWORD — never from an argument, which `ps` would show. It is never printed.
  */
 import type { Command } from 'commander';
-import { BgmigError, ExitCode, badInput } from '../../../core/errors.js';
-import { APP_DB_NAME, APP_DB_USERNAME } from '../../../core/lambda-env.js';
-import { names, validateSuffix } from '../../../core/naming.js';
-import { parseDbUrl } from '../../../db/connection.js';
-import { type AppRoleReport, type AppRoleSideReport, initAppRole } from '../../../dbinit/app-role.js';
 import type { AwsClients } from '../../../aws/clients.js';
-import { action, collect } from '../../context.js';
-import { remoteExecutorFor } from '../../db-remote.js';
-import { withModeOptions } from './common.js';
-import { distinctServers } from '../../flag-rules.js';
+import { badInput, ExitCode, failure } from '../../../core/errors.js';
+import { APP_DB_NAME, APP_DB_USERNAME } from '../../../core/lambda-env.js';
+import { names } from '../../../core/naming.js';
+import { type AppRoleReport, type AppRoleSideReport, initAppRole } from '../../../dbinit/app-role.js';
+import { action, collect, reportError } from '../../context.js';
 import type { Io } from '../../io.js';
-import { requireStack } from '../../stack.js';
+import { emit, type RunF } from '../../verb.js';
+import { type ModeFlags, type Where, whereOf, withModeOptions } from './common.js';
 
 export interface DbInitOptions {
-  blueUrl?: string | undefined;
-  greenUrl?: string | undefined;
-  appPasswordStdin?: boolean | undefined;
-  schema?: string[] | undefined;
+  where: Where;
+  /** Direct mode: the application database — the one the URLs name, or APP_DB_NAME when they name `postgres`. */
+  database?: string | undefined;
+  /** --app-password-stdin (direct mode): read the password from standard input, else BGMIG_APP_PASSWORD. */
+  appPasswordStdin: boolean;
+  /** --schema (repeatable): the schemas the application uses (undefined: public). */
+  schemas?: string[] | undefined;
 }
 
 export interface DbInitDeps {
   io: Io;
   aws: AwsClients;
-  /** --suffix / BGMIG_SUFFIX as given (validated here). */
-  suffix: string | undefined;
   env?: NodeJS.ProcessEnv;
   /** Reads all of stdin (tests pass a string). */
   readStdin?: () => Promise<string>;
@@ -44,6 +42,34 @@ export interface DbInitResult extends AppRoleReport {
   mode: 'direct' | 'aws';
   /** Where the password came from (never the password). */
   passwordSource: string;
+}
+
+/**
+ * Flags → options (exit 2, one sentence, before anything is reached): --app-password-stdin outside direct mode,
+ * where the databases are (both URLs, two servers; or the suffix — `suffix` is --suffix/BGMIG_SUFFIX as given), and
+ * the same application database name on both sides.
+ */
+export function dbInitOptions(
+  flags: ModeFlags & { appPasswordStdin?: boolean | undefined; schema?: string[] | undefined },
+  suffix: string | undefined,
+): DbInitOptions {
+  if (flags.appPasswordStdin && flags.blueUrl === undefined && flags.greenUrl === undefined) {
+    throw badInput('--app-password-stdin is for direct mode: with --suffix the password is the one in the application secret.');
+  }
+  const where = whereOf(flags, suffix === '' ? undefined : suffix, 'Pass --suffix NAME (AWS mode) or --blue-url and --green-url (direct mode).');
+  const schemas = flags.schema && flags.schema.length > 0 ? flags.schema : undefined;
+  const opts: DbInitOptions = { where, appPasswordStdin: flags.appPasswordStdin ?? false, ...(schemas ? { schemas } : {}) };
+  if (where.kind === 'aws') return opts;
+  const { blue, green } = where.targets;
+  // The application database: the one the URLs name (the same URLs serve every db command), or APP_DB_NAME when
+  // they name the maintenance database.
+  const named = (t: { database: string }) => (t.database === 'postgres' ? APP_DB_NAME : t.database);
+  if (named(blue) !== named(green)) {
+    throw badInput(
+      `--blue-url names database "${blue.database}" and --green-url "${green.database}": the application database must have the same name on both.`,
+    );
+  }
+  return { ...opts, database: named(blue) };
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -71,45 +97,46 @@ async function directPassword(opts: DbInitOptions, deps: DbInitDeps): Promise<{ 
   );
 }
 
+/**
+ * Sets the application role on both databases: in-process with the password from stdin or BGMIG_APP_PASSWORD
+ * (direct mode; exit 2 when there is none), or in the cutover function with the application secret (AWS mode).
+ * Returns both sides' reports (a login that could not be verified included: see exitCodeOf); throws what
+ * initAppRole throws (src/dbinit/app-role.ts), and a failure when the stack is missing.
+ */
 export async function runDbInit(opts: DbInitOptions, deps: DbInitDeps): Promise<DbInitResult> {
   const { io } = deps;
-  const schemas = opts.schema && opts.schema.length > 0 ? opts.schema : undefined;
-  const direct = opts.blueUrl !== undefined || opts.greenUrl !== undefined;
-  let result: DbInitResult;
-  if (direct) {
-    if (!opts.blueUrl || !opts.greenUrl) throw badInput('Direct mode needs both --blue-url and --green-url (or BGMIG_BLUE_URL and BGMIG_GREEN_URL).');
-    const blue = parseDbUrl(opts.blueUrl, '--blue-url');
-    const green = parseDbUrl(opts.greenUrl, '--green-url');
-    distinctServers(blue, green);
-    // The application database: the one the URLs name (the same URLs serve every db command), or APP_DB_NAME when
-    // they name the maintenance database.
-    const named = (t: { database: string }) => (t.database === 'postgres' ? APP_DB_NAME : t.database);
-    if (named(blue) !== named(green)) {
-      throw badInput(
-        `--blue-url names database "${blue.database}" and --green-url "${green.database}": the application database must have the same name on both.`,
-      );
-    }
+  if (opts.where.kind === 'direct') {
+    const { blue, green } = opts.where.targets;
+    const database = opts.database ?? APP_DB_NAME;
     const { password, source } = await directPassword(opts, deps);
     io.debug(
-      `db init (direct): blue ${blue.user}@${blue.host}:${blue.port}, green ${green.user}@${green.host}:${green.port}, database ${named(blue)}, password from ${source}`,
+      `db init (direct): blue ${blue.user}@${blue.host}:${blue.port}, green ${green.user}@${green.host}:${green.port}, database ${database}, password from ${source}`,
     );
-    const report = await initAppRole({ blue, green }, password, { schemas, database: named(blue) });
-    result = { mode: 'direct', passwordSource: source, ...report };
-  } else {
-    if (opts.appPasswordStdin) {
-      throw badInput('--app-password-stdin is for direct mode: with --suffix the password is the one in the application secret.');
-    }
-    if (deps.suffix === undefined || deps.suffix === '') {
-      throw badInput('Pass --suffix NAME (AWS mode) or --blue-url and --green-url (direct mode).');
-    }
-    const suffix = validateSuffix(deps.suffix);
-    const stack = await requireStack(deps.aws, suffix);
-    const ex = remoteExecutorFor(deps.aws, stack, suffix);
-    io.debug(`db init (aws): running in ${names(suffix).cutoverFunction}`);
-    const report = await ex.init({ schemas }, { progress: (e) => (e.kind === 'log' ? io.debug(e.text) : undefined) });
-    result = { mode: 'aws', passwordSource: `${names(suffix).appDbSecret} (AWSCURRENT)`, ...report };
+    const report = await initAppRole({ blue, green }, password, { schemas: opts.schemas, database });
+    return { mode: 'direct', passwordSource: source, ...report };
   }
-  return result;
+  const { suffix } = opts.where;
+  const [{ requireStack }, { remoteExecutorFor }] = await Promise.all([import('../../stack.js'), import('../../../remote/cutover-client.js')]);
+  const stack = await requireStack(deps.aws, suffix);
+  const ex = remoteExecutorFor(deps.aws, stack, suffix);
+  io.debug(`db init (aws): running in ${names(suffix).cutoverFunction}`);
+  const report = await ex.init({ schemas: opts.schemas }, { progress: (e) => (e.kind === 'log' ? io.debug(e.text) : undefined) });
+  return { mode: 'aws', passwordSource: `${names(suffix).appDbSecret} (AWSCURRENT)`, ...report };
+}
+
+/**
+ * Direct mode: the role was set on both sides but a login as it failed on one (pg_hba, network) — the one sentence
+ * saying so, else undefined. (AWS mode verifies from inside the VPC, where this machine's view does not apply.)
+ */
+export function loginFailure(r: DbInitResult): string | undefined {
+  const failedOn = [r.blue, r.green].find((s) => s.loginVerified === false);
+  if (!failedOn || r.mode !== 'direct') return undefined;
+  return `The role was set on both databases but logging in as ${r.role} failed on ${failedOn.color}: check pg_hba.conf for that role.`;
+}
+
+/** 1 when a direct-mode login could not be verified (loginFailure), else 0. */
+export function exitCodeOf(r: DbInitResult): ExitCode {
+  return loginFailure(r) === undefined ? ExitCode.Ok : ExitCode.Failure;
 }
 
 function sideLine(s: AppRoleSideReport): string {
@@ -136,7 +163,19 @@ export function renderDbInit(r: DbInitResult): string {
   ].join('\n');
 }
 
-export function register(db: Command): void {
+/**
+ * The default action: the result printed whole, then — when a login could not be verified — that failure reported
+ * as every error is (stderr, and its JSON document under --json), exit 1.
+ */
+async function dbInitAction(opts: DbInitOptions, ctx: Parameters<RunF<DbInitOptions>>[1]): Promise<ExitCode> {
+  const r = await runDbInit(opts, ctx);
+  const code = emit(ctx.io, r, renderDbInit, exitCodeOf);
+  const login = loginFailure(r);
+  if (login !== undefined) reportError(failure(login), ctx);
+  return code;
+}
+
+export function register(db: Command, runF: RunF<DbInitOptions> = dbInitAction): void {
   withModeOptions(
     db
       .command('init')
@@ -155,18 +194,5 @@ Examples:
   $ bgmig db init --suffix shop-prod
   $ printf %s "$APP_PASSWORD" | BGMIG_BLUE_URL=postgres://… BGMIG_GREEN_URL=postgres://… bgmig db init --app-password-stdin`,
     )
-    .action(
-      action<DbInitOptions & { suffix?: string }>(async (ctx, opts) => {
-        const r = await runDbInit(opts, { io: ctx.io, aws: ctx.aws, suffix: opts.suffix });
-        const failedOn = [r.blue, r.green].find((s) => s.loginVerified === false);
-        ctx.io.result(r, () => renderDbInit(r));
-        if (failedOn && r.mode === 'direct') {
-          throw new BgmigError(
-            `The role was set on both databases but logging in as ${r.role} failed on ${failedOn.color}: check pg_hba.conf for that role.`,
-            ExitCode.Failure,
-          );
-        }
-        return ExitCode.Ok;
-      }),
-    );
+    .action(action<ModeFlags & { appPasswordStdin?: boolean; schema?: string[] }>(async (ctx, o) => runF(dbInitOptions(o, o.suffix), ctx)));
 }

@@ -1,41 +1,91 @@
-/** `bgmig db cutover` and `bgmig db rollback`: gates here (schema, traffic), the pause in the engine. */
+/**
+ * What `bgmig db cutover` (./cutover.ts) and `bgmig db rollback` (./rollback.ts) share: their flags, the gates the
+ * CLI asks before the engine's pause (the schema gate and the way back for a cutover, the traffic gate for a
+ * rollback), and the one run of a switchover (the pause itself is the engine's: src/replication/switchover.ts).
+ * The result is the engine's SwitchReport; an aborted run is exit 1 with its cause on stderr.
+ */
 import type { Command } from 'commander';
 import { badInput, ExitCode, failure, refused } from '../../../core/errors.js';
-import { quoteIdent } from '../../../db/sql.js';
-import { rollbackBlockers, type RollbackBlocker, type ValidationReport } from '../../../schema/report.js';
 import { otherColor } from '../../../core/naming.js';
 import { formatMs, parseDuration, parseSize } from '../../../core/units.js';
+import { quoteIdent } from '../../../db/sql.js';
+import { checkPoolerMode, clientTier, type PoolerCommandOptions, settlePoolers, withPoolerOptions } from '../../../pooler/cli.js';
 import { REPLICATION_DEFAULTS, type SwitchHook, type SwitchReport } from '../../../replication/api.js';
-import { action, type CommandContext } from '../../context.js';
-import { progressPrinter, resolveMode, shellSwitchHook, withModeOptions, type Mode, type ModeOptions } from './common.js';
-import { checkPoolerMode, clientTier, settlePoolers, withPoolerOptions, type PoolerCommandOptions } from '../../../pooler/cli.js';
+import { type RollbackBlocker, rollbackBlockers, type ValidationReport } from '../../../schema/report.js';
+import type { Io } from '../../io.js';
+import { type DbDeps, type Mode, type ModeFlags, resolveMode, shellSwitchHook, type Where, whereOf, withModeOptions, withProgress } from './common.js';
 
-export interface SwitchCommandOptions extends ModeOptions, PoolerCommandOptions {
+export type Operation = 'cutover' | 'rollback';
+
+/** The flags both switchover verbs take, as commander gives them. */
+export interface SwitchoverFlags extends ModeFlags, PoolerCommandOptions {
   maxPause?: string | undefined;
   maxLag?: string | undefined;
   onSwitch?: string | undefined;
-  /** Direct mode, for in-process callers (`bgmig rehearse`): the switch hook itself instead of a shell command. */
-  switchHook?: SwitchHook | undefined;
-  skipValidation?: boolean | undefined;
-  acceptRollbackRisk?: string | undefined;
-  force?: boolean | undefined;
 }
 
-type Operation = 'cutover' | 'rollback';
+/** What both switchover verbs' flags mean, parsed and checked. */
+export interface SwitchoverCommandOptions {
+  where: Where;
+  /** --max-pause in ms (default 10 s). */
+  maxPauseMs: number;
+  /** --max-lag in bytes (default 16 MiB). */
+  maxLagBytes: number;
+  /** Direct mode: the shell command run at the switch. */
+  onSwitch?: string | undefined;
+  /** Direct mode, for in-process callers (`bgmig rehearse`): the switch hook itself instead of a shell command. */
+  switchHook?: SwitchHook | undefined;
+  /** Direct mode: PgBouncer admin URLs (--pooler / BGMIG_POOLER_URLS). */
+  pooler?: string[] | undefined;
+  /** --pooler-pause-timeout in ms (undefined: the pooler tier's default). */
+  poolerPauseMs?: number | undefined;
+}
+
+/**
+ * Parses the shared flags (exit 2, one sentence, in this order): --max-pause, --max-lag, --on-switch outside direct
+ * mode, where the databases are, --pooler outside direct mode, --pooler-pause-timeout. Nothing is reached.
+ */
+export function parseSwitchoverFlags(flags: SwitchoverFlags, suffix: string | undefined): SwitchoverCommandOptions {
+  const maxPauseMs = flags.maxPause !== undefined ? parseDuration(flags.maxPause, '--max-pause') : REPLICATION_DEFAULTS.maxPauseMs;
+  const maxLagBytes = flags.maxLag !== undefined ? parseSize(flags.maxLag, '--max-lag') : REPLICATION_DEFAULTS.maxLagBytes;
+  if (flags.onSwitch !== undefined && flags.blueUrl === undefined && flags.greenUrl === undefined) {
+    throw badInput('--on-switch is for direct mode (--blue-url/--green-url): in AWS mode the cutover function switches the Route 53 record itself.');
+  }
+  const where = whereOf(flags, suffix);
+  checkPoolerMode(flags, where.kind === 'direct');
+  const poolerPauseMs = flags.poolerPauseTimeout !== undefined ? parseDuration(flags.poolerPauseTimeout, '--pooler-pause-timeout') : undefined;
+  return {
+    where,
+    maxPauseMs,
+    maxLagBytes,
+    ...(flags.onSwitch !== undefined ? { onSwitch: flags.onSwitch } : {}),
+    ...(flags.pooler !== undefined ? { pooler: flags.pooler } : {}),
+    ...(poolerPauseMs !== undefined ? { poolerPauseMs } : {}),
+  };
+}
+
+/** The command with the shared flags (mode, poolers, --max-pause, --max-lag, --on-switch). */
+export function switchoverCommand(db: Command, op: Operation, description: string): Command {
+  return withPoolerOptions(withModeOptions(db.command(op)), { switch: true })
+    .description(description)
+    .option('--max-pause <duration>', 'longest write pause before undoing (ms, s, m)', '10s')
+    .option('--max-lag <size>', 'refuse when replication lags more than this', '16MB')
+    .option('--on-switch <command>', 'direct mode: shell command run at the switch (BGMIG_ACTIVE, BGMIG_ACTIVE_HOST, _PORT, _DATABASE)');
+}
 
 /**
  * The schema gate: the blue application is about to run against green, so green must be compatible. Returns the
  * report, whose rollback verdict the way-back gate weighs next. A validation that could not run (a database down,
  * credentials refused, a timeout) is an outage: exit 1 with its cause, never a hint to turn the gate off.
  */
-async function schemaGate(mode: Mode, ctx: CommandContext): Promise<ValidationReport> {
+async function schemaGate(mode: Mode, deps: DbDeps): Promise<ValidationReport> {
   let r: ValidationReport;
   if (mode.kind === 'direct') {
     const { validateDatabases } = await import('../../../schema/validate.js');
     r = await validateDatabases(mode.targets.blue, mode.targets.green, { excludeSchemas: ['bgmig'] });
   } else {
     const [{ requireStack }, { invokeValidator }] = await Promise.all([import('../../stack.js'), import('../../validation.js')]);
-    r = await invokeValidator(ctx.aws, await requireStack(ctx.aws, mode.suffix), { excludeSchemas: ['bgmig'] });
+    r = await invokeValidator(deps.aws, await requireStack(deps.aws, mode.suffix), { excludeSchemas: ['bgmig'] });
   }
   const breaking = r.differences.filter((d) => d.severity === 'breaking').length;
   if (r.verdict === 'incompatible') {
@@ -46,7 +96,7 @@ async function schemaGate(mode: Mode, ctx: CommandContext): Promise<ValidationRe
   if (r.verdict !== 'compatible') {
     throw failure(`The schema validation could not run (${r.error ?? r.verdict}): nothing was changed — fix that and run the cutover again.`);
   }
-  ctx.io.info('  ✓ schema validation: compatible');
+  deps.io.info('  ✓ schema validation: compatible');
   return r;
 }
 
@@ -78,9 +128,8 @@ export function decideRollbackRisk(
  * blue's schema cannot hold stops that stream and with it every rollback. Returns the accepted column names (for
  * the engine's report and the audit record).
  */
-function rollbackGate(report: ValidationReport, ctx: CommandContext, acceptOpt: string | undefined): string[] {
+function rollbackGate(report: ValidationReport, io: Io, accepted: readonly string[]): string[] {
   const blockers = rollbackBlockers(report);
-  const accepted = (acceptOpt ?? '').split(',');
   if (blockers === undefined) {
     throw failure(
       'The schema validation did not judge the way back (no rollback verdict in its report): nothing was changed — update the validator function (`bgmig deploy`) and run the cutover again.',
@@ -99,16 +148,16 @@ function rollbackGate(report: ValidationReport, ctx: CommandContext, acceptOpt: 
       { rollbackBlockers: d.refuse },
     );
   }
-  if (d.accepted.length > 0) ctx.io.warn(`accepted rollback risk: once green writes them, ${d.accepted.join(', ')} stop reverse replication and rollback.`);
-  else ctx.io.info('  ✓ way back: blue can hold everything green may write');
+  if (d.accepted.length > 0) io.warn(`accepted rollback risk: once green writes them, ${d.accepted.join(', ')} stop reverse replication and rollback.`);
+  else io.info('  ✓ way back: blue can hold everything green may write');
   return d.accepted;
 }
 
 /** AWS mode rollback: the green application may need green's schema, so not while green takes traffic. */
-async function trafficGate(mode: Mode, ctx: CommandContext): Promise<void> {
+async function trafficGate(mode: Mode, deps: DbDeps): Promise<void> {
   if (mode.kind !== 'aws') return;
   const [{ requireStack }, { readWeights, trafficTarget }] = await Promise.all([import('../../stack.js'), import('../../traffic.js')]);
-  const w = await readWeights(ctx.aws, trafficTarget(await requireStack(ctx.aws, mode.suffix)));
+  const w = await readWeights(deps.aws, trafficTarget(await requireStack(deps.aws, mode.suffix)));
   if (w.green > 0) {
     throw refused(
       `The green service takes ${w.green} % of traffic and may need green's schema: move traffic back first (\`bgmig rollback\`), or pass --force.`,
@@ -116,67 +165,77 @@ async function trafficGate(mode: Mode, ctx: CommandContext): Promise<void> {
   }
 }
 
-export async function runSwitch(op: Operation, ctx: CommandContext, opts: SwitchCommandOptions): Promise<ExitCode> {
-  const maxPauseMs = opts.maxPause !== undefined ? parseDuration(opts.maxPause, '--max-pause') : REPLICATION_DEFAULTS.maxPauseMs;
-  const maxLagBytes = opts.maxLag !== undefined ? parseSize(opts.maxLag, '--max-lag') : REPLICATION_DEFAULTS.maxLagBytes;
-  if (opts.onSwitch !== undefined && opts.blueUrl === undefined && opts.greenUrl === undefined) {
-    throw badInput('--on-switch is for direct mode (--blue-url/--green-url): in AWS mode the cutover function switches the Route 53 record itself.');
+/** The gates of one verb, asked unless an interrupted run is being finished or the target side is already active. */
+export type Gates = { op: 'cutover'; skipValidation: boolean; acceptRollbackRisk?: string[] | undefined } | { op: 'rollback'; force: boolean };
+
+/** Asks the verb's gates; returns the rollback risk the operator accepted (cutover only). */
+async function askGates(gates: Gates, mode: Mode, deps: DbDeps): Promise<string[]> {
+  if (gates.op === 'rollback') {
+    if (!gates.force) await trafficGate(mode, deps);
+    return [];
   }
-  const mode = await resolveMode(ctx, opts);
-  checkPoolerMode(opts, mode.kind === 'direct');
-  const poolerPauseMs = opts.poolerPauseTimeout !== undefined ? parseDuration(opts.poolerPauseTimeout, '--pooler-pause-timeout') : undefined;
+  if (!gates.skipValidation) return rollbackGate(await schemaGate(mode, deps), deps.io, gates.acceptRollbackRisk ?? []);
+  deps.io.warn('--skip-validation: the blue application will run against green without a schema check, and the way back is not checked.');
+  if (gates.acceptRollbackRisk !== undefined) deps.io.warn('--accept-rollback-risk has no effect with --skip-validation: no rollback verdict is judged.');
+  return [];
+}
+
+/**
+ * One switchover: resume check, the verb's gates, pooler preflight, the confirmation, the engine's run, then held
+ * poolers released. Returns the engine's report (an aborted run too: its exit code is 1, see switchoverExitCode).
+ * Throws bad input (exit 2), refused (3: a gate, a cancelled prompt, a pooler that cannot take part) or a failure (1).
+ */
+export async function runSwitchover(opts: SwitchoverCommandOptions, gates: Gates, deps: DbDeps): Promise<SwitchReport> {
+  const { io } = deps;
+  const { op } = gates;
+  const { maxPauseMs, maxLagBytes } = opts;
+  const mode = await resolveMode(opts.where, deps.aws);
   const from = op === 'cutover' ? 'blue' : 'green';
   const to = otherColor(from);
 
   // An interrupted run is finished (or undone) without re-asking the gates: they were passed when it started.
   const status = await mode.executor.syncStatus({ maxLagBytes });
   const resuming = status.pending !== null && (status.pending.operation === 'cutover' || status.pending.operation === 'rollback');
-  let acceptedRollbackRisk: string[] = [];
-  if (!resuming && status.active !== to) {
-    if (op === 'cutover' && !opts.skipValidation) acceptedRollbackRisk = rollbackGate(await schemaGate(mode, ctx), ctx, opts.acceptRollbackRisk);
-    if (op === 'cutover' && opts.skipValidation) {
-      ctx.io.warn('--skip-validation: the blue application will run against green without a schema check, and the way back is not checked.');
-      if (opts.acceptRollbackRisk !== undefined) ctx.io.warn('--accept-rollback-risk has no effect with --skip-validation: no rollback verdict is judged.');
-    }
-    if (op === 'rollback' && !opts.force) await trafficGate(mode, ctx);
-  }
+  const acceptedRollbackRisk = !resuming && status.active !== to ? await askGates(gates, mode, deps) : [];
   const verb = resuming
     ? `Finish the interrupted ${status.pending?.operation}`
     : `${op === 'cutover' ? 'Cut over' : 'Roll back'} the database from ${from} to ${to}`;
   // Poolers that cannot take part are refused here (exit 3), before anything is changed.
-  if (mode.kind === 'direct') await clientTier(opts, mode.targets, poolerPauseMs)?.preflight();
-  if (!(await ctx.io.confirm(`${verb}? Application writes pause for up to ${formatMs(maxPauseMs)}.`))) {
+  if (mode.kind === 'direct') await clientTier(opts, mode.targets, opts.poolerPauseMs)?.preflight();
+  if (!(await io.confirm(`${verb}? Application writes pause for up to ${formatMs(maxPauseMs)}.`))) {
     throw refused(`The ${op} was cancelled: nothing was changed.`);
   }
-  const p = progressPrinter(ctx.io);
-  ctx.io.info(
+  io.info(
     `${resuming ? `Resuming the interrupted ${status.pending?.operation}` : `${op === 'cutover' ? 'Cutover' : 'Rollback'} ${from} → ${to}`} (${mode.kind} mode, --max-pause ${formatMs(maxPauseMs)}):`,
   );
-  let report: SwitchReport;
-  try {
-    report = await mode.executor[op](
+  const report = await withProgress(io, (progress) =>
+    mode.executor[op](
       { maxPauseMs, maxLagBytes, ...(acceptedRollbackRisk.length > 0 ? { acceptedRollbackRisk } : {}) },
       {
-        progress: p.progress,
-        onSwitch: mode.kind !== 'direct' ? undefined : (opts.switchHook ?? (opts.onSwitch ? shellSwitchHook(opts.onSwitch, ctx.io) : undefined)),
-        clients: mode.kind === 'direct' ? clientTier(opts, mode.targets, poolerPauseMs, p.progress) : undefined,
+        progress,
+        onSwitch: mode.kind !== 'direct' ? undefined : (opts.switchHook ?? (opts.onSwitch ? shellSwitchHook(opts.onSwitch, io) : undefined)),
+        clients: mode.kind === 'direct' ? clientTier(opts, mode.targets, opts.poolerPauseMs, progress) : undefined,
       },
-    );
-  } finally {
-    p.stop();
-  }
+    ),
+  );
   // Poolers an earlier (killed) run left held are released onto whichever side is active now.
   if (mode.kind === 'direct')
-    await settlePoolers(opts, mode.targets, report.active, (level, text) => (level === 'warn' ? ctx.io.warn(text) : ctx.io.info(`  ${text}`)));
-  ctx.io.result(report, () => renderSwitch(report));
-  if (report.outcome === 'aborted') {
-    ctx.io.error(report.error ?? `The ${op} was aborted.`);
-    return ExitCode.Failure;
-  }
-  return ExitCode.Ok;
+    await settlePoolers(opts, mode.targets, report.active, (level, text) => (level === 'warn' ? io.warn(text) : io.info(`  ${text}`)));
+  return report;
 }
 
-export function renderSwitch(r: SwitchReport): string {
+/** 1 when the run aborted (undone, the old side still active), else 0. */
+export function switchoverExitCode(r: SwitchReport): ExitCode {
+  return r.outcome === 'aborted' ? ExitCode.Failure : ExitCode.Ok;
+}
+
+/** An aborted run's one sentence (printed on stderr after the report), else undefined. */
+export function abortError(r: SwitchReport): string | undefined {
+  return r.outcome === 'aborted' ? (r.error ?? `The ${r.operation} was aborted.`) : undefined;
+}
+
+/** Human text of a switchover report (plain; the words the operator and the docs know). */
+export function renderSwitchReport(r: SwitchReport): string {
   const title = r.operation === 'cutover' ? 'Cutover' : 'Rollback';
   const lines: string[] = [];
   if (r.outcome === 'noop') {
@@ -207,35 +266,4 @@ export function renderSwitch(r: SwitchReport): string {
       : `${r.from} is still active and writable; replication ${r.from} → ${r.to} is intact.`,
   );
   return lines.join('\n');
-}
-
-function switchCommand(db: Command, op: Operation): void {
-  const cmd = withPoolerOptions(withModeOptions(db.command(op)), { switch: true })
-    .description(
-      op === 'cutover'
-        ? 'make green the active database: [hold poolers,] fence blue, drain, sequences, reverse replication, unfence green, then the switch (undone on any failure before the unfence)'
-        : 'make blue the active database again: the mirror image of cutover, with forward replication re-established',
-    )
-    .option('--max-pause <duration>', 'longest write pause before undoing (ms, s, m)', '10s')
-    .option('--max-lag <size>', 'refuse when replication lags more than this', '16MB')
-    .option('--on-switch <command>', 'direct mode: shell command run at the switch (BGMIG_ACTIVE, BGMIG_ACTIVE_HOST, _PORT, _DATABASE)');
-  if (op === 'cutover') {
-    cmd.option('--skip-validation', 'do not run the schema validation gate (loud warning)', false);
-    cmd.option(
-      '--accept-rollback-risk <columns>',
-      'comma-separated columns (schema.table.column) whose green values blue cannot hold: accept that rollback stops once green writes them (recorded in the report)',
-    );
-  } else cmd.option('--force', 'AWS mode: roll back even while the green service takes traffic', false);
-  cmd.addHelpText(
-    'after',
-    op === 'cutover'
-      ? `\nExamples:\n  $ bgmig db cutover --suffix shop-prod --max-pause 5s --yes\n  $ BGMIG_BLUE_URL=postgres://… BGMIG_GREEN_URL=postgres://… bgmig db cutover --on-switch './repoint.sh' --yes\n  $ BGMIG_POOLER_PASSWORD=… bgmig db cutover --pooler postgres://pgbouncer@pool-a:6432/pgbouncer --pooler postgres://pgbouncer@pool-b:6432/pgbouncer --yes\n  $ bgmig db cutover --suffix shop-prod --accept-rollback-risk public.ticket.subject,public.ticket.state --yes   # after reading what blocks the way back`
-      : `\nExamples:\n  $ bgmig rollback --suffix shop-prod && bgmig db rollback --suffix shop-prod --yes\n  $ BGMIG_BLUE_URL=postgres://… BGMIG_GREEN_URL=postgres://… bgmig db rollback --on-switch './repoint.sh' --yes`,
-  );
-  cmd.action(action<SwitchCommandOptions>((ctx, opts) => runSwitch(op, ctx, opts)));
-}
-
-export function register(db: Command): void {
-  switchCommand(db, 'cutover');
-  switchCommand(db, 'rollback');
 }
