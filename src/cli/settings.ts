@@ -23,7 +23,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Environment, ENVIRONMENTS } from '../core/config.js';
-import { BgmigError, ExitCode, badInput, messageOf } from '../core/errors.js';
+import { badInput, messageOf, refused } from '../core/errors.js';
 import type { StackOptionValues } from './cdk.js';
 
 export interface Settings {
@@ -181,9 +181,8 @@ export function decideEnvironment(o: { deployed: Environment | undefined; reques
   if (o.requested === o.deployed) return { environment: o.requested };
   const weakens = o.deployed === 'prod' && o.requested !== 'prod';
   if (weakens && !o.allowChange) {
-    throw new BgmigError(
+    throw refused(
       `${o.stack} is deployed as prod (deletion protection on both databases); --environment ${o.requested} would turn that protection off: if that is what you mean, add --change-environment (nothing was deployed).`,
-      ExitCode.Refused,
     );
   }
   return {

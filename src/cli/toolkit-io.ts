@@ -13,7 +13,7 @@
  */
 import type { IIoHost, IoMessage, IoRequest } from '@aws-cdk/toolkit-lib';
 import type { Ora } from 'ora';
-import { BgmigError, ExitCode } from '../core/errors.js';
+import { badInput } from '../core/errors.js';
 import type { Io } from './io.js';
 
 export type RequireApproval = 'never' | 'broadening' | 'any-change';
@@ -22,7 +22,7 @@ export const REQUIRE_APPROVAL: readonly RequireApproval[] = ['never', 'broadenin
 export function parseRequireApproval(v: string | undefined): RequireApproval {
   const value = v ?? 'broadening';
   if ((REQUIRE_APPROVAL as readonly string[]).includes(value)) return value as RequireApproval;
-  throw new BgmigError(`--require-approval must be one of ${REQUIRE_APPROVAL.join(', ')}, got "${value}".`, ExitCode.BadInput);
+  throw badInput(`--require-approval must be one of ${REQUIRE_APPROVAL.join(', ')}, got "${value}".`);
 }
 
 /** Message codes bgmig renders itself (stack monitoring) or keeps behind --verbose (SDK call traces). */

@@ -14,8 +14,10 @@ import type { ICloudAssemblySource, Toolkit } from '@aws-cdk/toolkit-lib';
 import { CreateChangeSetCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../src/aws/clients.js';
-import { runDeploy } from '../../src/cli/commands/deploy.js';
-import { runDiff } from '../../src/cli/commands/diff.js';
+import { type DeployOptions, renderDeploy, runDeploy } from '../../src/cli/commands/deploy.js';
+import { type DiffCommandOptions, exitCodeOf as diffExitCode, renderDiff, runDiff } from '../../src/cli/commands/diff.js';
+import type { ToolkitDeps } from '../../src/cli/toolkit-session.js';
+import { emit } from '../../src/cli/verb.js';
 import { findStack } from '../../src/cli/stack.js';
 import type { StackConfig } from '../../src/core/config.js';
 import { ExitCode, isBgmigError } from '../../src/core/errors.js';
@@ -24,6 +26,10 @@ import { type Fixture, provisionFixture } from '../harness/aws-fixture.js';
 import { runBgmig } from '../harness/cli.js';
 import { MOTO_ACCOUNT, startMoto, type Moto } from '../harness/moto.js';
 import { memoryIo } from './support/memory-io.js';
+
+/** The verbs as register's default runF runs them: the action, then its result printed; resolves to the exit code. */
+const deploy = async (o: DeployOptions, d: ToolkitDeps) => emit(d.io, await runDeploy(o, d), renderDeploy);
+const diff = async (o: DiffCommandOptions, d: ToolkitDeps) => emit(d.io, await runDiff(o, d), renderDiff, (r) => diffExitCode(r, o));
 
 const CERT = `arn:aws:acm:us-east-1:${MOTO_ACCOUNT}:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab`;
 let moto: Moto;
@@ -76,7 +82,7 @@ describe('a deploy that does not happen leaves nothing that blocks the next one'
   it('declined at the approval prompt (a person says no): no REVIEW_IN_PROGRESS stack is left, exit 3 says so', async () => {
     const m = memoryIo({ input: 'n\n' });
     (m.io.streams.stdin as { isTTY?: boolean }).isTTY = true; // a person at the terminal answers the prompt
-    const err = await runDeploy(
+    const err = await deploy(
       { suffix: 'dcl', stack: { certificateArn: CERT }, method: 'change-set', requireApproval: 'broadening', pollingIntervalMs: 200 },
       { io: m.io, aws: clients(), assembly: fixtureAssembly },
     ).catch((e: unknown) => e);
@@ -88,7 +94,7 @@ describe('a deploy that does not happen leaves nothing that blocks the next one'
 
   it('no terminal to ask and no --yes: the same, nothing is left behind', async () => {
     const m = memoryIo();
-    const err = await runDeploy(
+    const err = await deploy(
       { suffix: 'dcl', stack: { certificateArn: CERT }, method: 'change-set', requireApproval: 'broadening', pollingIntervalMs: 200 },
       { io: m.io, aws: clients(), assembly: fixtureAssembly },
     ).catch((e: unknown) => e);
@@ -115,7 +121,7 @@ describe('a deploy that does not happen leaves nothing that blocks the next one'
     expect(status.stderr).not.toMatch(/older bgmig/);
 
     const d = memoryIo({ json: true });
-    await runDiff({ suffix: 'rvw', stack: { certificateArn: CERT } }, { io: d.io, aws: clients(), assembly: fixtureAssembly });
+    await diff({ suffix: 'rvw', stack: { certificateArn: CERT } }, { io: d.io, aws: clients(), assembly: fixtureAssembly });
     expect(JSON.parse(d.stdout())).toMatchObject({ stack: 'bgmig-rvw', exists: false });
     expect(d.stderr()).toMatch(/has nothing deployed: it is REVIEW_IN_PROGRESS/);
     // The new IAM role is a broadening change: its table is shown once, without approval wording or 'cdk bootstrap'.
@@ -125,7 +131,7 @@ describe('a deploy that does not happen leaves nothing that blocks the next one'
     expect(d.stderr()).not.toMatch(/Please confirm|Do you wish|cdk bootstrap/);
 
     const m = memoryIo({ json: true });
-    const code = await runDeploy(
+    const code = await deploy(
       { suffix: 'rvw', stack: { certificateArn: CERT }, method: 'direct', requireApproval: 'never', pollingIntervalMs: 200 },
       { io: m.io, aws: clients(), assembly: fixtureAssembly },
     );
@@ -137,27 +143,27 @@ describe('a deploy that does not happen leaves nothing that blocks the next one'
 
 describe('a deploy never silently weakens the environment of a deployed stack', () => {
   it('prod stays prod without --environment; --environment dev is refused (exit 3) unless --change-environment', async () => {
-    const deploy = (stack: Record<string, string>, extra: { explicitEnvironment?: boolean; changeEnvironment?: boolean } = {}) => {
+    const deployAs = (stack: Record<string, string>, extra: { explicitEnvironment?: boolean; changeEnvironment?: boolean } = {}) => {
       const m = memoryIo({ json: true });
       return {
         m,
-        run: runDeploy(
+        run: deploy(
           { suffix: 'env', stack: { certificateArn: CERT, ...stack }, method: 'direct', requireApproval: 'never', pollingIntervalMs: 200, ...extra },
           { io: m.io, aws: clients(), assembly: fixtureAssembly },
         ),
       };
     };
-    const first = deploy({ environment: 'prod' });
+    const first = deployAs({ environment: 'prod' });
     expect(await first.run).toBe(0);
     expect(synthesized.at(-1)?.environment).toBe('prod');
 
     // The example from the issue: `deploy --suffix S` without --environment on a prod stack.
-    const again = deploy({ environment: 'dev' }, { explicitEnvironment: false });
+    const again = deployAs({ environment: 'dev' }, { explicitEnvironment: false });
     expect(await again.run).toBe(0);
     expect(synthesized.at(-1)?.environment).toBe('prod');
     expect(again.m.stderr()).toContain('Keeping environment prod as deployed (deletion protection on both databases stays on)');
 
-    const weaker = deploy({ environment: 'dev' });
+    const weaker = deployAs({ environment: 'dev' });
     const err = await weaker.run.catch((e: unknown) => e);
     expect(isBgmigError(err) && err.exitCode).toBe(ExitCode.Refused);
     expect((err as Error).message).toBe(
@@ -165,7 +171,7 @@ describe('a deploy never silently weakens the environment of a deployed stack', 
     );
     expect(synthesized.at(-1)?.environment).toBe('prod'); // nothing was synthesized for the refused deploy
 
-    const meant = deploy({ environment: 'staging' }, { changeEnvironment: true });
+    const meant = deployAs({ environment: 'staging' }, { changeEnvironment: true });
     expect(await meant.run).toBe(0);
     expect(synthesized.at(-1)?.environment).toBe('staging');
     const out = await (await clients().cloudformation()).send(new DescribeStacksCommand({ StackName: 'bgmig-env' }));

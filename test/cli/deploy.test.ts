@@ -20,10 +20,11 @@ import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { ModifyDBClusterCommand } from '@aws-sdk/client-rds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../src/aws/clients.js';
-import { runDeploy } from '../../src/cli/commands/deploy.js';
-import { runDestroy } from '../../src/cli/commands/destroy.js';
-import { runDiff } from '../../src/cli/commands/diff.js';
-import { prepareToolkitEnvironment } from '../../src/cli/toolkit-session.js';
+import { type DeployOptions, renderDeploy, runDeploy } from '../../src/cli/commands/deploy.js';
+import { type DestroyOptions, renderDestroy, runDestroy } from '../../src/cli/commands/destroy.js';
+import { type DiffCommandOptions, exitCodeOf as diffExitCode, renderDiff, runDiff } from '../../src/cli/commands/diff.js';
+import { prepareToolkitEnvironment, type ToolkitDeps } from '../../src/cli/toolkit-session.js';
+import { emit } from '../../src/cli/verb.js';
 import type { StackConfig } from '../../src/core/config.js';
 import { isBgmigError } from '../../src/core/errors.js';
 import { names } from '../../src/core/naming.js';
@@ -31,6 +32,11 @@ import { type Fixture, provisionFixture } from '../harness/aws-fixture.js';
 import { runBgmig } from '../harness/cli.js';
 import { MOTO_ACCOUNT, startMoto, type Moto } from '../harness/moto.js';
 import { memoryIo } from './support/memory-io.js';
+
+/** The verbs as register's default runF runs them: the action, then its result printed; resolves to the exit code. */
+const deploy = async (o: DeployOptions, d: ToolkitDeps) => emit(d.io, await runDeploy(o, d), renderDeploy);
+const diff = async (o: DiffCommandOptions, d: ToolkitDeps) => emit(d.io, await runDiff(o, d), renderDiff, (r) => diffExitCode(r, o));
+const destroy = async (o: DestroyOptions, d: ToolkitDeps) => emit(d.io, await runDestroy(o, d), renderDestroy);
 
 const S = 'dep';
 const CERT = `arn:aws:acm:us-east-1:${MOTO_ACCOUNT}:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab`;
@@ -118,7 +124,7 @@ describe('deploy through the toolkit, on moto', () => {
   it('deploys, writes outputs, and never moves traffic or the database: deploy → promote 30 → deploy keeps 70/30', async () => {
     const outputsFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'bgmig-outputs-')), 'outputs.json');
     const first = memoryIo({ json: true });
-    const code = await runDeploy(
+    const code = await deploy(
       { suffix: S, stack: { certificateArn: CERT }, method: 'direct', pollingIntervalMs: 200, outputsFile, requireApproval: 'never' },
       { io: first.io, aws: clients(), assembly: fixtureAssembly },
     );
@@ -138,7 +144,7 @@ describe('deploy through the toolkit, on moto', () => {
     await f.setActiveDatabase('green');
 
     const second = memoryIo({ json: true });
-    await runDeploy(
+    await deploy(
       {
         suffix: S,
         stack: { certificateArn: CERT, blueImage: 'public.ecr.aws/nginx/nginx:1.28' },
@@ -163,11 +169,11 @@ describe('deploy through the toolkit, on moto', () => {
   it('diff: no differences for the deployed config; --fail exits 1 when there are', async () => {
     const same = memoryIo({ json: true });
     const stack = { certificateArn: CERT, blueImage: 'public.ecr.aws/nginx/nginx:1.28' };
-    expect(await runDiff({ suffix: S, stack, fail: true }, { io: same.io, aws: clients(), assembly: fixtureAssembly })).toBe(0);
+    expect(await diff({ suffix: S, stack, fail: true }, { io: same.io, aws: clients(), assembly: fixtureAssembly })).toBe(0);
     expect(JSON.parse(same.stdout())).toMatchObject({ stack: 'bgmig-dep', exists: true, differenceCount: 0 });
 
     const changed = memoryIo({ json: true });
-    const code = await runDiff(
+    const code = await diff(
       { suffix: S, stack: { ...stack, blueImage: 'public.ecr.aws/nginx/nginx:1.29' }, fail: true },
       { io: changed.io, aws: clients(), assembly: fixtureAssembly },
     );
@@ -178,7 +184,7 @@ describe('deploy through the toolkit, on moto', () => {
 
   it('a deploy not approved changes nothing and exits 3', async () => {
     const io = memoryIo({ json: true });
-    const err = await runDeploy(
+    const err = await deploy(
       {
         suffix: S,
         stack: { certificateArn: CERT, blueImage: 'public.ecr.aws/nginx/nginx:1.30' },
@@ -195,7 +201,7 @@ describe('deploy through the toolkit, on moto', () => {
 
   it('destroy asks the operator to type the suffix and deletes nothing on a mismatch', async () => {
     const typo = memoryIo({ input: 'dep-prod\n' });
-    const err = await runDestroy({ suffix: S }, { io: typo.io, aws: clients(), assembly: fixtureAssembly }).catch((e: unknown) => e);
+    const err = await destroy({ suffix: S }, { io: typo.io, aws: clients(), assembly: fixtureAssembly }).catch((e: unknown) => e);
     expect(isBgmigError(err) && err.exitCode).toBe(3);
     expect((err as Error).message).toBe('Confirmation did not match (typed "dep-prod", expected "dep"): nothing was deleted.');
     expect(typo.stderr()).toContain('Type the suffix "dep" to confirm: ');
@@ -205,14 +211,14 @@ describe('deploy through the toolkit, on moto', () => {
   it('destroy stops on deletion protection, then deletes the stack once it is off', async () => {
     await f.clients.rds.send(new ModifyDBClusterCommand({ DBClusterIdentifier: f.clusterIdentifier.blue, DeletionProtection: true, ApplyImmediately: true }));
     const refused = memoryIo({ yes: true });
-    const err = await runDestroy({ suffix: S, pollingIntervalMs: 200 }, { io: refused.io, aws: clients(), assembly: fixtureAssembly }).catch((e: unknown) => e);
+    const err = await destroy({ suffix: S, pollingIntervalMs: 200 }, { io: refused.io, aws: clients(), assembly: fixtureAssembly }).catch((e: unknown) => e);
     expect(isBgmigError(err) && err.exitCode).toBe(3);
     expect((err as Error).message).toMatch(/^bgmig-dep is protected against deletion — cluster aurora-blue-dep has deletion protection/);
 
     await f.clients.rds.send(new ModifyDBClusterCommand({ DBClusterIdentifier: f.clusterIdentifier.blue, DeletionProtection: false, ApplyImmediately: true }));
     // Typing the suffix is the confirmation (no --yes needed).
     const ok = memoryIo({ json: true, input: 'dep\n' });
-    expect(await runDestroy({ suffix: S, pollingIntervalMs: 200 }, { io: ok.io, aws: clients(), assembly: fixtureAssembly })).toBe(0);
+    expect(await destroy({ suffix: S, pollingIntervalMs: 200 }, { io: ok.io, aws: clients(), assembly: fixtureAssembly })).toBe(0);
     expect(JSON.parse(ok.stdout())).toMatchObject({ stack: 'bgmig-dep', destroyed: true });
     const gone = await runBgmig(['--suffix', S, 'status'], { env: f.env });
     expect(gone.code).toBe(1);

@@ -2,14 +2,22 @@
  * `bgmig bootstrap`: prepares the account/region for CDK deployments (the CDKToolkit stack: asset bucket,
  * deployment roles) with @aws-cdk/toolkit-lib. Needed once per account and region, before the first deploy.
  */
+import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
-import { badInput, ExitCode } from '../../core/errors.js';
+import { badInput } from '../../core/errors.js';
+import { boundedToolkitFactory } from '../cdk.js';
 import { action, collect } from '../context.js';
 import { ToolkitIoHost } from '../toolkit-io.js';
-import { boundedToolkitFactory } from '../cdk.js';
-import { callerAccount, CDK_TOOLKIT_STACK, prepareToolkitEnvironment, toolkitFailure, type ToolkitDeps } from '../toolkit-session.js';
+import { CDK_TOOLKIT_STACK, callerAccount, prepareToolkitEnvironment, type ToolkitDeps, toolkitFailure } from '../toolkit-session.js';
+import { emit, type RunF } from '../verb.js';
+
+export interface BootstrapOptions {
+  /** IAM managed-policy ARNs for CloudFormation's deployment role (empty: CDK's AdministratorAccess). */
+  executionPolicies: string[];
+}
 
 export interface BootstrapResult {
+  /** aws://ACCOUNT/REGION. */
   environment: string;
   toolkitStack: string;
   durationMs: number;
@@ -26,7 +34,12 @@ export function validateExecutionPolicies(arns: string[]): string[] {
   return arns;
 }
 
-export async function runBootstrap(deps: ToolkitDeps, opts: { executionPolicies?: string[] } = {}): Promise<ExitCode> {
+/**
+ * Bootstraps the credentials' account in the region of `deps.aws` (GetCallerIdentity, then the toolkit's own
+ * calls). Throws the toolkit's failure in one sentence (exit 1), or "Cannot reach" when a toolkit call hit
+ * --call-timeout.
+ */
+export async function runBootstrap(opts: BootstrapOptions, deps: ToolkitDeps): Promise<BootstrapResult> {
   const started = Date.now();
   const { io, aws } = deps;
   const account = await callerAccount(aws);
@@ -37,7 +50,7 @@ export async function runBootstrap(deps: ToolkitDeps, opts: { executionPolicies?
   const toolkit = await (deps.createToolkit ?? bounded.create)(ioHost);
   const { BootstrapEnvironments, BootstrapStackParameters } = await import('@aws-cdk/toolkit-lib');
   io.info(`Bootstrapping ${environment}…`);
-  const policies = opts.executionPolicies ?? [];
+  const policies = opts.executionPolicies;
   try {
     await toolkit.bootstrap(
       BootstrapEnvironments.fromList([environment]),
@@ -47,12 +60,17 @@ export async function runBootstrap(deps: ToolkitDeps, opts: { executionPolicies?
     ioHost.dispose();
     throw bounded.bound.failure() ?? toolkitFailure(e, 'Bootstrap', CDK_TOOLKIT_STACK);
   }
-  const result: BootstrapResult = { environment, toolkitStack: CDK_TOOLKIT_STACK, durationMs: Date.now() - started };
-  io.result(result, () => `${io.style.green('✔')} ${environment} is bootstrapped (${CDK_TOOLKIT_STACK}); you can now run \`bgmig deploy\`.`);
-  return ExitCode.Ok;
+  return { environment, toolkitStack: CDK_TOOLKIT_STACK, durationMs: Date.now() - started };
 }
 
-export function register(program: Command): void {
+export function renderBootstrap(r: BootstrapResult, style: ChalkInstance): string {
+  return `${style.green('✔')} ${r.environment} is bootstrapped (${r.toolkitStack}); you can now run \`bgmig deploy\`.`;
+}
+
+export function register(
+  program: Command,
+  runF: RunF<BootstrapOptions> = async (opts, ctx) => emit(ctx.io, await runBootstrap(opts, ctx), renderBootstrap),
+): void {
   program
     .command('bootstrap')
     .description('prepare the account and region for CDK deployments (once per account/region)')
@@ -64,7 +82,5 @@ Example:
   $ bgmig bootstrap --region eu-west-1 --profile prod-admin
   $ bgmig bootstrap --region eu-west-1 --execution-policy arn:aws:iam::111122223333:policy/bgmig-deploy`,
     )
-    .action(
-      action<{ executionPolicy?: string[] }>(async (ctx, o) => runBootstrap(ctx, { executionPolicies: validateExecutionPolicies(o.executionPolicy ?? []) })),
-    );
+    .action(action<{ executionPolicy?: string[] }>(async (ctx, o) => runF({ executionPolicies: validateExecutionPolicies(o.executionPolicy ?? []) }, ctx)));
 }

@@ -3,11 +3,12 @@
  * moves live traffic or the database: the live listener weights and the active database are read first and
  * synthesized into the template, and the weights are read again afterwards to prove it.
  */
+import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { StackConfig, Weights } from '../../core/config.js';
 import { OutputKey } from '../../core/outputs.js';
-import { BgmigError, ExitCode } from '../../core/errors.js';
+import { badInput, failure, isBgmigError, refused } from '../../core/errors.js';
 import { type Color, names } from '../../core/naming.js';
 import { addStackOptions, boundedToolkitFactory, stackConfigFromOptions, type StackOptionValues, unwrapSynthError } from '../cdk.js';
 import { action } from '../context.js';
@@ -36,6 +37,7 @@ import {
   withOutdir,
 } from '../toolkit-session.js';
 import { formatWeights, readWeights, sameWeights, trafficTarget } from '../traffic.js';
+import { emit, type RunF } from '../verb.js';
 
 export type DeploymentMethodName = 'change-set' | 'direct';
 
@@ -54,6 +56,12 @@ export interface DeployOptions {
   pollingIntervalMs?: number;
 }
 
+/**
+ * Only in the human text: the --outputs-file the outputs were written to. A symbol key, so JSON.stringify leaves it
+ * out and the --json document stays as it was (the operator knows the file they named).
+ */
+export const OUTPUTS_FILE: unique symbol = Symbol('outputsFile');
+
 export interface DeployResult {
   stack: string;
   account: string;
@@ -63,17 +71,43 @@ export interface DeployResult {
   activeDatabase: Color;
   outputs: Record<string, string>;
   durationMs: number;
+  [OUTPUTS_FILE]?: string | undefined;
 }
 
-export async function runDeploy(opts: DeployOptions, deps: ToolkitDeps): Promise<ExitCode> {
+/**
+ * Deploys the stack of `opts.suffix` with the live weights and active database synthesized in, then proves the
+ * listener kept them. Refusals (exit 3): a stack operation in progress, weakening prod without --change-environment,
+ * a declined approval; failures (exit 1): not bootstrapped, the toolkit's failure in one sentence, "Cannot reach"
+ * when a toolkit call hit --call-timeout, traffic changed by the deploy. A declined or failed deploy leaves nothing
+ * behind that blocks the next one (cleanUpUndeployed).
+ */
+export async function runDeploy(opts: DeployOptions, deps: ToolkitDeps): Promise<DeployResult> {
   const started = Date.now();
-  const { io, aws } = deps;
+  const { aws } = deps;
   const stackName = names(opts.suffix).stack;
+  const { config, account } = await prepareDeploy(opts, deps);
+  const result = await deployWithToolkit(opts, deps, config);
+  const deployed = result.stacks.find((s) => s.stackName === stackName) ?? result.stacks[0];
+  await verifyTrafficKept(deps, opts.suffix, config.weights);
+  return {
+    stack: stackName,
+    account,
+    region: aws.region,
+    weights: config.weights,
+    activeDatabase: config.activeDatabase,
+    outputs: deployed?.outputs ?? {},
+    durationMs: Date.now() - started,
+    [OUTPUTS_FILE]: opts.outputsFile,
+  };
+}
+
+/** Everything checked before the toolkit runs: the config (with the deployed environment and live state), the account. */
+async function prepareDeploy(opts: DeployOptions, deps: ToolkitDeps): Promise<{ config: StackConfig; account: string }> {
+  const { io, aws } = deps;
   let config = stackConfigFromOptions(opts.suffix, aws.region, opts.stack);
   if (config.certificateIsPlaceholder) {
-    throw new BgmigError(
+    throw badInput(
       'Deploy needs a real ACM certificate for the HTTPS listeners: pass --certificate-arn arn:aws:acm:REGION:ACCOUNT:certificate/ID (`bgmig synth` works without one).',
-      ExitCode.BadInput,
     );
   }
   const account = await callerAccount(aws);
@@ -87,12 +121,9 @@ export async function runDeploy(opts: DeployOptions, deps: ToolkitDeps): Promise
     existing = undefined;
   }
   const blocked = existing ? blockedReason(existing) : undefined;
-  if (blocked) throw new BgmigError(blocked, ExitCode.Failure);
+  if (blocked) throw failure(blocked);
   if (existing && /_IN_PROGRESS$/.test(existing.status)) {
-    throw new BgmigError(
-      `Stack ${existing.name} is ${existing.status}: wait for it to finish (\`bgmig status --watch --until healthy\`), then deploy again.`,
-      ExitCode.Refused,
-    );
+    throw refused(`Stack ${existing.name} is ${existing.status}: wait for it to finish (\`bgmig status --watch --until healthy\`), then deploy again.`);
   }
   config = withDeployedEnvironment(
     config,
@@ -100,8 +131,15 @@ export async function runDeploy(opts: DeployOptions, deps: ToolkitDeps): Promise
     { explicit: opts.explicitEnvironment ?? opts.stack.environment !== undefined, allowChange: opts.changeEnvironment ?? false },
     io,
   );
-  config = await withLiveState(aws, io, config, existing);
+  return { config: await withLiveState(aws, io, config, existing), account };
+}
 
+type ToolkitDeployResult = Awaited<ReturnType<import('@aws-cdk/toolkit-lib').Toolkit['deploy']>>;
+
+/** The toolkit's deploy; a declined or failed one is cleaned up and thrown as one sentence. */
+async function deployWithToolkit(opts: DeployOptions, deps: ToolkitDeps, config: StackConfig): Promise<ToolkitDeployResult> {
+  const { io, aws } = deps;
+  const stackName = names(opts.suffix).stack;
   await prepareToolkitEnvironment(aws);
   const ioHost = new ToolkitIoHost(io, opts.requireApproval ?? 'broadening');
   const bounded = boundedToolkitFactory(aws);
@@ -126,55 +164,44 @@ export async function runDeploy(opts: DeployOptions, deps: ToolkitDeps): Promise
       if (hung) throw hung;
       // Whatever stopped it, leave nothing behind that would block or confuse the next deploy.
       const cleaned = await cleanUpUndeployed(aws, opts.suffix, io);
-      if (ioHost.declined) throw new BgmigError(`Deployment not approved: nothing was deployed${cleaned ? ` (${cleaned})` : ''}.`, ExitCode.Refused);
+      if (ioHost.declined) throw notApproved(cleaned);
       throw toolkitFailure(unwrapSynthError(e), 'Deployment', stackName);
     }
   });
-  if (ioHost.declined) {
-    const cleaned = await cleanUpUndeployed(aws, opts.suffix, io);
-    throw new BgmigError(`Deployment not approved: nothing was deployed${cleaned ? ` (${cleaned})` : ''}.`, ExitCode.Refused);
+  if (ioHost.declined) throw notApproved(await cleanUpUndeployed(aws, opts.suffix, io));
+  return result;
+}
+
+function notApproved(cleaned: string) {
+  return refused(`Deployment not approved: nothing was deployed${cleaned ? ` (${cleaned})` : ''}.`);
+}
+
+/** Proves the promise: the listener still has the weights synthesized (the live ones); exit 1 with the way back otherwise. */
+async function verifyTrafficKept(deps: ToolkitDeps, suffix: string, weights: Weights): Promise<void> {
+  const after = await findStack(deps.aws, suffix);
+  if (!after) return;
+  let live: Weights | undefined;
+  try {
+    live = await readWeights(deps.aws, trafficTarget(after));
+  } catch (e) {
+    // A stack without the listener outputs (e.g. a partial first deploy) has no traffic to verify.
+    if (!isBgmigError(e)) throw e;
   }
-
-  const deployed = result.stacks.find((s) => s.stackName === stackName) ?? result.stacks[0];
-  const outputs = deployed?.outputs ?? {};
-
-  // Prove the promise: the listener still has the weights we synthesized (i.e. the live ones).
-  const after = await findStack(aws, opts.suffix);
-  if (after) {
-    let live: Weights | undefined;
-    try {
-      live = await readWeights(aws, trafficTarget(after));
-    } catch (e) {
-      // A stack without the listener outputs (e.g. a partial first deploy) has no traffic to verify.
-      if (!(e instanceof BgmigError)) throw e;
-    }
-    if (live && !sameWeights(live, config.weights)) {
-      throw new BgmigError(
-        `After the deployment the listener has ${formatWeights(live)}, not the ${formatWeights(config.weights)} it had before: restore traffic now with \`bgmig promote --weight ${config.weights.green}\` (or \`bgmig rollback\`).`,
-        ExitCode.Failure,
-      );
-    }
+  if (live && !sameWeights(live, weights)) {
+    throw failure(
+      `After the deployment the listener has ${formatWeights(live)}, not the ${formatWeights(weights)} it had before: restore traffic now with \`bgmig promote --weight ${weights.green}\` (or \`bgmig rollback\`).`,
+    );
   }
+}
 
-  const res: DeployResult = {
-    stack: stackName,
-    account,
-    region: aws.region,
-    weights: config.weights,
-    activeDatabase: config.activeDatabase,
-    outputs,
-    durationMs: Date.now() - started,
-  };
-  io.result(res, () =>
-    [
-      // The toolkit has already printed the outputs above; --json carries them in the result.
-      `${io.style.green('✔')} Deployed ${res.stack} to aws://${account}/${aws.region} in ${Math.round(res.durationMs / 1000)} s — traffic ${formatWeights(res.weights)}, active database ${res.activeDatabase} (unchanged).`,
-      opts.outputsFile ? `Outputs written to ${opts.outputsFile}.` : '',
-    ]
-      .filter((l) => l !== '')
-      .join('\n'),
-  );
-  return ExitCode.Ok;
+export function renderDeploy(r: DeployResult, style: ChalkInstance): string {
+  return [
+    // The toolkit has already printed the outputs above; --json carries them in the result.
+    `${style.green('✔')} Deployed ${r.stack} to aws://${r.account}/${r.region} in ${Math.round(r.durationMs / 1000)} s — traffic ${formatWeights(r.weights)}, active database ${r.activeDatabase} (unchanged).`,
+    r[OUTPUTS_FILE] ? `Outputs written to ${r[OUTPUTS_FILE]}.` : '',
+  ]
+    .filter((l) => l !== '')
+    .join('\n');
 }
 
 /**
@@ -223,7 +250,7 @@ export async function cleanUpUndeployed(aws: ToolkitDeps['aws'], suffix: string,
   }
 }
 
-export function register(program: Command): void {
+export function register(program: Command, runF: RunF<DeployOptions> = async (opts, ctx) => emit(ctx.io, await runDeploy(opts, ctx), renderDeploy)): void {
   const cmd = program.command('deploy').description('synthesize and deploy the stack; never moves live traffic or the active database');
   addStackOptions(cmd)
     .addOption(new Option('--require-approval <level>', 'ask before deploying: never, broadening (IAM/security widening) or any-change').default('broadening'))
@@ -255,7 +282,7 @@ Example:
         }
         const suffix = ctx.suffix();
         const { values, explicit } = resolveStackOptions(cmd, o, suffix, ctx.aws.region, (t) => ctx.io.info(t));
-        return runDeploy(
+        return runF(
           {
             suffix,
             stack: values,

@@ -3,8 +3,9 @@
  * when termination or deletion protection is on (prod databases), it explains what is protected and stops — turning
  * protection off is a deliberate, separate act.
  */
+import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
-import { BgmigError, ExitCode } from '../../core/errors.js';
+import { refused } from '../../core/errors.js';
 import { COLORS } from '../../core/naming.js';
 import { ColorOutputKey, OutputKey } from '../../core/outputs.js';
 import { boundedToolkitFactory, stackConfigFromOptions, unwrapSynthError } from '../cdk.js';
@@ -15,6 +16,7 @@ import { defaultAssemblyFactory, prepareToolkitEnvironment, toolkitFailure, type
 import type { AwsClients } from '../../aws/clients.js';
 import type { Io } from '../io.js';
 import { isAwsError } from '../../core/aws-error.js';
+import { emit, type RunF } from '../verb.js';
 
 export interface DestroyOptions {
   suffix: string;
@@ -22,10 +24,17 @@ export interface DestroyOptions {
   pollingIntervalMs?: number;
 }
 
+/**
+ * Only in the human text: the status of a stack that had nothing deployed (deleted directly). A symbol key, so
+ * JSON.stringify leaves it out and the --json document stays {stack, destroyed, durationMs}.
+ */
+export const NOTHING_DEPLOYED: unique symbol = Symbol('nothingDeployed');
+
 export interface DestroyResult {
   stack: string;
   destroyed: boolean;
   durationMs: number;
+  [NOTHING_DEPLOYED]?: string;
 }
 
 /** What protection is on, one phrase each (empty when nothing is protected). */
@@ -77,36 +86,42 @@ export async function realignDbRecord(aws: AwsClients, stack: StackInfo, io: Io)
   await upsertDbRecord(r53, ref, endpoints[deployed]);
 }
 
-export async function runDestroy(opts: DestroyOptions, deps: ToolkitDeps): Promise<ExitCode> {
+/**
+ * Deletes the stack of `opts.suffix`: an empty one (nothing deployed) at once; otherwise after the protection check
+ * (exit 3 with the commands that turn protection off) and the typed suffix (unless --yes; a mismatch is exit 3),
+ * through the toolkit. Throws the toolkit's failure in one sentence (exit 1), "Cannot reach" on a hung toolkit call.
+ */
+export async function runDestroy(opts: DestroyOptions, deps: ToolkitDeps): Promise<DestroyResult> {
   const started = Date.now();
   const { io, aws } = deps;
   const found = await findStack(aws, opts.suffix);
   if (found && notDeployedReason(found, opts.suffix)) {
     // Nothing is deployed in it (no database, no protection): delete it directly, without asking to type the suffix.
     await deleteEmptyStack(aws, found);
-    const r: DestroyResult = { stack: found.name, destroyed: true, durationMs: Date.now() - started };
-    io.result(r, () => `${io.style.green('✔')} Deleted ${found.name}, which had nothing deployed (${found.status}).`);
-    return ExitCode.Ok;
+    return { stack: found.name, destroyed: true, durationMs: Date.now() - started, [NOTHING_DEPLOYED]: found.status };
   }
   const stack = await requireStack(aws, opts.suffix);
   const protectedBy = await protections(aws, stack);
   if (protectedBy.length > 0) {
-    throw new BgmigError(
+    throw refused(
       `${stack.name} is protected against deletion — ${protectedBy.join('; ')} — nothing was deleted: if you really mean to destroy it (its databases go with it), turn protection off with the command(s) shown and re-run.`,
-      ExitCode.Refused,
-      { details: { protections: protectedBy } },
+      { protections: protectedBy },
     );
   }
   if (!io.yes) {
     io.warn(`This deletes ${stack.name} and everything in it, both databases included.`);
     const typed = (await io.ask(`Type the suffix "${opts.suffix}" to confirm: `)).trim();
-    if (typed !== opts.suffix) {
-      throw new BgmigError(`Confirmation did not match (typed "${typed}", expected "${opts.suffix}"): nothing was deleted.`, ExitCode.Refused);
-    }
+    if (typed !== opts.suffix) throw refused(`Confirmation did not match (typed "${typed}", expected "${opts.suffix}"): nothing was deleted.`);
   }
 
   await realignDbRecord(aws, stack, io);
+  await destroyWithToolkit(opts, deps, stack.name);
+  return { stack: stack.name, destroyed: true, durationMs: Date.now() - started };
+}
 
+/** The toolkit's destroy of `stackName` (an assembly is needed only for the stack's identity). */
+async function destroyWithToolkit(opts: DestroyOptions, deps: ToolkitDeps, stackName: string): Promise<void> {
+  const { io, aws } = deps;
   // The toolkit destroys the stacks of an assembly; the config's content does not matter for deletion.
   const config = stackConfigFromOptions(opts.suffix, aws.region, {});
   await prepareToolkitEnvironment(aws);
@@ -118,20 +133,27 @@ export async function runDestroy(opts: DestroyOptions, deps: ToolkitDeps): Promi
     const cx = await (deps.assembly ?? defaultAssemblyFactory)(toolkit, config, { outdir, validate: false });
     try {
       await toolkit.destroy(cx, {
-        stacks: { strategy: StackSelectionStrategy.PATTERN_MUST_MATCH_SINGLE, patterns: [stack.name] },
+        stacks: { strategy: StackSelectionStrategy.PATTERN_MUST_MATCH_SINGLE, patterns: [stackName] },
         ...(opts.pollingIntervalMs ? { stackEventPollingInterval: opts.pollingIntervalMs } : {}),
       });
     } catch (e) {
       ioHost.dispose();
-      throw bounded.bound.failure() ?? toolkitFailure(unwrapSynthError(e), 'Destroy', stack.name);
+      throw bounded.bound.failure() ?? toolkitFailure(unwrapSynthError(e), 'Destroy', stackName);
     }
   });
-  const result: DestroyResult = { stack: stack.name, destroyed: true, durationMs: Date.now() - started };
-  io.result(result, () => `${io.style.green('✔')} Destroyed ${stack.name} in ${Math.round(result.durationMs / 1000)} s.`);
-  return ExitCode.Ok;
 }
 
-export function register(program: Command): void {
+export function renderDestroy(r: DestroyResult, style: ChalkInstance): string {
+  const status = r[NOTHING_DEPLOYED];
+  return status !== undefined
+    ? `${style.green('✔')} Deleted ${r.stack}, which had nothing deployed (${status}).`
+    : `${style.green('✔')} Destroyed ${r.stack} in ${Math.round(r.durationMs / 1000)} s.`;
+}
+
+export function register(
+  program: Command,
+  runF: RunF<DestroyOptions> = async (opts, ctx) => emit(ctx.io, await runDestroy(opts, ctx), renderDestroy),
+): void {
   program
     .command('destroy')
     .description('delete the stack (asks you to type the suffix unless --yes; stops when deletion protection is on)')
@@ -143,5 +165,5 @@ Example:
   warning: This deletes bgmig-pr-1234 and everything in it, both databases included.
   Type the suffix "pr-1234" to confirm: pr-1234`,
     )
-    .action(action(async (ctx) => runDestroy({ suffix: ctx.suffix() }, ctx)));
+    .action(action(async (ctx) => runF({ suffix: ctx.suffix() }, ctx)));
 }

@@ -3,20 +3,26 @@
  * (exactly what deploy would synthesize), so a diff never shows a spurious traffic change. `--fail` exits 1 when
  * there are changes (for CI gates).
  */
+import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
-import { BgmigError, ExitCode } from '../../core/errors.js';
+import { ExitCode, isBgmigError } from '../../core/errors.js';
 import { withDeployedEnvironment } from './deploy.js';
 import { resolveStackOptions } from '../settings.js';
 import { names } from '../../core/naming.js';
 import { addStackOptions, boundedToolkitFactory, stackConfigFromOptions, type StackOptionValues, unwrapSynthError } from '../cdk.js';
 import { action } from '../context.js';
 import { findStack, notDeployedReason } from '../stack.js';
+import type { StackConfig } from '../../core/config.js';
+import type { StackInfo } from '../stack.js';
 import { ToolkitIoHost } from '../toolkit-io.js';
+import { emit, type RunF } from '../verb.js';
 import { defaultAssemblyFactory, prepareToolkitEnvironment, toolkitFailure, type ToolkitDeps, withLiveState, withOutdir } from '../toolkit-session.js';
 
 export interface DiffCommandOptions {
   suffix: string;
+  /** The stack options, flags merged over the settings file (src/cli/settings.ts resolveStackOptions). */
   stack: StackOptionValues;
+  /** --fail: exit 1 when there are differences (exitCodeOf). */
   fail?: boolean;
   /** As deploy: the operator stated the environment (default: stack.environment was given). */
   explicitEnvironment?: boolean;
@@ -31,9 +37,12 @@ export interface DiffResult {
   securityChanges: boolean;
 }
 
-export async function runDiff(opts: DiffCommandOptions, deps: ToolkitDeps): Promise<ExitCode> {
+/**
+ * The config diff compares: what deploy would synthesize (deployed environment kept, live weights and database).
+ * An environment change deploy would refuse is shown as a warning, and the diff is against what deploy would keep.
+ */
+async function configToCompare(opts: DiffCommandOptions, deps: ToolkitDeps): Promise<{ config: StackConfig; existing: StackInfo | undefined }> {
   const { io, aws } = deps;
-  const stackName = names(opts.suffix).stack;
   let config = stackConfigFromOptions(opts.suffix, aws.region, opts.stack);
   let existing = await findStack(aws, opts.suffix);
   const empty = existing ? notDeployedReason(existing, opts.suffix) : undefined;
@@ -51,11 +60,21 @@ export async function runDiff(opts: DiffCommandOptions, deps: ToolkitDeps): Prom
     );
   } catch (e) {
     // deploy would refuse this: say so, and show the diff against what deploy would keep.
-    if (!(e instanceof BgmigError) || e.exitCode !== ExitCode.Refused || !existing) throw e;
+    if (!isBgmigError(e) || e.exitCode !== ExitCode.Refused || !existing) throw e;
     io.warn(`deploy would refuse this: ${e.message}`);
     config = withDeployedEnvironment(config, existing, { explicit: false, allowChange: false }, io);
   }
-  config = await withLiveState(aws, io, config, existing);
+  return { config: await withLiveState(aws, io, config, existing), existing };
+}
+
+/**
+ * What a deploy would change, by template comparison (no change set: read access only, no bootstrap needed).
+ * Throws the toolkit's failure in one sentence (exit 1), "Cannot reach" when a toolkit call hit --call-timeout.
+ */
+export async function runDiff(opts: DiffCommandOptions, deps: ToolkitDeps): Promise<DiffResult> {
+  const { io, aws } = deps;
+  const stackName = names(opts.suffix).stack;
+  const { config, existing } = await configToCompare(opts, deps);
   await prepareToolkitEnvironment(aws);
   const ioHost = new ToolkitIoHost(io, 'never', 'diff');
   const bounded = boundedToolkitFactory(aws);
@@ -81,21 +100,29 @@ export async function runDiff(opts: DiffCommandOptions, deps: ToolkitDeps): Prom
     }
   });
   const d = diffs[stackName] ?? Object.values(diffs)[0];
-  const result: DiffResult = {
+  return {
     stack: stackName,
     exists: existing !== undefined,
     differenceCount: d?.differenceCount ?? 0,
     securityChanges: Boolean(d && (d.iamChanges.hasChanges || d.securityGroupChanges.hasChanges)),
   };
-  io.result(result, () =>
-    result.differenceCount === 0
-      ? `${stackName}: no differences.`
-      : `${stackName}: ${result.differenceCount} difference(s)${result.securityChanges ? ', including IAM or security-group changes' : ''}${existing ? '' : ' (the stack does not exist yet)'}.`,
-  );
-  return opts.fail && result.differenceCount > 0 ? ExitCode.Failure : ExitCode.Ok;
 }
 
-export function register(program: Command): void {
+export function renderDiff(r: DiffResult, _style: ChalkInstance): string {
+  return r.differenceCount === 0
+    ? `${r.stack}: no differences.`
+    : `${r.stack}: ${r.differenceCount} difference(s)${r.securityChanges ? ', including IAM or security-group changes' : ''}${r.exists ? '' : ' (the stack does not exist yet)'}.`;
+}
+
+/** 1 when --fail was given and there are differences (a CI gate), else 0. --fail is not part of the JSON document. */
+export function exitCodeOf(r: DiffResult, opts: Pick<DiffCommandOptions, 'fail'>): ExitCode {
+  return opts.fail && r.differenceCount > 0 ? ExitCode.Failure : ExitCode.Ok;
+}
+
+export function register(
+  program: Command,
+  runF: RunF<DiffCommandOptions> = async (opts, ctx) => emit(ctx.io, await runDiff(opts, ctx), renderDiff, (r) => exitCodeOf(r, opts)),
+): void {
   const cmd = program.command('diff').description('show what a deploy would change (live traffic and database preserved, as deploy does)');
   addStackOptions(cmd)
     .option('--fail', 'exit 1 when there are differences', false)
@@ -110,7 +137,7 @@ Example:
       action<StackOptionValues & { settings?: string; fail: boolean; changeEnvironment: boolean }>(async (ctx, o) => {
         const suffix = ctx.suffix();
         const { values, explicit } = resolveStackOptions(cmd, o, suffix, ctx.aws.region, (t) => ctx.io.info(t));
-        return runDiff({ suffix, stack: values, fail: o.fail, explicitEnvironment: explicit.has('environment'), changeEnvironment: o.changeEnvironment }, ctx);
+        return runF({ suffix, stack: values, fail: o.fail, explicitEnvironment: explicit.has('environment'), changeEnvironment: o.changeEnvironment }, ctx);
       }),
     );
 }

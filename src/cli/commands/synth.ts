@@ -4,6 +4,7 @@
  * --validate, CDK's built-in template validator, and prints a summary. Needs no AWS credentials.
  */
 import { readFileSync } from 'node:fs';
+import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
 import type { StackConfig } from '../../core/config.js';
 import { names } from '../../core/naming.js';
@@ -20,10 +21,18 @@ import {
 } from '../cdk.js';
 import { type CommandContext, action } from '../context.js';
 import { checkOutputDir, noEffect } from '../flag-rules.js';
+import type { Io } from '../io.js';
 import { resolveStackOptions } from '../settings.js';
+import { emit, type RunF } from '../verb.js';
 
-export interface SynthOptions extends StackOptionValues {
-  output: string;
+export interface SynthOptions {
+  /** The validated suffix (the stack is bgmig-<suffix>). */
+  suffix: string;
+  /** The stack built from the flags and settings file (validated: exit 2 before this exists). */
+  config: StackConfig;
+  /** The cloud assembly directory, absolute (checked: not a file, nor inside one). */
+  outdir: string;
+  /** --validate: also CDK's built-in template validation. */
   validate: boolean;
 }
 
@@ -51,7 +60,8 @@ export function countResources(template: Template): SynthResult['resources'] {
   return { total: Object.values(byType).reduce((s, n) => s + n, 0), byType: sorted };
 }
 
-export function renderSynth(r: SynthResult): string {
+/** The summary: stack, template, checks and resources by type (`style` unused: the text has no colour). */
+export function renderSynth(r: SynthResult, _style?: ChalkInstance): string {
   const width = Math.max(...Object.keys(r.resources.byType).map((t) => t.length));
   const lines = [
     `Synthesized ${r.stack} (${r.environment}) in ${(r.durationMs / 1000).toFixed(1)} s`,
@@ -65,38 +75,29 @@ export function renderSynth(r: SynthResult): string {
 }
 
 export interface SynthDeps {
+  io: Io;
   /** For tests: a fixed clock. */
   now?: () => number;
 }
 
-export async function runSynth(ctx: CommandContext, opts: SynthOptions, deps: SynthDeps = {}): Promise<SynthResult> {
+/**
+ * Synthesizes the template into `opts.outdir` in-process (no AWS call) and checks it: cdk-nag always, CDK's
+ * template validation with `validate`. Throws one sentence (exit 1) when a check leaves a finding.
+ */
+export async function runSynth(opts: SynthOptions, deps: SynthDeps): Promise<SynthResult> {
   const now = deps.now ?? Date.now;
-  // Every input is validated here, before anything is built or written (exit 2).
-  const suffix = ctx.suffix();
-  const config: StackConfig = stackConfigFromOptions(suffix, ctx.globals.region, opts);
-  if (config.certificateIsPlaceholder) {
-    ctx.io.warn(`no --certificate-arn: the HTTPS listeners use the placeholder ${config.certificateArn}, which deploy refuses.`);
-  }
-  // synth calls no AWS API: options that only steer AWS calls change nothing here.
-  noEffect(
-    ctx.io,
-    [
-      { flag: '--profile', value: ctx.globals.profile },
-      { flag: '--role-arn', value: ctx.globals.roleArn },
-    ],
-    'for synth (it calls no AWS API)',
-  );
-  const outdir = checkOutputDir(opts.output, '--output');
+  const { io } = deps;
+  const { config, outdir, suffix } = opts;
   const started = now();
   // Synthesis takes seconds (about 2 s; CDK's template validation adds 5–6 s): say so instead of a silent terminal.
-  ctx.io.waiting(`Synthesizing ${names(suffix).stack} and running cdk-nag${opts.validate ? ' and CDK template validation (about 8 s)' : ' (about 2–3 s)'}…`);
+  io.waiting(`Synthesizing ${names(suffix).stack} and running cdk-nag${opts.validate ? ' and CDK template validation (about 8 s)' : ' (about 2–3 s)'}…`);
   const toolkit = await createToolkit(
     ioHostTo((level, text) => {
-      if (level === 'error' || level === 'warn') ctx.io.debug(`cdk ${level}: ${text}`);
-      else ctx.io.debug(`cdk: ${text}`);
+      if (level === 'error' || level === 'warn') io.debug(`cdk ${level}: ${text}`);
+      else io.debug(`cdk: ${text}`);
     }),
   );
-  const source = await assemblySource(toolkit, config, { outdir, validate: opts.validate, nag: true, log: (t) => ctx.io.debug(t) });
+  const source = await assemblySource(toolkit, config, { outdir, validate: opts.validate, nag: true, log: (t) => io.debug(t) });
   try {
     const assembly = await toolkit.synth(source);
     await assembly.dispose();
@@ -120,7 +121,30 @@ export async function runSynth(ctx: CommandContext, opts: SynthOptions, deps: Sy
   };
 }
 
-export function register(program: Command): void {
+/**
+ * Every synth input checked before anything is built or written (exit 2): the suffix, the stack options (flags over
+ * the settings file), the output directory; warns about the placeholder certificate and AWS-only options.
+ */
+function parseSynthOptions(cmd: Command, o: StackOptionValues & { settings?: string; output: string; validate: boolean }, ctx: CommandContext): SynthOptions {
+  const suffix = ctx.suffix();
+  const { values } = resolveStackOptions(cmd, o, suffix, ctx.globals.region, (t) => ctx.io.info(t));
+  const config: StackConfig = stackConfigFromOptions(suffix, ctx.globals.region, values);
+  if (config.certificateIsPlaceholder) {
+    ctx.io.warn(`no --certificate-arn: the HTTPS listeners use the placeholder ${config.certificateArn}, which deploy refuses.`);
+  }
+  // synth calls no AWS API: options that only steer AWS calls change nothing here.
+  noEffect(
+    ctx.io,
+    [
+      { flag: '--profile', value: ctx.globals.profile },
+      { flag: '--role-arn', value: ctx.globals.roleArn },
+    ],
+    'for synth (it calls no AWS API)',
+  );
+  return { suffix, config, outdir: checkOutputDir(o.output, '--output'), validate: o.validate };
+}
+
+export function register(program: Command, runF: RunF<SynthOptions> = async (opts, ctx) => emit(ctx.io, await runSynth(opts, ctx), renderSynth)): void {
   const cmd = program
     .command('synth')
     .description('Synthesize the bgmig-<suffix> CloudFormation template and check it (cdk-nag; CDK validation with --validate). No AWS credentials needed.');
@@ -136,11 +160,5 @@ Examples:
 
 Exit codes: 0 synthesized and every check passed, 1 a check failed (cdk-nag finding, template validation), 2 bad input (nothing synthesized).`,
     )
-    .action(
-      action<SynthOptions & { settings?: string }>(async (ctx, opts) => {
-        const { values } = resolveStackOptions(cmd, opts, ctx.suffix(), ctx.globals.region, (t) => ctx.io.info(t));
-        const result = await runSynth(ctx, { ...opts, ...values });
-        ctx.io.result(result, () => renderSynth(result));
-      }),
-    );
+    .action(action<StackOptionValues & { settings?: string; output: string; validate: boolean }>(async (ctx, o) => runF(parseSynthOptions(cmd, o, ctx), ctx)));
 }
