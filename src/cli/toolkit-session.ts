@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { StackConfig } from '../core/config.js';
 import { BgmigError, ExitCode, firstLine, messageOf } from '../core/errors.js';
 import type { AwsClients } from '../aws/clients.js';
+import type { AwsPorts } from '../aws/ports.js';
 import type { Io } from './io.js';
 import { readLiveState } from './live-state.js';
 import type { StackInfo } from './stack.js';
@@ -42,7 +43,12 @@ export const CDK_TOOLKIT_STACK = 'CDKToolkit';
  * Puts the live weights and active database into the config (aws/aws-cdk#36649: CloudFormation resets a
  * listener's weights to the template's on every update). A new stack keeps the defaults (blue 100, blue DB).
  */
-export async function withLiveState(aws: AwsClients, io: Io, config: StackConfig, stack: StackInfo | undefined): Promise<StackConfig> {
+export async function withLiveState(
+  aws: Pick<AwsPorts, 'listeners' | 'dnsRecords'>,
+  io: Io,
+  config: StackConfig,
+  stack: StackInfo | undefined,
+): Promise<StackConfig> {
   if (!stack) return config;
   const live = await readLiveState(aws, stack);
   if (live.weights.blue + live.weights.green !== 100) {
@@ -58,22 +64,18 @@ export async function withLiveState(aws: AwsClients, io: Io, config: StackConfig
 }
 
 /** The account the credentials belong to (for the bootstrap environment and messages). */
-export async function callerAccount(aws: AwsClients): Promise<string> {
-  const sts = await aws.sts();
-  const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
-  const res = await sts.send(new GetCallerIdentityCommand({}));
-  if (!res.Account) throw new BgmigError('AWS did not say which account these credentials belong to: check your credentials.', ExitCode.Failure);
-  return res.Account;
+export async function callerAccount(aws: Pick<AwsPorts, 'identity'>): Promise<string> {
+  const { account } = await aws.identity.caller();
+  if (!account) throw new BgmigError('AWS did not say which account these credentials belong to: check your credentials.', ExitCode.Failure);
+  return account;
 }
 
 /** Fails with how to bootstrap when the region has no CDK toolkit stack. */
-export async function requireBootstrapped(aws: AwsClients, account: string): Promise<void> {
-  const cfn = await aws.cloudformation();
-  const { DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
+export async function requireBootstrapped(aws: Pick<AwsPorts, 'stacks' | 'region'>, account: string): Promise<void> {
   let ok = false;
   try {
-    const res = await cfn.send(new DescribeStacksCommand({ StackName: CDK_TOOLKIT_STACK }));
-    ok = /_COMPLETE$/.test(res.Stacks?.[0]?.StackStatus ?? '') && !/^(DELETE|ROLLBACK)_COMPLETE$/.test(res.Stacks?.[0]?.StackStatus ?? '');
+    const status = (await aws.stacks.describe(CDK_TOOLKIT_STACK))?.StackStatus ?? '';
+    ok = /_COMPLETE$/.test(status) && !/^(DELETE|ROLLBACK)_COMPLETE$/.test(status);
   } catch (e) {
     if (!/does not exist/i.test(messageOf(e))) throw e;
   }

@@ -1,13 +1,13 @@
 /**
  * Access to validation reports for the commands that gate on them (promote, status, db cutover): the latest
- * report in the artifacts bucket, a fresh run through the deployed validator Lambda, and `schemaVerdict`, the one
- * reading of a report (verdicts, counts, rollback blockers) those commands share instead of counting themselves.
+ * report in the artifacts bucket, and `schemaVerdict`, the one reading of a report (verdicts, counts, rollback
+ * blockers) those commands share instead of counting themselves. A fresh run through the deployed validator function
+ * is src/remote/validator-client.ts.
  */
-import { BgmigError, ExitCode, messageOf } from '../core/errors.js';
+import type { AwsPorts } from '../aws/ports.js';
+import { failure } from '../core/errors.js';
 import { ArtifactKeys, OutputKey } from '../core/outputs.js';
-import { LambdaFunctionInvoker } from '../remote/function-invoker.js';
 import { type RollbackBlocker, rollbackBlockers, type Severity, type ValidationReport, type ValidatorEvent, type Verdict } from '../schema/report.js';
-import type { AwsClients } from '../aws/clients.js';
 import { output, type StackInfo } from './stack.js';
 
 /** What the validator Lambda accepts (all optional); defined next to the report so the handler shares it. */
@@ -61,20 +61,18 @@ export function schemaVerdict(report: ValidationReport | undefined): SchemaVerdi
   return { verdict: report.verdict, totals, rollback, blockers, generatedAt: report.generatedAt, summary: `${forward}; ${back} (${report.generatedAt})` };
 }
 
-function isReport(v: unknown): v is ValidationReport {
+/** Whether a parsed JSON document is a validation report (what the validator function writes and answers). */
+export function isValidationReport(v: unknown): v is ValidationReport {
   const r = v as Partial<ValidationReport> | null;
   return !!r && typeof r === 'object' && (r.verdict === 'compatible' || r.verdict === 'incompatible' || r.verdict === 'error') && Array.isArray(r.differences);
 }
 
 /** The newest report in the stack's artifacts bucket, or undefined when none was ever written. */
-export async function readLatestReport(aws: AwsClients, stack: StackInfo): Promise<ValidationReport | undefined> {
+export async function readLatestReport(aws: Pick<AwsPorts, 'objects'>, stack: StackInfo): Promise<ValidationReport | undefined> {
   const bucket = output(stack, OutputKey.ArtifactsBucketName);
-  const s3 = await aws.s3();
-  const { GetObjectCommand } = await import('@aws-sdk/client-s3');
   let body: string;
   try {
-    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: ArtifactKeys.latestReport }));
-    body = (await res.Body?.transformToString('utf8')) ?? '';
+    body = (await aws.objects.get(bucket, ArtifactKeys.latestReport)).body ?? '';
   } catch (e) {
     const name = (e as { name?: string }).name;
     if (name === 'NoSuchKey' || name === 'NotFound') return undefined;
@@ -84,36 +82,10 @@ export async function readLatestReport(aws: AwsClients, stack: StackInfo): Promi
   try {
     parsed = JSON.parse(body);
   } catch {
-    throw new BgmigError(`s3://${bucket}/${ArtifactKeys.latestReport} is not a validation report (invalid JSON): re-run \`bgmig validate\`.`, ExitCode.Failure);
+    throw failure(`s3://${bucket}/${ArtifactKeys.latestReport} is not a validation report (invalid JSON): re-run \`bgmig validate\`.`);
   }
-  if (!isReport(parsed)) {
-    throw new BgmigError(`s3://${bucket}/${ArtifactKeys.latestReport} is not a validation report: re-run \`bgmig validate\`.`, ExitCode.Failure);
-  }
-  return parsed;
-}
-
-/** Invokes the deployed validator Lambda and returns its report (the Lambda also stores it as the latest). */
-export async function invokeValidator(aws: AwsClients, stack: StackInfo, event: ValidatorEvent = {}): Promise<ValidationReport> {
-  const fn = output(stack, OutputKey.ValidatorFunctionName);
-  // The shared transport; the decoding stays here because promote turns a missing function into its own advice.
-  const { payload: text, functionError } = await new LambdaFunctionInvoker(() => aws.lambda()).invoke(fn, event);
-  if (functionError) {
-    throw new BgmigError(`The validator function ${fn} failed (${functionError}): see its CloudWatch logs (log-${fn}).`, ExitCode.Failure);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    throw new BgmigError(
-      `The validator function ${fn} returned no report (${messageOf(e)}; got "${text.slice(0, 80)}"): check that it is deployed and runnable.`,
-      ExitCode.Failure,
-    );
-  }
-  if (!isReport(parsed)) {
-    throw new BgmigError(
-      `The validator function ${fn} returned something that is not a validation report: redeploy the stack with this bgmig version.`,
-      ExitCode.Failure,
-    );
+  if (!isValidationReport(parsed)) {
+    throw failure(`s3://${bucket}/${ArtifactKeys.latestReport} is not a validation report: re-run \`bgmig validate\`.`);
   }
   return parsed;
 }

@@ -81,7 +81,8 @@ export interface RehearsalResult {
  */
 async function preloadLazyModules(): Promise<void> {
   await Promise.all([
-    import('../cli/db-remote.js'),
+    import('../remote/cutover-client.js'),
+    import('../remote/validator-client.js'),
     import('../cli/stack.js'),
     import('../cli/traffic.js'),
     import('../cli/validation.js'),

@@ -8,12 +8,12 @@
  * - the payload is not a result at all (an emulator that cannot run code answers "Handled error running docker"):
  *   "returned no result";
  * - the function does not exist: "deploy the stack".
- * The invocation and its decoding are shared with the rotation (src/remote/function-invoker.ts).
+ * The invocation and its decoding are shared with the rotation (src/remote/function-invoker.ts), whose steps for the
+ * application secret (CutoverAppPasswordApplier, CutoverAppLoginTester) are also here.
  * Progress events the function collected are replayed to the caller's progress callback. The switch is made by the
  * function itself (Route 53), so `onSwitch` is not called here.
  */
-import type { LambdaClient } from '@aws-sdk/client-lambda';
-import { BgmigError, ExitCode } from '../core/errors.js';
+import { BgmigError, ExitCode, failure, isBgmigError, messageOf } from '../core/errors.js';
 import { names } from '../core/naming.js';
 import { OutputKey } from '../core/outputs.js';
 import { sleep } from '../core/sleep.js';
@@ -28,7 +28,7 @@ import {
   type CutoverSuccess,
   type InitOptions,
   isCutoverResult,
-} from '../remote/db-cutover-contract.js';
+} from './db-cutover-contract.js';
 import type { AppRoleReport } from '../dbinit/app-role.js';
 import type {
   Callbacks,
@@ -47,14 +47,14 @@ import type {
   SyncStopReport,
 } from '../replication/api.js';
 import { REPLICATION_DEFAULTS } from '../replication/api.js';
-import type { AwsClients } from '../aws/clients.js';
-import { type CallDescription, type FunctionInvoker, LambdaFunctionInvoker, invokeFor } from '../remote/function-invoker.js';
-import { output, type StackInfo } from './stack.js';
+import type { AwsPorts, Functions } from '../aws/ports.js';
+import { output, type StackInfo } from '../cli/stack.js';
+import type { Credentials, LoginResult, LoginTester, PasswordApplier } from '../rotation/targets.js';
+import { type CallDescription, invokeFor } from './function-invoker.js';
 
 export interface RemoteExecutorOptions {
-  lambda: () => Promise<LambdaClient>;
-  /** How events reach the function (default: Lambda's Invoke API through `lambda`); tests route them in-process. */
-  invoker?: FunctionInvoker | undefined;
+  /** How events reach the function: Lambda's Invoke API (AwsPorts.functions); tests route them in-process. */
+  functions: Functions;
   /** What failure messages advise instead of the `bgmig db` defaults (the rotation's operations say "re-run the rotation"). */
   advice?: Partial<Pick<CallDescription, 'crashed' | 'timedOut' | 'busy'>> | undefined;
   functionName: string;
@@ -69,11 +69,9 @@ export interface RemoteExecutorOptions {
 export class RemoteExecutor implements Executor {
   readonly mode = 'aws' as const;
   private readonly o: RemoteExecutorOptions;
-  private readonly invoker: FunctionInvoker;
 
   constructor(options: RemoteExecutorOptions) {
     this.o = options;
-    this.invoker = options.invoker ?? new LambdaFunctionInvoker(options.lambda);
   }
 
   describe(): { blue: string; green: string } {
@@ -93,7 +91,7 @@ export class RemoteExecutor implements Executor {
   ): Promise<CutoverSuccess<O>> {
     const fn = this.o.functionName;
     const parsed = await invokeFor(
-      this.invoker,
+      this.o.functions,
       fn,
       { operation, options },
       {
@@ -231,21 +229,106 @@ export class RemoteExecutor implements Executor {
 
 /** The remote executor of a deployed stack (function name and endpoints from its outputs). */
 export function remoteExecutorFor(
-  aws: AwsClients,
+  aws: Pick<AwsPorts, 'functions'>,
   stack: StackInfo,
   suffix: string,
-  invoker?: FunctionInvoker,
+  invoker?: Functions,
   advice?: RemoteExecutorOptions['advice'],
 ): RemoteExecutor {
   const functionName = output(stack, OutputKey.CutoverFunctionName);
   const blue = stack.outputs[OutputKey.BlueClusterEndpoint];
   const green = stack.outputs[OutputKey.GreenClusterEndpoint];
   return new RemoteExecutor({
-    lambda: () => aws.lambda(),
-    invoker,
+    functions: invoker ?? aws.functions,
     functionName,
     logGroup: names(suffix).cutoverLogGroup,
     endpoints: blue && green ? { blue, green } : undefined,
     advice,
   });
+}
+
+/** The cutover function's application-password operations (the CLI's RemoteExecutor implements them). */
+export interface AppPasswordOperations {
+  setAppPassword(opts: SetAppPasswordOptions): Promise<SetAppPasswordReport>;
+  checkAppLogin(opts: CheckAppLoginOptions): Promise<CheckAppLoginReport>;
+}
+
+/** The rotation's wording for the cutover function's failures (its `bgmig db` advice does not apply here). */
+export function rotationCutoverAdvice(logGroup: string): { crashed: string; timedOut: string; busy: string } {
+  return {
+    crashed: `see its CloudWatch logs (${logGroup}), then re-run the rotation (it resumes where it stopped)`,
+    timedOut: 'check that it reaches both clusters on 5432, then re-run the rotation (it resumes where it stopped)',
+    busy: 'wait until the running `bgmig db` operation ends, then re-run the rotation',
+  };
+}
+
+/** The set step for the application secret: the cutover function applies the version on both clusters, both or neither. */
+export class CutoverAppPasswordApplier implements PasswordApplier {
+  readonly target: string;
+  readonly call: string;
+  constructor(
+    private readonly executor: Pick<AppPasswordOperations, 'setAppPassword'>,
+    functionName: string,
+    clusters: string,
+  ) {
+    this.target = `${clusters} (through ${functionName})`;
+    this.call = `lambda:Invoke ${functionName} {"operation":"setAppPassword","options":{"versionId":"<version>","versionStage":"<stage>"}} (the function reads that version and sets a SCRAM verifier on both clusters, both or neither)`;
+  }
+
+  async apply(c: Credentials): Promise<void> {
+    let r: Awaited<ReturnType<typeof this.executor.setAppPassword>>;
+    try {
+      r = await this.executor.setAppPassword({ versionId: c.versionId, versionStage: c.stage });
+    } catch (e) {
+      // The function changes both clusters or neither (and says so when it could not undo one): add what to do.
+      const why = messageOf(e).replace(/\.$/, '');
+      throw new BgmigError(
+        `Version ${c.versionId} of the application secret was not applied (${why}): fix the cause and re-run the rotation, which uses the same version.`,
+        isBgmigError(e) ? e.exitCode : ExitCode.Failure,
+        {
+          cause: e,
+        },
+      );
+    }
+    if (r.versionId !== c.versionId) {
+      throw failure(
+        `The cutover function applied version ${r.versionId} of the application secret instead of ${c.versionId}: redeploy the stack with this bgmig version, then re-run the rotation.`,
+      );
+    }
+  }
+}
+
+/** The test step for the application secret: a login as the role on both clusters, through the cutover function. */
+export class CutoverAppLoginTester implements LoginTester {
+  readonly target: string;
+  readonly call: string;
+  constructor(
+    private readonly executor: Pick<AppPasswordOperations, 'checkAppLogin'>,
+    functionName: string,
+    clusters: string,
+  ) {
+    this.target = `${clusters} (through ${functionName})`;
+    this.call = `lambda:Invoke ${functionName} {"operation":"checkAppLogin","options":{"versionId":"<version>","versionStage":"<stage>"}} (a login as the application role on both clusters)`;
+  }
+
+  async check(c: Credentials): Promise<LoginResult> {
+    // setAppPassword is plain SQL, effective at once: no settling needed.
+    const r = await this.executor.checkAppLogin({ versionId: c.versionId, versionStage: c.stage });
+    if (r.versionId !== c.versionId) {
+      throw failure(
+        `The cutover function checked version ${r.versionId} of the application secret instead of ${c.versionId}: redeploy the stack with this bgmig version, then re-run the rotation.`,
+      );
+    }
+    const sides = (['blue', 'green'] as const).flatMap((color) => {
+      const check = r[color];
+      return check.ok ? [] : [{ color, check }];
+    });
+    if (sides.length === 0) return { ok: true };
+    return {
+      ok: false,
+      // Rejected anywhere: the clusters do not (both) hold this version — a rollback question, not a network one.
+      rejected: sides.some((s) => s.check.rejected),
+      reason: sides.map((s) => `${s.color}: ${s.check.error.replace(/\.$/, '')}`).join('; '),
+    };
+  }
 }

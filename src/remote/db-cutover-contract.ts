@@ -1,6 +1,6 @@
 /**
  * The cutover function's wire contract, shared by the handler (src/lambda/db-cutover.ts) and the CLI's remote
- * executor (src/cli/db-remote.ts). Pure types and checks: no SDK, no pg, so the CLI can import it cheaply.
+ * executor (src/remote/cutover-client.ts). Pure types and checks: no SDK, no pg, so the CLI can import it cheaply.
  *
  * Event: `{operation, options}`. Result: `{ok: true, operation, report, progress, dns?}` or
  * `{ok: false, operation, error: {message, exitCode, details?}}` — the function never throws for an operation

@@ -1,40 +1,15 @@
 /**
  * Invoking bgmig's Lambda functions from the CLI (the cutover function for `bgmig db` and the rotation's --app
- * steps, the validator for the rotation's connection check), and turning every way an invocation can go wrong into
- * one sentence.
+ * steps, the validator for the rotation's connection check and `bgmig validate`), and turning every way an invocation
+ * can go wrong into one sentence.
  *
- * The seam is FunctionInvoker: production code invokes through the Lambda API (LambdaFunctionInvoker over
- * AwsClients.lambda()); tests route the same events to the real handlers in-process, because the emulator cannot run
+ * The seam is the Functions port (src/aws/ports.ts): production code invokes through the Lambda API
+ * (AwsPorts.functions); tests route the same events to the real handlers in-process, because the emulator cannot run
  * function code (moto answers FunctionError "Handled" with "error running docker: …").
  */
-import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { Functions, Invocation } from '../aws/ports.js';
 import { awsErrorName } from '../core/aws-error.js';
 import { failure, firstLine, messageOf } from '../core/errors.js';
-
-/** What an invocation returned: the payload text, and Lambda's FunctionError when the function itself failed. */
-export interface Invocation {
-  payload: string;
-  functionError?: string | undefined;
-}
-
-export interface FunctionInvoker {
-  /** RequestResponse invocation with a JSON event. SDK errors (missing function, throttling, access) are thrown as is. */
-  invoke(functionName: string, event: unknown): Promise<Invocation>;
-}
-
-/** The production invoker: Lambda's Invoke API (RequestResponse). */
-export class LambdaFunctionInvoker implements FunctionInvoker {
-  constructor(private readonly lambda: () => Promise<LambdaClient>) {}
-
-  async invoke(functionName: string, event: unknown): Promise<Invocation> {
-    const { InvokeCommand } = await import('@aws-sdk/client-lambda');
-    const client = await this.lambda();
-    const res = await client.send(
-      new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: new TextEncoder().encode(JSON.stringify(event)) }),
-    );
-    return { payload: res.Payload ? new TextDecoder().decode(res.Payload) : '', functionError: res.FunctionError };
-  }
-}
 
 /** How messages name the call and what they advise (the advice differs between `bgmig db` and a rotation). */
 export interface CallDescription {
@@ -55,13 +30,7 @@ export interface CallDescription {
  * BgmigError otherwise — the function does not exist ("deploy the stack"), is busy, crashed or timed out
  * (FunctionError), or answered something that is not a result (an emulator that cannot run code, an older bundle).
  */
-export async function invokeFor<T>(
-  invoker: FunctionInvoker,
-  functionName: string,
-  event: unknown,
-  d: CallDescription,
-  isResult: (v: unknown) => v is T,
-): Promise<T> {
+export async function invokeFor<T>(invoker: Functions, functionName: string, event: unknown, d: CallDescription, isResult: (v: unknown) => v is T): Promise<T> {
   let res: Invocation;
   try {
     res = await invoker.invoke(functionName, event);

@@ -2,7 +2,7 @@
  * The replication engine's public contract: what `bgmig db …` asks for and what it gets back, in both modes.
  *
  * Direct mode runs the engine in-process (LocalExecutor, src/replication/executor.ts). AWS mode runs the same
- * engine inside the cutover Lambda (src/cli/db-remote.ts implements Executor by invoking it), so every option and
+ * engine inside the cutover Lambda (src/remote/cutover-client.ts implements Executor by invoking it), so every option and
  * report here is plain JSON data: no functions, no Dates, no class instances. Callbacks (progress, switch hook)
  * live beside the options, never inside them, because they do not cross the Lambda boundary.
  *
@@ -386,7 +386,7 @@ export interface SwitchReport {
 
 /**
  * What the `bgmig db` commands call. LocalExecutor (src/replication/executor.ts, direct mode and inside the
- * cutover Lambda) runs the engine in-process; RemoteExecutor (src/cli/db-remote.ts, AWS mode) invokes the Lambda,
+ * cutover Lambda) runs the engine in-process; RemoteExecutor (src/remote/cutover-client.ts, AWS mode) invokes the Lambda,
  * which makes the Route 53 switch itself, so it ignores `onSwitch`.
  */
 export interface Executor {

@@ -309,7 +309,7 @@ export function renderSyncStatus(r: SyncStatusReport): string {
 
 /**
  * The database section of `bgmig status`: the same report as `db sync status` through whichever executor the
- * command has (AWS: `remoteExecutorFor(aws, stack, suffix)` from src/cli/db-remote.ts), its exit code and its text.
+ * command has (AWS: `remoteExecutorFor(aws, stack, suffix)` from src/remote/cutover-client.ts), its exit code and its text.
  */
 export async function databaseSection(executor: Executor, opts: SyncStatusOptions = {}): Promise<{ report: SyncStatusReport; exitCode: 0 | 3; text: string }> {
   const report = await executor.syncStatus(opts);

@@ -2,7 +2,7 @@
  * AWS-mode "set" for a colour's master secret: ModifyDBCluster MasterUserPassword with ApplyImmediately, then a
  * bounded wait until the cluster is available with no master password change pending.
  */
-import type { RDSClient } from '@aws-sdk/client-rds';
+import type { Clusters } from '../aws/ports.js';
 import { failure } from '../core/errors.js';
 import { formatMs } from '../core/units.js';
 import type { Credentials, PasswordApplier } from './targets.js';
@@ -17,7 +17,7 @@ export class RdsMasterPasswordApplier implements PasswordApplier {
   readonly target: string;
   readonly call: string;
   constructor(
-    private readonly rds: RDSClient,
+    private readonly clusters: Clusters,
     private readonly clusterIdentifier: string,
     private readonly wait: WaitOptions,
     private readonly onProgress: (text: string) => void = () => undefined,
@@ -27,20 +27,16 @@ export class RdsMasterPasswordApplier implements PasswordApplier {
   }
 
   async apply({ password }: Credentials): Promise<void> {
-    const { ModifyDBClusterCommand } = await import('@aws-sdk/client-rds');
-    // The master user name is fixed on Aurora: only the password can change, so the username is not sent.
-    await this.rds.send(new ModifyDBClusterCommand({ DBClusterIdentifier: this.clusterIdentifier, MasterUserPassword: password, ApplyImmediately: true }));
+    await this.clusters.setMasterPassword(this.clusterIdentifier, password);
     await this.waitAvailable();
   }
 
   /** Available and nothing pending: right after ModifyDBCluster the status may still read "available" for a moment. */
   async waitAvailable(): Promise<void> {
-    const { DescribeDBClustersCommand } = await import('@aws-sdk/client-rds');
     const started = Date.now();
     let status = 'unknown';
     for (;;) {
-      const res = await this.rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: this.clusterIdentifier }));
-      const c = res.DBClusters?.[0];
+      const c = await this.clusters.describe(this.clusterIdentifier);
       status = c?.Status ?? 'unknown';
       const pending = c?.PendingModifiedValues?.MasterUserPassword !== undefined;
       if (status === 'available' && !pending) return;

@@ -4,7 +4,7 @@
  * deployment left and runningCount equal to desiredCount. A deployment ECS marks FAILED (circuit breaker) fails
  * the step at once instead of waiting out the timeout.
  */
-import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { Services } from '../aws/ports.js';
 import { failure } from '../core/errors.js';
 import { formatMs } from '../core/units.js';
 import type { WaitOptions } from './rds.js';
@@ -23,24 +23,21 @@ export interface ServiceRoller {
 
 export class EcsServiceRoller implements ServiceRoller {
   constructor(
-    private readonly ecs: ECSClient,
+    private readonly services: Services,
     private readonly wait: WaitOptions,
     private readonly onProgress: (text: string) => void = () => undefined,
   ) {}
 
   async forceNewDeployment(ref: ServiceRef): Promise<string | undefined> {
-    const { UpdateServiceCommand } = await import('@aws-sdk/client-ecs');
-    const res = await this.ecs.send(new UpdateServiceCommand({ cluster: ref.cluster, service: ref.service, forceNewDeployment: true }));
-    return res.service?.deployments?.find((d) => d.status === 'PRIMARY')?.id;
+    const service = await this.services.forceNewDeployment(ref.cluster, ref.service);
+    return service?.deployments?.find((d) => d.status === 'PRIMARY')?.id;
   }
 
   async waitStable(ref: ServiceRef, deploymentId: string | undefined): Promise<void> {
-    const { DescribeServicesCommand } = await import('@aws-sdk/client-ecs');
     const started = Date.now();
     let last = 'not described yet';
     for (;;) {
-      const res = await this.ecs.send(new DescribeServicesCommand({ cluster: ref.cluster, services: [ref.service] }));
-      const s = res.services?.[0];
+      const s = await this.services.describe(ref.cluster, ref.service);
       if (s?.status !== 'ACTIVE') {
         throw failure(
           `ECS service ${ref.service} in ${ref.cluster} is ${s?.status ?? 'missing'}: check the stack outputs and the service, then re-run to roll it.`,

@@ -6,7 +6,7 @@
  * returned VersionId is checked: a plain GetSecretValue can return a stale version right after a stage move (seen
  * on moto, and Secrets Manager is eventually consistent too), and a rotation must never act on the wrong password.
  */
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretVersions } from '../aws/ports.js';
 import { failure } from '../core/errors.js';
 import { GENERATED_PASSWORD_LENGTH, meetsPasswordPolicy, PASSWORD_EXCLUDED_CHARACTERS } from '../core/password-policy.js';
 import { type DbSecretValue, parseSecretValue } from '../db/connection.js';
@@ -45,22 +45,21 @@ function versionWith(stages: Record<string, string[]>, stage: string): string | 
 
 export class SecretStore {
   constructor(
-    private readonly client: SecretsManagerClient,
+    private readonly versions: SecretVersions,
     /** ARN or name, as the stack outputs give it. */
     readonly secretId: string,
   ) {}
 
   async state(): Promise<SecretState> {
-    const { DescribeSecretCommand } = await import('@aws-sdk/client-secrets-manager');
-    const d = await this.client.send(new DescribeSecretCommand({ SecretId: this.secretId }));
-    const stages = d.VersionIdsToStages ?? {};
+    const d = await this.versions.describe(this.secretId);
+    const stages = d.stages;
     const currentVersionId = versionWith(stages, Stage.Current);
-    const name = d.Name ?? this.secretId;
+    const name = d.name ?? this.secretId;
     if (!currentVersionId) {
       throw failure(`Secret ${name} has no AWSCURRENT version: restore one (aws secretsmanager update-secret-version-stage) before rotating.`);
     }
     return {
-      arn: d.ARN ?? this.secretId,
+      arn: d.arn ?? this.secretId,
       name,
       stages,
       currentVersionId,
@@ -72,30 +71,20 @@ export class SecretStore {
 
   /** Reads one version by id and stage, checking that Secrets Manager answered with exactly that version. */
   async read(versionId: string, stage: string): Promise<VersionValue> {
-    const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-    const res = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId, VersionId: versionId, VersionStage: stage }));
-    if (res.VersionId !== versionId || !(res.VersionStages ?? []).includes(stage)) {
+    const res = await this.versions.value(this.secretId, { versionId, versionStage: stage });
+    if (res.versionId !== versionId || !res.stages.includes(stage)) {
       throw failure(
-        `Secrets Manager returned version ${res.VersionId ?? '?'} when asked for ${stage} version ${versionId} of ${this.secretId}: wait a few seconds and re-run (the run resumes where it stopped).`,
+        `Secrets Manager returned version ${res.versionId ?? '?'} when asked for ${stage} version ${versionId} of ${this.secretId}: wait a few seconds and re-run (the run resumes where it stopped).`,
       );
     }
-    if (res.SecretString === undefined)
+    if (res.secretString === undefined)
       throw failure(`Secret ${this.secretId} version ${versionId} has no string value: it must hold {"username","password",…}.`);
-    return { versionId, value: parseSecretValue(res.SecretString, this.secretId) };
+    return { versionId, value: parseSecretValue(res.secretString, this.secretId) };
   }
 
   /** Secrets Manager's own generator (the password never exists anywhere before it is stored as AWSPENDING). */
   async generatePassword(): Promise<string> {
-    const { GetRandomPasswordCommand } = await import('@aws-sdk/client-secrets-manager');
-    const res = await this.client.send(
-      new GetRandomPasswordCommand({
-        PasswordLength: GENERATED_PASSWORD_LENGTH,
-        ExcludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
-        IncludeSpace: false,
-        RequireEachIncludedType: true,
-      }),
-    );
-    const pw = res.RandomPassword ?? '';
+    const pw = (await this.versions.randomPassword(GENERATED_PASSWORD_LENGTH, PASSWORD_EXCLUDED_CHARACTERS)) ?? '';
     // Trust but verify: a password with a URL-breaking character would pass the test step and then break clients.
     if (!meetsPasswordPolicy(pw)) {
       throw failure('Secrets Manager GetRandomPassword returned a password that does not meet the requested rules: re-run to generate another.');
@@ -105,54 +94,25 @@ export class SecretStore {
 
   /** Stores a new version staged AWSPENDING only (AWSCURRENT untouched). The token makes a retried call idempotent. */
   async putPending(value: DbSecretValue, clientRequestToken: string): Promise<string> {
-    const { PutSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-    const res = await this.client.send(
-      new PutSecretValueCommand({
-        SecretId: this.secretId,
-        ClientRequestToken: clientRequestToken,
-        SecretString: JSON.stringify(value),
-        VersionStages: [Stage.Pending],
-      }),
-    );
-    return res.VersionId ?? clientRequestToken;
+    return (await this.versions.putValue(this.secretId, JSON.stringify(value), clientRequestToken, [Stage.Pending])) ?? clientRequestToken;
   }
 
   /** Labels `versionId` ROLL_PENDING_STAGE (taking the label from `fromVersionId` if an older rotation left it). */
   async setRollPending(versionId: string, fromVersionId: string | undefined): Promise<void> {
     if (fromVersionId === versionId) return;
-    const { UpdateSecretVersionStageCommand } = await import('@aws-sdk/client-secrets-manager');
-    await this.client.send(
-      new UpdateSecretVersionStageCommand({
-        SecretId: this.secretId,
-        VersionStage: ROLL_PENDING_STAGE,
-        MoveToVersionId: versionId,
-        ...(fromVersionId ? { RemoveFromVersionId: fromVersionId } : {}),
-      }),
-    );
+    await this.versions.moveStage(this.secretId, ROLL_PENDING_STAGE, { to: versionId, from: fromVersionId });
   }
 
   async clearRollPending(fromVersionId: string): Promise<void> {
-    const { UpdateSecretVersionStageCommand } = await import('@aws-sdk/client-secrets-manager');
-    await this.client.send(
-      new UpdateSecretVersionStageCommand({ SecretId: this.secretId, VersionStage: ROLL_PENDING_STAGE, RemoveFromVersionId: fromVersionId }),
-    );
+    await this.versions.moveStage(this.secretId, ROLL_PENDING_STAGE, { from: fromVersionId });
   }
 
   /** Moves AWSCURRENT from one version to another (Secrets Manager relabels the old one AWSPREVIOUS). */
   async moveCurrent(toVersionId: string, fromVersionId: string): Promise<void> {
-    const { UpdateSecretVersionStageCommand } = await import('@aws-sdk/client-secrets-manager');
-    await this.client.send(
-      new UpdateSecretVersionStageCommand({
-        SecretId: this.secretId,
-        VersionStage: Stage.Current,
-        MoveToVersionId: toVersionId,
-        RemoveFromVersionId: fromVersionId,
-      }),
-    );
+    await this.versions.moveStage(this.secretId, Stage.Current, { to: toVersionId, from: fromVersionId });
   }
 
   async removePending(fromVersionId: string): Promise<void> {
-    const { UpdateSecretVersionStageCommand } = await import('@aws-sdk/client-secrets-manager');
-    await this.client.send(new UpdateSecretVersionStageCommand({ SecretId: this.secretId, VersionStage: Stage.Pending, RemoveFromVersionId: fromVersionId }));
+    await this.versions.moveStage(this.secretId, Stage.Pending, { from: fromVersionId });
   }
 }

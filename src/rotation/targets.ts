@@ -1,7 +1,7 @@
 /**
  * The two database-facing steps of a rotation, behind small interfaces so that the same step logic runs against
  * Aurora (RDS API), against any PostgreSQL over an admin connection (direct mode, tests), or through the Lambda
- * functions (src/rotation/remote.ts: AWS mode, where the clusters sit in isolated subnets).
+ * functions (src/remote/validator-client.ts and cutover-client.ts: AWS mode, where the clusters sit in isolated subnets).
  *
  * - PasswordApplier: the "set" step — make the database accept a password for a role.
  * - LoginTester: the "test" step — prove a login, distinguishing "the database rejected the credentials" (a

@@ -1,5 +1,5 @@
 /**
- * The AWS-mode executor (src/cli/db-remote.ts): against moto (a deployed function that cannot run code — moto
+ * The AWS-mode executor (src/remote/cutover-client.ts): against moto (a deployed function that cannot run code — moto
  * answers "error running docker" — and a missing one), and with aws-sdk-client-mock for the payloads moto cannot
  * produce (a well-formed success, a structured failure, a crash, a timeout, the initial-copy wait).
  * `bgmig db init --suffix` runs in-process (runDbInit) against the operator-commands fixture on moto.
@@ -17,10 +17,11 @@ import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
 import { execFileSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { functionsOver } from '../../src/aws/sdk.js';
 import { AwsClients } from '../../src/aws/clients.js';
 import { dbInitOptions, runDbInit } from '../../src/cli/commands/db/init.js';
 import { Io } from '../../src/cli/io.js';
-import { RemoteExecutor } from '../../src/cli/db-remote.js';
+import { RemoteExecutor } from '../../src/remote/cutover-client.js';
 import { BgmigError } from '../../src/core/errors.js';
 import type { ProgressEvent, SwitchReport, SyncStartReport, SyncStatusReport } from '../../src/replication/api.js';
 import { provisionFixture, type Fixture } from '../harness/aws-fixture.js';
@@ -117,7 +118,7 @@ describe('remote executor against moto', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ error: { exitCode: 1, message: expect.stringMatching(/failed to run init/) } });
 
     const ex = new RemoteExecutor({
-      lambda: () => clients().lambda(),
+      functions: clients().functions,
       functionName: fx.outputs.CutoverFunctionName,
       logGroup: `log-lambda-db-cutover-${suffix}`,
     });
@@ -136,7 +137,7 @@ describe('remote executor with aws-sdk-client-mock', () => {
     lambdaMock = mockClient(LambdaClient);
   });
   const ex = new RemoteExecutor({
-    lambda: async () => new LambdaClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } }),
+    functions: functionsOver(async () => new LambdaClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } })),
     functionName: 'lambda-db-cutover-t',
     logGroup: 'log-lambda-db-cutover-t',
     pollMs: 5,

@@ -1,7 +1,7 @@
 /**
  * `bgmig rotate-secret-manual` in AWS mode (no URL): moto holds the stack outputs, secrets, RDS clusters and ECS
  * services (the shared aws-fixture); two local PostgreSQL servers play the clusters. moto cannot run Lambda code, so
- * the rotation's FunctionInvoker routes each event to the REAL handler in-process — the validator's connection check
+ * the rotation's Functions port routes each event to the REAL handler in-process — the validator's connection check
  * for a master secret, the cutover function's setAppPassword / checkAppLogin for --app — with the handlers reading
  * the same moto secrets. One test runs the production invoker against moto to pin down the failure an operator
  * sees when the function cannot run.
@@ -14,7 +14,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dnsRecordsOver, secretVersionsOver } from '../../src/aws/sdk.js';
 import { type RotateDeps, type RotateOptions, runRotate } from '../../src/cli/commands/rotate-secret-manual.js';
-import type { FunctionInvoker, Invocation } from '../../src/remote/function-invoker.js';
+import type { Functions, Invocation } from '../../src/aws/ports.js';
 import { ExitCode } from '../../src/core/errors.js';
 import { CutoverEnv, ValidatorEnv } from '../../src/core/lambda-env.js';
 import type { Color } from '../../src/core/naming.js';
@@ -57,7 +57,7 @@ const events: Array<{ functionName: string; event: unknown }> = [];
 const seen = new Set<string>();
 
 /** The invoker a test injects: the event goes through JSON (as over the wire) to the real handler in-process. */
-function inProcessInvoker(): FunctionInvoker {
+function inProcessInvoker(): Functions {
   const validator = makeValidatorHandler({
     env: {
       [ValidatorEnv.BlueSecretArn]: fx.secretArn.blue,
@@ -221,7 +221,7 @@ describe('rotate-secret-manual in AWS mode when the function cannot run at the t
     const before = await snapshotSecret(fx, fx.secretArn.blue);
     const good = inProcessInvoker();
     // The function answers the preflight, then crashes (as Lambda reports it) for the pending version's check.
-    const flaky: FunctionInvoker = {
+    const flaky: Functions = {
       invoke: async (functionName, event) =>
         (event as { versionStage?: string }).versionStage === 'AWSPENDING'
           ? {

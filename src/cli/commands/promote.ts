@@ -25,7 +25,8 @@ import type { Io } from '../io.js';
 import { readActiveDatabase, type ActiveCluster } from '../live-state.js';
 import { requireStack, type StackInfo } from '../stack.js';
 import { formatWeights, readWeights, trafficTarget, weightBar, type WriteResult, writeWeights } from '../traffic.js';
-import { invokeValidator, readLatestReport } from '../validation.js';
+import { invokeValidator } from '../../remote/validator-client.js';
+import { readLatestReport } from '../validation.js';
 import { isAwsError } from '../../core/aws-error.js';
 
 export interface PromoteOptions {

@@ -21,15 +21,15 @@ import { ColorOutputKey, OutputKey } from '../../core/outputs.js';
 import { formatMs, parseDuration } from '../../core/units.js';
 import { parseDbUrl } from '../../db/connection.js';
 import { RdsMasterPasswordApplier, type WaitOptions } from '../../rotation/rds.js';
-import { CutoverAppLoginTester, CutoverAppPasswordApplier, ValidatorLoginTester, rotationCutoverAdvice } from '../../rotation/remote.js';
+import { CutoverAppLoginTester, CutoverAppPasswordApplier, remoteExecutorFor, rotationCutoverAdvice } from '../../remote/cutover-client.js';
+import { ValidatorLoginTester } from '../../remote/validator-client.js';
 import { EcsServiceRoller, type ServiceRef } from '../../rotation/roll.js';
 import { type RotationHooks, type RotationReport, type RotationSpec, Rotation } from '../../rotation/rotate.js';
 import { SecretStore } from '../../rotation/secret-store.js';
 import { type DbSide, DirectLoginTester, type Settle, SqlPasswordApplier } from '../../rotation/targets.js';
 import { type CommandContext, action } from '../context.js';
 import { exclusive } from '../flag-rules.js';
-import { remoteExecutorFor } from '../db-remote.js';
-import { type FunctionInvoker, LambdaFunctionInvoker } from '../../remote/function-invoker.js';
+import type { Functions } from '../../aws/ports.js';
 import { output, requireStack } from '../stack.js';
 
 export interface RotateOptions {
@@ -92,7 +92,7 @@ export interface RotateDeps {
   /** Lets a test wrap the databases (e.g. a concurrent password change) while keeping everything else real. */
   decorate?: (spec: RotationSpec) => RotationSpec;
   /** How AWS mode reaches the functions (default: Lambda's Invoke API); tests route events to the real handlers. */
-  invoker?: FunctionInvoker;
+  invoker?: Functions;
   /** How long AWS mode keeps re-testing a master password Aurora has not applied yet (default 6 × 5 s). */
   masterSettle?: Settle;
 }
@@ -154,7 +154,7 @@ export async function runRotate(ctx: CommandContext, o: RotateOptions, deps: Rot
   let databases: DbSide[];
   let label: string;
   let rerun = `bgmig rotate-secret-manual --suffix ${suffix}`;
-  const invoker = deps.invoker ?? new LambdaFunctionInvoker(() => ctx.aws.lambda());
+  const invoker = deps.invoker ?? ctx.aws.functions;
   if (r.kind.app) {
     label = `the application secret ${n.appDbSecret} (role ${APP_DB_USERNAME} on both clusters)`;
     rerun += ' --app';
@@ -194,7 +194,7 @@ export async function runRotate(ctx: CommandContext, o: RotateOptions, deps: Rot
       databases = [
         {
           name: clusterId,
-          applier: new RdsMasterPasswordApplier(await ctx.aws.rds(), clusterId, r.wait, progress),
+          applier: new RdsMasterPasswordApplier(ctx.aws.clusters, clusterId, r.wait, progress),
           // The writer endpoint is in an isolated subnet: the validator function (which reaches both clusters) logs in.
           tester: new ValidatorLoginTester({
             invoker,
@@ -211,10 +211,10 @@ export async function runRotate(ctx: CommandContext, o: RotateOptions, deps: Rot
 
   let spec: RotationSpec = {
     label,
-    secret: new SecretStore(await ctx.aws.secrets(), secretId),
+    secret: new SecretStore(ctx.aws.secretVersions, secretId),
     databases,
     services: r.kind.app ? [serviceOf('blue'), serviceOf('green')] : [serviceOf(r.kind.color)],
-    roller: new EcsServiceRoller(await ctx.aws.ecs(), r.wait, progress),
+    roller: new EcsServiceRoller(ctx.aws.services, r.wait, progress),
     rerun,
   };
   if (deps.decorate) spec = deps.decorate(spec);

@@ -107,7 +107,7 @@ async function clusterStatuses(aws: AwsClients, stack: StackInfo): Promise<Clust
 /** Where the replication section comes from: the cutover function in AWS mode; tests may inject a local executor. */
 export type ReplicationExecutorFactory = (aws: AwsClients, stack: StackInfo, suffix: string) => Promise<Executor>;
 
-const remoteExecutor: ReplicationExecutorFactory = async (aws, stack, suffix) => (await import('../db-remote.js')).remoteExecutorFor(aws, stack, suffix);
+const remoteExecutor: ReplicationExecutorFactory = async (aws, stack, suffix) => (await import('../../remote/cutover-client.js')).remoteExecutorFor(aws, stack, suffix);
 
 /** The replication part of the database section (what `bgmig db sync status` reports). */
 async function replicationSection(aws: AwsClients, stack: StackInfo, suffix: string, opts: ReadStatusOptions): Promise<DatabaseSection['replication']> {

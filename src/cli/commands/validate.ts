@@ -21,7 +21,7 @@ import type { AwsClients } from '../../aws/clients.js';
 import { action, collect, type CommandContext, errorDocument } from '../context.js';
 import type { Io } from '../io.js';
 import { requireStack } from '../stack.js';
-import { invokeValidator } from '../validation.js';
+import { invokeValidator } from '../../remote/validator-client.js';
 import type { RunF } from '../verb.js';
 
 /** The flags as commander hands them over (URLs may come from BGMIG_BLUE_URL / BGMIG_GREEN_URL). */

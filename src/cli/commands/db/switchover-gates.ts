@@ -84,7 +84,7 @@ async function schemaGate(mode: Mode, deps: DbDeps): Promise<ValidationReport> {
     const { validateDatabases } = await import('../../../schema/validate.js');
     r = await validateDatabases(mode.targets.blue, mode.targets.green, { excludeSchemas: ['bgmig'] });
   } else {
-    const [{ requireStack }, { invokeValidator }] = await Promise.all([import('../../stack.js'), import('../../validation.js')]);
+    const [{ requireStack }, { invokeValidator }] = await Promise.all([import('../../stack.js'), import('../../../remote/validator-client.js')]);
     r = await invokeValidator(deps.aws, await requireStack(deps.aws, mode.suffix), { excludeSchemas: ['bgmig'] });
   }
   const breaking = r.differences.filter((d) => d.severity === 'breaking').length;
