@@ -1,7 +1,7 @@
 /**
  * Pure judgements over what the rehearsal observed (no I/O): the write pause and client errors around a switch,
  * per-100 ms buckets for the report, and the final verdict. Shaped like src/rotation/plan.ts: an observation in,
- * a decision out, unit-tested without servers (test/rehearsal/summary.test.ts).
+ * a decision out, unit-tested without servers (test/rehearsal/summary.unit.test.ts).
  */
 import type { Color } from '../core/naming.js';
 import type { ClientError, TimelineData } from './timeline.js';
