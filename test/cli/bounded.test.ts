@@ -203,7 +203,7 @@ describe('a PostgreSQL endpoint that accepts and never answers', () => {
     }
   });
 
-  it('validate (exit 1) and db sync status (exit 3, each side a problem) return within the 10 s connect bound', async () => {
+  it('validate (exit 1) and db sync status (exit 1: neither side answers, both causes in one sentence) return within the 10 s connect bound', async () => {
     const env = { BGMIG_BLUE_URL: `postgres://admin:s3cret@127.0.0.1:${port}/app`, BGMIG_GREEN_URL: `postgres://admin:s3cret@127.0.0.1:${port2}/app` };
     const [validate, sync] = await Promise.all([
       runBgmig(['validate'], { env, timeoutMs: 60_000 }),
@@ -212,9 +212,11 @@ describe('a PostgreSQL endpoint that accepts and never answers', () => {
     // validate cannot compare anything: a failure (1), its sentence on stderr.
     expect(validate.code, validate.stdout + validate.stderr).toBe(1);
     expect(validate.stderr).toMatch(/^error: .*Timed out trying to connect to admin@127\.0\.0\.1:\d+\/app/m);
-    // db sync status reports each unreachable side as a problem of its report (degraded).
-    expect(sync.code).toBe(3);
-    expect(sync.stdout).toMatch(/problem: blue is unreachable: Timed out trying to connect/);
+    // db sync status with neither side answering is an outage (issue 16): exit 1, each side's cause named.
+    expect(sync.code).toBe(1);
+    expect(sync.stderr).toMatch(
+      /^error: Neither database could be reached, .*blue failed with "Timed out trying to connect.*green failed with "Timed out trying to connect/m,
+    );
     for (const r of [validate, sync]) {
       expect(r.durationMs).toBeLessThan(10_000 + STARTUP_MARGIN_MS);
       expect(r.stdout + r.stderr).not.toContain('s3cret');

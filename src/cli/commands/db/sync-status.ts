@@ -12,7 +12,7 @@ import type { Command } from 'commander';
 import { type ExitCode, failure } from '../../../core/errors.js';
 import { parseSize } from '../../../core/units.js';
 import { type PoolerCommandOptions, reviewPoolers, withPoolerOptions } from '../../../pooler/cli.js';
-import { REPLICATION_DEFAULTS, type SyncStatusReport } from '../../../replication/api.js';
+import { REPLICATION_DEFAULTS, type SideStatus, type SyncStatusReport } from '../../../replication/api.js';
 import { renderSyncStatus, statusExitCode } from '../../../replication/status.js';
 import { action, type CommandContext, toBgmigError } from '../../context.js';
 import type { Io } from '../../io.js';
@@ -45,18 +45,20 @@ async function readStatus(mode: Mode, opts: DbSyncStatusOptions, io: Io): Promis
   const report = await mode.executor.syncStatus({ maxLagBytes: opts.maxLagBytes });
   const { blue, green } = report.sides;
   if (!blue.reachable && !green.reachable) {
-    throw failure(
-      `Neither database could be reached, so replication cannot be judged: blue (${blue.target}) ${cause(blue.error)} and green (${green.target}) ${cause(green.error)}.`,
-      undefined,
-      { unreachable: ['blue', 'green'] },
-    );
+    throw failure(`Neither database could be reached, so replication cannot be judged: blue ${cause(blue)} and green ${cause(green)}.`, undefined, {
+      unreachable: ['blue', 'green'],
+    });
   }
   // A pooler bgmig left held (a killed switch) is resumed here when safe, and shown as degraded while it is not.
   if (mode.kind === 'direct') await reviewPoolers(opts, mode.targets, report, (level, text) => (level === 'warn' ? io.warn(text) : io.info(text)));
   return report;
 }
 
-const cause = (error: string | undefined): string => `failed with "${(error ?? 'unknown error').replace(/\.$/, '')}"`;
+/** `failed with "<its error>"`, the side's target first when the error does not name it. */
+const cause = (side: SideStatus): string => {
+  const error = (side.error ?? 'unknown error').replace(/\.$/, '');
+  return `${error.includes(side.target) ? '' : `(${side.target}) `}failed with "${error}"`;
+};
 
 /** One reading (see readStatus for what it throws). */
 export async function runDbSyncStatus(opts: DbSyncStatusOptions, deps: DbDeps): Promise<SyncStatusReport> {
