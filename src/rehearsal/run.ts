@@ -14,9 +14,11 @@ import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { runDbInit, renderDbInit } from '../cli/commands/db/init.js';
-import { runSwitch } from '../cli/commands/db/switch.js';
-import { runSyncStart, runSyncStop } from '../cli/commands/db/sync.js';
+import { dbCutoverAction, dbCutoverOptions } from '../cli/commands/db/cutover.js';
+import { dbInitOptions, renderDbInit, runDbInit } from '../cli/commands/db/init.js';
+import { dbRollbackAction, dbRollbackOptions } from '../cli/commands/db/rollback.js';
+import { dbSyncStartAction, dbSyncStartOptions } from '../cli/commands/db/sync-start.js';
+import { dbSyncStopAction, dbSyncStopOptions } from '../cli/commands/db/sync-stop.js';
 import { renderHistory, runHistory } from '../cli/commands/history.js';
 import { runRotate } from '../cli/commands/rotate-secret-manual.js';
 import { exitCodeOf as statusExitCode, renderStatus, runStatus } from '../cli/commands/status.js';
@@ -244,7 +246,7 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
     }
 
     await command('db init', 'BGMIG_APP_PASSWORD=… bgmig db init --blue-url $BLUE --green-url $GREEN', async (io) => {
-      const r = await runDbInit({ ...direct }, { io, aws: ctxFor(io).aws, suffix: undefined, env: { BGMIG_APP_PASSWORD: appPassword } });
+      const r = await runDbInit(dbInitOptions({ ...direct }, undefined), { io, aws: ctxFor(io).aws, env: { BGMIG_APP_PASSWORD: appPassword } });
       io.result(r, () => renderDbInit(r));
     });
 
@@ -291,13 +293,13 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
     out.line('');
     await sleep(1_500);
 
-    await command('db sync start', 'bgmig db sync start --blue-url $BLUE --green-url $GREEN --yes', (io) => runSyncStart(ctxFor(io), { ...direct }));
+    await command('db sync start', 'bgmig db sync start --blue-url $BLUE --green-url $GREEN --yes', (io) => dbSyncStartAction(dbSyncStartOptions({ ...direct }), ctxFor(io)));
     await sleep(1_000);
 
     const cut = await command(
       'db cutover',
       `bgmig db cutover --blue-url $BLUE --green-url $GREEN${poolerArg} --max-pause 10s --yes`,
-      (io) => runSwitch('cutover', ctxFor(io), { ...direct, ...poolerOpt, maxPause: '10s', switchHook }),
+      (io) => dbCutoverAction({ ...dbCutoverOptions({ ...direct, ...poolerOpt, maxPause: '10s' }, undefined), switchHook }, ctxFor(io)),
       {
         isSwitch: true,
       },
@@ -328,7 +330,7 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
     await command(
       'db rollback',
       `bgmig db rollback --blue-url $BLUE --green-url $GREEN${poolerArg} --max-pause 10s --yes`,
-      (io) => runSwitch('rollback', ctxFor(io), { ...direct, ...poolerOpt, maxPause: '10s', switchHook }),
+      (io) => dbRollbackAction({ ...dbRollbackOptions({ ...direct, ...poolerOpt, maxPause: '10s' }, undefined), switchHook }, ctxFor(io)),
       {
         isSwitch: true,
       },
@@ -359,7 +361,7 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
     if (opts.keep) {
       skip('db sync stop', '--keep: replication blue → green stays up for you to drive');
     } else {
-      await command('db sync stop', 'bgmig db sync stop --blue-url $BLUE --green-url $GREEN --yes', (io) => runSyncStop(ctxFor(io), { ...direct }));
+      await command('db sync stop', 'bgmig db sync stop --blue-url $BLUE --green-url $GREEN --yes', (io) => dbSyncStopAction(dbSyncStopOptions({ ...direct }), ctxFor(io)));
     }
 
     if (stack) {
