@@ -342,7 +342,7 @@ export async function rehearse(opts: RehearseOptions, out: RehearsalOut): Promis
         'rotate-secret-manual',
         `bgmig rotate-secret-manual --suffix ${REHEARSAL_SUFFIX} --app --blue-url $BLUE --green-url $GREEN --yes`,
         async (io) => {
-          const r = await runRotate(ctxFor(io), { ...direct, app: true, waitTimeout: '60s' });
+          const r = await runRotate({ suffix: REHEARSAL_SUFFIX, ...direct, app: true, waitTimeout: '60s' }, ctxFor(io));
           io.result(
             r,
             () => `Rotated ${r.secret}: AWSCURRENT is version ${r.currentVersionId}, AWSPREVIOUS is ${r.previousVersionId}; rolled: ${r.services.join(', ')}.`,

@@ -1,5 +1,5 @@
 /**
- * Flag parsing of the infrastructure verbs (synth, deploy, diff, destroy, bootstrap, rehearse) through
+ * Flag parsing of the infrastructure verbs (synth, deploy, diff, destroy, bootstrap, rehearse, rotate-secret-manual) through
  * register(program, runF): what the action would receive, and the malformed or contradictory flags each refuses with
  * exit 2 before any action runs.
  */
@@ -12,6 +12,7 @@ import { register as registerDeploy } from '../../src/cli/commands/deploy.js';
 import { register as registerDestroy } from '../../src/cli/commands/destroy.js';
 import { register as registerDiff } from '../../src/cli/commands/diff.js';
 import { register as registerRehearse } from '../../src/cli/commands/rehearse.js';
+import { register as registerRotate } from '../../src/cli/commands/rotate-secret-manual.js';
 import { register as registerSynth } from '../../src/cli/commands/synth.js';
 import { parseVerb } from '../harness/parse.js';
 
@@ -173,5 +174,52 @@ describe('rehearse', () => {
   it('--keep, --report, --pg-bin and --no-pooler', async () => {
     const p = await parseVerb(registerRehearse, ['rehearse', '--keep', '--report', 'r.html', '--pg-bin', '/usr/lib/postgresql/16/bin', '--no-pooler']);
     expect(p.opts).toEqual({ keep: true, report: 'r.html', pgBin: '/usr/lib/postgresql/16/bin', pooler: false });
+  });
+});
+
+describe('rotate-secret-manual', () => {
+  /** Runs with the URL variables unset (the developer's shell must not pick the mode). */
+  async function parseRotate(argv: string[], env: Record<string, string> = {}) {
+    const keys = ['BGMIG_DB_URL', 'BGMIG_BLUE_URL', 'BGMIG_GREEN_URL'] as const;
+    const saved = keys.map((k) => process.env[k]);
+    for (const k of keys) delete process.env[k];
+    Object.assign(process.env, env);
+    try {
+      return await parseVerb(registerRotate, ['rotate-secret-manual', '--suffix', S, ...argv]);
+    } finally {
+      keys.forEach((k, i) => {
+        const v = saved[i];
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      });
+    }
+  }
+
+  it("passes the command's own --color (not the global --no-color), --dry-run and --wait-timeout", async () => {
+    const p = await parseRotate(['--color', 'blue', '--dry-run', '--wait-timeout', '90s']);
+    expect(p.exitCode, p.stderr).toBe(0);
+    expect(p.opts).toMatchObject({ suffix: S, color: 'blue', app: false, dryRun: true, waitTimeout: '90s', dbUrl: undefined });
+  });
+
+  it('reads the URLs from the environment and says where each came from', async () => {
+    const url = 'postgres://admin@127.0.0.1:5433/postgres';
+    const p = await parseRotate(['--app'], { BGMIG_BLUE_URL: url, BGMIG_GREEN_URL: url });
+    expect(p.opts).toMatchObject({ app: true, blueUrl: url, greenUrl: url, sources: { blueUrl: 'env', greenUrl: 'env' } });
+  });
+
+  it.each([
+    [['--app', '--color', 'blue'], /--app rotates the application secret used by both colours: drop --color/],
+    [['--app', '--db-url', 'postgres://a@h/db'], /--app applies the password on both clusters/],
+    [['--app', '--blue-url', 'postgres://a@h/db'], /--app needs both --blue-url and --green-url/],
+    [['--color', 'blue', '--green-url', 'postgres://a@h/db'], /--blue-url\/--green-url belong to --app/],
+    [['--color', 'purple'], /--color/],
+    [['--color', 'blue', '--wait-timeout', 'soon'], /--wait-timeout/],
+    [['--color', 'blue', '--db-url', 'mysql://a@h/db'], /--db-url/],
+    [['--color', 'blue', '--urls-stdin', '--db-url', 'postgres://a@h/db'], /--urls-stdin/],
+  ])('refuses %j before the action (exit 2)', async (argv, message) => {
+    const p = await parseRotate(argv);
+    expect(p.opts).toBeUndefined();
+    expect(p.exitCode).toBe(2);
+    expect(p.stderr).toMatch(message);
   });
 });

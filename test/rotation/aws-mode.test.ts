@@ -106,8 +106,8 @@ function mirrorMaster(color: Color, after?: () => Promise<void>) {
     });
 }
 
-async function rotate(o: RotateOptions, io: CapturedIo, deps: RotateDeps = {}): Promise<RotationReport> {
-  return runRotate(context(fx, io.io), o, { invoker: inProcessInvoker(), masterSettle: { attempts: 2, delayMs: 200 }, ...deps });
+async function rotate(o: Omit<RotateOptions, 'suffix'>, io: CapturedIo, deps: RotateDeps = {}): Promise<RotationReport> {
+  return runRotate({ suffix: fx.suffix, ...o }, { ...context(fx, io.io), invoker: inProcessInvoker(), masterSettle: { attempts: 2, delayMs: 200 }, ...deps });
 }
 
 async function appLogin(color: Color, password: string): Promise<boolean> {
@@ -343,7 +343,7 @@ describe('rotate-secret-manual in AWS mode with the production invoker (moto can
 
   it('a missing cutover function: one sentence saying to deploy, nothing changed', async () => {
     const before = await snapshotSecret(fx, fx.secretArn.app);
-    const err = await runRotate(context(fx, new CapturedIo({ yes: true }).io), { app: true }).catch((e: unknown) => e);
+    const err = await runRotate({ suffix: fx.suffix, app: true }, context(fx, new CapturedIo({ yes: true }).io)).catch((e: unknown) => e);
     expect((err as { exitCode?: number }).exitCode).toBe(ExitCode.Failure);
     expect((err as Error).message).toBe(
       `The cutover function ${fx.outputs.CutoverFunctionName} does not exist: deploy the stack with this bgmig version (\`bgmig deploy\`).`,
@@ -364,7 +364,7 @@ describe('rotate-secret-manual in AWS mode with the production invoker (moto can
       }),
     );
     const before = await snapshotSecret(fx, fx.secretArn.app);
-    const err = await runRotate(context(fx, new CapturedIo({ yes: true }).io), { app: true }).catch((e: unknown) => e);
+    const err = await runRotate({ suffix: fx.suffix, app: true }, context(fx, new CapturedIo({ yes: true }).io)).catch((e: unknown) => e);
     const msg = (err as Error).message;
     expect((err as { exitCode?: number }).exitCode).toBe(ExitCode.Failure);
     expect(msg).toMatch(new RegExp(`^The cutover function ${fx.outputs.CutoverFunctionName} failed to run checkAppLogin \\(Handled: error running docker`));
@@ -386,7 +386,7 @@ describe('rotate-secret-manual in AWS mode with the production invoker (moto can
       }),
     );
     const before = await snapshotSecret(fx, fx.secretArn.blue);
-    const err = await runRotate(context(fx, new CapturedIo({ yes: true }).io), { color: 'blue' }).catch((e: unknown) => e);
+    const err = await runRotate({ suffix: fx.suffix, color: 'blue' }, context(fx, new CapturedIo({ yes: true }).io)).catch((e: unknown) => e);
     const msg = (err as Error).message;
     expect((err as { exitCode?: number }).exitCode).toBe(ExitCode.Failure);
     expect(msg).toMatch(

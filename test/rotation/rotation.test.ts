@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RotateOptions, runRotate } from '../../src/cli/commands/rotate-secret-manual.js';
+import { type RotateDeps, type RotateOptions, runRotate } from '../../src/cli/commands/rotate-secret-manual.js';
 import { ExitCode } from '../../src/core/errors.js';
 import type { Checkpoint, RotationReport, RotationSpec } from '../../src/rotation/rotate.js';
 import { ROLL_PENDING_STAGE } from '../../src/rotation/secret-store.js';
@@ -116,11 +116,11 @@ function expectNoSecret(text: string, secrets: string[]): void {
   for (const s of secrets) expect(text.includes(s), 'a password appeared in the output').toBe(false);
 }
 
-async function inProcess(o: RotateOptions, io: CapturedIo, deps: Parameters<typeof runRotate>[2] = {}): Promise<RotationReport> {
-  return runRotate(context(fx, io.io), o, deps);
+async function inProcess(o: Omit<RotateOptions, 'suffix'>, io: CapturedIo, deps: RotateDeps = {}): Promise<RotationReport> {
+  return runRotate({ suffix: fx.suffix, ...o }, { ...context(fx, io.io), ...deps });
 }
 
-const blueDirect = (): RotateOptions => ({ color: 'blue', dbUrl: blue.url() });
+const blueDirect = (): Omit<RotateOptions, 'suffix'> => ({ color: 'blue', dbUrl: blue.url() });
 
 describe('rotate-secret-manual (direct mode, real executable)', () => {
   it('rotates the blue master secret end to end, and no password appears in any output (--verbose, then --json)', async () => {
@@ -261,7 +261,7 @@ describe('rotate-secret-manual keeps the database and AWSCURRENT in sync when it
     const before = await snapshotSecret(fx, fx.secretArn.blue);
     const currentId = versionWith(before, 'AWSCURRENT') ?? '';
     const current = await passwordAt(fx, fx.secretArn.blue, currentId, 'AWSCURRENT');
-    const selfAdmin: RotateOptions = { color: 'blue', dbUrl: blue.url('postgres', MASTER_USER, current) };
+    const selfAdmin: Omit<RotateOptions, 'suffix'> = { color: 'blue', dbUrl: blue.url('postgres', MASTER_USER, current) };
     // Declined after set: the URL's password is no longer the role's, yet the rollback must get through.
     const io = new CapturedIo({ yes: false, answers: ['y', 'y', 'n', 'y'] });
     const err = await inProcess(selfAdmin, io).catch((e: unknown) => e);

@@ -13,6 +13,7 @@
  * - Direct mode (--db-url, or --blue-url and --green-url with --app): admin URLs, e.g. through a tunnel or for a
  *   self-managed PostgreSQL — ALTER ROLE with a SCRAM verifier and a real login from this machine.
  */
+import type { ChalkInstance } from 'chalk';
 import { type Command, Option } from 'commander';
 import { badInput } from '../../core/errors.js';
 import { APP_DB_USERNAME } from '../../core/lambda-env.js';
@@ -28,11 +29,18 @@ import { type RotationHooks, type RotationReport, type RotationSpec, Rotation } 
 import { SecretStore } from '../../rotation/secret-store.js';
 import { type DbSide, DirectLoginTester, type Settle, SqlPasswordApplier } from '../../rotation/targets.js';
 import { type CommandContext, action } from '../context.js';
+import { emit, type RunF } from '../verb.js';
 import { exclusive } from '../flag-rules.js';
 import type { Functions } from '../../aws/ports.js';
 import { output, requireStack } from '../stack.js';
 
+/**
+ * The flags as given (URLs already read from stdin when --urls-stdin); resolveOptions checks the combination, the
+ * register step checks it (and the URLs) before the action runs.
+ */
 export interface RotateOptions {
+  /** The validated environment suffix (the stack is bgmig-<suffix>). */
+  suffix: string;
   color?: string;
   app?: boolean;
   dbUrl?: string;
@@ -40,8 +48,6 @@ export interface RotateOptions {
   greenUrl?: string;
   dryRun?: boolean;
   waitTimeout?: string;
-  /** Read the admin URL(s) from standard input (see parseStdinUrls). */
-  urlsStdin?: boolean;
   /**
    * Where each URL came from (commander's value source: "cli", "env", or "stdin"); absent means the command line.
    * URLs from the environment are shared with `bgmig db` and `validate`, so one that does not belong to the chosen
@@ -110,10 +116,10 @@ interface Resolved {
 }
 
 /** Validates the option combination before any AWS call (exit 2, nothing changed). */
-export function resolveOptions(given: RotateOptions): Resolved {
+export function resolveOptions(given: Omit<RotateOptions, 'suffix'>): Resolved {
   // URLs exported for other commands do not pick a mode here unless they belong to this rotation.
   const fromEnv = (k: UrlOption) => given.sources?.[k] === 'env';
-  const o: RotateOptions = {
+  const o: Omit<RotateOptions, 'suffix'> = {
     ...given,
     dbUrl: given.app && fromEnv('dbUrl') ? undefined : given.dbUrl,
     blueUrl: !given.app && fromEnv('blueUrl') ? undefined : given.blueUrl,
@@ -138,11 +144,25 @@ export function resolveOptions(given: RotateOptions): Resolved {
   return { kind: { app: false, color }, mode: o.dbUrl !== undefined ? 'direct' : 'aws', wait, urls: { dbUrl: o.dbUrl } };
 }
 
-export async function runRotate(ctx: CommandContext, o: RotateOptions, deps: RotateDeps = {}): Promise<RotationReport> {
+/**
+ * The option combination and the URLs checked (exit 2, nothing touched): what register checks before the action, and
+ * runRotate again for a caller that did not come through register.
+ */
+export function checkRotateOptions(o: RotateOptions): Resolved {
   const r = resolveOptions(o);
-  // Every input is checked before the first AWS call: a malformed URL is exit 2 with nothing touched.
   for (const [k, v] of Object.entries(r.urls) as [UrlOption, string | undefined][]) if (v !== undefined) parseDbUrl(v, `--${k.replace('Url', '-url')}`);
-  const suffix = ctx.suffix();
+  return r;
+}
+
+/**
+ * Rotates the secret the options name (create, set, test, finish, roll; resumable), or with dryRun prints the plan.
+ * Throws exit 2 for a bad combination, exit 1 when the stack or a step fails (the report says how to resume).
+ */
+export async function runRotate(o: RotateOptions, deps: Pick<CommandContext, 'io' | 'aws'> & RotateDeps): Promise<RotationReport> {
+  // Every input is checked before the first AWS call: a malformed URL is exit 2 with nothing touched.
+  const r = checkRotateOptions(o);
+  const ctx = deps;
+  const suffix = o.suffix;
   const n = names(suffix);
   const stack = await requireStack(ctx.aws, suffix);
   const progress = waitReporter(ctx.io, r.wait.timeoutMs);
@@ -249,7 +269,7 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function renderReport(r: RotationReport): string {
+export function renderRotate(r: RotationReport, _style: ChalkInstance): string {
   if (r.dryRun) return `Dry run complete: no change was made to ${r.secret}, its databases or its services.`;
   return [
     `Rotated ${r.secret}: AWSCURRENT is version ${r.currentVersionId}, AWSPREVIOUS is ${r.previousVersionId}, no AWSPENDING.`,
@@ -257,7 +277,56 @@ function renderReport(r: RotationReport): string {
   ].join('\n');
 }
 
-export function register(program: Command): void {
+/** The flags as commander parsed them (the command's own --color is read apart: see register). */
+interface RotateFlags {
+  app?: boolean;
+  dbUrl?: string;
+  blueUrl?: string;
+  greenUrl?: string;
+  urlsStdin?: boolean;
+  dryRun?: boolean;
+  waitTimeout?: string;
+}
+
+/**
+ * Every rotate input, checked before the action (exit 2): the suffix, --urls-stdin against URL flags and a terminal,
+ * the URLs read from stdin, the option combination and each URL. `color` is this command's own --color.
+ */
+async function parseRotateOptions(cmd: Command, o: RotateFlags, color: string | undefined, ctx: CommandContext): Promise<RotateOptions> {
+  const suffix = ctx.suffix();
+  const sources: RotateOptions['sources'] = {};
+  // (A password typed as one of these is named in a warning by action(), for every command.)
+  for (const k of ['dbUrl', 'blueUrl', 'greenUrl'] as const) sources[k] = cmd.getOptionValueSource(k);
+  let urls: Pick<RotateOptions, UrlOption> = {};
+  if (o.urlsStdin) {
+    exclusive(
+      [
+        { flag: '--urls-stdin', value: true },
+        ...(['dbUrl', 'blueUrl', 'greenUrl'] as const).filter((k) => sources[k] === 'cli').map((k) => ({ flag: `--${k.replace('Url', '-url')}`, value: o[k] })),
+      ],
+      'give the URLs one way.',
+    );
+    if (ctx.io.streams.stdin.isTTY) throw badInput('--urls-stdin reads the admin URL(s) from standard input: pipe them in (see the examples in --help).');
+    urls = parseStdinUrls(await readAll(ctx.io.streams.stdin), Boolean(o.app));
+    for (const k of Object.keys(urls) as UrlOption[]) sources[k] = 'stdin';
+  }
+  const opts: RotateOptions = {
+    suffix,
+    color,
+    app: o.app,
+    dbUrl: o.dbUrl,
+    blueUrl: o.blueUrl,
+    greenUrl: o.greenUrl,
+    dryRun: o.dryRun,
+    waitTimeout: o.waitTimeout,
+    ...urls,
+    sources,
+  };
+  checkRotateOptions(opts);
+  return opts;
+}
+
+export function register(program: Command, runF: RunF<RotateOptions> = async (opts, ctx) => emit(ctx.io, await runRotate(opts, ctx), renderRotate)): void {
   program
     .command('rotate-secret-manual')
     .description('rotate a database secret by hand, step by step (create, set, test, finish, roll); resumable')
@@ -302,27 +371,6 @@ arguments (\`ps\` and shell history show arguments). BGMIG_BLUE_URL/BGMIG_GREEN_
       // command's own --color from its local options.
       const cmd = params[params.length - 1] as Command;
       const color = (cmd.opts() as { color?: unknown }).color;
-      return action<RotateOptions>(async (ctx, opts) => {
-        const sources: RotateOptions['sources'] = {};
-        // (A password typed as one of these is named in a warning by action(), for every command.)
-        for (const k of ['dbUrl', 'blueUrl', 'greenUrl'] as const) sources[k] = cmd.getOptionValueSource(k);
-        let urls: Pick<RotateOptions, UrlOption> = {};
-        if (opts.urlsStdin) {
-          exclusive(
-            [
-              { flag: '--urls-stdin', value: true },
-              ...(['dbUrl', 'blueUrl', 'greenUrl'] as const)
-                .filter((k) => sources[k] === 'cli')
-                .map((k) => ({ flag: `--${k.replace('Url', '-url')}`, value: opts[k] })),
-            ],
-            'give the URLs one way.',
-          );
-          if (ctx.io.streams.stdin.isTTY) throw badInput('--urls-stdin reads the admin URL(s) from standard input: pipe them in (see the examples in --help).');
-          urls = parseStdinUrls(await readAll(ctx.io.streams.stdin), Boolean(opts.app));
-          for (const k of Object.keys(urls) as UrlOption[]) sources[k] = 'stdin';
-        }
-        const report = await runRotate(ctx, { ...opts, ...urls, sources, color: typeof color === 'string' ? color : undefined });
-        ctx.io.result(report, () => renderReport(report));
-      })(...params);
+      return action<RotateFlags>(async (ctx, o) => runF(await parseRotateOptions(cmd, o, typeof color === 'string' ? color : undefined, ctx), ctx))(...params);
     });
 }
