@@ -2,7 +2,7 @@
  * Turns AWS SDK failures into one sentence an operator can act on. Applied at the top level, so commands only
  * translate the errors they understand better (a missing stack, a missing listener).
  */
-import { BgmigError, ExitCode, firstLine, messageOf } from '../core/errors.js';
+import { type BgmigError, failure, firstLine, messageOf } from '../core/errors.js';
 import { AwsCallTimeout } from '../aws/clients.js';
 
 interface AwsLikeError {
@@ -31,10 +31,9 @@ export function describeAwsError(e: unknown, ctx: { endpoint?: string | undefine
   const has = (...names: string[]) => names.some((n) => codes.includes(n));
   const where = ctx.endpoint ? `the AWS endpoint ${ctx.endpoint}` : `AWS in ${ctx.region}`;
   if (has('CredentialsProviderError', 'CredentialsError')) {
-    return new BgmigError(
+    return failure(
       'No AWS credentials found: set AWS_PROFILE or pass --profile, export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or log in with `aws sso login`.',
-      ExitCode.Failure,
-      { cause: e },
+      e,
     );
   }
   if (has('ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EHOSTUNREACH', 'ETIMEDOUT', 'TimeoutError', 'RequestTimeout', 'AbortError')) {
@@ -43,29 +42,26 @@ export function describeAwsError(e: unknown, ctx: { endpoint?: string | undefine
       e instanceof AwsCallTimeout
         ? ` (${e.what} got no answer within ${Math.round(e.boundMs / 1000)} s — the bound set by --call-timeout / BGMIG_AWS_TIMEOUT)`
         : '';
-    return new BgmigError(`Cannot reach ${where}${bound}: check --endpoint-url / AWS_ENDPOINT_URL and your network, then retry.`, ExitCode.Failure, {
-      cause: e,
-    });
+    return failure(`Cannot reach ${where}${bound}: check --endpoint-url / AWS_ENDPOINT_URL and your network, then retry.`, e);
   }
   if (has('ExpiredToken', 'ExpiredTokenException', 'RequestExpired')) {
-    return new BgmigError('Your AWS session has expired: refresh your credentials (e.g. `aws sso login`) and retry.', ExitCode.Failure, { cause: e });
+    return failure('Your AWS session has expired: refresh your credentials (e.g. `aws sso login`) and retry.', e);
   }
   if (has('InvalidClientTokenId', 'UnrecognizedClientException', 'SignatureDoesNotMatch')) {
-    return new BgmigError('AWS rejected the credentials (invalid key or signature): check the profile or keys you are using.', ExitCode.Failure, { cause: e });
+    return failure('AWS rejected the credentials (invalid key or signature): check the profile or keys you are using.', e);
   }
   if (has('AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation')) {
-    return new BgmigError(
+    return failure(
       `AWS denied the request (${firstLine(messageOf(e), 300)}): use the stack's operator role (--role-arn) or ask for the missing permission.`,
-      ExitCode.Failure,
-      { cause: e },
+      e,
     );
   }
   if (has('ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded')) {
-    return new BgmigError('AWS kept throttling the request after retries: wait a minute and retry.', ExitCode.Failure, { cause: e });
+    return failure('AWS kept throttling the request after retries: wait a minute and retry.', e);
   }
   const meta = (e as AwsLikeError | undefined)?.$metadata;
   if (meta && typeof meta.httpStatusCode === 'number') {
-    return new BgmigError(`AWS request failed (${codes[0] ?? 'error'}): ${firstLine(messageOf(e), 300)}`, ExitCode.Failure, { cause: e });
+    return failure(`AWS request failed (${codes[0] ?? 'error'}): ${firstLine(messageOf(e), 300)}`, e);
   }
   return undefined;
 }

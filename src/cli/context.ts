@@ -3,7 +3,7 @@
  * run function to commander and turns every failure into one sentence plus the documented exit code.
  */
 import type { Command } from 'commander';
-import { BgmigError, ExitCode, isBgmigError, messageOf } from '../core/errors.js';
+import { badInput, type BgmigError, ExitCode, failure, isBgmigError, messageOf } from '../core/errors.js';
 import { validateSuffix } from '../core/naming.js';
 import { describeAwsError } from './aws-errors.js';
 import { AwsClients } from '../aws/clients.js';
@@ -89,7 +89,7 @@ export function toBgmigError(e: unknown, ctx: Pick<CommandContext, 'aws'>): Bgmi
   if (isBgmigError(e)) return e;
   const aws = describeAwsError(e, { endpoint: ctx.aws.endpoint, region: ctx.aws.region });
   if (aws) return aws;
-  return new BgmigError(`Unexpected failure: ${messageOf(e)} (re-run with --verbose for details).`, ExitCode.Failure, { cause: e });
+  return failure(`Unexpected failure: ${messageOf(e)} (re-run with --verbose for details).`, e);
 }
 
 /** Reports an error on stderr (and as JSON on stdout with --json) and returns its exit code. */
@@ -135,9 +135,9 @@ export function action<O extends object>(fn: ActionFn<O>): (...params: unknown[]
 
 /** Parses an integer option strictly ("12.5", "abc", "" are rejected with exit 2). */
 export function parseIntStrict(value: string, option: string, min: number, max: number): number {
-  if (!/^-?\d+$/.test(value.trim())) throw new BgmigError(`${option} must be a whole number from ${min} to ${max}, got "${value}".`, ExitCode.BadInput);
+  if (!/^-?\d+$/.test(value.trim())) throw badInput(`${option} must be a whole number from ${min} to ${max}, got "${value}".`);
   const n = Number(value);
-  if (n < min || n > max) throw new BgmigError(`${option} must be a whole number from ${min} to ${max}, got ${n}.`, ExitCode.BadInput);
+  if (n < min || n > max) throw badInput(`${option} must be a whole number from ${min} to ${max}, got ${n}.`);
   return n;
 }
 

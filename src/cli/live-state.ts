@@ -4,7 +4,7 @@
  * used by promote and status to say which database both colors use.
  */
 import type { Weights } from '../core/config.js';
-import { BgmigError, ExitCode } from '../core/errors.js';
+import { failure } from '../core/errors.js';
 import type { Color } from '../core/naming.js';
 import { ColorOutputKey, OutputKey } from '../core/outputs.js';
 import type { AwsPorts } from '../aws/ports.js';
@@ -31,15 +31,13 @@ export async function readActiveDatabase(aws: Pick<AwsPorts, 'dnsRecords'>, stac
   const { readActiveDatabaseFromOutputs } = await import('../dns/active-record.js');
   const live = await readActiveDatabaseFromOutputs(aws.dnsRecords, stack.outputs, stack.name);
   if (live.state === 'missing') {
-    throw new BgmigError(
+    throw failure(
       `The database record ${recordName} is missing from hosted zone ${zoneId}: find out which cluster is active (\`bgmig db sync status\`) before deploying or promoting.`,
-      ExitCode.Failure,
     );
   }
   if (!live.color) {
-    throw new BgmigError(
+    throw failure(
       `The database record ${recordName} points at ${live.value ?? '?'}, which is neither cluster's writer endpoint: fix the record (or finish the cutover with \`bgmig db cutover\`) before deploying.`,
-      ExitCode.Failure,
     );
   }
   const color = live.color;

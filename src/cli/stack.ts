@@ -1,7 +1,7 @@
 /**
  * Locates the deployed bgmig stack and its resources through the stack's outputs (see src/core/outputs.ts).
  */
-import { BgmigError, ExitCode } from '../core/errors.js';
+import { failure } from '../core/errors.js';
 import { names } from '../core/naming.js';
 import type { OutputKey } from '../core/outputs.js';
 import type { AwsPorts } from '../aws/ports.js';
@@ -86,11 +86,10 @@ export function blockedReason(s: StackInfo): string | undefined {
 export async function requireStack(aws: Pick<AwsPorts, 'stacks' | 'region'>, suffix: string): Promise<StackInfo> {
   const s = await findStack(aws, suffix);
   const empty = s ? notDeployedReason(s, suffix) : undefined;
-  if (empty) throw new BgmigError(empty, ExitCode.Failure);
+  if (empty) throw failure(empty);
   if (!s) {
-    throw new BgmigError(
+    throw failure(
       `Stack ${names(suffix).stack} does not exist in ${aws.region}: deploy it first with \`bgmig deploy --suffix ${suffix}\` (or check --suffix/--region).`,
-      ExitCode.Failure,
     );
   }
   return s;
@@ -104,7 +103,7 @@ export function output(stack: StackInfo, key: OutputKey): string {
       /_COMPLETE$/.test(stack.status) && !isFailedCreation(stack)
         ? 'it was deployed by an older bgmig — redeploy it with `bgmig deploy`'
         : `it is ${stack.status}${stack.statusReason ? ` (${stack.statusReason})` : ''}, not a finished deployment — see \`bgmig status\` and finish or redeploy it with \`bgmig deploy\``;
-    throw new BgmigError(`Stack ${stack.name} has no output ${key}: ${state}.`, ExitCode.Failure);
+    throw failure(`Stack ${stack.name} has no output ${key}: ${state}.`);
   }
   return v;
 }
@@ -121,7 +120,7 @@ export function optionalOutput(stack: StackInfo, key: OutputKey): string | undef
  */
 export async function deleteEmptyStack(aws: Pick<AwsPorts, 'stacks'>, stack: StackInfo, timeoutMs = 120_000): Promise<void> {
   if (!isUnexecutedChangeSet(stack) && !isFailedCreation(stack)) {
-    throw new BgmigError(`Refusing to delete ${stack.name} (${stack.status}): it has deployed resources.`, ExitCode.Failure);
+    throw failure(`Refusing to delete ${stack.name} (${stack.status}): it has deployed resources.`);
   }
   await aws.stacks.delete(stack.name);
   const deadline = Date.now() + timeoutMs;
@@ -135,14 +134,10 @@ export async function deleteEmptyStack(aws: Pick<AwsPorts, 'stacks'>, stack: Sta
     }
     if (status === undefined || status === 'DELETE_COMPLETE') return;
     if (status === 'DELETE_FAILED')
-      throw new BgmigError(
-        `Deleting the empty stack ${stack.name} failed (DELETE_FAILED): see its events in the CloudFormation console, then retry.`,
-        ExitCode.Failure,
-      );
+      throw failure(`Deleting the empty stack ${stack.name} failed (DELETE_FAILED): see its events in the CloudFormation console, then retry.`);
     if (Date.now() > deadline)
-      throw new BgmigError(
+      throw failure(
         `The empty stack ${stack.name} is still ${status} after ${Math.round(timeoutMs / 1000)} s: check it in the CloudFormation console, then retry.`,
-        ExitCode.Failure,
       );
     await new Promise((r) => setTimeout(r, 1_000));
   }

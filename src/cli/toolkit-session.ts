@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { StackConfig } from '../core/config.js';
-import { BgmigError, ExitCode, firstLine, messageOf } from '../core/errors.js';
+import { BgmigError, failure, firstLine, messageOf, refused } from '../core/errors.js';
 import type { AwsClients } from '../aws/clients.js';
 import type { AwsPorts } from '../aws/ports.js';
 import type { Io } from './io.js';
@@ -33,7 +33,6 @@ export interface ToolkitDeps {
   assembly?: AssemblyFactory;
 }
 
-export const defaultToolkitFactory: ToolkitFactory = async (ioHost) => (await import('./cdk.js')).createToolkit(ioHost);
 export const defaultAssemblyFactory: AssemblyFactory = async (toolkit, config, opts) =>
   (await import('./cdk.js')).assemblySource(toolkit, config, { outdir: opts.outdir, validate: opts.validate ?? true });
 
@@ -52,9 +51,8 @@ export async function withLiveState(
   if (!stack) return config;
   const live = await readLiveState(aws, stack);
   if (live.weights.blue + live.weights.green !== 100) {
-    throw new BgmigError(
+    throw refused(
       `The live listener weights are ${formatWeights(live.weights)} (not 100 in total): fix traffic first with \`bgmig rollback\` or \`bgmig promote\`, then deploy.`,
-      ExitCode.Refused,
     );
   }
   io.info(
@@ -66,7 +64,7 @@ export async function withLiveState(
 /** The account the credentials belong to (for the bootstrap environment and messages). */
 export async function callerAccount(aws: Pick<AwsPorts, 'identity'>): Promise<string> {
   const { account } = await aws.identity.caller();
-  if (!account) throw new BgmigError('AWS did not say which account these credentials belong to: check your credentials.', ExitCode.Failure);
+  if (!account) throw failure('AWS did not say which account these credentials belong to: check your credentials.');
   return account;
 }
 
@@ -80,9 +78,8 @@ export async function requireBootstrapped(aws: Pick<AwsPorts, 'stacks' | 'region
     if (!/does not exist/i.test(messageOf(e))) throw e;
   }
   if (!ok) {
-    throw new BgmigError(
+    throw failure(
       `aws://${account}/${aws.region} is not bootstrapped for the CDK (no ${CDK_TOOLKIT_STACK} stack): run \`bgmig bootstrap --region ${aws.region}\` once, then deploy again.`,
-      ExitCode.Failure,
     );
   }
 }
@@ -127,15 +124,7 @@ export function toolkitFailure(e: unknown, what: string, stackName: string): Bgm
     .replace(/^❌\s*/, '')
     .trim();
   if (/bootstrap/i.test(first)) {
-    return new BgmigError(`${what} failed because the environment is not bootstrapped (${first}): run \`bgmig bootstrap\`, then retry.`, ExitCode.Failure, {
-      cause: e,
-    });
+    return failure(`${what} failed because the environment is not bootstrapped (${first}): run \`bgmig bootstrap\`, then retry.`, e);
   }
-  return new BgmigError(
-    `${what} of ${stackName} failed: ${firstLine(first, 300)} — see the events above (or run \`bgmig status\`) and retry.`,
-    ExitCode.Failure,
-    {
-      cause: e,
-    },
-  );
+  return failure(`${what} of ${stackName} failed: ${firstLine(first, 300)} — see the events above (or run \`bgmig status\`) and retry.`, e);
 }

@@ -8,7 +8,7 @@
  */
 import { DB_RECORD_TTL_SECONDS } from '../core/config.js';
 import type { DnsRecords } from '../aws/ports.js';
-import { BgmigError, ExitCode } from '../core/errors.js';
+import { failure } from '../core/errors.js';
 import type { Color } from '../core/naming.js';
 import { OutputKey } from '../core/outputs.js';
 import { sleep } from '../core/sleep.js';
@@ -115,7 +115,7 @@ export function dbRecordFromOutputs(outputs: Partial<Record<string, string>>, st
   const get = (k: OutputKey): string => {
     const v = outputs[k];
     if (v === undefined || v === '') {
-      throw new BgmigError(`${stackName} has no output ${k}: it was deployed by an older bgmig — redeploy it with \`bgmig deploy\`.`, ExitCode.Failure);
+      throw failure(`${stackName} has no output ${k}: it was deployed by an older bgmig — redeploy it with \`bgmig deploy\`.`);
     }
     return v;
   };
@@ -152,9 +152,8 @@ export async function upsertDbRecord(r53: DnsRecords, ref: DbRecordRef, host: st
   let status = res.status ?? 'PENDING';
   while (status !== 'INSYNC') {
     if (Date.now() - started >= waitTimeoutMs) {
-      throw new BgmigError(
+      throw failure(
         `Route 53 change ${changeId} (${recordName} -> ${value}) was still ${status} after ${Math.round(waitTimeoutMs / 1000)} s: the record is written but not yet confirmed everywhere — check it with \`bgmig db sync status\`.`,
-        ExitCode.Failure,
       );
     }
     await sleep(Math.min(pollMs, Math.max(0, waitTimeoutMs - (Date.now() - started))));
@@ -175,13 +174,12 @@ export async function switchActiveDatabase(
   opts: RecordSwitchOptions = {},
 ): Promise<RecordSwitchResult & { color: Color }> {
   const host = endpoints[color];
-  if (!host) throw new BgmigError(`No writer endpoint is known for the ${color} cluster: the switch cannot be made.`, ExitCode.Failure);
+  if (!host) throw failure(`No writer endpoint is known for the ${color} cluster: the switch cannot be made.`);
   const result = await upsertDbRecord(r53, ref, host, opts);
   const back = await readDbRecord(r53, ref);
   if (back?.value !== normalizeHost(host)) {
-    throw new BgmigError(
+    throw failure(
       `Route 53 reports the change INSYNC but ${result.recordName} reads back as ${back?.value ?? 'missing'} instead of ${normalizeHost(host)}: check the hosted zone ${normalizeZoneId(ref.hostedZoneId)}.`,
-      ExitCode.Failure,
     );
   }
   return { ...result, color };

@@ -110,10 +110,7 @@ export class RemoteExecutor implements Executor {
       throw new BgmigError(parsed.error.message, code, { details: parsed.error.details });
     }
     if (parsed.operation !== operation) {
-      throw new BgmigError(
-        `The cutover function ${fn} answered a ${parsed.operation} result to a ${operation} request: redeploy the stack with this bgmig version.`,
-        ExitCode.Failure,
-      );
+      throw failure(`The cutover function ${fn} answered a ${parsed.operation} result to a ${operation} request: redeploy the stack with this bgmig version.`);
     }
     return parsed as CutoverSuccess<O>;
   }
@@ -137,15 +134,13 @@ export class RemoteExecutor implements Executor {
         };
       }
       if (st.state === 'broken' || st.state === 'none' || st.state === 'stopped') {
-        throw new BgmigError(
+        throw failure(
           `The initial copy did not complete (sync state ${st.state}${st.problems[0] ? `: ${st.problems[0]}` : ''}): see \`bgmig db sync status\`.`,
-          ExitCode.Failure,
         );
       }
       if (Date.now() >= deadline) {
-        throw new BgmigError(
+        throw failure(
           `The initial copy is still running after ${Math.round((Date.now() - started) / 1000)} s: follow it with \`bgmig db sync status --watch\`.`,
-          ExitCode.Failure,
         );
       }
       await sleep(this.o.pollMs ?? 2_000);
@@ -183,15 +178,13 @@ export class RemoteExecutor implements Executor {
         };
       }
       if (st.state === 'broken' || st.state === 'none' || st.state === 'stopped') {
-        throw new BgmigError(
+        throw failure(
           `The copy of the refreshed tables did not complete (sync state ${st.state}${st.problems[0] ? `: ${st.problems[0]}` : ''}): see \`bgmig db sync status\`.`,
-          ExitCode.Failure,
         );
       }
       if (Date.now() >= deadline) {
-        throw new BgmigError(
+        throw failure(
           `The copy of the refreshed tables is still running after ${Math.round((Date.now() - started) / 1000)} s: follow it with \`bgmig db sync status --watch\`.`,
-          ExitCode.Failure,
         );
       }
       await sleep(this.o.pollMs ?? 2_000);

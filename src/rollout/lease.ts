@@ -6,7 +6,7 @@
  * expires (judgeLease) and the next rollout takes it over, again conditionally on the expired object's ETag.
  */
 import type { ObjectStore } from '../aws/ports.js';
-import { BgmigError, ExitCode } from '../core/errors.js';
+import { type BgmigError, refused } from '../core/errors.js';
 import { judgeLease, type LeaseBody } from './plan.js';
 
 export const LEASE_KEY = 'rollout/lease.json';
@@ -57,10 +57,9 @@ function describeHolder(l: LeaseBody): string {
 
 /** The refusal a second operator sees (exit 3): who, since when, at which step, and what to do. */
 export function leaseRefusal(l: LeaseBody): BgmigError {
-  return new BgmigError(
+  return refused(
     `Another rollout holds the lease: ${describeHolder(l)}, renewed ${l.renewedAt}, expiring ${l.expiresAt} unless renewed — watch it with \`bgmig status\`, stop it with \`bgmig rollback\`, or if its holder is gone for good run \`bgmig promote --force-unlock\`.`,
-    ExitCode.Refused,
-    { details: { lease: l } },
+    { lease: l },
   );
 }
 
@@ -83,7 +82,7 @@ export async function acquireLease(s3: ObjectStore, bucket: string, body: LeaseB
       lease: {
         body,
         etag: await put(s3, bucket, body, { ifNoneMatch: true }).catch((e: unknown) => {
-          throw isPreconditionFailed(e) ? new BgmigError('Another rollout took the lease at the same moment: check with `bgmig status`.', ExitCode.Refused) : e;
+          throw isPreconditionFailed(e) ? refused('Another rollout took the lease at the same moment: check with `bgmig status`.') : e;
         }),
       },
     };
@@ -95,7 +94,7 @@ export async function acquireLease(s3: ObjectStore, bucket: string, body: LeaseB
   } catch (e) {
     if (isPreconditionFailed(e)) {
       const now = await readLease(s3, bucket);
-      throw now ? leaseRefusal(now.body) : new BgmigError('Another rollout took the lease at the same moment: check with `bgmig status`.', ExitCode.Refused);
+      throw now ? leaseRefusal(now.body) : refused('Another rollout took the lease at the same moment: check with `bgmig status`.');
     }
     throw e;
   }

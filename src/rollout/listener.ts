@@ -11,7 +11,7 @@
  */
 import type { Action, Listener, Listeners } from '../aws/ports.js';
 import type { Weights } from '../core/config.js';
-import { BgmigError, ExitCode } from '../core/errors.js';
+import { failure, refused } from '../core/errors.js';
 import type { Color } from '../core/naming.js';
 import { isAwsError } from '../core/aws-error.js';
 
@@ -34,9 +34,8 @@ export function sameWeights(a: Weights, b: Weights): boolean {
 function forwardOf(listener: Listener | undefined, t: TrafficTarget): Action {
   const forward = listener?.DefaultActions?.find((a) => a.Type === 'forward');
   if (!forward) {
-    throw new BgmigError(
+    throw failure(
       `The HTTPS listener ${t.listenerArn} has no forward action (someone changed it outside bgmig): redeploy with \`bgmig deploy\` to restore it.`,
-      ExitCode.Failure,
     );
   }
   return forward;
@@ -48,9 +47,7 @@ export async function describeForward(listeners: Listeners, t: TrafficTarget): P
     listener = await listeners.describe(t.listenerArn);
   } catch (e) {
     if (isAwsError(e, 'ListenerNotFoundException')) {
-      throw new BgmigError(`The stack's HTTPS listener ${t.listenerArn} no longer exists: redeploy the stack with \`bgmig deploy\`.`, ExitCode.Failure, {
-        cause: e,
-      });
+      throw failure(`The stack's HTTPS listener ${t.listenerArn} no longer exists: redeploy the stack with \`bgmig deploy\`.`, e);
     }
     throw e;
   }
@@ -63,9 +60,8 @@ export function weightsOf(forward: Action, t: TrafficTarget): Weights {
   const known = new Set(Object.values(t.targetGroupArn));
   const foreign = groups.filter((g) => g.TargetGroupArn && !known.has(g.TargetGroupArn));
   if (foreign.length > 0) {
-    throw new BgmigError(
+    throw failure(
       `The HTTPS listener forwards to a target group that is not this stack's (${foreign[0].TargetGroupArn}): someone changed it outside bgmig — redeploy with \`bgmig deploy\` before moving traffic.`,
-      ExitCode.Failure,
     );
   }
   const raw = {
@@ -118,10 +114,9 @@ export async function writeListenerWeights(listeners: Listeners, t: TrafficTarge
   const live = weightsOf(current, t);
   if (opts.expected && !sameWeights(live, opts.expected)) {
     // ELBv2 has no conditional write; this check narrows the window to the two calls below.
-    throw new BgmigError(
+    throw refused(
       `Traffic changed while this command ran (it read ${formatWeights(opts.expected)}, the listener now has ${formatWeights(live)}): someone else is moving traffic — check with \`bgmig status\` and re-run if still wanted.`,
-      ExitCode.Refused,
-      { details: { expected: opts.expected, live } },
+      { expected: opts.expected, live },
     );
   }
   const started = Date.now();
@@ -147,10 +142,10 @@ export async function writeListenerWeights(listeners: Listeners, t: TrafficTarge
     calls++;
   }
   if (!sameWeights(after, desired)) {
-    throw new BgmigError(
+    throw failure(
       `The listener reports ${formatWeights(after)} after bgmig wrote ${formatWeights(desired)}: traffic may not be where you expect — check with \`bgmig status\` and re-run.`,
-      ExitCode.Failure,
-      { details: { desired, after } },
+      undefined,
+      { desired, after },
     );
   }
   return { before: live, after, changed: true, verifyMs: Date.now() - started, calls };

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Weights } from '../core/config.js';
-import { BgmigError, ExitCode } from '../core/errors.js';
+import { refused } from '../core/errors.js';
 import { OutputKey } from '../core/outputs.js';
 import { formatMs } from '../core/units.js';
 import { sleep } from '../core/sleep.js';
@@ -106,10 +106,7 @@ async function resolveStart(s: TrafficSession, opts: RolloutRunOptions, live: We
   const last = await latestRollout(s);
   const d = decideResume(last, live);
   if (!d.resume || !last) {
-    throw new BgmigError(
-      `Nothing to resume: ${d.detail} — start a new rollout with \`bgmig promote --steps …\`, or check \`bgmig history\`.`,
-      ExitCode.Refused,
-    );
+    throw refused(`Nothing to resume: ${d.detail} — start a new rollout with \`bgmig promote --steps …\`, or check \`bgmig history\`.`);
   }
   return { plan: last.plan, rolloutId: last.rolloutId, first: d.fromIndex, rebake: d.rebake, skipped: [] };
 }
@@ -344,10 +341,9 @@ class Rollout {
       why: `rollout ${id} rolled back at step ${stepNo}/${of}: ${check.check} ${inconclusive ? 'inconclusive too long' : 'failed'} (${check.detail})`,
     });
     this.opts.emit({ event: 'rollback', step: stepNo, of, check, from: res.before, to: res.after });
-    throw new BgmigError(
+    throw refused(
       `Rolled back ${this.s.stack.name} to ${formatWeights(res.after)} at step ${stepNo}/${of} (green ${plan.steps[i]} %): the ${check.check} check ${inconclusive ? 'stayed inconclusive' : 'failed'} — ${check.detail}; find out why green fails before promoting again (\`bgmig history --suffix ${this.s.suffix}\` has the record).`,
-      ExitCode.Refused,
-      { details: { rolloutId: id, outcome: 'rolled-back', step: stepNo, steps: plan.steps, check, checks, weights: res.after } },
+      { rolloutId: id, outcome: 'rolled-back', step: stepNo, steps: plan.steps, check, checks, weights: res.after },
     );
   }
 
@@ -367,10 +363,9 @@ class Rollout {
       checks,
       summary: `rollout ${id} stopped at step ${stepNo}/${of}: ${check.detail}`,
     });
-    throw new BgmigError(
+    throw refused(
       `Rollout ${id} stopped at step ${stepNo}/${of} without touching traffic: ${check.detail} — see \`bgmig status --suffix ${suffix}\` and \`bgmig history --suffix ${suffix}\`.`,
-      ExitCode.Refused,
-      { details: { rolloutId: id, outcome: 'stopped', step: stepNo, steps: plan.steps, check } },
+      { rolloutId: id, outcome: 'stopped', step: stepNo, steps: plan.steps, check },
     );
   }
 
@@ -406,10 +401,9 @@ class Rollout {
       io.info(
         `Interrupted: rolled back to ${formatWeights(res.after)} (verified). Start again with \`bgmig --suffix ${suffix} promote --steps ${plan.steps.join(',')} …\`.`,
       );
-      throw new BgmigError(
+      throw refused(
         `Rollout ${id} was interrupted at step ${stepNo}/${of} and rolled back to ${formatWeights(res.after)} (--on-interrupt rollback); nothing is left to resume.`,
-        ExitCode.Refused,
-        { details: { rolloutId: id, outcome: 'rolled-back', step: stepNo, steps: plan.steps, weights: res.after } },
+        { rolloutId: id, outcome: 'rolled-back', step: stepNo, steps: plan.steps, weights: res.after },
       );
     }
     const summary = `rollout ${id} interrupted: holding at step ${stepNo}/${of} (${formatWeights(current)})`;
