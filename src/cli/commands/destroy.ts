@@ -150,10 +150,7 @@ export function renderDestroy(r: DestroyResult, style: ChalkInstance): string {
     : `${style.green('✔')} Destroyed ${r.stack} in ${Math.round(r.durationMs / 1000)} s.`;
 }
 
-export function register(
-  program: Command,
-  runF: RunF<DestroyOptions> = async (opts, ctx) => emit(ctx.io, await runDestroy(opts, ctx), renderDestroy),
-): void {
+export function register(program: Command, runF: RunF<DestroyOptions> = async (opts, ctx) => emit(ctx.io, await runDestroy(opts, ctx), renderDestroy)): void {
   program
     .command('destroy')
     .description('delete the stack (asks you to type the suffix unless --yes; stops when deletion protection is on)')
