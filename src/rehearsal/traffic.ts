@@ -4,7 +4,7 @@
  * 50 % step's bake — which the rollout must answer by putting blue back at 100 % on its own.
  */
 import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { runPromote } from '../cli/commands/promote.js';
+import { emitPromote, runPromote } from '../cli/commands/promote.js';
 import type { CommandContext } from '../cli/context.js';
 import type { Weights } from '../core/config.js';
 import { names } from '../core/naming.js';
@@ -86,9 +86,11 @@ export async function rolloutWithGreenAlarm(
       runPromote(
         { suffix: REHEARSAL_SUFFIX, steps: [...steps], bakeMs, intervalMs, thresholds: { minRequests: 5, maxInconclusive: 10, latencyStat: 'Average' } },
         { io, aws: ctxFor(io).aws },
-      ).finally(() => {
-        promoteDone = true;
-      }),
+      )
+        .then((o) => emitPromote(io, o))
+        .finally(() => {
+          promoteDone = true;
+        }),
     // 3: the rollout failed a check and rolled back — what must happen when green's alarm fires.
     { expect: [3] },
   );

@@ -1,8 +1,10 @@
 /**
  * Promote's gates as a pure policy: given what was read (the latest validation report, green's target health,
  * green's alarms), which gate passes, which refuses and why. Order: (1) validation compatible, (2) green's targets
- * healthy, (3) no green alarm firing. The I/O that reads them lives in src/cli/commands/promote.ts.
+ * healthy, (3) no green alarm firing. The I/O that reads them lives in src/cli/commands/promote.ts. The report is
+ * read through `schemaVerdict`, the one reading promote, db cutover and status share.
  */
+import { schemaVerdict } from '../cli/validation.js';
 import type { ValidationReport } from '../schema/report.js';
 
 export type GateName = 'validation' | 'green-health' | 'green-alarms';
@@ -29,12 +31,16 @@ export interface GateVerdict {
   missingAlarms: string[];
 }
 
+/**
+ * One clause on a report for a gate's line or refusal: an error's cause, an incompatible report's breaking count
+ * with its first breaking difference as the example, or how many differences a compatible one has.
+ */
 export function describeReport(r: ValidationReport): string {
-  const breaking = r.differences.filter((d) => d.severity === 'breaking');
-  if (r.verdict === 'error') return `the validator could not compare the schemas (${r.error ?? 'no detail'})`;
-  if (r.verdict === 'incompatible') {
-    const first = breaking[0] ?? r.differences[0];
-    return `${breaking.length} breaking difference(s)${first ? `, e.g. ${first.object}: ${first.detail}` : ''}`;
+  const v = schemaVerdict(r);
+  if (v.verdict === 'error') return `the validator could not compare the schemas (${r.error ?? 'no detail'})`;
+  if (v.verdict === 'incompatible') {
+    const first = r.differences.find((d) => d.severity === 'breaking') ?? r.differences[0];
+    return `${v.totals.breaking} breaking difference(s)${first ? `, e.g. ${first.object}: ${first.detail}` : ''}`;
   }
   return `${r.differences.length} difference(s), none breaking`;
 }
@@ -51,7 +57,7 @@ export function judgeGates(o: GateObservation): GateVerdict {
   else {
     const r = o.report;
     if (!r) return refuse('validation', 'there is no validation report', 'run `bgmig validate` first');
-    if (r.verdict !== 'compatible') {
+    if (schemaVerdict(r).verdict !== 'compatible') {
       return refuse(
         'validation',
         `the latest validation report (${r.generatedAt}) is ${r.verdict}: ${describeReport(r)}`,

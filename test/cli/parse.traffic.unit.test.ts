@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { register as registerHistory } from '../../src/cli/commands/history.js';
+import { register as registerPromote } from '../../src/cli/commands/promote.js';
 import { register as registerStatus } from '../../src/cli/commands/status.js';
 import { register as registerValidate } from '../../src/cli/commands/validate.js';
 import { parseVerb } from '../harness/parse.js';
@@ -114,6 +115,79 @@ describe('validate', () => {
     [['--suffix', 'Bad_Suffix!'], /suffix/i],
   ])('refuses %j before the action (exit 2)', async (argv, message) => {
     const p = await parse(argv);
+    expect(p.opts).toBeUndefined();
+    expect(p.exitCode).toBe(2);
+    expect(p.stderr).toMatch(message);
+  });
+});
+
+describe('promote', () => {
+  const promote = (...argv: string[]) => parseVerb(registerPromote, ['promote', '--suffix', 'shop-prod', ...argv]);
+  const defaults = {
+    suffix: 'shop-prod',
+    weight: undefined,
+    steps: undefined,
+    bakeMs: undefined,
+    intervalMs: 15_000,
+    thresholds: {},
+    onInterrupt: 'hold',
+    guard: true,
+    resume: false,
+    forceUnlock: false,
+    skipValidation: false,
+    validate: false,
+    dryRun: false,
+    ignoredWithResume: [],
+  };
+
+  it('--weight: one step, nothing else set', async () => {
+    const p = await promote('--weight', '30');
+    expect(p.exitCode).toBe(0);
+    expect(p.opts).toEqual({ ...defaults, weight: 30 });
+  });
+
+  it('--steps with bake, interval, thresholds and the switches', async () => {
+    const p = await promote(
+      ...['--steps', '10,25,50,100', '--bake', '5m', '--interval', '30s', '--max-5xx-ratio', '3', '--5xx-floor', '2%', '--latency-stat', 'p95'],
+      ...['--min-requests', '20', '--metrics-grace', '0', '--on-interrupt', 'rollback', '--no-guard', '--skip-validation', '--dry-run'],
+    );
+    expect(p.exitCode).toBe(0);
+    expect(p.opts).toEqual({
+      ...defaults,
+      steps: [10, 25, 50, 100],
+      bakeMs: 300_000,
+      intervalMs: 30_000,
+      thresholds: { max5xxRatio: 3, floor5xxShare: 0.02, latencyStat: 'p95', minRequests: 20, metricsGraceMs: 0 },
+      onInterrupt: 'rollback',
+      guard: false,
+      skipValidation: true,
+      dryRun: true,
+    });
+  });
+
+  it('--resume lists the rollout options it ignores; --force-unlock stands alone', async () => {
+    expect((await promote('--resume', '--bake', '1m')).opts).toMatchObject({ resume: true, ignoredWithResume: ['--bake'] });
+    expect((await promote('--force-unlock')).opts).toMatchObject({ forceUnlock: true, weight: undefined, steps: undefined });
+  });
+
+  it.each([
+    [[], /promote needs one of --weight N \(one step\), --steps LIST \(a rollout\), --resume or --force-unlock/],
+    [['--weight', '10', '--steps', '10,100'], /--weight and --steps cannot be combined: pick one/],
+    [['--resume', '--force-unlock'], /--resume and --force-unlock cannot be combined/],
+    [['--weight', '10', '--bake', '5m'], /--bake applies to a rollout \(--steps\), not to --weight/],
+    [['--force-unlock', '--min-requests', '5'], /--min-requests applies to a rollout \(--steps\), not to --force-unlock/],
+    [['--weight', '101'], /--weight must be a whole number from 0 to 100/],
+    [['--weight', '12.5'], /--weight must be a whole number/],
+    [['--steps', '50,10'], /--steps must increase strictly/],
+    [['--steps', '10,100', '--interval', 'soon'], /--interval/],
+    [['--steps', '10,100', '--bake', '10s', '--interval', '1m'], /--interval \(1m\) is longer than --bake \(10s\)/],
+    [['--steps', '10,100', '--on-interrupt', 'panic'], /--on-interrupt must be "hold" or "rollback", got "panic"/],
+    [['--steps', '10,100', '--max-5xx-ratio', '0.5'], /--max-5xx-ratio must be a number of at least 1/],
+    [['--steps', '10,100', '--5xx-floor', '200'], /--5xx-floor must be a percentage from 0 to 100/],
+    [['--steps', '10,100', '--latency-stat', 'p999x'], /--latency-stat must be a percentile/],
+    [['--steps', '10,100', '--max-inconclusive', '0'], /--max-inconclusive must be a whole number from 1 to 1000/],
+  ])('refuses %j before the action (exit 2)', async (argv, message) => {
+    const p = await promote(...argv);
     expect(p.opts).toBeUndefined();
     expect(p.exitCode).toBe(2);
     expect(p.stderr).toMatch(message);

@@ -91,7 +91,7 @@ describe('stepped rollout', () => {
   it('on a terminal the check line redraws in place', async () => {
     const { memoryIo } = await import('../cli/support/memory-io.js');
     const { AwsClients } = await import('../../src/aws/clients.js');
-    const { runPromote } = await import('../../src/cli/commands/promote.js');
+    const { emitPromote, runPromote } = await import('../../src/cli/commands/promote.js');
     const { io, stdout } = memoryIo();
     (io.streams.stdout as { isTTY?: boolean }).isTTY = true;
     const ci = process.env.CI;
@@ -101,7 +101,10 @@ describe('stepped rollout', () => {
     const traffic = publishAlbMetrics(f, HEALTHY);
     try {
       const aws = new AwsClients({ region: 'us-east-1', endpointUrl: moto.endpoint });
-      const code = await runPromote({ suffix: S, steps: [30], bakeMs: 2500, intervalMs: 1000, thresholds: { latencyStat: 'Maximum' } }, { io, aws });
+      const code = emitPromote(
+        io,
+        await runPromote({ suffix: S, steps: [30], bakeMs: 2500, intervalMs: 1000, thresholds: { latencyStat: 'Maximum' } }, { io, aws }),
+      );
       expect(code).toBe(0);
     } finally {
       await traffic.stop();

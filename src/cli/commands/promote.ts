@@ -6,20 +6,29 @@
  * - `--steps 10,25,50,100 --bake 5m [--interval 15s]`: a rollout (src/rollout/run.ts) — gates and verified
  *   weights per step, then a bake with a check every interval; any failing check rolls back (exit 3).
  * - `--resume`: continues the newest held rollout from the journal. `--force-unlock`: removes a stale lease.
+ *
+ * The verb shape (src/cli/verb.ts) over four forms: `runPromote` returns a `PromoteOutcome` — which form ran and the
+ * document it prints — `renderPromote` renders it and `exitCodeOf` maps it (a held rollout is 3). Two departures,
+ * both kept from before the shape: a rollout streams its progress while it runs (NDJSON events with --json, one line
+ * per event otherwise) through `deps.io`, and its final document is then one compact JSON line like the events, so
+ * the default action writes through `emitPromote` rather than `emit`; and the rollout's Ctrl-C / SIGTERM handling
+ * (hold or roll back at the next safe point) lives in that default action, not in `register`.
  */
 import { hostname } from 'node:os';
+import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
+import { isAwsError } from '../../core/aws-error.js';
 import type { Weights } from '../../core/config.js';
-import { BgmigError, ExitCode, badInput } from '../../core/errors.js';
+import { type BgmigError, badInput, ExitCode, failure, refused } from '../../core/errors.js';
 import { formatMs, parseDuration } from '../../core/units.js';
 import { type GateResult, type GateVerdict, judgeGates } from '../../rollout/gates.js';
 import { acquireLease, forceUnlock, type HeldLease, releaseLease } from '../../rollout/lease.js';
-import { DEFAULT_THRESHOLDS, gatesRequired, leaseTtlMs, parseSteps, type RolloutPlan, type Thresholds } from '../../rollout/plan.js';
+import { DEFAULT_THRESHOLDS, gatesRequired, type LeaseBody, leaseTtlMs, parseSteps, type RolloutPlan, type Thresholds } from '../../rollout/plan.js';
 import type { RolloutEvent, RolloutResult, StepGates } from '../../rollout/run.js';
 import type { TrafficSession } from '../../rollout/session.js';
 import type { ValidationReport } from '../../schema/report.js';
 import type { AwsClients } from '../../aws/clients.js';
-import { action, parseIntStrict, toBgmigError } from '../context.js';
+import { action, type CommandContext, parseIntStrict, toBgmigError } from '../context.js';
 import { alarmNamesOf, alarmStates, targetHealth } from '../health.js';
 import type { Io } from '../io.js';
 import { readActiveDatabase, type ActiveCluster } from '../live-state.js';
@@ -27,7 +36,7 @@ import { requireStack, type StackInfo } from '../stack.js';
 import { formatWeights, readWeights, trafficTarget, weightBar, type WriteResult, writeWeights } from '../traffic.js';
 import { invokeValidator } from '../../remote/validator-client.js';
 import { readLatestReport } from '../validation.js';
-import { isAwsError } from '../../core/aws-error.js';
+import type { RunF } from '../verb.js';
 
 export interface PromoteOptions {
   suffix: string;
@@ -55,6 +64,7 @@ export interface PromoteOptions {
   ignoredWithResume?: string[] | undefined;
 }
 
+/** The one-step document (--weight, with or without --dry-run). */
 export interface PromoteResult {
   stack: string;
   dryRun: boolean;
@@ -66,6 +76,28 @@ export interface PromoteResult {
   gatesNote?: string | undefined;
   activeDatabase?: ActiveCluster | undefined;
 }
+
+/** The document of `--steps … --dry-run`: the first step's gates passed, nothing moved. */
+export interface RolloutDryRunResult {
+  stack: string;
+  dryRun: true;
+  before: Weights;
+  plan: RolloutPlan;
+  gates: GateResult[];
+}
+
+/** The document of `--force-unlock`: the lease removed, or null when none was held. */
+export interface ForceUnlockResult {
+  stack: string;
+  removed: LeaseBody | null;
+}
+
+/** Which form ran, and the document it prints (`doc` is exactly the --json output). */
+export type PromoteOutcome =
+  | { form: 'weight'; doc: PromoteResult }
+  | { form: 'rollout-dry-run'; doc: RolloutDryRunResult }
+  | { form: 'rollout'; doc: RolloutResult }
+  | { form: 'force-unlock'; doc: ForceUnlockResult };
 
 export function parseWeight(value: string): number {
   return parseIntStrict(value, '--weight', 0, 100);
@@ -106,10 +138,9 @@ async function gateVerdict(
     io.info(opts.validate ? 'Running schema validation now (--validate)…' : 'No validation report yet: running schema validation now…');
     report = await invokeValidator(aws, stack).catch((e: unknown) => {
       if (!isAwsError(e, 'ResourceNotFoundException')) throw e;
-      throw new BgmigError(
+      throw failure(
         `There is no validation report and the validator function ${stack.outputs.ValidatorFunctionName ?? ''} is not deployed: redeploy with \`bgmig deploy\`, then run \`bgmig validate\` (or pass --skip-validation if you accept the risk).`,
-        ExitCode.Failure,
-        { cause: e },
+        e,
       );
     });
     // A validation run can take a while: judge green's health and alarms as they are now, not as before it.
@@ -120,14 +151,42 @@ async function gateVerdict(
 
 function refusalOf(v: GateVerdict, before: Weights, desired: Weights): BgmigError | undefined {
   if (!v.refusal) return undefined;
-  return new BgmigError(`Promote refused by the ${v.refusal.gate} gate: ${v.refusal.detail} — ${v.refusal.todo}.`, ExitCode.Refused, {
-    details: { gates: v.gates, before, desired },
-  });
+  return refused(`Promote refused by the ${v.refusal.gate} gate: ${v.refusal.detail} — ${v.refusal.todo}.`, { gates: v.gates, before, desired });
 }
 
-const gateLine = (io: Io, g: GateResult) => `  ${g.status === 'skipped' ? io.style.yellow('!') : io.style.green('✔')} ${g.gate}: ${g.detail}`;
+const gateLine = (st: ChalkInstance, g: GateResult) => `  ${g.status === 'skipped' ? st.yellow('!') : st.green('✔')} ${g.gate}: ${g.detail}`;
 
-async function runOneStep(opts: PromoteOptions & { weight: number }, io: Io, aws: AwsClients, s: TrafficSession): Promise<ExitCode> {
+/** The lease a one-step raise holds while it writes (a rollout in progress refuses it). */
+async function takeStepLease(s: TrafficSession, s3: AwsClients['objects'], weight: number): Promise<HeldLease> {
+  const who = await s.caller();
+  const now = Date.now();
+  const ttl = leaseTtlMs(15_000);
+  return (
+    await acquireLease(
+      s3,
+      s.bucket,
+      {
+        rolloutId: `weight-${weight}`,
+        holder: who,
+        host: hostname(),
+        pid: process.pid,
+        acquiredAt: new Date(now).toISOString(),
+        renewedAt: new Date(now).toISOString(),
+        expiresAt: new Date(now + ttl).toISOString(),
+        step: 1,
+        steps: 1,
+        green: weight,
+      },
+      now,
+    )
+  ).lease;
+}
+
+/**
+ * One step to green `opts.weight` %: gates when the share rises (refusal: BgmigError exit 3), the lease while
+ * writing, a verified write, a journal record. Returns the document; a dry run stops after the gates.
+ */
+async function runOneStep(opts: PromoteOptions & { weight: number }, io: Io, aws: AwsClients, s: TrafficSession): Promise<PromoteResult> {
   const { stack, target } = { stack: s.stack, target: s.target };
   const desired: Weights = { blue: 100 - opts.weight, green: opts.weight };
   const before = await readWeights(aws, target);
@@ -153,52 +212,11 @@ async function runOneStep(opts: PromoteOptions & { weight: number }, io: Io, aws
     gates = v.gates;
     if (v.report) validation = { verdict: v.report.verdict, generatedAt: v.report.generatedAt };
   }
-
-  if (opts.dryRun) {
-    const result: PromoteResult = {
-      stack: stack.name,
-      dryRun: true,
-      before,
-      after: desired,
-      changed: false,
-      gates,
-      ...(need.required ? {} : { gatesNote: need.reason }),
-    };
-    io.result(result, () =>
-      [
-        need.required ? 'Dry run — nothing changed. Every gate passed:' : `Dry run — nothing changed. No gate needed: ${need.reason}.`,
-        ...gates.map((g) => gateLine(io, g)),
-        `Would set ${stack.name}: ${formatWeights(before)} → ${formatWeights(desired)}`,
-      ].join('\n'),
-    );
-    return ExitCode.Ok;
-  }
+  const gatesNote = need.required ? {} : { gatesNote: need.reason };
+  if (opts.dryRun) return { stack: stack.name, dryRun: true, before, after: desired, changed: false, gates, ...gatesNote };
 
   // Raising green's share takes the lease (a rollout in progress refuses it); lowering never waits for anyone.
-  if (need.required) {
-    const who = await s.caller();
-    const now = Date.now();
-    const ttl = leaseTtlMs(15_000);
-    held = (
-      await acquireLease(
-        s3,
-        s.bucket,
-        {
-          rolloutId: `weight-${opts.weight}`,
-          holder: who,
-          host: hostname(),
-          pid: process.pid,
-          acquiredAt: new Date(now).toISOString(),
-          renewedAt: new Date(now).toISOString(),
-          expiresAt: new Date(now + ttl).toISOString(),
-          step: 1,
-          steps: 1,
-          green: opts.weight,
-        },
-        now,
-      )
-    ).lease;
-  }
+  if (need.required) held = await takeStepLease(s, s3, opts.weight);
   let res: WriteResult;
   try {
     res = await writeWeights(aws, target, desired, { expected: before });
@@ -218,31 +236,9 @@ async function runOneStep(opts: PromoteOptions & { weight: number }, io: Io, aws
   try {
     db = await readActiveDatabase(aws, stack);
   } catch (e) {
-    io.warn(`traffic moved, but which database both colours use is unknown: ${e instanceof BgmigError ? e.message : toBgmigError(e, { aws }).message}`);
+    io.warn(`traffic moved, but which database both colours use is unknown: ${toBgmigError(e, { aws }).message}`);
   }
-  const result: PromoteResult = {
-    stack: stack.name,
-    dryRun: false,
-    before: res.before,
-    after: res.after,
-    changed: res.changed,
-    gates,
-    ...(need.required ? {} : { gatesNote: need.reason }),
-    activeDatabase: db,
-  };
-  io.result(result, () =>
-    [
-      ...(need.required ? gates.map((g) => gateLine(io, g)) : [`  No gate needed: ${need.reason}.`]),
-      res.changed
-        ? `${io.style.green('✔')} Promoted ${stack.name}: ${formatWeights(res.before)} → ${formatWeights(res.after)} (verified by read-back)`
-        : `${io.style.green('✔')} ${stack.name} already had ${formatWeights(res.after)} (verified): nothing to change.`,
-      `  ${weightBar(res.after, { blue: io.style.blue, green: io.style.green })}`,
-      db ? `  Both colours use the ${db.color} database (${db.clusterIdentifier}).` : '',
-    ]
-      .filter((l) => l !== '')
-      .join('\n'),
-  );
-  return ExitCode.Ok;
+  return { stack: stack.name, dryRun: false, before: res.before, after: res.after, changed: res.changed, gates, ...gatesNote, activeDatabase: db };
 }
 
 /** Renders rollout progress: NDJSON with --json, one plain line per event otherwise (a TTY redraws the check line). */
@@ -298,7 +294,8 @@ function progressRenderer(io: Io): (e: RolloutEvent) => void {
   };
 }
 
-async function runSteps(opts: PromoteOptions, io: Io, aws: AwsClients, s: TrafficSession): Promise<ExitCode> {
+/** A rollout (or its dry run): the plan from the options, each step's gates, then src/rollout/run.ts. */
+async function runSteps(opts: PromoteOptions, io: Io, aws: AwsClients, s: TrafficSession): Promise<PromoteOutcome> {
   const plan: RolloutPlan = {
     steps: opts.steps ?? [],
     bakeMs: opts.bakeMs ?? 5 * 60_000,
@@ -326,27 +323,15 @@ async function runSteps(opts: PromoteOptions, io: Io, aws: AwsClients, s: Traffi
     const v = await gateVerdict(aws, io, s.stack, opts);
     const refusal = refusalOf(v, before, before);
     if (refusal) throw refusal;
-    io.result({ stack: s.stack.name, dryRun: true, before, plan, gates: v.gates }, () =>
-      [
-        `Dry run — nothing changed. The first step's gates pass:`,
-        ...v.gates.map((g) => gateLine(io, g)),
-        `Would roll out ${s.stack.name} from ${formatWeights(before)} through green ${plan.steps.join(' → ')} %, baking ${formatMs(plan.bakeMs)} per step.`,
-      ].join('\n'),
-    );
-    return ExitCode.Ok;
+    return { form: 'rollout-dry-run', doc: { stack: s.stack.name, dryRun: true, before, plan, gates: v.gates } };
   }
   const { runRollout } = await import('../../rollout/run.js');
   const res: RolloutResult = await runRollout(s, { plan, resume: Boolean(opts.resume), gates, signal: opts.signal, emit: progressRenderer(io) });
-  if (io.json) io.streams.stdout.write(`${JSON.stringify(res)}\n`);
-  else if (res.outcome === 'completed')
-    io.info(
-      `${io.style.green('✔')} Rollout ${res.rolloutId} completed: ${formatWeights(res.weights)} (verified), in ${formatMs(res.durationMs)}\n  ${weightBar(res.weights, { blue: io.style.blue, green: io.style.green })}`,
-    );
-  // Held: traffic is between steps on purpose; 3 tells scripts the promote did not finish.
-  return res.outcome === 'held' ? ExitCode.Refused : ExitCode.Ok;
+  return { form: 'rollout', doc: res };
 }
 
-async function runForceUnlock(io: Io, aws: AwsClients, s: TrafficSession): Promise<ExitCode> {
+/** Removes the rollout lease (journaled when there was one). */
+async function runForceUnlock(aws: AwsClients, s: TrafficSession): Promise<ForceUnlockResult> {
   const removed = await forceUnlock(aws.objects, s.bucket);
   if (removed) {
     await s.record({
@@ -355,22 +340,111 @@ async function runForceUnlock(io: Io, aws: AwsClients, s: TrafficSession): Promi
       summary: `force-unlocked the lease of ${removed.holder} (rollout ${removed.rolloutId}, step ${removed.step}/${removed.steps}, renewed ${removed.renewedAt})`,
     });
   }
-  io.result({ stack: s.stack.name, removed: removed ?? null }, () =>
-    removed
-      ? `${io.style.green('✔')} Removed the lease of ${removed.holder} (rollout ${removed.rolloutId}, step ${removed.step}/${removed.steps}); journaled. If that rollout is still running it stops at its next renewal.`
-      : `No lease was held on ${s.stack.name}: nothing to unlock.`,
-  );
-  return ExitCode.Ok;
+  return { stack: s.stack.name, removed: removed ?? null };
 }
 
-export async function runPromote(opts: PromoteOptions, deps: { io: Io; aws: AwsClients }): Promise<ExitCode> {
+/**
+ * Runs the form the options name: --force-unlock, --weight (one step), else a rollout (--steps or --resume).
+ * Refusals (a gate, the lease) are BgmigErrors with exit 3; a missing stack or an AWS failure exit 1.
+ */
+export async function runPromote(opts: PromoteOptions, deps: { io: Io; aws: AwsClients }): Promise<PromoteOutcome> {
   const { io, aws } = deps;
   const stack = await requireStack(aws, opts.suffix);
   const { TrafficSession } = await import('../../rollout/session.js');
   const s = TrafficSession.open(aws, io, stack, opts.suffix);
-  if (opts.forceUnlock) return runForceUnlock(io, aws, s);
-  if (opts.weight !== undefined) return runOneStep({ ...opts, weight: opts.weight }, io, aws, s);
+  if (opts.forceUnlock) return { form: 'force-unlock', doc: await runForceUnlock(aws, s) };
+  if (opts.weight !== undefined) return { form: 'weight', doc: await runOneStep({ ...opts, weight: opts.weight }, io, aws, s) };
   return runSteps(opts, io, aws, s);
+}
+
+function renderOneStep(r: PromoteResult, st: ChalkInstance): string {
+  const required = r.gatesNote === undefined;
+  if (r.dryRun) {
+    return [
+      required ? 'Dry run — nothing changed. Every gate passed:' : `Dry run — nothing changed. No gate needed: ${r.gatesNote}.`,
+      ...r.gates.map((g) => gateLine(st, g)),
+      `Would set ${r.stack}: ${formatWeights(r.before)} → ${formatWeights(r.after)}`,
+    ].join('\n');
+  }
+  const db = r.activeDatabase;
+  return [
+    ...(required ? r.gates.map((g) => gateLine(st, g)) : [`  No gate needed: ${r.gatesNote}.`]),
+    r.changed
+      ? `${st.green('✔')} Promoted ${r.stack}: ${formatWeights(r.before)} → ${formatWeights(r.after)} (verified by read-back)`
+      : `${st.green('✔')} ${r.stack} already had ${formatWeights(r.after)} (verified): nothing to change.`,
+    `  ${weightBar(r.after, { blue: st.blue, green: st.green })}`,
+    db ? `  Both colours use the ${db.color} database (${db.clusterIdentifier}).` : '',
+  ]
+    .filter((l) => l !== '')
+    .join('\n');
+}
+
+/** The human text of each form; a rollout that did not complete has said everything in its progress lines (''). */
+export function renderPromote(o: PromoteOutcome, st: ChalkInstance): string {
+  switch (o.form) {
+    case 'weight':
+      return renderOneStep(o.doc, st);
+    case 'rollout-dry-run': {
+      const { doc } = o;
+      return [
+        `Dry run — nothing changed. The first step's gates pass:`,
+        ...doc.gates.map((g) => gateLine(st, g)),
+        `Would roll out ${doc.stack} from ${formatWeights(doc.before)} through green ${doc.plan.steps.join(' → ')} %, baking ${formatMs(doc.plan.bakeMs)} per step.`,
+      ].join('\n');
+    }
+    case 'rollout': {
+      const res = o.doc;
+      return res.outcome === 'completed'
+        ? `${st.green('✔')} Rollout ${res.rolloutId} completed: ${formatWeights(res.weights)} (verified), in ${formatMs(res.durationMs)}\n  ${weightBar(res.weights, { blue: st.blue, green: st.green })}`
+        : '';
+    }
+    case 'force-unlock': {
+      const { removed } = o.doc;
+      return removed
+        ? `${st.green('✔')} Removed the lease of ${removed.holder} (rollout ${removed.rolloutId}, step ${removed.step}/${removed.steps}); journaled. If that rollout is still running it stops at its next renewal.`
+        : `No lease was held on ${o.doc.stack}: nothing to unlock.`;
+    }
+  }
+}
+
+/** 3 when a rollout is held (traffic is between steps on purpose: the promote did not finish); 0 otherwise. */
+export function exitCodeOf(o: PromoteOutcome): ExitCode {
+  return o.form === 'rollout' && o.doc.outcome === 'held' ? ExitCode.Refused : ExitCode.Ok;
+}
+
+/**
+ * Writes the outcome and returns its exit code: the document (a rollout's as one compact line after its NDJSON
+ * events) with --json, else the rendering.
+ */
+export function emitPromote(io: Io, o: PromoteOutcome): ExitCode {
+  if (o.form === 'rollout' && io.json) io.streams.stdout.write(`${JSON.stringify(o.doc)}\n`);
+  else io.result(o.doc, () => renderPromote(o, io.style));
+  return exitCodeOf(o);
+}
+
+/**
+ * The default action. One-step forms are a few calls long: Ctrl-C keeps its default meaning there. A rollout: the
+ * first SIGINT/SIGTERM stops at the next safe point (hold or roll back, as --on-interrupt says); a second exits 130.
+ */
+async function promoteAction(opts: PromoteOptions, ctx: CommandContext): Promise<ExitCode> {
+  if (!opts.steps && !opts.resume) return emitPromote(ctx.io, await runPromote(opts, ctx));
+  const ac = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) {
+      ctx.io.warn(`${sig}: stopping at the next safe point (${opts.onInterrupt === 'rollback' ? 'rolling back' : 'holding traffic where it is'})…`);
+      ac.abort();
+    } else process.exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return emitPromote(ctx.io, await runPromote({ ...opts, signal: ac.signal }, ctx));
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
 }
 
 interface PromoteFlags {
@@ -462,7 +536,7 @@ export function resolvePromoteOptions(suffix: string, o: PromoteFlags): PromoteO
   };
 }
 
-export function register(program: Command): void {
+export function register(program: Command, runF: RunF<PromoteOptions> = promoteAction): void {
   program
     .command('promote')
     .description('shift traffic to green: one step (--weight N) or a rollout in steps with a bake and automatic rollback (--steps)')
@@ -511,29 +585,5 @@ Examples:
   $ bgmig promote --suffix shop-prod --steps 10,25,50,100 --bake 5m --interval 15s
   $ bgmig promote --suffix shop-prod --resume`,
     )
-    .action(
-      action<PromoteFlags>(async (ctx, o) => {
-        const opts = resolvePromoteOptions(ctx.suffix(), o);
-        // One-step forms are a few calls long: Ctrl-C keeps its default meaning there.
-        if (!opts.steps && !opts.resume) return runPromote(opts, ctx);
-        // A rollout: the first signal stops at the next safe point (hold or roll back); a second one exits at once.
-        const ac = new AbortController();
-        let signals = 0;
-        const onSignal = (sig: NodeJS.Signals) => {
-          signals++;
-          if (signals === 1) {
-            ctx.io.warn(`${sig}: stopping at the next safe point (${opts.onInterrupt === 'rollback' ? 'rolling back' : 'holding traffic where it is'})…`);
-            ac.abort();
-          } else process.exit(130);
-        };
-        process.on('SIGINT', onSignal);
-        process.on('SIGTERM', onSignal);
-        try {
-          return await runPromote({ ...opts, signal: ac.signal }, ctx);
-        } finally {
-          process.removeListener('SIGINT', onSignal);
-          process.removeListener('SIGTERM', onSignal);
-        }
-      }),
-    );
+    .action(action<PromoteFlags>(async (ctx, o) => runF(resolvePromoteOptions(ctx.suffix(), o), ctx)));
 }
