@@ -8,6 +8,7 @@ import type { AwsPorts } from '../aws/ports.js';
 import { failure } from '../core/errors.js';
 import { ArtifactKeys, OutputKey } from '../core/outputs.js';
 import { type RollbackBlocker, rollbackBlockers, type Severity, type ValidationReport, type ValidatorEvent, type Verdict } from '../schema/report.js';
+import { isValidationReport } from '../remote/validator-client.js';
 import { output, type StackInfo } from './stack.js';
 
 /** What the validator Lambda accepts (all optional); defined next to the report so the handler shares it. */
@@ -59,12 +60,6 @@ export function schemaVerdict(report: ValidationReport | undefined): SchemaVerdi
             .join(', ')}${blockers.length > 3 ? ', …' : ''}`
         : 'rollback possible';
   return { verdict: report.verdict, totals, rollback, blockers, generatedAt: report.generatedAt, summary: `${forward}; ${back} (${report.generatedAt})` };
-}
-
-/** Whether a parsed JSON document is a validation report (what the validator function writes and answers). */
-export function isValidationReport(v: unknown): v is ValidationReport {
-  const r = v as Partial<ValidationReport> | null;
-  return !!r && typeof r === 'object' && (r.verdict === 'compatible' || r.verdict === 'incompatible' || r.verdict === 'error') && Array.isArray(r.differences);
 }
 
 /** The newest report in the stack's artifacts bucket, or undefined when none was ever written. */

@@ -11,7 +11,6 @@ import type { Color } from '../core/naming.js';
 import { failure, messageOf } from '../core/errors.js';
 import { OutputKey } from '../core/outputs.js';
 import { type Credentials, type LoginResult, type LoginTester, type Settle, probeSettled } from '../rotation/targets.js';
-import { isValidationReport } from '../cli/validation.js';
 import { type ConnectionCheckEvent, isConnectionCheckResult, type ValidationReport, type ValidatorEvent } from '../schema/report.js';
 import { invokeFor } from './function-invoker.js';
 
@@ -61,6 +60,12 @@ export class ValidatorLoginTester implements LoginTester {
       return r.ok ? { ok: true } : { ok: false, rejected: r.rejected, reason: r.error };
     });
   }
+}
+
+/** Whether a parsed JSON document is a validation report (what the validator function writes and answers). */
+export function isValidationReport(v: unknown): v is ValidationReport {
+  const r = v as Partial<ValidationReport> | null;
+  return !!r && typeof r === 'object' && (r.verdict === 'compatible' || r.verdict === 'incompatible' || r.verdict === 'error') && Array.isArray(r.differences);
 }
 
 /**
