@@ -143,16 +143,17 @@ describe("the CDK toolkit's own AWS calls (deploy, diff, destroy, bootstrap) aga
     try {
       const env = { ...moto.env, AWS_ENDPOINT_URL: proxy.endpoint };
       const [bootstrap, diff] = await Promise.all([
-        runBgmig(['--call-timeout', '2s', 'bootstrap'], { env, timeoutMs: 120_000 }),
-        runBgmig(['--suffix', 'hang', '--call-timeout', '2s', 'diff'], { env, timeoutMs: 120_000 }),
+        // 6 s, not 2: bgmig's own calls before the toolkit's go to the emulator, which a loaded machine slows down.
+        runBgmig(['--call-timeout', '6s', 'bootstrap'], { env, timeoutMs: 110_000 }),
+        runBgmig(['--suffix', 'hang', '--call-timeout', '6s', 'diff'], { env, timeoutMs: 110_000 }),
       ]);
       for (const r of [bootstrap, diff]) {
         expect(r.code, r.stderr).toBe(1);
         expect(r.stderr).toMatch(
-          /^error: Cannot reach the AWS endpoint http:\/\/127\.0\.0\.1:\d+ \(a CDK toolkit request got no answer within 2 s — the bound set by --call-timeout \/ BGMIG_AWS_TIMEOUT\)/m,
+          /^error: Cannot reach the AWS endpoint http:\/\/127\.0\.0\.1:\d+ \(a CDK toolkit request got no answer within 6 s — the bound set by --call-timeout \/ BGMIG_AWS_TIMEOUT\)/m,
         );
         // Synthesis (diff: CDK's template validation, 5–8 s) comes before the hung call: a generous ceiling.
-        expect(r.durationMs).toBeLessThan(60_000);
+        expect(r.durationMs).toBeLessThan(100_000);
       }
     } finally {
       await proxy.close();
