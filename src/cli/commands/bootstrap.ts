@@ -63,6 +63,7 @@ export async function runBootstrap(opts: BootstrapOptions, deps: ToolkitDeps): P
   return { environment, toolkitStack: CDK_TOOLKIT_STACK, durationMs: Date.now() - started };
 }
 
+/** One line naming the bootstrapped environment and what to run next. */
 export function renderBootstrap(r: BootstrapResult, style: ChalkInstance): string {
   return `${style.green('✔')} ${r.environment} is bootstrapped (${r.toolkitStack}); you can now run \`bgmig deploy\`.`;
 }

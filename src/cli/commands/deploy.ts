@@ -194,6 +194,7 @@ async function verifyTrafficKept(deps: ToolkitDeps, suffix: string, weights: Wei
   }
 }
 
+/** The one-line summary (the toolkit printed the outputs already), and where --outputs-file wrote them. */
 export function renderDeploy(r: DeployResult, style: ChalkInstance): string {
   return [
     // The toolkit has already printed the outputs above; --json carries them in the result.

@@ -143,6 +143,7 @@ async function destroyWithToolkit(opts: DestroyOptions, deps: ToolkitDeps, stack
   });
 }
 
+/** One line: destroyed (with its duration), or deleted directly because nothing was deployed in it. */
 export function renderDestroy(r: DestroyResult, style: ChalkInstance): string {
   const status = r[NOTHING_DEPLOYED];
   return status !== undefined

@@ -108,6 +108,7 @@ export async function runDiff(opts: DiffCommandOptions, deps: ToolkitDeps): Prom
   };
 }
 
+/** One line: no differences, or how many (and whether IAM or security groups change). */
 export function renderDiff(r: DiffResult, _style: ChalkInstance): string {
   return r.differenceCount === 0
     ? `${r.stack}: no differences.`

@@ -269,6 +269,7 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** The rotated secret's current and previous versions, the databases changed and the services rolled (or the dry run's line). */
 export function renderRotate(r: RotationReport, _style: ChalkInstance): string {
   if (r.dryRun) return `Dry run complete: no change was made to ${r.secret}, its databases or its services.`;
   return [
