@@ -3,6 +3,7 @@
  * when termination or deletion protection is on (prod databases), it explains what is protected and stops — turning
  * protection off is a deliberate, separate act.
  */
+import type { AwsPorts } from '../../aws/ports.js';
 import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
 import { refused } from '../../core/errors.js';
@@ -38,16 +39,14 @@ export interface DestroyResult {
 }
 
 /** What protection is on, one phrase each (empty when nothing is protected). */
-export async function protections(aws: AwsClients, stack: StackInfo): Promise<string[]> {
-  const rds = await aws.rds();
-  const { DescribeDBClustersCommand } = await import('@aws-sdk/client-rds');
+export async function protections(aws: Pick<AwsPorts, 'clusters'>, stack: StackInfo): Promise<string[]> {
   const found: string[] = [];
   const clusters = await Promise.all(
     COLORS.map(async (c) => {
       const id = optionalOutput(stack, ColorOutputKey[c].clusterIdentifier);
       if (!id) return undefined;
       try {
-        return (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id }))).DBClusters?.[0];
+        return await aws.clusters.describe(id);
       } catch (e) {
         if (isAwsError(e, 'DBClusterNotFoundFault')) return undefined;
         throw e;

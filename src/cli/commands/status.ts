@@ -8,6 +8,7 @@
  * resolves to the last round's exit code) instead of `runStatus → emit`. Both read a snapshot the same way, and
  * each round's exit code is `exitCodeOf(snapshot)`.
  */
+import type { AwsPorts } from '../../aws/ports.js';
 import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
 import type { Weights } from '../../core/config.js';
@@ -86,15 +87,12 @@ export function sectionLabel(section: string): string {
   return SECTION_LABELS[section] ?? section.replace(/[._]/g, ' ');
 }
 
-async function clusterStatuses(aws: AwsClients, stack: StackInfo): Promise<ClusterStatus[]> {
-  const rds = await aws.rds();
-  const { DescribeDBClustersCommand } = await import('@aws-sdk/client-rds');
+async function clusterStatuses(aws: Pick<AwsPorts, 'clusters'>, stack: StackInfo): Promise<ClusterStatus[]> {
   return Promise.all(
     COLORS.map(async (color) => {
       const identifier = output(stack, ColorOutputKey[color].clusterIdentifier);
       try {
-        const res = await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: identifier }));
-        const c = res.DBClusters?.[0];
+        const c = await aws.clusters.describe(identifier);
         return { color, identifier, status: c?.Status ?? 'unknown', endpoint: c?.Endpoint, port: c?.Port };
       } catch (e) {
         if (isAwsError(e, 'DBClusterNotFoundFault')) return { color, identifier, status: 'missing' };
@@ -107,7 +105,8 @@ async function clusterStatuses(aws: AwsClients, stack: StackInfo): Promise<Clust
 /** Where the replication section comes from: the cutover function in AWS mode; tests may inject a local executor. */
 export type ReplicationExecutorFactory = (aws: AwsClients, stack: StackInfo, suffix: string) => Promise<Executor>;
 
-const remoteExecutor: ReplicationExecutorFactory = async (aws, stack, suffix) => (await import('../../remote/cutover-client.js')).remoteExecutorFor(aws, stack, suffix);
+const remoteExecutor: ReplicationExecutorFactory = async (aws, stack, suffix) =>
+  (await import('../../remote/cutover-client.js')).remoteExecutorFor(aws, stack, suffix);
 
 /** The replication part of the database section (what `bgmig db sync status` reports). */
 async function replicationSection(aws: AwsClients, stack: StackInfo, suffix: string, opts: ReadStatusOptions): Promise<DatabaseSection['replication']> {
