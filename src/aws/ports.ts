@@ -214,6 +214,8 @@ export interface Identity {
 /** Every port, as `CommandContext.aws` offers them (src/aws/clients.ts builds each on first use). */
 export interface AwsPorts {
   readonly region: string;
+  /** Where the calls go when not AWS itself (--endpoint-url / AWS_ENDPOINT_URL, e.g. an emulator), else undefined. */
+  readonly endpoint: string | undefined;
   readonly stacks: Stacks;
   readonly listeners: Listeners;
   readonly targetHealth: TargetHealth;

@@ -7,6 +7,7 @@ import { badInput, type BgmigError, ExitCode, failure, isBgmigError, messageOf }
 import { validateSuffix } from '../core/naming.js';
 import { describeAwsError } from './aws-errors.js';
 import { AwsClients } from '../aws/clients.js';
+import type { AwsPorts } from '../aws/ports.js';
 import { secretOnCommandLine } from './flag-rules.js';
 import { parseAwsTimeout, validateEndpointUrl, validateProfile, validateRegion, validateRoleArn } from './global-inputs.js';
 import { Io } from './io.js';
@@ -85,7 +86,7 @@ export function errorDocument(message: string, exitCode: ExitCode, code: string 
 }
 
 /** Maps any thrown value to a user-facing BgmigError (stack traces stay behind --verbose). */
-export function toBgmigError(e: unknown, ctx: Pick<CommandContext, 'aws'>): BgmigError {
+export function toBgmigError(e: unknown, ctx: { aws: Pick<AwsPorts, 'endpoint' | 'region'> }): BgmigError {
   if (isBgmigError(e)) return e;
   const aws = describeAwsError(e, { endpoint: ctx.aws.endpoint, region: ctx.aws.region });
   if (aws) return aws;

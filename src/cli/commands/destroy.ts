@@ -14,7 +14,7 @@ import { action } from '../context.js';
 import { deleteEmptyStack, findStack, notDeployedReason, optionalOutput, requireStack, type StackInfo } from '../stack.js';
 import { ToolkitIoHost } from '../toolkit-io.js';
 import { defaultAssemblyFactory, prepareToolkitEnvironment, toolkitFailure, type ToolkitDeps, withOutdir } from '../toolkit-session.js';
-import type { AwsClients } from '../../aws/clients.js';
+
 import type { Io } from '../io.js';
 import { isAwsError } from '../../core/aws-error.js';
 import { emit, type RunF } from '../verb.js';
@@ -73,7 +73,7 @@ export async function protections(aws: Pick<AwsPorts, 'clusters'>, stack: StackI
  * record names the other cluster and the delete would fail half-way (DELETE_FAILED). Point it back at the colour
  * the deployed template names first — the stack is going away, so where the record points no longer matters.
  */
-export async function realignDbRecord(aws: AwsClients, stack: StackInfo, io: Io): Promise<void> {
+export async function realignDbRecord(aws: AwsPorts, stack: StackInfo, io: Io): Promise<void> {
   const deployed = optionalOutput(stack, OutputKey.DeployedActiveDatabase);
   if (deployed !== 'blue' && deployed !== 'green') return; // stacks from before this output: nothing to compare
   const { dbRecordFromOutputs, readActiveDatabase, upsertDbRecord } = await import('../../dns/active-record.js');

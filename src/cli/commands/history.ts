@@ -3,11 +3,12 @@
  * completion, rollback-guard action and lease event bgmig journaled, joined with the cutover function's database
  * records (all under journal/ in the artifacts bucket).
  */
+import type { AwsPorts } from '../../aws/ports.js';
 import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
 import { OutputKey } from '../../core/outputs.js';
 import type { HistoryEntry } from '../../rollout/journal.js';
-import type { AwsClients } from '../../aws/clients.js';
+
 import { action, parseIntStrict } from '../context.js';
 import { output, requireStack } from '../stack.js';
 import { formatWeights } from '../traffic.js';
@@ -31,7 +32,7 @@ export interface HistoryResult {
  * Reads the newest journal entries of the stack (s3://<artifacts bucket>/journal/). Throws BgmigError when the stack
  * or its bucket output is missing (exit 1); AWS errors propagate to action().
  */
-export async function runHistory(opts: HistoryOptions, deps: { aws: AwsClients }): Promise<HistoryResult> {
+export async function runHistory(opts: HistoryOptions, deps: { aws: AwsPorts }): Promise<HistoryResult> {
   const { aws } = deps;
   const stack = await requireStack(aws, opts.suffix);
   const bucket = output(stack, OutputKey.ArtifactsBucketName);

@@ -14,6 +14,7 @@
  * the default action writes through `emitPromote` rather than `emit`; and the rollout's Ctrl-C / SIGTERM handling
  * (hold or roll back at the next safe point) lives in that default action, not in `register`.
  */
+import type { AwsPorts } from '../../aws/ports.js';
 import { hostname } from 'node:os';
 import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
@@ -27,7 +28,7 @@ import { DEFAULT_THRESHOLDS, gatesRequired, type LeaseBody, leaseTtlMs, parseSte
 import type { RolloutEvent, RolloutResult, StepGates } from '../../rollout/run.js';
 import type { TrafficSession } from '../../rollout/session.js';
 import type { ValidationReport } from '../../schema/report.js';
-import type { AwsClients } from '../../aws/clients.js';
+
 import { action, type CommandContext, parseIntStrict, toBgmigError } from '../context.js';
 import { alarmNamesOf, alarmStates, targetHealth } from '../health.js';
 import type { Io } from '../io.js';
@@ -124,7 +125,7 @@ const LATENCY_STAT = /^(p\d{1,2}(\.\d+)?|Average|Maximum|Minimum)$/;
 
 /** The gates' inputs, read in parallel; the validator runs only when there is no report or it is asked. */
 async function gateVerdict(
-  aws: AwsClients,
+  aws: AwsPorts,
   io: Io,
   stack: StackInfo,
   opts: { skipValidation?: boolean | undefined; validate?: boolean | undefined },
@@ -157,7 +158,7 @@ function refusalOf(v: GateVerdict, before: Weights, desired: Weights): BgmigErro
 const gateLine = (st: ChalkInstance, g: GateResult) => `  ${g.status === 'skipped' ? st.yellow('!') : st.green('✔')} ${g.gate}: ${g.detail}`;
 
 /** The lease a one-step raise holds while it writes (a rollout in progress refuses it). */
-async function takeStepLease(s: TrafficSession, s3: AwsClients['objects'], weight: number): Promise<HeldLease> {
+async function takeStepLease(s: TrafficSession, s3: AwsPorts['objects'], weight: number): Promise<HeldLease> {
   const who = await s.caller();
   const now = Date.now();
   const ttl = leaseTtlMs(15_000);
@@ -186,7 +187,7 @@ async function takeStepLease(s: TrafficSession, s3: AwsClients['objects'], weigh
  * One step to green `opts.weight` %: gates when the share rises (refusal: BgmigError exit 3), the lease while
  * writing, a verified write, a journal record. Returns the document; a dry run stops after the gates.
  */
-async function runOneStep(opts: PromoteOptions & { weight: number }, io: Io, aws: AwsClients, s: TrafficSession): Promise<PromoteResult> {
+async function runOneStep(opts: PromoteOptions & { weight: number }, io: Io, aws: AwsPorts, s: TrafficSession): Promise<PromoteResult> {
   const { stack, target } = { stack: s.stack, target: s.target };
   const desired: Weights = { blue: 100 - opts.weight, green: opts.weight };
   const before = await readWeights(aws, target);
@@ -295,7 +296,7 @@ function progressRenderer(io: Io): (e: RolloutEvent) => void {
 }
 
 /** A rollout (or its dry run): the plan from the options, each step's gates, then src/rollout/run.ts. */
-async function runSteps(opts: PromoteOptions, io: Io, aws: AwsClients, s: TrafficSession): Promise<PromoteOutcome> {
+async function runSteps(opts: PromoteOptions, io: Io, aws: AwsPorts, s: TrafficSession): Promise<PromoteOutcome> {
   const plan: RolloutPlan = {
     steps: opts.steps ?? [],
     bakeMs: opts.bakeMs ?? 5 * 60_000,
@@ -331,7 +332,7 @@ async function runSteps(opts: PromoteOptions, io: Io, aws: AwsClients, s: Traffi
 }
 
 /** Removes the rollout lease (journaled when there was one). */
-async function runForceUnlock(aws: AwsClients, s: TrafficSession): Promise<ForceUnlockResult> {
+async function runForceUnlock(aws: AwsPorts, s: TrafficSession): Promise<ForceUnlockResult> {
   const removed = await forceUnlock(aws.objects, s.bucket);
   if (removed) {
     await s.record({
@@ -347,7 +348,7 @@ async function runForceUnlock(aws: AwsClients, s: TrafficSession): Promise<Force
  * Runs the form the options name: --force-unlock, --weight (one step), else a rollout (--steps or --resume).
  * Refusals (a gate, the lease) are BgmigErrors with exit 3; a missing stack or an AWS failure exit 1.
  */
-export async function runPromote(opts: PromoteOptions, deps: { io: Io; aws: AwsClients }): Promise<PromoteOutcome> {
+export async function runPromote(opts: PromoteOptions, deps: { io: Io; aws: AwsPorts }): Promise<PromoteOutcome> {
   const { io, aws } = deps;
   const stack = await requireStack(aws, opts.suffix);
   const { TrafficSession } = await import('../../rollout/session.js');

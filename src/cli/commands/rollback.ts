@@ -5,10 +5,11 @@
  * (GetCallerIdentity, PutObject) is written after that and never delays it. It loads only the CloudFormation,
  * ELBv2, STS and S3 clients: no CDK, no toolkit, no validator.
  */
+import type { AwsPorts } from '../../aws/ports.js';
 import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
 import type { Weights } from '../../core/config.js';
-import type { AwsClients } from '../../aws/clients.js';
+
 import { action } from '../context.js';
 import type { Io } from '../io.js';
 import { requireStack } from '../stack.js';
@@ -37,7 +38,7 @@ export interface RollbackResult {
  * Puts blue at 100 % on the stack's listener and journals it. Throws BgmigError when the stack or listener is
  * missing (exit 1) and the AWS error otherwise (mapped to "cannot reach"/throttling by the caller's action()).
  */
-export async function runRollback(opts: RollbackOptions, deps: { io: Io; aws: AwsClients }): Promise<RollbackResult> {
+export async function runRollback(opts: RollbackOptions, deps: { io: Io; aws: AwsPorts }): Promise<RollbackResult> {
   const started = Date.now();
   const stack = await requireStack(deps.aws, opts.suffix);
   const { TrafficSession, rollbackTraffic } = await import('../../rollout/session.js');

@@ -16,7 +16,7 @@ import { ExitCode } from '../../core/errors.js';
 import { type Color, COLORS, names } from '../../core/naming.js';
 import { ColorOutputKey } from '../../core/outputs.js';
 import type { ValidationReport } from '../../schema/report.js';
-import type { AwsClients } from '../../aws/clients.js';
+
 import { action, type CommandContext, toBgmigError } from '../context.js';
 import { type Observation, parseWatchFlags, runWatch, type Until, type WatchFlagValues } from '../watch.js';
 import { alarmNamesOf, alarmStates, type AlarmState, targetHealth, type TargetHealthSummary } from '../health.js';
@@ -103,13 +103,13 @@ async function clusterStatuses(aws: Pick<AwsPorts, 'clusters'>, stack: StackInfo
 }
 
 /** Where the replication section comes from: the cutover function in AWS mode; tests may inject a local executor. */
-export type ReplicationExecutorFactory = (aws: AwsClients, stack: StackInfo, suffix: string) => Promise<Executor>;
+export type ReplicationExecutorFactory = (aws: AwsPorts, stack: StackInfo, suffix: string) => Promise<Executor>;
 
 const remoteExecutor: ReplicationExecutorFactory = async (aws, stack, suffix) =>
   (await import('../../remote/cutover-client.js')).remoteExecutorFor(aws, stack, suffix);
 
 /** The replication part of the database section (what `bgmig db sync status` reports). */
-async function replicationSection(aws: AwsClients, stack: StackInfo, suffix: string, opts: ReadStatusOptions): Promise<DatabaseSection['replication']> {
+async function replicationSection(aws: AwsPorts, stack: StackInfo, suffix: string, opts: ReadStatusOptions): Promise<DatabaseSection['replication']> {
   if (opts.replication === false) return { available: false, hint: 'skipped (--no-replication); see `bgmig db sync status`' };
   const { databaseSection } = await import('../../replication/status.js');
   const section = await databaseSection(await (opts.executorFactory ?? remoteExecutor)(aws, stack, suffix));
@@ -172,7 +172,7 @@ export function validationSection(report: ValidationReport): NonNullable<StatusS
 }
 
 /** Reads everything in parallel. A section that fails is reported (and counts as degraded), not fatal. */
-export async function readStatus(aws: AwsClients, suffix: string, opts: ReadStatusOptions = {}): Promise<StatusSnapshot> {
+export async function readStatus(aws: AwsPorts, suffix: string, opts: ReadStatusOptions = {}): Promise<StatusSnapshot> {
   const stack = await requireStack(aws, suffix);
   const errors: Record<string, string> = {};
   const guard = async <T>(section: string, p: () => Promise<T>): Promise<T | undefined> => {
@@ -314,7 +314,7 @@ export interface StatusOptions {
 }
 
 /** Reads one snapshot (readStatus). A section that cannot be read is in the snapshot; no stack is a BgmigError (exit 1). */
-export async function runStatus(opts: StatusOptions, deps: { aws: AwsClients }): Promise<StatusSnapshot> {
+export async function runStatus(opts: StatusOptions, deps: { aws: AwsPorts }): Promise<StatusSnapshot> {
   return readStatus(deps.aws, opts.suffix, { replication: opts.replication, executorFactory: opts.executorFactory });
 }
 
@@ -327,7 +327,7 @@ export function exitCodeOf(s: StatusSnapshot): ExitCode {
  * `--watch`: one snapshot per interval through src/cli/watch.ts (each round written through `deps.io`), until
  * --until, --timeout, maxSnapshots or the signal; resolves to the last round's exit code.
  */
-export async function watchStatus(opts: StatusOptions, deps: { io: Io; aws: AwsClients }): Promise<ExitCode> {
+export async function watchStatus(opts: StatusOptions, deps: { io: Io; aws: AwsPorts }): Promise<ExitCode> {
   const { io, aws } = deps;
   const read = async (): Promise<Observation> => {
     const s = await runStatus(opts, deps);

@@ -11,13 +11,14 @@
  * through `emitValidation` instead of `emit`. In direct mode the replication-scope warnings are written by
  * `runValidate` (stderr), before the report.
  */
+import type { AwsPorts } from '../../aws/ports.js';
 import type { ChalkInstance } from 'chalk';
 import { type Command, Option } from 'commander';
 import { ExitCode, badInput } from '../../core/errors.js';
 import { type DbTarget, parseDbUrl } from '../../db/connection.js';
 import { isCode, SEVERITY_ORDER } from '../../schema/codes.js';
 import type { Difference, Severity, ValidationReport, ValidatorEvent } from '../../schema/report.js';
-import type { AwsClients } from '../../aws/clients.js';
+
 import { action, collect, type CommandContext, errorDocument } from '../context.js';
 import type { Io } from '../io.js';
 import { requireStack } from '../stack.js';
@@ -119,7 +120,7 @@ export function emitValidation(io: Io, report: ValidationReport): ExitCode {
  * invokes the stack's validator Lambda, which also stores the report. Throws BgmigError when the stack is missing or
  * the function fails.
  */
-export async function runValidate(opts: ValidateOptions, deps: { io: Io; aws: AwsClients }): Promise<ValidationReport> {
+export async function runValidate(opts: ValidateOptions, deps: { io: Io; aws: AwsPorts }): Promise<ValidationReport> {
   const { mode, event } = opts;
   if (mode.kind === 'aws') {
     const stack = await requireStack(deps.aws, mode.suffix);
