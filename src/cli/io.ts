@@ -5,7 +5,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import { createInterface } from 'node:readline/promises';
 import type { Readable, Writable } from 'node:stream';
-import { BgmigError, ExitCode } from '../core/errors.js';
+import { refused } from '../core/errors.js';
 
 /**
  * Colour level for human text. In order: `--no-color` turns it off; FORCE_COLOR (force-color.org) turns it on even
@@ -106,7 +106,7 @@ export class Io {
   async confirm(question: string): Promise<boolean> {
     if (this.yes) return true;
     if (!this.streams.stdin.isTTY) {
-      throw new BgmigError(`Confirmation needed ("${question}") but there is no terminal to ask: re-run with --yes to proceed.`, ExitCode.Refused);
+      throw refused(`Confirmation needed ("${question}") but there is no terminal to ask: re-run with --yes to proceed.`);
     }
     const answer = (await this.ask(`${question} [y/N] `)).trim().toLowerCase();
     return answer === 'y' || answer === 'yes';
@@ -115,7 +115,7 @@ export class Io {
   /** Reads one line from the operator (the prompt goes to stderr so stdout stays clean). */
   async ask(prompt: string): Promise<string> {
     if (!this.streams.stdin.isTTY && this.streams.stdin === process.stdin) {
-      throw new BgmigError(`Input needed ("${prompt.trim()}") but there is no terminal to ask: re-run with --yes.`, ExitCode.Refused);
+      throw refused(`Input needed ("${prompt.trim()}") but there is no terminal to ask: re-run with --yes.`);
     }
     const rl = createInterface({ input: this.streams.stdin, output: this.streams.stderr, terminal: false });
     try {

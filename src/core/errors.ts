@@ -43,6 +43,20 @@ export function failure(message: string, cause?: unknown, details?: Record<strin
   return new BgmigError(message, ExitCode.Failure, { cause, ...(details ? { details } : {}) });
 }
 
+/**
+ * A new sentence for an error that keeps its kind: the exit code of `e` when it is a BgmigError (and its details
+ * unless others are given), else a failure (1). For wrapping a lower layer's refusal with what it means here.
+ */
+export function restate(message: string, e: unknown, details?: Record<string, unknown>): BgmigError {
+  const d = details ?? (e instanceof BgmigError ? e.details : undefined);
+  return new BgmigError(message, e instanceof BgmigError ? e.exitCode : ExitCode.Failure, { cause: e, ...(d ? { details: d } : {}) });
+}
+
+/** An error of a known exit code, e.g. one a bgmig function reported in its answer document. */
+export function withExitCode(exitCode: ExitCode, message: string, details?: Record<string, unknown>): BgmigError {
+  return new BgmigError(message, exitCode, details ? { details } : undefined);
+}
+
 export function isBgmigError(e: unknown): e is BgmigError {
   return e instanceof BgmigError;
 }

@@ -4,7 +4,7 @@
  * and database errors turned into one sentence that never contains a password.
  */
 import type pg from 'pg';
-import { BgmigError, ExitCode, badInput, messageOf } from '../core/errors.js';
+import { BgmigError, badInput, messageOf, failure } from '../core/errors.js';
 import { scrub } from '../core/redact.js';
 
 export interface DbTarget {
@@ -85,11 +85,11 @@ export function parseSecretValue(secretString: string, secretName: string): DbSe
   try {
     v = JSON.parse(secretString);
   } catch {
-    throw new BgmigError(`Secret ${secretName} is not JSON: it must hold {"username","password",…} as RDS writes it.`, ExitCode.Failure);
+    throw failure(`Secret ${secretName} is not JSON: it must hold {"username","password",…} as RDS writes it.`);
   }
   const o = v as Partial<DbSecretValue>;
   if (typeof o.username !== 'string' || typeof o.password !== 'string') {
-    throw new BgmigError(`Secret ${secretName} has no username/password fields: it must hold {"username","password",…}.`, ExitCode.Failure);
+    throw failure(`Secret ${secretName} has no username/password fields: it must hold {"username","password",…}.`);
   }
   return o as DbSecretValue;
 }
@@ -100,7 +100,7 @@ export function targetFromSecret(
   overrides: { host?: string | undefined; port?: number | undefined; database?: string | undefined; ca?: string | undefined } = {},
 ): DbTarget {
   const host = overrides.host ?? secret.host;
-  if (!host) throw new BgmigError('The database secret has no host and none was given: pass the cluster endpoint.', ExitCode.Failure);
+  if (!host) throw failure('The database secret has no host and none was given: pass the cluster endpoint.');
   return {
     host,
     port: overrides.port ?? (secret.port !== undefined ? Number(secret.port) : 5432),
@@ -203,7 +203,7 @@ export function describeDbError(e: unknown, target: DbTarget, doing = 'connect t
   else if (code === '55P03') msg = `A statement on ${where} could not get a lock within its lock timeout (${raw}).`;
   else if (/self[- ]signed|certificate|SSL|TLS/i.test(raw)) msg = `TLS to ${where} failed (${raw}): pass the RDS CA bundle or check sslmode.`;
   else msg = `Database error on ${where}: ${raw}`;
-  return new BgmigError(msg, ExitCode.Failure, { cause: e });
+  return failure(msg, e);
 }
 
 /** The outcome of a login probe: never a password, one sentence on failure. */

@@ -6,7 +6,7 @@
  * by the stack.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { BgmigError, ExitCode } from '../core/errors.js';
+import { failure } from '../core/errors.js';
 import { RDS_CA_BUNDLE } from '../core/lambda-env.js';
 import type { DbTarget } from './connection.js';
 
@@ -19,9 +19,8 @@ export function lambdaSslMode(env: NodeJS.ProcessEnv = process.env): LambdaSslMo
   const v = (env[DB_SSL_ENV] ?? '').trim();
   if (v === '' || v === 'verify-full') return 'verify-full';
   if (v === 'disable') return 'disable';
-  throw new BgmigError(
+  throw failure(
     `${DB_SSL_ENV}="${v}" is not supported: leave it unset (TLS verifying the RDS certificate) or set it to "disable" for a local plain-TCP server.`,
-    ExitCode.Failure,
   );
 }
 

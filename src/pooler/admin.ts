@@ -16,7 +16,7 @@
  * Errors: every failure is a BgmigError naming the pooler (never its password).
  */
 import type pg from 'pg';
-import { BgmigError, ExitCode, messageOf } from '../core/errors.js';
+import { messageOf, failure } from '../core/errors.js';
 import { scrub } from '../core/redact.js';
 import { sleep } from '../core/sleep.js';
 
@@ -73,9 +73,8 @@ export class PoolerAdmin {
       await client.connect();
     } catch (e) {
       await client.end().catch(() => undefined);
-      throw new BgmigError(
+      throw failure(
         `Cannot reach the pooler's admin console ${ref.label} (${scrub(messageOf(e), [ref.password])}): check the address, that the user is in admin_users, and BGMIG_POOLER_PASSWORD.`,
-        ExitCode.Failure,
       );
     }
     return new PoolerAdmin(ref, client);
@@ -86,7 +85,7 @@ export class PoolerAdmin {
       const r = await this.client.query<R>({ text: sql, query_timeout: timeoutMs } as pg.QueryConfig);
       return r.rows;
     } catch (e) {
-      throw new BgmigError(`Pooler ${this.ref.label} could not ${doing}: ${scrub(messageOf(e), [this.ref.password])}`, ExitCode.Failure);
+      throw failure(`Pooler ${this.ref.label} could not ${doing}: ${scrub(messageOf(e), [this.ref.password])}`);
     }
   }
 
@@ -126,7 +125,7 @@ export class PoolerAdmin {
         const msg = messageOf(e);
         // Paused already (a run that died left it so): that is the state we want.
         if (/already/i.test(msg)) return 'paused' as const;
-        throw new BgmigError(`Pooler ${this.ref.label} refused PAUSE ${entry}: ${scrub(msg, [this.ref.password])}`, ExitCode.Failure);
+        throw failure(`Pooler ${this.ref.label} refused PAUSE ${entry}: ${scrub(msg, [this.ref.password])}`);
       },
     );
     try {
@@ -148,7 +147,7 @@ export class PoolerAdmin {
       await this.client.query(`RESUME ${quoteEntry(entry)}`);
     } catch (e) {
       if (/not paused/i.test(messageOf(e))) return;
-      throw new BgmigError(`Pooler ${this.ref.label} could not RESUME ${entry}: ${scrub(messageOf(e), [this.ref.password])}`, ExitCode.Failure);
+      throw failure(`Pooler ${this.ref.label} could not RESUME ${entry}: ${scrub(messageOf(e), [this.ref.password])}`);
     }
   }
 

@@ -13,7 +13,7 @@
  */
 import { accessSync, chownSync, constants, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BgmigError, ExitCode, badInput, failure, messageOf, refused } from '../core/errors.js';
+import { badInput, failure, messageOf, refused } from '../core/errors.js';
 import type { Color } from '../core/naming.js';
 import { sleep } from '../core/sleep.js';
 import type { DbTarget } from '../db/connection.js';
@@ -217,9 +217,8 @@ export class PoolerTier implements ClientTier {
       // Nothing else was changed yet: resume every entry (the late ones are still pausing) and say why.
       await this.resumeAll(plan).catch((e: unknown) => this.log(`could not resume every pooler after the failed PAUSE (${messageOf(e)})`, 'warn'));
       const errors = results.filter((r) => r.error).map((r) => r.error);
-      throw new BgmigError(
+      throw failure(
         `${verdict.late.length === 1 ? 'A pooler' : 'Poolers'} did not pause within ${this.pauseTimeoutMs} ms (${verdict.late.join(', ')}${errors.length ? `: ${errors.join('; ')}` : ' — a transaction held open through it?'}): every pooler was resumed and nothing was changed; let long transactions finish, then retry.`,
-        ExitCode.Failure,
       );
     }
     return `${results.length} entr${results.length === 1 ? 'y' : 'ies'} on ${plan.length} pooler(s) paused in ${ms(t0)} ms`;

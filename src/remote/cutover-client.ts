@@ -13,7 +13,7 @@
  * Progress events the function collected are replayed to the caller's progress callback. The switch is made by the
  * function itself (Route 53), so `onSwitch` is not called here.
  */
-import { BgmigError, ExitCode, failure, isBgmigError, messageOf } from '../core/errors.js';
+import { ExitCode, failure, messageOf, restate, withExitCode } from '../core/errors.js';
 import { names } from '../core/naming.js';
 import { OutputKey } from '../core/outputs.js';
 import { sleep } from '../core/sleep.js';
@@ -107,7 +107,7 @@ export class RemoteExecutor implements Executor {
     for (const ev of parsed.progress ?? []) progress?.(ev as ProgressEvent);
     if (!parsed.ok) {
       const code = ([0, 1, 2, 3] as number[]).includes(parsed.error.exitCode) ? (parsed.error.exitCode as ExitCode) : ExitCode.Failure;
-      throw new BgmigError(parsed.error.message, code, { details: parsed.error.details });
+      throw withExitCode(code, parsed.error.message, parsed.error.details);
     }
     if (parsed.operation !== operation) {
       throw failure(`The cutover function ${fn} answered a ${parsed.operation} result to a ${operation} request: redeploy the stack with this bgmig version.`);
@@ -275,12 +275,9 @@ export class CutoverAppPasswordApplier implements PasswordApplier {
     } catch (e) {
       // The function changes both clusters or neither (and says so when it could not undo one): add what to do.
       const why = messageOf(e).replace(/\.$/, '');
-      throw new BgmigError(
+      throw restate(
         `Version ${c.versionId} of the application secret was not applied (${why}): fix the cause and re-run the rotation, which uses the same version.`,
-        isBgmigError(e) ? e.exitCode : ExitCode.Failure,
-        {
-          cause: e,
-        },
+        e,
       );
     }
     if (r.versionId !== c.versionId) {

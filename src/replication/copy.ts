@@ -5,7 +5,7 @@
  * (pg_stat_subscription_stats.sync_error_count rising while pg_subscription_rel says the table is not ready). A copy
  * held up by a transaction open on the publisher (each table-copy worker creates a slot and waits for it) names it.
  */
-import { BgmigError, ExitCode } from '../core/errors.js';
+import { failure } from '../core/errors.js';
 import type { Color } from '../core/naming.js';
 import type { Catalog } from '../schema/catalog.js';
 import type { ProgressFn, SyncStartReport } from './api.js';
@@ -127,19 +127,18 @@ export async function watchCopy(sub: Session, pub: Session, subName: string, opt
   emit(last);
   while (opts.wait && last.tablesDone < last.tablesTotal) {
     if (performance.now() - t0 > opts.timeoutMs) {
-      throw new BgmigError(
+      throw failure(
         `The initial copy did not finish within ${Math.round(opts.timeoutMs / 1000)} s (${last.tablesDone}/${last.tablesTotal} tables; still copying: ${last.notReady.slice(0, 5).join(', ')}): replication keeps going — follow it with ${follow}.`,
-        ExitCode.Failure,
       );
     }
     const failures = last.syncErrorCount - errors0;
     if (failures >= maxErrors) {
       const causes = opts.catalogs ? likelyCauses(opts.catalogs, pub.color, sub.color, opts.schemas, last.notReady) : [];
       const klass = causeClass(causes);
-      throw new BgmigError(
+      throw failure(
         `The copy of ${last.notReady.join(', ')} into ${sub.color} failed ${failures} times (${klass}): ${causes.length > 0 ? `likely cause: ${causes.join('; ')}` : `the error is in ${sub.color}'s server log ("logical replication table synchronization worker")`}. Replication of the other tables keeps going; fix the cause on ${sub.color} and the copy retries by itself (follow it with ${follow}), or end it with \`bgmig db sync stop\`.`,
-        ExitCode.Failure,
-        { details: { tables: last.notReady, failures, causes } },
+        undefined,
+        { tables: last.notReady, failures, causes },
       );
     }
     await new Promise((r) => setTimeout(r, 250));

@@ -11,7 +11,7 @@
  * - No secret value reaches the Io: every message passes through scrub() with the passwords in play.
  */
 import { randomUUID } from 'node:crypto';
-import { BgmigError, ExitCode, failure, isBgmigError, messageOf, refused } from '../core/errors.js';
+import { failure, isBgmigError, messageOf, refused, restate, withExitCode } from '../core/errors.js';
 import { scrub } from '../core/redact.js';
 import type { DbSecretValue } from '../db/connection.js';
 import { type Observation, type PlanContext, STEPS, type StartDecision, type StepName, decideStart, describeStep, stepNumber } from './plan.js';
@@ -295,10 +295,9 @@ export class Rotation {
       return await db.tester.check(pending, { settle: true });
     } catch (e) {
       const why = scrub(messageOf(e), this.secrets).replace(/\.$/, '');
-      throw new BgmigError(
+      throw restate(
         `${why}; step 3 (test) could not run, and ${db.name} may hold the pending password while AWSCURRENT has the old one: fix that and re-run \`${this.spec.rerun}\` (it resumes here), or roll back as in docs/runbooks/credential-rotation.md.`,
-        isBgmigError(e) ? e.exitCode : ExitCode.Failure,
-        { cause: e },
+        e,
       );
     }
   }
@@ -454,7 +453,8 @@ export class Rotation {
    */
   private scrubbed(e: unknown): unknown {
     if (!leaks(e, this.secrets)) return e;
-    if (isBgmigError(e)) return new BgmigError(scrub(e.message, this.secrets), e.exitCode, { details: e.details });
+    // No cause: the original message may hold a secret, and --verbose prints the cause.
+    if (isBgmigError(e)) return withExitCode(e.exitCode, scrub(e.message, this.secrets), e.details);
     return failure(`Unexpected failure: ${scrub(messageOf(e), this.secrets)}`);
   }
 }
