@@ -12,7 +12,7 @@
  * no password travels in the event. Implementations never put a password in a message: errors go through
  * describeDbError/scrub.
  */
-import { BgmigError, failure, messageOf, restate } from '../core/errors.js';
+import { BgmigError, failure, messageOf, withExitCode } from '../core/errors.js';
 import { scrub } from '../core/redact.js';
 import type pg from 'pg';
 import { type DbTarget, REJECTED_LOGIN_CODES, checkLogin, connect, describeDbError, describeTarget } from '../db/connection.js';
@@ -163,6 +163,7 @@ export class DirectLoginTester implements LoginTester {
 
 /** Turns an unexpected throw from an applier into a scrubbed failure (a last line of defence for custom appliers). */
 export function applierFailure(side: DbSide, e: unknown, secrets: string[]): BgmigError {
-  if (e instanceof BgmigError) return restate(scrub(e.message, secrets), e);
+  // No cause: the original message may hold a password, and --verbose prints the cause's stack.
+  if (e instanceof BgmigError) return withExitCode(e.exitCode, scrub(e.message, secrets), e.details);
   return failure(`Setting the password on ${side.name} failed: ${scrub(messageOf(e), secrets)}`, e);
 }
