@@ -87,7 +87,7 @@ async function preloadLazyModules(): Promise<void> {
     import('../remote/validator-client.js'),
     import('../cli/stack.js'),
     import('../cli/traffic.js'),
-    import('../cli/validation.js'),
+    import('../schema/verdict.js'),
     import('../dns/active-record.js'),
     import('../replication/journal.js'),
     import('../replication/scope.js'),

@@ -3,13 +3,14 @@
  * commands that gate on one (`bgmig validate`, promote, db cutover), and the rotation's test step for a colour's
  * master secret (its connection check: `{kind: 'connection-check', color, versionId, versionStage}`,
  * src/schema/report.ts), so that no password travels in an event — the function reads the named version itself.
- * Reading the stored report and `schemaVerdict` stay in src/cli/validation.ts.
+ * Also the newest report the function stored in the artifacts bucket (`readLatestReport`); reading a report into
+ * verdicts is src/schema/verdict.ts.
  */
 import type { AwsPorts, Functions } from '../aws/ports.js';
 import { output, type StackInfo } from '../cli/stack.js';
 import type { Color } from '../core/naming.js';
 import { failure, messageOf } from '../core/errors.js';
-import { OutputKey } from '../core/outputs.js';
+import { ArtifactKeys, OutputKey } from '../core/outputs.js';
 import { type Credentials, type LoginResult, type LoginTester, type Settle, probeSettled } from '../rotation/targets.js';
 import { type ConnectionCheckEvent, isConnectionCheckResult, type ValidationReport, type ValidatorEvent } from '../schema/report.js';
 import { invokeFor } from './function-invoker.js';
@@ -88,6 +89,29 @@ export async function invokeValidator(aws: Pick<AwsPorts, 'functions'>, stack: S
   }
   if (!isValidationReport(parsed)) {
     throw failure(`The validator function ${fn} returned something that is not a validation report: redeploy the stack with this bgmig version.`);
+  }
+  return parsed;
+}
+
+/** The newest report in the stack's artifacts bucket, or undefined when none was ever written. */
+export async function readLatestReport(aws: Pick<AwsPorts, 'objects'>, stack: StackInfo): Promise<ValidationReport | undefined> {
+  const bucket = output(stack, OutputKey.ArtifactsBucketName);
+  let body: string;
+  try {
+    body = (await aws.objects.get(bucket, ArtifactKeys.latestReport)).body ?? '';
+  } catch (e) {
+    const name = (e as { name?: string }).name;
+    if (name === 'NoSuchKey' || name === 'NotFound') return undefined;
+    throw e;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw failure(`s3://${bucket}/${ArtifactKeys.latestReport} is not a validation report (invalid JSON): re-run \`bgmig validate\`.`);
+  }
+  if (!isValidationReport(parsed)) {
+    throw failure(`s3://${bucket}/${ArtifactKeys.latestReport} is not a validation report: re-run \`bgmig validate\`.`);
   }
   return parsed;
 }

@@ -4,7 +4,7 @@
  * healthy, (3) no green alarm firing. The I/O that reads them lives in src/cli/commands/promote.ts. The report is
  * read through `schemaVerdict`, the one reading promote, db cutover and status share.
  */
-import { schemaVerdict } from '../cli/validation.js';
+import { schemaVerdict } from '../schema/verdict.js';
 import type { ValidationReport } from '../schema/report.js';
 
 export type GateName = 'validation' | 'green-health' | 'green-alarms';

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rollbackBlockers, type ValidationReport } from '../../src/schema/report.js';
 import { validateDatabases } from '../../src/schema/validate.js';
-import { schemaVerdict } from '../../src/cli/validation.js';
+import { schemaVerdict } from '../../src/schema/verdict.js';
 import { startPostgres, type PgServer } from '../harness/postgres.js';
 import { compare, summarize, withPair } from './helpers.js';
 

@@ -13,7 +13,7 @@ import {
 } from '../../src/schema/effects.js';
 import { compareEdge, coverageOf, covers, describeCoverage } from '../../src/schema/partitions.js';
 import { renderValidate as renderReport } from '../../src/cli/commands/validate.js';
-import { schemaVerdict } from '../../src/cli/validation.js';
+import { schemaVerdict } from '../../src/schema/verdict.js';
 import { type ValidationReport, rollbackBlockers } from '../../src/schema/report.js';
 
 describe('checkShape', () => {

@@ -36,7 +36,7 @@ import { readActiveDatabase, type ActiveCluster } from '../live-state.js';
 import { requireStack, type StackInfo } from '../stack.js';
 import { formatWeights, readWeights, trafficTarget, weightBar, type WriteResult, writeWeights } from '../traffic.js';
 import { invokeValidator } from '../../remote/validator-client.js';
-import { readLatestReport } from '../validation.js';
+import { readLatestReport } from '../../remote/validator-client.js';
 import type { RunF } from '../verb.js';
 
 export interface PromoteOptions {

@@ -11,7 +11,8 @@ import { formatMs, parseDuration, parseSize } from '../../../core/units.js';
 import { quoteIdent } from '../../../db/sql.js';
 import { checkPoolerMode, clientTier, type PoolerCommandOptions, settlePoolers, withPoolerOptions } from '../../../pooler/cli.js';
 import { REPLICATION_DEFAULTS, type SwitchHook, type SwitchReport } from '../../../replication/api.js';
-import { type RollbackBlocker, rollbackBlockers, type ValidationReport } from '../../../schema/report.js';
+import type { RollbackBlocker, ValidationReport } from '../../../schema/report.js';
+import { type SchemaVerdict, schemaVerdict } from '../../../schema/verdict.js';
 import type { Io } from '../../io.js';
 import { type DbDeps, type Mode, type ModeFlags, resolveMode, shellSwitchHook, type Where, whereOf, withModeOptions, withProgress } from './common.js';
 
@@ -75,10 +76,10 @@ export function switchoverCommand(db: Command, op: Operation, description: strin
 
 /**
  * The schema gate: the blue application is about to run against green, so green must be compatible. Returns the
- * report, whose rollback verdict the way-back gate weighs next. A validation that could not run (a database down,
+ * report read once through schemaVerdict (src/schema/verdict.ts), whose rollback blockers the way-back gate weighs next. A validation that could not run (a database down,
  * credentials refused, a timeout) is an outage: exit 1 with its cause, never a hint to turn the gate off.
  */
-async function schemaGate(mode: Mode, deps: DbDeps): Promise<ValidationReport> {
+async function schemaGate(mode: Mode, deps: DbDeps): Promise<SchemaVerdict> {
   let r: ValidationReport;
   if (mode.kind === 'direct') {
     const { validateDatabases } = await import('../../../schema/validate.js');
@@ -87,17 +88,17 @@ async function schemaGate(mode: Mode, deps: DbDeps): Promise<ValidationReport> {
     const [{ requireStack }, { invokeValidator }] = await Promise.all([import('../../stack.js'), import('../../../remote/validator-client.js')]);
     r = await invokeValidator(deps.aws, await requireStack(deps.aws, mode.suffix), { excludeSchemas: ['bgmig'] });
   }
-  const breaking = r.differences.filter((d) => d.severity === 'breaking').length;
-  if (r.verdict === 'incompatible') {
+  const v = schemaVerdict(r);
+  if (v.verdict === 'incompatible') {
     throw refused(
-      `The schema validation is incompatible (${breaking} breaking difference(s)): the blue application would break on green — see \`bgmig validate\`, fix green's schema, or pass --skip-validation if you accept it.`,
+      `The schema validation is incompatible (${v.totals.breaking} breaking difference(s)): the blue application would break on green — see \`bgmig validate\`, fix green's schema, or pass --skip-validation if you accept it.`,
     );
   }
-  if (r.verdict !== 'compatible') {
+  if (v.verdict !== 'compatible') {
     throw failure(`The schema validation could not run (${r.error ?? r.verdict}): nothing was changed — fix that and run the cutover again.`);
   }
   deps.io.info('  ✓ schema validation: compatible');
-  return r;
+  return v;
 }
 
 /** `schema.table.column` as the operator names a rollback blocker in --accept-rollback-risk. */
@@ -128,8 +129,8 @@ export function decideRollbackRisk(
  * blue's schema cannot hold stops that stream and with it every rollback. Returns the accepted column names (for
  * the engine's report and the audit record).
  */
-function rollbackGate(report: ValidationReport, io: Io, accepted: readonly string[]): string[] {
-  const blockers = rollbackBlockers(report);
+function rollbackGate(v: SchemaVerdict, io: Io, accepted: readonly string[]): string[] {
+  const blockers = v.blockers;
   if (blockers === undefined) {
     throw failure(
       'The schema validation did not judge the way back (no rollback verdict in its report): nothing was changed — update the validator function (`bgmig deploy`) and run the cutover again.',

@@ -1,18 +1,8 @@
 /**
- * Access to validation reports for the commands that gate on them (promote, status, db cutover): the latest
- * report in the artifacts bucket, and `schemaVerdict`, the one reading of a report (verdicts, counts, rollback
- * blockers) those commands share instead of counting themselves. A fresh run through the deployed validator function
- * is src/remote/validator-client.ts.
+ * `schemaVerdict`: the one reading of a validation report (verdicts, counts per severity, rollback blockers, a
+ * one-line summary) that promote's gates, `db cutover` and `status` share instead of counting themselves. Pure.
  */
-import type { AwsPorts } from '../aws/ports.js';
-import { failure } from '../core/errors.js';
-import { ArtifactKeys, OutputKey } from '../core/outputs.js';
-import { type RollbackBlocker, rollbackBlockers, type Severity, type ValidationReport, type ValidatorEvent, type Verdict } from '../schema/report.js';
-import { isValidationReport } from '../remote/validator-client.js';
-import { output, type StackInfo } from './stack.js';
-
-/** What the validator Lambda accepts (all optional); defined next to the report so the handler shares it. */
-export type { RollbackBlocker, ValidatorEvent };
+import { type RollbackBlocker, rollbackBlockers, type Severity, type ValidationReport, type Verdict } from './report.js';
 
 /** What a gate or `status` needs from a validation report, read one way everywhere. */
 export interface SchemaVerdict {
@@ -60,27 +50,4 @@ export function schemaVerdict(report: ValidationReport | undefined): SchemaVerdi
             .join(', ')}${blockers.length > 3 ? ', …' : ''}`
         : 'rollback possible';
   return { verdict: report.verdict, totals, rollback, blockers, generatedAt: report.generatedAt, summary: `${forward}; ${back} (${report.generatedAt})` };
-}
-
-/** The newest report in the stack's artifacts bucket, or undefined when none was ever written. */
-export async function readLatestReport(aws: Pick<AwsPorts, 'objects'>, stack: StackInfo): Promise<ValidationReport | undefined> {
-  const bucket = output(stack, OutputKey.ArtifactsBucketName);
-  let body: string;
-  try {
-    body = (await aws.objects.get(bucket, ArtifactKeys.latestReport)).body ?? '';
-  } catch (e) {
-    const name = (e as { name?: string }).name;
-    if (name === 'NoSuchKey' || name === 'NotFound') return undefined;
-    throw e;
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    throw failure(`s3://${bucket}/${ArtifactKeys.latestReport} is not a validation report (invalid JSON): re-run \`bgmig validate\`.`);
-  }
-  if (!isValidationReport(parsed)) {
-    throw failure(`s3://${bucket}/${ArtifactKeys.latestReport} is not a validation report: re-run \`bgmig validate\`.`);
-  }
-  return parsed;
 }
