@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { type Command, Option } from 'commander';
-import type { AwsClients } from '../../../aws/clients.js';
+import type { AwsPorts } from '../../../aws/ports.js';
 import { badInput, type ExitCode, failure } from '../../../core/errors.js';
 import { type Color, validateSuffix } from '../../../core/naming.js';
 import { formatBytes, formatMs } from '../../../core/units.js';
@@ -51,13 +51,13 @@ export function whereOf(flags: ModeFlags, suffix: string | undefined, neither: s
 /** What the db verbs' run functions need (a CommandContext is one). */
 export interface DbDeps {
   io: Io;
-  aws: AwsClients;
+  aws: AwsPorts;
 }
 
 export type Mode = { kind: 'direct'; targets: Targets; executor: Executor } | { kind: 'aws'; suffix: string; executor: Executor };
 
 /** The executor for `where`: in-process for direct mode; for AWS mode the stack's cutover function (exit 1 when the stack is missing). */
-export async function resolveMode(where: Where, aws: AwsClients): Promise<Mode> {
+export async function resolveMode(where: Where, aws: AwsPorts): Promise<Mode> {
   if (where.kind === 'direct') return { kind: 'direct', targets: where.targets, executor: new LocalExecutor(where.targets) };
   const [{ requireStack }, { remoteExecutorFor }] = await Promise.all([import('../../stack.js'), import('../../../remote/cutover-client.js')]);
   const stack = await requireStack(aws, where.suffix);

@@ -8,7 +8,7 @@
  * BGMIG_APP_PASSWORD — never from an argument, which `ps` would show. It is never printed.
  */
 import type { Command } from 'commander';
-import type { AwsClients } from '../../../aws/clients.js';
+import type { AwsPorts } from '../../../aws/ports.js';
 import { badInput, ExitCode, failure } from '../../../core/errors.js';
 import { APP_DB_NAME, APP_DB_USERNAME } from '../../../core/lambda-env.js';
 import { names } from '../../../core/naming.js';
@@ -30,7 +30,7 @@ export interface DbInitOptions {
 
 export interface DbInitDeps {
   io: Io;
-  aws: AwsClients;
+  aws: AwsPorts;
   env?: NodeJS.ProcessEnv;
   /** Reads all of stdin (tests pass a string). */
   readStdin?: () => Promise<string>;
