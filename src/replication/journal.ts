@@ -168,7 +168,7 @@ interface JournalCheckpointHost {
 }
 
 export function pendingOf(j: Journal | null): PendingOperation | null {
-  if (!j || !j.operation || !j.from || !j.to || !j.step || !j.opId || !j.startedAt) return null;
+  if (!j?.operation || !j.from || !j.to || !j.step || !j.opId || !j.startedAt) return null;
   const hint =
     j.operation === 'cutover' || j.operation === 'rollback'
       ? `A ${j.operation} from ${j.from} to ${j.to} stopped after step "${j.step}": run \`bgmig db ${j.operation}\` again to finish it, or \`bgmig db ${j.operation === 'cutover' ? 'rollback' : 'cutover'}\` to undo it.`
