@@ -4,8 +4,8 @@
  * Why the file: PgBouncer 1.18's console can PAUSE, RESUME, RELOAD and RECONNECT, but `SET` changes only
  * [pgbouncer] settings — no console command changes where a [databases] entry points
  * (https://www.pgbouncer.org/usage.html). Rewriting the entry's `host=`/`port=`/`dbname=` and issuing RELOAD while
- * the entry is paused is the mechanism measured here (FIELD-NOTES: the held query ran on the new target, and so did
- * every later one). The alternative, an entry naming a DNS record and RECONNECT, depends on PgBouncer's DNS cache
+ * the entry is paused is the mechanism measured here (test/pooler/switch.test.ts: the held query ran on the new
+ * target, and so did every later one). The alternative, an entry naming a DNS record and RECONNECT, depends on PgBouncer's DNS cache
  * (`dns_max_ttl`) and on propagation, which cannot be proven on this machine: it is the AWS-mode design (docs).
  *
  * Format (https://www.pgbouncer.org/config.html): `[databases]` lines `name = key=value key='quoted value' …`;

@@ -1,5 +1,5 @@
 /**
- * Pure rollout decisions, beside the I/O that feeds them (src/rollout/rollout.ts): which steps a rollout still has
+ * Pure rollout decisions, beside the I/O that feeds them (src/rollout/run.ts): which steps a rollout still has
  * to take, which gates a traffic change needs, how one bake poll is judged (green's alarms, green's target health,
  * green against blue from the ALB's per-target-group metrics), when a run of inconclusive polls counts as a failure,
  * whether a held rollout can resume, and whether a lease is free. No AWS, no clock: every input is an observation.
@@ -49,14 +49,14 @@ export function gatesRequired(from: Weights, to: Weights): { required: boolean; 
 }
 
 /** Where a rollout starts, given the live weights: the first step that gives green more than it has now. */
-export interface StartDecision {
+export interface RolloutStartDecision {
   /** Index into steps of the first step to take; steps.length when nothing is left. */
   first: number;
   /** Steps skipped because green already has at least that share (shown to the operator). */
   skipped: number[];
 }
 
-export function decideStart(live: Weights, steps: Steps): StartDecision {
+export function decideRolloutStart(live: Weights, steps: Steps): RolloutStartDecision {
   const first = steps.findIndex((s) => s > live.green);
   const at = first === -1 ? steps.length : first;
   return { first: at, skipped: steps.slice(0, at) };

@@ -1,7 +1,7 @@
 /**
  * deploy / diff / destroy / bootstrap through @aws-cdk/toolkit-lib against moto.
  *
- * moto cannot create the real bgmig template (see FIELD-NOTES), so the toolkit wiring is proven with a small
+ * moto's CloudFormation cannot create the real bgmig template (docs/testing.md, "What the emulator tests cover"), so the toolkit wiring is proven with a small
  * fixture app that moto can create: the stack `bgmig-{suffix}` with one SNS topic and the real stack's outputs
  * (the fixture's resource ids), plus outputs that expose what deploy synthesized (weights, active database, image).
  * Everything else is production code: bootstrap check, the toolkit (src/cli/cdk.ts createToolkit), the IoHost,
