@@ -24,7 +24,7 @@ export interface ActiveCluster {
  * the record is missing or points at neither cluster — then nobody knows which database is authoritative, and a
  * deploy must not guess.
  */
-export async function readActiveDatabase(aws: Pick<AwsPorts, 'dnsRecords'>, stack: StackInfo): Promise<ActiveCluster | undefined> {
+export async function readActiveCluster(aws: Pick<AwsPorts, 'dnsRecords'>, stack: StackInfo): Promise<ActiveCluster | undefined> {
   const zoneId = optionalOutput(stack, OutputKey.HostedZoneId);
   const recordName = optionalOutput(stack, OutputKey.DbRecordName);
   if (!zoneId || !recordName) return undefined;
@@ -55,6 +55,6 @@ export interface LiveState {
 
 /** Weights and active database of a deployed stack, read in parallel. */
 export async function readLiveState(aws: Pick<AwsPorts, 'listeners' | 'dnsRecords'>, stack: StackInfo): Promise<LiveState> {
-  const [weights, db] = await Promise.all([readWeights(aws, trafficTarget(stack)), readActiveDatabase(aws, stack)]);
+  const [weights, db] = await Promise.all([readWeights(aws, trafficTarget(stack)), readActiveCluster(aws, stack)]);
   return { weights, activeDatabase: db?.color };
 }

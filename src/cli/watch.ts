@@ -19,7 +19,7 @@ import { sleep } from '../core/sleep.js';
 import { type ErrorDocument, errorDocument } from './context.js';
 import type { Io } from './io.js';
 
-export type Verdict = 'healthy' | 'degraded' | 'error';
+export type WatchVerdict = 'healthy' | 'degraded' | 'error';
 export type Until = 'healthy' | 'degraded';
 
 /** One reading of the watched thing. */
@@ -36,7 +36,7 @@ export interface Observation {
 export interface WatchLine {
   round: number;
   at: string;
-  verdict: Verdict;
+  verdict: WatchVerdict;
   exitCode: ExitCode;
   result: unknown;
   error: ErrorDocument['error'] | null;
@@ -54,7 +54,7 @@ export interface WatchOptions {
   subject: string;
 }
 
-export function verdictOf(code: ExitCode): Verdict {
+export function verdictOf(code: ExitCode): WatchVerdict {
   return code === ExitCode.Ok ? 'healthy' : code === ExitCode.Refused ? 'degraded' : 'error';
 }
 
@@ -62,7 +62,7 @@ export type WatchDecision = { stop: false } | { stop: true; reason: 'until' | 't
 
 /** The pure decision after each round: stop (and why) or read again. */
 export function decideWatch(o: {
-  verdict: Verdict;
+  verdict: WatchVerdict;
   round: number;
   elapsedMs: number;
   until?: Until | undefined;
@@ -131,7 +131,7 @@ export async function runWatch(read: () => Promise<Observation>, io: Io, opts: W
   const redraw = io.interactive;
   let drawnLines = 0;
   let last: ExitCode = ExitCode.Failure;
-  let lastVerdict: Verdict = 'error';
+  let lastVerdict: WatchVerdict = 'error';
   const bounds = [
     `every ${opts.intervalMs / 1000} s`,
     opts.until ? `until ${opts.until}` : '',

@@ -13,9 +13,6 @@ import type { Color } from '../core/naming.js';
 import { OutputKey } from '../core/outputs.js';
 import { sleep } from '../core/sleep.js';
 
-/** The record's TTL: short, so applications that resolve at connect follow a switch within seconds. */
-export const DB_RECORD_TTL = DB_RECORD_TTL_SECONDS;
-
 export interface DbRecordRef {
   /** Z123… or /hostedzone/Z123… (as CloudFormation outputs it). */
   hostedZoneId: string;
@@ -137,7 +134,8 @@ export async function readActiveDatabaseFromOutputs(
 
 /** UPSERTs the CNAME to `host` (TTL 5 s) and waits, bounded, until Route 53 reports the change INSYNC. */
 export async function upsertDbRecord(r53: DnsRecords, ref: DbRecordRef, host: string, opts: RecordSwitchOptions = {}): Promise<RecordSwitchResult> {
-  const ttl = opts.ttl ?? DB_RECORD_TTL;
+  // The record's TTL is short, so applications that resolve at connect follow a switch within seconds.
+  const ttl = opts.ttl ?? DB_RECORD_TTL_SECONDS;
   const waitTimeoutMs = opts.waitTimeoutMs ?? 60_000;
   const pollMs = opts.pollMs ?? 1_000;
   const value = normalizeHost(host);

@@ -36,8 +36,8 @@ import { type Emulator, emulatorVersion } from './emulator.js';
 import { type LocalPooler, startPooler } from './pooler.js';
 import { findBinaries, type LocalPg, type PgBinaries, type RunAs, serverUser } from './postgres.js';
 import { renderReport } from './report.js';
-import { type Endpoint, missingWrites, SampleApp } from './sample-app.js';
-import { decideVerdict, switchImpact, type Verdict } from './summary.js';
+import { type AppEndpoint, missingWrites, SampleApp } from './sample-app.js';
+import { decideVerdict, switchImpact, type RehearsalVerdict } from './summary.js';
 import type { TimelineData } from './timeline.js';
 import { APP_DB, type NameService, nameService, startAws, startDatabases } from './infra.js';
 import { errorSamples, printKeep, printSummary } from './output.js';
@@ -61,7 +61,7 @@ export interface RehearseOptions {
 export type { RehearsalOut, StepRecord } from './walk.js';
 
 export interface RehearsalResult {
-  verdict: Verdict;
+  verdict: RehearsalVerdict;
   environment: { postgres: string; emulator: string | null; emulatorEndpoint: string | null; pooler: string | null; workspace: string; kept: boolean };
   skipped: string[];
   steps: StepRecord[];
@@ -145,7 +145,7 @@ interface Stage {
   switchHook: NameService['switchHook'];
   readPassword: NameService['readPassword'];
   /** Where the application connects without a pooler: the active server's port. */
-  resolve: () => Promise<Endpoint>;
+  resolve: () => Promise<AppEndpoint>;
   stack: ProvisionedStack | undefined;
   poolerBin: string | undefined;
   installedPooler: string | undefined;
@@ -248,7 +248,7 @@ async function startEnvironment(walk: Walk, opts: RehearseOptions, workspace: st
   const live: LiveTraffic = { weights: { blue: 100, green: 0 } };
   const { resolveName, switchHook, readPassword, sampler } = nameService(walk, stack, live, appPassword);
   state.samplers.push(sampler);
-  const resolve = async (): Promise<Endpoint> => {
+  const resolve = async (): Promise<AppEndpoint> => {
     const c = await resolveName();
     return { host: '127.0.0.1', port: servers[c].port, color: c };
   };
@@ -356,7 +356,7 @@ async function startApplication(
   const pooler = state.pooler;
   const poolerOpt = pooler ? { pooler: [pooler.adminUrl] } : {};
   const thePooler = pooler;
-  const appResolve = thePooler ? async (): Promise<Endpoint> => ({ host: '127.0.0.1', port: thePooler.port }) : resolve;
+  const appResolve = thePooler ? async (): Promise<AppEndpoint> => ({ host: '127.0.0.1', port: thePooler.port }) : resolve;
   const poolerArg = thePooler ? ' --pooler $POOLER' : '';
 
   // The application starts: it writes to blue through the name.

@@ -72,7 +72,7 @@ CREATE VIEW public.customer_totals AS
 `;
 
 /** Where the application's connections go now (resolved at every connect, as a TTL-5 s DNS name would be). */
-export interface Endpoint {
+export interface AppEndpoint {
   host: string;
   port: number;
   /** Which database the name points at (for the timeline); undefined behind a pooler. */
@@ -85,7 +85,7 @@ export interface SampleAppOptions {
   /** The application password as the application would read it now (a secret, at connect time). */
   password: () => Promise<string>;
   /** The database's name → address, at connect time. */
-  resolve: () => Promise<Endpoint>;
+  resolve: () => Promise<AppEndpoint>;
   /** The listener's current weights (which code serves a request). */
   weights: () => Weights;
   timeline: Timeline;
@@ -156,7 +156,7 @@ export class SampleApp {
     return total > 0 && Math.random() * total < w.green ? 'green' : 'blue';
   }
 
-  private async connect(): Promise<{ client: pg.Client; endpoint: Endpoint }> {
+  private async connect(): Promise<{ client: pg.Client; endpoint: AppEndpoint }> {
     const endpoint = await this.o.resolve();
     const client = new pg.Client({
       host: endpoint.host,

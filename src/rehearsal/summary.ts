@@ -91,7 +91,7 @@ export interface RehearsalObservation {
   leftovers: string[];
 }
 
-export interface Verdict {
+export interface RehearsalVerdict {
   pass: boolean;
   /** Why it failed (empty on PASS). */
   reasons: string[];
@@ -104,7 +104,7 @@ export interface Verdict {
  * acknowledged (a rehearsal that wrote nothing proves nothing), and nothing was left behind. Skipped steps do not
  * fail the run — they are listed — because a machine without the emulator can still prove the database half.
  */
-export function decideVerdict(o: RehearsalObservation): Verdict {
+export function decideVerdict(o: RehearsalObservation): RehearsalVerdict {
   const reasons: string[] = [];
   for (const s of o.steps) if (s.status === 'failed') reasons.push(`${s.name} failed${s.detail ? `: ${s.detail}` : ''}`);
   if (!o.lossChecked) reasons.push('the row-by-row loss check did not run');

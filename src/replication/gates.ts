@@ -32,7 +32,7 @@ export interface LongTransaction {
 }
 
 /** What the gates saw, both sides. Plain data. */
-export interface GateObservation {
+export interface SwitchoverGateObservation {
   op: 'cutover' | 'rollback';
   from: Color;
   to: Color;
@@ -58,7 +58,7 @@ export interface GateLimits {
 }
 
 /** Pure: every reason not to fence `from`, each with its fix. Empty: the switch may start. */
-export function decideGates(o: GateObservation, limits: GateLimits): Offender[] {
+export function decideGates(o: SwitchoverGateObservation, limits: GateLimits): Offender[] {
   const { from, to } = o;
   const out: Offender[] = [];
   const h = o.health;
@@ -101,11 +101,11 @@ export function decideGates(o: GateObservation, limits: GateLimits): Offender[] 
   return out;
 }
 
-export interface GateResult {
+export interface SwitchoverGateResult {
   catalogs: Record<Color, Catalog>;
   /** The reverse publication's plan (what the new side will publish back). */
   reverse: PublicationPlan;
-  observation: GateObservation;
+  observation: SwitchoverGateObservation;
 }
 
 /**
@@ -116,7 +116,7 @@ export async function checkGates(
   s: Sessions,
   args: { op: 'cutover' | 'rollback'; from: Color; to: Color; schemas: string[]; progress: ProgressFn },
   opts: SwitchoverOptions,
-): Promise<GateResult> {
+): Promise<SwitchoverGateResult> {
   const { op, from, to, schemas } = args;
   const limits: GateLimits = {
     maxLagBytes: opts.maxLagBytes ?? REPLICATION_DEFAULTS.maxLagBytes,
@@ -168,7 +168,7 @@ export async function checkGates(
     [limits.maxTransactionAgeMs],
   );
   const [fFrom, fTo] = await Promise.all([readFence(pub), readFence(sub)]);
-  const observation: GateObservation = {
+  const observation: SwitchoverGateObservation = {
     op,
     from,
     to,

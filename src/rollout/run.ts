@@ -25,7 +25,7 @@ import {
   type CheckResult,
   decideAfterPoll,
   decideResume,
-  decideStart,
+  decideRolloutStart,
   judgePoll,
   type LeaseBody,
   leaseTtlMs,
@@ -100,7 +100,7 @@ interface Start {
 /** Where a rollout starts: a fresh plan from the first step above green's share, or the journal's held step. */
 async function resolveStart(s: TrafficSession, opts: RolloutRunOptions, live: Weights): Promise<Start> {
   if (!opts.resume) {
-    const d = decideStart(live, opts.plan.steps);
+    const d = decideRolloutStart(live, opts.plan.steps);
     return { plan: opts.plan, rolloutId: randomUUID().slice(0, 8), first: d.first, rebake: false, skipped: d.skipped };
   }
   const last = await latestRollout(s);

@@ -12,7 +12,7 @@ export function stepNumber(step: StepName): number {
 }
 
 /** What a run knows before it changes anything. */
-export interface Observation {
+export interface RotationObservation {
   currentVersionId: string;
   /** The version staged AWSPENDING (may equal currentVersionId when a finish stopped between its two stage moves). */
   pendingVersionId: string | undefined;
@@ -25,7 +25,7 @@ export interface Observation {
   pendingAccepted: boolean[] | undefined;
 }
 
-export interface StartDecision {
+export interface RotationStartDecision {
   start: StepName;
   /** Why the steps before `start` count as done (shown to the operator). Empty for a fresh rotation. */
   done: Partial<Record<StepName, string>>;
@@ -33,7 +33,7 @@ export interface StartDecision {
   resumed: boolean;
 }
 
-export function decideStart(o: Observation): StartDecision {
+export function decideRotationStart(o: RotationObservation): RotationStartDecision {
   if (o.pendingVersionId !== undefined && o.pendingVersionId === o.currentVersionId) {
     // AWSCURRENT already moved to the pending version; only the AWSPENDING label is left to remove.
     return {

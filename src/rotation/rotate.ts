@@ -14,7 +14,16 @@ import { randomUUID } from 'node:crypto';
 import { failure, isBgmigError, messageOf, refused, restate, withExitCode } from '../core/errors.js';
 import { scrub } from '../core/redact.js';
 import type { DbSecretValue } from '../db/connection.js';
-import { type Observation, type PlanContext, STEPS, type StartDecision, type StepName, decideStart, describeStep, stepNumber } from './plan.js';
+import {
+  type RotationObservation,
+  type PlanContext,
+  STEPS,
+  type RotationStartDecision,
+  type StepName,
+  decideRotationStart,
+  describeStep,
+  stepNumber,
+} from './plan.js';
 import type { ServiceRef, ServiceRoller } from './roll.js';
 import { type SecretState, type SecretStore, Stage, type VersionValue } from './secret-store.js';
 import { type Credentials, type DbSide, type LoginResult, applierFailure } from './targets.js';
@@ -92,7 +101,7 @@ export class Rotation {
     io.debug(`${state.name}: versions ${JSON.stringify(state.stages)}`);
     const current = await this.readCurrent(state);
     const observation = await this.observe(state, current);
-    const decision = decideStart(observation);
+    const decision = decideRotationStart(observation);
     const ctx = this.planContext(state);
 
     io.info(`Rotating ${spec.label} (${spec.databases.map((d) => d.name).join(', ')}; services ${spec.services.map((s) => s.service).join(', ')}).`);
@@ -172,7 +181,7 @@ export class Rotation {
   }
 
   /** Read-only probes that tell where an earlier run stopped. */
-  private async observe(state: SecretState, current: VersionValue): Promise<Observation> {
+  private async observe(state: SecretState, current: VersionValue): Promise<RotationObservation> {
     let pendingAccepted: boolean[] | undefined;
     if (state.pendingVersionId !== undefined && state.pendingVersionId !== state.currentVersionId) {
       const pending = await this.readPending(state.pendingVersionId, current);
@@ -382,7 +391,7 @@ export class Rotation {
     throw refused(`Stopped before step ${stepNumber(step)} (${step}) at the operator's request: ${resumeHint}.`);
   }
 
-  private plan(state: SecretState, decision: StartDecision, ctx: PlanContext): RotationReport {
+  private plan(state: SecretState, decision: RotationStartDecision, ctx: PlanContext): RotationReport {
     const { io } = this;
     io.info('Dry run: nothing will be changed. The plan:');
     for (const step of STEPS.slice(STEPS.indexOf(decision.start))) {

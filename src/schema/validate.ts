@@ -14,7 +14,7 @@ import { readCatalog } from './read-catalog.js';
 import { diffRollback } from './rollback.js';
 import type { DatabaseSummary, Difference, Severity, ValidationReport, ValidatorEvent } from './report.js';
 
-export interface ValidateOptions extends ValidatorEvent {
+export interface ValidatorOptions extends ValidatorEvent {
   connectTimeoutMs?: number;
   /** Bounds every catalog query; a timeout gives an error report. */
   statementTimeoutMs?: number;
@@ -25,7 +25,7 @@ export interface ValidateOptions extends ValidatorEvent {
 type Side = 'blue' | 'green';
 
 /** Connects, reads the catalog and always closes the connection. Failures become one scrubbed sentence. */
-async function readSide(side: Side, target: DbTarget, opts: ValidateOptions): Promise<Catalog> {
+async function readSide(side: Side, target: DbTarget, opts: ValidatorOptions): Promise<Catalog> {
   let client: pg.Client | undefined;
   try {
     client = await connect(target, {
@@ -64,7 +64,7 @@ function totals(list: Difference[]): Record<Severity, number> {
 }
 
 /** Compares blue with green and returns the report (verdict `error` instead of throwing on database failures). */
-export async function validateDatabases(blue: DbTarget, green: DbTarget, opts: ValidateOptions = {}): Promise<ValidationReport> {
+export async function validateDatabases(blue: DbTarget, green: DbTarget, opts: ValidatorOptions = {}): Promise<ValidationReport> {
   const started = performance.now();
   const options = { includeSchemas: opts.includeSchemas ?? [], excludeSchemas: opts.excludeSchemas ?? [], ignoreCodes: opts.ignoreCodes ?? [] };
   const finish = (r: Omit<ValidationReport, 'durationMs' | 'generatedAt' | 'options'>): ValidationReport => ({

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Catalog, Column, ColumnType, Table } from '../../src/schema/catalog.js';
 import { decideScope, scopeTablesOf, type LiveScope } from '../../src/replication/scope.js';
-import { decideGates, type GateObservation } from '../../src/replication/gates.js';
+import { decideGates, type SwitchoverGateObservation } from '../../src/replication/gates.js';
 import { decideHealth, likelyCauses } from '../../src/replication/health.js';
 
 const int8: ColumnType = { name: 'bigint', base: 'bigint', typmod: -1, category: 'N', kind: 'b', isArray: false };
@@ -206,7 +206,7 @@ describe('decideGates', () => {
     ],
     { subscription: 's', from: 'blue', to: 'green' },
   );
-  const base: GateObservation = {
+  const base: SwitchoverGateObservation = {
     op: 'cutover',
     from: 'blue',
     to: 'green',

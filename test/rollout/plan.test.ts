@@ -10,7 +10,7 @@ import {
   DEFAULT_THRESHOLDS,
   decideAfterPoll,
   decideResume,
-  decideStart,
+  decideRolloutStart,
   gatesRequired,
   judgeLease,
   judgePoll,
@@ -74,12 +74,12 @@ describe('gatesRequired (issue 16: a move toward safety needs no gate)', () => {
   });
 });
 
-describe('decideStart', () => {
+describe('decideRolloutStart', () => {
   it('starts at the first step above the live share and lists what it skips', () => {
-    expect(decideStart({ blue: 100, green: 0 }, [10, 25, 50, 100])).toEqual({ first: 0, skipped: [] });
-    expect(decideStart({ blue: 75, green: 25 }, [10, 25, 50, 100])).toEqual({ first: 2, skipped: [10, 25] });
-    expect(decideStart({ blue: 70, green: 30 }, [10, 25, 50, 100])).toEqual({ first: 2, skipped: [10, 25] });
-    expect(decideStart({ blue: 0, green: 100 }, [10, 100])).toEqual({ first: 2, skipped: [10, 100] });
+    expect(decideRolloutStart({ blue: 100, green: 0 }, [10, 25, 50, 100])).toEqual({ first: 0, skipped: [] });
+    expect(decideRolloutStart({ blue: 75, green: 25 }, [10, 25, 50, 100])).toEqual({ first: 2, skipped: [10, 25] });
+    expect(decideRolloutStart({ blue: 70, green: 30 }, [10, 25, 50, 100])).toEqual({ first: 2, skipped: [10, 25] });
+    expect(decideRolloutStart({ blue: 0, green: 100 }, [10, 100])).toEqual({ first: 2, skipped: [10, 100] });
   });
 });
 

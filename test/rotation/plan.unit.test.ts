@@ -2,32 +2,32 @@
 import { describe, expect, it } from 'vitest';
 import { resolveOptions } from '../../src/cli/commands/rotate-secret-manual.js';
 import { ExitCode } from '../../src/core/errors.js';
-import { STEPS, decideStart, describeStep } from '../../src/rotation/plan.js';
+import { STEPS, decideRotationStart, describeStep } from '../../src/rotation/plan.js';
 
 const base = { currentVersionId: 'cur', pendingVersionId: undefined, rollPendingVersionId: undefined, pendingAccepted: undefined };
 
-describe('decideStart', () => {
+describe('decideRotationStart', () => {
   it('starts a fresh rotation at create when nothing is pending', () => {
-    expect(decideStart(base)).toEqual({ start: 'create', resumed: false, done: {} });
+    expect(decideRotationStart(base)).toEqual({ start: 'create', resumed: false, done: {} });
   });
   it('re-applies an existing pending password (set) when the database does not accept it yet — no new password', () => {
-    const d = decideStart({ ...base, pendingVersionId: 'p', pendingAccepted: [false] });
+    const d = decideRotationStart({ ...base, pendingVersionId: 'p', pendingAccepted: [false] });
     expect(d.start).toBe('set');
     expect(Object.keys(d.done)).toEqual(['create']);
   });
   it('treats a pending password accepted by only one of two databases as not set (both or neither)', () => {
-    expect(decideStart({ ...base, pendingVersionId: 'p', pendingAccepted: [true, false] }).start).toBe('set');
+    expect(decideRotationStart({ ...base, pendingVersionId: 'p', pendingAccepted: [true, false] }).start).toBe('set');
   });
   it('goes to finish when every database already accepts the pending password', () => {
-    const d = decideStart({ ...base, pendingVersionId: 'p', pendingAccepted: [true, true] });
+    const d = decideRotationStart({ ...base, pendingVersionId: 'p', pendingAccepted: [true, true] });
     expect(d.start).toBe('finish');
     expect(Object.keys(d.done)).toEqual(['create', 'set', 'test']);
   });
   it('goes to finish when AWSCURRENT already moved but the AWSPENDING label is left on it', () => {
-    expect(decideStart({ ...base, pendingVersionId: 'cur', rollPendingVersionId: 'cur' }).start).toBe('finish');
+    expect(decideRotationStart({ ...base, pendingVersionId: 'cur', rollPendingVersionId: 'cur' }).start).toBe('finish');
   });
   it('goes to roll when the stages are final but the roll marker is still there', () => {
-    const d = decideStart({ ...base, rollPendingVersionId: 'cur' });
+    const d = decideRotationStart({ ...base, rollPendingVersionId: 'cur' });
     expect(d.start).toBe('roll');
     expect(Object.keys(d.done)).toEqual(['create', 'set', 'test', 'finish']);
   });

@@ -8,7 +8,7 @@
  */
 import { parseDbUrl, type DbTarget } from '../../src/db/connection.js';
 import type { ValidationReport } from '../../src/schema/report.js';
-import { validateDatabases, type ValidateOptions } from '../../src/schema/validate.js';
+import { validateDatabases, type ValidatorOptions } from '../../src/schema/validate.js';
 import type { PgServer } from '../harness/postgres.js';
 
 export interface Pair {
@@ -66,7 +66,7 @@ export async function withPair<T>(server: PgServer, sql: { base?: string; blue?:
   }
 }
 
-export function compare(server: PgServer, sql: { base?: string; blue?: string; green?: string }, opts: ValidateOptions = {}): Promise<ValidationReport> {
+export function compare(server: PgServer, sql: { base?: string; blue?: string; green?: string }, opts: ValidatorOptions = {}): Promise<ValidationReport> {
   return withPair(server, sql, (p) => validateDatabases(p.blue, p.green, opts));
 }
 

@@ -32,7 +32,7 @@ import type { ValidationReport } from '../../schema/report.js';
 import { action, type CommandContext, parseIntStrict, toBgmigError } from '../context.js';
 import { alarmNamesOf, alarmStates, targetHealth } from '../health.js';
 import type { Io } from '../io.js';
-import { readActiveDatabase, type ActiveCluster } from '../live-state.js';
+import { readActiveCluster, type ActiveCluster } from '../live-state.js';
 import { requireStack, type StackInfo } from '../stack.js';
 import { formatWeights, readWeights, trafficTarget, weightBar, type WriteResult, writeWeights } from '../traffic.js';
 import { invokeValidator } from '../../remote/validator-client.js';
@@ -235,7 +235,7 @@ async function runOneStep(opts: PromoteOptions & { weight: number }, io: Io, aws
   // Traffic has moved and was verified: a problem reading the db record must not turn that into a failure.
   let db: ActiveCluster | undefined;
   try {
-    db = await readActiveDatabase(aws, stack);
+    db = await readActiveCluster(aws, stack);
   } catch (e) {
     io.warn(`traffic moved, but which database both colours use is unknown: ${toBgmigError(e, { aws }).message}`);
   }

@@ -21,7 +21,7 @@ import { action, type CommandContext, toBgmigError } from '../context.js';
 import { type Observation, parseWatchFlags, runWatch, type Until, type WatchFlagValues } from '../watch.js';
 import { alarmNamesOf, alarmStates, type AlarmState, targetHealth, type TargetHealthSummary } from '../health.js';
 import type { Io } from '../io.js';
-import { type ActiveCluster, readActiveDatabase } from '../live-state.js';
+import { type ActiveCluster, readActiveCluster } from '../live-state.js';
 import { output, requireStack, type StackInfo } from '../stack.js';
 import { readWeights, type TrafficTarget, trafficTarget, weightBar } from '../traffic.js';
 import { readLatestReport } from '../../remote/validator-client.js';
@@ -196,7 +196,7 @@ export async function readStatus(aws: AwsPorts, suffix: string, opts: ReadStatus
     guard('alarms.blue', () => alarmStates(aws, alarmNamesOf(stack, 'blue'))),
     guard('alarms.green', () => alarmStates(aws, alarmNamesOf(stack, 'green'))),
     guard('database.clusters', () => clusterStatuses(aws, stack)),
-    guard('database.active', () => readActiveDatabase(aws, stack)),
+    guard('database.active', () => readActiveCluster(aws, stack)),
     guard('validation', () => readLatestReport(aws, stack)),
     guard('database.replication', () => replicationSection(aws, stack, suffix, opts)),
   ]);

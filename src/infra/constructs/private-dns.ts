@@ -12,8 +12,6 @@ import { allow, combine } from '../grants.js';
 import { DB_RECORD_TTL_SECONDS } from '../../core/config.js';
 import type { Names } from '../../core/naming.js';
 
-export const DB_RECORD_TTL = Duration.seconds(DB_RECORD_TTL_SECONDS);
-
 export interface PrivateDnsProps {
   /** Every resource name of this stack (`names(suffix)`). */
   readonly names: Names;
@@ -43,7 +41,7 @@ export class PrivateDns extends Construct {
       zone: this.zone,
       recordName: `${this.recordName}.`,
       domainName: props.activeWriterEndpoint,
-      ttl: DB_RECORD_TTL,
+      ttl: Duration.seconds(DB_RECORD_TTL_SECONDS),
       comment: 'bgmig: the active database writer (changed by bgmig db cutover/rollback)',
     });
     this.record.applyRemovalPolicy(RemovalPolicy.DESTROY);
