@@ -24,6 +24,7 @@ import { APP_DB_NAME, APP_DB_USERNAME } from '../core/lambda-env.js';
 import type { Color } from '../core/naming.js';
 import { scrub } from '../core/redact.js';
 import { connect, describeDbError, describeTarget, type DbTarget, withDatabase } from '../db/connection.js';
+import { readFenceWith } from '../replication/fence.js';
 import { quoteIdent, quoteLiteral } from '../db/sql.js';
 
 export interface AppRoleTargets {
@@ -117,21 +118,6 @@ interface SideState {
 /** A maintenance database to run CREATE DATABASE from (the target's own, unless that is the app database). */
 function maintenanceTarget(t: DbTarget, appDb: string): DbTarget {
   return t.database === appDb ? withDatabase(t, 'postgres') : t;
-}
-
-/** True when bgmig's write fence is on this database (read-only default and/or CONNECT revoked, see replication/fence.ts). */
-async function fencedByBgmig(c: pg.Client): Promise<boolean> {
-  const r = await c.query(
-    `SELECT to_regclass('bgmig.fence') IS NOT NULL AS has_table,
-            EXISTS (SELECT 1 FROM pg_db_role_setting rs JOIN pg_database d ON d.oid = rs.setdatabase
-                     WHERE d.datname = current_database() AND rs.setrole = 0
-                       AND EXISTS (SELECT 1 FROM unnest(rs.setconfig) x WHERE lower(x) IN ('default_transaction_read_only=on', 'default_transaction_read_only=true', 'default_transaction_read_only=1'))) AS ro`,
-  );
-  const row = r.rows[0] as { has_table: boolean; ro: boolean };
-  if (!row.has_table) return false;
-  if (row.ro) return true;
-  const n = await c.query('SELECT count(*)::int AS n FROM bgmig.fence');
-  return (n.rows[0] as { n: number }).n > 0;
 }
 
 async function endQuietly(c: pg.Client | undefined): Promise<void> {
@@ -318,7 +304,8 @@ async function createDatabase(s: SideState, run: Run): Promise<void> {
 async function grantInTransaction(s: SideState, verifier: string, run: Run): Promise<void> {
   const { role, database, schemas } = run;
   try {
-    s.app = await connect(withDatabase(s.target, database), run.copts);
+    const app = await connect(withDatabase(s.target, database), run.copts);
+    s.app = app;
     // A fenced side starts sessions read-only; roles and grants are per server and must be set on both.
     await s.app.query('SET default_transaction_read_only = off');
     await s.app.query('BEGIN');
@@ -333,7 +320,7 @@ async function grantInTransaction(s: SideState, verifier: string, run: Run): Pro
     // A side fenced by bgmig (the passive side of a running sync) must keep refusing the application: the fence
     // revoked CONNECT and records whom to give it back to at unfence (bgmig.fence). There, record the role
     // instead of granting CONNECT now; it gets CONNECT when that side becomes active.
-    s.fenced = await fencedByBgmig(s.app);
+    s.fenced = (await readFenceWith((sql) => app.query(sql))).fenced;
     if (s.fenced) {
       await s.app.query('INSERT INTO bgmig.fence (grantee) VALUES ($1) ON CONFLICT DO NOTHING', [role]);
       await s.app.query(`GRANT TEMPORARY ON DATABASE ${quoteIdent(database)} TO ${r}`);

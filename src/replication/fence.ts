@@ -112,8 +112,16 @@ export async function unfence(s: Session): Promise<void> {
   await s.q(UNFENCE_SQL, undefined, `lift the fence on ${s.color}`);
 }
 
-export async function readFence(s: Session): Promise<FenceState> {
-  const r = await s.q<{ ro: boolean; has_table: boolean }>(`
+/** Runs one read-only statement: a Session's `q`, or a bare pg.Client's `query` (`db init` has no Session). */
+export type FenceQuery = (sql: string) => Promise<{ rows: unknown[] }>;
+
+/**
+ * Whether bgmig's write fence is on the connected database, and which of its layers: the read-only default
+ * (pg_db_role_setting for the database, every role) and the CONNECT grants recorded in bgmig.fence. The one reader
+ * of the fence, for the engine and for `db init` (which must not hand CONNECT to a role on a fenced side).
+ */
+export async function readFenceWith(query: FenceQuery): Promise<FenceState> {
+  const r = await query(`
     SELECT EXISTS (
              SELECT 1 FROM pg_db_role_setting rs JOIN pg_database d ON d.oid = rs.setdatabase
               WHERE d.datname = current_database() AND rs.setrole = 0
@@ -121,7 +129,13 @@ export async function readFence(s: Session): Promise<FenceState> {
                              WHERE lower(c) IN ('default_transaction_read_only=on', 'default_transaction_read_only=true', 'default_transaction_read_only=1'))
            ) AS ro,
            to_regclass('bgmig.fence') IS NOT NULL AS has_table`);
-  const { ro, has_table } = r.rows[0];
-  const revoked = has_table ? (await s.q<{ grantee: string }>('SELECT grantee FROM bgmig.fence ORDER BY grantee')).rows.map((x) => x.grantee) : [];
+  const { ro, has_table } = r.rows[0] as { ro: boolean; has_table: boolean };
+  const grantees = has_table ? ((await query('SELECT grantee FROM bgmig.fence ORDER BY grantee')).rows as { grantee: string }[]) : [];
+  const revoked = grantees.map((x) => x.grantee);
   return { fenced: ro || revoked.length > 0, readOnlyDefault: ro, connectRevokedFrom: revoked };
+}
+
+/** readFenceWith over an engine Session. */
+export function readFence(s: Session): Promise<FenceState> {
+  return readFenceWith((sql) => s.q(sql));
 }
