@@ -13,6 +13,9 @@ import { Io } from '../../src/cli/io.js';
 import { BgmigError } from '../../src/core/errors.js';
 import { parseDbUrl, type DbTarget } from '../../src/db/connection.js';
 import { initAppRole, scramVerifier } from '../../src/dbinit/app-role.js';
+import { fence, readFence, unfence } from '../../src/replication/fence.js';
+import { ensureSchema } from '../../src/replication/journal.js';
+import { openSession } from '../../src/replication/session.js';
 import { runBgmig } from '../harness/cli.js';
 import { canLogin as canLoginAs, startPostgres, type PgServer } from '../harness/postgres.js';
 
@@ -94,6 +97,26 @@ describe('db init (app role SQL)', () => {
     // The server never saw the clear password: only the verifier is stored.
     const stored = await blue.sql("SELECT rolpassword FROM pg_authid WHERE rolname='bgmig_app'");
     expect(stored.rows[0].rolpassword).toMatch(/^SCRAM-SHA-256\$4096:/);
+  });
+
+  it("on a side fenced by a running sync, records the role for the unfence instead of opening CONNECT (the engine's fence reader)", async () => {
+    await green.sql('CREATE DATABASE app');
+    const s = await openSession('green', parseDbUrl(green.url('app'), '--green-url'));
+    try {
+      await ensureSchema(s);
+      await fence(s);
+      const report = await initAppRole({ blue: admin(blue), green: admin(green) }, PW1);
+      expect(report.blue).toMatchObject({ fenced: false, loginVerified: true });
+      expect(report.green).toMatchObject({ fenced: true, loginVerified: null });
+      // The passive side keeps refusing the application; the role waits in bgmig.fence for its CONNECT.
+      expect((await readFence(s)).connectRevokedFrom).toContain('bgmig_app');
+      const refusedLogin = await canLogin(green, PW1).catch((e: unknown) => e);
+      expect((refusedLogin as { code?: string }).code).toBe('42501'); // insufficient_privilege: CONNECT withheld
+      await unfence(s);
+      expect(await canLogin(green, PW1)).toBe(true);
+    } finally {
+      await s.client.end();
+    }
   });
 
   it('is idempotent: a re-run updates the password and re-applies grants, creating nothing new', async () => {
