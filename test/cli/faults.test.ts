@@ -27,7 +27,7 @@ import { toBgmigError } from '../../src/cli/context.js';
 import { BgmigError } from '../../src/core/errors.js';
 import { ALARM_KINDS, names } from '../../src/core/naming.js';
 import { OutputKey } from '../../src/core/outputs.js';
-import { makeReport } from '../harness/aws-fixture.js';
+import { makeReport } from '../harness/reports.js';
 import { memoryIo } from './support/memory-io.js';
 
 const S = 'flt';

@@ -5,7 +5,7 @@
  * `bgmig rehearse` uses): moto's CloudFormation cannot create the real bgmig template (see docs/limits.md), so every
  * resource operations touch is created through its service API, named by `names(suffix)`, and a CloudFormation
  * stack `bgmig-{suffix}` carries their real ids under the OutputKeys the real stack emits. This file keeps the
- * test-only parts: the EC2 client, the non-serving target, `restore()` and `makeReport()`.
+ * test-only parts: the EC2 client, the non-serving target and `restore()` (reports: test/harness/reports.ts).
  *
  * What moto 5.2.1 cannot do, and how the fixture copes:
  * - Target health is not computed: a registered ip target is always "healthy". There is no way to make one
@@ -25,7 +25,6 @@ import type { Weights } from '../../src/core/config.js';
 import { ALARM_KINDS, type AlarmKind, type Color, COLORS } from '../../src/core/naming.js';
 import { ArtifactKeys } from '../../src/core/outputs.js';
 import { type ProvisionedStack, provisionStack, type StackClients, stackClients } from '../../src/rehearsal/aws-stack.js';
-import type { ValidationReport } from '../../src/schema/report.js';
 import { MOTO_ACCOUNT, type Moto } from './moto.js';
 
 export const FIXTURE_REGION = 'us-east-1';
@@ -60,23 +59,6 @@ export function fixtureClients(moto: Moto, region = FIXTURE_REGION): FixtureClie
   return {
     ...stackClients(moto.endpoint, region),
     ec2: new EC2Client({ region, endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } }),
-  };
-}
-
-/** A validation report with the given verdict (for the promote gate and status). */
-export function makeReport(verdict: ValidationReport['verdict'], generatedAt = new Date().toISOString()): ValidationReport {
-  const summary = { serverVersion: '15.8', counts: { tables: 3, columns: 12 } };
-  return {
-    verdict,
-    blue: summary,
-    green: summary,
-    differences:
-      verdict === 'incompatible'
-        ? [{ code: 'BC101', severity: 'breaking', object: 'public.orders.total', detail: 'column dropped on green', blue: 'numeric(12,2)', green: null }]
-        : [],
-    durationMs: 420,
-    generatedAt,
-    ...(verdict === 'error' ? { error: 'Could not connect to the green cluster.' } : {}),
   };
 }
 

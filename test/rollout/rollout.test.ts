@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ArtifactKeys } from '../../src/core/outputs.js';
-import { makeReport, type Fixture, provisionFixture } from '../harness/aws-fixture.js';
+import { type Fixture, provisionFixture } from '../harness/aws-fixture.js';
+import { makeReport } from '../harness/reports.js';
 import { runBgmig } from '../harness/cli.js';
 import { startMoto, type Moto } from '../harness/moto.js';
 import { HEALTHY, history, provisionGuardRule, publishAlbMetrics, readLeaseBody, resetRollout, startBgmig, waitForGreen } from './support.js';

@@ -19,7 +19,7 @@ import {
   type PollObservation,
   type RolloutPlan,
 } from '../../src/rollout/plan.js';
-import { makeReport } from '../harness/aws-fixture.js';
+import { makeReport } from '../harness/reports.js';
 
 const T = DEFAULT_THRESHOLDS;
 function obs(over: Partial<PollObservation> = {}, metrics: Partial<PollObservation['metrics']> = {}): PollObservation {
