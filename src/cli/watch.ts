@@ -193,3 +193,18 @@ export async function runWatch(read: () => Promise<Observation>, io: Io, opts: W
   }
   return last;
 }
+
+/**
+ * Runs a watch with Ctrl-C (SIGINT) ending it: the signal aborts the watch, which then exits with its last verdict
+ * (the contract above) instead of the process dying mid-line. Used by `status --watch` and `db sync status --watch`.
+ */
+export async function untilInterrupted(watch: (signal: AbortSignal) => Promise<ExitCode>): Promise<ExitCode> {
+  const ac = new AbortController();
+  const onSigint = () => ac.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    return await watch(ac.signal);
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}

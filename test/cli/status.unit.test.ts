@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { degradedReasons, exitCodeOf, type StatusObservation, type StatusSnapshot, validationSection } from '../../src/cli/commands/status.js';
 import type { TargetHealthSummary } from '../../src/cli/health.js';
-import type { ValidationReport } from '../../src/schema/report.js';
+import { reportWith } from '../harness/reports.js';
 
 const targets = (healthy: number, unhealthy = 0): TargetHealthSummary => ({
   healthy,
@@ -72,15 +72,7 @@ describe('degradedReasons', () => {
 });
 
 describe('validationSection', () => {
-  const report = (over: Partial<ValidationReport>): ValidationReport => ({
-    verdict: 'compatible',
-    blue: null,
-    green: null,
-    differences: [],
-    durationMs: 1,
-    generatedAt: '2026-11-30T00:00:00.000Z',
-    ...over,
-  });
+  const report = reportWith;
 
   it('counts breaking differences through the one verdict reading (totals, or the differences of an older report)', () => {
     const d = { code: 'DS103', severity: 'breaking' as const, object: 'public.t.c', detail: 'missing', blue: 'text', green: null };

@@ -17,3 +17,8 @@ export function makeReport(verdict: ValidationReport['verdict'], generatedAt = n
     ...(verdict === 'error' ? { error: 'Could not connect to the green cluster.' } : {}),
   };
 }
+
+/** A compatible report with no differences, overridden field by field. */
+export function reportWith(over: Partial<ValidationReport> = {}): ValidationReport {
+  return { verdict: 'compatible', blue: null, green: null, differences: [], durationMs: 1, generatedAt: '2026-11-30T00:00:00.000Z', ...over };
+}

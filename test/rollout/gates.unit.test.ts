@@ -1,7 +1,8 @@
 /** Promote's gates as a pure policy (src/rollout/gates.ts): order, first refusal, texts, and the report reading. */
 import { describe, expect, it } from 'vitest';
 import { describeReport, judgeGates } from '../../src/rollout/gates.js';
-import type { Difference, ValidationReport } from '../../src/schema/report.js';
+import type { Difference } from '../../src/schema/report.js';
+import { reportWith } from '../harness/reports.js';
 
 const diff = (severity: Difference['severity'], object: string): Difference => ({
   code: 'DS103',
@@ -11,15 +12,7 @@ const diff = (severity: Difference['severity'], object: string): Difference => (
   blue: 'a',
   green: null,
 });
-const report = (over: Partial<ValidationReport> = {}): ValidationReport => ({
-  verdict: 'compatible',
-  blue: null,
-  green: null,
-  differences: [],
-  durationMs: 1,
-  generatedAt: '2026-11-30T00:00:00.000Z',
-  ...over,
-});
+const report = reportWith;
 const healthy = { healthy: 2, unhealthy: 0, targets: [] };
 
 describe('judgeGates', () => {

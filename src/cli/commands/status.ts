@@ -18,7 +18,7 @@ import { ColorOutputKey } from '../../core/outputs.js';
 import type { ValidationReport } from '../../schema/report.js';
 
 import { action, type CommandContext, toBgmigError } from '../context.js';
-import { type Observation, parseWatchFlags, runWatch, type Until, type WatchFlagValues } from '../watch.js';
+import { type Observation, parseWatchFlags, runWatch, type Until, untilInterrupted, type WatchFlagValues } from '../watch.js';
 import { alarmNamesOf, alarmStates, type AlarmState, targetHealth, type TargetHealthSummary } from '../health.js';
 import type { Io } from '../io.js';
 import { type ActiveCluster, readActiveCluster } from '../live-state.js';
@@ -352,14 +352,7 @@ export async function watchStatus(opts: StatusOptions, deps: { io: Io; aws: AwsP
 /** The default action: one snapshot rendered (or its JSON), or the watch with Ctrl-C ending it. */
 async function statusAction(opts: StatusOptions, ctx: CommandContext): Promise<ExitCode> {
   if (!opts.watch) return emit(ctx.io, await runStatus(opts, ctx), renderStatus, exitCodeOf);
-  const ac = new AbortController();
-  const onSigint = () => ac.abort();
-  process.once('SIGINT', onSigint);
-  try {
-    return await watchStatus({ ...opts, signal: ac.signal }, ctx);
-  } finally {
-    process.removeListener('SIGINT', onSigint);
-  }
+  return untilInterrupted((signal) => watchStatus({ ...opts, signal }, ctx));
 }
 
 export function register(program: Command, runF: RunF<StatusOptions> = statusAction): void {

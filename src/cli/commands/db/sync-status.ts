@@ -17,7 +17,7 @@ import { renderSyncStatus, statusExitCode } from '../../../replication/status.js
 import { action, type CommandContext, toBgmigError } from '../../context.js';
 import type { Io } from '../../io.js';
 import { emit, type RunF } from '../../verb.js';
-import { type Observation, parseWatchFlags, runWatch, type Until, type WatchFlagValues } from '../../watch.js';
+import { type Observation, parseWatchFlags, runWatch, type Until, untilInterrupted, type WatchFlagValues } from '../../watch.js';
 import { type DbDeps, type Mode, type ModeFlags, resolveMode, type Where, whereOf, withModeOptions } from './common.js';
 
 export interface DbSyncStatusOptions {
@@ -88,14 +88,7 @@ export async function watchDbSyncStatus(opts: DbSyncStatusOptions, deps: DbDeps)
 /** The default action: one reading rendered (or its JSON), or the watch with Ctrl-C ending it. */
 async function syncStatusAction(opts: DbSyncStatusOptions, ctx: CommandContext): Promise<ExitCode> {
   if (!opts.watch) return emit(ctx.io, await runDbSyncStatus(opts, ctx), renderDbSyncStatus, exitCodeOf);
-  const ac = new AbortController();
-  const onSigint = () => ac.abort();
-  process.once('SIGINT', onSigint);
-  try {
-    return await watchDbSyncStatus({ ...opts, signal: ac.signal }, ctx);
-  } finally {
-    process.removeListener('SIGINT', onSigint);
-  }
+  return untilInterrupted((signal) => watchDbSyncStatus({ ...opts, signal }, ctx));
 }
 
 /** Flags → options (exit 2 before anything is reached): --max-lag, the watch flags, where the databases are. */
