@@ -5,6 +5,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
+import { sleep } from '../core/sleep.js';
 import { freePort } from './postgres.js';
 
 const execFileAsync = promisify(execFile);
@@ -63,7 +64,7 @@ export async function startEmulator(version: string): Promise<Emulator> {
       } catch {
         /* not listening yet */
       }
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     if (!up) {
       child.kill('SIGKILL');

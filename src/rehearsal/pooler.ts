@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { sleep } from '../core/sleep.js';
 import { freePort, type RunAs } from './postgres.js';
 
 export const POOLER_ADMIN = 'pgb_admin';
@@ -103,7 +104,7 @@ export async function startPooler(
         child.kill('SIGKILL');
         throw new Error(`PgBouncer did not start (${(e as Error).message}); see ${logFile}`);
       }
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
   }
   let stopping: Promise<void> | undefined;

@@ -16,7 +16,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { badInput, failure } from '../core/errors.js';
+import { badInput, failure, firstLine } from '../core/errors.js';
+import { sleep } from '../core/sleep.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -89,7 +90,7 @@ export async function findBinaries(pgBin?: string): Promise<PgBinaries> {
     source = 'embedded';
   }
   const { stdout } = await execFileAsync(path.join(dir, 'postgres'), ['--version']).catch((e: Error) => {
-    throw failure(`${path.join(dir, 'postgres')} does not run (${e.message.split('\n')[0]}): pass --pg-bin DIR with a working PostgreSQL 15+ installation.`);
+    throw failure(`${path.join(dir, 'postgres')} does not run (${firstLine(e.message)}): pass --pg-bin DIR with a working PostgreSQL 15+ installation.`);
   });
   const m = /PostgreSQL\)?\s*(\d+(?:\.\d+)?)/.exec(stdout);
   const major = Number(m?.[1]?.split('.')[0] ?? 0);
@@ -159,7 +160,7 @@ async function waitReady(port: number, password: string, child: ChildProcess, lo
     } finally {
       await c.end().catch(() => undefined);
     }
-    await new Promise((r) => setTimeout(r, 40));
+    await sleep(40);
   }
   throw new Error(`postgres did not answer on port ${port} within ${timeoutMs} ms (${last}; see ${logFile})`);
 }

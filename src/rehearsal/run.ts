@@ -15,24 +15,24 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { dbCutoverAction, dbCutoverOptions } from '../cli/commands/db/cutover.js';
-import { dbInitOptions, renderDbInit, runDbInit } from '../cli/commands/db/init.js';
+import { type DbInitResult, exitCodeOf as dbInitExitCode, dbInitOptions, loginFailure, renderDbInit, runDbInit } from '../cli/commands/db/init.js';
 import { dbRollbackAction, dbRollbackOptions } from '../cli/commands/db/rollback.js';
 import { dbSyncStartAction, dbSyncStartOptions } from '../cli/commands/db/sync-start.js';
 import { dbSyncStopAction, dbSyncStopOptions } from '../cli/commands/db/sync-stop.js';
 import { renderHistory, runHistory } from '../cli/commands/history.js';
-import { runRotate } from '../cli/commands/rotate-secret-manual.js';
+import { renderRotate, runRotate } from '../cli/commands/rotate-secret-manual.js';
 import { exitCodeOf as statusExitCode, renderStatus, runStatus } from '../cli/commands/status.js';
 import { emitValidation, resolveValidateOptions, runValidate } from '../cli/commands/validate.js';
-import { type CommandContext, type GlobalOptions, makeContext } from '../cli/context.js';
+import { type CommandContext, type GlobalOptions, makeContext, reportError } from '../cli/context.js';
 import { emit } from '../cli/verb.js';
-import { BgmigError, badInput, ExitCode, messageOf } from '../core/errors.js';
+import { BgmigError, badInput, ExitCode, failure, messageOf } from '../core/errors.js';
 import { type Color, names } from '../core/naming.js';
 import { sleep } from '../core/sleep.js';
 import { type DbTarget, parseDbUrl } from '../db/connection.js';
 import { LocalExecutor } from '../replication/executor.js';
 import { rollbackBlockers, type ValidationReport } from '../schema/report.js';
 import type { ProvisionedStack } from './aws-stack.js';
-import { type Emulator, emulatorVersion } from './emulator.js';
+import { EMULATOR_REGION, type Emulator, emulatorVersion } from './emulator.js';
 import { type LocalPooler, startPooler } from './pooler.js';
 import { findBinaries, type LocalPg, type PgBinaries, type RunAs, serverUser } from './postgres.js';
 import { renderReport } from './report.js';
@@ -233,7 +233,7 @@ async function startEnvironment(walk: Walk, opts: RehearseOptions, workspace: st
   const emulator = state.emulator;
   const globals: GlobalOptions = {
     suffix: REHEARSAL_SUFFIX,
-    region: 'us-east-1',
+    region: EMULATOR_REGION,
     ...(emulator ? { endpointUrl: emulator.endpoint } : {}),
     json: false,
     color: false,
@@ -321,9 +321,22 @@ async function checkAndInit(s: Stage): Promise<void> {
   }
 
   await command('db init', 'BGMIG_APP_PASSWORD=… bgmig db init --blue-url $BLUE --green-url $GREEN', async (io) => {
-    const r = await runDbInit(dbInitOptions({ ...direct }, undefined), { io, aws: ctxFor(io).aws, env: { BGMIG_APP_PASSWORD: appPassword } });
-    io.result(r, () => renderDbInit(r));
+    const ctx = ctxFor(io);
+    const r = await runDbInit(dbInitOptions({ ...direct }, undefined), { io, aws: ctx.aws, env: { BGMIG_APP_PASSWORD: appPassword } });
+    return emitDbInit(r, ctx);
   });
+}
+
+/**
+ * What `db init`'s default action does with its result (src/cli/commands/db/init.ts), for the rehearsal's step: the
+ * result printed, then a login that could not be verified reported as an error; resolves to the verb's exit code
+ * (`exitCodeOf`: 1 for that login), so such a step fails the rehearsal as it fails an operator's run.
+ */
+export function emitDbInit(r: DbInitResult, ctx: CommandContext): ExitCode {
+  const code = emit(ctx.io, r, renderDbInit, dbInitExitCode);
+  const login = loginFailure(r);
+  if (login !== undefined) reportError(failure(login), ctx);
+  return code;
 }
 
 /**
@@ -442,13 +455,7 @@ async function afterSwitches(s: Stage, thePooler: LocalPooler | undefined): Prom
     await command(
       'rotate-secret-manual',
       `bgmig rotate-secret-manual --suffix ${REHEARSAL_SUFFIX} --app --blue-url $BLUE --green-url $GREEN --yes`,
-      async (io) => {
-        const r = await runRotate({ suffix: REHEARSAL_SUFFIX, ...direct, app: true, waitTimeout: '60s' }, ctxFor(io));
-        io.result(
-          r,
-          () => `Rotated ${r.secret}: AWSCURRENT is version ${r.currentVersionId}, AWSPREVIOUS is ${r.previousVersionId}; rolled: ${r.services.join(', ')}.`,
-        );
-      },
+      async (io) => emit(io, await runRotate({ suffix: REHEARSAL_SUFFIX, ...direct, app: true, waitTimeout: '60s' }, ctxFor(io)), renderRotate),
     );
     if (thePooler) {
       // The pooler logs in to PostgreSQL with the application's password: its roll is the new auth file + RELOAD.

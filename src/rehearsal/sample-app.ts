@@ -11,7 +11,9 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import type { Weights } from '../core/config.js';
+import { firstLine } from '../core/errors.js';
 import type { Color } from '../core/naming.js';
+import { sleep } from '../core/sleep.js';
 import type { Timeline } from './timeline.js';
 
 /**
@@ -190,9 +192,9 @@ export class SampleApp {
       } catch (e) {
         if (!this.running) break;
         const err = e as { code?: string; message?: string };
-        tl.error(name.startsWith('writer') ? 'write' : 'read', err.code ?? 'connect', (err.message ?? String(e)).split('\n')[0] ?? '');
+        tl.error(name.startsWith('writer') ? 'write' : 'read', err.code ?? 'connect', firstLine(err.message ?? String(e)));
         // Retry with a short backoff, as a pool that validates connections does.
-        await new Promise((r) => setTimeout(r, 25));
+        await sleep(25);
       } finally {
         if (client) {
           this.clients.delete(client);
@@ -236,13 +238,13 @@ export class SampleApp {
     const t = this.o.timeline.now();
     this.acks.push({ requestId, t, servedBy: code });
     this.o.timeline.ack(t, code);
-    if (this.o.writeIntervalMs > 0) await new Promise((r) => setTimeout(r, this.o.writeIntervalMs));
+    if (this.o.writeIntervalMs > 0) await sleep(this.o.writeIntervalMs);
   }
 
   private async read(c: pg.Client): Promise<void> {
     await c.query("SELECT count(*) FROM public.orders WHERE created_at > now() - interval '1 second'");
     this.o.timeline.read();
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
 }
 

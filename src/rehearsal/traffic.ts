@@ -8,6 +8,7 @@ import { emitPromote, runPromote } from '../cli/commands/promote.js';
 import type { CommandContext } from '../cli/context.js';
 import type { Weights } from '../core/config.js';
 import { names } from '../core/naming.js';
+import { sleep } from '../core/sleep.js';
 import { dimensionsOf } from '../rollout/metrics.js';
 import type { ProvisionedStack } from './aws-stack.js';
 import type { SampleApp } from './sample-app.js';
@@ -20,8 +21,6 @@ export interface LiveTraffic {
 
 /** The rollout as the rehearsal runs it: short bakes, checks every 500 ms. */
 export const REHEARSAL_ROLLOUT = { steps: [10, 50, 100], bakeMs: 4_000, intervalMs: 500 } as const;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Every 500 ms, per colour: RequestCount, HTTPCode_Target_5XX_Count and TargetResponseTime (average seconds) for

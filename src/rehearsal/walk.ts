@@ -4,12 +4,12 @@
  * and skipped steps are recorded the same way, so the summary and the verdict see one list.
  */
 import { Writable } from 'node:stream';
-import { AwsClients } from '../aws/clients.js';
 import { toBgmigError } from '../cli/context.js';
 import { Io } from '../cli/io.js';
 import type { ExitCode } from '../core/errors.js';
 import { messageOf } from '../core/errors.js';
 import { Cleanup } from './cleanup.js';
+import { EMULATOR_REGION } from './emulator.js';
 import type { StepOutcome, SwitchImpact } from './summary.js';
 import { Timeline } from './timeline.js';
 
@@ -53,15 +53,23 @@ class IndentingStream extends Writable {
   }
 }
 
-/** An Io whose output is shown indented, and which keeps the command's result document. */
+/**
+ * An Io whose output is shown indented, and which keeps the command's result document and the last error sentence it
+ * reported (the failed step's detail when the verb reports its failure itself and returns a non-zero exit code).
+ */
 export class RehearsalIo extends Io {
   lastResult: unknown;
+  lastError: string | undefined;
   constructor(readonly sink: IndentingStream) {
     super({ json: false, color: false, verbose: false, yes: true }, { stdout: sink, stderr: sink, stdin: process.stdin });
   }
   override result(data: unknown, human: () => string): void {
     this.lastResult = data;
     super.result(data, human);
+  }
+  override error(text: string): void {
+    this.lastError = text;
+    super.error(text);
   }
 }
 
@@ -105,13 +113,15 @@ export class Walk {
   }
 
   /**
-   * One bgmig command through its run function. `expect` lists the exit codes that mean the step held (default 0);
-   * a thrown error becomes its documented exit code, as `action()` does for the CLI. Never throws.
+   * One bgmig command through its run function. `fn` resolves to the exit code the verb decides for an operator (its
+   * `exitCodeOf`, or what its default action returns) — required, so no verb's decision can be dropped on the way.
+   * `expect` lists the exit codes that mean the step held (default 0); a thrown error becomes its documented exit
+   * code, as `action()` does for the CLI. Never throws.
    */
   async command(
     name: string,
     shown: string,
-    fn: (io: RehearsalIo) => Promise<ExitCode | number | undefined | void>,
+    fn: (io: RehearsalIo) => Promise<ExitCode | number>,
     o: { expect?: number[]; isSwitch?: boolean } = {},
   ): Promise<{ held: boolean; io: RehearsalIo; span: Span }> {
     this.line(`$ ${shown}`);
@@ -122,9 +132,9 @@ export class Walk {
     let code: number;
     let detail: string | undefined;
     try {
-      code = (await fn(io)) ?? 0;
+      code = await fn(io);
     } catch (e) {
-      const err = toBgmigError(e, { aws: new AwsClients({ region: 'us-east-1', endpointUrl: this.opts.endpoint() }) });
+      const err = toBgmigError(e, { aws: { region: EMULATOR_REGION, endpoint: this.opts.endpoint() } });
       io.error(err.message);
       if (this.opts.verbose && e instanceof Error && e.stack) io.streams.stderr.write(`${e.stack}\n`);
       code = err.exitCode;
@@ -142,7 +152,7 @@ export class Walk {
       status: held ? 'held' : 'failed',
       durationMs: ms,
       exitCode: code,
-      detail: held ? undefined : (detail ?? `exit ${code}, expected ${expect.join(' or ')}`),
+      detail: held ? undefined : (detail ?? io.lastError ?? `exit ${code}, expected ${expect.join(' or ')}`),
     };
     this.steps.push(record);
     if (o.isSwitch) this.switches.push({ record, span });
