@@ -6,6 +6,7 @@ import { names } from '../core/naming.js';
 import type { OutputKey } from '../core/outputs.js';
 import type { AwsPorts } from '../aws/ports.js';
 import { isAwsError } from '../core/aws-error.js';
+import { sleep } from '../core/sleep.js';
 
 export interface StackInfo {
   name: string;
@@ -34,8 +35,7 @@ export async function findStack(aws: Pick<AwsPorts, 'stacks'>, suffix: string): 
       outputs,
     };
   } catch (e) {
-    const err = e as { name?: string; message?: string };
-    if (err.name === 'ValidationError' && /does not exist/i.test(err.message ?? '')) return undefined;
+    if (isAwsError(e, 'ValidationError') && /does not exist/i.test((e as { message?: string }).message ?? '')) return undefined;
     throw e;
   }
 }
@@ -139,7 +139,7 @@ export async function deleteEmptyStack(aws: Pick<AwsPorts, 'stacks'>, stack: Sta
       throw failure(
         `The empty stack ${stack.name} is still ${status} after ${Math.round(timeoutMs / 1000)} s: check it in the CloudFormation console, then retry.`,
       );
-    await new Promise((r) => setTimeout(r, 1_000));
+    await sleep(1_000);
   }
 }
 
@@ -152,8 +152,7 @@ export async function deleteLeftoverChangeSet(aws: Pick<AwsPorts, 'stacks'>, sta
     const status = await aws.stacks.changeSetStatus(stackName, CDK_CHANGE_SET);
     if (status === 'EXECUTE_COMPLETE' || status === 'EXECUTE_IN_PROGRESS') return false;
   } catch (e) {
-    const name = (e as { name?: string }).name;
-    if (name === 'ChangeSetNotFoundException' || name === 'ChangeSetNotFound' || name === 'ValidationError') return false;
+    if (isAwsError(e, 'ChangeSetNotFoundException', 'ChangeSetNotFound', 'ValidationError')) return false;
     throw e;
   }
   await aws.stacks.deleteChangeSet(stackName, CDK_CHANGE_SET);

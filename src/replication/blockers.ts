@@ -10,6 +10,7 @@ import { BgmigError, refused } from '../core/errors.js';
 import type { Color } from '../core/naming.js';
 import type { ProgressFn } from './api.js';
 import { DEFAULT_STATEMENT_MS, openSession, type Session } from './session.js';
+import { sleep } from '../core/sleep.js';
 
 /** A session whose open transaction holds up slot creation (or anything else waiting on it). */
 export interface Blocker {
@@ -95,7 +96,7 @@ export async function createSlotWatched(pub: Session, slot: string, waitMs: numb
   let announced = '';
   let done = false;
   const watch = (async () => {
-    await new Promise((r) => setTimeout(r, 1_000));
+    await sleep(1_000);
     while (!done) {
       try {
         watcher ??= await openSession(pub.color, pub.target);
@@ -113,7 +114,7 @@ export async function createSlotWatched(pub: Session, slot: string, waitMs: numb
       } catch {
         // Watching is best effort: the wait itself is bounded by the statement timeout.
       }
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
     }
   })();
   await pub.bound(waitMs);

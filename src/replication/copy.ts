@@ -12,6 +12,7 @@ import type { ProgressFn, SyncStartReport } from './api.js';
 import { blockerFix, describeBlockers, walsendersBlocked } from './blockers.js';
 import { likelyCauses } from './health.js';
 import type { Session } from './session.js';
+import { sleep } from '../core/sleep.js';
 
 export interface CopyLook {
   tablesDone: number;
@@ -141,7 +142,7 @@ export async function watchCopy(sub: Session, pub: Session, subName: string, opt
         { tables: last.notReady, failures, causes },
       );
     }
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
     last = await lookAtCopy(sub, subName, estimates);
     emit(last);
     if (last.rowsCopied !== lastRows) {

@@ -18,6 +18,7 @@
 import { failure } from '../core/errors.js';
 import type { FenceState } from './api.js';
 import type { Session } from './session.js';
+import { sleep } from '../core/sleep.js';
 
 const FENCE_SQL = `
 DO $fence$
@@ -102,7 +103,7 @@ export async function fence(s: Session, waitMs = 2_000): Promise<FenceResult> {
       if (left.rows[0].n === 0) break;
       if (performance.now() > deadline)
         throw failure(`${left.rows[0].n} application session(s) on ${s.color} did not exit within ${Math.round(waitMs)} ms of being terminated`);
-      await new Promise((res) => setTimeout(res, 1));
+      await sleep(1);
     }
   }
   return { terminated };

@@ -15,6 +15,7 @@ import type { Color } from '../core/naming.js';
 import { formatBytes } from '../core/units.js';
 import type { Catalog } from '../schema/catalog.js';
 import type { Session } from './session.js';
+import { sleep } from '../core/sleep.js';
 
 /** One look at a stream from both ends. A side that could not be read is null. */
 export interface StreamObservation {
@@ -322,7 +323,7 @@ export async function observeStream(
     decision.verdict !== 'unknown' &&
     performance.now() - t0 < opts.windowMs
   ) {
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
+    await sleep(opts.intervalMs ?? 100);
     observations.push(await look());
     decision = decideHealth(observations, ctx);
   }

@@ -9,6 +9,7 @@ import type { Catalog, Table } from '../schema/catalog.js';
 import { conninfo, type DbTarget } from '../db/connection.js';
 import { MARKER_TABLE } from './journal.js';
 import { literal, qualified, quoteIdent, type Session } from './session.js';
+import { sleep } from '../core/sleep.js';
 
 export interface PublishedTable {
   schema: string;
@@ -186,7 +187,7 @@ export async function dropSlots(pub: Session, slot: string, syncPrefix: string |
       if (row.active_pid !== null) {
         // pg_terminate_backend's own wait polls every 100 ms; signal and re-check quickly instead.
         await pub.q('SELECT pg_terminate_backend($1)', [row.active_pid], `end the walsender of slot ${row.slot_name} on ${pub.color}`);
-        await new Promise((r) => setTimeout(r, 2));
+        await sleep(2);
         continue;
       }
       try {

@@ -34,6 +34,7 @@ import { refusalSentence } from './preflight.js';
 import { decideScope, readPublished, readSubscribed, scopeTablesOf } from './scope.js';
 import { closeSessions, openSessions, quoteIdent, side, type Session } from './session.js';
 import { OBJ, readCatalogs, step } from './sync.js';
+import { sleep } from '../core/sleep.js';
 
 /** How long the drain after dropping re-copied tables from the publication may take. */
 const DRAIN_MS = 30_000;
@@ -224,6 +225,6 @@ async function drain(pub: Session, sub: Session): Promise<void> {
         `${sub.color} did not apply ${pub.color}'s changes within ${DRAIN_MS / 1000} s: the refresh stopped with its tables unpublished — \`bgmig db sync status\` names them; fix the stream, then run \`bgmig db sync refresh\` again.`,
       );
     }
-    await new Promise((res) => setTimeout(res, 20));
+    await sleep(20);
   }
 }

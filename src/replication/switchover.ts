@@ -39,6 +39,7 @@ import { closeSessions, openSessions, quoteIdent, side, type Session, type Sessi
 import { checkGates } from './gates.js';
 import { createSlotWatched } from './blockers.js';
 import { OBJ, readCatalogs } from './sync.js';
+import { sleep } from '../core/sleep.js';
 
 type Operation = 'cutover' | 'rollback';
 
@@ -275,7 +276,7 @@ async function awaitApplyWorker(s: Session, subName: string, progress: ProgressF
       progress({ kind: 'log', level: 'warn', text: `the apply worker of ${subName} on ${s.color} has not started after 10 s: check \`bgmig db sync status\`` });
       return;
     }
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
 }
 
@@ -404,7 +405,7 @@ async function runStep(ctx: Ctx, name: SwitchStep, cb: SwitchCallbacks): Promise
               `${to} did not apply everything ${from} committed within --max-pause (drain marker not seen after ${polls} polls; is the apply worker stalled or blocked by a lock on ${to}?)`,
             );
           }
-          await new Promise((r2) => setTimeout(r2, 2));
+          await sleep(2);
         }
         return `marker at ${m.rows[0].lsn} seen on ${to} after ${polls} poll(s)`;
       });
