@@ -10,6 +10,7 @@ import type { AwsPorts, Functions } from '../aws/ports.js';
 import { output, type StackInfo } from '../cli/stack.js';
 import type { Color } from '../core/naming.js';
 import { failure, messageOf } from '../core/errors.js';
+import { isAwsError } from '../core/aws-error.js';
 import { ArtifactKeys, OutputKey } from '../core/outputs.js';
 import { type Credentials, type LoginResult, type LoginTester, type Settle, probeSettled } from '../rotation/targets.js';
 import { type ConnectionCheckEvent, isConnectionCheckResult, type ValidationReport, type ValidatorEvent } from '../schema/report.js';
@@ -100,8 +101,7 @@ export async function readLatestReport(aws: Pick<AwsPorts, 'objects'>, stack: St
   try {
     body = (await aws.objects.get(bucket, ArtifactKeys.latestReport)).body ?? '';
   } catch (e) {
-    const name = (e as { name?: string }).name;
-    if (name === 'NoSuchKey' || name === 'NotFound') return undefined;
+    if (isAwsError(e, 'NoSuchKey', 'NotFound')) return undefined;
     throw e;
   }
   let parsed: unknown;

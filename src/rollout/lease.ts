@@ -6,6 +6,7 @@
  * expires (judgeLease) and the next rollout takes it over, again conditionally on the expired object's ETag.
  */
 import type { ObjectStore } from '../aws/ports.js';
+import { awsHttpStatus, isAwsError } from '../core/aws-error.js';
 import { type BgmigError, refused } from '../core/errors.js';
 import { judgeLease, type LeaseBody } from './plan.js';
 
@@ -17,18 +18,12 @@ export interface HeldLease {
 }
 
 function isPreconditionFailed(e: unknown): boolean {
-  const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return (
-    err.name === 'PreconditionFailed' ||
-    err.$metadata?.httpStatusCode === 412 ||
-    err.name === 'ConditionalRequestConflict' ||
-    err.$metadata?.httpStatusCode === 409
-  );
+  const status = awsHttpStatus(e);
+  return isAwsError(e, 'PreconditionFailed', 'ConditionalRequestConflict') || status === 412 || status === 409;
 }
 
 function isNotFound(e: unknown): boolean {
-  const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return err.name === 'NoSuchKey' || err.name === 'NotFound' || err.$metadata?.httpStatusCode === 404;
+  return isAwsError(e, 'NoSuchKey', 'NotFound') || awsHttpStatus(e) === 404;
 }
 
 /** The current lease and its ETag, or undefined when there is none. */
