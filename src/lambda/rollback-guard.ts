@@ -17,6 +17,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { functionListeners, functionObjectStore } from '../aws/in-function.js';
 import type { Listeners, ObjectStore } from '../aws/ports.js';
 import { type AlarmStateChangeEvent, guardConfigFrom, type GuardResult, runGuard } from '../rollout/guard.js';
+import { firstLine, messageOf } from '../core/errors.js';
 
 export type { AlarmStateChangeEvent, GuardResult };
 
@@ -61,7 +62,7 @@ export function makeHandler(deps: GuardHandlerDeps = {}) {
       if (result.journalError) logger.error('journal record not written', { error: result.journalError });
       return result;
     } catch (e) {
-      logger.error('rollback failed', { error: (e as Error).message.split('\n')[0] });
+      logger.error('rollback failed', { error: firstLine(messageOf(e)) });
       throw e;
     }
   };

@@ -9,6 +9,7 @@ import type { ObjectStore } from '../aws/ports.js';
 import type { Weights } from '../core/config.js';
 import { ArtifactKeys } from '../core/outputs.js';
 import type { RolloutPlan } from './plan.js';
+import { firstLine, messageOf } from '../core/errors.js';
 
 /** Who wrote a traffic record. */
 export type RecordSource = 'bgmig' | 'rollback-guard';
@@ -172,7 +173,7 @@ export async function readHistory(
             source: 'unknown',
             kind: 'unreadable',
             who: 'unknown',
-            summary: `record could not be read: ${(e as Error).message.split('\n')[0]}`,
+            summary: `record could not be read: ${firstLine(messageOf(e))}`,
             key,
             record: null,
           };
