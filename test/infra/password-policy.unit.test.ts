@@ -1,9 +1,10 @@
-/** The password policy: one module, two exclusion sets on purpose (see src/core/password-policy.ts). */
+/** The password policy: one module, three policies on purpose (see src/core/password-policy.ts). */
 import { describe, expect, it } from 'vitest';
 import {
   GENERATED_PASSWORD_LENGTH,
   meetsPasswordPolicy,
   PASSWORD_EXCLUDED_CHARACTERS,
+  POOLER_ADMIN_PASSWORD,
   TEMPLATE_PASSWORD_EXCLUDED_CHARACTERS,
 } from '../../src/core/password-policy.js';
 
@@ -13,6 +14,11 @@ const allowedBy = (excluded: string) => PRINTABLE.filter((c) => !excluded.includ
 describe('password policy', () => {
   it('the template set is pinned byte for byte: changing it makes CloudFormation generate new secret values on the next deploy', () => {
     expect(TEMPLATE_PASSWORD_EXCLUDED_CHARACTERS).toBe(' "\'\\@/:?#&=%+;,$`{}[]<>|^~');
+  });
+
+  it('the pooler admin policy is pinned too (letters and digits, the generated length), for the same reason', () => {
+    expect(POOLER_ADMIN_PASSWORD).toEqual({ excludePunctuation: true, passwordLength: 32 });
+    expect(POOLER_ADMIN_PASSWORD.passwordLength).toBe(GENERATED_PASSWORD_LENGTH);
   });
 
   it('rotation excludes exactly the template set plus ! * ( ), and both cover what AWS RDS rotation templates exclude', () => {

@@ -24,6 +24,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
 import { APP_DB_NAME } from '../../core/lambda-env.js';
+import { POOLER_ADMIN_PASSWORD } from '../../core/password-policy.js';
 import type { Names } from '../../core/naming.js';
 import { POOLER_ADMIN_USER, POOLER_PORT, PoolerEnv, poolerIni } from '../../pooler/aws.js';
 import { DB_PORT, grantReadSecret, type AppSecret, type ColorDatabase } from './database.js';
@@ -35,18 +36,26 @@ export const POOLER_IMAGE = 'edoburu/pgbouncer:v1.18.0-p0';
 const CA_FILE = '/etc/ssl/certs/ca-certificates.crt';
 
 export interface PoolerProps {
-  names: Names;
-  vpc: ec2.IVpc;
+  /** Every resource name of this stack (`names(suffix)`). */
+  readonly names: Names;
+  /** The stack's VPC: the pooler's security group and Cloud Map namespace live in it. */
+  readonly vpc: ec2.IVpc;
   /** Private application subnets (one per AZ). */
-  subnets: ec2.SubnetSelection;
-  availabilityZones: string[];
-  cluster: ecs.Cluster;
+  readonly subnets: ec2.SubnetSelection;
+  /** The availability zones of those subnets: one pooler task runs in each. */
+  readonly availabilityZones: string[];
+  /** The ECS cluster the pooler service runs in (the applications' cluster). */
+  readonly cluster: ecs.Cluster;
   /** The name the pooler's entry follows: the Route 53 db record. */
-  dbHost: string;
-  appSecret: AppSecret;
-  keys: Keys;
-  databases: ColorDatabase[];
-  logRetention: logs.RetentionDays;
+  readonly dbHost: string;
+  /** The application secret: its username and password go into PgBouncer's auth file. */
+  readonly appSecret: AppSecret;
+  /** The stack's keys: the admin secret is encrypted with the secrets key. */
+  readonly keys: Keys;
+  /** Both colors' clusters: the pooler gets a PostgreSQL path to each. */
+  readonly databases: ColorDatabase[];
+  /** How long the pooler's CloudWatch log group keeps its events. */
+  readonly logRetention: logs.RetentionDays;
 }
 
 export class Pooler extends Construct {
@@ -72,8 +81,7 @@ export class Pooler extends Construct {
       generateSecretString: {
         secretStringTemplate: JSON.stringify({ username: POOLER_ADMIN_USER }),
         generateStringKey: 'password',
-        excludePunctuation: true,
-        passwordLength: 32,
+        ...POOLER_ADMIN_PASSWORD,
       },
       removalPolicy: RemovalPolicy.DESTROY,
     });
