@@ -116,11 +116,6 @@ export function describeTarget(t: DbTarget): string {
   return `${t.user}@${t.host}:${t.port}/${t.database}`;
 }
 
-/** A URL for the target without its password (for messages and reports). */
-export function redactedUrl(t: DbTarget): string {
-  return `postgres://${encodeURIComponent(t.user)}:***@${t.host}:${t.port}/${encodeURIComponent(t.database)}`;
-}
-
 /** libpq-style conninfo (for CREATE SUBSCRIPTION … CONNECTION). Contains the password: never print it. */
 export function conninfo(t: DbTarget): string {
   const q = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;

@@ -268,8 +268,6 @@ export const CODES = {
 
 export type Code = keyof typeof CODES;
 
-export const ALL_CODES = Object.keys(CODES) as Code[];
-
 export function isCode(s: string): s is Code {
   return Object.hasOwn(CODES, s);
 }

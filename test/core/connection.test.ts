@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BgmigError, ExitCode } from '../../src/core/errors.js';
-import { conninfo, connect, describeDbError, describeTarget, parseDbUrl, parseSecretValue, redactedUrl, targetFromSecret } from '../../src/db/connection.js';
+import { conninfo, connect, describeDbError, describeTarget, parseDbUrl, parseSecretValue, targetFromSecret } from '../../src/db/connection.js';
 
 describe('parseDbUrl', () => {
   it('parses a full URL, decoding credentials, with TLS verification by default for remote hosts', () => {
@@ -39,7 +39,7 @@ describe('secrets and descriptions', () => {
     const s = parseSecretValue(JSON.stringify({ username: 'master', password: 'pw', host: 'old', port: 5432, dbname: 'postgres' }), 'secret-db-blue-x');
     const t = targetFromSecret(s, { host: 'aurora-blue-x.cluster-abc.us-east-1.rds.amazonaws.com', database: 'app' });
     expect(describeTarget(t)).toBe('master@aurora-blue-x.cluster-abc.us-east-1.rds.amazonaws.com:5432/app');
-    expect(redactedUrl(t)).not.toContain('pw');
+    expect(describeTarget(t)).not.toContain('pw');
     expect(t.ssl).toEqual({ ca: undefined });
   });
 
