@@ -6,7 +6,7 @@
  *
  * Both sides are written in parallel and read as a union, so a side that is down cannot hide a held pooler.
  */
-import { messageOf } from '../core/errors.js';
+import { failure, messageOf } from '../core/errors.js';
 import type { Color } from '../core/naming.js';
 import type { DbTarget } from '../db/connection.js';
 import { openSession, type Session } from '../replication/session.js';
@@ -47,7 +47,7 @@ function atLeastOne<T>(results: Array<PromiseSettledResult<T>>, doing: string): 
       .map((r) => (r.status === 'rejected' ? messageOf(r.reason) : ''))
       .filter(Boolean)
       .join('; ');
-    throw new Error(`could not ${doing} on either database (${why})`);
+    throw failure(`Could not ${doing} on either database (${why}): make at least one of them accept bgmig's connections, then run the command again.`);
   }
   return ok;
 }
