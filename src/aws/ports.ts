@@ -1,8 +1,9 @@
 /**
  * The narrow AWS interfaces bgmig's commands and domain modules depend on, one per concern, named in the field's
  * terms. Each method is one AWS API call (or one paginated listing) and nothing more: the decisions stay with the
- * callers. Implementations over the SDK live next to this file (src/aws/sdk-*.ts); src/aws/ is the only module that
- * imports `@aws-sdk/*` at runtime (test/core/house.unit.test.ts keeps it so).
+ * callers. Implementations over the SDK live next to this file (src/aws/sdk.ts); src/aws/ is the only module that
+ * imports `@aws-sdk/*` at runtime, besides the rehearsal's emulator setup (Biome's noRestrictedImports rule in
+ * biome.json keeps it so).
  *
  * Errors: unless a method says otherwise, the SDK's error is thrown unchanged (its `name` is the AWS error code, e.g.
  * `ListenerNotFoundException`), so callers keep deciding what a missing resource means (src/core/aws-error.ts).
