@@ -11,10 +11,14 @@
  *
  * `register` never decides anything: a test passes its own runF to check parsing without running the action or
  * spawning the executable (test/harness/parse.ts), and the default runF is `run → emit`.
+ *
+ * A result can be a failure at once (an error verdict, an aborted switch, objects left on an unreachable side, a
+ * login not verified): `emit` with a `FailureOf` writes it under the one machine contract of every error
+ * (docs/operating.md, "The --json contract").
  */
 import type { ChalkInstance } from 'chalk';
 import { ExitCode } from '../core/errors.js';
-import type { CommandContext } from './context.js';
+import { type CommandContext, errorDocument } from './context.js';
 import type { Io } from './io.js';
 
 /** What `register` calls once the flags are parsed: the options and the context; resolves to the exit code. */
@@ -24,10 +28,33 @@ export type RunF<O> = (opts: O, ctx: CommandContext) => Promise<ExitCode>;
 export type Render<R> = (result: R, style: ChalkInstance) => string;
 
 /**
- * Writes a verb's result — the JSON document with --json, else its rendering — and returns its exit code
- * (`exitCodeOf(result)`, or 0 for verbs whose result is always a success).
+ * How a result that is also a failure is told: `sentence` names its cause and what to do (undefined when this
+ * result is no failure), `code` is the stable machine code of its error document (e.g. "switch-aborted").
  */
-export function emit<R>(io: Io, result: R, render: Render<R>, exitCodeOf?: (result: R) => ExitCode): ExitCode {
-  io.result(result, () => render(result, io.style));
-  return exitCodeOf ? exitCodeOf(result) : ExitCode.Ok;
+export interface FailureOf<R> {
+  sentence: (result: R) => string | undefined;
+  code: string;
+}
+
+/**
+ * Writes a verb's result and returns its exit code (`exitCodeOf(result)`, or 0 for verbs whose result is always a
+ * success). A plain result is the JSON document with --json, else its rendering. A result whose exit code is not 0
+ * and for which `failure.sentence` names a cause is written as every error is (the one machine contract): the
+ * sentence on stderr, and on stdout the rendering (human) or exactly one document (--json),
+ * `{"error": {message, exitCode, kind, code, details: {report: <the result>}}}`.
+ */
+export function emit<R>(io: Io, result: R, render: Render<R>, exitCodeOf?: (result: R) => ExitCode, failure?: FailureOf<R>): ExitCode {
+  const code = exitCodeOf ? exitCodeOf(result) : ExitCode.Ok;
+  const sentence = code !== ExitCode.Ok ? failure?.sentence(result) : undefined;
+  if (failure === undefined || sentence === undefined) {
+    io.result(result, () => render(result, io.style));
+    return code;
+  }
+  if (io.json) io.streams.stdout.write(`${JSON.stringify(errorDocument(sentence, code, failure.code, { report: result }), null, 2)}\n`);
+  else {
+    const text = render(result, io.style);
+    if (text) io.streams.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+  io.error(sentence);
+  return code;
 }

@@ -8,7 +8,19 @@ import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SwitchReport, SyncStatusReport } from '../../src/replication/api.js';
-import { APP_PASSWORD, APP_USER, DB, appCanWrite, bgmig, parseJson, replicationObjects, startPair, waitConverged, type Pair } from '../replication/helpers.js';
+import {
+  APP_PASSWORD,
+  APP_USER,
+  DB,
+  appCanWrite,
+  bgmig,
+  failureReport,
+  parseJson,
+  replicationObjects,
+  startPair,
+  waitConverged,
+  type Pair,
+} from '../replication/helpers.js';
 import { ADMIN_PASSWORD, startPgBouncer, type Bouncer } from './pgbouncer.js';
 import { moreAcks, startWorkload } from './workload.js';
 
@@ -106,7 +118,7 @@ describe('through PgBouncer', () => {
       await long.query(`INSERT INTO public.orders (writer, n, note) VALUES (99, 1, 'long')`);
       const r = await bgmig(pair, ['db', 'cutover', '--yes', '--json', '--skip-validation', '--pooler-pause-timeout', '800ms', ...poolerArgs()], env);
       expect(r.code, r.stderr).toBe(1);
-      const rep = parseJson<SwitchReport>(r);
+      const rep = failureReport<SwitchReport>(r, 'switch-aborted');
       expect(rep).toMatchObject({ outcome: 'aborted', active: 'blue' });
       expect(rep.error).toMatch(
         /A pooler did not pause within 800 ms \(app on postgres:\/\/pgb_admin@127\.0\.0\.1:\d+\/pgbouncer — a transaction held open through it\?\): every pooler was resumed and nothing was changed/,
@@ -248,7 +260,7 @@ describe('through PgBouncer', () => {
     }
     if (!r) throw new Error('the rollback did not run');
     expect(r.code, r.stderr).toBe(1);
-    const rep = parseJson<SwitchReport>(r);
+    const rep = failureReport<SwitchReport>(r, 'switch-aborted');
     expect(rep).toMatchObject({ outcome: 'aborted', active: 'green' });
     expect(rep.error).toMatch(/--max-pause ran out/);
     expect(rep.undo.map((u) => u.step)).toContain('release clients');

@@ -10,7 +10,19 @@ import { BgmigError } from '../../src/core/errors.js';
 import { parseDbUrl } from '../../src/db/connection.js';
 import { rollback } from '../../src/replication/switchover.js';
 import type { SwitchReport, SyncStatusReport } from '../../src/replication/api.js';
-import { activeOf, appCanWrite, appUrl, bgmig, parseJson, replicationObjects, startPair, startWriters, waitConverged, type Pair } from './helpers.js';
+import {
+  activeOf,
+  appCanWrite,
+  appUrl,
+  bgmig,
+  failureReport,
+  parseJson,
+  replicationObjects,
+  startPair,
+  startWriters,
+  waitConverged,
+  type Pair,
+} from './helpers.js';
 
 let pair: Pair;
 
@@ -90,7 +102,7 @@ describe('abort and undo', () => {
       await pair.green.sql('BEGIN READ WRITE; DROP TRIGGER test_slow_marker ON bgmig.marker; DROP FUNCTION bgmig.test_slow_marker(); COMMIT', 'app');
     }
     expect(r.code, r.stderr).toBe(1);
-    const rep = parseJson<SwitchReport>(r);
+    const rep = failureReport<SwitchReport>(r, 'switch-aborted');
     expect(rep).toMatchObject({ operation: 'cutover', outcome: 'aborted', active: 'blue' });
     expect(rep.error).toMatch(/did not apply everything blue committed within --max-pause/);
     expect(r.stderr).toContain('error: The cutover was aborted and undone');

@@ -10,6 +10,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { startPostgres, type PgServer } from '../harness/postgres.js';
 import { runBgmig, type RunResult } from '../harness/cli.js';
+import { expect } from 'vitest';
 
 export const APP_USER = 'app_rw';
 export const APP_PASSWORD = 'app-secret-Zq81xk';
@@ -254,4 +255,15 @@ export function parseJson<T>(r: RunResult): T {
   } catch {
     throw new Error(`stdout is not JSON (exit ${r.code}): ${r.stdout.slice(0, 400)}\nstderr: ${r.stderr.slice(0, 1500)}`);
   }
+}
+
+/**
+ * A result that is also a failure, under --json (docs/operating.md, "The --json contract"): stdout is exactly one
+ * error document with the machine `code`, and the result rides in `error.details.report`.
+ */
+export function failureReport<T>(r: RunResult, code: string): T {
+  const doc = parseJson<{ error: { exitCode: number; kind: string; code: string; details: { report: T } } }>(r);
+  expect(Object.keys(doc)).toEqual(['error']);
+  expect(doc.error).toMatchObject({ exitCode: r.code, code });
+  return doc.error.details.report;
 }

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SyncStopReport } from '../../src/replication/api.js';
-import { appCanWrite, bgmig, parseJson, replicationObjects, startPair, type Pair } from './helpers.js';
+import { appCanWrite, bgmig, failureReport, replicationObjects, startPair, type Pair } from './helpers.js';
 
 let pair: Pair | null = null;
 afterEach(async () => {
@@ -21,7 +21,7 @@ describe('db sync stop with one side down', () => {
     await pair.green.stop();
     const r = await bgmig(pair, ['db', 'sync', 'stop', '--yes', '--json']);
     expect(r.code).toBe(1);
-    const rep = parseJson<SyncStopReport>(r);
+    const rep = failureReport<SyncStopReport>(r, 'objects-left-behind');
     expect(rep.unreachable).toEqual(['green']);
     expect(rep.dropped).toEqual({ subscriptions: [], slots: ['bgmig_sub_blue_to_green on blue'], publications: ['bgmig_pub_blue on blue'] });
     expect(rep.left).toEqual([
@@ -54,7 +54,7 @@ describe('db sync stop with one side down', () => {
     await pair.blue.stop();
     const r = await bgmig(pair, ['db', 'sync', 'stop', '--yes', '--json']);
     expect(r.code).toBe(1);
-    const rep = parseJson<SyncStopReport>(r);
+    const rep = failureReport<SyncStopReport>(r, 'objects-left-behind');
     expect(rep.unreachable).toEqual(['blue']);
     expect(rep.dropped).toEqual({ subscriptions: ['bgmig_sub_blue_to_green on green'], slots: [], publications: [] });
     expect(rep.left?.map((l) => [l.side, l.object])).toEqual([

@@ -19,11 +19,11 @@ import { type DbTarget, parseDbUrl } from '../../db/connection.js';
 import { isCode, SEVERITY_ORDER } from '../../schema/codes.js';
 import type { Difference, Severity, ValidationReport, ValidatorEvent } from '../../schema/report.js';
 
-import { action, collect, type CommandContext, errorDocument } from '../context.js';
+import { action, collect, type CommandContext } from '../context.js';
 import type { Io } from '../io.js';
 import { requireStack } from '../stack.js';
 import { invokeValidator } from '../../remote/validator-client.js';
-import type { RunF } from '../verb.js';
+import { emit, type FailureOf, type RunF } from '../verb.js';
 
 /** The flags as commander hands them over (URLs may come from BGMIG_BLUE_URL / BGMIG_GREEN_URL). */
 export interface ValidateFlags {
@@ -95,23 +95,26 @@ export function exitCodeOf(report: ValidationReport): ExitCode {
   return VERDICT_EXIT[report.verdict];
 }
 
+/** An `error` report is a failure (the validator could not compare): its sentence, code "validation-error". */
+const VALIDATION_FAILURE: FailureOf<ValidationReport> = {
+  sentence: (r) => (r.verdict === 'error' ? (r.error ?? 'the validation failed') : undefined),
+  code: 'validation-error',
+};
+
+/** The human text of a report; for an `error` report only what was read of both sides (the sentence is on stderr). */
+function renderReport(r: ValidationReport, s: ChalkInstance): string {
+  if (r.verdict !== 'error') return renderValidate(r, s);
+  return r.blue || r.green ? renderValidate(r, s).split('\n').slice(1).join('\n') : '';
+}
+
 /**
  * Writes the report and returns its exit code. A compatible or incompatible report is the result (JSON or
- * renderValidate); an `error` report is written as an error: its sentence on stderr, and with --json the error
- * document (code "validation-error", the report in details) — otherwise what was read of both sides.
+ * renderValidate); an `error` report is written as every error is (verb.ts `emit` with a FailureOf): its sentence
+ * on stderr, and with --json the error document (code "validation-error", the report in details.report) —
+ * otherwise what was read of both sides.
  */
 export function emitValidation(io: Io, report: ValidationReport): ExitCode {
-  if (report.verdict === 'error') {
-    // One machine contract (issue 16): an error is one sentence on stderr and, with --json, {"error": {…}} on
-    // stdout — the report that could not be completed rides along in details.
-    const message = report.error ?? 'the validation failed';
-    io.error(message);
-    if (io.json) io.streams.stdout.write(`${JSON.stringify(errorDocument(message, ExitCode.Failure, 'validation-error', { report }), null, 2)}\n`);
-    else if (report.blue || report.green) io.info(renderValidate(report, io.style).split('\n').slice(1).join('\n'));
-    return exitCodeOf(report);
-  }
-  io.result(report, () => renderValidate(report, io.style));
-  return exitCodeOf(report);
+  return emit(io, report, renderReport, exitCodeOf, VALIDATION_FAILURE);
 }
 
 /**

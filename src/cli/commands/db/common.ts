@@ -1,13 +1,13 @@
 /**
  * What every `bgmig db` subcommand shares: where the databases are (direct: two admin URLs, the engine runs here;
  * AWS: --suffix, the engine runs in the cutover function) — parsed in `register` (`whereOf`), turned into an
- * executor in `run` (`resolveMode`) —, rendering progress events, printing a result that is a failure, and the
+ * executor in `run` (`resolveMode`) —, rendering progress events, and the
  * direct-mode switch hook that runs the operator's `--on-switch` command.
  */
 import { spawn } from 'node:child_process';
 import { type Command, Option } from 'commander';
 import type { AwsPorts } from '../../../aws/ports.js';
-import { badInput, type ExitCode, failure } from '../../../core/errors.js';
+import { badInput, failure } from '../../../core/errors.js';
 import { type Color, validateSuffix } from '../../../core/naming.js';
 import { formatBytes, formatMs } from '../../../core/units.js';
 import type { DbTarget } from '../../../db/connection.js';
@@ -15,7 +15,6 @@ import type { Executor, ProgressEvent, ProgressFn, SwitchHook, Targets } from '.
 import { LocalExecutor } from '../../../replication/executor.js';
 import { directTargets } from '../../flag-rules.js';
 import type { Io } from '../../io.js';
-import type { Render } from '../../verb.js';
 
 /** The mode flags as commander gives them (URLs also from BGMIG_BLUE_URL/BGMIG_GREEN_URL; --suffix is global). */
 export interface ModeFlags {
@@ -72,18 +71,6 @@ export async function withProgress<T>(io: Io, fn: (progress: ProgressFn) => Prom
   } finally {
     p.stop();
   }
-}
-
-/**
- * Prints a result whole (JSON or text, as `emit` does) and then, when `errorOf` names a failure in it (an aborted
- * switch, objects left on an unreachable side), that one sentence on stderr as every error is; returns
- * `exitCodeOf(result)`. For the verbs whose result can itself be the failure.
- */
-export function emitWithError<R>(io: Io, result: R, render: Render<R>, exitCodeOf: (r: R) => ExitCode, errorOf: (r: R) => string | undefined): ExitCode {
-  io.result(result, () => render(result, io.style));
-  const error = errorOf(result);
-  if (error !== undefined) io.error(error);
-  return exitCodeOf(result);
 }
 
 /** Off a terminal, the initial copy prints one line at least this often (and its first and last look). */

@@ -3,16 +3,16 @@
  * `db rollback` in ./switchover-gates.ts), the write pause is the engine's (src/replication/switchover.ts).
  *
  * The verb shape (src/cli/verb.ts), with one addition to the default runF: an aborted cutover is a result (the
- * report says what was undone) and a failure at once, so the report is printed and its cause goes to stderr
- * (emitWithError with abortError), exit 1.
+ * report says what was undone) and a failure at once, so it is written as every error is (verb.ts `emit` with
+ * abortFailure: the report, its cause on stderr; with --json one error document carrying the report), exit 1.
  */
 import type { Command } from 'commander';
 import type { SwitchReport } from '../../../replication/api.js';
 import { action } from '../../context.js';
-import type { Render, RunF } from '../../verb.js';
-import { type DbDeps, emitWithError } from './common.js';
+import { emit, type Render, type RunF } from '../../verb.js';
+import type { DbDeps } from './common.js';
 import {
-  abortError,
+  abortFailure,
   parseSwitchoverFlags,
   renderSwitchReport,
   runSwitchover,
@@ -50,9 +50,9 @@ export function dbCutoverOptions(flags: DbCutoverFlags, suffix: string | undefin
 
 export type DbCutoverFlags = SwitchoverFlags & { skipValidation?: boolean | undefined; acceptRollbackRisk?: string | undefined };
 
-/** The default runF: run, print the report (and an abort's cause on stderr), exit code. */
+/** The default runF: run, print the report (an aborted one as an error), exit code. */
 export const dbCutoverAction: RunF<DbCutoverOptions> = async (opts, ctx) =>
-  emitWithError(ctx.io, await runDbCutover(opts, ctx), renderDbCutover, exitCodeOf, abortError);
+  emit(ctx.io, await runDbCutover(opts, ctx), renderDbCutover, exitCodeOf, abortFailure);
 
 export function register(db: Command, runF: RunF<DbCutoverOptions> = dbCutoverAction): void {
   switchoverCommand(

@@ -9,13 +9,13 @@
  */
 import type { Command } from 'commander';
 import type { AwsPorts } from '../../../aws/ports.js';
-import { badInput, ExitCode, failure } from '../../../core/errors.js';
+import { badInput, ExitCode } from '../../../core/errors.js';
 import { APP_DB_NAME, APP_DB_USERNAME } from '../../../core/lambda-env.js';
 import { names } from '../../../core/naming.js';
 import { type AppRoleReport, type AppRoleSideReport, initAppRole } from '../../../dbinit/app-role.js';
-import { action, collect, reportError } from '../../context.js';
+import { action, collect } from '../../context.js';
 import type { Io } from '../../io.js';
-import { emit, type RunF } from '../../verb.js';
+import { emit, type FailureOf, type RunF } from '../../verb.js';
 import { type ModeFlags, type Where, whereOf, withModeOptions } from './common.js';
 
 export interface DbInitOptions {
@@ -134,6 +134,9 @@ export function loginFailure(r: DbInitResult): string | undefined {
   return `The role was set on both databases but logging in as ${r.role} failed on ${failedOn.color}: check pg_hba.conf for that role.`;
 }
 
+/** A login not verified is a failure as well as a result (code "login-not-verified"): see loginFailure. */
+export const loginNotVerified: FailureOf<DbInitResult> = { sentence: loginFailure, code: 'login-not-verified' };
+
 /** 1 when a direct-mode login could not be verified (loginFailure), else 0. */
 export function exitCodeOf(r: DbInitResult): ExitCode {
   return loginFailure(r) === undefined ? ExitCode.Ok : ExitCode.Failure;
@@ -164,16 +167,11 @@ export function renderDbInit(r: DbInitResult): string {
 }
 
 /**
- * The default action: the result printed whole, then — when a login could not be verified — that failure reported
- * as every error is (stderr, and its JSON document under --json), exit 1.
+ * The default action: the result, or — when a login could not be verified — the result written as every error is
+ * (verb.ts `emit` with loginNotVerified: the report, the sentence on stderr; with --json one error document
+ * carrying the report), exit 1.
  */
-async function dbInitAction(opts: DbInitOptions, ctx: Parameters<RunF<DbInitOptions>>[1]): Promise<ExitCode> {
-  const r = await runDbInit(opts, ctx);
-  const code = emit(ctx.io, r, renderDbInit, exitCodeOf);
-  const login = loginFailure(r);
-  if (login !== undefined) reportError(failure(login), ctx);
-  return code;
-}
+const dbInitAction: RunF<DbInitOptions> = async (opts, ctx) => emit(ctx.io, await runDbInit(opts, ctx), renderDbInit, exitCodeOf, loginNotVerified);
 
 export function register(db: Command, runF: RunF<DbInitOptions> = dbInitAction): void {
   withModeOptions(

@@ -4,15 +4,16 @@
  * traffic gate, shared with cutover's gates in ./switchover-gates.ts).
  *
  * The verb shape (src/cli/verb.ts), with one addition to the default runF: an aborted rollback is a result and a
- * failure at once, so the report is printed and its cause goes to stderr (emitWithError with abortError), exit 1.
+ * failure at once, so it is written as every error is (verb.ts `emit`
+ * with abortFailure: the report, its cause on stderr; with --json one error document carrying the report), exit 1.
  */
 import type { Command } from 'commander';
 import type { SwitchReport } from '../../../replication/api.js';
 import { action } from '../../context.js';
-import type { Render, RunF } from '../../verb.js';
-import { type DbDeps, emitWithError } from './common.js';
+import { emit, type Render, type RunF } from '../../verb.js';
+import type { DbDeps } from './common.js';
 import {
-  abortError,
+  abortFailure,
   parseSwitchoverFlags,
   renderSwitchReport,
   runSwitchover,
@@ -42,9 +43,9 @@ export function dbRollbackOptions(flags: SwitchoverFlags & { force?: boolean | u
   return { ...parseSwitchoverFlags(flags, suffix), force: flags.force ?? false };
 }
 
-/** The default runF: run, print the report (and an abort's cause on stderr), exit code. */
+/** The default runF: run, print the report (an aborted one as an error), exit code. */
 export const dbRollbackAction: RunF<DbRollbackOptions> = async (opts, ctx) =>
-  emitWithError(ctx.io, await runDbRollback(opts, ctx), renderDbRollback, exitCodeOf, abortError);
+  emit(ctx.io, await runDbRollback(opts, ctx), renderDbRollback, exitCodeOf, abortFailure);
 
 export function register(db: Command, runF: RunF<DbRollbackOptions> = dbRollbackAction): void {
   switchoverCommand(db, 'rollback', 'make blue the active database again: the mirror image of cutover, with forward replication re-established')

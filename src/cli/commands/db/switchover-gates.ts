@@ -14,6 +14,7 @@ import { REPLICATION_DEFAULTS, type SwitchHook, type SwitchReport } from '../../
 import type { RollbackBlocker, ValidationReport } from '../../../schema/report.js';
 import { type SchemaVerdict, schemaVerdict } from '../../../schema/verdict.js';
 import type { Io } from '../../io.js';
+import type { FailureOf } from '../../verb.js';
 import { type DbDeps, type Mode, type ModeFlags, resolveMode, shellSwitchHook, type Where, whereOf, withModeOptions, withProgress } from './common.js';
 
 export type Operation = 'cutover' | 'rollback';
@@ -230,10 +231,14 @@ export function switchoverExitCode(r: SwitchReport): ExitCode {
   return r.outcome === 'aborted' ? ExitCode.Failure : ExitCode.Ok;
 }
 
-/** An aborted run's one sentence (printed on stderr after the report), else undefined. */
-export function abortError(r: SwitchReport): string | undefined {
-  return r.outcome === 'aborted' ? (r.error ?? `The ${r.operation} was aborted.`) : undefined;
-}
+/**
+ * An aborted run is a failure as well as a result: its one sentence (stderr; the --json error document's message,
+ * code "switch-aborted", the report in details.report), else undefined.
+ */
+export const abortFailure: FailureOf<SwitchReport> = {
+  sentence: (r) => (r.outcome === 'aborted' ? (r.error ?? `The ${r.operation} was aborted.`) : undefined),
+  code: 'switch-aborted',
+};
 
 /** Human text of a switchover report (plain; the words the operator and the docs know). */
 export function renderSwitchReport(r: SwitchReport): string {

@@ -3,15 +3,16 @@
  * object left on the other with the statement that removes it.
  *
  * The verb shape (src/cli/verb.ts), with one addition to the default runF: a stop that left objects on an
- * unreachable side is a result (what was dropped, what is left) and an outage at once, so the report is printed and
- * the outage's one sentence goes to stderr (emitWithError), exit 1.
+ * unreachable side is a result (what was dropped, what is left) and an outage at once, so it is written as every error
+ * is (verb.ts `emit` with leftBehindFailure: the report, the outage's sentence on stderr; with --json one error
+ * document carrying the report), exit 1.
  */
 import type { Command } from 'commander';
 import { ExitCode, refused } from '../../../core/errors.js';
 import type { SyncStopReport } from '../../../replication/api.js';
 import { action } from '../../context.js';
-import type { RunF } from '../../verb.js';
-import { type DbDeps, emitWithError, type ModeFlags, resolveMode, type Where, whereOf, withModeOptions, withProgress } from './common.js';
+import { emit, type FailureOf, type RunF } from '../../verb.js';
+import { type DbDeps, type ModeFlags, resolveMode, type Where, whereOf, withModeOptions, withProgress } from './common.js';
 
 export interface DbSyncStopOptions {
   where: Where;
@@ -52,8 +53,13 @@ export function exitCodeOf(report: SyncStopReport): ExitCode {
   return (report.left ?? []).length > 0 ? ExitCode.Failure : ExitCode.Ok;
 }
 
-/** The outage's one sentence when objects were left on an unreachable side, else undefined. */
-export function leftBehindError(report: SyncStopReport): string | undefined {
+/**
+ * Objects left on an unreachable side are an outage as well as a result: its one sentence (code
+ * "objects-left-behind"), else undefined.
+ */
+export const leftBehindFailure: FailureOf<SyncStopReport> = { sentence: leftBehindError, code: 'objects-left-behind' };
+
+function leftBehindError(report: SyncStopReport): string | undefined {
   const left = report.left ?? [];
   if (left.length === 0) return undefined;
   return `${(report.unreachable ?? []).join(' and ')} could not be reached: ${left.length} replication object(s) are left there (listed above) — ${left.some((l) => l.object.startsWith('replication slot')) ? 'a slot retains WAL until it is dropped, so ' : ''}run \`bgmig db sync stop\` again once it is reachable.`;
@@ -64,9 +70,9 @@ export function dbSyncStopOptions(flags: ModeFlags & { unfencePassive?: boolean 
   return { where: whereOf(flags, flags.suffix), unfencePassive: flags.unfencePassive ?? false };
 }
 
-/** The default runF: run, print the report (and an outage's sentence on stderr), exit code. */
+/** The default runF: run, print the report (an outage as an error), exit code. */
 export const dbSyncStopAction: RunF<DbSyncStopOptions> = async (opts, ctx) =>
-  emitWithError(ctx.io, await runDbSyncStop(opts, ctx), renderDbSyncStop, exitCodeOf, leftBehindError);
+  emit(ctx.io, await runDbSyncStop(opts, ctx), renderDbSyncStop, exitCodeOf, leftBehindFailure);
 
 export function register(sync: Command, runF: RunF<DbSyncStopOptions> = dbSyncStopAction): void {
   withModeOptions(sync.command('stop'))
