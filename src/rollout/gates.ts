@@ -3,6 +3,10 @@
  * green's alarms), which gate passes, which refuses and why. Order: (1) validation compatible, (2) green's targets
  * healthy, (3) no green alarm firing. The I/O that reads them lives in src/cli/commands/promote.ts. The report is
  * read through `schemaVerdict`, the one reading promote, db cutover and status share.
+ *
+ * A gate that cannot be judged (a report whose verdict is `error`: the validator could not compare) is an outage, not
+ * a refusal: it is returned as `outage` (promote fails, exit 1, naming the cause and the fix) and never suggests
+ * turning the gate off (issue 16 §2) — as db cutover's schema gate does (src/cli/commands/db/switchover-gates.ts).
  */
 import { schemaVerdict } from '../schema/verdict.js';
 import type { ValidationReport } from '../schema/report.js';
@@ -11,7 +15,8 @@ export type GateName = 'validation' | 'green-health' | 'green-alarms';
 
 export interface GateResult {
   gate: GateName;
-  status: 'passed' | 'refused' | 'skipped';
+  /** failed: the gate could not be judged (an outage, see GateVerdict.outage). */
+  status: 'passed' | 'refused' | 'skipped' | 'failed';
   detail: string;
 }
 
@@ -27,6 +32,8 @@ export interface GateVerdict {
   gates: GateResult[];
   /** The first refusal: its gate, detail and what to do next (one clause). */
   refusal?: { gate: GateName; detail: string; todo: string } | undefined;
+  /** A gate that could not be judged (an outage, exit 1): its gate, detail and what to fix — never a gate-off hint. */
+  outage?: { gate: GateName; detail: string; todo: string } | undefined;
   /** Alarms listed by the stack but missing in CloudWatch (a warning, not a refusal). */
   missingAlarms: string[];
 }
@@ -57,6 +64,15 @@ export function judgeGates(o: GateObservation): GateVerdict {
   else {
     const r = o.report;
     if (!r) return refuse('validation', 'there is no validation report', 'run `bgmig validate` first');
+    if (schemaVerdict(r).verdict === 'error') {
+      const detail = `the latest validation report (${r.generatedAt}) is error: ${describeReport(r)}`;
+      gates.push({ gate: 'validation', status: 'failed', detail });
+      return {
+        gates,
+        outage: { gate: 'validation', detail, todo: 'make both databases answer the validator, then re-run `bgmig validate` and this promote' },
+        missingAlarms: [],
+      };
+    }
     if (schemaVerdict(r).verdict !== 'compatible') {
       return refuse(
         'validation',

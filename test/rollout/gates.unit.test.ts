@@ -50,10 +50,17 @@ describe('judgeGates', () => {
     );
     expect(bad.refusal?.todo).toMatch(/--skip-validation if you accept the risk/);
     expect(bad.gates).toEqual([{ gate: 'validation', status: 'refused', detail: bad.refusal?.detail }]);
+  });
+
+  it('an error verdict is an outage, not a refusal: its cause and what to fix, never a hint to turn the gate off', () => {
     const error = judgeGates({ report: report({ verdict: 'error', error: 'timeout' }), skipValidation: false, health: healthy, alarms: [] });
-    expect(error.refusal?.detail).toBe(
+    expect(error.refusal).toBeUndefined();
+    expect(error.outage?.detail).toBe(
       'the latest validation report (2026-11-30T00:00:00.000Z) is error: the validator could not compare the schemas (timeout)',
     );
+    expect(error.outage?.todo).toMatch(/re-run `bgmig validate`/);
+    expect(error.outage?.todo).not.toMatch(/--skip-validation|--force/);
+    expect(error.gates).toEqual([{ gate: 'validation', status: 'failed', detail: error.outage?.detail }]);
   });
 
   it('--skip-validation marks the gate skipped and judges the others', () => {

@@ -140,7 +140,7 @@ async function gateVerdict(
     report = await invokeValidator(aws, stack).catch((e: unknown) => {
       if (!isAwsError(e, 'ResourceNotFoundException')) throw e;
       throw failure(
-        `There is no validation report and the validator function ${stack.outputs.ValidatorFunctionName ?? ''} is not deployed: redeploy with \`bgmig deploy\`, then run \`bgmig validate\` (or pass --skip-validation if you accept the risk).`,
+        `There is no validation report and the validator function ${stack.outputs.ValidatorFunctionName ?? ''} is not deployed: redeploy with \`bgmig deploy\`, then run \`bgmig validate\`.`,
         e,
       );
     });
@@ -150,7 +150,18 @@ async function gateVerdict(
   return { ...judgeGates({ report, skipValidation: Boolean(opts.skipValidation), health, alarms }), report };
 }
 
+/**
+ * The error a gate verdict stops promote with: an outage (a gate that could not be judged) is a failure, exit 1,
+ * naming the cause and the fix; a refusal is exit 3. Both carry the gates and weights in details.
+ */
 function refusalOf(v: GateVerdict, before: Weights, desired: Weights): BgmigError | undefined {
+  if (v.outage) {
+    return failure(`Promote stopped: the ${v.outage.gate} gate could not be judged: ${v.outage.detail} — ${v.outage.todo}.`, undefined, {
+      gates: v.gates,
+      before,
+      desired,
+    });
+  }
   if (!v.refusal) return undefined;
   return refused(`Promote refused by the ${v.refusal.gate} gate: ${v.refusal.detail} — ${v.refusal.todo}.`, { gates: v.gates, before, desired });
 }
@@ -567,7 +578,8 @@ export function register(program: Command, runF: RunF<PromoteOptions> = promoteA
       'after',
       `
 Gates before raising green's share, in order (a refusal exits 3 and names the gate):
-  1. validation     the latest schema validation verdict is "compatible" (runs the validator when there is none)
+  1. validation     the latest schema validation verdict is "compatible" (runs the validator when there is none;
+                    a verdict "error" — the validator could not compare — fails, exit 1: re-run \`bgmig validate\`)
   2. green-health   green's target group has at least one healthy target and none unhealthy
   3. green-alarms   no green alarm is in ALARM
 Lowering green's share is a move toward safety: no gate, no lease (journaled).
@@ -578,7 +590,8 @@ against blue from the ALB's metrics over the same window (5xx share, ${DEFAULT_T
 and prints the commands that resume and roll back. One rollout at a time: a second one is refused (exit 3).
 
 Exit codes: 0 promoted / rollout completed; 2 bad input; 3 refused by a gate or the lease, rolled back by a
-check, stopped because someone else moved traffic, or held by Ctrl-C; 1 an AWS failure.
+check, stopped because someone else moved traffic, or held by Ctrl-C; 1 an AWS failure or a validation that
+could not compare.
 
 Examples:
   $ bgmig promote --suffix shop-prod --weight 30
