@@ -29,7 +29,7 @@ import { memoryIo } from './support/memory-io.js';
 
 /** The verbs as register's default runF runs them: the action, then its result printed; resolves to the exit code. */
 const deploy = async (o: DeployOptions, d: ToolkitDeps) => emit(d.io, await runDeploy(o, d), renderDeploy);
-const diff = async (o: DiffCommandOptions, d: ToolkitDeps) => emit(d.io, await runDiff(o, d), renderDiff, (r) => diffExitCode(r, o));
+const diff = async (o: DiffCommandOptions, d: ToolkitDeps) => emit(d.io, await runDiff(o, d), renderDiff, diffExitCode);
 
 const CERT = `arn:aws:acm:us-east-1:${MOTO_ACCOUNT}:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab`;
 let moto: Moto;

@@ -35,7 +35,7 @@ import { memoryIo } from './support/memory-io.js';
 
 /** The verbs as register's default runF runs them: the action, then its result printed; resolves to the exit code. */
 const deploy = async (o: DeployOptions, d: ToolkitDeps) => emit(d.io, await runDeploy(o, d), renderDeploy);
-const diff = async (o: DiffCommandOptions, d: ToolkitDeps) => emit(d.io, await runDiff(o, d), renderDiff, (r) => diffExitCode(r, o));
+const diff = async (o: DiffCommandOptions, d: ToolkitDeps) => emit(d.io, await runDiff(o, d), renderDiff, diffExitCode);
 const destroy = async (o: DestroyOptions, d: ToolkitDeps) => emit(d.io, await runDestroy(o, d), renderDestroy);
 
 const S = 'dep';
@@ -179,6 +179,8 @@ describe('deploy through the toolkit, on moto', () => {
     );
     expect(code).toBe(1);
     expect(JSON.parse(changed.stdout()).differenceCount).toBe(1);
+    // --fail decides the exit code but is no key of the document.
+    expect(Object.keys(JSON.parse(changed.stdout()))).toEqual(['stack', 'exists', 'differenceCount', 'securityChanges']);
     expect(changed.stderr()).toMatch(/SynthesizedBlueImage/);
   });
 

@@ -10,11 +10,13 @@ import { describe, expect, it } from 'vitest';
 import { register as registerBootstrap } from '../../src/cli/commands/bootstrap.js';
 import { register as registerDeploy } from '../../src/cli/commands/deploy.js';
 import { register as registerDestroy } from '../../src/cli/commands/destroy.js';
-import { register as registerDiff } from '../../src/cli/commands/diff.js';
+import { type DiffResult, exitCodeOf as diffExitCode, FAIL_ON_DIFFERENCES, register as registerDiff, renderDiff } from '../../src/cli/commands/diff.js';
 import { register as registerRehearse } from '../../src/cli/commands/rehearse.js';
 import { register as registerRotate } from '../../src/cli/commands/rotate-secret-manual.js';
 import { register as registerSynth } from '../../src/cli/commands/synth.js';
+import { emit } from '../../src/cli/verb.js';
 import { parseVerb } from '../harness/parse.js';
+import { memoryIo } from './support/memory-io.js';
 
 const CERT = 'arn:aws:acm:us-east-1:111122223333:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab';
 /** A suffix no ./bgmig.<suffix>.json settings file exists for. */
@@ -50,6 +52,8 @@ describe('synth', () => {
       expect(p.opts).toBeUndefined();
       expect(p.exitCode).toBe(2);
       expect(p.stderr).toContain(words);
+      // Every input is checked before any warning: the refusal is the only line (no placeholder-certificate warning).
+      expect(p.stderr.split('\n').filter((l) => l.trim() !== '')).toHaveLength(1);
     }
   });
 
@@ -132,6 +136,21 @@ describe('diff', () => {
     expect(p.opts).toMatchObject({ suffix: S, fail: true, changeEnvironment: true, explicitEnvironment: true, stack: { environment: 'staging' } });
     const plain = await parseVerb(registerDiff, ['diff', '--suffix', S]);
     expect(plain.opts).toMatchObject({ fail: false, changeEnvironment: false, explicitEnvironment: false });
+  });
+
+  it('decides the exit code from the result alone (--fail rides along under a symbol): the --json document is unchanged', () => {
+    const doc = { stack: 'bgmig-parse-infra', exists: true, differenceCount: 2, securityChanges: false };
+    for (const [fail, code] of [
+      [true, 1],
+      [false, 0],
+      [undefined, 0],
+    ] as const) {
+      const { io, stdout } = memoryIo({ json: true });
+      const r: DiffResult = { ...doc, [FAIL_ON_DIFFERENCES]: fail };
+      expect(emit(io, r, renderDiff, diffExitCode)).toBe(code);
+      expect(stdout()).toBe(`${JSON.stringify(doc, null, 2)}\n`);
+    }
+    expect(diffExitCode({ ...doc, differenceCount: 0, [FAIL_ON_DIFFERENCES]: true })).toBe(0);
   });
 });
 

@@ -1,5 +1,5 @@
 /** `bgmig synth` as operators run it: the real executable in a subprocess, no AWS credentials anywhere. */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -72,6 +72,17 @@ describe('bgmig synth', () => {
     expect(lines[0]).toMatch(/^error: Suffix "Bad_Suffix" is invalid: .*\.\)?$/);
     expect(r.stdout).toBe('');
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('--output naming a file: exit 2 and exactly one line on stderr (the inputs are checked before any warning)', async () => {
+    const file = path.join(work, 'a-file');
+    writeFileSync(file, 'x');
+    const r = await runBgmig(['synth', '--suffix', 'demo', '--output', file], { env: NO_AWS });
+    expect(r.code).toBe(2);
+    const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^error: --output .* is a file, not a directory/);
+    expect(r.stdout).toBe('');
   });
 
   it('synth --help explains the options and shows an example', async () => {

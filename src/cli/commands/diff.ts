@@ -29,12 +29,20 @@ export interface DiffCommandOptions {
   changeEnvironment?: boolean;
 }
 
+/**
+ * Only for the exit code: --fail, carried in the result so that exitCodeOf reads the result alone. A symbol key, so
+ * JSON.stringify leaves it out and the --json document stays as it was.
+ */
+export const FAIL_ON_DIFFERENCES: unique symbol = Symbol('failOnDifferences');
+
 export interface DiffResult {
   stack: string;
   exists: boolean;
   differenceCount: number;
   /** Security-relevant changes (IAM statements, security-group rules). */
   securityChanges: boolean;
+  /** --fail was given: differences exit 1 (exitCodeOf). */
+  [FAIL_ON_DIFFERENCES]?: boolean | undefined;
 }
 
 /**
@@ -105,6 +113,7 @@ export async function runDiff(opts: DiffCommandOptions, deps: ToolkitDeps): Prom
     exists: existing !== undefined,
     differenceCount: d?.differenceCount ?? 0,
     securityChanges: Boolean(d && (d.iamChanges.hasChanges || d.securityGroupChanges.hasChanges)),
+    [FAIL_ON_DIFFERENCES]: opts.fail ?? false,
   };
 }
 
@@ -115,14 +124,17 @@ export function renderDiff(r: DiffResult, _style: ChalkInstance): string {
     : `${r.stack}: ${r.differenceCount} difference(s)${r.securityChanges ? ', including IAM or security-group changes' : ''}${r.exists ? '' : ' (the stack does not exist yet)'}.`;
 }
 
-/** 1 when --fail was given and there are differences (a CI gate), else 0. --fail is not part of the JSON document. */
-export function exitCodeOf(r: DiffResult, opts: Pick<DiffCommandOptions, 'fail'>): ExitCode {
-  return opts.fail && r.differenceCount > 0 ? ExitCode.Failure : ExitCode.Ok;
+/**
+ * 1 when --fail was given (`r[FAIL_ON_DIFFERENCES]`, set by runDiff) and there are differences (a CI gate), else 0.
+ * --fail is not part of the JSON document.
+ */
+export function exitCodeOf(r: DiffResult): ExitCode {
+  return r[FAIL_ON_DIFFERENCES] && r.differenceCount > 0 ? ExitCode.Failure : ExitCode.Ok;
 }
 
 export function register(
   program: Command,
-  runF: RunF<DiffCommandOptions> = async (opts, ctx) => emit(ctx.io, await runDiff(opts, ctx), renderDiff, (r) => exitCodeOf(r, opts)),
+  runF: RunF<DiffCommandOptions> = async (opts, ctx) => emit(ctx.io, await runDiff(opts, ctx), renderDiff, exitCodeOf),
 ): void {
   const cmd = program.command('diff').description('show what a deploy would change (live traffic and database preserved, as deploy does)');
   addStackOptions(cmd)

@@ -122,13 +122,16 @@ export async function runSynth(opts: SynthOptions, deps: SynthDeps): Promise<Syn
 }
 
 /**
- * Every synth input checked before anything is built or written (exit 2): the suffix, the stack options (flags over
- * the settings file), the output directory; warns about the placeholder certificate and AWS-only options.
+ * Every synth input checked before anything is built or written (exit 2, one sentence and no warning on stderr —
+ * only the settings file's name, which says where a bad value came from): the suffix, the stack options (flags over
+ * the settings file), the output directory. Only once all are good: the warnings about the placeholder certificate
+ * and the AWS-only options that change nothing here.
  */
 function parseSynthOptions(cmd: Command, o: StackOptionValues & { settings?: string; output: string; validate: boolean }, ctx: CommandContext): SynthOptions {
   const suffix = ctx.suffix();
   const { values } = resolveStackOptions(cmd, o, suffix, ctx.globals.region, (t) => ctx.io.info(t));
   const config: StackConfig = stackConfigFromOptions(suffix, ctx.globals.region, values);
+  const outdir = checkOutputDir(o.output, '--output');
   if (config.certificateIsPlaceholder) {
     ctx.io.warn(`no --certificate-arn: the HTTPS listeners use the placeholder ${config.certificateArn}, which deploy refuses.`);
   }
@@ -141,7 +144,7 @@ function parseSynthOptions(cmd: Command, o: StackOptionValues & { settings?: str
     ],
     'for synth (it calls no AWS API)',
   );
-  return { suffix, config, outdir: checkOutputDir(o.output, '--output'), validate: o.validate };
+  return { suffix, config, outdir, validate: o.validate };
 }
 
 export function register(program: Command, runF: RunF<SynthOptions> = async (opts, ctx) => emit(ctx.io, await runSynth(opts, ctx), renderSynth)): void {
