@@ -19,8 +19,15 @@
  * EC2): they are created over EC2's query protocol directly, so the product does not depend on the EC2 SDK.
  */
 import { CloudFormationClient, CreateStackCommand, waitUntilStackCreateComplete } from '@aws-sdk/client-cloudformation';
-import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand, type StateValue } from '@aws-sdk/client-cloudwatch';
-import { CreateClusterCommand, CreateServiceCommand, ECSClient, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import {
+  CloudWatchClient,
+  type MetricDatum,
+  PutMetricAlarmCommand,
+  PutMetricDataCommand,
+  SetAlarmStateCommand,
+  type StateValue,
+} from '@aws-sdk/client-cloudwatch';
+import { CreateClusterCommand, CreateServiceCommand, ECSClient, RegisterTaskDefinitionCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
@@ -114,6 +121,18 @@ export interface ProvisionedStack {
   setActiveDatabase(color: Color): Promise<void>;
   /** The db CNAME's current value. */
   readDbRecord(): Promise<string | undefined>;
+}
+
+/** Sets both services' desired count (UpdateService: moto reports their tasks running once one is set). */
+export async function setDesiredCount(st: Pick<ProvisionedStack, 'clients' | 'ecsClusterName' | 'serviceName'>, count: number): Promise<void> {
+  await Promise.all(
+    COLORS.map((c) => st.clients.ecs.send(new UpdateServiceCommand({ cluster: st.ecsClusterName, service: st.serviceName[c], desiredCount: count }))),
+  );
+}
+
+/** Publishes metric data points (PutMetricData: what the ALB itself does in AWS, for the bake analysis to read). */
+export async function putMetricData(st: Pick<ProvisionedStack, 'clients'>, namespace: string, data: MetricDatum[]): Promise<void> {
+  await st.clients.cloudwatch.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: data }));
 }
 
 export interface ProvisionOptions {

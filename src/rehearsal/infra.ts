@@ -3,15 +3,13 @@
  * green's migration), the AWS emulator with the `bgmig-rehearsal` stack, and the name service the sample
  * application and the switch hook share — the db record on the emulator, or a name in memory without it.
  */
-import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
-import { dnsRecordsOver } from '../aws/sdk.js';
+import { dnsRecordsOver, secretVersionsOver } from '../aws/sdk.js';
 import type { Color } from '../core/naming.js';
 import { names } from '../core/naming.js';
 import { colorOfEndpoint, dbRecordFromOutputs, readDbRecord, switchActiveDatabase } from '../dns/active-record.js';
 import type { SwitchHook } from '../replication/api.js';
-import { type ProvisionedStack, provisionStack } from './aws-stack.js';
+import { type ProvisionedStack, provisionStack, setDesiredCount } from './aws-stack.js';
 import { type Emulator, startEmulator } from './emulator.js';
 import { type LocalPg, type PgBinaries, type RunAs, startServer } from './postgres.js';
 import { BLUE_SCHEMA_SQL, GREEN_MIGRATION_SQL, SEED_SQL } from './sample-app.js';
@@ -81,11 +79,7 @@ export async function startAws(
       }),
   );
   // A deployed stack's services run their tasks; moto reports them running once a desired count is set.
-  await Promise.all(
-    (['blue', 'green'] as const).map((c) =>
-      stack.clients.ecs.send(new UpdateServiceCommand({ cluster: stack.ecsClusterName, service: stack.serviceName[c], desiredCount: 2 })),
-    ),
-  );
+  await setDesiredCount(stack, 2);
   return { emulator, stack };
 }
 
@@ -117,6 +111,7 @@ export function nameService(walk: Walk, stack: ProvisionedStack | undefined, liv
   }
   const { ref, endpoints } = dbRecordFromOutputs(stack.outputs, stack.stackName);
   const r53 = dnsRecordsOver(async () => stack.clients.route53);
+  const secrets = secretVersionsOver(async () => stack.clients.secrets);
   const resolveName = async (): Promise<Color> => colorOfEndpoint((await readDbRecord(r53, ref))?.value, endpoints) ?? 'blue';
   return {
     resolveName,
@@ -126,8 +121,8 @@ export function nameService(walk: Walk, stack: ProvisionedStack | undefined, liv
       tl.event(`db record → ${active}`);
     },
     readPassword: async () => {
-      const v = await stack.clients.secrets.send(new GetSecretValueCommand({ SecretId: stack.secretArn.app, VersionStage: 'AWSCURRENT' }));
-      return (JSON.parse(v.SecretString ?? '{}') as { password?: string }).password ?? '';
+      const v = await secrets.value(stack.secretArn.app, { versionStage: 'AWSCURRENT' });
+      return (JSON.parse(v.secretString ?? '{}') as { password?: string }).password ?? '';
     },
     sampler: setInterval(() => {
       void stack

@@ -3,14 +3,13 @@
  * sample application's requests did, and `promote --steps 10,50,100` with a green alarm set in the middle of the
  * 50 % step's bake — which the rollout must answer by putting blue back at 100 % on its own.
  */
-import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { emitPromote, runPromote } from '../cli/commands/promote.js';
 import type { CommandContext } from '../cli/context.js';
 import type { Weights } from '../core/config.js';
 import { names } from '../core/naming.js';
 import { sleep } from '../core/sleep.js';
 import { dimensionsOf } from '../rollout/metrics.js';
-import type { ProvisionedStack } from './aws-stack.js';
+import { type ProvisionedStack, putMetricData } from './aws-stack.js';
 import type { SampleApp } from './sample-app.js';
 import { fmtMs, REHEARSAL_SUFFIX, type RehearsalIo, type Walk } from './walk.js';
 
@@ -46,8 +45,7 @@ export function publishAlbMetrics(st: ProvisionedStack, app: SampleApp): NodeJS.
         { MetricName: 'TargetResponseTime', Dimensions, Timestamp, Value: f.latencySum / f.requests, Unit: 'Seconds' as const },
       ];
     });
-    if (data.length > 0)
-      void st.clients.cloudwatch.send(new PutMetricDataCommand({ Namespace: 'AWS/ApplicationELB', MetricData: data })).catch(() => undefined);
+    if (data.length > 0) void putMetricData(st, 'AWS/ApplicationELB', data).catch(() => undefined);
   }, 500);
 }
 
