@@ -93,6 +93,12 @@ export function distinctServers(blue: ServerRef, green: ServerRef): void {
  */
 export function directTargets(blueUrl: string | undefined, greenUrl: string | undefined): { blue: DbTarget; green: DbTarget } | undefined {
   if (blueUrl === undefined && greenUrl === undefined) return undefined;
+  bothOrNeither(
+    { flag: '--blue-url', value: blueUrl || undefined },
+    { flag: '--green-url', value: greenUrl || undefined },
+    'direct mode takes both admin URLs (or BGMIG_BLUE_URL and BGMIG_GREEN_URL).',
+  );
+  // Both given but empty (--blue-url '' --green-url ''): neither names a server.
   if (!blueUrl || !greenUrl) throw badInput('Direct mode needs both --blue-url and --green-url (or BGMIG_BLUE_URL and BGMIG_GREEN_URL).');
   const targets = { blue: parseDbUrl(blueUrl, '--blue-url'), green: parseDbUrl(greenUrl, '--green-url') };
   distinctServers(targets.blue, targets.green);

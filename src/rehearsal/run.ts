@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { dbCutoverAction, dbCutoverOptions } from '../cli/commands/db/cutover.js';
-import { type DbInitResult, exitCodeOf as dbInitExitCode, dbInitOptions, loginFailure, renderDbInit, runDbInit } from '../cli/commands/db/init.js';
+import { type DbInitResult, exitCodeOf as dbInitExitCode, dbInitOptions, loginNotVerified, renderDbInit, runDbInit } from '../cli/commands/db/init.js';
 import { dbRollbackAction, dbRollbackOptions } from '../cli/commands/db/rollback.js';
 import { dbSyncStartAction, dbSyncStartOptions } from '../cli/commands/db/sync-start.js';
 import { dbSyncStopAction, dbSyncStopOptions } from '../cli/commands/db/sync-stop.js';
@@ -23,9 +23,10 @@ import { renderHistory, runHistory } from '../cli/commands/history.js';
 import { renderRotate, runRotate } from '../cli/commands/rotate-secret-manual.js';
 import { exitCodeOf as statusExitCode, renderStatus, runStatus } from '../cli/commands/status.js';
 import { emitValidation, resolveValidateOptions, runValidate } from '../cli/commands/validate.js';
-import { type CommandContext, type GlobalOptions, makeContext, reportError } from '../cli/context.js';
+import { type CommandContext, type GlobalOptions, makeContext } from '../cli/context.js';
+import type { Io } from '../cli/io.js';
 import { emit } from '../cli/verb.js';
-import { BgmigError, badInput, ExitCode, failure, messageOf } from '../core/errors.js';
+import { BgmigError, badInput, ExitCode, messageOf } from '../core/errors.js';
 import { type Color, names } from '../core/naming.js';
 import { sleep } from '../core/sleep.js';
 import { type DbTarget, parseDbUrl } from '../db/connection.js';
@@ -321,22 +322,18 @@ async function checkAndInit(s: Stage): Promise<void> {
   }
 
   await command('db init', 'BGMIG_APP_PASSWORD=… bgmig db init --blue-url $BLUE --green-url $GREEN', async (io) => {
-    const ctx = ctxFor(io);
-    const r = await runDbInit(dbInitOptions({ ...direct }, undefined), { io, aws: ctx.aws, env: { BGMIG_APP_PASSWORD: appPassword } });
-    return emitDbInit(r, ctx);
+    const r = await runDbInit(dbInitOptions({ ...direct }, undefined), { io, aws: ctxFor(io).aws, env: { BGMIG_APP_PASSWORD: appPassword } });
+    return emitDbInit(io, r);
   });
 }
 
 /**
  * What `db init`'s default action does with its result (src/cli/commands/db/init.ts), for the rehearsal's step: the
- * result printed, then a login that could not be verified reported as an error; resolves to the verb's exit code
- * (`exitCodeOf`: 1 for that login), so such a step fails the rehearsal as it fails an operator's run.
+ * result, and a login that could not be verified written as a failure (loginNotVerified); returns the verb's exit
+ * code (`exitCodeOf`: 1 for that login), so such a step fails the rehearsal as it fails an operator's run.
  */
-export function emitDbInit(r: DbInitResult, ctx: CommandContext): ExitCode {
-  const code = emit(ctx.io, r, renderDbInit, dbInitExitCode);
-  const login = loginFailure(r);
-  if (login !== undefined) reportError(failure(login), ctx);
-  return code;
+export function emitDbInit(io: Io, r: DbInitResult): ExitCode {
+  return emit(io, r, renderDbInit, dbInitExitCode, loginNotVerified);
 }
 
 /**

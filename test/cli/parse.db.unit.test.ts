@@ -93,7 +93,7 @@ describe('db cutover', () => {
   });
 
   it('--blue-url without --green-url: exit 2 before the action', async () => {
-    await refusesBeforeAction(reg, ['db', 'cutover', '--blue-url', BLUE], /Direct mode needs both --blue-url and --green-url/);
+    await refusesBeforeAction(reg, ['db', 'cutover', '--blue-url', BLUE], /--blue-url needs --green-url as well: direct mode takes both admin URLs/);
   });
 
   it('--on-switch in AWS mode: exit 2', async () => {
@@ -170,7 +170,7 @@ describe('db sync start', () => {
 
   it('a bad --slot-wait, one URL: exit 2', async () => {
     await refusesBeforeAction(reg, ['db', 'sync', 'start', ...direct, '--slot-wait', 'forever'], /--slot-wait/);
-    await refusesBeforeAction(reg, ['db', 'sync', 'start', '--green-url', GREEN], /Direct mode needs both/);
+    await refusesBeforeAction(reg, ['db', 'sync', 'start', '--green-url', GREEN], /--green-url needs --blue-url as well: direct mode takes both admin URLs/);
   });
 });
 
@@ -256,7 +256,7 @@ describe('db init', () => {
       ['db', 'init', '--blue-url', BLUE, '--green-url', 'postgres://admin@green.example:5432/shop'],
       /the application database must have the same name on both/,
     );
-    await refusesBeforeAction(reg, ['db', 'init', '--blue-url', BLUE], /Direct mode needs both --blue-url and --green-url/);
+    await refusesBeforeAction(reg, ['db', 'init', '--blue-url', BLUE], /--blue-url needs --green-url as well: direct mode takes both admin URLs/);
     await refusesBeforeAction(reg, ['db', 'init'], /Pass --suffix NAME \(AWS mode\) or --blue-url and --green-url \(direct mode\)/);
     await refusesBeforeAction(reg, ['db', 'init', '--blue-url', BLUE, '--green-url', BLUE], /point at the same PostgreSQL server/);
   });

@@ -229,7 +229,7 @@ describe('rotate-secret-manual', () => {
   it.each([
     [['--app', '--color', 'blue'], /--app rotates the application secret used by both colours: drop --color/],
     [['--app', '--db-url', 'postgres://a@h/db'], /--app applies the password on both clusters/],
-    [['--app', '--blue-url', 'postgres://a@h/db'], /--app needs both --blue-url and --green-url/],
+    [['--app', '--blue-url', 'postgres://a@h/db'], /--blue-url needs --green-url as well: --app changes both clusters together/],
     [['--color', 'blue', '--green-url', 'postgres://a@h/db'], /--blue-url\/--green-url belong to --app/],
     [['--color', 'purple'], /--color/],
     [['--color', 'blue', '--wait-timeout', 'soon'], /--wait-timeout/],

@@ -105,8 +105,8 @@ describe('validate', () => {
   });
 
   it.each([
-    [['--suffix', 'prod', '--blue-url', BLUE, '--green-url', GREEN], /--suffix and --blue-url\/--green-url choose different modes/],
-    [['--blue-url', BLUE], /Direct mode needs both URLs: add --green-url/],
+    [['--suffix', 'prod', '--blue-url', BLUE, '--green-url', GREEN], /--suffix and --blue-url\/--green-url cannot be used together: pass either --suffix/],
+    [['--blue-url', BLUE], /--blue-url needs --green-url as well: direct mode compares both databases/],
     [[], /Nothing to validate: pass --suffix NAME/],
     [['--suffix', 'prod', '--ignore', 'XX999'], /--ignore XX999 is not a validator code/],
     [['--suffix', 'prod', '--schema', ' '], /--schema needs a schema name, got an empty one/],
@@ -172,8 +172,8 @@ describe('promote', () => {
 
   it.each([
     [[], /promote needs one of --weight N \(one step\), --steps LIST \(a rollout\), --resume or --force-unlock/],
-    [['--weight', '10', '--steps', '10,100'], /--weight and --steps cannot be combined: pick one/],
-    [['--resume', '--force-unlock'], /--resume and --force-unlock cannot be combined/],
+    [['--weight', '10', '--steps', '10,100'], /--weight and --steps cannot be used together: pick one/],
+    [['--resume', '--force-unlock'], /--resume and --force-unlock cannot be used together/],
     [['--weight', '10', '--bake', '5m'], /--bake applies to a rollout \(--steps\), not to --weight/],
     [['--force-unlock', '--min-requests', '5'], /--min-requests applies to a rollout \(--steps\), not to --force-unlock/],
     [['--weight', '101'], /--weight must be a whole number from 0 to 100/],

@@ -237,7 +237,7 @@ describe('bgmig db init (command, direct mode, in-process)', () => {
         undefined,
         /needs the application password: pipe it with --app-password-stdin or set BGMIG_APP_PASSWORD/,
       ],
-      [{ blueUrl: blue.url('postgres') }, undefined, /needs both --blue-url and --green-url/],
+      [{ blueUrl: blue.url('postgres') }, undefined, /--blue-url needs --green-url as well: direct mode takes both admin URLs/],
       [{ appPasswordStdin: true }, 'demo', /--app-password-stdin is for direct mode/],
       [{}, undefined, /Pass --suffix NAME \(AWS mode\) or --blue-url and --green-url/],
       [{ blueUrl: 'mysql://x', greenUrl: green.url('postgres') }, undefined, /--blue-url must start with postgres:\/\//],

@@ -4,7 +4,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { DbInitResult } from '../../src/cli/commands/db/init.js';
-import { makeContext } from '../../src/cli/context.js';
 import { ExitCode } from '../../src/core/errors.js';
 import { emitDbInit } from '../../src/rehearsal/run.js';
 import { decideVerdict } from '../../src/rehearsal/summary.js';
@@ -39,8 +38,6 @@ const initResult = (greenLogin: boolean): DbInitResult => ({
   durationMs: 12,
 });
 
-const globals = { suffix: 'rehearsal', region: 'us-east-1', json: false, color: false, verbose: false, yes: true };
-
 describe('Walk.command', () => {
   it('fails the step when the verb decides a non-zero exit code, with the error sentence it reported as detail', async () => {
     const { walk: w } = walk();
@@ -73,14 +70,14 @@ describe('Walk.command', () => {
 describe('the db init step', () => {
   it('holds when both logins are verified', async () => {
     const { walk: w } = walk();
-    const r = await w.command('db init', 'bgmig db init', async (io) => emitDbInit(initResult(true), makeContext(globals, io)));
+    const r = await w.command('db init', 'bgmig db init', async (io) => emitDbInit(io, initResult(true)));
     expect(r.held).toBe(true);
     expect(w.steps[0]).toMatchObject({ status: 'held', exitCode: 0 });
   });
 
   it('fails — and fails the rehearsal — when a login could not be verified (db init exits 1 for an operator)', async () => {
     const { walk: w, lines } = walk();
-    const r = await w.command('db init', 'bgmig db init', async (io) => emitDbInit(initResult(false), makeContext(globals, io)));
+    const r = await w.command('db init', 'bgmig db init', async (io) => emitDbInit(io, initResult(false)));
     expect(r.held).toBe(false);
     expect(w.steps[0]).toMatchObject({
       status: 'failed',

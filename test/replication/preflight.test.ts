@@ -97,7 +97,7 @@ describe('sync start refusals', () => {
   it('rejects bad input with exit 2 and changes nothing', async () => {
     const one = await runBgmig(['db', 'sync', 'start', '--yes', '--blue-url', pair.blueUrl]);
     expect(one.code).toBe(2);
-    expect(one.stderr).toContain('Direct mode needs both --blue-url and --green-url');
+    expect(one.stderr).toContain('--blue-url needs --green-url as well: direct mode takes both admin URLs');
     const same = await runBgmig(['db', 'cutover', '--yes', '--blue-url', pair.blueUrl, '--green-url', pair.blueUrl]);
     expect(same.code).toBe(2);
     const pause = await bgmig(pair, ['db', 'cutover', '--yes', '--max-pause', '10x']);

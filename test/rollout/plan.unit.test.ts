@@ -321,7 +321,9 @@ describe('promote flags', () => {
   const base = { interval: '15s', onInterrupt: 'hold', guard: true, resume: false, forceUnlock: false, skipValidation: false, validate: false, dryRun: false };
   it('needs exactly one form, and rollout options only with a rollout', () => {
     expect(badInputOf(() => resolvePromoteOptions('x', base))).toMatch(/needs one of --weight N/);
-    expect(badInputOf(() => resolvePromoteOptions('x', { ...base, weight: '10', steps: '10,100' }))).toBe('--weight and --steps cannot be combined: pick one.');
+    expect(badInputOf(() => resolvePromoteOptions('x', { ...base, weight: '10', steps: '10,100' }))).toBe(
+      '--weight and --steps cannot be used together: pick one.',
+    );
     expect(badInputOf(() => resolvePromoteOptions('x', { ...base, weight: '10', bake: '5m' }))).toBe('--bake applies to a rollout (--steps), not to --weight.');
     expect(badInputOf(() => resolvePromoteOptions('x', { ...base, steps: '10,100', bake: '10s', interval: '1m' }))).toMatch(
       /--interval \(1m\) is longer than --bake/,

@@ -21,6 +21,7 @@ import type { Command } from 'commander';
 import { isAwsError } from '../../core/aws-error.js';
 import type { Weights } from '../../core/config.js';
 import { type BgmigError, badInput, ExitCode, failure, refused } from '../../core/errors.js';
+import { exclusive } from '../flag-rules.js';
 import { formatMs, parseDuration } from '../../core/units.js';
 import { type GateResult, type GateVerdict, judgeGates } from '../../rollout/gates.js';
 import { acquireLease, forceUnlock, type HeldLease, releaseLease } from '../../rollout/lease.js';
@@ -487,7 +488,15 @@ export function resolvePromoteOptions(suffix: string, o: PromoteFlags): PromoteO
     Boolean,
   );
   if (forms.length === 0) throw badInput('promote needs one of --weight N (one step), --steps LIST (a rollout), --resume or --force-unlock.');
-  if (forms.length > 1) throw badInput(`${forms.join(' and ')} cannot be combined: pick one.`);
+  exclusive(
+    [
+      { flag: '--weight', value: o.weight },
+      { flag: '--steps', value: o.steps },
+      { flag: '--resume', value: o.resume },
+      { flag: '--force-unlock', value: o.forceUnlock },
+    ],
+    'pick one.',
+  );
   const rolloutOnly = [
     'bake',
     'max5xxRatio',

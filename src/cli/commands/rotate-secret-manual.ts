@@ -30,8 +30,9 @@ import { SecretStore } from '../../rotation/secret-store.js';
 import { type DbSide, DirectLoginTester, type Settle, SqlPasswordApplier } from '../../rotation/targets.js';
 import { type CommandContext, action } from '../context.js';
 import { emit, type RunF } from '../verb.js';
-import { exclusive } from '../flag-rules.js';
-import type { Functions } from '../../aws/ports.js';
+import { bothOrNeither, exclusive } from '../flag-rules.js';
+import type { AwsPorts, Functions } from '../../aws/ports.js';
+import type { Io } from '../io.js';
 import { output, requireStack } from '../stack.js';
 
 /**
@@ -92,6 +93,13 @@ export function parseStdinUrls(text: string, app: boolean): Pick<RotateOptions, 
   return out;
 }
 
+/**
+ * What runRotate reaches: the terminal, and the AWS ports a rotation uses — the stack (its outputs), the secret's
+ * versions, the clusters (RDS master password), the functions (validator / cutover function tests) and the services
+ * it rolls. A CommandContext is one.
+ */
+export type RotateRunDeps = { io: Io; aws: Pick<AwsPorts, 'stacks' | 'region' | 'secretVersions' | 'clusters' | 'functions' | 'services'> } & RotateDeps;
+
 export interface RotateDeps {
   /** Simulated interruptions (tests). */
   hooks?: RotationHooks;
@@ -134,9 +142,12 @@ export function resolveOptions(given: Omit<RotateOptions, 'suffix'>): Resolved {
       throw badInput('--app applies the password on both clusters: pass --blue-url and --green-url instead of --db-url (or neither, for AWS mode).');
     // AWS mode: the cutover function (the one thing in AWS that reaches both clusters' SQL) sets and tests it.
     if (o.blueUrl === undefined && o.greenUrl === undefined) return { kind: { app: true }, mode: 'aws', wait, urls: {} };
-    if (o.blueUrl === undefined || o.greenUrl === undefined)
-      throw badInput('--app needs both --blue-url and --green-url (both clusters change together), or neither for AWS mode.');
-    return { kind: { app: true }, mode: 'direct', wait, urls: { blueUrl: o.blueUrl, greenUrl: o.greenUrl } };
+    bothOrNeither(
+      { flag: '--blue-url', value: o.blueUrl },
+      { flag: '--green-url', value: o.greenUrl },
+      '--app changes both clusters together (or pass neither, for AWS mode).',
+    );
+    return { kind: { app: true }, mode: 'direct', wait, urls: { blueUrl: o.blueUrl ?? '', greenUrl: o.greenUrl ?? '' } };
   }
   if (o.blueUrl !== undefined || o.greenUrl !== undefined)
     throw badInput("--blue-url/--green-url belong to --app; for a colour's master secret pass --db-url.");
@@ -158,7 +169,7 @@ export function checkRotateOptions(o: RotateOptions): Resolved {
  * Rotates the secret the options name (create, set, test, finish, roll; resumable), or with dryRun prints the plan.
  * Throws exit 2 for a bad combination, exit 1 when the stack or a step fails (the report says how to resume).
  */
-export async function runRotate(o: RotateOptions, deps: Pick<CommandContext, 'io' | 'aws'> & RotateDeps): Promise<RotationReport> {
+export async function runRotate(o: RotateOptions, deps: RotateRunDeps): Promise<RotationReport> {
   // Every input is checked before the first AWS call: a malformed URL is exit 2 with nothing touched.
   const r = checkRotateOptions(o);
   const ctx = deps;
@@ -271,7 +282,14 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 
 /** The rotated secret's current and previous versions, the databases changed and the services rolled (or the dry run's line). */
 export function renderRotate(r: RotationReport, _style: ChalkInstance): string {
-  if (r.dryRun) return `Dry run complete: no change was made to ${r.secret}, its databases or its services.`;
+  if (r.dryRun) {
+    const plan = r.steps
+      .filter((s) => s.status === 'planned')
+      .flatMap((s) => [`  ${s.number}. ${s.title ?? s.step} — ${s.detail ?? ''}`, ...(s.calls ?? []).map((call) => `       ${call}`)]);
+    return ['Dry run: nothing will be changed. The plan:', ...plan, `Dry run complete: no change was made to ${r.secret}, its databases or its services.`].join(
+      '\n',
+    );
+  }
   return [
     `Rotated ${r.secret}: AWSCURRENT is version ${r.currentVersionId}, AWSPREVIOUS is ${r.previousVersionId}, no AWSPENDING.`,
     `Databases: ${r.databases.join(', ')}; rolled: ${r.services.join(', ')}.`,

@@ -18,8 +18,10 @@ import { ExitCode, badInput } from '../../core/errors.js';
 import { type DbTarget, parseDbUrl } from '../../db/connection.js';
 import { isCode, SEVERITY_ORDER } from '../../schema/codes.js';
 import type { Difference, Severity, ValidationReport, ValidatorEvent } from '../../schema/report.js';
+import { schemaVerdict } from '../../schema/verdict.js';
 
 import { action, collect, type CommandContext } from '../context.js';
+import { bothOrNeither, exclusive } from '../flag-rules.js';
 import type { Io } from '../io.js';
 import { requireStack } from '../stack.js';
 import { invokeValidator } from '../../remote/validator-client.js';
@@ -54,14 +56,18 @@ export interface ValidateOptions {
  */
 export function resolveValidateOptions(o: ValidateFlags, suffix: () => string): ValidateOptions {
   const direct = o.blueUrl !== undefined || o.greenUrl !== undefined;
-  if (direct && o.suffix !== undefined && !o.suffixFromEnv) {
-    throw badInput('--suffix and --blue-url/--green-url choose different modes: pass either --suffix (through the deployed Lambda) or both URLs (direct).');
-  }
-  if (direct && (o.blueUrl === undefined || o.greenUrl === undefined)) {
-    throw badInput(
-      `Direct mode needs both URLs: add ${o.blueUrl === undefined ? '--blue-url' : '--green-url'} (or use --suffix to validate through the deployed Lambda).`,
-    );
-  }
+  exclusive(
+    [
+      { flag: '--suffix', value: o.suffixFromEnv ? undefined : o.suffix },
+      { flag: '--blue-url/--green-url', value: direct },
+    ],
+    'pass either --suffix (through the deployed Lambda) or both URLs (direct).',
+  );
+  bothOrNeither(
+    { flag: '--blue-url', value: o.blueUrl },
+    { flag: '--green-url', value: o.greenUrl },
+    'direct mode compares both databases (or use --suffix to validate through the deployed Lambda).',
+  );
   if (!direct && o.suffix === undefined) {
     throw badInput('Nothing to validate: pass --suffix NAME (through the deployed Lambda) or --blue-url and --green-url (direct).');
   }
@@ -204,7 +210,9 @@ export function renderValidate(r: ValidationReport, s: ChalkInstance): string {
     if (r.blue || r.green) lines.push(s.dim(`${side('blue', r.blue)}; ${side('green', r.green)}`));
     return lines.join('\n');
   }
-  const counts = SEVERITY_ORDER.map((sev) => `${r.differences.filter((d) => d.severity === sev).length} ${sev}`).join(', ');
+  // Counted once, by the one reading of a report (totals, or recounted for a report older than them).
+  const { totals } = schemaVerdict(r);
+  const counts = SEVERITY_ORDER.map((sev) => `${totals[sev]} ${sev}`).join(', ');
   const verdict = r.verdict === 'compatible' ? s.green.bold('COMPATIBLE') : s.red.bold('INCOMPATIBLE');
   lines.push(`${verdict}  ${counts}${r.ignored ? ` (${r.ignored} ignored)` : ''} — ${r.durationMs} ms`);
   lines.push(s.dim(`${side('blue', r.blue)}`));
