@@ -68,7 +68,11 @@ export interface RotationReport {
   pendingVersionId: string | undefined;
   databases: string[];
   services: string[];
-  steps: Array<{ step: StepName; number: number; status: StepStatus; detail?: string; calls?: string[] }>;
+  /**
+   * Every step with its status. A planned step (dry run) also carries its title, what it does (`detail`) and the API
+   * calls it would make: the plan, which renderRotate prints (src/cli/commands/rotate-secret-manual.ts).
+   */
+  steps: Array<{ step: StepName; number: number; status: StepStatus; title?: string; detail?: string; calls?: string[] }>;
 }
 
 export interface RunOptions {
@@ -391,15 +395,9 @@ export class Rotation {
     throw refused(`Stopped before step ${stepNumber(step)} (${step}) at the operator's request: ${resumeHint}.`);
   }
 
+  /** The dry run: the steps from where a run would start, marked planned; the report carries the plan (not printed here). */
   private plan(state: SecretState, decision: RotationStartDecision, ctx: PlanContext): RotationReport {
-    const { io } = this;
-    io.info('Dry run: nothing will be changed. The plan:');
-    for (const step of STEPS.slice(STEPS.indexOf(decision.start))) {
-      const d = describeStep(step, ctx);
-      this.steps.set(step, { status: 'planned', detail: d.does });
-      io.info(`  ${stepNumber(step)}. ${d.title} — ${d.does}`);
-      for (const call of d.calls) io.info(`       ${call}`);
-    }
+    for (const step of STEPS.slice(STEPS.indexOf(decision.start))) this.steps.set(step, { status: 'planned', detail: describeStep(step, ctx).does });
     return this.report({
       dryRun: true,
       resumed: decision.resumed,
@@ -445,7 +443,7 @@ export class Rotation {
           number: stepNumber(step),
           status: s?.status ?? 'not-run',
           ...(s?.detail !== undefined ? { detail: s.detail } : {}),
-          ...(r.ctx && s?.status === 'planned' ? { calls: describeStep(step, r.ctx).calls } : {}),
+          ...(r.ctx && s?.status === 'planned' ? { title: describeStep(step, r.ctx).title, calls: describeStep(step, r.ctx).calls } : {}),
         };
       }),
     };

@@ -11,9 +11,10 @@ import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { Chalk } from 'chalk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dnsRecordsOver, secretVersionsOver } from '../../src/aws/sdk.js';
-import { type RotateDeps, type RotateOptions, runRotate } from '../../src/cli/commands/rotate-secret-manual.js';
+import { type RotateDeps, type RotateOptions, renderRotate, runRotate } from '../../src/cli/commands/rotate-secret-manual.js';
 import type { Functions, Invocation } from '../../src/aws/ports.js';
 import { ExitCode } from '../../src/core/errors.js';
 import { CutoverEnv, ValidatorEnv } from '../../src/core/lambda-env.js';
@@ -263,8 +264,10 @@ describe('rotate-secret-manual --app in AWS mode: set and test through the cutov
     const io = new CapturedIo({ yes: true });
     const report = await rotate({ app: true, dryRun: true }, io);
     expect(report.outcome).toBe('planned');
-    expect(io.all).toContain(`lambda:Invoke ${fx.outputs.CutoverFunctionName} {"operation":"setAppPassword"`);
-    expect(io.all).toContain(`lambda:Invoke ${fx.outputs.CutoverFunctionName} {"operation":"checkAppLogin"`);
+    // The plan is in the report, and renderRotate prints it.
+    const plan = renderRotate(report, new Chalk({ level: 0 }));
+    expect(plan).toContain(`lambda:Invoke ${fx.outputs.CutoverFunctionName} {"operation":"setAppPassword"`);
+    expect(plan).toContain(`lambda:Invoke ${fx.outputs.CutoverFunctionName} {"operation":"checkAppLogin"`);
     expect(await snapshotSecret(fx, fx.secretArn.app)).toEqual(before);
     events.length = 0;
   });
