@@ -60,7 +60,7 @@ export function register(
     .option('--no-pooler', 'connect the application to the database name even when PgBouncer is installed (to compare what clients see)')
     .addHelpText(
       'after',
-      '\nIt starts its own servers, pooler and emulator (stack bgmig-rehearsal) and stops them at the end; --suffix,\n--endpoint-url and the AWS options do not apply. Exit 0 only on PASS.\n\nExamples:\n  $ npx bgmig rehearse\n  $ bgmig rehearse --report rehearsal.html\n  $ bgmig rehearse --pg-bin /usr/lib/postgresql/16/bin --keep',
+      '\nIt starts its own servers, pooler and emulator (stack bgmig-rehearsal) and stops them at the end; --suffix,\n--endpoint-url and the AWS options do not apply. Exit 0 only on PASS.\n\nExamples:\n  $ bgmig rehearse\n  $ bgmig rehearse --report rehearsal.html\n  $ bgmig rehearse --pg-bin /usr/lib/postgresql/16/bin --keep',
     )
     .action(
       action<{ keep?: boolean; report?: string; pgBin?: string; pooler?: boolean }>(async (ctx, o) =>
