@@ -61,6 +61,9 @@ export function isBgmigError(e: unknown): e is BgmigError {
   return e instanceof BgmigError;
 }
 
+/** For firstLine's `max`: keep the whole first line, where a message has always been shown uncut. */
+export const WHOLE_LINE = Number.POSITIVE_INFINITY;
+
 /** The first line of a message, trimmed and cut to `max` characters (AWS and driver errors can span pages). */
 export function firstLine(s: string, max = 200): string {
   const line = s.split('\n')[0]?.trim() ?? '';

@@ -20,7 +20,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { functionDnsRecords, functionObjectStore, functionSecretVersions } from '../aws/in-function.js';
 import type { DnsRecords, ObjectStore, SecretVersions } from '../aws/ports.js';
-import { badInput, failure, firstLine, isBgmigError, messageOf } from '../core/errors.js';
+import { badInput, failure, firstLine, isBgmigError, messageOf, WHOLE_LINE } from '../core/errors.js';
 import { APP_DB_NAME, APP_DB_USERNAME, CutoverEnv, requireEnv as requireLambdaEnv } from '../core/lambda-env.js';
 import { ArtifactKeys } from '../core/outputs.js';
 import type { Color } from '../core/naming.js';
@@ -406,7 +406,7 @@ async function engineOperation(s: OperationScope, operation: CutoverOperation, o
   if (operation === 'syncStatus') return { report };
   // Informational read-back: the operation's outcome stands even if this read fails.
   const dns = await readActiveDatabase(s.r53, resolved.record, resolved.endpoints).catch((e: unknown) => {
-    s.logger.warn('could not read the database record back', { error: firstLine(messageOf(e)) });
+    s.logger.warn('could not read the database record back', { error: firstLine(messageOf(e), WHOLE_LINE) });
     return undefined;
   });
   return { report, dns };
@@ -441,7 +441,7 @@ function successOf(run: Invocation, operation: CutoverOperation, { report, dns }
 /** The failure document of an error (a BgmigError keeps its exit code; anything else is exit 1), scrubbed and logged. */
 function failureOf(run: Invocation, e: unknown, logger: Logger): CutoverFailure {
   const { known } = run;
-  const err = isBgmigError(e) ? e : failure(`The cutover function failed unexpectedly: ${firstLine(messageOf(e))}`, e);
+  const err = isBgmigError(e) ? e : failure(`The cutover function failed unexpectedly: ${firstLine(messageOf(e), WHOLE_LINE)}`, e);
   const doc: CutoverFailure = {
     ok: false,
     operation: String(run.operation),
@@ -489,7 +489,7 @@ export function makeHandler(deps: HandlerDeps = {}) {
       await objects.put(bucket, key, body, { contentType: 'application/json' });
       return { bucket, key };
     } catch (e) {
-      const error = firstLine(messageOf(e));
+      const error = firstLine(messageOf(e), WHOLE_LINE);
       logger.warn('could not write the audit record', { bucket, key, error });
       return { bucket, key, error };
     }

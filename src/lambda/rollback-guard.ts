@@ -17,7 +17,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { functionListeners, functionObjectStore } from '../aws/in-function.js';
 import type { Listeners, ObjectStore } from '../aws/ports.js';
 import { type AlarmStateChangeEvent, guardConfigFrom, type GuardResult, runGuard } from '../rollout/guard.js';
-import { firstLine, messageOf } from '../core/errors.js';
+import { firstLine, messageOf, WHOLE_LINE } from '../core/errors.js';
 
 export type { AlarmStateChangeEvent, GuardResult };
 
@@ -62,7 +62,7 @@ export function makeHandler(deps: GuardHandlerDeps = {}) {
       if (result.journalError) logger.error('journal record not written', { error: result.journalError });
       return result;
     } catch (e) {
-      logger.error('rollback failed', { error: firstLine(messageOf(e)) });
+      logger.error('rollback failed', { error: firstLine(messageOf(e), WHOLE_LINE) });
       throw e;
     }
   };

@@ -20,7 +20,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { functionObjectStore, functionSecretVersions } from '../aws/in-function.js';
 import type { ObjectStore, SecretVersions } from '../aws/ports.js';
-import { firstLine, messageOf } from '../core/errors.js';
+import { firstLine, messageOf, WHOLE_LINE } from '../core/errors.js';
 import { APP_DB_NAME, requireEnv as requireLambdaEnv, ValidatorEnv } from '../core/lambda-env.js';
 import { ArtifactKeys } from '../core/outputs.js';
 import { scrub } from '../core/redact.js';
@@ -149,7 +149,7 @@ async function connectionCheck(raw: Record<string, unknown>, secrets: SecretVers
   } catch (e) {
     result = { ok: false, rejected: false, error: messageOf(e) };
   }
-  if (!result.ok) result = { ...result, error: firstLine(scrub(result.error, known)) };
+  if (!result.ok) result = { ...result, error: firstLine(scrub(result.error, known), WHOLE_LINE) };
   if (result.ok) logger.info('connection check passed', { color, latencyMs: result.latencyMs, versionId: result.versionId });
   else logger.warn('connection check failed', { color, rejected: result.rejected, error: result.error });
   return result;

@@ -10,7 +10,7 @@ import type { Weights } from '../core/config.js';
 import { RollbackGuardEnv, requireEnv } from '../core/lambda-env.js';
 import { appendRecord, type TrafficRecord } from './journal.js';
 import { formatWeights, rollbackListener, type TrafficTarget } from './listener.js';
-import { firstLine, messageOf } from '../core/errors.js';
+import { firstLine, messageOf, WHOLE_LINE } from '../core/errors.js';
 
 /** The part of EventBridge's alarm state change event the guard reads. */
 export interface AlarmStateChangeEvent {
@@ -122,7 +122,7 @@ export async function runGuard(event: AlarmStateChangeEvent, cfg: GuardConfig, d
       reason: decision.reason,
       before,
       after,
-      journalError: firstLine(messageOf(e)),
+      journalError: firstLine(messageOf(e), WHOLE_LINE),
       durationMs: Date.now() - started,
     };
   }

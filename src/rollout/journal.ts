@@ -9,7 +9,7 @@ import type { ObjectStore } from '../aws/ports.js';
 import type { Weights } from '../core/config.js';
 import { ArtifactKeys } from '../core/outputs.js';
 import type { RolloutPlan } from './plan.js';
-import { firstLine, messageOf } from '../core/errors.js';
+import { firstLine, messageOf, WHOLE_LINE } from '../core/errors.js';
 
 /** Who wrote a traffic record. */
 export type RecordSource = 'bgmig' | 'rollback-guard';
@@ -173,7 +173,7 @@ export async function readHistory(
             source: 'unknown',
             kind: 'unreadable',
             who: 'unknown',
-            summary: `record could not be read: ${firstLine(messageOf(e))}`,
+            summary: `record could not be read: ${firstLine(messageOf(e), WHOLE_LINE)}`,
             key,
             record: null,
           };

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Weights } from '../core/config.js';
-import { firstLine, messageOf, refused } from '../core/errors.js';
+import { firstLine, messageOf, refused, WHOLE_LINE } from '../core/errors.js';
 import { OutputKey } from '../core/outputs.js';
 import { formatMs } from '../core/units.js';
 import { sleep } from '../core/sleep.js';
@@ -425,7 +425,7 @@ class Rollout {
         await s.record({ kind: 'guard-arm', rolloutId: id, summary: `rule rule-rollback-guard-${s.suffix} re-enabled after rollout ${id}` });
       } catch (e) {
         s.io.warn(
-          `the rollback guard could not be re-armed: ${firstLine(messageOf(e))} — re-arm it with \`aws events enable-rule --name rule-rollback-guard-${s.suffix}\`.`,
+          `the rollback guard could not be re-armed: ${firstLine(messageOf(e), WHOLE_LINE)} — re-arm it with \`aws events enable-rule --name rule-rollback-guard-${s.suffix}\`.`,
         );
       }
     }

@@ -10,7 +10,7 @@ import { trafficTarget } from '../cli/traffic.js';
 import { OutputKey } from '../core/outputs.js';
 import { appendRecord, type TrafficRecord } from './journal.js';
 import { formatWeights, rollbackListener, type TrafficTarget, type WriteResult } from './listener.js';
-import { firstLine, messageOf } from '../core/errors.js';
+import { firstLine, messageOf, WHOLE_LINE } from '../core/errors.js';
 
 /** The STS caller ARN; when it cannot be read, says so rather than failing a traffic move. */
 export async function callerArn(aws: Pick<AwsPorts, 'identity'>): Promise<string> {
@@ -64,7 +64,7 @@ export class TrafficSession {
     try {
       return await appendRecord(this.aws.objects, this.bucket, full);
     } catch (e) {
-      this.io.warn(`the ${full.kind} record could not be written to the journal (s3://${this.bucket}/journal/): ${firstLine(messageOf(e))}`);
+      this.io.warn(`the ${full.kind} record could not be written to the journal (s3://${this.bucket}/journal/): ${firstLine(messageOf(e), WHOLE_LINE)}`);
       return undefined;
     }
   }

@@ -11,7 +11,7 @@ import { formatMs } from '../core/units.js';
 import { type GuardState, readGuardState } from './guard-state.js';
 import { readLease } from './lease.js';
 import { judgeLease, type LeaseBody } from './plan.js';
-import { firstLine, messageOf } from '../core/errors.js';
+import { firstLine, messageOf, WHOLE_LINE } from '../core/errors.js';
 
 export interface RolloutSection {
   /** The lease of a running (or stale) rollout, if any. */
@@ -23,7 +23,7 @@ export async function readRolloutSection(aws: Pick<AwsPorts, 'objects' | 'guardR
   const bucket = output(stack, OutputKey.ArtifactsBucketName);
   const [lease, guard] = await Promise.all([
     readLease(aws.objects, bucket),
-    readGuardState(aws.guardRule, suffix).catch((e: unknown) => ({ error: firstLine(messageOf(e)) })),
+    readGuardState(aws.guardRule, suffix).catch((e: unknown) => ({ error: firstLine(messageOf(e), WHOLE_LINE) })),
   ]);
   const now = Date.now();
   const running = lease
