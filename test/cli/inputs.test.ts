@@ -85,14 +85,6 @@ describe('options with no effect are named in a warning', () => {
     expect(r.stderr).toMatch(/warning: --require-approval any-change has no effect with --yes \(every approval is answered yes\)\./);
   });
 
-  it('synth with --profile (synth calls no AWS API)', async () => {
-    const config = path.join(dir, 'config');
-    writeFileSync(config, '[profile ops]\nregion = us-east-1\n');
-    const r = await runBgmig(['--suffix', 'demo', '--profile', 'ops', 'synth', '--output', aFile], { env: { AWS_CONFIG_FILE: config } });
-    expect(r.stderr).toMatch(/warning: --profile has no effect for synth \(it calls no AWS API\)\./);
-    expect(r.code).toBe(2); // and the bad --output still stops it before synthesizing
-  });
-
   it('status --interval without --watch', async () => {
     const r = await runBgmig(['--suffix', 'demo', 'status', '--interval', '2'], { env: DEAD });
     expect(r.stderr).toMatch(/warning: --interval has no effect without --watch: reading once\./);

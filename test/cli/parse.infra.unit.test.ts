@@ -27,6 +27,22 @@ function tmp(): string {
 }
 
 describe('synth', () => {
+  it('warns that --profile has no effect (synth calls no AWS API), once every input is good', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bgmig-parse-'));
+    const config = path.join(dir, 'config');
+    writeFileSync(config, '[profile ops]\nregion = us-east-1\n');
+    const before = process.env.AWS_CONFIG_FILE;
+    process.env.AWS_CONFIG_FILE = config;
+    try {
+      const p = await parseVerb(registerSynth, ['--profile', 'ops', 'synth', '--suffix', S, '--output', path.join(dir, 'out')]);
+      expect(p.exitCode).toBe(0);
+      expect(p.stderr).toMatch(/warning: --profile has no effect for synth \(it calls no AWS API\)\./);
+    } finally {
+      if (before === undefined) delete process.env.AWS_CONFIG_FILE;
+      else process.env.AWS_CONFIG_FILE = before;
+    }
+  });
+
   it('checks every input up front: the config, the absolute output directory, --validate', async () => {
     const out = path.join(tmp(), 'assembly');
     const p = await parseVerb(registerSynth, ['synth', '--suffix', S, '--environment', 'prod', '--output', out, '--validate', '--cpu-threshold', '70']);
