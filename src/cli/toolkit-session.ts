@@ -14,9 +14,9 @@ import { BgmigError, failure, firstLine, messageOf, refused } from '../core/erro
 import type { AwsClients } from '../aws/clients.js';
 import type { AwsPorts } from '../aws/ports.js';
 import type { Io } from './io.js';
-import { readLiveState } from './live-state.js';
-import type { StackInfo } from './stack.js';
-import { formatWeights } from './traffic.js';
+import { readLiveState } from '../deployed/live-state.js';
+import type { StackInfo } from '../deployed/stack.js';
+import { formatWeights } from '../deployed/traffic.js';
 
 /** Builds the toolkit (production: src/cli/cdk.ts createToolkit). Injectable so tests can use their own. */
 export type ToolkitFactory = (ioHost: IIoHost) => Promise<Toolkit>;

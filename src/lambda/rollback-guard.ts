@@ -1,7 +1,7 @@
 /**
  * The rollback guard Lambda: invoked by the EventBridge rule rule-rollback-guard-{suffix} when one of green's
  * CloudWatch alarms changes state, it sets blue 100 / green 0 on exactly the stack's HTTPS listener — with the same
- * code as `bgmig rollback` (src/rollout/listener.ts) — and journals what it did under journal/ in the artifacts
+ * code as `bgmig rollback` (src/deployed/listener.ts) — and journals what it did under journal/ in the artifacts
  * bucket. Green already at 0 is a no-op (journaled as such). It needs no bgmig process: the laptop may sleep.
  *
  * Thin over src/rollout/guard.ts. Typed event (EventBridge's "CloudWatch Alarm State Change",

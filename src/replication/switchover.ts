@@ -6,7 +6,7 @@
  *
  * and then, outside the write pause, the switch: release the client tier onto the new side and run the switch hook
  * (Route 53 in AWS mode: propagation no longer counts as write pause — the old side stays fenced, so exactly one
- * side takes writes while DNS catches up). Client tier and hook are orchestrated in src/pooler/handoff.ts.
+ * side takes writes while DNS catches up). Client tier and hook are orchestrated in src/replication/handoff.ts.
  *
  * Every step is journaled on both sides after it completes and is idempotent, so a run killed after any step is
  * finished by running the same command again (or undone by running the opposite one). Any failure before the
@@ -33,7 +33,7 @@ import {
 import { fence, unfence } from './fence.js';
 import { pendingOf, readJournal, settled, writeJournal, type Journal } from './journal.js';
 import { createPublication, createSubscription, dropPublication, dropSubscription, findSubscription, planPublication, publicationExists } from './objects.js';
-import { holdClients, handBack, handOver } from '../pooler/handoff.js';
+import { holdClients, handBack, handOver } from './handoff.js';
 import { moveSequences } from './sequences.js';
 import { closeSessions, openSessions, quoteIdent, side, type Session, type Sessions } from './session.js';
 import { checkGates } from './gates.js';

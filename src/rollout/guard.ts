@@ -9,7 +9,7 @@ import type { Listeners, ObjectStore } from '../aws/ports.js';
 import type { Weights } from '../core/config.js';
 import { RollbackGuardEnv, requireEnv } from '../core/lambda-env.js';
 import { appendRecord, type TrafficRecord } from './journal.js';
-import { formatWeights, rollbackListener, type TrafficTarget } from './listener.js';
+import { formatWeights, rollbackListener, type TrafficTarget } from '../deployed/listener.js';
 import { firstLine, messageOf, WHOLE_LINE } from '../core/errors.js';
 
 /** The part of EventBridge's alarm state change event the guard reads. */

@@ -13,12 +13,12 @@ import { firstLine, messageOf, refused, WHOLE_LINE } from '../core/errors.js';
 import { OutputKey } from '../core/outputs.js';
 import { formatMs } from '../core/units.js';
 import { sleep } from '../core/sleep.js';
-import { alarmNamesOf, alarmStates, targetHealth } from '../cli/health.js';
-import { optionalOutput } from '../cli/stack.js';
+import { alarmNamesOf, alarmStates, targetHealth } from '../deployed/health.js';
+import { optionalOutput } from '../deployed/stack.js';
 import { readGuardState, setGuardEnabled } from './guard-state.js';
 import { isRolloutKey, readHistory } from './journal.js';
 import { acquireLease, type HeldLease, releaseLease, renewLease } from './lease.js';
-import { formatWeights, readListenerWeights, writeListenerWeights } from './listener.js';
+import { formatWeights, readListenerWeights, writeListenerWeights } from '../deployed/listener.js';
 import { dimensionsOf, readAlbMetrics } from './metrics.js';
 import {
   type Baseline,

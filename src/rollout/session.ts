@@ -4,12 +4,11 @@
  * never repeat within one process (so the timeline orders them as they happened).
  */
 import type { AwsPorts } from '../aws/ports.js';
-import type { Io } from '../cli/io.js';
-import { output, type StackInfo } from '../cli/stack.js';
-import { trafficTarget } from '../cli/traffic.js';
+import { output, type StackInfo } from '../deployed/stack.js';
+import { trafficTarget } from '../deployed/traffic.js';
 import { OutputKey } from '../core/outputs.js';
 import { appendRecord, type TrafficRecord } from './journal.js';
-import { formatWeights, rollbackListener, type TrafficTarget, type WriteResult } from './listener.js';
+import { formatWeights, rollbackListener, type TrafficTarget, type WriteResult } from '../deployed/listener.js';
 import { firstLine, messageOf, WHOLE_LINE } from '../core/errors.js';
 
 /** The STS caller ARN; when it cannot be read, says so rather than failing a traffic move. */
@@ -21,6 +20,13 @@ export async function callerArn(aws: Pick<AwsPorts, 'identity'>): Promise<string
   }
 }
 
+/** Where a traffic session says what it does: the CLI's Io fits (info/warn on the human stream, debug with --verbose). */
+export interface Notices {
+  info(text: string): void;
+  warn(text: string): void;
+  debug(text: string): void;
+}
+
 export type RecordInput = Omit<TrafficRecord, 'type' | 'source' | 'suffix' | 'at' | 'who'> & { at?: string };
 
 export class TrafficSession {
@@ -30,7 +36,7 @@ export class TrafficSession {
 
   constructor(
     readonly aws: AwsPorts,
-    readonly io: Io,
+    readonly io: Notices,
     readonly stack: StackInfo,
     readonly suffix: string,
     private readonly who: Promise<string>,
@@ -39,7 +45,7 @@ export class TrafficSession {
     this.bucket = output(stack, OutputKey.ArtifactsBucketName);
   }
 
-  static open(aws: AwsPorts, io: Io, stack: StackInfo, suffix: string): TrafficSession {
+  static open(aws: AwsPorts, io: Notices, stack: StackInfo, suffix: string): TrafficSession {
     // Started at once, awaited only when a record is written: never on the traffic path.
     return new TrafficSession(aws, io, stack, suffix, callerArn(aws));
   }

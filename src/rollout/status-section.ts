@@ -4,7 +4,7 @@
  * green alarm would then roll nothing back unless a bgmig process is watching.
  */
 import type { AwsPorts } from '../aws/ports.js';
-import { output, type StackInfo } from '../cli/stack.js';
+import { output, type StackInfo } from '../deployed/stack.js';
 import type { Weights } from '../core/config.js';
 import { OutputKey } from '../core/outputs.js';
 import { formatMs } from '../core/units.js';

@@ -18,7 +18,7 @@ import { type DeployOptions, renderDeploy, runDeploy } from '../../src/cli/comma
 import { type DiffCommandOptions, exitCodeOf as diffExitCode, renderDiff, runDiff } from '../../src/cli/commands/diff.js';
 import type { ToolkitDeps } from '../../src/cli/toolkit-session.js';
 import { emit } from '../../src/cli/verb.js';
-import { findStack } from '../../src/cli/stack.js';
+import { findStack } from '../../src/deployed/stack.js';
 import type { StackConfig } from '../../src/core/config.js';
 import { ExitCode, isBgmigError } from '../../src/core/errors.js';
 import { names } from '../../src/core/naming.js';

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decideEnvironment, loadSettings, mergeStackOptions, parseSettings } from '../../src/cli/settings.js';
-import { blockedReason, notDeployedReason, type StackInfo } from '../../src/cli/stack.js';
+import { blockedReason, notDeployedReason, type StackInfo } from '../../src/deployed/stack.js';
 import { ToolkitIoHost } from '../../src/cli/toolkit-io.js';
 import { ExitCode } from '../../src/core/errors.js';
 import { memoryIo } from './support/memory-io.js';

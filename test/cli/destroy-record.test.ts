@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsClients } from '../../src/aws/clients.js';
 import { realignDbRecord } from '../../src/cli/commands/destroy.js';
-import { requireStack } from '../../src/cli/stack.js';
+import { requireStack } from '../../src/deployed/stack.js';
 import { type Fixture, provisionFixture } from '../harness/aws-fixture.js';
 import { type Moto, startMoto } from '../harness/moto.js';
 import { memoryIo } from './support/memory-io.js';

@@ -1,7 +1,7 @@
 /** status's pure policies: why a snapshot is degraded, the validation line, and the exit code. */
 import { describe, expect, it } from 'vitest';
 import { degradedReasons, exitCodeOf, type StatusObservation, type StatusSnapshot, validationSection } from '../../src/cli/commands/status.js';
-import type { TargetHealthSummary } from '../../src/cli/health.js';
+import type { TargetHealthSummary } from '../../src/deployed/health.js';
 import { reportWith } from '../harness/reports.js';
 
 const targets = (healthy: number, unhealthy = 0): TargetHealthSummary => ({

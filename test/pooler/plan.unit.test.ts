@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PoolerEntry } from '../../src/pooler/admin.js';
 import { includesOf, parseConnstr, repointEntries } from '../../src/pooler/config.js';
-import { handOver, holdClients } from '../../src/pooler/handoff.js';
+import { handOver, holdClients } from '../../src/replication/handoff.js';
 import { decideHold, decidePoolers, sideOf, type PoolerObservation } from '../../src/pooler/plan.js';
 import { parsePoolerUrl, refForLabel } from '../../src/pooler/tier.js';
 import type { ClientTier } from '../../src/replication/api.js';

@@ -24,7 +24,7 @@ import {
   notDeployedReason,
   REVIEW_IN_PROGRESS,
   type StackInfo,
-} from '../stack.js';
+} from '../../deployed/stack.js';
 import { parseRequireApproval, type RequireApproval, ToolkitIoHost } from '../toolkit-io.js';
 import {
   callerAccount,
@@ -36,7 +36,7 @@ import {
   withLiveState,
   withOutdir,
 } from '../toolkit-session.js';
-import { formatWeights, readWeights, sameWeights, trafficTarget } from '../traffic.js';
+import { formatWeights, readWeights, sameWeights, trafficTarget } from '../../deployed/traffic.js';
 import { emit, type RunF } from '../verb.js';
 
 export type DeploymentMethodName = 'change-set' | 'direct';

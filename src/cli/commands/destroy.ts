@@ -11,7 +11,7 @@ import { COLORS } from '../../core/naming.js';
 import { ColorOutputKey, OutputKey } from '../../core/outputs.js';
 import { boundedToolkitFactory, stackConfigFromOptions, unwrapSynthError } from '../cdk.js';
 import { action } from '../context.js';
-import { deleteEmptyStack, findStack, notDeployedReason, optionalOutput, requireStack, type StackInfo } from '../stack.js';
+import { deleteEmptyStack, findStack, notDeployedReason, optionalOutput, requireStack, type StackInfo } from '../../deployed/stack.js';
 import { ToolkitIoHost } from '../toolkit-io.js';
 import { defaultAssemblyFactory, prepareToolkitEnvironment, toolkitFailure, type ToolkitDeps, withOutdir } from '../toolkit-session.js';
 

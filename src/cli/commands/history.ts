@@ -10,8 +10,8 @@ import { OutputKey } from '../../core/outputs.js';
 import type { HistoryEntry } from '../../rollout/journal.js';
 
 import { action, parseIntStrict } from '../context.js';
-import { output, requireStack } from '../stack.js';
-import { formatWeights } from '../traffic.js';
+import { output, requireStack } from '../../deployed/stack.js';
+import { formatWeights } from '../../deployed/traffic.js';
 import { emit, type RunF } from '../verb.js';
 
 export interface HistoryOptions {

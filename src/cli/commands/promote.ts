@@ -31,11 +31,11 @@ import type { TrafficSession } from '../../rollout/session.js';
 import type { ValidationReport } from '../../schema/report.js';
 
 import { action, type CommandContext, parseIntStrict, toBgmigError } from '../context.js';
-import { alarmNamesOf, alarmStates, targetHealth } from '../health.js';
+import { alarmNamesOf, alarmStates, targetHealth } from '../../deployed/health.js';
 import type { Io } from '../io.js';
-import { readActiveCluster, type ActiveCluster } from '../live-state.js';
-import { requireStack, type StackInfo } from '../stack.js';
-import { formatWeights, readWeights, trafficTarget, weightBar, type WriteResult, writeWeights } from '../traffic.js';
+import { readActiveCluster, type ActiveCluster } from '../../deployed/live-state.js';
+import { requireStack, type StackInfo } from '../../deployed/stack.js';
+import { formatWeights, readWeights, trafficTarget, weightBar, type WriteResult, writeWeights } from '../../deployed/traffic.js';
 import { invokeValidator } from '../../remote/validator-client.js';
 import { readLatestReport } from '../../remote/validator-client.js';
 import type { RunF } from '../verb.js';

@@ -12,8 +12,8 @@ import type { Weights } from '../../core/config.js';
 
 import { action } from '../context.js';
 import type { Io } from '../io.js';
-import { requireStack } from '../stack.js';
-import { formatWeights, weightBar } from '../traffic.js';
+import { requireStack } from '../../deployed/stack.js';
+import { formatWeights, weightBar } from '../../deployed/traffic.js';
 import { emit, type RunF } from '../verb.js';
 
 export interface RollbackOptions {

@@ -33,7 +33,7 @@ import { emit, type RunF } from '../verb.js';
 import { bothOrNeither, exclusive } from '../flag-rules.js';
 import type { AwsPorts, Functions } from '../../aws/ports.js';
 import type { Io } from '../io.js';
-import { output, requireStack } from '../stack.js';
+import { output, requireStack } from '../../deployed/stack.js';
 
 /**
  * The flags as given (URLs already read from stdin when --urls-stdin); resolveOptions checks the combination, the

@@ -19,11 +19,11 @@ import type { ValidationReport } from '../../schema/report.js';
 
 import { action, type CommandContext, toBgmigError } from '../context.js';
 import { type Observation, parseWatchFlags, runWatch, type Until, untilInterrupted, type WatchFlagValues } from '../watch.js';
-import { alarmNamesOf, alarmStates, type AlarmState, targetHealth, type TargetHealthSummary } from '../health.js';
+import { alarmNamesOf, alarmStates, type AlarmState, targetHealth, type TargetHealthSummary } from '../../deployed/health.js';
 import type { Io } from '../io.js';
-import { type ActiveCluster, readActiveCluster } from '../live-state.js';
-import { output, requireStack, type StackInfo } from '../stack.js';
-import { readWeights, type TrafficTarget, trafficTarget, weightBar } from '../traffic.js';
+import { type ActiveCluster, readActiveCluster } from '../../deployed/live-state.js';
+import { output, requireStack, type StackInfo } from '../../deployed/stack.js';
+import { readWeights, type TrafficTarget, trafficTarget, weightBar } from '../../deployed/traffic.js';
 import { readLatestReport } from '../../remote/validator-client.js';
 import { schemaVerdict } from '../../schema/verdict.js';
 import type { Executor } from '../../replication/api.js';

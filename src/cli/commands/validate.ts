@@ -23,7 +23,7 @@ import { schemaVerdict } from '../../schema/verdict.js';
 import { action, collect, type CommandContext } from '../context.js';
 import { bothOrNeither, exclusive } from '../flag-rules.js';
 import type { Io } from '../io.js';
-import { requireStack } from '../stack.js';
+import { requireStack } from '../../deployed/stack.js';
 import { invokeValidator } from '../../remote/validator-client.js';
 import { emit, type FailureOf, type RunF } from '../verb.js';
 

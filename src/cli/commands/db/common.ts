@@ -58,7 +58,7 @@ export type Mode = { kind: 'direct'; targets: Targets; executor: Executor } | { 
 /** The executor for `where`: in-process for direct mode; for AWS mode the stack's cutover function (exit 1 when the stack is missing). */
 export async function resolveMode(where: Where, aws: AwsPorts): Promise<Mode> {
   if (where.kind === 'direct') return { kind: 'direct', targets: where.targets, executor: new LocalExecutor(where.targets) };
-  const [{ requireStack }, { remoteExecutorFor }] = await Promise.all([import('../../stack.js'), import('../../../remote/cutover-client.js')]);
+  const [{ requireStack }, { remoteExecutorFor }] = await Promise.all([import('../../../deployed/stack.js'), import('../../../remote/cutover-client.js')]);
   const stack = await requireStack(aws, where.suffix);
   return { kind: 'aws', suffix: where.suffix, executor: remoteExecutorFor(aws, stack, where.suffix) };
 }

@@ -116,7 +116,7 @@ export async function runDbInit(opts: DbInitOptions, deps: DbInitDeps): Promise<
     return { mode: 'direct', passwordSource: source, ...report };
   }
   const { suffix } = opts.where;
-  const [{ requireStack }, { remoteExecutorFor }] = await Promise.all([import('../../stack.js'), import('../../../remote/cutover-client.js')]);
+  const [{ requireStack }, { remoteExecutorFor }] = await Promise.all([import('../../../deployed/stack.js'), import('../../../remote/cutover-client.js')]);
   const stack = await requireStack(deps.aws, suffix);
   const ex = remoteExecutorFor(deps.aws, stack, suffix);
   io.debug(`db init (aws): running in ${names(suffix).cutoverFunction}`);

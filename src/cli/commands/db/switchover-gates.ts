@@ -86,7 +86,7 @@ async function schemaGate(mode: Mode, deps: DbDeps): Promise<SchemaVerdict> {
     const { validateDatabases } = await import('../../../schema/validate.js');
     r = await validateDatabases(mode.targets.blue, mode.targets.green, { excludeSchemas: ['bgmig'] });
   } else {
-    const [{ requireStack }, { invokeValidator }] = await Promise.all([import('../../stack.js'), import('../../../remote/validator-client.js')]);
+    const [{ requireStack }, { invokeValidator }] = await Promise.all([import('../../../deployed/stack.js'), import('../../../remote/validator-client.js')]);
     r = await invokeValidator(deps.aws, await requireStack(deps.aws, mode.suffix), { excludeSchemas: ['bgmig'] });
   }
   const v = schemaVerdict(r);
@@ -158,7 +158,7 @@ function rollbackGate(v: SchemaVerdict, io: Io, accepted: readonly string[]): st
 /** AWS mode rollback: the green application may need green's schema, so not while green takes traffic. */
 async function trafficGate(mode: Mode, deps: DbDeps): Promise<void> {
   if (mode.kind !== 'aws') return;
-  const [{ requireStack }, { readWeights, trafficTarget }] = await Promise.all([import('../../stack.js'), import('../../traffic.js')]);
+  const [{ requireStack }, { readWeights, trafficTarget }] = await Promise.all([import('../../../deployed/stack.js'), import('../../../deployed/traffic.js')]);
   const w = await readWeights(deps.aws, trafficTarget(await requireStack(deps.aws, mode.suffix)));
   if (w.green > 0) {
     throw refused(

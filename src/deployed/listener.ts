@@ -1,6 +1,6 @@
 /**
  * The one implementation of "move traffic" on the stack's HTTPS listener, over the Listeners port so that the CLI
- * (src/cli/traffic.ts wraps it) and the rollback guard Lambda share it. Reads the weighted forward action, writes
+ * (src/deployed/traffic.ts wraps it) and the rollback guard Lambda share it. Reads the weighted forward action, writes
  * both target groups in ONE ModifyListener call (there is never an instant where traffic goes to neither), and
  * verifies the result.
  *

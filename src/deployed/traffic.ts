@@ -1,15 +1,15 @@
 /**
  * Live traffic weights on the stack's HTTPS listener for CLI commands: locate the listener from the stack's outputs
- * and delegate to src/rollout/listener.ts, the one implementation of "move traffic" that promote, rollback, status,
+ * and delegate to src/deployed/listener.ts, the one implementation of "move traffic" that promote, rollback, status,
  * deploy and the rollback guard Lambda all use.
  */
 import type { Weights } from '../core/config.js';
 import { OutputKey } from '../core/outputs.js';
-import { readListenerWeights, type TrafficTarget, type WriteOptions, type WriteResult, writeListenerWeights } from '../rollout/listener.js';
+import { readListenerWeights, type TrafficTarget, type WriteOptions, type WriteResult, writeListenerWeights } from './listener.js';
 import type { AwsPorts } from '../aws/ports.js';
 import { output, type StackInfo } from './stack.js';
 
-export { formatWeights, sameWeights, type TrafficTarget, type WriteOptions, type WriteResult } from '../rollout/listener.js';
+export { formatWeights, sameWeights, type TrafficTarget, type WriteOptions, type WriteResult } from './listener.js';
 
 export function trafficTarget(stack: StackInfo): TrafficTarget {
   return {

@@ -10,7 +10,7 @@
  */
 import type { Color } from '../core/naming.js';
 import type { DbTarget } from '../db/connection.js';
-import type { ClientTier, SwitchCallbacks } from '../replication/api.js';
+import type { ClientTier, SwitchCallbacks } from './api.js';
 
 const heldAt = new WeakMap<ClientTier, number>();
 
