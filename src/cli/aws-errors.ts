@@ -4,12 +4,12 @@
  */
 import { type BgmigError, failure, firstLine, messageOf } from '../core/errors.js';
 import { AwsCallTimeout } from '../aws/clients.js';
+import { awsHttpStatus } from '../core/aws-error.js';
 
 interface AwsLikeError {
   name?: string;
   code?: string;
   message?: string;
-  $metadata?: { httpStatusCode?: number };
   $fault?: string;
 }
 
@@ -59,8 +59,7 @@ export function describeAwsError(e: unknown, ctx: { endpoint?: string | undefine
   if (has('ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded')) {
     return failure('AWS kept throttling the request after retries: wait a minute and retry.', e);
   }
-  const meta = (e as AwsLikeError | undefined)?.$metadata;
-  if (meta && typeof meta.httpStatusCode === 'number') {
+  if (awsHttpStatus(e) !== undefined) {
     return failure(`AWS request failed (${codes[0] ?? 'error'}): ${firstLine(messageOf(e), 300)}`, e);
   }
   return undefined;

@@ -68,6 +68,15 @@ export function names(suffix: string) {
     dashboard: `dashboard-${s}`,
     hostedZone: `${s}.bgmig.internal`,
     dbRecord: `db.${s}.bgmig.internal`,
+    /** The optional PgBouncer tier (`--pooler`). */
+    poolerAdminSecret: `secret-pooler-admin-${s}`,
+    poolerSecurityGroup: `sg-pooler-${s}`,
+    poolerExecutionRole: `role-task-exec-pooler-${s}`,
+    poolerLogGroup: `log-pooler-${s}`,
+    poolerTaskFamily: `task-pooler-${s}`,
+    poolerService: `svc-pooler-${s}`,
+    /** The Cloud Map private namespace the pooler tasks register in. */
+    poolerNamespace: `pooler.${s}.bgmig.internal`,
     /** Logical replication objects bgmig owns (PostgreSQL identifiers, so underscores). */
     publication: (from: Color) => `bgmig_pub_${from}`,
     subscription: (from: Color, to: Color) => `bgmig_sub_${from}_to_${to}`,
@@ -85,6 +94,7 @@ const LENGTH_LIMITS: ReadonlyArray<{ what: string; limit: number; build: (s: str
   { what: 'target group name', limit: 32, build: (s) => names(s).targetGroup('green') },
   { what: 'IAM role name', limit: 64, build: (s) => names(s).validatorRole },
   { what: 'IAM role name', limit: 64, build: (s) => names(s).taskExecutionRole('green') },
+  { what: 'IAM role name', limit: 64, build: (s) => names(s).poolerExecutionRole },
   { what: 'Lambda function name', limit: 64, build: (s) => names(s).validatorFunction },
   { what: 'RDS cluster identifier', limit: 63, build: (s) => names(s).auroraCluster('green') },
   { what: 'RDS instance identifier', limit: 63, build: (s) => names(s).auroraInstance('green', 2) },

@@ -92,6 +92,22 @@ function incompleteVerbs(sources: Map<string, string>): string[] {
   return out.sort();
 }
 
+/**
+ * (d) Resource names written in the CDK app instead of taken from the naming module (src/core/naming.ts): a
+ * `…Name`, `name` or `family` property given a template literal that interpolates the suffix itself. Descriptions
+ * and display names may; a name derived from a naming function (`${n.auroraCluster(c)}`) is fine. `file: property`.
+ */
+function namesOutsideNaming(sources: Map<string, string>): string[] {
+  const out: string[] = [];
+  for (const [file, text] of sources) {
+    if (!file.startsWith('src/infra/')) continue;
+    for (const m of code(text).matchAll(/\b([A-Za-z]*Name|name|family)\s*:\s*`[^`]*\$\{(?:s|suffix|[\w.]*\.suffix)\}/g)) {
+      if (m[1] !== 'displayName') out.push(`${file}: ${m[1]}`);
+    }
+  }
+  return out.sort();
+}
+
 describe('house rules (made-up tree: each rule catches its violation)', () => {
   const tree = new Map([
     ['src/a/one.ts', 'export interface Verdict { pass: boolean }\nexport function register() {}\n'],
@@ -101,6 +117,10 @@ describe('house rules (made-up tree: each rule catches its violation)', () => {
     ['src/cli/commands/bad.ts', 'export function register() {}\nexport function exitCodeOf() {}\n'],
     ['src/cli/commands/db/common.ts', 'export const helper = 1;\n'],
     ['src/lambda/f.ts', 'export const handler = 1;\nexport function exitCodeOf() {}\n'],
+    [
+      'src/infra/constructs/x.ts',
+      'new Secret(this, "S", { secretName: `secret-x-${s}`, description: `for ${s}` });\nnew Role(this, "R", { roleName: n.xRole });\n',
+    ],
   ]);
 
   it('(a) flags a name defined twice, and a conventional name outside its folder', () => {
@@ -117,6 +137,10 @@ describe('house rules (made-up tree: each rule catches its violation)', () => {
 
   it('(c) flags a verb module without register, run… and render…; skips the group and helper files', () => {
     expect(incompleteVerbs(tree)).toEqual(['src/cli/commands/bad.ts: missing run…, render…']);
+  });
+
+  it('(d) flags a resource name built in the CDK app, not a description', () => {
+    expect(namesOutsideNaming(tree)).toEqual(['src/infra/constructs/x.ts: secretName']);
   });
 });
 
@@ -138,5 +162,9 @@ describe('house rules (src/)', () => {
 
   it('(c) every verb module exports register, a run… and a render…', () => {
     expect(incompleteVerbs(sources)).toEqual([]);
+  });
+
+  it('(d) every resource name in the CDK app comes from the naming module', () => {
+    expect(namesOutsideNaming(sources)).toEqual([]);
   });
 });

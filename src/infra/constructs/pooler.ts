@@ -75,7 +75,7 @@ export class Pooler extends Construct {
     const s = n.suffix;
 
     this.adminSecret = new secretsmanager.Secret(this, 'AdminSecret', {
-      secretName: `secret-pooler-admin-${s}`,
+      secretName: n.poolerAdminSecret,
       description: `bgmig ${s}: PgBouncer admin console login (the cutover function PAUSEs/RESUMEs the poolers with it)`,
       encryptionKey: props.keys.secrets,
       generateSecretString: {
@@ -88,7 +88,7 @@ export class Pooler extends Construct {
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
-      securityGroupName: `sg-pooler-${s}`,
+      securityGroupName: n.poolerSecurityGroup,
       description: `pooler-${s}: PgBouncer; in from the applications and the cutover function, out to the clusters`,
       allowAllOutbound: false,
     });
@@ -99,17 +99,17 @@ export class Pooler extends Construct {
     }
 
     this.executionRole = new iam.Role(this, 'ExecutionRole', {
-      roleName: `role-task-exec-pooler-${s}`,
+      roleName: n.poolerExecutionRole,
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
       description: `ECS agent for pooler-${s}: write logs, read the pooler admin and application secrets`,
     });
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      logGroupName: `log-pooler-${s}`,
+      logGroupName: n.poolerLogGroup,
       retention: props.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
-      family: `task-pooler-${s}`,
+      family: n.poolerTaskFamily,
       cpu: 256,
       memoryLimitMiB: 512,
       executionRole: this.executionRole,
@@ -151,12 +151,12 @@ export class Pooler extends Construct {
     props.appSecret.grantRead(this.executionRole);
 
     const namespace = new servicediscovery.PrivateDnsNamespace(this, 'Namespace', {
-      name: `pooler.${s}.bgmig.internal`,
+      name: n.poolerNamespace,
       vpc: props.vpc,
       description: `bgmig ${s}: pooler tasks`,
     });
     this.service = new ecs.FargateService(this, 'Service', {
-      serviceName: `svc-pooler-${s}`,
+      serviceName: n.poolerService,
       cluster: props.cluster,
       taskDefinition: this.taskDefinition,
       // One task per availability zone: a pooler lost with its AZ leaves the others serving.
