@@ -119,6 +119,7 @@ describe('house rules (made-up tree: each rule catches its violation)', () => {
     ['src/lambda/f.ts', 'export const handler = 1;\nexport function exitCodeOf() {}\n'],
     [
       'src/infra/constructs/x.ts',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: made-up source text that itself contains template literals
       'new Secret(this, "S", { secretName: `secret-x-${s}`, description: `for ${s}` });\nnew Role(this, "R", { roleName: n.xRole });\n',
     ],
   ]);

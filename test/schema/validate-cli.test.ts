@@ -131,7 +131,10 @@ describe('bgmig validate (direct mode, subprocess)', () => {
     const cases: Array<[string[], RegExp]> = [
       [['validate', '--blue-url', url], /--blue-url needs --green-url as well: direct mode compares both databases/],
       [['validate'], /Nothing to validate: pass --suffix NAME/],
-      [['--suffix', 'prod', 'validate', '--blue-url', url, '--green-url', url], /--suffix and --blue-url\/--green-url cannot be used together: pass either --suffix/],
+      [
+        ['--suffix', 'prod', 'validate', '--blue-url', url, '--green-url', url],
+        /--suffix and --blue-url\/--green-url cannot be used together: pass either --suffix/,
+      ],
       [['validate', '--blue-url', url, '--green-url', url, '--ignore', 'XX999'], /--ignore XX999 is not a validator code/],
       [['validate', '--blue-url', 'mysql://a@b/c', '--green-url', url], /--blue-url must start with postgres:\/\//],
       [['validate', '--blue-url', url, '--green-url', url, '--schema', ''], /--schema needs a schema name/],
