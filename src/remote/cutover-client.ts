@@ -48,7 +48,7 @@ import type {
 } from '../replication/api.js';
 import { REPLICATION_DEFAULTS } from '../replication/api.js';
 import type { AwsPorts, Functions } from '../aws/ports.js';
-import { output, type StackInfo } from '../cli/stack.js';
+import { output, type StackInfo } from '../deployed/stack.js';
 import type { Credentials, LoginResult, LoginTester, PasswordApplier } from '../rotation/targets.js';
 import { type CallDescription, invokeFor } from './function-invoker.js';
 

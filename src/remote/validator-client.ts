@@ -7,7 +7,7 @@
  * verdicts is src/schema/verdict.ts.
  */
 import type { AwsPorts, Functions } from '../aws/ports.js';
-import { output, type StackInfo } from '../cli/stack.js';
+import { output, type StackInfo } from '../deployed/stack.js';
 import type { Color } from '../core/naming.js';
 import { failure, messageOf } from '../core/errors.js';
 import { isAwsError } from '../core/aws-error.js';
