@@ -9,21 +9,7 @@
  */
 import { defineConfig } from 'vitest/config';
 
-/**
- * Fast files from before the naming rule; each moves to `*.unit.test.ts` when its owner next touches it.
- */
-const UNIT_BY_LIST = [
-  'test/cli/faults.test.ts',
-  'test/cli/toolkit-io.test.ts',
-  'test/core/config.test.ts',
-  'test/core/connection.test.ts',
-  'test/core/redact.test.ts',
-  'test/core/units.test.ts',
-  'test/dbcutover/lambda-tls.test.ts',
-  'test/schema/docs.test.ts',
-  'test/schema/validate-command.test.ts',
-];
-const UNIT = ['test/**/*.unit.test.ts', ...UNIT_BY_LIST];
+const UNIT = ['test/**/*.unit.test.ts'];
 
 export default defineConfig({
   test: {
