@@ -14,7 +14,6 @@ import { action } from '../context.js';
 import { deleteEmptyStack, findStack, notDeployedReason, optionalOutput, requireStack, type StackInfo } from '../../deployed/stack.js';
 import { ToolkitIoHost } from '../toolkit-io.js';
 import { defaultAssemblyFactory, prepareToolkitEnvironment, toolkitFailure, type ToolkitDeps, withOutdir } from '../toolkit-session.js';
-
 import type { Io } from '../io.js';
 import { isAwsError } from '../../core/aws-error.js';
 import { emit, type RunF } from '../verb.js';

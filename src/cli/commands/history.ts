@@ -8,7 +8,6 @@ import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
 import { OutputKey } from '../../core/outputs.js';
 import type { HistoryEntry } from '../../rollout/journal.js';
-
 import { action, parseIntStrict } from '../context.js';
 import { output, requireStack } from '../../deployed/stack.js';
 import { formatWeights } from '../../deployed/traffic.js';

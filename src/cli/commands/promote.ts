@@ -29,7 +29,6 @@ import { DEFAULT_THRESHOLDS, gatesRequired, type LeaseBody, leaseTtlMs, parseSte
 import type { RolloutEvent, RolloutResult, StepGates } from '../../rollout/run.js';
 import type { TrafficSession } from '../../rollout/session.js';
 import type { ValidationReport } from '../../schema/report.js';
-
 import { action, type CommandContext, parseIntStrict, toBgmigError } from '../context.js';
 import { alarmNamesOf, alarmStates, targetHealth } from '../../deployed/health.js';
 import type { Io } from '../io.js';

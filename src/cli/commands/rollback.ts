@@ -5,15 +5,14 @@
  * (GetCallerIdentity, PutObject) is written after that and never delays it. It loads only the CloudFormation,
  * ELBv2, STS and S3 clients: no CDK, no toolkit, no validator.
  */
-import type { AwsPorts } from '../../aws/ports.js';
 import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
+import type { AwsPorts } from '../../aws/ports.js';
 import type { Weights } from '../../core/config.js';
-
-import { action } from '../context.js';
-import type { Io } from '../io.js';
 import { requireStack } from '../../deployed/stack.js';
 import { formatWeights, weightBar } from '../../deployed/traffic.js';
+import { action } from '../context.js';
+import type { Io } from '../io.js';
 import { emit, type RunF } from '../verb.js';
 
 export interface RollbackOptions {

@@ -16,7 +16,6 @@ import { ExitCode } from '../../core/errors.js';
 import { type Color, COLORS, names } from '../../core/naming.js';
 import { ColorOutputKey } from '../../core/outputs.js';
 import type { ValidationReport } from '../../schema/report.js';
-
 import { action, type CommandContext, toBgmigError } from '../context.js';
 import { type Observation, parseWatchFlags, runWatch, type Until, untilInterrupted, type WatchFlagValues } from '../watch.js';
 import { alarmNamesOf, alarmStates, type AlarmState, targetHealth, type TargetHealthSummary } from '../../deployed/health.js';

@@ -19,7 +19,6 @@ import { type DbTarget, parseDbUrl } from '../../db/connection.js';
 import { isCode, SEVERITY_ORDER } from '../../schema/codes.js';
 import type { Difference, Severity, ValidationReport, ValidatorEvent } from '../../schema/report.js';
 import { schemaVerdict } from '../../schema/verdict.js';
-
 import { action, collect, type CommandContext } from '../context.js';
 import { bothOrNeither, exclusive } from '../flag-rules.js';
 import type { Io } from '../io.js';
