@@ -244,6 +244,7 @@ export interface StreamHealth {
     syncErrorsInWindow: number;
     applyErrorCount: number;
     syncErrorCount: number;
+    /** Publisher WAL not yet confirmed by the subscriber at the last look (bytes). */
     pendingBytes: number | null;
   };
   /** For copy failures and apply failures: the likely causes found by comparing both sides (one sentence each). */

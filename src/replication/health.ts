@@ -14,6 +14,7 @@
 import type { Color } from '../core/naming.js';
 import { formatBytes } from '../core/units.js';
 import type { Catalog } from '../schema/catalog.js';
+import type { StreamHealth } from './api.js';
 import type { Session } from './session.js';
 import { sleep } from '../core/sleep.js';
 
@@ -45,17 +46,7 @@ export interface StreamObservation {
  * some tables runs. The rest are degraded: failing (apply errors), copy_failing (table copy errors), stalled (no
  * progress, no error: a lock or a long transaction on the subscriber), not_running, disabled, missing, unknown.
  */
-export type HealthVerdict =
-  | 'applying'
-  | 'catching_up'
-  | 'copying'
-  | 'failing'
-  | 'copy_failing'
-  | 'stalled'
-  | 'not_running'
-  | 'disabled'
-  | 'missing'
-  | 'unknown';
+export type HealthVerdict = StreamHealth['verdict'];
 
 export interface HealthDecision {
   verdict: HealthVerdict;
@@ -67,15 +58,8 @@ export interface HealthDecision {
   problems: string[];
   /** Notes that do not degrade (e.g. errors in the past on a stream that now applies). */
   notes: string[];
-  evidence: {
-    windowMs: number;
-    observations: number;
-    applyErrorsInWindow: number;
-    syncErrorsInWindow: number;
-    applyErrorCount: number;
-    syncErrorCount: number;
-    /** Publisher WAL not yet confirmed by the subscriber at the last look (bytes). */
-    pendingBytes: number | null;
+  /** What status reports (StreamHealth's evidence), plus what the judgement also looked at. */
+  evidence: StreamHealth['evidence'] & {
     confirmedAdvancedBytes: number | null;
     workerSeen: boolean;
     slotActiveSeen: boolean;
