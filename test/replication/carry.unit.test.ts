@@ -3,6 +3,7 @@
  * replication can carry (carry.ts), the pairing of sequences through the column they serve (sequence-plan.ts), and
  * the way-back decision of `db cutover` (decideRollbackRisk).
  */
+import { aCatalog, aColumn, aTable } from '../harness/catalog.js';
 import { describe, expect, it } from 'vitest';
 import { blockerName, decideRollbackRisk } from '../../src/cli/commands/db/switchover-gates.js';
 import { hasEquality, judgeBothDirections, judgeDirection, subscriberKey, type CarryFacts, type TypeFacts } from '../../src/replication/carry.js';
@@ -18,58 +19,20 @@ const TEXT = T('text', { category: 'S' });
 const JSON_T = T('json');
 const DATE = T('date', { category: 'D' });
 
-function col(name: string, type: ColumnType, extra: Partial<Column> = {}): Column {
-  return { name, position: 1, type, notNull: false, default: null, identity: null, generated: null, collation: null, comment: null, ...extra };
-}
+const col = aColumn;
 
 function pk(...columns: string[]): Constraint {
   return { name: 'pk', kind: 'primary key', definition: `PRIMARY KEY (${columns.join(', ')})`, columns, validated: true, inherited: false };
 }
 
+/** A table; one with a primary-key constraint says it has a primary key. */
 function table(name: string, columns: Column[], extra: Partial<Table> = {}): Table {
-  const base: Partial<Table> = {
-    schema: 'public',
-    name,
-    kind: 'table',
-    columns,
-    constraints: [],
-    indexes: [],
-    triggers: [],
-    policies: [],
-    privileges: [],
-    owner: 'postgres',
-    comment: null,
-    rlsEnabled: false,
-    rlsForced: false,
-    replicaIdentity: 'default',
-    replicaIdentityIndex: null,
-    hasPrimaryKey: false,
-    partitionOf: null,
-    partitionBound: null,
-    partitionKey: null,
-  };
-  const t = { ...base, ...extra } as Table;
+  const t = aTable(name, columns, extra);
   if (t.constraints.some((c) => c.kind === 'primary key')) t.hasPrimaryKey = true;
   return t;
 }
 
-function catalog(tables: Table[], extra: Partial<Catalog> = {}): Catalog {
-  const base: Partial<Catalog> = {
-    serverVersion: '15.10',
-    serverVersionNum: 150010,
-    database: 'app',
-    schemas: [{ name: 'public', owner: 'postgres', comment: null }],
-    tables,
-    views: [],
-    sequences: [],
-    enums: [],
-    domains: [],
-    compositeTypes: [],
-    routines: [],
-    extensions: [],
-  };
-  return { ...base, ...extra } as Catalog;
-}
+const catalog = aCatalog;
 
 const OIDS: Record<string, number> = { integer: 23, text: 25, json: 114, jsonb: 3802, point: 600, oid: 26, date: 1082 };
 const TYPES = new Map<number, TypeFacts>([

@@ -3,6 +3,7 @@
  * the current catalogs say must be carried against what the live publication and subscription carry, and every
  * reason the gates refuse before anything is fenced.
  */
+import { aCatalog, aColumn, aTable } from '../harness/catalog.js';
 import { describe, expect, it } from 'vitest';
 import type { Catalog, Column, ColumnType, Table } from '../../src/schema/catalog.js';
 import { decideScope, scopeTablesOf, type LiveScope } from '../../src/replication/scope.js';
@@ -12,66 +13,23 @@ import { decideHealth, likelyCauses } from '../../src/replication/health.js';
 const int8: ColumnType = { name: 'bigint', base: 'bigint', typmod: -1, category: 'N', kind: 'b', isArray: false };
 const text: ColumnType = { name: 'text', base: 'text', typmod: -1, category: 'S', kind: 'b', isArray: false };
 
-function col(name: string, extra: Partial<Column> = {}): Column {
-  return {
-    name,
-    position: 1,
-    type: name === 'id' ? int8 : text,
-    notNull: false,
-    default: null,
-    identity: null,
-    generated: null,
-    collation: null,
-    comment: null,
-    ...extra,
-  };
-}
+/** id is a bigint, every other column text. */
+const col = (name: string, extra: Partial<Column> = {}): Column => aColumn(name, name === 'id' ? int8 : text, extra);
 
+/** A table with a primary key on id; columns by name (see col) or given. */
 function table(name: string, columns: string[] | Column[], extra: Partial<Table> = {}): Table {
-  return {
-    schema: 'public',
+  return aTable(
     name,
-    kind: 'table',
-    columns: columns.map((c) => (typeof c === 'string' ? col(c) : c)),
-    constraints: [{ name: `${name}_pkey`, kind: 'primary key', definition: 'PRIMARY KEY (id)', columns: ['id'] } as Table['constraints'][number]],
-    indexes: [],
-    triggers: [],
-    policies: [],
-    privileges: [],
-    owner: 'postgres',
-    comment: null,
-    rlsEnabled: false,
-    rlsForced: false,
-    replicaIdentity: 'default',
-    replicaIdentityIndex: null,
-    hasPrimaryKey: true,
-    partitionOf: null,
-    partitionBound: null,
-    partitionKey: null,
-    options: [],
-    logged: true,
-    rules: [],
-    ...extra,
-  };
+    columns.map((c) => (typeof c === 'string' ? col(c) : c)),
+    {
+      constraints: [{ name: `${name}_pkey`, kind: 'primary key', definition: 'PRIMARY KEY (id)', columns: ['id'] } as Table['constraints'][number]],
+      hasPrimaryKey: true,
+      ...extra,
+    },
+  );
 }
 
-function catalog(tables: Table[]): Catalog {
-  return {
-    serverVersion: '15.10',
-    serverVersionNum: 150010,
-    database: 'app',
-    schemas: [{ name: 'public', owner: 'postgres', comment: null }],
-    tables,
-    views: [],
-    sequences: [],
-    enums: [],
-    domains: [],
-    compositeTypes: [],
-    routines: [],
-    extensions: [],
-    roles: [],
-  };
-}
+const catalog = (tables: Table[]): Catalog => aCatalog(tables);
 
 const live = (published: Record<string, string[]>, subscribed: string[]): LiveScope => ({
   published: new Map(Object.entries(published)),

@@ -1,6 +1,7 @@
 /** The pure parts: type compatibility, codes, rename heuristics, ordering, name parsing (no database). */
+import { aCatalog, aColumn, aTable } from '../harness/catalog.js';
 import { describe, expect, it } from 'vitest';
-import { type Catalog, type Column, type ColumnType, qualify, type Table } from '../../src/schema/catalog.js';
+import { type Catalog, type Column, type ColumnType, qualify } from '../../src/schema/catalog.js';
 import { type Code, CODES, isCode } from '../../src/schema/codes.js';
 import { canAssign, classifyTypeChange, diffCatalogs, parseQualifiedName, sequencesUsedBy, sortDifferences } from '../../src/schema/diff.js';
 import type { Difference } from '../../src/schema/report.js';
@@ -127,56 +128,10 @@ describe('codes', () => {
 
 // ------------------------------------------------------------------------------------------------ synthetic catalogs
 
-function col(name: string, type: ColumnType, position: number, extra: Partial<Column> = {}): Column {
-  return { name, position, type, notNull: false, default: null, identity: null, generated: null, collation: null, comment: null, ...extra };
-}
-
-function table(name: string, columns: Column[], extra: Partial<Table> = {}): Table {
-  return {
-    schema: 'public',
-    name,
-    kind: 'table',
-    columns,
-    constraints: [],
-    indexes: [],
-    triggers: [],
-    policies: [],
-    privileges: [],
-    owner: 'postgres',
-    comment: null,
-    rlsEnabled: false,
-    rlsForced: false,
-    replicaIdentity: 'default',
-    replicaIdentityIndex: null,
-    hasPrimaryKey: false,
-    partitionOf: null,
-    partitionBound: null,
-    partitionKey: null,
-    options: [],
-    logged: true,
-    rules: [],
-    ...extra,
-  };
-}
-
-function catalog(extra: Partial<Catalog>): Catalog {
-  return {
-    serverVersion: '15.10',
-    serverVersionNum: 150010,
-    database: 'app',
-    schemas: [{ name: 'public', owner: 'pg_database_owner', comment: null }],
-    tables: [],
-    views: [],
-    sequences: [],
-    enums: [],
-    domains: [],
-    compositeTypes: [],
-    routines: [],
-    extensions: [],
-    roles: [],
-    ...extra,
-  };
-}
+const col = (name: string, type: ColumnType, position: number, extra: Partial<Column> = {}): Column => aColumn(name, type, { position, ...extra });
+const table = aTable;
+/** No tables unless given; schema public owned by pg_database_owner (PostgreSQL 15's default). */
+const catalog = (extra: Partial<Catalog>): Catalog => aCatalog([], { schemas: [{ name: 'public', owner: 'pg_database_owner', comment: null }], ...extra });
 
 const codes = (d: Difference[]) => d.map((x) => `${x.code} ${x.object}`);
 

@@ -1,4 +1,5 @@
 /** The pure judgements behind issue 11: CHECK shapes, trigger bodies, row-level security, partition coverage. */
+import { aTable } from '../harness/catalog.js';
 import { describe, expect, it } from 'vitest';
 import type { Policy, RoleInfo, Table, Trigger } from '../../src/schema/catalog.js';
 import { firstDifference } from '../../src/schema/diff.js';
@@ -81,31 +82,8 @@ describe('triggerRefusal', () => {
   });
 });
 
-const baseTable = (extra: Partial<Table>): Table => ({
-  schema: 'public',
-  name: 'doc',
-  kind: 'table',
-  columns: [],
-  constraints: [],
-  indexes: [],
-  triggers: [],
-  policies: [],
-  privileges: [],
-  owner: 'owner',
-  comment: null,
-  rlsEnabled: true,
-  rlsForced: false,
-  replicaIdentity: 'default',
-  replicaIdentityIndex: null,
-  hasPrimaryKey: false,
-  partitionOf: null,
-  partitionBound: null,
-  partitionKey: null,
-  options: [],
-  logged: true,
-  rules: [],
-  ...extra,
-});
+/** public.doc owned by `owner`, row-level security on, no columns. */
+const baseTable = (extra: Partial<Table>): Table => aTable('doc', [], { owner: 'owner', rlsEnabled: true, ...extra });
 const pol = (extra: Partial<Policy>): Policy => ({ name: 'p', command: 'ALL', permissive: true, roles: ['public'], using: 'true', withCheck: null, ...extra });
 
 describe('rlsAccess', () => {
