@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SyncStatusReport } from '../../src/replication/api.js';
-import { APP_USER, DB, activeOf, appCanWrite, appUrl, bgmig, parseJson, replicationObjects, startPair, type Pair } from './helpers.js';
+import { APP_USER, DB, activeOf, appCanWrite, appUrl, bgmig, parseJson, replicationObjects, startPair, type Pair, switchArgs } from './helpers.js';
 
 let pair: Pair;
 
@@ -21,16 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await pair?.stop();
 });
-
-const switchArgs = (op: 'cutover' | 'rollback') => [
-  'db',
-  op,
-  '--yes',
-  '--json',
-  ...(op === 'cutover' ? ['--skip-validation'] : []),
-  '--on-switch',
-  pair.onSwitch,
-];
 
 async function asApp(color: 'blue' | 'green', sql: string): Promise<void> {
   const c = new pg.Client({ connectionString: appUrl(color === 'blue' ? pair.blue : pair.green) });
@@ -94,7 +84,7 @@ describe('health by progress', () => {
     expect(answers[answers.length - 1].report.subscription?.applyErrorCount).toBeGreaterThan(answers[0].report.subscription?.applyErrorCount ?? 0);
 
     const t = Date.now();
-    const cut = await bgmig(pair, switchArgs('cutover'));
+    const cut = await bgmig(pair, switchArgs(pair, 'cutover'));
     expect(cut.code).toBe(3);
     expect(cut.stderr).toContain('Cannot cutover from blue to green: blue is not fenced for a stream that is not applying');
     expect(Date.now() - t).toBeLessThan(30_000);
@@ -116,7 +106,7 @@ describe('health by progress', () => {
       expect(a.report.problems.join('\n')).toContain('green lacks column public.notes.tag that blue sends');
       expect(a.report.scope?.map((d) => [d.kind, d.table, d.columns])).toEqual([['column_missing_on_subscriber', 'public.notes', ['tag']]]);
     }
-    const cut = await bgmig(pair, switchArgs('cutover'));
+    const cut = await bgmig(pair, switchArgs(pair, 'cutover'));
     expect(cut.code).toBe(3);
     expect(cut.stderr).toContain('blue is not fenced for a stream that is not applying');
     expect(cut.stderr).toContain('green lacks column public.notes.tag that blue sends');
@@ -143,11 +133,11 @@ describe('health by progress', () => {
   });
 
   it('rollback refuses before fencing green while the reverse stream is not applying', async () => {
-    const cut = await bgmig(pair, switchArgs('cutover'));
+    const cut = await bgmig(pair, switchArgs(pair, 'cutover'));
     expect(cut.code, cut.stderr).toBe(0);
     await admin('blue', `INSERT INTO public.orders (id, writer, n, note) VALUES (900002, -1, -1, 'blue had it first')`);
     await asApp('green', `INSERT INTO public.orders (id, writer, n, note) VALUES (900002, 2, 2, 'green')`);
-    const back = await bgmig(pair, switchArgs('rollback'));
+    const back = await bgmig(pair, switchArgs(pair, 'rollback'));
     expect(back.code).toBe(3);
     expect(back.stderr).toContain(
       'Cannot rollback from green to blue: green is not fenced for a stream that is not applying: the apply worker of bgmig_sub_green_to_blue on blue',
@@ -155,7 +145,7 @@ describe('health by progress', () => {
     await nothingFenced('green');
     await admin('blue', 'DELETE FROM public.orders WHERE id = 900002');
     await waitHealthy();
-    const ok = await bgmig(pair, switchArgs('rollback'));
+    const ok = await bgmig(pair, switchArgs(pair, 'rollback'));
     expect(ok.code, ok.stderr).toBe(0);
     expect(activeOf(pair)).toBe('blue');
   });

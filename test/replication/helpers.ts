@@ -85,6 +85,14 @@ export function bgmig(pair: Pair, args: string[], env: Record<string, string> = 
   return runBgmig(args, { env: { ...pair.env, ...env } });
 }
 
+/**
+ * `db cutover` / `db rollback` through the pair's --on-switch recorder, --json and no prompt; the cutover skips the
+ * schema gate (these tests are about replication, and the pair's schemas are the tests' own).
+ */
+export function switchArgs(pair: Pair, op: 'cutover' | 'rollback'): string[] {
+  return ['db', op, '--yes', '--json', ...(op === 'cutover' ? ['--skip-validation'] : []), '--on-switch', pair.onSwitch];
+}
+
 export function activeOf(pair: Pair): 'blue' | 'green' {
   return readFileSync(pair.activeFile, 'utf8').trim() === 'green' ? 'green' : 'blue';
 }

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SWITCH_STEPS, type SwitchReport, type SyncStatusReport } from '../../src/replication/api.js';
-import { activeOf, appCanWrite, appUrl, bgmig, parseJson, replicationObjects, startPair, waitConverged, type Pair } from './helpers.js';
+import { activeOf, appCanWrite, appUrl, bgmig, parseJson, replicationObjects, startPair, waitConverged, type Pair, switchArgs } from './helpers.js';
 import pg from 'pg';
 
 let pair: Pair;
@@ -37,16 +37,6 @@ async function expectSteady(active: 'blue' | 'green', n: number): Promise<void> 
   await waitConverged(pair);
 }
 
-const switchArgs = (op: string) => [
-  'db',
-  op,
-  '--yes',
-  '--json',
-  ...(op === 'cutover' ? ['--skip-validation'] : []),
-  '--on-switch',
-  `printf %s "$BGMIG_ACTIVE" > ${pair.activeFile}`,
-];
-
 describe('killed after each step, then recovered by a re-run', () => {
   let n = 0;
   // Alternating directions: each step is interrupted once in a cutover and once in a rollback.
@@ -56,7 +46,7 @@ describe('killed after each step, then recovered by a re-run', () => {
       ['rollback', 'green', 'blue'],
     ] as const) {
       it(`${op} killed after "${step}" is reported and finished by running ${op} again`, async () => {
-        const killed = await bgmig(pair, switchArgs(op), { BGMIG_FAILPOINT: `after:${op}:${step}` });
+        const killed = await bgmig(pair, switchArgs(pair, op), { BGMIG_FAILPOINT: `after:${op}:${step}` });
         expect(killed.code, killed.stderr).toBe(128);
         const st = await bgmig(pair, ['db', 'sync', 'status', '--json']);
         expect(st.code).toBe(3);
@@ -65,7 +55,7 @@ describe('killed after each step, then recovered by a re-run', () => {
         expect(status.pending).toMatchObject({ operation: op, from, to, step });
         expect(status.problems.join(' ')).toContain(`run \`bgmig db ${op}\` again`);
 
-        const again = await bgmig(pair, switchArgs(op));
+        const again = await bgmig(pair, switchArgs(pair, op));
         expect(again.code, again.stderr).toBe(0);
         expect(parseJson<SwitchReport>(again)).toMatchObject({ outcome: 'completed', active: to, resumed: true });
         await expectSteady(to, ++n);
@@ -75,9 +65,9 @@ describe('killed after each step, then recovered by a re-run', () => {
 
   for (const step of ['fenced', 'drained', 'forward_dropped', 'reverse_started'] as const) {
     it(`cutover killed after "${step}" is undone by running rollback`, async () => {
-      const killed = await bgmig(pair, switchArgs('cutover'), { BGMIG_FAILPOINT: `after:cutover:${step}` });
+      const killed = await bgmig(pair, switchArgs(pair, 'cutover'), { BGMIG_FAILPOINT: `after:cutover:${step}` });
       expect(killed.code).toBe(128);
-      const undo = await bgmig(pair, switchArgs('rollback'));
+      const undo = await bgmig(pair, switchArgs(pair, 'rollback'));
       expect(undo.code, undo.stderr).toBe(0);
       expect(parseJson<SwitchReport>(undo)).toMatchObject({ operation: 'rollback', outcome: 'completed', active: 'blue', resumed: true });
       await expectSteady('blue', ++n);

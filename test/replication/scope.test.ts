@@ -20,6 +20,7 @@ import {
   startWriters,
   waitConverged,
   type Pair,
+  switchArgs,
 } from './helpers.js';
 import pg from 'pg';
 
@@ -33,16 +34,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await pair?.stop();
 });
-
-const switchArgs = (op: 'cutover' | 'rollback') => [
-  'db',
-  op,
-  '--yes',
-  '--json',
-  ...(op === 'cutover' ? ['--skip-validation'] : []),
-  '--on-switch',
-  pair.onSwitch,
-];
 
 /** A migration run as the superuser on both sides (the passive side is fenced read-only: opt out, as an operator would). */
 async function both(sql: string): Promise<void> {
@@ -116,7 +107,7 @@ describe('scope drift after sync start', () => {
     // validate (direct mode) warns about it too.
     const val = await bgmig(pair, ['validate']);
     expect(val.stderr).toContain('warning: replication does not carry this: table public.notification_sent exists on both sides but is not replicated');
-    const cut = await bgmig(pair, switchArgs('cutover'));
+    const cut = await bgmig(pair, switchArgs(pair, 'cutover'));
     expect(cut.code).toBe(3);
     expect(cut.stderr).toContain('Cannot cutover from blue to green: table public.notification_sent exists on both sides but is not replicated');
     await unchanged('blue');
@@ -128,7 +119,7 @@ describe('scope drift after sync start', () => {
     expect(ref.stdout).toContain('new table(s) published and copied: public.notification_sent');
     expect((await status()).code).toBe(0);
 
-    const cut2 = await bgmig(pair, switchArgs('cutover'));
+    const cut2 = await bgmig(pair, switchArgs(pair, 'cutover'));
     expect(cut2.code, cut2.stderr).toBe(0);
     const blueRows = await rowsOf(pair.blue, 'SELECT id, account_id, sent_at FROM public.notification_sent ORDER BY id');
     expect(blueRows).toHaveLength(4);
@@ -147,7 +138,7 @@ describe('scope drift after sync start', () => {
     const st = await status();
     expect(st.code).toBe(3);
     expect(st.report.scope?.map((d) => [d.kind, d.table, d.columns])).toEqual([['columns_not_published', 'public.orders', ['priority']]]);
-    const back = await bgmig(pair, switchArgs('rollback'));
+    const back = await bgmig(pair, switchArgs(pair, 'rollback'));
     expect(back.code).toBe(3);
     expect(back.stderr).toContain('column public.orders.priority exists on both sides but is not replicated');
     await unchanged('green');
@@ -176,7 +167,7 @@ describe('scope drift after sync start', () => {
     expect(await rowsOf(pair.blue, q)).toEqual(greenPrio);
     expect((await status()).code).toBe(0);
 
-    const back2 = await bgmig(pair, switchArgs('rollback'));
+    const back2 = await bgmig(pair, switchArgs(pair, 'rollback'));
     expect(back2.code, back2.stderr).toBe(0);
     expect(activeOf(pair)).toBe('blue');
   });
