@@ -16,9 +16,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { AwsClients } from '../../src/aws/clients.js';
 import { listenersOver, objectStoreOver } from '../../src/aws/sdk.js';
 import { runRollback } from '../../src/cli/commands/rollback.js';
-import { RollbackGuardEnv } from '../../src/core/lambda-env.js';
 import { makeHandler } from '../../src/lambda/rollback-guard.js';
-import { provisionFixture } from '../../test/harness/aws-fixture.js';
+import { provisionFixture, rollbackGuardEnv } from '../../test/harness/aws-fixture.js';
 import { makeReport } from '../../test/harness/reports.js';
 import { startMoto } from '../../test/harness/moto.js';
 import { memoryIo } from '../../test/cli/support/memory-io.js';
@@ -70,14 +69,7 @@ try {
   const cfg = { region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
   const { Logger } = await import('@aws-lambda-powertools/logger');
   const handler = makeHandler({
-    env: {
-      [RollbackGuardEnv.Suffix]: S,
-      [RollbackGuardEnv.ListenerArn]: f.httpsListenerArn,
-      [RollbackGuardEnv.BlueTargetGroupArn]: f.targetGroupArn.blue,
-      [RollbackGuardEnv.GreenTargetGroupArn]: f.targetGroupArn.green,
-      [RollbackGuardEnv.GreenAlarmNames]: f.alarmNames.green.join(','),
-      [RollbackGuardEnv.ArtifactsBucket]: f.bucket,
-    },
+    env: rollbackGuardEnv(f, S),
     listeners: listenersOver(async () => new ElasticLoadBalancingV2Client(cfg)),
     objects: objectStoreOver(async () => new S3Client({ ...cfg, forcePathStyle: true })),
     logger: new Logger({ serviceName: 'bgmig-rollback-guard', logLevel: 'SILENT' }),

@@ -23,6 +23,7 @@ import { ModifyDBClusterCommand } from '@aws-sdk/client-rds';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import type { Weights } from '../../src/core/config.js';
 import { ALARM_KINDS, type AlarmKind, type Color, COLORS } from '../../src/core/naming.js';
+import { RollbackGuardEnv } from '../../src/core/lambda-env.js';
 import { ArtifactKeys } from '../../src/core/outputs.js';
 import { type ProvisionedStack, provisionStack, type StackClients, stackClients } from '../../src/rehearsal/aws-stack.js';
 import { MOTO_ACCOUNT, type Moto } from './moto.js';
@@ -135,5 +136,20 @@ export async function provisionFixture(moto: Moto, suffix: string, opts: Provisi
     putReport: s.putReport,
     setActiveDatabase: s.setActiveDatabase,
     readDbRecord: s.readDbRecord,
+  };
+}
+
+/** The rollback guard function's environment for a provisioned stack, as the stack's construct sets it. */
+export function rollbackGuardEnv(
+  f: Pick<ProvisionedStack, 'httpsListenerArn' | 'targetGroupArn' | 'alarmNames' | 'bucket'>,
+  suffix: string,
+): Record<string, string> {
+  return {
+    [RollbackGuardEnv.Suffix]: suffix,
+    [RollbackGuardEnv.ListenerArn]: f.httpsListenerArn,
+    [RollbackGuardEnv.BlueTargetGroupArn]: f.targetGroupArn.blue,
+    [RollbackGuardEnv.GreenTargetGroupArn]: f.targetGroupArn.green,
+    [RollbackGuardEnv.GreenAlarmNames]: f.alarmNames.green.join(','),
+    [RollbackGuardEnv.ArtifactsBucket]: f.bucket,
   };
 }

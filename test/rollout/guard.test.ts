@@ -10,7 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, type MockInstanc
 import { listenersOver, objectStoreOver } from '../../src/aws/sdk.js';
 import { RollbackGuardEnv } from '../../src/core/lambda-env.js';
 import { type AlarmStateChangeEvent, makeHandler } from '../../src/lambda/rollback-guard.js';
-import { type Fixture, provisionFixture } from '../harness/aws-fixture.js';
+import { type Fixture, provisionFixture, rollbackGuardEnv } from '../harness/aws-fixture.js';
 import { REPO_ROOT } from '../harness/cli.js';
 import { startMoto, type Moto } from '../harness/moto.js';
 import { history } from './support.js';
@@ -29,14 +29,7 @@ beforeAll(async () => {
   const logger = new Logger({ serviceName: 'bgmig-rollback-guard', logLevel: 'INFO' });
   warnSpy = vi.spyOn(logger, 'warn');
   handler = makeHandler({
-    env: {
-      [RollbackGuardEnv.Suffix]: S,
-      [RollbackGuardEnv.ListenerArn]: f.httpsListenerArn,
-      [RollbackGuardEnv.BlueTargetGroupArn]: f.targetGroupArn.blue,
-      [RollbackGuardEnv.GreenTargetGroupArn]: f.targetGroupArn.green,
-      [RollbackGuardEnv.GreenAlarmNames]: f.alarmNames.green.join(','),
-      [RollbackGuardEnv.ArtifactsBucket]: f.bucket,
-    },
+    env: rollbackGuardEnv(f, S),
     listeners: listenersOver(async () => new ElasticLoadBalancingV2Client(cfg)),
     objects: objectStoreOver(async () => new S3Client({ ...cfg, forcePathStyle: true })),
     logger,
@@ -117,14 +110,7 @@ describe('rollback guard handler', () => {
 
   it('a listener that no longer exists fails the invocation (so Lambda retries it) with one sentence', async () => {
     const broken = makeHandler({
-      env: {
-        [RollbackGuardEnv.Suffix]: S,
-        [RollbackGuardEnv.ListenerArn]: f.httpsListenerArn.replace(/\/[0-9a-f]+$/, '/0000000000000000'),
-        [RollbackGuardEnv.BlueTargetGroupArn]: f.targetGroupArn.blue,
-        [RollbackGuardEnv.GreenTargetGroupArn]: f.targetGroupArn.green,
-        [RollbackGuardEnv.GreenAlarmNames]: f.alarmNames.green.join(','),
-        [RollbackGuardEnv.ArtifactsBucket]: f.bucket,
-      },
+      env: { ...rollbackGuardEnv(f, S), [RollbackGuardEnv.ListenerArn]: f.httpsListenerArn.replace(/\/[0-9a-f]+$/, '/0000000000000000') },
       listeners: listenersOver(
         async () =>
           new ElasticLoadBalancingV2Client({
@@ -148,12 +134,7 @@ describe('rollback guard handler', () => {
 
   it('the shipped bundle (dist/lambda/rollback-guard/index.mjs) rolls back with its own SDK clients', async () => {
     const env = {
-      [RollbackGuardEnv.Suffix]: S,
-      [RollbackGuardEnv.ListenerArn]: f.httpsListenerArn,
-      [RollbackGuardEnv.BlueTargetGroupArn]: f.targetGroupArn.blue,
-      [RollbackGuardEnv.GreenTargetGroupArn]: f.targetGroupArn.green,
-      [RollbackGuardEnv.GreenAlarmNames]: f.alarmNames.green.join(','),
-      [RollbackGuardEnv.ArtifactsBucket]: f.bucket,
+      ...rollbackGuardEnv(f, S),
       ...f.env,
       POWERTOOLS_LOG_LEVEL: 'SILENT',
     };
