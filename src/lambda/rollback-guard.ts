@@ -18,6 +18,7 @@ import { functionListeners, functionObjectStore } from '../aws/in-function.js';
 import type { Listeners, ObjectStore } from '../aws/ports.js';
 import { type AlarmStateChangeEvent, guardConfigFrom, type GuardResult, runGuard } from '../rollout/guard.js';
 import { firstLine, messageOf, WHOLE_LINE } from '../core/errors.js';
+import { names } from '../core/naming.js';
 
 export type { AlarmStateChangeEvent, GuardResult };
 
@@ -55,7 +56,7 @@ export function makeHandler(deps: GuardHandlerDeps = {}) {
       const result = await runGuard(event, cfg, {
         listeners,
         objects,
-        who: context?.invokedFunctionArn ?? context?.functionName ?? `lambda-rollback-guard-${cfg.suffix}`,
+        who: context?.invokedFunctionArn ?? context?.functionName ?? names(cfg.suffix).rollbackGuardFunction,
       });
       const log = result.action === 'rollback' ? logger.warn.bind(logger) : logger.info.bind(logger);
       log(`guard ${result.action}`, { ...result });

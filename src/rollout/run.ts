@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Weights } from '../core/config.js';
 import { firstLine, messageOf, refused, WHOLE_LINE } from '../core/errors.js';
+import { names } from '../core/naming.js';
 import { OutputKey } from '../core/outputs.js';
 import { formatMs } from '../core/units.js';
 import { sleep } from '../core/sleep.js';
@@ -422,10 +423,10 @@ class Rollout {
     if (this.disarmed) {
       try {
         await setGuardEnabled(s.aws.guardRule, s.suffix, true);
-        await s.record({ kind: 'guard-arm', rolloutId: id, summary: `rule rule-rollback-guard-${s.suffix} re-enabled after rollout ${id}` });
+        await s.record({ kind: 'guard-arm', rolloutId: id, summary: `rule ${names(s.suffix).rollbackGuardRule} re-enabled after rollout ${id}` });
       } catch (e) {
         s.io.warn(
-          `the rollback guard could not be re-armed: ${firstLine(messageOf(e), WHOLE_LINE)} — re-arm it with \`aws events enable-rule --name rule-rollback-guard-${s.suffix}\`.`,
+          `the rollback guard could not be re-armed: ${firstLine(messageOf(e), WHOLE_LINE)} — re-arm it with \`aws events enable-rule --name ${names(s.suffix).rollbackGuardRule}\`.`,
         );
       }
     }
