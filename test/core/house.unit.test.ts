@@ -108,6 +108,20 @@ function namesOutsideNaming(sources: Map<string, string>): string[] {
   return out.sort();
 }
 
+/** The resource-type prefixes of src/core/naming.ts (`{resource-type}-{suffix}`). */
+const NAME_PREFIXES = 'alarm|alb|aurora|dashboard|ecs|kms|lambda|log|pg|role|rule|s3|secret|sg|sns|svc|task|tg|vpc';
+const HAND_BUILT_NAME = new RegExp(`\\b(?:${NAME_PREFIXES})-[a-z0-9-]*\\$\\{[\\w.]*(?:suffix|\\bs)\\}`, 'g');
+
+/** (e) A resource name built by hand anywhere in src/ outside the naming module: `file: the name's start`. */
+function handBuiltNames(sources: Map<string, string>): string[] {
+  const out: string[] = [];
+  for (const [file, text] of sources) {
+    if (file === 'src/core/naming.ts') continue;
+    for (const m of code(text).matchAll(HAND_BUILT_NAME)) out.push(`${file}: ${m[0]}`);
+  }
+  return out.sort();
+}
+
 describe('house rules (made-up tree: each rule catches its violation)', () => {
   const tree = new Map([
     ['src/a/one.ts', 'export interface Verdict { pass: boolean }\nexport function register() {}\n'],
@@ -143,6 +157,16 @@ describe('house rules (made-up tree: each rule catches its violation)', () => {
   it('(d) flags a resource name built in the CDK app, not a description', () => {
     expect(namesOutsideNaming(tree)).toEqual(['src/infra/constructs/x.ts: secretName']);
   });
+
+  it('(e) flags a resource name built by hand outside the naming module', () => {
+    const more = new Map([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: made-up source text that itself contains template literals
+      ['src/rollout/r.ts', 'warn(`re-arm with --name rule-rollback-guard-${s.suffix}`); const ok = `pooler-${s}: note`;\n'],
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: made-up source text that itself contains template literals
+      ['src/core/naming.ts', 'export const n = `rule-x-${s}`;\n'],
+    ]);
+    expect(handBuiltNames(more)).toEqual(['src/rollout/r.ts: rule-rollback-guard-${s.suffix}']);
+  });
 });
 
 describe('house rules (src/)', () => {
@@ -167,5 +191,9 @@ describe('house rules (src/)', () => {
 
   it('(d) every resource name in the CDK app comes from the naming module', () => {
     expect(namesOutsideNaming(sources)).toEqual([]);
+  });
+
+  it('(e) no resource name is built by hand outside the naming module', () => {
+    expect(handBuiltNames(sources)).toEqual([]);
   });
 });
