@@ -1,11 +1,13 @@
 /**
  * The gates of `db cutover` and `db rollback`: everything that must hold before the active side is fenced. Nothing
- * is changed until every gate passes, so a refusal (exit 3) leaves both sides exactly as they were.
+ * is changed until every gate passes, so a refusal (exit 3) leaves both sides as they were — the only write is
+ * bgmig's own drain marker row, updated to prove the stream applies when the slot has not confirmed it yet.
  *
  * `decideGates` is pure (an observation in, the offenders out, each with its fix); `observeGates` reads both
  * sides. The stream's health is judged over a window (src/replication/health.ts): the old side is only ever fenced
  * for a stream proven to apply — everything the publisher had written when the gates looked was confirmed by the
- * subscriber — never for one whose worker merely happens to be up at that instant.
+ * subscriber, or applied there before a drain marker written just after (src/replication/marker.ts) — never for one
+ * whose worker merely happens to be up at that instant.
  */
 import { messageOf, refused } from '../core/errors.js';
 import type { Color } from '../core/naming.js';
@@ -101,6 +103,18 @@ export function decideGates(o: SwitchoverGateObservation, limits: GateLimits): O
   return out;
 }
 
+/**
+ * Pure: how the gates proved the stream applies, one phrase for the report's `gates` step — by the slot's
+ * confirmed position, or by the drain marker while the slot's confirmation still lagged (src/replication/marker.ts).
+ */
+export function gateProof(o: SwitchoverGateObservation): string {
+  const e = o.health.evidence;
+  const stream = `stream ${o.from}→${o.to} applying`;
+  if (!e.markerApplied) return `${stream}: confirmed by the slot`;
+  const lag = e.pendingBytes !== null && e.pendingBytes > 0 ? ` while the slot had ${formatBytes(e.pendingBytes)} unconfirmed` : '';
+  return `${stream}: the drain marker was applied on ${o.to}${lag}`;
+}
+
 export interface SwitchoverGateResult {
   catalogs: Record<Color, Catalog>;
   /** The reverse publication's plan (what the new side will publish back). */
@@ -110,7 +124,7 @@ export interface SwitchoverGateResult {
 
 /**
  * Reads both sides and decides; throws the refusal (exit 3, one sentence naming every offender and its fix) when
- * any gate fails. Nothing is written.
+ * any gate fails. The only write is the drain marker on `from` (when the slot has not yet confirmed everything).
  */
 export async function checkGates(
   s: Sessions,
@@ -149,9 +163,12 @@ export async function checkGates(
       }),
     1_000,
   );
-  const { decision, observations } = await observeStream(pub, sub, { subscription: name, from, to }, { windowMs: GATE_WINDOW_MS }).finally(() =>
-    clearTimeout(announce),
-  );
+  const { decision, observations } = await observeStream(
+    pub,
+    sub,
+    { subscription: name, from, to },
+    { windowMs: GATE_WINDOW_MS, marker: `gate:${op}` },
+  ).finally(() => clearTimeout(announce));
   const lastSub = [...observations].reverse().find((x) => x.subscriber)?.subscriber ?? null;
   const causes =
     decision.verdict === 'failing' || decision.verdict === 'copy_failing' || decision.verdict === 'not_running'

@@ -15,6 +15,7 @@ import type { Color } from '../core/naming.js';
 import { formatBytes } from '../core/units.js';
 import type { Catalog } from '../schema/catalog.js';
 import type { StreamHealth } from './api.js';
+import { markerApplied, markerToken, writeMarker } from './marker.js';
 import type { Session } from './session.js';
 import { sleep } from '../core/sleep.js';
 
@@ -38,11 +39,16 @@ export interface StreamObservation {
     /** The subscription's slot on the publisher; null when it does not exist. */
     slot: { active: boolean; confirmedFlushLsn: string | null; walRetainedBytes: number } | null;
   } | null;
+  /**
+   * The drain marker written after the first look is visible on the subscriber (src/replication/marker.ts):
+   * everything committed before it is applied. Absent when no marker was written (status never writes one).
+   */
+  markerApplied?: boolean;
 }
 
 /**
  * applying: everything the publisher had written at the first look was confirmed by the subscriber within the
- * window (or already was). catching_up: not yet, but the confirmed position moved. copying: the initial copy of
+ * window (or already was), or a drain marker committed after the first look was applied there. catching_up: not yet, but the confirmed position moved. copying: the initial copy of
  * some tables runs. The rest are degraded: failing (apply errors), copy_failing (table copy errors), stalled (no
  * progress, no error: a lock or a long transaction on the subscriber), not_running, disabled, missing, unknown.
  */
@@ -63,6 +69,8 @@ export interface HealthDecision {
     confirmedAdvancedBytes: number | null;
     workerSeen: boolean;
     slotActiveSeen: boolean;
+    /** Applying was proven by the drain marker (the slot's confirmation may still lag). */
+    markerApplied: boolean;
   };
 }
 
@@ -114,8 +122,10 @@ export function decideHealth(observations: readonly StreamObservation[], ctx: He
   const confirmedN = pN?.slot?.confirmedFlushLsn ?? null;
   const pendingBytes = pN ? diff(pN.currentLsn, confirmedN) : null;
   const confirmedAdvancedBytes = diff(confirmedN, confirmed0);
-  // Everything written on the publisher by the first look is confirmed by the last one.
-  const caughtUp = p0 && confirmedN !== null ? lsnToBigInt(confirmedN) >= lsnToBigInt(p0.currentLsn) : false;
+  // Everything written on the publisher by the first look is confirmed by the last one — or applied, which the
+  // marker proves sooner: the slot's confirmation waits for the subscriber's asynchronous local flush.
+  const markerApplied = observations.some((o) => o.markerApplied === true);
+  const caughtUp = (p0 && confirmedN !== null ? lsnToBigInt(confirmedN) >= lsnToBigInt(p0.currentLsn) : false) || markerApplied;
   const evidence: HealthDecision['evidence'] = {
     windowMs: Math.round(last.atMs - first.atMs),
     observations: observations.length,
@@ -127,6 +137,7 @@ export function decideHealth(observations: readonly StreamObservation[], ctx: He
     confirmedAdvancedBytes,
     workerSeen,
     slotActiveSeen,
+    markerApplied,
   };
   const { subscription: name, from, to } = ctx;
   const out = (verdict: HealthVerdict, problems: string[], notes: string[] = []): HealthDecision => {
@@ -276,11 +287,19 @@ export interface ObserveOptions {
   intervalMs?: number;
   /** Stop early on a verdict that can only get worse by waiting (default: stop on applying only). */
   stopEarly?: (d: HealthDecision) => boolean;
+  /**
+   * Prove applying with a drain marker (its token's purpose, e.g. "gate:cutover"). Only for commands about to
+   * change replication anyway: a read-only command (status) never writes.
+   */
+  marker?: string;
 }
 
 /**
  * Looks at the stream repeatedly (both ends at once) until it is proven to apply or the window ends, then decides.
- * Either session may be null (that side unreachable): the verdict is then 'unknown'.
+ * Either session may be null (that side unreachable): the verdict is then 'unknown'. With `opts.marker`, a stream
+ * not already confirmed at the first look gets a drain marker written on the publisher right after it, and each
+ * later look also asks the subscriber for it — the one write, to bgmig's own replicated row, that turns "applied
+ * but not yet confirmed" into proof within a poll (src/replication/marker.ts).
  */
 export async function observeStream(
   pub: Session | null,
@@ -288,25 +307,28 @@ export async function observeStream(
   ctx: HealthContext,
   opts: ObserveOptions,
 ): Promise<{ decision: HealthDecision; observations: StreamObservation[] }> {
+  let token: string | null = null;
   const look = async (): Promise<StreamObservation> => {
     const atMs = performance.now();
-    const [subscriber, publisher] = await Promise.all([
+    const [subscriber, publisher, applied] = await Promise.all([
       sub ? observeSubscriber(sub, ctx.subscription) : null,
       pub ? observePublisher(pub, ctx.subscription) : null,
+      // The marker is an extra proof: failing to read it proves nothing either way, so the slot decides.
+      sub && token !== null ? markerApplied(sub, token).catch(() => false) : undefined,
     ]);
-    return { atMs, subscriber, publisher };
+    return { atMs, subscriber, publisher, ...(applied === undefined ? {} : { markerApplied: applied }) };
   };
   const observations = [await look()];
   const t0 = observations[0].atMs;
   let decision = decideHealth(observations, ctx);
   const stop = opts.stopEarly ?? ((d: HealthDecision) => d.applying);
-  while (
-    !stop(decision) &&
-    decision.verdict !== 'missing' &&
-    decision.verdict !== 'disabled' &&
-    decision.verdict !== 'unknown' &&
-    performance.now() - t0 < opts.windowMs
-  ) {
+  const settled = (d: HealthDecision) => stop(d) || d.verdict === 'missing' || d.verdict === 'disabled' || d.verdict === 'unknown';
+  if (opts.marker && pub && !settled(decision)) {
+    // Written after the first look: applied on the subscriber, it proves everything committed before that look is.
+    const t = markerToken(opts.marker);
+    if ((await writeMarker(pub, t)) !== null) token = t;
+  }
+  while (!settled(decision) && performance.now() - t0 < opts.windowMs) {
     await sleep(opts.intervalMs ?? 100);
     observations.push(await look());
     decision = decideHealth(observations, ctx);

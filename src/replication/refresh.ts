@@ -29,12 +29,12 @@ import { watchCopy } from './copy.js';
 import { readFence } from './fence.js';
 import { observeStream } from './health.js';
 import { pendingOf, readJournal } from './journal.js';
+import { awaitMarker, markerMissing, markerToken, writeMarker } from './marker.js';
 import { planPublication, tableKey } from './objects.js';
 import { refusalSentence } from './preflight.js';
 import { decideScope, readPublished, readSubscribed, scopeTablesOf } from './scope.js';
 import { closeSessions, openSessions, quoteIdent, side, type Session } from './session.js';
 import { OBJ, readCatalogs, step } from './sync.js';
-import { sleep } from '../core/sleep.js';
 
 /** How long the drain after dropping re-copied tables from the publication may take. */
 const DRAIN_MS = 30_000;
@@ -120,7 +120,7 @@ export async function syncRefresh(targets: Targets, opts: SyncRefreshOptions = {
         `Cannot refresh replication ${from}→${to}: ${to} is not fenced, so its rows of ${[...added, ...recopied].join(', ')} may be its own — check its data, then re-fence it by restarting replication (\`bgmig db sync stop\`, \`bgmig db sync start\`).`,
       );
     }
-    const health = await observeStream(pub, sub, { subscription: subName, from, to }, { windowMs: 5_000 });
+    const health = await observeStream(pub, sub, { subscription: subName, from, to }, { windowMs: 5_000, marker: 'gate:refresh' });
     if (!health.decision.applying) {
       throw refused(
         refusalSentence(`Cannot refresh replication ${from}→${to}`, [
@@ -210,21 +210,11 @@ async function refreshSubscription(sub: Session, name: string, copyData: boolean
 
 /** Writes the marker on the publisher and waits until the subscriber shows it (apply is in commit order). */
 async function drain(pub: Session, sub: Session): Promise<void> {
-  const token = `refresh:${Date.now()}:${Math.random().toString(36).slice(2)}`;
-  const m = await pub.q(`UPDATE bgmig.marker SET token = $1, at = clock_timestamp() WHERE id = 1`, [token], `write the drain marker on ${pub.color}`);
-  if (m.rowCount === 0)
+  const token = markerToken('refresh');
+  if ((await writeMarker(pub, token)) === null) throw markerMissing(pub.color);
+  if (!(await awaitMarker(sub, token, performance.now() + DRAIN_MS, 20)).seen) {
     throw failure(
-      `the drain marker row is missing on ${pub.color} (bgmig.marker): restart replication with \`bgmig db sync stop\` and \`bgmig db sync start\`.`,
+      `${sub.color} did not apply ${pub.color}'s changes within ${DRAIN_MS / 1000} s: the refresh stopped with its tables unpublished — \`bgmig db sync status\` names them; fix the stream, then run \`bgmig db sync refresh\` again.`,
     );
-  const until = performance.now() + DRAIN_MS;
-  for (;;) {
-    const r = await sub.q<{ token: string }>('SELECT token FROM bgmig.marker WHERE id = 1');
-    if (r.rows[0]?.token === token) return;
-    if (performance.now() > until) {
-      throw failure(
-        `${sub.color} did not apply ${pub.color}'s changes within ${DRAIN_MS / 1000} s: the refresh stopped with its tables unpublished — \`bgmig db sync status\` names them; fix the stream, then run \`bgmig db sync refresh\` again.`,
-      );
-    }
-    await sleep(20);
   }
 }

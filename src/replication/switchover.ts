@@ -32,11 +32,12 @@ import {
 } from './api.js';
 import { fence, unfence } from './fence.js';
 import { pendingOf, readJournal, settled, writeJournal, type Journal } from './journal.js';
+import { awaitMarker, markerMissing, markerToken, writeMarker } from './marker.js';
 import { createPublication, createSubscription, dropPublication, dropSubscription, findSubscription, planPublication, publicationExists } from './objects.js';
 import { holdClients, handBack, handOver } from './handoff.js';
 import { moveSequences } from './sequences.js';
 import { closeSessions, openSessions, quoteIdent, side, type Session, type Sessions } from './session.js';
-import { checkGates } from './gates.js';
+import { checkGates, gateProof } from './gates.js';
 import { createSlotWatched } from './blockers.js';
 import { OBJ, readCatalogs } from './sync.js';
 import { sleep } from '../core/sleep.js';
@@ -221,7 +222,9 @@ function journalOf(ctx: Ctx, step: SwitchStep): Parameters<typeof writeJournal>[
 // Gates (src/replication/gates.ts): nothing is changed until every one passes.
 
 async function gates(ctx: Ctx, opts: SwitchoverOptions): Promise<void> {
+  const t = performance.now();
   const g = await checkGates(ctx.s, { op: ctx.op, from: ctx.from, to: ctx.to, schemas: ctx.schemas, progress: ctx.progress }, opts);
+  ctx.report.steps.push({ step: 'gates', ms: Math.round((performance.now() - t) * 10) / 10, detail: gateProof(g.observation) });
   ctx.catalogs = g.catalogs;
   await prepareReverse(ctx, g.reverse);
 }
@@ -382,32 +385,18 @@ async function runStep(ctx: Ctx, name: SwitchStep, cb: SwitchCallbacks): Promise
       return;
     case 'drained':
       await timed(ctx, steps, 'drain', async () => {
-        const token = `${ctx.op}:${ctx.opId}:${Date.now()}`;
         // Committed after the fence, so after every application commit on the old side: once the new side shows
         // it, the apply worker (which applies in commit order) has applied everything before it.
-        const m = await old.q<{ lsn: string }>(
-          `WITH u AS (UPDATE bgmig.marker SET token = $1, at = clock_timestamp() WHERE id = 1 RETURNING 1) SELECT pg_current_wal_lsn()::text AS lsn FROM u`,
-          [token],
-          `write the drain marker on ${from}`,
-        );
-        if (m.rows.length === 0)
+        const token = markerToken(`${ctx.op}:${ctx.opId}`);
+        const lsn = await writeMarker(old, token);
+        if (lsn === null) throw markerMissing(from);
+        ctx.report.lsn.drained = lsn;
+        const { seen, polls } = await awaitMarker(neu, token, ctx.deadline, 2);
+        if (!seen)
           throw failure(
-            `the drain marker row is missing on ${from} (bgmig.marker): restart replication with \`bgmig db sync stop\` and \`bgmig db sync start\``,
+            `${to} did not apply everything ${from} committed within --max-pause (drain marker not seen after ${polls} polls; is the apply worker stalled or blocked by a lock on ${to}?)`,
           );
-        ctx.report.lsn.drained = m.rows[0].lsn;
-        let polls = 0;
-        for (;;) {
-          polls++;
-          const r = await neu.q<{ token: string }>('SELECT token FROM bgmig.marker WHERE id = 1');
-          if (r.rows[0]?.token === token) break;
-          if (performance.now() > ctx.deadline) {
-            throw failure(
-              `${to} did not apply everything ${from} committed within --max-pause (drain marker not seen after ${polls} polls; is the apply worker stalled or blocked by a lock on ${to}?)`,
-            );
-          }
-          await sleep(2);
-        }
-        return `marker at ${m.rows[0].lsn} seen on ${to} after ${polls} poll(s)`;
+        return `marker at ${lsn} seen on ${to} after ${polls} poll(s)`;
       });
       return;
     case 'sequences':

@@ -117,6 +117,7 @@ describe('sync → cutover → rollback → cutover with concurrent writers', ()
       expect(rep.pauseMs as number).toBeLessThan(10_000);
       expect(rep.steps.map((s) => s.step).sort()).toEqual(
         [
+          'gates',
           'prepare reverse replication',
           `fence ${rep.from}`,
           'drain',
@@ -127,6 +128,7 @@ describe('sync → cutover → rollback → cutover with concurrent writers', ()
           `unfence ${rep.to}`,
         ].sort(),
       );
+      expect(rep.steps.find((s) => s.step === 'gates')?.detail).toMatch(new RegExp(`^stream ${rep.from}→${rep.to} applying: (confirmed by the slot|the drain marker was applied on ${rep.to})`));
       expect(rep.lsn.drained).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
       const kinds = Object.fromEntries(rep.sequences.map((s) => [s.sequence, s.kind]));
       expect(kinds).toEqual({ 'public.events_id_seq': 'identity', 'public.orders_id_seq': 'owned', 'public.ticket_seq': 'standalone' });

@@ -5,8 +5,8 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SyncStatusReport } from '../../src/replication/api.js';
-import { APP_USER, DB, activeOf, appCanWrite, appUrl, bgmig, parseJson, replicationObjects, startPair, type Pair, switchArgs } from './helpers.js';
+import type { SwitchReport, SyncStatusReport } from '../../src/replication/api.js';
+import { APP_USER, DB, activeOf, appCanWrite, appUrl, bgmig, parseJson, replicationObjects, rowsOf, startPair, type Pair, switchArgs } from './helpers.js';
 
 let pair: Pair;
 
@@ -148,5 +148,36 @@ describe('health by progress', () => {
     const ok = await bgmig(pair, switchArgs(pair, 'rollback'));
     expect(ok.code, ok.stderr).toBe(0);
     expect(activeOf(pair)).toBe('blue');
+  });
+
+  it('a stream that applies but confirms late (green flushes its own commits only every 10 s) is proven by the drain marker: the gates pass, no acknowledged write lost', async () => {
+    // A subscription commits asynchronously (synchronous_commit = off by default) and reports a flushed position
+    // only after its WAL writer flushed: with wal_writer_delay = 10 s the slot's confirmation trails the apply by
+    // up to 10 s — twice the gates' window — on a stream that is perfectly healthy.
+    await pair.green.sql(`ALTER SYSTEM SET wal_writer_delay = '10s'`);
+    await pair.green.sql('SELECT pg_reload_conf()');
+    try {
+      await waitHealthy();
+      const slotTrails = async () =>
+        (await rowsOf(pair.blue, `SELECT pg_current_wal_lsn() > confirmed_flush_lsn AS trails FROM pg_replication_slots WHERE slot_name = 'bgmig_sub_blue_to_green'`))[0]
+          ?.trails === true;
+      // Written right after green's last flush was confirmed, so the next one is most of 10 s away.
+      const until = Date.now() + 15_000;
+      while ((await slotTrails()) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      await asApp('blue', `INSERT INTO public.orders (id, writer, n, note) VALUES (900003, 3, 3, 'confirmed late')`);
+      expect(await slotTrails()).toBe(true);
+      const cut = await bgmig(pair, switchArgs(pair, 'cutover'));
+      expect(cut.code, cut.stderr).toBe(0);
+      const rep = parseJson<SwitchReport>(cut);
+      expect(rep.steps.find((x) => x.step === 'gates')?.detail).toMatch(/^stream blue→green applying: the drain marker was applied on green while the slot had \d+ B unconfirmed$/);
+      expect(await rowsOf(pair.green, 'SELECT note FROM public.orders WHERE id = 900003')).toEqual([{ note: 'confirmed late' }]);
+      const back = await bgmig(pair, switchArgs(pair, 'rollback'));
+      expect(back.code, back.stderr).toBe(0);
+      expect(activeOf(pair)).toBe('blue');
+      expect(await rowsOf(pair.blue, 'SELECT note FROM public.orders WHERE id = 900003')).toEqual([{ note: 'confirmed late' }]);
+    } finally {
+      await pair.green.sql('ALTER SYSTEM RESET wal_writer_delay');
+      await pair.green.sql('SELECT pg_reload_conf()');
+    }
   });
 });

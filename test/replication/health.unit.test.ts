@@ -56,6 +56,23 @@ describe('decideHealth', () => {
     expect(d).toMatchObject({ verdict: 'applying', applying: true, healthy: true, problems: [] });
   });
 
+  it('applying when the drain marker written after the first look is applied, though the slot has not confirmed (its feedback lags)', () => {
+    const marked = { ...obs(400, { cur: '0/3100', confirmed: '0/2000' }), markerApplied: true };
+    const d = decideHealth([obs(0, { cur: '0/3000', confirmed: '0/2000' }), marked], ctx);
+    expect(d).toMatchObject({ verdict: 'applying', applying: true, healthy: true, problems: [] });
+    expect(d.evidence).toMatchObject({ markerApplied: true, pendingBytes: 0x1100 });
+  });
+
+  it('a marker not (yet) applied proves nothing: the slot decides, as without one', () => {
+    const looks = [obs(0, { cur: '0/40000', confirmed: '0/2000' }), { ...obs(5000, { cur: '0/40000', confirmed: '0/2000' }), markerApplied: false }];
+    expect(decideHealth(looks, ctx)).toMatchObject({ verdict: 'stalled', applying: false, evidence: { markerApplied: false } });
+  });
+
+  it('the marker cannot hide a failing worker: errors in the window decide before it (it cannot pass the failing transaction anyway)', () => {
+    const looks = [obs(0, { cur: '0/3000', confirmed: '0/2000', apply: 1 }), { ...obs(600, { cur: '0/3100', confirmed: '0/2000', apply: 2 }), markerApplied: true }];
+    expect(decideHealth(looks, ctx).verdict).toBe('failing');
+  });
+
   it('applying at once when the slot already confirmed the current position (an idle stream)', () => {
     expect(decideHealth([obs(0, { cur: '0/3000', confirmed: '0/3000' })], ctx).verdict).toBe('applying');
   });
