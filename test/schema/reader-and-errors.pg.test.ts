@@ -241,9 +241,8 @@ describe('error paths', () => {
     try {
       await withPair(server, {}, async (p) => {
         const green = parseDbUrl(`postgres://postgres:pw@127.0.0.1:${port}/app`, '--green-url');
-        const started = Date.now();
+        // The host never answers: a verdict at all is the connect timeout at work, and the sentence names it.
         const r = await validateDatabases(p.blue, green, { connectTimeoutMs: 700 });
-        expect(Date.now() - started).toBeLessThan(10_000);
         expect(r.verdict).toBe('error');
         expect(r.error).toBe(
           `Green database: Timed out trying to connect to postgres@127.0.0.1:${port}/app: check the network path (security groups, tunnel) and retry.`,
