@@ -128,7 +128,9 @@ describe('sync → cutover → rollback → cutover with concurrent writers', ()
           `unfence ${rep.to}`,
         ].sort(),
       );
-      expect(rep.steps.find((s) => s.step === 'gates')?.detail).toMatch(new RegExp(`^stream ${rep.from}→${rep.to} applying: (confirmed by the slot|the drain marker was applied on ${rep.to})`));
+      expect(rep.steps.find((s) => s.step === 'gates')?.detail).toMatch(
+        new RegExp(`^stream ${rep.from}→${rep.to} applying: (confirmed by the slot|the drain marker was applied on ${rep.to})`),
+      );
       expect(rep.lsn.drained).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
       const kinds = Object.fromEntries(rep.sequences.map((s) => [s.sequence, s.kind]));
       expect(kinds).toEqual({ 'public.events_id_seq': 'identity', 'public.orders_id_seq': 'owned', 'public.ticket_seq': 'standalone' });

@@ -159,8 +159,12 @@ describe('health by progress', () => {
     try {
       await waitHealthy();
       const slotTrails = async () =>
-        (await rowsOf(pair.blue, `SELECT pg_current_wal_lsn() > confirmed_flush_lsn AS trails FROM pg_replication_slots WHERE slot_name = 'bgmig_sub_blue_to_green'`))[0]
-          ?.trails === true;
+        (
+          await rowsOf(
+            pair.blue,
+            `SELECT pg_current_wal_lsn() > confirmed_flush_lsn AS trails FROM pg_replication_slots WHERE slot_name = 'bgmig_sub_blue_to_green'`,
+          )
+        )[0]?.trails === true;
       // Written right after green's last flush was confirmed, so the next one is most of 10 s away.
       const until = Date.now() + 15_000;
       while ((await slotTrails()) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
@@ -169,7 +173,9 @@ describe('health by progress', () => {
       const cut = await bgmig(pair, switchArgs(pair, 'cutover'));
       expect(cut.code, cut.stderr).toBe(0);
       const rep = parseJson<SwitchReport>(cut);
-      expect(rep.steps.find((x) => x.step === 'gates')?.detail).toMatch(/^stream blue→green applying: the drain marker was applied on green while the slot had \d+ B unconfirmed$/);
+      expect(rep.steps.find((x) => x.step === 'gates')?.detail).toMatch(
+        /^stream blue→green applying: the drain marker was applied on green while the slot had \d+ B unconfirmed$/,
+      );
       expect(await rowsOf(pair.green, 'SELECT note FROM public.orders WHERE id = 900003')).toEqual([{ note: 'confirmed late' }]);
       const back = await bgmig(pair, switchArgs(pair, 'rollback'));
       expect(back.code, back.stderr).toBe(0);

@@ -69,7 +69,10 @@ describe('decideHealth', () => {
   });
 
   it('the marker cannot hide a failing worker: errors in the window decide before it (it cannot pass the failing transaction anyway)', () => {
-    const looks = [obs(0, { cur: '0/3000', confirmed: '0/2000', apply: 1 }), { ...obs(600, { cur: '0/3100', confirmed: '0/2000', apply: 2 }), markerApplied: true }];
+    const looks = [
+      obs(0, { cur: '0/3000', confirmed: '0/2000', apply: 1 }),
+      { ...obs(600, { cur: '0/3100', confirmed: '0/2000', apply: 2 }), markerApplied: true },
+    ];
     expect(decideHealth(looks, ctx).verdict).toBe('failing');
   });
 
