@@ -3,11 +3,11 @@
  * is changed until every gate passes, so a refusal (exit 3) leaves both sides as they were — the only write is
  * bgmig's own drain marker row, updated to prove the stream applies when the slot has not confirmed it yet.
  *
- * `decideGates` is pure (an observation in, the offenders out, each with its fix); `observeGates` reads both
- * sides. The stream's health is judged over a window (src/replication/health.ts): the old side is only ever fenced
- * for a stream proven to apply — everything the publisher had written when the gates looked was confirmed by the
- * subscriber, or applied there before a drain marker written just after (src/replication/marker.ts) — never for one
- * whose worker merely happens to be up at that instant.
+ * `decideGates` is pure (an observation in, the offenders out, each with its fix); `checkGates` reads both sides
+ * and decides. The stream's health is judged over a window (src/replication/health.ts): the old side is only ever
+ * fenced for a stream proven to apply — everything the publisher had written when the gates looked was confirmed by
+ * the subscriber, or applied there before a drain marker written just after (src/replication/marker.ts) — never for
+ * one whose worker merely happens to be up at that instant.
  */
 import { messageOf, refused } from '../core/errors.js';
 import type { Color } from '../core/naming.js';

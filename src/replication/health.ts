@@ -48,9 +48,10 @@ export interface StreamObservation {
 
 /**
  * applying: everything the publisher had written at the first look was confirmed by the subscriber within the
- * window (or already was), or a drain marker committed after the first look was applied there. catching_up: not yet, but the confirmed position moved. copying: the initial copy of
- * some tables runs. The rest are degraded: failing (apply errors), copy_failing (table copy errors), stalled (no
- * progress, no error: a lock or a long transaction on the subscriber), not_running, disabled, missing, unknown.
+ * window (or already was), or a drain marker committed after the first look was applied there. catching_up: not
+ * yet, but the confirmed position moved. copying: the initial copy of some tables runs. The rest are degraded:
+ * failing (apply errors), copy_failing (table copy errors), stalled (no progress, no error: a lock or a long
+ * transaction on the subscriber), not_running, disabled, missing, unknown.
  */
 export type HealthVerdict = StreamHealth['verdict'];
 

@@ -165,22 +165,27 @@ describe('health by progress', () => {
             `SELECT pg_current_wal_lsn() > confirmed_flush_lsn AS trails FROM pg_replication_slots WHERE slot_name = 'bgmig_sub_blue_to_green'`,
           )
         )[0]?.trails === true;
-      // Written right after green's last flush was confirmed, so the next one is most of 10 s away.
-      const until = Date.now() + 15_000;
-      while ((await slotTrails()) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-      await asApp('blue', `INSERT INTO public.orders (id, writer, n, note) VALUES (900003, 3, 3, 'confirmed late')`);
-      expect(await slotTrails()).toBe(true);
-      const cut = await bgmig(pair, switchArgs(pair, 'cutover'));
-      expect(cut.code, cut.stderr).toBe(0);
-      const rep = parseJson<SwitchReport>(cut);
-      expect(rep.steps.find((x) => x.step === 'gates')?.detail).toMatch(
-        /^stream blue→green applying: the drain marker was applied on green while the slot had \d+ B unconfirmed$/,
-      );
-      expect(await rowsOf(pair.green, 'SELECT note FROM public.orders WHERE id = 900003')).toEqual([{ note: 'confirmed late' }]);
-      const back = await bgmig(pair, switchArgs(pair, 'rollback'));
-      expect(back.code, back.stderr).toBe(0);
-      expect(activeOf(pair)).toBe('blue');
-      expect(await rowsOf(pair.blue, 'SELECT note FROM public.orders WHERE id = 900003')).toEqual([{ note: 'confirmed late' }]);
+      // Written right after green's last flush was confirmed, so the next one is most of 10 s away. Should green
+      // flush anyway before the gates' first look (a slow start of the CLI on a loaded machine), the slot proves it
+      // and the marker is not needed: that attempt is rolled back and the write made again (at most 3 times).
+      const proofs: string[] = [];
+      for (let attempt = 1; attempt <= 3 && !proofs.some((p) => p.includes('drain marker')); attempt++) {
+        const until = Date.now() + 15_000;
+        while ((await slotTrails()) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+        const id = 900_010 + attempt;
+        await asApp('blue', `INSERT INTO public.orders (id, writer, n, note) VALUES (${id}, 3, 3, 'confirmed late')`);
+        expect(await slotTrails()).toBe(true);
+        const cut = await bgmig(pair, switchArgs(pair, 'cutover'));
+        expect(cut.code, cut.stderr).toBe(0);
+        proofs.push(parseJson<SwitchReport>(cut).steps.find((x) => x.step === 'gates')?.detail ?? '');
+        expect(await rowsOf(pair.green, `SELECT note FROM public.orders WHERE id = ${id}`)).toEqual([{ note: 'confirmed late' }]);
+        const back = await bgmig(pair, switchArgs(pair, 'rollback'));
+        expect(back.code, back.stderr).toBe(0);
+        expect(activeOf(pair)).toBe('blue');
+        expect(await rowsOf(pair.blue, `SELECT note FROM public.orders WHERE id = ${id}`)).toEqual([{ note: 'confirmed late' }]);
+      }
+      expect(proofs[proofs.length - 1]).toMatch(/^stream blue→green applying: the drain marker was applied on green while the slot had \d+ B unconfirmed$/);
+      console.info(`gates' proofs: ${proofs.join(' | ')}`);
     } finally {
       await pair.green.sql('ALTER SYSTEM RESET wal_writer_delay');
       await pair.green.sql('SELECT pg_reload_conf()');
