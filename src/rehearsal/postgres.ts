@@ -166,18 +166,27 @@ async function waitReady(port: number, password: string, child: ChildProcess, lo
 }
 
 /**
- * Settings for a logical-replication pair: wal_level=logical with room for a sync each way plus the table-sync
- * workers (https://www.postgresql.org/docs/current/logical-replication-config.html); fsync off because a rehearsal's
- * data is thrown away (commits still wait for the WAL write, so what a client saw committed is what replication sees).
+ * One side of a logical-replication pair: wal_level=logical with room for a sync each way plus the table-sync
+ * workers (https://www.postgresql.org/docs/current/logical-replication-config.html). Shared by the rehearsal and the
+ * test harness's servers.
  */
-export const REHEARSAL_SETTINGS: Readonly<Record<string, string | number>> = {
-  listen_addresses: '127.0.0.1',
+export const LOGICAL_PAIR_SETTINGS: Readonly<Record<string, string | number>> = {
   wal_level: 'logical',
   max_wal_senders: 20,
   max_replication_slots: 20,
   max_logical_replication_workers: 10,
   max_worker_processes: 20,
   max_sync_workers_per_subscription: 4,
+};
+
+/**
+ * Settings for a rehearsal's servers: a logical-replication pair (LOGICAL_PAIR_SETTINGS); fsync off because a
+ * rehearsal's data is thrown away (commits still wait for the WAL write, so what a client saw committed is what
+ * replication sees).
+ */
+export const REHEARSAL_SETTINGS: Readonly<Record<string, string | number>> = {
+  listen_addresses: '127.0.0.1',
+  ...LOGICAL_PAIR_SETTINGS,
   max_connections: 200,
   fsync: 'off',
   full_page_writes: 'off',

@@ -21,6 +21,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { dropRecord, readRecords, refuseInUnitLayer, stopMeansRelease, type WorkerSlot, workerSlot, writeRecord } from './shared.js';
+import { LOGICAL_PAIR_SETTINGS } from '../../src/rehearsal/postgres.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -156,16 +157,7 @@ function settingsOf(opts: PgServerOptions): Record<string, string | number> {
     fsync: 'off',
     full_page_writes: 'off',
     max_connections: 200,
-    ...(opts.logical
-      ? {
-          wal_level: 'logical',
-          max_wal_senders: 20,
-          max_replication_slots: 20,
-          max_logical_replication_workers: 10,
-          max_worker_processes: 20,
-          max_sync_workers_per_subscription: 4,
-        }
-      : {}),
+    ...(opts.logical ? LOGICAL_PAIR_SETTINGS : {}),
     ...opts.settings,
   };
 }
